@@ -1,0 +1,1 @@
+"""Eligibility: decides each application under the policy in force, clause by clause."""

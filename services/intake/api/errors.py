@@ -1,0 +1,76 @@
+"""One shape for every 4xx body: a code, a message in Chinese and English, and the offending fields."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class FieldProblem(BaseModel):
+    field: str
+    code: str
+    message_en: str
+    message_zh: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message_en: str
+    message_zh: str
+    fields: list[FieldProblem] = []
+
+
+class Error(BaseModel):
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message_en: str, message_zh: str,
+                 fields: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None):
+        self.status, self.headers = status, headers
+        self.body = {"error": {"code": code, "message_en": message_en, "message_zh": message_zh,
+                               "fields": fields or []}}
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found", f"未找到{what}")
+
+
+def invalid(fields: list[dict[str, Any]]) -> ApiError:
+    return ApiError(422, "invalid_application", "the application is not valid; see fields",
+                    "申请内容有误，详见字段说明", fields)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer with."""
+    return {s: {"model": Error} for s in statuses}
+
+
+_GENERIC = {
+    400: ("bad_request", "the request is malformed", "请求格式错误"),
+    401: ("unauthorized", "a valid API key is required", "需要有效的 API 密钥"),
+    403: ("forbidden", "this key's role may not do that", "该密钥的角色无此权限"),
+    404: ("not_found", "not found", "未找到"),
+    405: ("method_not_allowed", "method not allowed", "不支持该请求方法"),
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, e: ApiError):
+        return ORJSONResponse(e.body, status_code=e.status, headers=e.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, e: StarletteHTTPException):
+        code, en, zh = _GENERIC.get(e.status_code, ("error", str(e.detail), str(e.detail)))
+        return ORJSONResponse({"error": {"code": code, "message_en": en, "message_zh": zh, "fields": []}},
+                              status_code=e.status_code, headers=getattr(e, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, e: RequestValidationError):
+        fields = [{"field": ".".join(str(p) for p in err["loc"]), "code": err["type"],
+                   "message_en": err["msg"], "message_zh": err["msg"]} for err in e.errors()]
+        return ORJSONResponse(invalid(fields).body, status_code=422)

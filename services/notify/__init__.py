@@ -1,0 +1,1 @@
+"""Notify: tells applicants and partner portals what happened to their applications."""

@@ -1,0 +1,30 @@
+"""Records one notification per event an applicant should hear about."""
+
+import uuid
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.messages import message
+from services.notify.tables import notifications
+from shared.events import (AwardGrantedV1, DecisionMadeV1, NotificationRecordedV1, PayoutFailedV1,
+                           PayoutPaidV1, SelectionConcludedV1)
+from shared.messaging.envelope import Envelope
+from shared.service import Runtime
+
+TOLD = (DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutPaidV1, PayoutFailedV1)
+
+
+def handlers(runtime: Runtime):
+    async def tell(session: AsyncSession, event: Envelope, p) -> None:
+        notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")
+        zh, en = message(p)
+        await session.execute(insert(notifications).values(
+            id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
+            about=event.type, message_zh=zh, message_en=en))
+        await runtime.publish(session, runtime.event(NotificationRecordedV1(
+            notification_id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
+            about=event.type, message_zh=zh, message_en=en),
+            key=p.credit_code, subject=str(p.application_id), cause=event))
+
+    return dict.fromkeys(TOLD, tell)

@@ -1,0 +1,1 @@
+"""Payout: the ledger of awards and payments, and the exchange with the city's finance system."""

@@ -1,0 +1,1 @@
+"""Quota: the annual competitive selections — ranking, tie-breaks, public notice, results."""

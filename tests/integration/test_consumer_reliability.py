@@ -1,0 +1,129 @@
+"""The inbox, offset and dead-letter guarantees, shown on the payout service's real consumer."""
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+from services.payout.main import create_app
+from services.payout.tables import ledger, payouts
+from shared import topics
+from shared.events import AwardGrantedV1, PayoutSettledV1
+from shared.messaging.envelope import Envelope
+from tests.kafka_tools import eventually, headers, publish, read_until, send_raw
+
+pytestmark = pytest.mark.integration
+CREDIT_CODE = "91510100MA61R8XN3X"
+
+
+def award(amount: str = "800000.00") -> Envelope:
+    p = AwardGrantedV1(award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code=CREDIT_CODE,
+                       clause="1.1-node", amount=Decimal(amount), grants=[], granted_at=datetime.now(UTC))
+    return Envelope.of(p, source="/test", key=CREDIT_CODE, subject=str(p.application_id))
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing after it runs."""
+
+
+async def started(stack):
+    runtime = create_app(stack.settings("payout")).state.runtime
+    await runtime.start()
+    return runtime
+
+
+async def count(runtime, table, *where):
+    async with runtime.sessions() as s:
+        return (await s.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
+
+
+async def test_event_redelivered_after_a_crash_before_the_offset_commit_takes_effect_once(stack):
+    event = award()
+    award_id = AwardGrantedV1.model_validate_json(event.data).award_id
+    await publish(stack.bootstrap_servers, topics.AWARDS, event)
+
+    first = await started(stack)
+    runner = first.runners[0]
+
+    async def die_before_committing(offsets):
+        raise Crash()
+    runner.commit_offsets = die_before_committing
+    # The database commit happened: the payout exists. Then the consumer died.
+    await eventually(lambda: count(first, payouts, payouts.c.award_id == award_id))
+    consumer_task = next(t for t in first.tasks if t.get_name() == runner.group)
+    await eventually(lambda: _done(consumer_task))
+    assert isinstance(consumer_task.exception(), Crash)
+    await first.stop()
+
+    duplicates_before = _duplicates()
+    second = await started(stack)
+    seen = []
+    process = second.runners[0].process
+
+    async def spy(record):
+        seen.append(headers(record)["ce_id"])
+        await process(record)
+    second.runners[0].process = spy
+    try:
+        await eventually(lambda: _true(event.id in seen))  # the event came again…
+        assert _duplicates() == duplicates_before + 1  # …the inbox knew it…
+        assert await count(second, payouts, payouts.c.award_id == award_id) == 1  # …and took effect once
+        assert await count(second, ledger, ledger.c.memo.contains(str(award_id))) == 2  # one balanced pair
+    finally:
+        await second.stop()
+
+
+async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(stack):
+    before, after = award("100.00"), award("200.00")
+    garbage = (CREDIT_CODE.encode(), b"{not json", before.headers())
+    sent = await send_raw(stack.bootstrap_servers, topics.AWARDS,
+                          (CREDIT_CODE.encode(), before.data, before.headers()), garbage,
+                          (CREDIT_CODE.encode(), after.data, after.headers()))
+    assert len({m.partition for m in sent}) == 1  # one key, one partition: the poison sits between them
+
+    runtime = await started(stack)
+    try:
+        for e in (before, after):
+            award_id = AwardGrantedV1.model_validate_json(e.data).award_id
+            await eventually(lambda: count(runtime, payouts, payouts.c.award_id == award_id))
+        dead = await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
+                                lambda rs: any(r.value == b"{not json" for r in rs))
+        letter = next(r for r in dead if r.value == b"{not json")
+        h = headers(letter)
+        assert h["dlt_topic"] == topics.AWARDS and h["dlt_offset"] == str(sent[1].offset)
+        assert "subsidy.award.granted.v1" in h["dlt_error"] and h["dlt_error_type"] == "MalformedEvent"
+        assert h["ce_id"] == before.id and h["ce_type"] == before.type  # original headers kept
+    finally:
+        await runtime.stop()
+
+
+async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(stack):
+    unknown_payout = PayoutSettledV1(payout_id=uuid.uuid4(), amount=Decimal("1.00"),
+                                     settled_on=datetime.now(UTC).date(), bank_reference="B-1")
+    event = Envelope.of(unknown_payout, source="/finance", key=CREDIT_CODE, subject="x")
+    await publish(stack.bootstrap_servers, topics.FINANCE_RESULTS, event)
+    runtime = await started(stack)
+    try:
+        dead = await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
+                                lambda rs: any(headers(r).get("ce_id") == event.id for r in rs))
+        h = headers(next(r for r in dead if headers(r).get("ce_id") == event.id))
+        assert h["dlt_attempts"] == "3" and "unknown payout" in h["dlt_error"]
+        assert h["dlt_consumer"] == "payout-ledger"
+    finally:
+        await runtime.stop()
+
+
+def _duplicates() -> float:
+    return REGISTRY.get_sample_value("subsidy_events_consumed_total", {
+        "consumer": "payout-ledger", "type": AwardGrantedV1.ce_type, "result": "duplicate"}) or 0
+
+
+async def _done(task):
+    return task.done()
+
+
+async def _true(value):
+    return value
