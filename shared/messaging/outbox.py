@@ -47,7 +47,11 @@ class OutboxRelay:
         while True:
             try:
                 async with self._engine.connect() as leader:
-                    await self._lead(leader)
+                    try:
+                        await self._lead(leader)
+                    finally:
+                        # Closing the connection, not pooling it, is what releases the lock.
+                        await leader.invalidate()
             except asyncio.CancelledError:
                 raise
             except Exception:

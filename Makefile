@@ -1,0 +1,34 @@
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+READY  := $(VENV)/.installed
+PYTEST := $(PY) -m pytest
+
+.PHONY: run test test-unit test-integration test-e2e bench clean
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(READY)  ## the whole system on embedded PostgreSQL and broker; Ctrl-C stops it
+	$(VENV)/bin/subsidy up
+
+test: $(READY)  ## unit, integration and end-to-end suites
+	$(PYTEST) tests
+
+test-unit: $(READY)
+	$(PYTEST) tests/unit
+
+test-integration: $(READY)
+	$(PYTEST) tests/integration
+
+test-e2e: $(READY)
+	$(PYTEST) tests/e2e
+
+bench: $(READY)  ## figures beside baselines measured in the same run
+	$(PY) bench/engine.py
+
+clean:
+	rm -rf .data .pytest_cache

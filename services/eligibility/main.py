@@ -1,0 +1,16 @@
+"""Wires the eligibility service."""
+
+from fastapi import FastAPI
+
+from services.eligibility.handlers import handlers
+from services.eligibility.tables import metadata
+from shared.policy import load_policies
+from shared.service import Runtime, create_app as create_service_app
+from shared.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    runtime = Runtime("eligibility", settings or Settings(service_name="eligibility"), metadata)
+    decide, follow_awards = handlers(runtime, load_policies())
+    runtime.handlers.update({"eligibility-decisions": decide, "eligibility-grants": follow_awards})
+    return create_service_app(runtime)

@@ -1,0 +1,91 @@
+"""What a decision says, and the applicant's history the caller hands in to take it."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+Outcome = Literal["eligible", "ineligible", "candidate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why an application fails, in both languages; `fact` is the fact (or rule) concerned."""
+    fact: str
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the reasoning, with the article of the policy it applies."""
+    step: str
+    article: str
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An award this decision makes on one subject; record it as a PriorGrant once paid (or selected)."""
+    subject_key: str
+    amount: Decimal
+    project_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PriorGrant:
+    """An award the applicant already received, as recorded by the caller."""
+    clause: str
+    subject_key: str
+    amount: Decimal
+    project_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The applicant's prior grants: all the engine needs to enforce one-time and per-year rules."""
+    grants: tuple[PriorGrant, ...] = ()
+
+    def of_clause(self, clause: str) -> list[PriorGrant]:
+        return [g for g in self.grants if g.clause == clause]
+
+    def plus(self, decision: "Decision") -> "History":
+        """This history with the decision's grants recorded (what the caller does once awarded)."""
+        new = tuple(PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id) for g in decision.grants)
+        return History(self.grants + new)
+
+
+EMPTY_HISTORY = History()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The engine's answer for one application.
+
+    For a `candidate` (admitted to a selection), `amount` and `grants` are what it receives if the
+    panel selects it: record the grants only then.
+    """
+    clause: str
+    outcome: Outcome
+    amount: Decimal
+    reasons: tuple[Reason, ...]
+    trace: tuple[Step, ...]
+    grants: tuple[Grant, ...]
+    policy_version: str | None
+    policy_hash: str | None
+    year: int | None = None
+    occurred_on: dt.date | None = field(default=None)
+
+    def to_json(self) -> dict:
+        return {
+            "clause": self.clause,
+            "outcome": self.outcome,
+            "amount": f"{self.amount:.2f}",
+            "reasons": [{"fact": r.fact, "en": r.en, "zh": r.zh} for r in self.reasons],
+            "trace": [{"step": s.step, "article": s.article} for s in self.trace],
+            "grants": [{"subject_key": g.subject_key, "amount": f"{g.amount:.2f}", "project_id": g.project_id}
+                       for g in self.grants],
+            "policy_version": self.policy_version,
+            "policy_hash": self.policy_hash,
+            "year": self.year,
+            "occurred_on": self.occurred_on.isoformat() if self.occurred_on else None,
+        }

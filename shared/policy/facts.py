@@ -1,0 +1,61 @@
+"""The vocabulary of fact types a policy file may declare, mapped to pydantic types.
+
+The policy data names a type per fact ("money", "count", "enum:node_level", ...); this module
+turns that name into the validating annotation, so adding a clause never needs new code.
+"""
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge, Le
+from pydantic import PlainValidator, Strict, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from .money import Money, Score
+
+Count = Annotated[int, Strict(), Ge(0), Le(10**12)]
+Ordinal = Annotated[int, Strict(), Ge(1), Le(100)]
+Year = Annotated[int, Strict(), Ge(1900), Le(2200)]
+Flag = Annotated[bool, Strict()]
+Identifier = Annotated[str, Strict(), StringConstraints(pattern=r"^\S(?:.{0,62}\S)?$")]
+
+_SIMPLE: dict[str, tuple[Any, str]] = {
+    "money": (Money, "money (yuan: decimal string or integer, ≤ 2 places, 0 ≤ v < 1e12)"),
+    "count": (Count, "integer ≥ 0"),
+    "ordinal": (Ordinal, "integer ≥ 1"),
+    "year": (Year, "integer year"),
+    "bool": (Flag, "boolean"),
+    "id": (Identifier, "identifier (1–64 characters, no surrounding spaces)"),
+    "score": (Score, "decimal 0–100, set by the review panel"),
+}
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _parse_date(value: object) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("wrong_type", "must be a date string YYYY-MM-DD, not {kind}",
+                                  {"kind": type(value).__name__})
+    if not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("invalid_date", "must be a date written YYYY-MM-DD, got {value!r}",
+                                  {"value": value})
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("invalid_date", "{value} is not a day of the calendar",
+                                  {"value": value}) from None
+
+
+Day = Annotated[dt.date, PlainValidator(_parse_date),
+                WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def fact_type(name: str, enums: dict[str, list[str]]) -> tuple[Any, str]:
+    """(pydantic annotation, human label) for a declared type name; KeyError if unknown."""
+    if name.startswith("enum:"):
+        values = enums[name[5:]]
+        return Literal[tuple(values)], "one of " + " · ".join(values)
+    return _SIMPLE[name]

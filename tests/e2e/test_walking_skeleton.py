@@ -1,0 +1,55 @@
+"""One application travels through all five services, each its own process, over the broker."""
+
+import asyncio
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.policy import EXAMPLES
+
+pytestmark = pytest.mark.e2e
+
+
+async def status_of(client: httpx.AsyncClient, location: str, wanted: str, timeout_s: float = 30) -> dict:
+    async with asyncio.timeout(timeout_s):
+        while (body := (await client.get(location)).json())["status"] != wanted:
+            await asyncio.sleep(0.1)
+    return body
+
+
+async def test_a_node_application_is_decided_awarded_booked_and_notified(services, stack):
+    application = EXAMPLES["1.1-node"] | {"facts": EXAMPLES["1.1-node"]["facts"] | {
+        "node_id": f"N-{uuid.uuid4()}", "investment_cost": "4000000.00"}}
+    async with httpx.AsyncClient(base_url=services["intake"].url) as client:
+        response = await client.post("/v1/applications", json=application,
+                                     headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert response.status_code == 202, response.text
+        followed = await status_of(client, response.headers["Location"], "awarded")
+
+    assert [step["status"] for step in followed["timeline"]][:1] == ["submitted"]
+    statuses = {step["status"]: step["detail"] for step in followed["timeline"]}
+    assert statuses["eligible"]["amount"] == "800000.00"
+    assert statuses["awarded"]["amount"] == "800000.00"
+
+    db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
+    try:
+        app_id = uuid.UUID(followed["id"])
+        payouts = await _eventually(lambda: db.fetch(
+            "SELECT amount, status FROM payout.payouts WHERE application_id=$1", app_id), 1)
+        assert [(str(p["amount"]), p["status"]) for p in payouts] == [("800000.00", "requested")]
+        assert await db.fetchval("SELECT sum(debit) - sum(credit) FROM payout.ledger") == 0
+        notified = await _eventually(lambda: db.fetch(
+            "SELECT about, message_en FROM notify.notifications WHERE application_id=$1", app_id), 2)
+        assert {n["about"] for n in notified} == {"subsidy.decision.made.v1", "subsidy.award.granted.v1"}
+        assert any("800,000.00" in n["message_en"] for n in notified)
+    finally:
+        await db.close()
+
+
+async def _eventually(fetch, count, timeout_s=20):
+    async with asyncio.timeout(timeout_s):
+        while len(rows := await fetch()) < count:
+            await asyncio.sleep(0.1)
+    return rows
