@@ -45,7 +45,7 @@ class Envelope:
             data=payload.model_dump_json().encode(),
             correlation_id=correlation,
             causation_id=cause.id if cause else None,
-            traceparent=cause.traceparent if cause else None,
+            traceparent=cause.traceparent if cause else _new_traceparent(),
         )
 
     def headers(self) -> list[tuple[str, bytes]]:
@@ -87,3 +87,8 @@ class Envelope:
             return model.model_validate_json(self.data)
         except ValidationError as e:
             raise MalformedEvent(f"{self.type}: {e}") from None
+
+
+def _new_traceparent() -> str:
+    """A W3C trace context for a chain that starts here (version 00, sampled)."""
+    return f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"

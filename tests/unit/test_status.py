@@ -1,0 +1,7 @@
+from services.intake.status import STAGE
+
+
+def test_a_later_stage_outranks_an_earlier_one_whatever_order_events_arrive_in():
+    path = ["submitted", "eligible", "awarded", "payout_requested", "paid"]
+    assert [STAGE[s] for s in path] == sorted(STAGE[s] for s in path)
+    assert STAGE["awarded"] > STAGE["eligible"]  # an award read before its decision keeps "awarded"
