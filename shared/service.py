@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +41,7 @@ class Runtime:
     settings: Settings
     metadata: MetaData
     handlers: dict[str, dict[type[Payload], Handler]] = field(default_factory=dict)  # group → handlers
+    workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
 
     async def start(self) -> None:
         s = self.settings
@@ -62,7 +63,8 @@ class Runtime:
         for runner in self.runners:
             await runner._consumer.start()
         self.tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")] + [
-            asyncio.create_task(r.run(), name=r.group) for r in self.runners]
+            asyncio.create_task(r.run(), name=r.group) for r in self.runners] + [
+            asyncio.create_task(work(), name=work.__name__) for work in self.workers]
 
     async def stop(self) -> None:
         for task in self.tasks:
