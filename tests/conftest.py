@@ -2,12 +2,14 @@
 
 import itertools
 import logging
+import uuid
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from shared import migrations
+from shared import db, migrations
 from shared.messaging import kafka
 from shared.settings import Settings
 from shared.stack import SERVICES
@@ -39,6 +41,17 @@ class Stack:
             "database_url": self.database_url, "kafka_bootstrap_servers": self.bootstrap_servers,
             "service_name": service, "kafka_session_timeout_ms": 1000, "kafka_heartbeat_interval_ms": 300,
             "outbox_poll_interval_s": 0.05, **overrides})
+
+    async def key(self, partner: str | None = None, role: str = "partner", rate: str = "100000") -> str:
+        """A new partner's API key (named at random unless given)."""
+        from services.intake import partners
+        from services.intake.tables import SCHEMA
+        engine = db.create_engine(self.database_url, SCHEMA, pool_size=1)
+        try:
+            return await partners.create(db.sessions(engine), partner or f"p-{uuid.uuid4().hex[:8]}",
+                                         role, Decimal(rate))
+        finally:
+            await engine.dispose()
 
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,

@@ -1,9 +1,11 @@
-"""Wires the intake service: its tables, its routes and the events it follows."""
+"""Wires the intake service: its tables, keys and limits, its routes and the events it follows."""
 
 from fastapi import FastAPI
 
 from services.intake import projection
-from services.intake.api import applications, errors
+from services.intake.api import applications, docs, errors, partners as partner_routes, policy
+from services.intake.partners import KeyRing
+from services.intake.ratelimit import RateLimiter
 from services.intake.tables import metadata
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
@@ -14,7 +16,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                       handlers={"intake-status": projection.HANDLERS})
 
     def configure(app: FastAPI) -> None:
+        app.state.keys = KeyRing(runtime.sessions)
+        app.state.limiter = RateLimiter()
         errors.install(app)
-        app.include_router(applications.router)
+        for module in (applications, policy, partner_routes):
+            app.include_router(module.router)
+        docs.install(app)
 
     return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — intake API")

@@ -1,10 +1,30 @@
-from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, Table, Text, UniqueConstraint, func
+from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, Table, Text,
+                        UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import service_metadata
 
 SCHEMA = "intake"
 metadata = service_metadata(SCHEMA)
+
+partners = Table(
+    "partners", metadata,
+    Column("id", Text, primary_key=True),  # the name the operator registered it under
+    Column("role", Text, nullable=False),  # partner | reviewer | finance | admin
+    Column("requests_per_second", Numeric(10, 2), nullable=False),
+    Column("webhook_url", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Only a key's hash is kept: the key itself is shown once, when it is issued.
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", Text, primary_key=True),  # the key's public prefix, used to find it
+    Column("partner_id", Text, ForeignKey(partners.c.id), nullable=False, index=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("revoked_at", DateTime(timezone=True)),
+)
 
 applications = Table(
     "applications", metadata,
@@ -21,6 +41,8 @@ applications = Table(
     Column("submitted_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("partner_id", "idempotency_key"),
+    # A partner's list, newest first, paged by (submitted_at, id).
+    Index("ix_applications_partner_listing", "partner_id", "submitted_at", "id"),
 )
 
 timeline = Table(

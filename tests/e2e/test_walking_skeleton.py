@@ -22,7 +22,8 @@ async def status_of(client: httpx.AsyncClient, location: str, wanted: str, timeo
 async def test_a_node_application_is_decided_awarded_booked_and_notified(services, stack):
     application = EXAMPLES["1.1-node"] | {"facts": EXAMPLES["1.1-node"]["facts"] | {
         "node_id": f"N-{uuid.uuid4()}", "investment_cost": "4000000.00"}}
-    async with httpx.AsyncClient(base_url=services["intake"].url) as client:
+    key = await stack.key()
+    async with httpx.AsyncClient(base_url=services["intake"].url, headers={"Authorization": f"Bearer {key}"}) as client:
         response = await client.post("/v1/applications", json=application,
                                      headers={"Idempotency-Key": str(uuid.uuid4())})
         assert response.status_code == 202, response.text

@@ -25,13 +25,15 @@ async def test_application_accepted_while_the_broker_is_down_is_published_when_i
     await kafka.create_topics(broker.bootstrap_servers)
     settings = stack.settings("intake", kafka_bootstrap_servers=broker.bootstrap_servers,
                               kafka_send_timeout_s=1.0)
+    key = await stack.key()
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         runtime = app.state.runtime
         broker.pause()
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://intake") as client:
             response = await client.post("/v1/applications", json=EXAMPLES["1.1-node"],
-                                         headers={"Idempotency-Key": str(uuid.uuid4())})
+                                         headers={"Idempotency-Key": str(uuid.uuid4()),
+                                                  "Authorization": f"Bearer {key}"})
         assert response.status_code == 202, response.text
         application_id = uuid.UUID(response.json()["id"])
 

@@ -1,22 +1,24 @@
-"""Routes translate HTTP to a call and back; the rules live in `submissions` and `projection`."""
+"""Routes translate HTTP to a call and back; the rules live in `submissions` and `reading`."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
-from pydantic import BaseModel
-from sqlalchemy import select
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, Field
 
+from services.intake import reading
+from services.intake.api.auth import Reader, Submitter
+from services.intake.api.docs import APPLICATION_BODY
 from services.intake.api.errors import ApiError, invalid, not_found, responses
+from services.intake.status import STAGE
 from services.intake.submissions import IdempotencyConflict, submit
-from services.intake.tables import applications, timeline
 from shared.policy import InvalidApplication, parse_application
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 MAX_BODY_BYTES = 64 * 1024
-PARTNER = "public"  # replaced by the caller's API key once partners exist
+Status = Literal[tuple(STAGE)]
 
 
 class Links(BaseModel):
@@ -25,39 +27,52 @@ class Links(BaseModel):
 
 class Receipt(BaseModel):
     id: UUID
-    status: str
+    status: Literal["submitted"]
     links: Links
 
 
 class TimelineEntry(BaseModel):
-    status: str
+    status: Status
     at: datetime
     detail: dict[str, Any]
 
 
-class ApplicationRead(BaseModel):
+class ApplicationSummary(BaseModel):
     id: UUID
     clause: str
     credit_code: str
-    status: str
+    status: Status
     submitted_at: datetime
+    updated_at: datetime
+
+
+class ApplicationRead(ApplicationSummary):
     application: dict[str, Any]
     timeline: list[TimelineEntry]
 
 
-@router.post("", status_code=202, response_model=Receipt, responses=responses(409, 413, 422))
-async def post_application(request: Request, response: Response,
-                           idempotency_key: Annotated[str, Header(min_length=1, max_length=200)]) -> Receipt:
-    document = _json_object(await request.body())
+class ApplicationPage(BaseModel):
+    items: list[ApplicationSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+@router.post("", status_code=202, response_model=Receipt, openapi_extra=APPLICATION_BODY,
+             responses=responses(401, 403, 409, 413, 422, 429))
+async def post_application(request: Request, response: Response, caller: Submitter,
+                           idempotency_key: Annotated[str, Header(min_length=1, max_length=200, description=(
+                               "Your unique key for this application: retrying with the same key and body "
+                               "returns the original answer; another body with the same key is refused (409)."))],
+                           ) -> Receipt:
+    """Submit an application. It is accepted (202) once stored; follow it at `links.self`."""
+    document = _json_object(await _read_capped(request))
     try:
         application = parse_application(document)
     except InvalidApplication as e:
         raise invalid([f.to_json() for f in e.errors]) from None
     try:
-        accepted = await submit(request.app.state.runtime, PARTNER, idempotency_key, document, application)
+        accepted = await submit(request.app.state.runtime, caller.partner_id, idempotency_key, document, application)
     except IdempotencyConflict:
-        raise ApiError(409, "idempotency_conflict",
-                       "this Idempotency-Key was already used with a different body",
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different body",
                        "该 Idempotency-Key 已用于不同的请求内容") from None
     location = f"/v1/applications/{accepted.application_id}"
     response.headers["Location"] = location
@@ -66,33 +81,64 @@ async def post_application(request: Request, response: Response,
     return Receipt(id=accepted.application_id, status="submitted", links=Links(self=location))
 
 
-@router.get("/{application_id}", response_model=ApplicationRead, responses=responses(404))
-async def get_application(request: Request, application_id: UUID) -> ApplicationRead:
-    async with request.app.state.runtime.sessions() as session:
-        row = (await session.execute(select(applications).where(
-            applications.c.id == application_id, applications.c.partner_id == PARTNER))).first()
-        if row is None:
-            raise not_found("application")
-        steps = (await session.execute(select(timeline.c.status, timeline.c.at, timeline.c.detail)
-                                       .where(timeline.c.application_id == application_id)
-                                       .order_by(timeline.c.at))).all()
+@router.get("", response_model=ApplicationPage, responses=responses(401, 403, 422, 429))
+async def list_applications(
+        request: Request, caller: Reader,
+        clause: Annotated[str | None, Query(max_length=50)] = None,
+        status: Status | None = None,
+        submitted_from: Annotated[datetime | None, Query(description="inclusive")] = None,
+        submitted_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 50,
+        cursor: Annotated[str | None, Query(max_length=200)] = None) -> ApplicationPage:
+    """Your applications, newest first, filtered and paged by cursor."""
+    try:
+        rows, next_cursor = await reading.page(
+            request.app.state.runtime.sessions, caller,
+            reading.Filters(clause, status, submitted_from, submitted_to), limit, cursor)
+    except reading.BadCursor:
+        raise invalid([{"field": "query.cursor", "code": "invalid_cursor", "message_en": "cursor is not one we issued",
+                        "message_zh": "cursor 无效"}]) from None
+    return ApplicationPage(items=[ApplicationSummary.model_validate(r, from_attributes=True) for r in rows],
+                           next_cursor=next_cursor)
+
+
+@router.get("/{application_id}", response_model=ApplicationRead, responses=responses(401, 403, 404, 422, 429))
+async def get_application(request: Request, caller: Reader, application_id: UUID) -> ApplicationRead:
+    """The application's current status and its timeline, from submission to payment."""
+    found = await reading.one(request.app.state.runtime.sessions, caller, application_id)
+    if found is None:
+        raise not_found("application")
+    row, steps = found
     return ApplicationRead(
         id=row.id, clause=row.clause, credit_code=row.credit_code, status=row.status,
-        submitted_at=row.submitted_at, application=row.body,
+        submitted_at=row.submitted_at, updated_at=row.updated_at, application=row.body,
         timeline=[TimelineEntry(status="submitted", at=row.submitted_at, detail={})]
         + [TimelineEntry(status=s.status, at=s.at, detail=s.detail) for s in steps])
 
 
+async def _read_capped(request: Request) -> bytes:
+    """The body, refused (413) as soon as it is known to be too large, before it is all read."""
+    too_large = ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes",
+                         f"请求体超过 {MAX_BODY_BYTES} 字节")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _json_object(body: bytes) -> dict[str, Any]:
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes",
-                       f"请求体超过 {MAX_BODY_BYTES} 字节")
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise invalid([{"field": "body", "code": "invalid_json", "message_en": f"not valid JSON: {e}",
-                        "message_zh": "不是有效的 JSON"}]) from None
+        raise invalid([{"field": "body", "code": "invalid_json", "message_en": f"body: not valid JSON: {e}",
+                        "message_zh": "body：不是有效的 JSON"}]) from None
     if not isinstance(document, dict):
-        raise invalid([{"field": "body", "code": "wrong_type", "message_en": "expected a JSON object",
-                        "message_zh": "应为 JSON 对象"}])
+        raise invalid([{"field": "body", "code": "wrong_type", "message_en": "body: expected a JSON object",
+                        "message_zh": "body：应为 JSON 对象"}])
     return document
