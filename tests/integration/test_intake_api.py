@@ -1,0 +1,232 @@
+"""The intake API as partner portals meet it: over HTTP, against the running service."""
+
+import copy
+import uuid
+
+import asyncpg
+import httpx
+import pytest
+
+from shared import topics
+from shared.policy import EXAMPLES
+from tests.kafka_tools import headers, read_until
+
+pytestmark = pytest.mark.integration
+
+
+def node_application(**facts) -> dict:
+    app = copy.deepcopy(EXAMPLES["1.1-node"])
+    app["facts"] |= {"node_id": f"N-{uuid.uuid4().hex[:8]}", **facts}
+    return app
+
+
+@pytest.fixture
+async def client(intake):
+    async with httpx.AsyncClient(base_url=intake.url, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+async def keys(stack):
+    return {role: await stack.key(role=role) for role in ("partner", "reviewer", "finance")} | {
+        "other": await stack.key(), "slow": await stack.key(rate="1")}
+
+
+def auth(key: str, idempotency_key: str | None = None) -> dict:
+    h = {"Authorization": f"Bearer {key}"}
+    return h | {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
+
+
+async def count_applications(stack, where: str = "true") -> int:
+    db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
+    try:
+        return await db.fetchval(f"SELECT count(*) FROM intake.applications WHERE {where}")
+    finally:
+        await db.close()
+
+
+# --- keys and roles ---------------------------------------------------------------------------
+
+async def test_a_request_without_a_valid_key_is_refused_with_401(client):
+    for h in ({}, {"Authorization": "Bearer sk_nope_nope"}, {"Authorization": "Basic abc"}):
+        r = await client.get("/v1/applications", headers=h)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        assert r.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_a_rotated_key_replaces_the_old_one_and_a_revoked_key_stops_working(stack, client):
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
+    from shared import db
+    old = await stack.key(partner="rotating")
+    engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
+    try:
+        new = await partners.rotate(db.sessions(engine), "rotating")
+        assert (await client.get("/v1/applications", headers=auth(old))).status_code == 401
+        assert (await client.get("/v1/applications", headers=auth(new))).status_code == 200
+        assert await partners.revoke(db.sessions(engine), "rotating") == 1
+        fresh = await partners.rotate(db.sessions(engine), "rotating")
+        await partners.revoke(db.sessions(engine), "rotating")
+        assert (await client.get("/v1/applications", headers=auth(fresh))).status_code == 401
+    finally:
+        await engine.dispose()
+
+
+async def test_a_role_that_may_not_do_something_gets_403(client, keys):
+    r = await client.post("/v1/applications", json=node_application(), headers=auth(keys["reviewer"]))
+    assert r.status_code == 403 and "partner" in r.json()["error"]["message_en"]
+    assert (await client.get("/v1/applications", headers=auth(keys["finance"]))).status_code == 403
+
+
+# --- submitting ---------------------------------------------------------------------------------
+
+async def test_an_application_is_accepted_with_where_to_follow_it(client, keys):
+    r = await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"]))
+    assert r.status_code == 202
+    body = r.json()
+    assert body["status"] == "submitted" and r.headers["Location"] == body["links"]["self"]
+    followed = await client.get(body["links"]["self"], headers=auth(keys["partner"]))
+    assert followed.status_code == 200 and followed.json()["timeline"][0]["status"] == "submitted"
+
+
+async def test_the_same_idempotency_key_and_body_returns_the_original_answer(stack, client, keys):
+    application, key = node_application(), str(uuid.uuid4())
+    first = await client.post("/v1/applications", json=application, headers=auth(keys["partner"], key))
+    # The same JSON with its keys in another order is the same request.
+    reordered = dict(reversed(list(application.items())))
+    again = await client.post("/v1/applications", json=reordered, headers=auth(keys["partner"], key))
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert await count_applications(stack, f"idempotency_key = '{key}'") == 1
+
+
+async def test_the_same_idempotency_key_with_another_body_is_a_conflict_and_stores_nothing(stack, client, keys):
+    key = str(uuid.uuid4())
+    await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"], key))
+    r = await client.post("/v1/applications", json=node_application(investment_cost="1.00"),
+                          headers=auth(keys["partner"], key))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_conflict"
+    assert await count_applications(stack, f"idempotency_key = '{key}'") == 1
+
+
+async def test_two_partners_may_use_the_same_idempotency_key_independently(client, keys):
+    key = str(uuid.uuid4())
+    a = await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"], key))
+    b = await client.post("/v1/applications", json=node_application(), headers=auth(keys["other"], key))
+    assert a.status_code == b.status_code == 202 and a.json()["id"] != b.json()["id"]
+
+
+async def test_a_missing_idempotency_key_is_named_in_the_error(client, keys):
+    r = await client.post("/v1/applications", json=node_application(),
+                          headers={"Authorization": f"Bearer {keys['partner']}"})
+    assert r.status_code == 422
+    assert [f["field"] for f in r.json()["error"]["fields"]] == ["header.idempotency-key"]
+
+
+async def test_a_body_over_the_size_limit_gets_413_and_is_not_stored(stack, client, keys):
+    key = str(uuid.uuid4())
+    huge = node_application() | {"padding": "x" * 70_000}
+    r = await client.post("/v1/applications", json=huge, headers=auth(keys["partner"], key))
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+    assert await count_applications(stack, f"idempotency_key = '{key}'") == 0
+
+
+@pytest.mark.parametrize("change, field, code", [
+    (lambda a: a["applicant"].update(credit_code="91510100MA61R8XN38"), "applicant.credit_code", "invalid_credit_code"),
+    (lambda a: a.update(clause="9.9-nothing"), "clause", "unknown_clause"),
+    (lambda a: a["facts"].pop("investment_cost"), "facts.investment_cost", "missing"),
+    (lambda a: a["facts"].update(investment_cost="4e6"), "facts.investment_cost", "money_exponent"),
+    (lambda a: a["facts"].update(investment_cost=4000000.5), "facts.investment_cost", "wrong_type"),
+    (lambda a: a.update(occurred_on="2024-02-30"), "occurred_on", "invalid_date"),
+    (lambda a: a["facts"].update(colour="blue"), "facts.colour", "unknown_field"),
+])
+async def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(stack, client, keys, change, field, code):
+    application, key = node_application(), str(uuid.uuid4())
+    change(application)
+    r = await client.post("/v1/applications", json=application, headers=auth(keys["partner"], key))
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "invalid_application" and error["message_zh"]
+    assert (field, code) in [(f["field"], f["code"]) for f in error["fields"]]
+    assert all(f["message_en"] and f["message_zh"] for f in error["fields"])
+    assert await count_applications(stack, f"idempotency_key = '{key}'") == 0
+
+
+async def test_a_partner_over_its_rate_gets_429_with_retry_after(client, keys):
+    statuses = [(await client.get("/v1/applications", headers=auth(keys["slow"]))) for _ in range(4)]
+    limited = [r for r in statuses if r.status_code == 429]
+    assert limited and int(limited[0].headers["Retry-After"]) >= 1
+    assert limited[0].json()["error"]["code"] == "rate_limited"
+
+
+# --- following ----------------------------------------------------------------------------------
+
+async def test_a_partner_never_sees_another_partners_application(client, keys):
+    r = await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"]))
+    location = r.json()["links"]["self"]
+    assert (await client.get(location, headers=auth(keys["other"]))).status_code == 404
+    assert (await client.get(location, headers=auth(keys["reviewer"]))).status_code == 200
+    listed = (await client.get("/v1/applications", headers=auth(keys["other"]), params={"limit": 100})).json()
+    assert r.json()["id"] not in {item["id"] for item in listed["items"]}
+
+
+async def test_an_unknown_application_is_404(client, keys):
+    r = await client.get(f"/v1/applications/{uuid.uuid4()}", headers=auth(keys["partner"]))
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
+async def test_the_list_pages_by_cursor_newest_first_and_filters(stack, client):
+    key = await stack.key()
+    ids = [(await client.post("/v1/applications", json=node_application(), headers=auth(key))).json()["id"]
+           for _ in range(5)]
+    ext = EXAMPLES["3.5-external-revenue"]
+    other_clause = (await client.post("/v1/applications", json=ext, headers=auth(key))).json()["id"]
+
+    seen, cursor = [], None
+    while True:
+        page = (await client.get("/v1/applications", headers=auth(key),
+                                 params={"limit": 2, "clause": "1.1-node"} | ({"cursor": cursor} if cursor else {}))).json()
+        seen += [item["id"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert seen == list(reversed(ids))
+    everything = (await client.get("/v1/applications", headers=auth(key))).json()["items"]
+    assert {i["id"] for i in everything} == set(ids) | {other_clause}
+    none = (await client.get("/v1/applications", headers=auth(key), params={"status": "paid"})).json()
+    assert none == {"items": [], "next_cursor": None}
+    bad = await client.get("/v1/applications", headers=auth(key), params={"cursor": "garbage"})
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "query.cursor"
+
+
+# --- the policy, and push -----------------------------------------------------------------------
+
+async def test_an_evaluation_explains_the_amount_and_stores_nothing(stack, client, keys):
+    before = await count_applications(stack)
+    r = await client.post("/v1/evaluations", json=node_application(investment_cost="6000000.00"),
+                          headers=auth(keys["partner"]))
+    assert r.status_code == 200
+    decision = r.json()
+    assert (decision["outcome"], decision["amount"]) == ("eligible", "1000000.00")
+    assert any("cap" in step["step"] and step["article"] == "一（一）" for step in decision["trace"])
+    assert await count_applications(stack) == before
+
+
+async def test_the_clause_catalogue_lists_every_clause_in_both_languages(client):
+    clauses = (await client.get("/v1/clauses")).json()
+    assert len(clauses) == 16
+    node = next(c for c in clauses if c["id"] == "1.1-node")
+    assert node["title_zh"] and node["title_en"]
+    assert {f["name"]: f["type"] for f in node["facts"]}["investment_cost"] == "money"
+
+
+async def test_a_registered_webhook_is_published_for_notify(stack, client):
+    key = await stack.key(partner="hooked-portal")
+    r = await client.put("/v1/partners/me/webhook", headers=auth(key),
+                         json={"url": "https://portal.example.cn/hook", "secret": "s" * 32})
+    assert r.status_code == 200 and r.json()["url"] == "https://portal.example.cn/hook"
+    records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
+                               lambda rs: any(r.key == b"hooked-portal" for r in rs))
+    event = next(r for r in records if r.key == b"hooked-portal")
+    assert headers(event)["ce_type"] == "subsidy.webhook.registered.v1" and b"portal.example.cn" in event.value
+    bad = await client.put("/v1/partners/me/webhook", headers=auth(key), json={"url": "not a url", "secret": "x"})
+    assert bad.status_code == 422 and {f["field"] for f in bad.json()["error"]["fields"]} == {"body.url", "body.secret"}
