@@ -43,5 +43,6 @@ class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     credit_code: CreditCode
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=False)]
+    # No control characters: a name is printed on notices, and PostgreSQL text cannot hold NUL.
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
     kind: ApplicantKind

@@ -24,6 +24,8 @@ _ENGLISH = {
     "missing": "is required but missing",
     "unknown_field": "unknown field: not declared for this clause",
     "unknown_clause": "is not a clause of the policy",
+    # Patterns only guard identifiers and names; say what they mean rather than print the regex.
+    "invalid_format": "must be 1–64 (names: 1–200) characters, without control characters or surrounding spaces",
 }
 
 MESSAGES_ZH = {
@@ -38,7 +40,7 @@ MESSAGES_ZH = {
     "out_of_range": "数值超出允许范围",
     "invalid_date": "日期无效，须为真实存在的 YYYY-MM-DD 日期",
     "invalid_choice": "取值不在允许的选项内",
-    "invalid_format": "格式不符",
+    "invalid_format": "格式不符：长度不符，或含控制字符、首尾空格",
     "invalid": "取值无效",
 }
 

@@ -18,7 +18,9 @@ Count = Annotated[int, Strict(), Ge(0), Le(10**12)]
 Ordinal = Annotated[int, Strict(), Ge(1), Le(100)]
 Year = Annotated[int, Strict(), Ge(1900), Le(2200)]
 Flag = Annotated[bool, Strict()]
-Identifier = Annotated[str, Strict(), StringConstraints(pattern=r"^\S(?:.{0,62}\S)?$")]
+# 1–64 characters, no surrounding spaces and no control characters (PostgreSQL text cannot hold NUL).
+Identifier = Annotated[str, Strict(), StringConstraints(
+    pattern=r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]{0,62}[^\s\x00-\x1f\x7f])?$")]
 
 _SIMPLE: dict[str, tuple[Any, str]] = {
     "money": (Money, "money (yuan: decimal string or integer, ≤ 2 places, 0 ≤ v < 1e12)"),

@@ -194,6 +194,14 @@ async def test_the_list_pages_by_cursor_newest_first_and_filters(stack, client):
     assert {i["id"] for i in everything} == set(ids) | {other_clause}
     none = (await client.get("/v1/applications", headers=auth(key), params={"status": "paid"})).json()
     assert none == {"items": [], "next_cursor": None}
+    later = (await client.get("/v1/applications", headers=auth(key),
+                              params={"submitted_from": "2999-01-01T00:00:00+08:00"})).json()
+    assert later["items"] == []
+    until_now = (await client.get("/v1/applications", headers=auth(key),
+                                  params={"submitted_to": "2999-01-01T00:00:00+08:00", "limit": 100})).json()
+    assert len(until_now["items"]) == 6
+    unix = await client.get("/v1/applications", headers=auth(key), params={"submitted_to": "0.5"})
+    assert unix.status_code == 422 and unix.json()["error"]["fields"][0]["field"] == "query.submitted_to"
     bad = await client.get("/v1/applications", headers=auth(key), params={"cursor": "garbage"})
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "query.cursor"
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from services.intake import reading
 from services.intake.api.auth import Reader, Submitter
@@ -19,6 +19,16 @@ from shared.policy import InvalidApplication, parse_application
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 MAX_BODY_BYTES = 64 * 1024
 Status = Literal[tuple(STAGE)]
+
+
+def _iso_datetime(value: object) -> datetime:
+    # Only ISO 8601 with an offset: pydantic would otherwise read "0.5" as a Unix timestamp.
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time")
+    return datetime.fromisoformat(value)
+
+
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
 
 
 class Links(BaseModel):
@@ -86,8 +96,8 @@ async def list_applications(
         request: Request, caller: Reader,
         clause: Annotated[str | None, Query(max_length=50)] = None,
         status: Status | None = None,
-        submitted_from: Annotated[datetime | None, Query(description="inclusive")] = None,
-        submitted_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+        submitted_from: Annotated[IsoDateTime | None, Query(description="inclusive, with offset: 2024-03-01T00:00:00+08:00")] = None,
+        submitted_to: Annotated[IsoDateTime | None, Query(description="exclusive, with offset")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None) -> ApplicationPage:
     """Your applications, newest first, filtered and paged by cursor."""

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 
 class FieldProblem(BaseModel):
@@ -64,13 +65,22 @@ def install(app: FastAPI) -> None:
         return ORJSONResponse(e.body, status_code=e.status, headers=e.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, e: StarletteHTTPException):
+    async def http_error(request: Request, e: StarletteHTTPException):
         code, en, zh = _GENERIC.get(e.status_code, ("error", str(e.detail), str(e.detail)))
+        headers = getattr(e, "headers", None)
+        if e.status_code == 405:  # Starlette names only the first matching route's methods
+            headers = {"Allow": ", ".join(sorted(_allowed_methods(request)))}
         return ORJSONResponse({"error": {"code": code, "message_en": en, "message_zh": zh, "fields": []}},
-                              status_code=e.status_code, headers=getattr(e, "headers", None))
+                              status_code=e.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, e: RequestValidationError):
         fields = [{"field": ".".join(str(p) for p in err["loc"]), "code": err["type"],
                    "message_en": err["msg"], "message_zh": err["msg"]} for err in e.errors()]
         return ORJSONResponse(invalid(fields).body, status_code=422)
+
+
+def _allowed_methods(request: Request) -> set[str]:
+    return {method for route in request.app.router.routes
+            if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE
+            for method in route.methods}

@@ -18,15 +18,15 @@ class WebhookIn(BaseModel):
 
 
 class WebhookOut(BaseModel):
-    url: HttpUrl
+    url: str  # as normalised, which may be longer than the URL given
     registered_at: datetime
 
 
-@router.put("/webhook", response_model=WebhookOut, responses=responses(401, 403, 422, 429))
+@router.put("/webhook", response_model=WebhookOut, responses=responses(400, 401, 403, 422, 429))
 async def put_webhook(request: Request, caller: Submitter, body: WebhookIn) -> WebhookOut:
     """Register (or replace) the webhook that receives your applications' status changes."""
     at = await register_webhook(request.app.state.runtime, caller.partner_id, str(body.url), body.secret)
-    return WebhookOut(url=body.url, registered_at=at)
+    return WebhookOut(url=str(body.url), registered_at=at)
 
 
 @router.delete("/webhook", status_code=204, responses=responses(401, 403, 429))

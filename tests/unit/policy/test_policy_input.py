@@ -87,6 +87,10 @@ bad("unknown_node_level_is_refused", "facts.node_level", "invalid_choice", at(["
 bad("unknown_applicant_kind_is_refused", "applicant.kind", "invalid_choice", at(["applicant", "kind"], "person"))
 bad("identifier_with_surrounding_spaces_is_refused", "facts.node_id", "invalid_format",
     at(["facts", "node_id"], " SN-001"))
+bad("identifier_with_a_nul_character_is_refused", "facts.node_id", "invalid_format",
+    at(["facts", "node_id"], "SN\x00001"))
+bad("applicant_name_with_control_characters_is_refused", "applicant.name", "invalid_format",
+    at(["applicant", "name"], "\x00\x03"))
 bad("facts_that_are_not_an_object_are_refused", "facts", "wrong_type", at(["facts"], ["SN-001"]))
 
 
