@@ -34,8 +34,10 @@ def service_metadata(schema: str) -> MetaData:
 
 
 def create_engine(url: str, schema: str, pool_size: int = 10) -> AsyncEngine:
+    # No pre-ping: it costs round trips on every checkout. A connection found dead raises a
+    # disconnect error, which invalidates the pool; consumers retry, HTTP callers retry safely.
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
         connect_args={"server_settings": {"search_path": str(schema), "application_name": str(schema)}},
     )
 

@@ -7,10 +7,11 @@ Nothing connects at import time; `Runtime.start` opens every client.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -42,6 +43,7 @@ class Runtime:
     metadata: MetaData
     handlers: dict[str, dict[type[Payload], Handler]] = field(default_factory=dict)  # group → handlers
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
+    resources: list[Callable[[], AbstractAsyncContextManager]] = field(default_factory=list)  # held open
 
     def __post_init__(self) -> None:
         # An engine connects lazily: creating it here opens nothing.
@@ -50,6 +52,9 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
+        self._held = AsyncExitStack()
+        for resource in self.resources:
+            await self._held.enter_async_context(resource())
         self.producer = kafka.producer(s)
         await kafka.wait_for_broker(s.kafka_bootstrap_servers)
         await self.producer.start()
@@ -76,6 +81,7 @@ class Runtime:
         for runner in self.runners:
             await _bounded(runner._consumer.stop())
         await _bounded(self.producer.stop())
+        await self._held.aclose()
         await self.engine.dispose()
 
     async def publish(self, session: AsyncSession, *events: Envelope) -> None:
@@ -127,6 +133,8 @@ def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambd
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        # What exists now lives as long as the process: keep the collector from rescanning it.
+        gc.freeze()
         log.info("%s started", runtime.name)
         yield
         await runtime.stop()

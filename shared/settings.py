@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     service_name: str = "subsidy"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    # Processes serving HTTP for this service; each runs its own consumers and relay candidate.
+    http_workers: int = Field(default=1, ge=1)
     # Short group timeouts keep rebalances fast on a laptop broker; production raises them.
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000

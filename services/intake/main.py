@@ -6,6 +6,7 @@ from services.intake import projection
 from services.intake.api import applications, docs, errors, partners as partner_routes, policy
 from services.intake.partners import KeyRing
 from services.intake.ratelimit import RateLimiter
+from services.intake.submissions import Submissions
 from services.intake.tables import metadata
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
@@ -17,6 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def configure(app: FastAPI) -> None:
         app.state.keys = KeyRing(runtime.sessions)
+        app.state.submissions = Submissions(runtime)
         app.state.limiter = RateLimiter()
         errors.install(app)
         for module in (applications, policy, partner_routes):

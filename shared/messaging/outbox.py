@@ -22,17 +22,23 @@ from shared.observability import OUTBOX_PUBLISHED
 log = logging.getLogger(__name__)
 
 
+def row(topic: str, event: Envelope) -> dict:
+    """The outbox row that owes this event."""
+    return {"topic": topic, "key": event.key, "value": event.data,
+            "headers": [[k, v.decode()] for k, v in event.headers()]}
+
+
 async def add(session: AsyncSession, outbox: Table, topic: str, *events: Envelope) -> None:
     """Owe these events; they are published once the caller's transaction commits."""
-    await session.execute(insert(outbox), [
-        {"topic": topic, "key": e.key, "value": e.data,
-         "headers": [[k, v.decode()] for k, v in e.headers()]} for e in events
-    ])
+    await session.execute(insert(outbox), [row(topic, e) for e in events])
 
 
 class OutboxRelay:
+    # After a wake-up, wait this long so that a burst of commits goes out as one batch.
+    LINGER_S = 0.005
+
     def __init__(self, engine: AsyncEngine, outbox: Table, producer: AIOKafkaProducer, *,
-                 send_timeout_s: float, poll_interval_s: float, batch_size: int = 500):
+                 send_timeout_s: float, poll_interval_s: float, batch_size: int = 200):
         self._engine, self._outbox, self._producer = engine, outbox, producer
         self._send_timeout_s, self._poll_interval_s, self._batch = send_timeout_s, poll_interval_s, batch_size
         self._wakeup = asyncio.Event()
@@ -72,9 +78,10 @@ class OutboxRelay:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
                 except TimeoutError:
-                    pass
-                # A dead leader connection must give the lock up: check it on every pass.
-                await leader.execute(text("SELECT 1"))
+                    # Idle: make sure the connection holding the lock is alive, or give the lock up.
+                    await leader.execute(text("SELECT 1"))
+                else:
+                    await asyncio.sleep(self.LINGER_S)
 
     async def publish_pending(self) -> int:
         o = self._outbox

@@ -25,7 +25,9 @@ async def authenticate(request: Request,
 
 
 def role(*allowed: str):
-    async def check(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+    async def check(request: Request,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+        caller = await authenticate(request, credentials)
         if caller.role not in allowed:
             raise ApiError(403, "forbidden", f"the {caller.role} role may not do this; needs {' or '.join(allowed)}",
                            f"角色 {caller.role} 无此权限，需要 {' 或 '.join(allowed)}")

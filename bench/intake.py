@@ -1,0 +1,140 @@
+"""Benchmark of accepting applications over HTTP (run: make bench).
+
+wrk (C, Lua) drives 64 connections at each server in turn, so the load generator is not the
+bottleneck; every request is a new application with its own Idempotency-Key. Beside intake, and
+measured in the same run on the same database, are two baselines doing the same durable write:
+what a team would write first (FastAPI + one SQLAlchemy ORM insert) and the ceiling (a bare ASGI
+app with raw asyncpg). Intake does more per request: authenticates, rate-limits, validates the
+application against the policy, deduplicates by key and writes an outbox row.
+"""
+
+import asyncio
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.baselines import SCHEMA_SQL  # noqa: E402
+from shared.policy import EXAMPLES  # noqa: E402
+from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare  # noqa: E402
+
+CONNECTIONS, SECONDS, WARMUP_SECONDS = 64, 10, 3
+
+
+def body() -> str:
+    application = copy.deepcopy(EXAMPLES["1.1-node"])
+    application["facts"]["node_id"] = "NODE_ID"
+    return json.dumps(application, ensure_ascii=False)
+
+
+def wrk(url: str, path: str, key: str, seconds: int) -> dict:
+    env = {**os.environ, "PATH_": path, "KEY": key, "BODY": body()}
+    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+                          "-s", str(ROOT / "bench" / "post.lua"), url], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    total, value, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).groups()
+    duration_s = float(value) * {"ms": 0.001, "s": 1, "m": 60}[unit]
+    failed = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return {"accepted_per_s": (int(total) - failed) / duration_s, "failed": failed + errors,
+            "p50": _latency(out, "50%"), "p99": _latency(out, "99%")}
+
+
+def _latency(out: str, pct: str) -> float:
+    value, unit = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", out).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+
+def wait_http(url: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise TimeoutError(url)
+
+
+def uvicorn(factory: str, port: int, env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
+                             "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
+                             "warning"], cwd=ROOT, env={**os.environ, **env}, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT)
+
+
+async def setup(database_url: str) -> str:
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
+    from shared import db
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    await conn.execute(SCHEMA_SQL)
+    await conn.close()
+    engine = db.create_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1), SCHEMA, 1)
+    try:
+        return await partners.create(db.sessions(engine), f"bench-{os.getpid()}", "partner", Decimal(10**6))
+    finally:
+        await engine.dispose()
+
+
+def measure(name: str, url: str, path: str, key: str) -> dict:
+    wrk(url, path, key, WARMUP_SECONDS)
+    result = wrk(url, path, key, SECONDS) | {"name": name}
+    print(f"  {name:<44} {result['accepted_per_s']:>8.0f}/s   p50 {result['p50']:>6.1f} ms"
+          f"   p99 {result['p99']:>6.1f} ms   failed {result['failed']}", flush=True)
+    return result
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    data = Path(tempfile.mkdtemp(prefix="bench-"))
+    infra = Infrastructure.start(data)
+    procs = []
+    try:
+        run_prepare(infra)
+        key = asyncio.run(setup(infra.database_url))
+        env = infra.env()
+        print(f"Accepting applications: wrk, {CONNECTIONS} connections, {SECONDS} s each, "
+              f"{os.cpu_count()} cores shared by server, PostgreSQL and wrk")
+        results = []
+        for name, factory in (("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
+                              ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling")):
+            port = free_port()
+            procs.append(proc := uvicorn(factory, port, env, data / "baseline.log"))
+            wait_http(f"http://127.0.0.1:{port}/")
+            results.append(measure(name, f"http://127.0.0.1:{port}", "/applications", ""))
+            proc.terminate()
+            proc.wait()
+        intake = ServiceProcess("intake", free_port(), env | {"HTTP_WORKERS": os.environ.get("HTTP_WORKERS", "1")},
+                                data / "intake.log").start()
+        procs.append(intake.process)
+        intake.wait_ready()
+        ours = measure("intake: validate, dedupe, write + outbox", intake.url, "/v1/applications", key)
+        baseline = results[0]["accepted_per_s"]
+        print(f"\n  intake / baseline: {ours['accepted_per_s'] / baseline:.2f}x"
+              f"   intake / ceiling: {ours['accepted_per_s'] / results[1]['accepted_per_s']:.2f}x")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait()
+        infra.stop()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
