@@ -28,7 +28,9 @@ test-e2e: $(READY)
 	$(PYTEST) tests/e2e
 
 bench: $(READY)  ## figures beside baselines measured in the same run
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/engine.py
+	$(PY) bench/intake.py
 
 clean:
 	rm -rf .data .pytest_cache

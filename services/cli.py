@@ -160,6 +160,16 @@ def makemigration(service: str, message: str) -> None:
     asyncio.run(migrations.new_revision(service, service, Settings(kafka_bootstrap_servers="-").sqlalchemy_url, message))
 
 
+@app.command("replay-dead-letters")
+def replay_dead_letters(consumer: str = typer.Option(None, help="only those one consumer group gave up on")
+                        ) -> None:
+    """Send dead-lettered events back to their topics, once their cause is fixed (KAFKA_BOOTSTRAP_SERVERS)."""
+    from shared.messaging.dead_letters import replay
+    from shared.settings import Settings
+    settings = Settings(database_url="-")
+    typer.echo(f"replayed {asyncio.run(replay(settings.kafka_bootstrap_servers, consumer))} event(s)")
+
+
 @app.command()
 def evaluate(file: str = typer.Argument("-", help="An application JSON (or array); - for stdin.")) -> None:
     """Decide applications without storing anything: one JSON decision per line.

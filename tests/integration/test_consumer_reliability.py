@@ -127,3 +127,32 @@ async def _done(task):
 
 async def _true(value):
     return value
+
+
+async def test_a_dead_letter_replayed_after_its_cause_is_fixed_takes_effect(stack):
+    from shared.messaging.dead_letters import replay
+    payout_id = uuid.uuid4()
+    early = PayoutSettledV1(payout_id=payout_id, amount=Decimal("5.00"), settled_on=datetime.now(UTC).date(),
+                            bank_reference="B-2")
+    event = Envelope.of(early, source="/finance", key=CREDIT_CODE, subject="x")
+    await publish(stack.bootstrap_servers, topics.FINANCE_RESULTS, event)  # before its payout exists
+    runtime = await started(stack)
+    try:
+        await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
+                         lambda rs: any(headers(r).get("ce_id") == event.id for r in rs))
+        async with runtime.sessions.begin() as s:  # the cause is fixed: the payout is there now
+            await s.execute(payouts.insert().values(
+                id=payout_id, award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code=CREDIT_CODE,
+                clause="1.1-node", amount=Decimal("5.00"), status="requested", requested_at=datetime.now(UTC)))
+        assert await replay(stack.bootstrap_servers, "payout-ledger") >= 1
+
+        async def paid():
+            async with runtime.sessions() as s:
+                return (await s.execute(select(payouts.c.status).where(payouts.c.id == payout_id))).scalar()
+        assert await eventually(lambda: _is(paid, "paid")) is True
+    finally:
+        await runtime.stop()
+
+
+async def _is(fetch, wanted):
+    return await fetch() == wanted
