@@ -5,12 +5,12 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import ORJSONResponse
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from services.intake import reading
-from services.intake.api.auth import Reader, Submitter
+from services.intake.api.auth import Reader, authorize
 from services.intake.api.docs import APPLICATION_BODY
 from services.intake.api.errors import ApiError, invalid, not_found, responses
 from services.intake.status import STAGE
@@ -20,6 +20,23 @@ from shared.policy import InvalidApplication, parse_application
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 MAX_BODY_BYTES = 64 * 1024
 Status = Literal[tuple(STAGE)]
+
+
+# The hot path declares its key and header in the document rather than as FastAPI dependencies.
+SUBMISSION = APPLICATION_BODY | {"security": [{"ApiKey": []}], "parameters": [{
+    "name": "Idempotency-Key", "in": "header", "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "Your unique key for this application: retrying with the same key and body returns the "
+                   "original answer; another body with the same key is refused (409)."}]}
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("idempotency-key", "")
+    if not 1 <= len(key) <= 200:
+        raise invalid([{"field": "header.idempotency-key", "code": "missing" if not key else "invalid_format",
+                        "message_en": "header.idempotency-key: required, 1–200 characters",
+                        "message_zh": "header.idempotency-key：必填，1–200 个字符"}])
+    return key
 
 
 def _iso_datetime(value: object) -> datetime:
@@ -67,14 +84,12 @@ class ApplicationPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-@router.post("", status_code=202, response_model=Receipt, openapi_extra=APPLICATION_BODY,
+@router.post("", status_code=202, response_model=Receipt, openapi_extra=SUBMISSION,
              responses=responses(401, 403, 409, 413, 422, 429))
-async def post_application(request: Request, caller: Submitter,
-                           idempotency_key: Annotated[str, Header(min_length=1, max_length=200, description=(
-                               "Your unique key for this application: retrying with the same key and body "
-                               "returns the original answer; another body with the same key is refused (409)."))],
-                           ) -> ORJSONResponse:
+async def post_application(request: Request) -> ORJSONResponse:
     """Submit an application. It is accepted (202) once stored; follow it at `links.self`."""
+    caller = await authorize(request, "partner")
+    idempotency_key = _idempotency_key(request)
     document = _json_object(await _read_capped(request))
     try:
         application = parse_application(document)

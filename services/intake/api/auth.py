@@ -38,3 +38,14 @@ def role(*allowed: str):
 AnyCaller = Annotated[Caller, Depends(authenticate)]
 Submitter = Annotated[Caller, role("partner")]
 Reader = Annotated[Caller, role("partner", "reviewer", "admin")]
+
+
+async def authorize(request: Request, *allowed: str) -> Caller:
+    """The same checks as `role(...)`, called from inside a route: FastAPI then has no dependency
+    to solve, which matters on the hot path."""
+    credentials = await bearer(request)
+    caller = await authenticate(request, credentials)
+    if caller.role not in allowed:
+        raise ApiError(403, "forbidden", f"the {caller.role} role may not do this; needs {' or '.join(allowed)}",
+                       f"角色 {caller.role} 无此权限，需要 {' 或 '.join(allowed)}")
+    return caller
