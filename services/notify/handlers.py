@@ -1,10 +1,12 @@
-"""Records one notification per event an applicant should hear about."""
+"""Records one notification per event an applicant should hear about, and owes the application's
+partner a webhook delivery for every status change."""
 
 import uuid
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify import deliveries
 from services.notify.messages import message
 from services.notify.tables import notifications
 from shared.events import (AwardGrantedV1, DecisionMadeV1, NotificationRecordedV1, PayoutFailedV1,
@@ -12,6 +14,7 @@ from shared.events import (AwardGrantedV1, DecisionMadeV1, NotificationRecordedV
 from shared.messaging.envelope import Envelope
 from shared.service import Runtime
 
+# Applicants hear of the payment, not of the request for it; partners follow every status.
 TOLD = (DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutPaidV1, PayoutFailedV1)
 
 
@@ -27,4 +30,9 @@ def handlers(runtime: Runtime):
             about=event.type, message_zh=zh, message_en=en),
             key=p.credit_code, subject=str(p.application_id), cause=event))
 
-    return dict.fromkeys(TOLD, tell)
+    async def status_changed(session: AsyncSession, event: Envelope, p) -> None:
+        if isinstance(p, TOLD):
+            await tell(session, event, p)
+        await deliveries.enqueue(session, event, p)
+
+    return dict.fromkeys(deliveries.STATUS_EVENTS, status_changed)

@@ -238,3 +238,6 @@ async def test_a_registered_webhook_is_published_for_notify(stack, client):
     assert headers(event)["ce_type"] == "subsidy.webhook.registered.v1" and b"portal.example.cn" in event.value
     bad = await client.put("/v1/partners/me/webhook", headers=auth(key), json={"url": "not a url", "secret": "x"})
     assert bad.status_code == 422 and {f["field"] for f in bad.json()["error"]["fields"]} == {"body.url", "body.secret"}
+    plain = await client.put("/v1/partners/me/webhook", headers=auth(key),
+                             json={"url": "http://10.0.0.1/hook", "secret": "s" * 32})
+    assert plain.status_code == 422 and "https" in plain.json()["error"]["fields"][0]["message_en"]

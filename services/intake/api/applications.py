@@ -5,14 +5,13 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import ORJSONResponse
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from services.intake import reading
 from services.intake.api.auth import Reader, authorize
 from services.intake.api.docs import APPLICATION_BODY
-from services.intake.api.errors import ApiError, invalid, not_found, responses
+from services.intake.api.errors import ApiError, invalid, json_response, not_found, responses
 from services.intake.status import STAGE
 from services.intake.submissions import IdempotencyConflict
 from shared.policy import InvalidApplication, parse_application
@@ -86,7 +85,7 @@ class ApplicationPage(BaseModel):
 
 @router.post("", status_code=202, response_model=Receipt, openapi_extra=SUBMISSION,
              responses=responses(401, 403, 409, 413, 422, 429))
-async def post_application(request: Request) -> ORJSONResponse:
+async def post_application(request: Request) -> Response:
     """Submit an application. It is accepted (202) once stored; follow it at `links.self`."""
     caller = await authorize(request, "partner")
     idempotency_key = _idempotency_key(request)
@@ -104,7 +103,7 @@ async def post_application(request: Request) -> ORJSONResponse:
     location = f"/v1/applications/{accepted.application_id}"
     headers = {"Location": location} | ({"Idempotent-Replayed": "true"} if accepted.replayed else {})
     # Built directly: this is the hot path, and the shape is the documented Receipt.
-    return ORJSONResponse({"id": str(accepted.application_id), "status": "submitted", "links": {"self": location}},
+    return json_response({"id": str(accepted.application_id), "status": "submitted", "links": {"self": location}},
                           status_code=202, headers=headers)
 
 

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+import orjson
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -26,6 +26,10 @@ class ErrorBody(BaseModel):
 
 class Error(BaseModel):
     error: ErrorBody
+
+
+def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status_code, headers=headers, media_type="application/json")
 
 
 class ApiError(Exception):
@@ -62,7 +66,7 @@ _GENERIC = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, e: ApiError):
-        return ORJSONResponse(e.body, status_code=e.status, headers=e.headers)
+        return json_response(e.body, status_code=e.status, headers=e.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, e: StarletteHTTPException):
@@ -70,14 +74,14 @@ def install(app: FastAPI) -> None:
         headers = getattr(e, "headers", None)
         if e.status_code == 405:  # Starlette names only the first matching route's methods
             headers = {"Allow": ", ".join(sorted(_allowed_methods(request)))}
-        return ORJSONResponse({"error": {"code": code, "message_en": en, "message_zh": zh, "fields": []}},
+        return json_response({"error": {"code": code, "message_en": en, "message_zh": zh, "fields": []}},
                               status_code=e.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, e: RequestValidationError):
         fields = [{"field": ".".join(str(p) for p in err["loc"]), "code": err["type"],
                    "message_en": err["msg"], "message_zh": err["msg"]} for err in e.errors()]
-        return ORJSONResponse(invalid(fields).body, status_code=422)
+        return json_response(invalid(fields).body, status_code=422)
 
 
 def _allowed_methods(request: Request) -> set[str]:

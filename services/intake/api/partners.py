@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, HttpUrl
+from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from services.intake.api.auth import Submitter
 from services.intake.api.errors import responses
@@ -11,10 +11,20 @@ router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 
 
 class WebhookIn(BaseModel):
-    url: HttpUrl = Field(description="Where status changes are POSTed.", examples=["https://portal.example.cn/hooks/subsidy"])
+    url: HttpUrl = Field(description="Where status changes are POSTed: https, or http to localhost for testing.",
+                         examples=["https://portal.example.cn/hooks/subsidy"])
     secret: str = Field(min_length=16, max_length=200, description=(
         "Shared secret: each delivery carries `X-Subsidy-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "
         "\"<t>.\" + body)>`."))
+
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, url: HttpUrl) -> HttpUrl:
+        # Deliveries carry applicants' data and a signature: only over TLS, except to a local test receiver.
+        if url.scheme != "https" and url.host not in ("localhost", "127.0.0.1"):
+            raise ValueError("must be an https URL (http only to localhost)")
+        return url
 
 
 class WebhookOut(BaseModel):

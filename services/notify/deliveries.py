@@ -1,0 +1,85 @@
+"""What a partner's webhook is owed: one delivery per status change of one of its applications.
+
+A delivery is written in the transaction that handles the status event, so it exists if and only
+if the event was handled; `worker.py` sends it later, outside any handler. Its body is built here
+once and stored, so every retry sends (and signs) the very same bytes.
+"""
+
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.tables import application_partners, webhook_deliveries, webhooks
+from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
+                           PayoutRequestedV1, SelectionConcludedV1)
+from shared.messaging.envelope import Envelope
+from shared.messaging.payloads import Payload
+
+STATUS_CHANGED = "application.status_changed"
+STATUS_EVENTS = (DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutRequestedV1,
+                 PayoutPaidV1, PayoutFailedV1)
+
+
+def status_change(p: Payload) -> tuple[str, dict[str, Any]]:
+    """The status the event moves its application to (the names intake's API uses), and why."""
+    match p:
+        case DecisionMadeV1():
+            return p.outcome, {"amount": f"{p.amount:.2f}", "clause": p.clause, "reasons": p.reasons,
+                               "policy_version": p.policy_version}
+        case SelectionConcludedV1():
+            return "selected" if p.selected else "not_selected", {
+                "year": p.year, "rank": p.rank, "reason": p.reason}
+        case AwardGrantedV1():
+            return "awarded", {"amount": f"{p.amount:.2f}", "clause": p.clause}
+        case PayoutRequestedV1():
+            return "payout_requested", {"payout_id": str(p.payout_id), "amount": f"{p.amount:.2f}"}
+        case PayoutPaidV1():
+            return "paid", {"payout_id": str(p.payout_id), "amount": f"{p.amount:.2f}",
+                            "settled_on": p.settled_on.isoformat()}
+        case PayoutFailedV1():
+            return "payout_failed", {"payout_id": str(p.payout_id), "reason": p.reason}
+    raise TypeError(f"{type(p).__name__} is not a status change")
+
+
+def delivery_id(event: Envelope) -> uuid.UUID:
+    # Derived from the event, so a redelivered event can only find its delivery already there.
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"notify-webhook:{event.id}")
+
+
+def body(event: Envelope, p: Payload) -> bytes:
+    status, detail = status_change(p)
+    return orjson.dumps({
+        "id": str(delivery_id(event)), "type": STATUS_CHANGED, "application_id": str(p.application_id),
+        "status": status, "event_type": event.type, "occurred_at": event.time.isoformat(),
+        "detail": detail,
+    })
+
+
+async def enqueue(session: AsyncSession, event: Envelope, p: Payload) -> None:
+    """Owes the application's partner this status change, if that partner has a webhook.
+
+    The application's submission travels on another topic than its status events, so its partner
+    may not be known yet. Then the delivery is stored without a partner and the worker attaches it
+    once the submission has been read (or drops it if that partner has no webhook): the status
+    change is not lost, and nothing here waits.
+
+    Whether there is a webhook is decided once, when the partner is known, from the registrations
+    read so far: a partner registers before it submits, and notify reads its registration first
+    unless it lags behind on `subsidy.partners` by more than that head start. In that (rare)
+    case the changes decided meanwhile are not sent; the webhook receives those that follow.
+    """
+    partner = (await session.execute(
+        select(application_partners.c.partner_id, webhooks.c.url)
+        .select_from(application_partners.outerjoin(
+            webhooks, webhooks.c.partner_id == application_partners.c.partner_id))
+        .where(application_partners.c.application_id == p.application_id))).first()
+    if partner is not None and not partner.url:
+        return  # a partner without a webhook, or that unregistered it
+    await session.execute(insert(webhook_deliveries).values(
+        id=delivery_id(event), application_id=p.application_id,
+        partner_id=partner.partner_id if partner else None, body=body(event, p),
+    ).on_conflict_do_nothing())

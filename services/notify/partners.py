@@ -1,0 +1,28 @@
+"""What notify must know about partners to reach them: their webhooks, and their applications."""
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.tables import application_partners, webhooks
+from shared.events import ApplicationSubmittedV1, WebhookRegisteredV1
+from shared.messaging.envelope import Envelope
+
+
+async def webhook_registered(session: AsyncSession, event: Envelope, p: WebhookRegisteredV1) -> None:
+    # An empty url unregisters; the row stays with it so that `registered_at` still orders what
+    # comes next. An older registration read late never replaces a newer one.
+    new = insert(webhooks).values(partner_id=p.partner_id, url=p.url, secret=p.secret,
+                                  registered_at=p.registered_at)
+    await session.execute(new.on_conflict_do_update(
+        index_elements=[webhooks.c.partner_id],
+        set_={"url": new.excluded.url, "secret": new.excluded.secret,
+              "registered_at": new.excluded.registered_at},
+        where=webhooks.c.registered_at <= new.excluded.registered_at))
+
+
+async def application_submitted(session: AsyncSession, event: Envelope, p: ApplicationSubmittedV1) -> None:
+    await session.execute(insert(application_partners).values(
+        application_id=p.application_id, partner_id=p.partner_id).on_conflict_do_nothing())
+
+
+HANDLERS = {WebhookRegisteredV1: webhook_registered, ApplicationSubmittedV1: application_submitted}

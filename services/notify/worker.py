@@ -1,0 +1,152 @@
+"""Sends owed webhook deliveries, retrying with exponential backoff, never inside a transaction.
+
+Each pass: attach deliveries that waited for their application's partner, then claim due ones
+(`FOR UPDATE SKIP LOCKED`, so replicas share the work) by counting the attempt and pushing
+`next_attempt_at` a lease ahead, commit, POST them, and record each result in its own short
+transaction. A replica that dies mid-send leaves its claims to be retried once the lease runs
+out: delivery is at least once, and partners recognise repeats by `X-Subsidy-Delivery`.
+Deliveries of one application may arrive out of order; `occurred_at` orders them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from services.notify import signature
+from services.notify.tables import application_partners, webhook_deliveries as d, webhooks
+from shared.service import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 12
+    first_retry_s: float = 1.0  # then 2, 4, 8 … up to max_retry_s: about 34 minutes in all
+    max_retry_s: float = 3600.0
+    timeout_s: float = 5.0
+    poll_interval_s: float = 1.0
+    batch_size: int = 20
+    lease_s: float = 60.0  # how long a claim is its sender's alone; must outlast a request
+
+    def __post_init__(self) -> None:
+        if self.lease_s <= self.timeout_s:
+            raise ValueError("a claim's lease must outlast the request it covers")
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.first_retry_s * 2 ** (attempts - 1), self.max_retry_s))
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    attempt: int  # which attempt this is, counting from 1
+    url: str
+    secret: str = field(repr=False)
+    body: bytes = field(repr=False)
+
+
+def delivery_worker(runtime: Runtime, policy: DeliveryPolicy) -> Callable[[], Awaitable[None]]:
+    async def deliver_webhooks() -> None:
+        async with httpx.AsyncClient(timeout=policy.timeout_s) as client:
+            while True:
+                try:
+                    await attach_partners(runtime.sessions)
+                    sent = await deliver_due(runtime.sessions, client, policy)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The database being away must not end the loop: claims simply wait.
+                    log.exception("webhook delivery pass failed; retrying")
+                    sent = 0
+                if sent < policy.batch_size:
+                    await asyncio.sleep(policy.poll_interval_s)
+    return deliver_webhooks
+
+
+async def deliver_due(sessions: async_sessionmaker, client: httpx.AsyncClient, policy: DeliveryPolicy) -> int:
+    claimed = await claim(sessions, policy)
+    results = await asyncio.gather(*(send(sessions, client, policy, c) for c in claimed),
+                                   return_exceptions=True)
+    for c, result in zip(claimed, results):
+        if isinstance(result, Exception):  # its lease runs out, and it is sent again
+            log.error("recording webhook delivery %s failed: %r", c.id, result)
+    return len(claimed)
+
+
+async def attach_partners(sessions: async_sessionmaker) -> None:
+    """Deliveries enqueued before their application's partner was known go to that partner now,
+    or nowhere if it has no webhook."""
+    awaiting = (d.c.partner_id.is_(None), d.c.application_id == application_partners.c.application_id)
+    has_webhook = exists().where(webhooks.c.partner_id == application_partners.c.partner_id,
+                                 webhooks.c.url != "")
+    async with sessions.begin() as s:
+        await s.execute(delete(d).where(*awaiting, ~has_webhook))
+        await s.execute(update(d).where(*awaiting).values(partner_id=application_partners.c.partner_id))
+
+
+async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Claimed]:
+    async with sessions.begin() as s:
+        due = (await s.execute(
+            select(d.c.id, d.c.partner_id, d.c.attempts, d.c.body)
+            .where(d.c.status == "pending", d.c.partner_id.is_not(None), d.c.next_attempt_at <= func.now())
+            .order_by(d.c.next_attempt_at).limit(policy.batch_size)
+            .with_for_update(skip_locked=True))).all()
+        if not due:
+            return []
+        hooks = {w.partner_id: w for w in (await s.execute(
+            select(webhooks).where(webhooks.c.partner_id.in_({r.partner_id for r in due}),
+                                   webhooks.c.url != ""))).all()}
+        unregistered = [r.id for r in due if r.partner_id not in hooks]
+        if unregistered:
+            await s.execute(update(d).where(d.c.id.in_(unregistered)).values(
+                status="failed", last_error="the partner unregistered its webhook"))
+        claimed = [Claimed(r.id, r.attempts + 1, hooks[r.partner_id].url, hooks[r.partner_id].secret, r.body)
+                   for r in due if r.partner_id in hooks]
+        lease_ends = func.now() + timedelta(seconds=policy.lease_s)
+        for c in claimed:
+            await s.execute(update(d).where(d.c.id == c.id).values(
+                attempts=c.attempt, url=c.url, next_attempt_at=lease_ends))
+    return claimed
+
+
+async def send(sessions: async_sessionmaker, client: httpx.AsyncClient, policy: DeliveryPolicy,
+               c: Claimed) -> None:
+    error = await post(client, c, policy.timeout_s)
+    if error is None:
+        outcome = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
+    elif c.attempt >= policy.max_attempts:
+        outcome = {"status": "failed", "last_error": error}
+        log.warning("webhook delivery %s failed for good after %d attempts: %s", c.id, c.attempt, error)
+    else:
+        outcome = {"last_error": error, "next_attempt_at": func.now() + policy.retry_delay(c.attempt)}
+    async with sessions.begin() as s:
+        # Only while the claim is still ours: a sender whose lease ran out reports nothing.
+        await s.execute(update(d).where(d.c.id == c.id, d.c.attempts == c.attempt).values(**outcome))
+
+
+async def post(client: httpx.AsyncClient, c: Claimed, timeout_s: float) -> str | None:
+    """Why the attempt failed, or None when the partner took it (any 2xx)."""
+    # Signed at send time, not at enqueue time: a retry must not look like a replay.
+    headers = {"Content-Type": "application/json", "X-Subsidy-Delivery": str(c.id),
+               "X-Subsidy-Signature": signature.signature_header(c.secret, int(time.time()), c.body)}
+    try:
+        # httpx's timeout bounds each read, not the exchange: a slow drip must not outlast the lease.
+        # Redirects are not followed (httpx's default): we call only the url the partner registered.
+        async with asyncio.timeout(timeout_s):
+            response = await client.post(c.url, content=c.body, headers=headers)
+    except Exception as e:  # unreachable, timed out, a url httpx cannot use: all the same to us
+        return f"{type(e).__name__}: {e}"[:500]
+    if response.is_success:
+        return None
+    return f"HTTP {response.status_code}: {response.text[:200]}"

@@ -1,0 +1,55 @@
+"""The webhook signature partners verify: `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`."""
+
+import hashlib
+import hmac
+
+from services.notify.signature import sign, signature_header, verify
+
+SECRET, T, BODY = "s3cret-of-the-partner", 1_764_105_600, b'{"status":"eligible","amount":"800000.00"}'
+
+
+def test_a_signed_body_verifies_with_the_same_secret():
+    assert verify(SECRET, signature_header(SECRET, T, BODY), BODY, now=T + 1)
+
+
+def test_the_signature_is_the_hmac_of_the_timestamp_a_dot_and_the_raw_body():
+    expected = hmac.new(SECRET.encode(), f"{T}.".encode() + BODY, hashlib.sha256).hexdigest()
+    assert sign(SECRET, T, BODY) == expected
+    assert signature_header(SECRET, T, BODY) == f"t={T},v1={expected}"
+
+
+def test_the_documented_example_holds():
+    assert sign("s3cret", 1764105600, b'{"hello":"world"}') == (
+        "6eddf50fceb00000e3f2ceea9c50ede7eb69231267641abacbb89b29d9de3cbb")
+
+
+def test_a_tampered_body_is_rejected():
+    assert not verify(SECRET, signature_header(SECRET, T, BODY), BODY.replace(b"800000", b"900000"), now=T)
+
+
+def test_a_signature_made_with_another_secret_is_rejected():
+    assert not verify(SECRET, signature_header("someone-elses-secret", T, BODY), BODY, now=T)
+
+
+def test_a_signature_older_than_five_minutes_is_rejected_as_a_possible_replay():
+    header = signature_header(SECRET, T, BODY)
+    assert verify(SECRET, header, BODY, now=T + 300)
+    assert not verify(SECRET, header, BODY, now=T + 301)
+    assert not verify(SECRET, header, BODY, now=T - 301)  # nor one from the future
+    assert verify(SECRET, header, BODY, now=T + 3000, tolerance_s=3600)
+
+
+def test_a_changed_timestamp_does_not_verify_with_the_old_signature():
+    v1 = sign(SECRET, T, BODY)
+    assert not verify(SECRET, f"t={T + 60},v1={v1}", BODY, now=T + 60)
+
+
+def test_any_of_several_v1_signatures_may_match_while_a_secret_is_rotated():
+    header = f"t={T},v1={sign('old-secret', T, BODY)},v1={sign(SECRET, T, BODY)}"
+    assert verify(SECRET, header, BODY, now=T)
+
+
+def test_a_malformed_header_is_rejected_not_an_error():
+    v1 = sign(SECRET, T, BODY)
+    for header in ("", "garbage", f"v1={v1}", f"t={T}", f"t=soon,v1={v1}", f"t={T},v1="):
+        assert not verify(SECRET, header, BODY, now=T)
