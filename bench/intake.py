@@ -69,8 +69,9 @@ def wait_http(url: str, timeout_s: float = 30) -> None:
     raise TimeoutError(url)
 
 
-def uvicorn(factory: str, port: int, env: dict, log: Path) -> subprocess.Popen:
+def uvicorn(factory: str, port: int, env: dict, log: Path, workers: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
+                             "--workers", str(workers),
                              "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
                              "warning"], cwd=ROOT, env={**os.environ, **env}, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT)
@@ -93,7 +94,7 @@ async def setup(database_url: str) -> str:
 def measure(name: str, url: str, path: str, key: str) -> dict:
     wrk(url, path, key, WARMUP_SECONDS)
     result = wrk(url, path, key, SECONDS) | {"name": name}
-    print(f"  {name:<44} {result['accepted_per_s']:>8.0f}/s   p50 {result['p50']:>6.1f} ms"
+    print(f"  {name:<52} {result['accepted_per_s']:>8.0f}/s   p50 {result['p50']:>6.1f} ms"
           f"   p99 {result['p99']:>6.1f} ms   failed {result['failed']}", flush=True)
     return result
 
@@ -110,23 +111,26 @@ def main() -> None:
         env = infra.env()
         print(f"Accepting applications: wrk, {CONNECTIONS} connections, {SECONDS} s each, "
               f"{os.cpu_count()} cores shared by server, PostgreSQL and wrk")
-        results = []
-        for name, factory in (("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
-                              ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling")):
-            port = free_port()
-            procs.append(proc := uvicorn(factory, port, env, data / "baseline.log"))
-            wait_http(f"http://127.0.0.1:{port}/")
-            results.append(measure(name, f"http://127.0.0.1:{port}", "/applications", ""))
-            proc.terminate()
-            proc.wait()
-        intake = ServiceProcess("intake", free_port(), env | {"HTTP_WORKERS": os.environ.get("HTTP_WORKERS", "1")},
-                                data / "intake.log").start()
-        procs.append(intake.process)
-        intake.wait_ready()
-        ours = measure("intake: validate, dedupe, write + outbox", intake.url, "/v1/applications", key)
-        baseline = results[0]["accepted_per_s"]
-        print(f"\n  intake / baseline: {ours['accepted_per_s'] / baseline:.2f}x"
-              f"   intake / ceiling: {ours['accepted_per_s'] / results[1]['accepted_per_s']:.2f}x")
+        baselines = (("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
+                     ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling"))
+        for workers in (1, 2):
+            results = []
+            for name, factory in baselines:
+                port = free_port()
+                procs.append(proc := uvicorn(factory, port, env, data / "baseline.log", workers))
+                wait_http(f"http://127.0.0.1:{port}/")
+                results.append(measure(f"{name}, {workers} proc", f"http://127.0.0.1:{port}", "/applications", ""))
+                proc.terminate()
+                proc.wait()
+            intake = ServiceProcess("intake", free_port(), env | {"HTTP_WORKERS": str(workers)},
+                                    data / "intake.log").start()
+            procs.append(intake.process)
+            intake.wait_ready()
+            ours = measure(f"intake: validate, dedupe, write + outbox, {workers} proc", intake.url,
+                           "/v1/applications", key)["accepted_per_s"]
+            intake.stop()
+            print(f"  intake / baseline: {ours / results[0]['accepted_per_s']:.2f}x   "
+                  f"intake / ceiling: {ours / results[1]['accepted_per_s']:.2f}x\n", flush=True)
     finally:
         for p in procs:
             if p.poll() is None:
