@@ -69,7 +69,7 @@ class Runtime:
             for group, handlers in self.handlers.items()
         ]
         for runner in self.runners:
-            await runner._consumer.start()
+            await runner.start()
         self.tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")] + [
             asyncio.create_task(r.run(), name=r.group) for r in self.runners] + [
             asyncio.create_task(work(), name=work.__name__) for work in self.workers]
@@ -79,7 +79,7 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for runner in self.runners:
-            await _bounded(runner._consumer.stop())
+            await _bounded(runner.stop())
         await _bounded(self.producer.stop())
         await self._held.aclose()
         await self.engine.dispose()

@@ -46,6 +46,13 @@ class ConsumerRunner:
         self._after_commit = after_commit
         self.last_progress = datetime.now(UTC)
 
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self, timeout_s: float = 5) -> None:
+        # aiokafka's stop() can hang when the broker is away.
+        await asyncio.wait_for(self._consumer.stop(), timeout_s)
+
     async def run(self) -> None:
         while True:
             batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
