@@ -105,8 +105,10 @@ def partners_create(name: str, role: str = typer.Option("partner", help="partner
             return await partners.create(sessions, name, role, rate)
     try:
         typer.echo(asyncio.run(go()))
-    except (ValueError, IntegrityError) as e:
-        raise typer.BadParameter(str(e).splitlines()[0]) from None
+    except IntegrityError:
+        raise typer.BadParameter(f"a partner named {name!r} already exists") from None
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
 
 
 @partners_app.command("rotate")

@@ -14,6 +14,7 @@ from shared.messaging import kafka
 from shared.settings import Settings
 from shared.stack import SERVICES
 from tests.infra import Broker, create_database, postgres_server
+from tests.webhook_receiver import receiver  # noqa: F401  (a fixture for every suite)
 
 _databases = itertools.count()
 # Its at-exit message would be written after pytest closed the streams.

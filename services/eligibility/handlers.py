@@ -1,6 +1,7 @@
 """Decides each submitted application under the policy in force on its date, against the
 applicant's grants so far, and publishes what follows: the decision, and an award or a candidacy."""
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,8 +14,10 @@ from services.eligibility.tables import decisions, grants
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, CandidateAdmittedV1,
                            DecisionMadeV1, GrantLine)
 from shared.messaging.envelope import Envelope
-from shared.policy import Decision, History, PolicyBook, PriorGrant
+from shared.policy import History, PolicyBook, PriorGrant
 from shared.service import Runtime
+
+log = logging.getLogger(__name__)
 
 
 async def history_of(session: AsyncSession, credit_code: str) -> History:
@@ -63,6 +66,8 @@ def handlers(runtime: Runtime, book: PolicyBook):
                 submitted_at=p.submitted_at), key=f"{decision.clause}:{decision.year}",
                 subject=str(p.application_id), cause=event))
         await runtime.publish(session, *events)
+        log.info("decided %s under %s: %s %s (%s)", p.application_id, decision.clause, decision.outcome,
+                 f"{decision.amount:.2f}", decision.policy_version)
 
     async def award_granted(session: AsyncSession, event: Envelope, p: AwardGrantedV1) -> None:
         # Awards from selections count toward one-time rules too; our own are already recorded.

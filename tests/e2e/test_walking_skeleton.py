@@ -1,6 +1,8 @@
 """One application travels through all five services, each its own process, over the broker."""
 
 import asyncio
+import json
+import time
 import uuid
 
 import asyncpg
@@ -8,6 +10,7 @@ import httpx
 import pytest
 
 from services.intake.status import STAGE
+from services.notify.signature import verify
 from shared.policy import EXAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -56,3 +59,28 @@ async def _eventually(fetch, count, timeout_s=20):
         while len(rows := await fetch()) < count:
             await asyncio.sleep(0.1)
     return rows
+
+
+async def test_a_partner_webhook_hears_its_application_move_signed_with_its_secret(services, stack, receiver):
+    partner, secret = f"portal-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
+    key = await stack.key(partner=partner)
+    db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
+    async with httpx.AsyncClient(base_url=services["intake"].url, headers={"Authorization": f"Bearer {key}"}) as client:
+        registered = await client.put("/v1/partners/me/webhook", json={"url": receiver.url, "secret": secret})
+        assert registered.status_code == 200
+        # A portal registers before it submits; notify has read the registration by then.
+        await _eventually(lambda: db.fetch("SELECT 1 FROM notify.webhooks WHERE partner_id=$1", partner), 1)
+        application = EXAMPLES["1.1-node"] | {"facts": EXAMPLES["1.1-node"]["facts"] | {"node_id": f"N-{uuid.uuid4()}"}}
+        submitted = await client.post("/v1/applications", json=application,
+                                      headers={"Idempotency-Key": str(uuid.uuid4())})
+    await db.close()
+
+    async with asyncio.timeout(30):
+        while len(receiver.received) < 3:
+            await asyncio.sleep(0.1)
+    bodies = [json.loads(r.body) for r in receiver.received]
+    assert {b["status"] for b in bodies} == {"eligible", "awarded", "payout_requested"}
+    assert {b["application_id"] for b in bodies} == {submitted.json()["id"]}
+    for r in receiver.received:
+        assert verify(secret, r.headers["x-subsidy-signature"], r.body, now=int(time.time()))
+        assert not verify("another secret", r.headers["x-subsidy-signature"], r.body, now=int(time.time()))

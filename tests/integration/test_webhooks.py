@@ -6,17 +6,11 @@ import json
 import time
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-import uvicorn
 from sqlalchemy import func, select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from services.notify.main import create_app
 from services.notify.signature import verify
@@ -26,47 +20,11 @@ from shared import topics
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, DecisionMadeV1, PayoutRequestedV1,
                            WebhookRegisteredV1)
 from shared.messaging.envelope import Envelope
-from shared.stack import free_port
 from tests.kafka_tools import eventually, publish
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.integration
 CREDIT_CODE = "91510100MA61R8XN3X"
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    at: float
-
-
-@dataclass
-class Receiver:
-    """A partner's HTTP server: records every POST and answers with the next scripted status."""
-    port: int
-    answers: list[int] = field(default_factory=list)  # then 200 for ever
-    received: list[Received] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/subsidy"
-
-    async def hook(self, request: Request) -> Response:
-        self.received.append(Received(dict(request.headers), await request.body(), time.time()))
-        return Response(status_code=self.answers.pop(0) if self.answers else 200)
-
-
-@pytest.fixture
-async def receiver():
-    r = Receiver(free_port())
-    app = Starlette(routes=[Route("/hooks/subsidy", r.hook, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=r.port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    await eventually(lambda: _now(server.started), timeout_s=10, interval_s=0.02)
-    yield r
-    server.should_exit = True
-    await serving
 
 
 @asynccontextmanager
