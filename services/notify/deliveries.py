@@ -9,11 +9,10 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.tables import application_partners, webhook_deliveries, webhooks
+from services.notify.tables import webhook_deliveries
 from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
                            PayoutRequestedV1, SelectionConcludedV1)
 from shared.messaging.envelope import Envelope
@@ -60,26 +59,13 @@ def body(event: Envelope, p: Payload) -> bytes:
 
 
 async def enqueue(session: AsyncSession, event: Envelope, p: Payload) -> None:
-    """Owes the application's partner this status change, if that partner has a webhook.
+    """Owes the application's partner this status change.
 
-    The application's submission travels on another topic than its status events, so its partner
-    may not be known yet. Then the delivery is stored without a partner and the worker attaches it
-    once the submission has been read (or drops it if that partner has no webhook): the status
-    change is not lost, and nothing here waits.
-
-    Whether there is a webhook is decided once, when the partner is known, from the registrations
-    read so far: a partner registers before it submits, and notify reads its registration first
-    unless it lags behind on `subsidy.partners` by more than that head start. In that (rare)
-    case the changes decided meanwhile are not sent; the webhook receives those that follow.
+    Whether the partner has a webhook is decided by the worker, not here: the application's
+    submission and its partner's registration travel on other topics than its status events, so
+    either may not have been read yet. The worker attaches the partner once known, and drops the
+    delivery only if that partner still has no webhook a grace period after the status change.
     """
-    partner = (await session.execute(
-        select(application_partners.c.partner_id, webhooks.c.url)
-        .select_from(application_partners.outerjoin(
-            webhooks, webhooks.c.partner_id == application_partners.c.partner_id))
-        .where(application_partners.c.application_id == p.application_id))).first()
-    if partner is not None and not partner.url:
-        return  # a partner without a webhook, or that unregistered it
     await session.execute(insert(webhook_deliveries).values(
-        id=delivery_id(event), application_id=p.application_id,
-        partner_id=partner.partner_id if partner else None, body=body(event, p),
+        id=delivery_id(event), application_id=p.application_id, body=body(event, p),
     ).on_conflict_do_nothing())

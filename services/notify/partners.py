@@ -1,9 +1,10 @@
 """What notify must know about partners to reach them: their webhooks, and their applications."""
 
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.tables import application_partners, webhooks
+from services.notify.tables import application_partners, webhook_deliveries, webhooks
 from shared.events import ApplicationSubmittedV1, WebhookRegisteredV1
 from shared.messaging.envelope import Envelope
 
@@ -18,6 +19,11 @@ async def webhook_registered(session: AsyncSession, event: Envelope, p: WebhookR
         set_={"url": new.excluded.url, "secret": new.excluded.secret,
               "registered_at": new.excluded.registered_at},
         where=webhooks.c.registered_at <= new.excluded.registered_at))
+    if p.url:
+        # Status changes that waited for this registration go out now, not when their grace ends.
+        await session.execute(update(webhook_deliveries).where(
+            webhook_deliveries.c.partner_id == p.partner_id, webhook_deliveries.c.status == "pending",
+            webhook_deliveries.c.attempts == 0).values(next_attempt_at=func.now()))
 
 
 async def application_submitted(session: AsyncSession, event: Envelope, p: ApplicationSubmittedV1) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notify import signature
@@ -38,6 +38,9 @@ class DeliveryPolicy:
     poll_interval_s: float = 1.0
     batch_size: int = 20
     lease_s: float = 60.0  # how long a claim is its sender's alone; must outlast a request
+    # How long a status change waits for its partner's registration to be read before it is
+    # dropped as owed to nobody: registrations travel on their own topic and may be read late.
+    registration_grace_s: float = 120.0
 
     def __post_init__(self) -> None:
         if self.lease_s <= self.timeout_s:
@@ -85,20 +88,17 @@ async def deliver_due(sessions: async_sessionmaker, client: httpx.AsyncClient, p
 
 
 async def attach_partners(sessions: async_sessionmaker) -> None:
-    """Deliveries enqueued before their application's partner was known go to that partner now,
-    or nowhere if it has no webhook."""
-    awaiting = (d.c.partner_id.is_(None), d.c.application_id == application_partners.c.application_id)
-    has_webhook = exists().where(webhooks.c.partner_id == application_partners.c.partner_id,
-                                 webhooks.c.url != "")
+    """Deliveries enqueued before their application's partner was known go to that partner now."""
     async with sessions.begin() as s:
-        await s.execute(delete(d).where(*awaiting, ~has_webhook))
-        await s.execute(update(d).where(*awaiting).values(partner_id=application_partners.c.partner_id))
+        await s.execute(update(d).where(d.c.partner_id.is_(None),
+                                        d.c.application_id == application_partners.c.application_id)
+                        .values(partner_id=application_partners.c.partner_id))
 
 
 async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Claimed]:
     async with sessions.begin() as s:
         due = (await s.execute(
-            select(d.c.id, d.c.partner_id, d.c.attempts, d.c.body)
+            select(d.c.id, d.c.partner_id, d.c.attempts, d.c.body, d.c.created_at)
             .where(d.c.status == "pending", d.c.partner_id.is_not(None), d.c.next_attempt_at <= func.now())
             .order_by(d.c.next_attempt_at).limit(policy.batch_size)
             .with_for_update(skip_locked=True))).all()
@@ -107,10 +107,14 @@ async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Cl
         hooks = {w.partner_id: w for w in (await s.execute(
             select(webhooks).where(webhooks.c.partner_id.in_({r.partner_id for r in due}),
                                    webhooks.c.url != ""))).all()}
+        grace_ends = {r.id: r.created_at + timedelta(seconds=policy.registration_grace_s) for r in due}
+        now = (await s.execute(select(func.now()))).scalar_one()
         unregistered = [r.id for r in due if r.partner_id not in hooks]
-        if unregistered:
-            await s.execute(update(d).where(d.c.id.in_(unregistered)).values(
-                status="failed", last_error="the partner unregistered its webhook"))
+        if dropped := [i for i in unregistered if grace_ends[i] <= now]:
+            await s.execute(delete(d).where(d.c.id.in_(dropped)))  # owed to nobody
+        for waiting in (i for i in unregistered if grace_ends[i] > now):
+            # Look once more when the grace ends, in case the registration was only read late.
+            await s.execute(update(d).where(d.c.id == waiting).values(next_attempt_at=grace_ends[waiting]))
         claimed = [Claimed(r.id, r.attempts + 1, hooks[r.partner_id].url, hooks[r.partner_id].secret, r.body)
                    for r in due if r.partner_id in hooks]
         lease_ends = func.now() + timedelta(seconds=policy.lease_s)

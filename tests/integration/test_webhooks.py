@@ -147,9 +147,10 @@ async def test_a_delivery_the_partner_keeps_refusing_is_given_up_after_the_last_
 
 
 @pytest.mark.parametrize("webhook", ["never registered", "unregistered"])
-async def test_an_application_of_a_partner_without_a_webhook_enqueues_nothing(stack, receiver, webhook):
+async def test_a_status_change_owed_to_a_partner_without_a_webhook_is_dropped_after_the_grace(
+        stack, receiver, webhook):
     partner_id = f"association-{uuid.uuid4().hex[:8]}"
-    async with notify(stack) as runtime:
+    async with notify(stack, registration_grace_s=0.5) as runtime:
         if webhook == "unregistered":
             await publish(stack.bootstrap_servers, topics.PARTNERS,
                           registered(partner_id, receiver.url, "s" * 16), registered(partner_id, "", ""))
@@ -161,7 +162,7 @@ async def test_an_application_of_a_partner_without_a_webhook_enqueues_nothing(st
                                         notifications.c.application_id == application_id))
         await eventually(lambda: _count(runtime, application_partners,
                                         application_partners.c.application_id == application_id))
-        # …and whatever order they were read in, no delivery remains for the partner.
+        # …and once the grace is over, no delivery remains for the partner.
         await eventually(lambda: _none(deliveries_of(runtime, application_id)))
         await asyncio.sleep(0.3)
         assert await deliveries_of(runtime, application_id) == []
@@ -187,6 +188,22 @@ async def test_a_status_change_read_before_its_application_waits_for_the_partner
     [post] = receiver.received
     assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())
     assert json.loads(post.body)["status"] == "eligible"
+
+
+async def test_a_registration_read_after_the_partners_application_still_gets_its_status_changes(
+        stack, receiver):
+    partner_id, secret = f"portal-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
+    async with notify(stack, registration_grace_s=60) as runtime:
+        application_id, _ = await application_decided(stack, partner_id)
+        await eventually(lambda: _count(runtime, application_partners,
+                                        application_partners.c.application_id == application_id))
+        await asyncio.sleep(0.3)  # the worker has looked: no webhook yet, so the change waits
+        assert receiver.received == []
+        await publish(stack.bootstrap_servers, topics.PARTNERS, registered(partner_id, receiver.url, secret))
+        [delivery] = await settled(runtime, application_id)  # long before the grace ends
+    assert delivery.status == "delivered"
+    [post] = receiver.received
+    assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())
 
 
 async def test_every_status_reaches_the_partner_even_a_payout_request_the_applicant_is_not_told_of(
