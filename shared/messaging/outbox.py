@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, insert, select, text, update
+from sqlalchemy import Table, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.messaging.envelope import Envelope
@@ -36,6 +36,8 @@ async def add(session: AsyncSession, outbox: Table, topic: str, *events: Envelop
 class OutboxRelay:
     # After a wake-up, wait this long so that a burst of commits goes out as one batch.
     LINGER_S = 0.005
+    # Published rows are kept this long for inspection, then deleted when the relay is idle.
+    RETENTION = timedelta(days=1)
 
     def __init__(self, engine: AsyncEngine, outbox: Table, producer: AIOKafkaProducer, *,
                  send_timeout_s: float, poll_interval_s: float, batch_size: int = 200):
@@ -78,8 +80,8 @@ class OutboxRelay:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
                 except TimeoutError:
-                    # Idle: make sure the connection holding the lock is alive, or give the lock up.
-                    await leader.execute(text("SELECT 1"))
+                    # Idle: a good moment to tidy up, which also shows the lock's connection is alive.
+                    await self._forget_published(leader)
                 else:
                     await asyncio.sleep(self.LINGER_S)
 
@@ -99,6 +101,11 @@ class OutboxRelay:
                                .values(published_at=datetime.now(UTC)))
         OUTBOX_PUBLISHED.labels(o.schema).inc(len(rows))
         return len(rows)
+
+    async def _forget_published(self, leader) -> None:
+        o = self._outbox
+        await leader.execute(delete(o).where(o.c.published_at < datetime.now(UTC) - self.RETENTION))
+        await leader.commit()
 
     async def _send(self, rows) -> None:
         acks = [await self._producer.send(r.topic, r.value, key=r.key.encode(),
