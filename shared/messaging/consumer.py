@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from sqlalchemy import Table
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.dialects.postgresql import insert
@@ -58,9 +59,14 @@ class ConsumerRunner:
             batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
             for tp, records in batches.items():
                 done = await self._process_partition(tp, records)
-                if done:
-                    await self.commit_offsets({tp: done})
-                await self._report_lag(tp)
+                try:
+                    if done:
+                        await self.commit_offsets({tp: done})
+                    await self._report_lag(tp)
+                except KafkaError as error:
+                    # The partition moved to another member, or the broker is away: what was not
+                    # committed is delivered again, and the inbox makes that harmless.
+                    log.warning("offset commit for %s failed: %r", tp, error)
             self.last_progress = datetime.now(UTC)
 
     async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> int | None:
