@@ -1,5 +1,6 @@
 """Bad input: pydantic's validation errors turned into short codes with English and Chinese messages."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -24,9 +25,10 @@ _ENGLISH = {
     "missing": "is required but missing",
     "unknown_field": "unknown field: not declared for this clause",
     "unknown_clause": "is not a clause of the policy",
-    # Patterns only guard identifiers and names; say what they mean rather than print the regex.
-    "invalid_format": "must be 1–64 (names: 1–200) characters, without control characters or surrounding spaces",
 }
+
+# Patterns only guard identifiers and names: say what they mean rather than print the regex.
+_ENGLISH_BY_TYPE = {"string_pattern_mismatch": "must not contain control characters, nor start or end with a space"}
 
 MESSAGES_ZH = {
     "missing": "缺少必填字段",
@@ -40,7 +42,7 @@ MESSAGES_ZH = {
     "out_of_range": "数值超出允许范围",
     "invalid_date": "日期无效，须为真实存在的 YYYY-MM-DD 日期",
     "invalid_choice": "取值不在允许的选项内",
-    "invalid_format": "格式不符：长度不符，或含控制字符、首尾空格",
+    "invalid_format": "格式不符（长度不符，或含控制字符、首尾空格）",
     "invalid": "取值无效",
 }
 
@@ -70,8 +72,13 @@ def field_error(field: str, code: str, detail_en: str) -> FieldError:
 
 
 def from_validation_error(exc: ValidationError, clause_ids: frozenset[str]) -> InvalidApplication:
+    return InvalidApplication(field_errors(exc.errors(include_url=False), clause_ids))
+
+
+def field_errors(pydantic_errors: Iterable[dict], clause_ids: frozenset[str] = frozenset()) -> list[FieldError]:
+    """pydantic's errors as ours: a dotted field, a short code, English and Chinese."""
     errors = []
-    for err in exc.errors(include_url=False):
+    for err in pydantic_errors:
         loc = err["loc"]
         if loc and loc[0] in clause_ids:      # the discriminated union prefixes the clause tag
             loc = loc[1:]
@@ -80,8 +87,8 @@ def from_validation_error(exc: ValidationError, clause_ids: frozenset[str]) -> I
         if kind.startswith("union_tag"):
             loc = ("clause",)
         field = ".".join(str(part) for part in loc) or "(application)"
-        detail = _ENGLISH.get(code, err["msg"])
+        detail = _ENGLISH.get(code) or _ENGLISH_BY_TYPE.get(kind) or err["msg"]
         if code == "unknown_clause":
             detail = f"{err.get('ctx', {}).get('tag')!r} {detail}"
         errors.append(field_error(field, code, detail))
-    return InvalidApplication(errors)
+    return errors

@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from shared.policy.errors import field_errors
+
 
 class FieldProblem(BaseModel):
     field: str
@@ -79,9 +81,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, e: RequestValidationError):
-        fields = [{"field": ".".join(str(p) for p in err["loc"]), "code": err["type"],
-                   "message_en": err["msg"], "message_zh": err["msg"]} for err in e.errors()]
-        return json_response(invalid(fields).body, status_code=422)
+        return json_response(invalid([f.to_json() for f in field_errors(e.errors())]).body, status_code=422)
 
 
 def _allowed_methods(request: Request) -> set[str]:
