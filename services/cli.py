@@ -31,7 +31,7 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
     procs = {}
     try:
         run_prepare(infra)
-        procs = start_services(infra, data_dir / "logs", DEFAULT_PORTS)
+        procs = start_services(infra.env(), data_dir / "logs", DEFAULT_PORTS)
         typer.echo(f"PostgreSQL  {infra.database_url}\nKafka       {infra.kafka_bootstrap_servers}")
         for name, proc in procs.items():
             typer.echo(f"{name:<12}{proc.url}   (log: {proc.log_path})")

@@ -128,10 +128,10 @@ class ServiceProcess:
                 self.kill()
 
 
-def start_services(infra: Infrastructure, log_dir: Path, ports: dict[str, int] | None = None,
-                   extra_env: dict[str, str] | None = None) -> dict[str, ServiceProcess]:
+def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None
+                   ) -> dict[str, ServiceProcess]:
+    """The five services, each its own process with `env` (the servers' URLs), once all are ready."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = {**infra.env(), **(extra_env or {})}
     procs = {name: ServiceProcess(name, (ports or {}).get(name) or free_port(), env,
                                   log_dir / f"{name}.log").start() for name in SERVICES}
     for proc in procs.values():
