@@ -80,3 +80,12 @@ async def test_a_partner_webhook_hears_its_application_move_signed_with_its_secr
     for r in receiver.received:
         assert verify(secret, r.headers["x-subsidy-signature"], r.body, now=int(time.time()))
         assert not verify("another secret", r.headers["x-subsidy-signature"], r.body, now=int(time.time()))
+
+
+async def test_every_service_reports_health_readiness_and_metrics(services):
+    async with httpx.AsyncClient() as client:
+        for name, proc in services.items():
+            assert (await client.get(f"{proc.url}/healthz")).json() == {"status": "ok"}, name
+            assert (await client.get(f"{proc.url}/readyz")).json() == {"status": "ready"}, name
+            metrics = (await client.get(f"{proc.url}/metrics")).text
+            assert "subsidy_events_consumed_total" in metrics and "subsidy_outbox_published_total" in metrics
