@@ -1,7 +1,6 @@
 """The relay publishes one key's events in the order they were committed."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
