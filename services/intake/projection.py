@@ -1,61 +1,67 @@
-"""Follows the other services' events into each application's status and timeline."""
+"""Follows the other services' events into each application's status and timeline.
 
-from datetime import datetime
+A batch of status events is written at once: every step goes on its application's timeline, and
+each application takes the furthest status the batch (and its past) has reached.
+"""
+
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ARRAY, Integer, Text, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.status import STAGE
 from services.intake.tables import applications, timeline
 from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
                            PayoutRequestedV1, SelectionConcludedV1)
+from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
+from shared.messaging.payloads import Payload
+
+_ADVANCE = text(f"""
+    UPDATE {applications.fullname} AS a
+       SET status = reached.status, stage = reached.stage, updated_at = now()
+      FROM unnest(:ids, :statuses, :stages) AS reached(id, status, stage)
+     WHERE a.id = reached.id AND a.stage <= reached.stage
+""").bindparams(bindparam("ids", type_=ARRAY(PgUUID(as_uuid=True))), bindparam("statuses", type_=ARRAY(Text)),
+                bindparam("stages", type_=ARRAY(Integer)))
 
 
-async def _record(session: AsyncSession, event: Envelope, application_id: UUID, status: str,
-                  detail: dict[str, Any]) -> None:
-    await session.execute(insert(timeline).values(
-        event_id=event.id, application_id=application_id, status=status, at=event.time, detail=detail,
-    ).on_conflict_do_nothing())
-    await session.execute(
-        update(applications)
-        .where(applications.c.id == application_id, applications.c.stage <= STAGE[status])
-        .values(status=status, stage=STAGE[status], updated_at=datetime.now(event.time.tzinfo)))
+def step(p: Payload) -> tuple[str, dict[str, Any]]:
+    """The status an event moves its application to, and what the timeline shows of it."""
+    match p:
+        case DecisionMadeV1():
+            return p.outcome, {"amount": f"{p.amount:.2f}", "reasons": p.reasons, "policy_version": p.policy_version}
+        case SelectionConcludedV1():
+            return ("selected" if p.selected else "not_selected",
+                    {"year": p.year, "rank": p.rank, "reason": p.reason})
+        case AwardGrantedV1():
+            return "awarded", {"amount": f"{p.amount:.2f}"}
+        case PayoutRequestedV1():
+            return "payout_requested", {"payout_id": str(p.payout_id), "amount": f"{p.amount:.2f}"}
+        case PayoutPaidV1():
+            return "paid", {"amount": f"{p.amount:.2f}", "settled_on": p.settled_on.isoformat()}
+        case PayoutFailedV1():
+            return "payout_failed", {"reason": p.reason}
+    raise TypeError(f"{type(p).__name__} is not a status change")
 
 
-async def decision_made(session: AsyncSession, event: Envelope, p: DecisionMadeV1) -> None:
-    await _record(session, event, p.application_id, p.outcome, {
-        "amount": f"{p.amount:.2f}", "reasons": p.reasons, "policy_version": p.policy_version})
+async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
+    rows, furthest = [], {}
+    for event, p in batch:
+        status, detail = step(p)
+        rows.append({"event_id": event.id, "application_id": p.application_id, "status": status,
+                     "at": event.time, "detail": detail})
+        # Of equal stages the later event wins, as it would have one at a time.
+        if STAGE[status] >= furthest.get(p.application_id, ("", -1))[1]:
+            furthest[p.application_id] = (status, STAGE[status])
+    await session.execute(insert(timeline), rows)
+    ids: list[UUID] = list(furthest)
+    await session.execute(_ADVANCE, {"ids": ids, "statuses": [furthest[i][0] for i in ids],
+                                     "stages": [furthest[i][1] for i in ids]})
 
 
-async def selection_concluded(session: AsyncSession, event: Envelope, p: SelectionConcludedV1) -> None:
-    await _record(session, event, p.application_id, "selected" if p.selected else "not_selected",
-                  {"year": p.year, "rank": p.rank, "reason": p.reason})
-
-
-async def award_granted(session: AsyncSession, event: Envelope, p: AwardGrantedV1) -> None:
-    await _record(session, event, p.application_id, "awarded", {"amount": f"{p.amount:.2f}"})
-
-
-async def payout_requested(session: AsyncSession, event: Envelope, p: PayoutRequestedV1) -> None:
-    await _record(session, event, p.application_id, "payout_requested",
-                  {"payout_id": str(p.payout_id), "amount": f"{p.amount:.2f}"})
-
-
-async def payout_paid(session: AsyncSession, event: Envelope, p: PayoutPaidV1) -> None:
-    await _record(session, event, p.application_id, "paid",
-                  {"amount": f"{p.amount:.2f}", "settled_on": p.settled_on.isoformat()})
-
-
-async def payout_failed(session: AsyncSession, event: Envelope, p: PayoutFailedV1) -> None:
-    await _record(session, event, p.application_id, "payout_failed", {"reason": p.reason})
-
-
-HANDLERS = {
-    DecisionMadeV1: decision_made, SelectionConcludedV1: selection_concluded,
-    AwardGrantedV1: award_granted, PayoutRequestedV1: payout_requested,
-    PayoutPaidV1: payout_paid, PayoutFailedV1: payout_failed,
-}
+_STATUS_CHANGED = Batched(statuses_changed)
+HANDLERS = dict.fromkeys((DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutRequestedV1,
+                          PayoutPaidV1, PayoutFailedV1), _STATUS_CHANGED)

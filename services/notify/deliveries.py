@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.tables import webhook_deliveries
@@ -58,14 +58,14 @@ def body(event: Envelope, p: Payload) -> bytes:
     })
 
 
-async def enqueue(session: AsyncSession, event: Envelope, p: Payload) -> None:
-    """Owes the application's partner this status change.
+async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, Payload]]) -> None:
+    """Owes the applications' partners these status changes.
 
     Whether the partner has a webhook is decided by the worker, not here: the application's
     submission and its partner's registration travel on other topics than its status events, so
     either may not have been read yet. The worker attaches the partner once known, and drops the
     delivery only if that partner still has no webhook a grace period after the status change.
     """
-    await session.execute(insert(webhook_deliveries).values(
-        id=delivery_id(event), application_id=p.application_id, body=body(event, p),
-    ).on_conflict_do_nothing())
+    await session.execute(insert(webhook_deliveries), [
+        {"id": delivery_id(event), "application_id": p.application_id, "body": body(event, p)}
+        for event, p in changes])

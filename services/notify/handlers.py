@@ -3,7 +3,7 @@ partner a webhook delivery for every status change."""
 
 import uuid
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import deliveries
@@ -11,7 +11,9 @@ from services.notify.messages import message
 from services.notify.tables import notifications
 from shared.events import (AwardGrantedV1, DecisionMadeV1, NotificationRecordedV1, PayoutFailedV1,
                            PayoutPaidV1, SelectionConcludedV1)
+from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
+from shared.messaging.payloads import Payload
 from shared.service import Runtime
 
 # Applicants hear of the payment, not of the request for it; partners follow every status.
@@ -19,20 +21,22 @@ TOLD = (DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutPaidV1, Payo
 
 
 def handlers(runtime: Runtime):
-    async def tell(session: AsyncSession, event: Envelope, p) -> None:
-        notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")
-        zh, en = message(p)
-        await session.execute(insert(notifications).values(
-            id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
-            about=event.type, message_zh=zh, message_en=en))
-        await runtime.publish(session, runtime.event(NotificationRecordedV1(
-            notification_id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
-            about=event.type, message_zh=zh, message_en=en),
-            key=p.credit_code, subject=str(p.application_id), cause=event))
+    async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
+        told, events = [], []
+        for event, p in batch:
+            if not isinstance(p, TOLD):
+                continue
+            notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")
+            zh, en = message(p)
+            told.append({"id": notification_id, "application_id": p.application_id, "credit_code": p.credit_code,
+                         "about": event.type, "message_zh": zh, "message_en": en})
+            events.append(runtime.event(NotificationRecordedV1(
+                notification_id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
+                about=event.type, message_zh=zh, message_en=en),
+                key=p.credit_code, subject=str(p.application_id), cause=event))
+        if told:
+            await session.execute(insert(notifications), told)
+            await runtime.publish(session, *events)
+        await deliveries.enqueue(session, batch)
 
-    async def status_changed(session: AsyncSession, event: Envelope, p) -> None:
-        if isinstance(p, TOLD):
-            await tell(session, event, p)
-        await deliveries.enqueue(session, event, p)
-
-    return dict.fromkeys(deliveries.STATUS_EVENTS, status_changed)
+    return dict.fromkeys(deliveries.STATUS_EVENTS, Batched(statuses_changed))

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.tables import application_partners, webhook_deliveries, webhooks
 from shared.events import ApplicationSubmittedV1, WebhookRegisteredV1
+from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 
 
@@ -26,9 +27,9 @@ async def webhook_registered(session: AsyncSession, event: Envelope, p: WebhookR
             webhook_deliveries.c.attempts == 0).values(next_attempt_at=func.now()))
 
 
-async def application_submitted(session: AsyncSession, event: Envelope, p: ApplicationSubmittedV1) -> None:
-    await session.execute(insert(application_partners).values(
-        application_id=p.application_id, partner_id=p.partner_id).on_conflict_do_nothing())
+async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]) -> None:
+    await session.execute(insert(application_partners), [
+        {"application_id": p.application_id, "partner_id": p.partner_id} for _, p in batch])
 
 
-HANDLERS = {WebhookRegisteredV1: webhook_registered, ApplicationSubmittedV1: application_submitted}
+HANDLERS = {WebhookRegisteredV1: webhook_registered, ApplicationSubmittedV1: Batched(applications_submitted)}

@@ -12,39 +12,47 @@ from services.payout import ledger
 from services.payout.tables import ledger as ledger_table, payouts
 from shared.events import (AwardGrantedV1, PayoutFailedV1, PayoutPaidV1, PayoutRejectedV1,
                            PayoutRequestedV1, PayoutSettledV1)
+from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.service import Runtime
 
 _LEDGER_LOCK = zlib.crc32(b"payout.ledger")
 
 
-async def post(session: AsyncSession, entries: list[ledger.Entry]) -> None:
-    """Appends one balanced transaction to the hash chain; writers take turns so the chain is linear."""
+async def post(session: AsyncSession, *transactions: list[ledger.Entry]) -> None:
+    """Appends balanced transactions to the hash chain, in one statement; writers take turns (a
+    transaction-level lock) so that the chain stays linear."""
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEDGER_LOCK})
     last = (await session.execute(
-        select(ledger_table.c.hash).order_by(ledger_table.c.id.desc()).limit(1))).scalar()
-    txn_id = uuid.uuid4()
-    await session.execute(insert(ledger_table), [
-        {"txn_id": txn_id, "account": e.account, "debit": e.debit, "credit": e.credit, "memo": e.memo,
-         "prev_hash": prev, "hash": h}
-        for e, prev, h in ledger.chained(last or ledger.GENESIS, txn_id, entries)])
+        select(ledger_table.c.hash).order_by(ledger_table.c.id.desc()).limit(1))).scalar() or ledger.GENESIS
+    rows = []
+    for entries in transactions:
+        txn_id = uuid.uuid4()
+        for e, prev, h in ledger.chained(last, txn_id, entries):
+            rows.append({"txn_id": txn_id, "account": e.account, "debit": e.debit, "credit": e.credit,
+                         "memo": e.memo, "prev_hash": prev, "hash": h})
+            last = h
+    await session.execute(insert(ledger_table), rows)
 
 
 def handlers(runtime: Runtime):
-    async def award_granted(session: AsyncSession, event: Envelope, p: AwardGrantedV1) -> None:
-        if p.amount == 0:
-            return  # recognition without money: nothing to pay
-        await post(session, ledger.transfer(ledger.EXPENSE, ledger.payable(p.credit_code), p.amount,
-                                            f"award {p.award_id} {p.clause}"))
-        payout_id = uuid.uuid5(p.award_id, "payout")
+    async def awards_granted(session: AsyncSession, batch: list[tuple[Envelope, AwardGrantedV1]]) -> None:
+        # Recognition without money (a plaque, a white list) has nothing to pay.
+        batch = [(event, p) for event, p in batch if p.amount > 0]
+        if not batch:
+            return
+        await post(session, *(ledger.transfer(ledger.EXPENSE, ledger.payable(p.credit_code), p.amount,
+                                              f"award {p.award_id} {p.clause}") for _, p in batch))
         now = datetime.now(UTC)
-        await session.execute(insert(payouts).values(
-            id=payout_id, award_id=p.award_id, application_id=p.application_id, credit_code=p.credit_code,
-            clause=p.clause, amount=p.amount, status="requested", requested_at=now))
-        await runtime.publish(session, runtime.event(PayoutRequestedV1(
+        requested = [(event, p, uuid.uuid5(p.award_id, "payout")) for event, p in batch]
+        await session.execute(insert(payouts), [
+            {"id": payout_id, "award_id": p.award_id, "application_id": p.application_id,
+             "credit_code": p.credit_code, "clause": p.clause, "amount": p.amount, "status": "requested",
+             "requested_at": now} for _, p, payout_id in requested])
+        await runtime.publish(session, *(runtime.event(PayoutRequestedV1(
             payout_id=payout_id, award_id=p.award_id, application_id=p.application_id,
             credit_code=p.credit_code, amount=p.amount, requested_at=now),
-            key=p.credit_code, subject=str(payout_id), cause=event))
+            key=p.credit_code, subject=str(payout_id), cause=event) for event, p, payout_id in requested))
 
     async def payout_settled(session: AsyncSession, event: Envelope, p: PayoutSettledV1) -> None:
         payout = await _requested(session, p.payout_id)
@@ -67,7 +75,8 @@ def handlers(runtime: Runtime):
             payout_id=p.payout_id, application_id=payout.application_id, credit_code=payout.credit_code,
             reason=p.reason), key=payout.credit_code, subject=str(p.payout_id), cause=event))
 
-    return {AwardGrantedV1: award_granted, PayoutSettledV1: payout_settled, PayoutRejectedV1: payout_rejected}
+    return {AwardGrantedV1: Batched(awards_granted), PayoutSettledV1: payout_settled,
+            PayoutRejectedV1: payout_rejected}
 
 
 async def _requested(session: AsyncSession, payout_id: uuid.UUID):

@@ -1,143 +1,284 @@
-"""Consuming events exactly once in effect.
+"""Consuming events exactly once in effect, a partition's batch at a time.
 
-Each event is handled in one database transaction that also records `(consumer, event id)` in the
-inbox, so a redelivered event does nothing. Offsets are committed explicitly, and only after the
-database commit. A handler that keeps failing is retried a bounded number of times, then its
-message goes to the dead-letter topic with its original headers and the error, and its partition
-moves on.
+The records a poll brings for one partition are handled in one database transaction, which also
+records their event ids in the inbox (one statement for the batch), so a redelivered event does
+nothing. Offsets are committed explicitly, only after the database commit, and only for
+partitions still ours: a partition revoked mid-batch stops being handled, and the rebalance
+waits for the batch in flight to stop, so two members never work one partition at once.
+
+Failures of our own infrastructure (`faults.is_transient`) are retried with backoff for as long
+as they last. Any other failure means a record is at fault: the batch is then handled one record
+at a time, the failing record is retried a bounded number of times, then dead-lettered with its
+original headers and the error. A dead letter is owed through the outbox, in the transaction
+that gives up on the record, so it cannot be lost to a broker timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from sqlalchemy import Table
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy import ARRAY, Table, Text, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import topics
+from shared.messaging import outbox
 from shared.messaging.envelope import Envelope, MalformedEvent
+from shared.messaging.faults import describe, is_transient
 from shared.messaging.payloads import Payload
 from shared.observability import CONSUMER_LAG, EVENTS_CONSUMED, correlation_id
 
 log = logging.getLogger(__name__)
 
-# Failures of our own infrastructure are not the message's fault: they never dead-letter it.
-TRANSIENT = (OperationalError, InterfaceError, OSError, TimeoutError)
-
 Handler = Callable[[AsyncSession, Envelope, Payload], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Batched:
+    """A handler given consecutive events of its type together, so that it can do their I/O in
+    bulk: `fn(session, [(envelope, payload), …])`, in partition order."""
+    fn: Callable[[AsyncSession, list[tuple[Envelope, Payload]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    record: ConsumerRecord
+    envelope: Envelope
+    payload: Payload
+    handler: Handler | Batched
+
+
+class Backoff:
+    """Exponential delays with a ceiling, for waiting out an outage."""
+
+    def __init__(self, first_s: float = 0.2, max_s: float = 10.0):
+        self._first_s, self._max_s, self._next_s = first_s, max_s, first_s
+
+    def next(self) -> float:
+        delay, self._next_s = self._next_s, min(self._next_s * 2, self._max_s)
+        return delay
+
+
 class ConsumerRunner:
-    def __init__(self, *, group: str, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer,
-                 sessions: async_sessionmaker, inbox: Table, handlers: dict[type[Payload], Handler],
-                 max_attempts: int = 3, send_timeout_s: float = 10.0,
-                 after_commit: Callable[[], None] = lambda: None):
-        self.group, self._consumer, self._producer = group, consumer, producer
-        self._sessions, self._inbox = sessions, inbox
+    def __init__(self, *, group: str, new_consumer: Callable[[], AIOKafkaConsumer], sessions: async_sessionmaker,
+                 inbox: Table, handlers: dict[type[Payload], Handler | Batched], max_attempts: int = 3,
+                 max_batch: int = 1000, revoke_wait_s: float = 30.0):
+        self.group, self._new_consumer, self._sessions = group, new_consumer, sessions
         self._handlers = {model.ce_type: handler for model, handler in handlers.items()}
-        consumer.subscribe(sorted({model.topic for model in handlers}))
-        self._max_attempts, self._send_timeout_s = max_attempts, send_timeout_s
-        self._after_commit = after_commit
+        self.topics = sorted({model.topic for model in handlers})
+        self._max_attempts, self._max_batch, self._revoke_wait_s = max_attempts, max_batch, revoke_wait_s
+        self._claim = insert(inbox).from_select(
+            ["consumer", "event_id"], select(literal(group), func.unnest(bindparam("ids", type_=ARRAY(Text))))
+        ).on_conflict_do_nothing().returning(inbox.c.event_id)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._busy = asyncio.Lock()  # held while a poll's records are handled and committed
+        self._revoking: set[TopicPartition] = set()
         self.last_progress = datetime.now(UTC)
 
-    async def start(self) -> None:
-        await self._consumer.start()
-
-    async def stop(self, timeout_s: float = 5) -> None:
-        # aiokafka's stop() can hang when the broker is away.
-        await asyncio.wait_for(self._consumer.stop(), timeout_s)
-
     async def run(self) -> None:
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
-            for tp, records in batches.items():
-                done = await self._process_partition(tp, records)
-                try:
-                    if done:
-                        await self.commit_offsets({tp: done})
-                    await self._report_lag(tp)
-                except KafkaError as error:
-                    # The partition moved to another member, or the broker is away: what was not
-                    # committed is delivered again, and the inbox makes that harmless.
-                    log.warning("offset commit for %s failed: %r", tp, error)
-            self.last_progress = datetime.now(UTC)
+        """Consumes until cancelled, with a consumer of its own; a failure ends it (its keeper
+        starts it again, with a new consumer that rejoins the group)."""
+        consumer = self._consumer = self._new_consumer()
+        consumer.subscribe(self.topics, listener=_Rebalance(self))
+        await consumer.start()
+        try:
+            while True:
+                polled = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+                async with self._busy:
+                    await self._process([r for records in polled.values() for r in records])
+                    await self._commit({tp: records[-1].offset + 1 for tp, records in polled.items()})
+                await self._report_lag(polled)
+                self.last_progress = datetime.now(UTC)
+        finally:
+            self._consumer = None
+            await bounded(consumer.stop())
 
-    async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> int | None:
-        """Handles records in order; returns the offset to commit next, if any progress was made."""
-        done = None
+    def _lost(self, tp: TopicPartition) -> bool:
+        return tp in self._revoking or self._consumer is None or tp not in self._consumer.assignment()
+
+    async def _process(self, records: list[ConsumerRecord]) -> None:
+        """Handles a poll's records (of every partition, in one transaction when all goes well),
+        waiting out outages; records of a partition revoked meanwhile are left to its new owner."""
+        pending, backoff = list(records), Backoff()
+        while pending:
+            pending[:] = [r for r in pending if not self._lost(_partition(r))]
+            if not pending:
+                return
+            try:
+                await self._handle(pending)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning("%s: infrastructure unavailable (%s); retrying %d record(s)",
+                            self.group, describe(error), len(pending))
+                self.last_progress = datetime.now(UTC)  # waiting out an outage is not being stuck
+                await asyncio.sleep(backoff.next())
+
+    async def _handle(self, pending: list[ConsumerRecord]) -> None:
+        """Handles every pending record, removing each from the list once it took effect."""
+        try:
+            await self._in_one_transaction(pending)
+            pending.clear()
+            return
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.info("%s: a batch of %d failed (%s); handling it one record at a time",
+                     self.group, len(pending), describe(error))
+        while pending:
+            if not self._lost(_partition(pending[0])):
+                await self._one_at_a_time(pending[0])
+            del pending[0]
+
+    async def _in_one_transaction(self, records: list[ConsumerRecord]) -> None:
+        parsed, malformed, counts = [], [], Counter()
         for record in records:
             try:
-                await self.process(record)
-            except TRANSIENT as error:
-                log.warning("infrastructure unavailable (%r); will retry from offset %d", error, record.offset)
-                self._consumer.seek(tp, record.offset)
-                await asyncio.sleep(1)
-                break
-            done = record.offset + 1
-        return done
+                if (item := self._parse(record)) is None:
+                    counts[(_type_of(record), "ignored")] += 1
+                else:
+                    parsed.append(item)
+            except MalformedEvent as error:
+                malformed.append((record, error))
+        async with self._sessions.begin() as session:
+            fresh = set((await session.execute(self._claim, {"ids": [p.envelope.id for p in parsed]})).scalars())
+            todo = []
+            for item in parsed:
+                first_time = item.envelope.id in fresh
+                if first_time:
+                    fresh.discard(item.envelope.id)  # the same event twice in one batch takes effect once
+                    todo.append(item)
+                counts[(item.envelope.type, "handled" if first_time else "duplicate")] += 1
+            await _dispatch(session, todo)
+            for record, error in malformed:
+                self._owe_dead_letter(session, record, error, attempts=0)
+                counts[(_type_of(record), "dead_lettered")] += 1
+        for (event_type, result), n in counts.items():
+            EVENTS_CONSUMED.labels(self.group, event_type, result).inc(n)
+
+    async def _one_at_a_time(self, record: ConsumerRecord) -> None:
+        """One record in its own transaction, retried a bounded number of times, then dead-lettered."""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                await self._in_one_transaction([record])
+                return
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                log.warning("%s: handling %s@%d failed (attempt %d/%d): %s", self.group, record.topic,
+                            record.offset, attempt, self._max_attempts, describe(error))
+                if attempt == self._max_attempts:
+                    async with self._sessions.begin() as session:
+                        self._owe_dead_letter(session, record, error, attempts=attempt)
+                    EVENTS_CONSUMED.labels(self.group, _type_of(record), "dead_lettered").inc()
+                    return
+                await asyncio.sleep(0.05 * 2 ** attempt)
+
+    def _parse(self, record: ConsumerRecord) -> _Parsed | None:
+        envelope = Envelope.from_record(record.key, record.value, list(record.headers))
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return None
+        return _Parsed(record, envelope, envelope.payload(), handler)
+
+    def _owe_dead_letter(self, session: AsyncSession, record: ConsumerRecord, error: BaseException,
+                         attempts: int) -> None:
+        log.error("%s: dead-lettering %s[%d]@%d: %s", self.group, record.topic, record.partition,
+                  record.offset, describe(error))
+        headers = [(k, _text(v)) for k, v in record.headers] + [
+            ("dlt_error", describe(error)[:2000]), ("dlt_error_type", type(error).__name__),
+            ("dlt_consumer", self.group), ("dlt_topic", record.topic), ("dlt_partition", str(record.partition)),
+            ("dlt_offset", str(record.offset)), ("dlt_attempts", str(attempts)),
+            ("dlt_at", datetime.now(UTC).isoformat()),
+        ]
+        outbox.owe(session, {"topic": topics.DEAD_LETTERS, "key": _text(record.key or b""),
+                             "value": record.value or b"", "headers": [[k, v] for k, v in headers]})
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        ours = {tp: offset for tp, offset in offsets.items() if not self._lost(tp)}
+        if not ours:
+            return
+        try:
+            await self.commit_offsets(ours)
+        except KafkaError as error:
+            # The group is rebalancing or the broker is away: what was not committed is delivered
+            # again, and the inbox makes that harmless.
+            log.warning("%s: offset commit failed (%r); the records will be delivered again", self.group, error)
 
     async def commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         await self._consumer.commit(offsets)
 
-    async def process(self, record: ConsumerRecord) -> None:
+    async def _report_lag(self, polled: dict[TopicPartition, list]) -> None:
+        for tp in polled:
+            if self._lost(tp):
+                continue
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                lag = max(0, highwater - await self._consumer.position(tp))
+                CONSUMER_LAG.labels(self.group, tp.topic, tp.partition).set(lag)
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    """Before partitions move, the batch in flight stops and commits nothing for them."""
+
+    def __init__(self, runner: ConsumerRunner):
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        runner = self._runner
+        runner._revoking = set(revoked)
         try:
-            envelope = Envelope.from_record(record.key, record.value, list(record.headers))
-            handler = self._handlers.get(envelope.type)
-            if handler is None:
-                return self._count(envelope.type, "ignored")
-            payload = envelope.payload()
-        except MalformedEvent as error:
-            return await self._dead_letter(record, error, attempts=0)
-        correlation_id.set(envelope.correlation_id)
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                handled = await self._handle_once(handler, envelope, payload)
-                return self._count(envelope.type, "handled" if handled else "duplicate")
-            except TRANSIENT:
-                raise
-            except Exception as error:
-                log.warning("handling %s %s failed (attempt %d/%d): %r", envelope.type, envelope.id,
-                            attempt, self._max_attempts, error)
-                if attempt == self._max_attempts:
-                    return await self._dead_letter(record, error, attempts=attempt)
-                await asyncio.sleep(0.05 * 2 ** attempt)
+            async with asyncio.timeout(runner._revoke_wait_s):
+                async with runner._busy:
+                    pass
+        except TimeoutError:
+            log.warning("%s: the batch in flight did not stop before the rebalance", runner.group)
 
-    async def _handle_once(self, handler: Handler, envelope: Envelope, payload: Payload) -> bool:
-        async with self._sessions.begin() as session:
-            first_time = (await session.execute(
-                insert(self._inbox).values(consumer=self.group, event_id=envelope.id)
-                .on_conflict_do_nothing().returning(self._inbox.c.event_id)
-            )).first()
-            if first_time:
-                await handler(session, envelope, payload)
-        if first_time:
-            self._after_commit()
-        return bool(first_time)
+    async def on_partitions_assigned(self, assigned) -> None:
+        self._runner._revoking = set()
 
-    async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
-        log.error("dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, error)
-        headers = list(record.headers) + [
-            ("dlt_error", str(error)[:2000].encode()), ("dlt_error_type", type(error).__name__.encode()),
-            ("dlt_consumer", self.group.encode()), ("dlt_topic", record.topic.encode()),
-            ("dlt_partition", str(record.partition).encode()), ("dlt_offset", str(record.offset).encode()),
-            ("dlt_attempts", str(attempts).encode()),
-        ]
-        await asyncio.wait_for(self._producer.send_and_wait(
-            topics.DEAD_LETTERS, record.value, key=record.key, headers=headers), self._send_timeout_s)
-        self._count("malformed" if attempts == 0 else "unknown", "dead_lettered")
 
-    def _count(self, event_type: str, result: str) -> None:
-        EVENTS_CONSUMED.labels(self.group, event_type, result).inc()
+async def _dispatch(session: AsyncSession, items: list[_Parsed]) -> None:
+    """Calls each handler in partition order; a batched handler gets each run of its events at once."""
+    i = 0
+    while i < len(items):
+        handler = items[i].handler
+        if isinstance(handler, Batched):
+            j = i
+            while j < len(items) and items[j].handler is handler:
+                j += 1
+            await handler.fn(session, [(p.envelope, p.payload) for p in items[i:j]])
+            i = j
+        else:
+            correlation_id.set(items[i].envelope.correlation_id)
+            await handler(session, items[i].envelope, items[i].payload)
+            i += 1
 
-    async def _report_lag(self, tp: TopicPartition) -> None:
-        highwater = self._consumer.highwater(tp)
-        if highwater is not None:
-            lag = max(0, highwater - await self._consumer.position(tp))
-            CONSUMER_LAG.labels(self.group, tp.topic, tp.partition).set(lag)
+
+def _partition(record: ConsumerRecord) -> TopicPartition:
+    return TopicPartition(record.topic, record.partition)
+
+
+def _type_of(record: ConsumerRecord) -> str:
+    return next((_text(v) for k, v in record.headers if k == "ce_type"), "unknown")
+
+
+def _text(value: bytes) -> str:
+    # Headers and keys are stored as text: PostgreSQL text holds neither NUL nor invalid UTF-8.
+    return value.decode(errors="replace").replace("\x00", "\ufffd")
+
+
+async def bounded(aw, timeout_s: float = 5) -> None:
+    # aiokafka's stop() can hang when the broker is away.
+    try:
+        await asyncio.wait_for(aw, timeout_s)
+    except Exception as e:
+        log.warning("shutdown step did not finish: %r", e)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from contextlib import contextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -49,6 +50,22 @@ async def create_topics(bootstrap_servers: str, partitions: int = topics.PARTITI
 
 
 async def wait_for_broker(bootstrap_servers: str, timeout_s: float = 30) -> None:
+    # Refused connections are expected while the broker starts: aiokafka would log each as an error.
+    with _quiet(logging.getLogger("aiokafka")):
+        await _wait_for_broker(bootstrap_servers, timeout_s)
+
+
+@contextmanager
+def _quiet(logger: logging.Logger):
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+async def _wait_for_broker(bootstrap_servers: str, timeout_s: float) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)

@@ -1,25 +1,35 @@
 """Transactional outbox: events are written with the state change, then relayed to Kafka.
 
-One relay per service holds a Postgres advisory lock and publishes rows in id order, so events
-of one key reach their partition in the order they were committed. A row is marked published only
-after the broker acknowledged it; a crash in between publishes it again, which inboxes absorb.
+A transaction owes events (`owe`); they are written to its outbox in one statement as it
+commits, so they exist if and only if the state change does. The relay publishes unpublished
+rows in id order and marks them after the broker acknowledged them; a crash in between
+publishes them again, which inboxes absorb.
+
+Only one relay publishes a schema's outbox at a time, which is what keeps one key's events in
+commit order: each publishing transaction first takes a transaction-level advisory lock, so
+leadership can never outlive the session that holds it. Published rows are kept for
+`retention` so that they can be published again (`republish`) to a broker that lost them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, delete, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import Table, delete, event, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from shared.messaging.envelope import Envelope
 from shared.observability import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
+_OWED, _WROTE = "outbox.owed", "outbox.wrote"
 
 
 def row(topic: str, event: Envelope) -> dict:
@@ -28,23 +38,56 @@ def row(topic: str, event: Envelope) -> dict:
             "headers": [[k, v.decode()] for k, v in event.headers()]}
 
 
-async def add(session: AsyncSession, outbox: Table, topic: str, *events: Envelope) -> None:
-    """Owe these events; they are published once the caller's transaction commits."""
-    await session.execute(insert(outbox), [row(topic, e) for e in events])
+def owe(session: AsyncSession | Session, *rows: dict) -> None:
+    """Owe these rows' events in the session's transaction: they are written as it commits."""
+    session.info.setdefault(_OWED, []).extend(rows)
+
+
+def sessions(engine: AsyncEngine, outbox: Table, after_commit: Callable[[], None]) -> async_sessionmaker:
+    """Sessions whose owed events are written to `outbox` as their transaction commits;
+    `after_commit` runs once a transaction that wrote some has committed (it wakes the relay)."""
+
+    class OutboxSession(Session):
+        pass
+
+    @event.listens_for(OutboxSession, "before_commit")
+    def write_owed(session: Session) -> None:
+        # Runs inside the commit, so the rows join the transaction; one statement for all of them.
+        if owed := session.info.pop(_OWED, None):
+            session.execute(insert(outbox), owed)
+            session.info[_WROTE] = True
+
+    @event.listens_for(OutboxSession, "after_commit")
+    def wake(session: Session) -> None:
+        if session.info.pop(_WROTE, False):
+            after_commit()
+
+    @event.listens_for(OutboxSession, "after_rollback")
+    def forget(session: Session) -> None:
+        session.info.pop(_OWED, None)
+        session.info.pop(_WROTE, None)
+
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=OutboxSession)
+
+
+def publishing_lock(outbox: Table) -> int:
+    """The advisory lock a relay holds, for one transaction, while it publishes `outbox`."""
+    return zlib.crc32(f"outbox:{outbox.schema}".encode())
 
 
 class OutboxRelay:
     # After a wake-up, wait this long so that a burst of commits goes out as one batch.
     LINGER_S = 0.005
-    # Published rows are kept this long for inspection, then deleted when the relay is idle.
-    RETENTION = timedelta(days=1)
+    PRUNE_EVERY_S = 60.0
 
     def __init__(self, engine: AsyncEngine, outbox: Table, producer: AIOKafkaProducer, *,
-                 send_timeout_s: float, poll_interval_s: float, batch_size: int = 200):
+                 send_timeout_s: float, poll_interval_s: float, retention: timedelta, batch_size: int = 500):
         self._engine, self._outbox, self._producer = engine, outbox, producer
         self._send_timeout_s, self._poll_interval_s, self._batch = send_timeout_s, poll_interval_s, batch_size
+        self._retention = retention
         self._wakeup = asyncio.Event()
-        self._lock_key = zlib.crc32(f"outbox:{outbox.schema}".encode())
+        self._lock_key = publishing_lock(outbox)
+        self._next_prune = 0.0
         self.last_progress = datetime.now(UTC)
 
     def wake(self) -> None:
@@ -52,63 +95,59 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def run(self) -> None:
-        while True:
-            try:
-                async with self._engine.connect() as leader:
-                    try:
-                        await self._lead(leader)
-                    finally:
-                        # Closing the connection, not pooling it, is what releases the lock.
-                        await leader.invalidate()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(1)
-
-    async def _lead(self, leader) -> None:
-        # Only one relay publishes a schema's outbox at a time: that is what keeps per-key order.
-        while not (await leader.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._lock_key})).scalar():
-            await leader.commit()
-            await asyncio.sleep(self._poll_interval_s * 5)
-        await leader.commit()
+        """Publishes until cancelled. A failure ends it: its keeper restarts it."""
         while True:
             published = await self.publish_pending()
             self.last_progress = datetime.now(UTC)
+            if time.monotonic() >= self._next_prune:
+                await self.prune()
+                self._next_prune = time.monotonic() + self.PRUNE_EVERY_S
             if published < self._batch:
                 self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
-                except TimeoutError:
-                    # Idle: a good moment to tidy up, which also shows the lock's connection is alive.
-                    await self._forget_published(leader)
-                else:
                     await asyncio.sleep(self.LINGER_S)
+                except TimeoutError:
+                    pass
 
     async def publish_pending(self) -> int:
+        """Publishes the oldest unpublished rows, unless another relay is publishing right now."""
         o = self._outbox
         async with self._engine.begin() as conn:
+            if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})).scalar():
+                return 0
             rows = (await conn.execute(
                 select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.headers)
-                .where(o.c.published_at.is_(None)).order_by(o.c.id)
-                .limit(self._batch).with_for_update(skip_locked=True)
-            )).all()
+                .where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self._batch))).all()
             if not rows:
                 return 0
             # send() itself waits for metadata when the broker is away: bound the whole exchange.
             await asyncio.wait_for(self._send(rows), self._send_timeout_s)
-            await conn.execute(update(o).where(o.c.id.in_([r.id for r in rows]))
-                               .values(published_at=datetime.now(UTC)))
+            await conn.execute(update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=text("now()")))
         OUTBOX_PUBLISHED.labels(o.schema).inc(len(rows))
         return len(rows)
 
-    async def _forget_published(self, leader) -> None:
+    async def prune(self) -> int:
+        """Deletes rows published and older than the retention, a bounded slice at a time."""
         o = self._outbox
-        await leader.execute(delete(o).where(o.c.published_at < datetime.now(UTC) - self.RETENTION))
-        await leader.commit()
+        cutoff = datetime.now(UTC) - self._retention
+        async with self._engine.begin() as conn:
+            oldest = select(o.c.id).where(o.c.published_at.is_not(None), o.c.created_at < cutoff) \
+                .order_by(o.c.id).limit(10_000).scalar_subquery()
+            return (await conn.execute(delete(o).where(o.c.id.in_(oldest)))).rowcount
 
     async def _send(self, rows) -> None:
         acks = [await self._producer.send(r.topic, r.value, key=r.key.encode(),
                                           headers=[(k, v.encode()) for k, v in r.headers])
                 for r in rows]
         await asyncio.gather(*acks)
+
+
+async def republish(engine: AsyncEngine, outbox: Table, since: datetime) -> int:
+    """Marks every row created since `since` unpublished, so the relay publishes them again in
+    order: for a broker that lost what it held. Inboxes absorb what had been handled already."""
+    async with engine.begin() as conn:
+        result = await conn.execute(update(outbox).where(outbox.c.created_at >= since,
+                                                         outbox.c.published_at.is_not(None))
+                                    .values(published_at=None))
+    return result.rowcount

@@ -4,13 +4,13 @@ from .applicant import Applicant, CreditCode
 from .book import PolicyBook, PolicyVersion, load_policies
 from .catalogue import catalogue
 from .clause import PolicyDataError
-from .decision import Decision, Grant, History, PriorGrant, Reason, Step
+from .decision import Decision, Grant, History, HistoryScope, PriorGrant, Reason, Step
 from .default import EXAMPLES, Application, ApplicationAdapter, parse_application
 from .errors import FieldError, InvalidApplication
 from .money import Money
 
 __all__ = [
     "Applicant", "Application", "ApplicationAdapter", "CreditCode", "Decision", "EXAMPLES", "FieldError",
-    "Grant", "History", "InvalidApplication", "Money", "PolicyBook", "PolicyDataError", "PolicyVersion",
+    "Grant", "History", "HistoryScope", "InvalidApplication", "Money", "PolicyBook", "PolicyDataError", "PolicyVersion",
     "PriorGrant", "Reason", "Step", "catalogue", "load_policies", "parse_application",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .application import ApplicationBase, ApplicationParser, example
 from .clause import ClauseRule, DoubleClaimGroup, PolicyDataError, VersionParams
-from .decision import EMPTY_HISTORY, Decision, History, Reason, Step
+from .decision import EMPTY_HISTORY, Decision, History, HistoryScope, Reason, Step
 from .facts import fact_type
 from .money import ZERO
 
@@ -97,6 +97,12 @@ class PolicyBook:
 
     def parse(self, obj: object) -> ApplicationBase:
         return self.parser.parse(obj)
+
+    def history_scope(self, app: ApplicationBase) -> HistoryScope:
+        """The earlier grants the decision on `app` can depend on (none outside every window)."""
+        version = self.version_on(app.occurred_on)
+        rule = version.rules.get(app.clause) if version else None
+        return rule.history_scope(app.facts.__dict__, app.occurred_on) if rule else HistoryScope(frozenset())
 
     def evaluate(self, app: ApplicationBase, history: History = EMPTY_HISTORY) -> Decision:
         # A validated model's __dict__ is the plain fact mapping: no pydantic work while deciding.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .conditions import Condition, show
-from .decision import Decision, Grant, History, Reason, Step
+from .decision import Decision, Grant, History, HistoryScope, Reason, Step
 from .formulas import FixedByLevel, RateWithCap, Selection, Tier, TieredThresholds
 from .money import FEN, ZERO, yuan
 
@@ -107,6 +107,14 @@ class ClauseRule:
 
     # ---- deciding ----
 
+    def history_scope(self, facts: Mapping[str, object], occurred_on: dt.date) -> HistoryScope:
+        """The earlier grants `decide` can look at: the subject's, the formula's own subjects
+        (revenue tiers), and the shared project's under the other clauses of its group."""
+        keys = frozenset({self._subject_key(facts, occurred_on), *self.formula.subject_keys})
+        if self.group is None:
+            return HistoryScope(keys)
+        return HistoryScope(keys, facts[self.group.key], self.group.others)
+
     def decide(self, kind: str, occurred_on: dt.date, facts: Mapping[str, object], history: History) -> Decision:
         reasons: list[Reason] = []
         version = self.version
@@ -140,7 +148,7 @@ class ClauseRule:
             trace.append(Step(f"obligation attached to the award: {self.obligation_en}", self.article))
         project_id = facts["project_id"] if self.has_project else None
         return self._decision("candidate" if self.is_selection else "eligible", amount, [], trace,
-                              tuple(Grant(key, value, project_id) for key, value in grants), occurred_on)
+                              tuple(Grant(key, value, cap, project_id) for key, value, cap in grants), occurred_on)
 
     def _subject_key(self, facts: Mapping[str, object], occurred_on: dt.date) -> str:
         key = "applicant" if self.subject == "applicant" else f"{self.subject}={facts[self.subject]}"
@@ -159,7 +167,7 @@ class ClauseRule:
                 for g in prior if g.subject_key == subject_key]
 
     def _double_claim(self, facts: Mapping[str, object], history: History, amount: Decimal,
-                      grants: tuple[tuple[str, Decimal], ...], trace: list[Step]):
+                      grants: tuple[tuple[str, Decimal, Decimal], ...], trace: list[Step]):
         """The same project under another clause of the group: pay both, or only the larger (就高不重复)."""
         project = facts[self.group.key]
         others = [g for g in history.grants if g.clause in self.group.others and g.project_id == project]
@@ -182,7 +190,7 @@ class ClauseRule:
                 f"{yuan(amount)} (no_double: only the larger award is paid)",
                 f"{self.group.key} {project} 已获 {where}，不低于本项 {yuan(amount)} 元（就高不重复）")
         # A selection keeps its non-monetary benefits even when its money is absorbed.
-        return top_up, tuple((key, top_up) for key, _ in grants), None
+        return top_up, tuple((key, top_up, cap) for key, _, cap in grants), None
 
     def _decision(self, outcome, amount, reasons, trace, grants, occurred_on) -> Decision:
         return Decision(self.id, outcome, amount, tuple(reasons), tuple(trace), grants,

@@ -28,6 +28,7 @@ class Grant:
     """An award this decision makes on one subject; record it as a PriorGrant once paid (or selected)."""
     subject_key: str
     amount: Decimal
+    cap: Decimal  # the most its rule pays for this subject: what the grants ledger holds it to
     project_id: str | None = None
 
 
@@ -58,6 +59,16 @@ EMPTY_HISTORY = History()
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryScope:
+    """Which of the applicant's earlier grants a decision can depend on. The caller reads these,
+    and only these, into the History it hands in, so that a decision costs the same however
+    long the applicant's past."""
+    subject_keys: frozenset[str]                  # grants on these subjects, under any clause
+    project_id: str | None = None                 # and grants on this project …
+    project_clauses: frozenset[str] = frozenset()  # … under these clauses (a double-claim group)
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """The engine's answer for one application.
 
@@ -82,7 +93,8 @@ class Decision:
             "amount": f"{self.amount:.2f}",
             "reasons": [{"fact": r.fact, "en": r.en, "zh": r.zh} for r in self.reasons],
             "trace": [{"step": s.step, "article": s.article} for s in self.trace],
-            "grants": [{"subject_key": g.subject_key, "amount": f"{g.amount:.2f}", "project_id": g.project_id}
+            "grants": [{"subject_key": g.subject_key, "amount": f"{g.amount:.2f}", "cap": f"{g.cap:.2f}",
+                        "project_id": g.project_id}
                        for g in self.grants],
             "policy_version": self.policy_version,
             "policy_hash": self.policy_hash,

@@ -16,7 +16,7 @@ from .money import ZERO, down_to_fen, yuan
 @dataclass(frozen=True, slots=True)
 class Award:
     amount: Decimal
-    grants: tuple[tuple[str, Decimal], ...]   # (subject_key, amount)
+    grants: tuple[tuple[str, Decimal, Decimal], ...]   # (subject_key, amount, the most its rule pays)
     steps: tuple[Step, ...]
     reasons: tuple[Reason, ...] = ()
 
@@ -24,6 +24,7 @@ class Award:
 class RateWithCap:
     """rate × base, rounded down to the fen, then capped (the cap itself is payable)."""
     kind = "rate_with_cap"
+    subject_keys: tuple[str, ...] = ()  # subjects of its own, beside the clause's (see TieredThresholds)
 
     def __init__(self, base: str, rate: Decimal, cap: Decimal, article: str):
         self.base, self.rate, self.cap, self.article = base, rate, cap, article
@@ -45,7 +46,7 @@ class RateWithCap:
             text += f"; exactly the cap {yuan(self.cap)} → {yuan(paid)}"
         else:
             text += f"; cap {yuan(self.cap)} not reached → {yuan(paid)}"
-        return Award(paid, ((subject_key, paid),), (Step(text, self.article),))
+        return Award(paid, ((subject_key, paid, self.cap),), (Step(text, self.article),))
 
     def describe(self) -> dict:
         return {"kind": self.kind, "base": self.base, "rate": str(self.rate), "cap": f"{self.cap:.2f}"}
@@ -54,6 +55,7 @@ class RateWithCap:
 class FixedByLevel:
     """A fixed amount, chosen by a level fact when the clause has levels (标准: 国际/国家/行业/团体)."""
     kind = "fixed_by_level"
+    subject_keys: tuple[str, ...] = ()
 
     def __init__(self, level_fact: str | None, amounts: dict[str, Decimal], article: str):
         self.level_fact, self.amounts, self.article = level_fact, amounts, article
@@ -66,7 +68,7 @@ class FixedByLevel:
             level = facts[self.level_fact]
             amount = self.amounts[level]
             text = f"{self.level_fact} {level} → fixed award {yuan(amount)}"
-        return Award(amount, ((subject_key, amount),), (Step(text, self.article),))
+        return Award(amount, ((subject_key, amount, amount),), (Step(text, self.article),))
 
     def describe(self) -> dict:
         return {"kind": self.kind, "level_fact": self.level_fact,
@@ -97,6 +99,7 @@ class TieredThresholds:
             raise ValueError(f"unknown tier_mode {mode!r}")
         self.fact, self.period_fact, self.mode, self.article = fact, period_fact, mode, article
         self.tiers = sorted(tiers, key=lambda t: t.above)
+        self.subject_keys = tuple(t.key for t in self.tiers)  # each threshold is a one-time subject
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
         value, period = facts[self.fact], facts[self.period_fact]
@@ -123,7 +126,7 @@ class TieredThresholds:
                 "所超过的门槛均已获一次性奖励："
                 + "、".join(f"{yuan(t.above)}（已获 {yuan(used[t.key].amount)} 元）" for t in exceeded)),))
         if self.mode == "every_tier":
-            grants = tuple((t.key, t.amount) for t in new)
+            grants = tuple((t.key, t.amount, t.amount) for t in new)
             amount = sum((t.amount for t in new), ZERO)
             steps.append(Step("every_tier: pays each threshold newly exceeded: "
                               + " + ".join(f"{yuan(t.amount)} (> {yuan(t.above)})" for t in new)
@@ -141,7 +144,7 @@ class TieredThresholds:
                 f"highest_only: the highest new threshold pays {yuan(top.amount)}, not more than the "
                 f"{yuan(earlier)} already paid by earlier tiers",
                 f"就高补差：新达门槛奖励 {yuan(top.amount)} 元，不高于已获 {yuan(earlier)} 元"),))
-        grants = tuple((t.key, ZERO) for t in new[:-1]) + ((top.key, amount),)
+        grants = tuple((t.key, ZERO, t.amount) for t in new[:-1]) + ((top.key, amount, top.amount),)
         return Award(amount, grants, tuple(steps))
 
     def describe(self) -> dict:
@@ -164,6 +167,7 @@ class Selection:
         self.money_indicators = money_indicators
         self.tie_breaks, self.benefits_en, self.notice_days, self.article = (
             tie_breaks, benefits_en, notice_days, article)
+        self.subject_keys = if_selected.subject_keys if if_selected else ()
         self._ranking = ", then ".join(("earlier submission" if t == "submitted_at" else f"higher {t}")
                                        for t in tie_breaks)
 
@@ -171,7 +175,7 @@ class Selection:
         shown = ", ".join(f"{name} {self._indicator(name, facts[name])}" for name in self.indicators)
         steps = [Step(f"selection indicators: {shown}", self.article)]
         if self.if_selected is None:
-            amount, grants = ZERO, ((subject_key, ZERO),)
+            amount, grants = ZERO, ((subject_key, ZERO, ZERO),)
             steps.append(Step(f"non-monetary if selected: {self.benefits_en}", self.article))
         else:
             inner = self.if_selected.award(facts, subject_key, prior, year)

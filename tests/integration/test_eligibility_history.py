@@ -1,6 +1,5 @@
 """The running eligibility service decides against the applicant's own history, built from events."""
 
-import copy
 import uuid
 from datetime import UTC, datetime
 
@@ -10,9 +9,9 @@ from sqlalchemy import select
 from services.eligibility.main import create_app
 from services.eligibility.tables import decisions
 from shared import topics
-from shared.events import ApplicationSubmittedV1, AwardGrantedV1, DecisionMadeV1
+from shared.events import AwardGrantedV1, DecisionMadeV1
 from shared.messaging.envelope import Envelope
-from shared.policy import EXAMPLES
+from tests.builders import applicant_code, submitted
 from tests.kafka_tools import eventually, headers, publish, read_until
 
 pytestmark = pytest.mark.integration
@@ -24,22 +23,6 @@ async def eligibility(stack):
     await runtime.start()
     yield runtime
     await runtime.stop()
-
-
-def applicant_code(n: int) -> str:
-    """A distinct valid credit code per test, so their histories don't meet."""
-    from shared.policy.applicant import check_character
-    body = f"91510100MA{n:07d}"
-    return body + check_character(body)
-
-
-def submitted(clause: str, credit_code: str, **facts) -> Envelope:
-    application = copy.deepcopy(EXAMPLES[clause])
-    application["applicant"]["credit_code"] = credit_code
-    application["facts"] |= facts
-    p = ApplicationSubmittedV1(application_id=uuid.uuid4(), partner_id="p", submitted_at=datetime.now(UTC),
-                               application=application)
-    return Envelope.of(p, source="/test", key=credit_code, subject=str(p.application_id))
 
 
 async def decided(stack, *events: Envelope) -> list[DecisionMadeV1]:

@@ -1,6 +1,8 @@
 """The intake API as partner portals meet it: over HTTP, against the running service."""
 
+import asyncio
 import copy
+import json
 import uuid
 
 import asyncpg
@@ -9,7 +11,7 @@ import pytest
 
 from shared import topics
 from shared.policy import EXAMPLES
-from tests.kafka_tools import headers, read_until
+from tests.kafka_tools import eventually, headers, read_until
 
 pytestmark = pytest.mark.integration
 
@@ -241,3 +243,20 @@ async def test_a_registered_webhook_is_published_for_notify(stack, client):
     plain = await client.put("/v1/partners/me/webhook", headers=auth(key),
                              json={"url": "http://10.0.0.1/hook", "secret": "s" * 32})
     assert plain.status_code == 422 and "https" in plain.json()["error"]["fields"][0]["message_en"]
+
+
+async def test_a_client_that_disconnects_mid_request_is_one_quiet_line_in_the_log(intake, keys):
+    reader, writer = await asyncio.open_connection("127.0.0.1", intake.port)
+    writer.write(b"POST /v1/applications HTTP/1.1\r\nHost: intake\r\nContent-Type: application/json\r\n"
+                 b"Authorization: Bearer " + keys["partner"].encode() + b"\r\nIdempotency-Key: gone-1\r\n"
+                 b"Content-Length: 5000\r\n\r\n{\"clause\": ")
+    await writer.drain()
+    writer.close()  # half a body, then gone
+    await writer.wait_closed()
+
+    async def logged():
+        return "client disconnected during POST /v1/applications" in intake.log_path.read_text()
+    await eventually(logged, timeout_s=10)
+    lines = [json.loads(line) for line in intake.log_path.read_text().splitlines() if line.startswith("{")]
+    assert not [line for line in lines if line["level"] == "ERROR"]
+    assert "Traceback" not in intake.log_path.read_text()

@@ -31,6 +31,7 @@ class Step(BaseModel):
 class Grant(BaseModel):
     subject_key: str
     amount: str
+    cap: str
     project_id: str | None
 
 

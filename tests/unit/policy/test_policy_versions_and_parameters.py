@@ -203,7 +203,8 @@ def test_a_decision_serialises_to_json_safe_values():
     decision = decide(load_policies(), "1.1-node")
     data = decision.to_json()
     assert data["amount"] == "800000.00" and data["outcome"] == "eligible"
-    assert data["grants"] == [{"subject_key": "node_id=SN-001", "amount": "800000.00", "project_id": None}]
+    assert data["grants"] == [{"subject_key": "node_id=SN-001", "amount": "800000.00", "cap": "1000000.00",
+                              "project_id": None}]
     assert data["trace"][-1] == {"step": "investment_cost 4,000,000.00 × 20% = 800,000.00; cap 1,000,000.00 "
                                          "not reached → 800,000.00", "article": "一（一）"}
     assert data["occurred_on"] == "2024-03-01" and data["year"] is None

@@ -1,0 +1,263 @@
+"""Benchmark of the whole pipeline and of each consuming service (run: make bench).
+
+End to end: the five services run as in `make run`; wrk posts applications from distinct
+applicants as fast as intake accepts them for 10 s, and the clock runs from the first post until
+the last accepted application reaches `payout_requested`. Printed: the acceptance rate, the
+end-to-end rate and their ratio.
+
+Per service: on a fresh stack, intake alone accepts a backlog; then each consuming service runs
+alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
+the time between the first and the last. Beside them, in the same run, the broker's raw consume
+rate: a bare aiokafka consumer reading the same backlog and doing nothing with it.
+
+A long past: eligibility alone deciding node claims that all come from one applicant with 10,000
+earlier grants, beside the same claims from an applicant with no past. A decision reads only the
+grants it can depend on, so the two rates should be alike.
+"""
+
+import asyncio
+import copy
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.intake import setup, wrk  # noqa: E402
+from shared import topics  # noqa: E402
+from shared.events import ApplicationSubmittedV1  # noqa: E402
+from shared.messaging.envelope import Envelope  # noqa: E402
+from shared.policy import EXAMPLES  # noqa: E402
+from shared.policy.applicant import check_character  # noqa: E402
+from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services  # noqa: E402
+
+SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
+# Short group timeouts, as in the tests: a consumer joins its group in about a second.
+FAST_GROUPS = {"KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
+# What each service consumes, per accepted application: its groups and how many events each gets.
+CONSUMERS = {
+    "eligibility": {"eligibility-decisions": 1, "eligibility-grants": 1},
+    "payout": {"payout-ledger": 1},
+    "notify": {"notify-applicants": 3, "notify-partners": 1},
+    "intake": {"intake-status": 3},
+}
+
+
+@dataclass
+class Stack:
+    infra: Infrastructure
+    env: dict
+    key: str
+    data: Path
+
+    def db(self):
+        return asyncpg.connect(self.infra.database_url.replace("+asyncpg", ""))
+
+
+def new_stack(name: str) -> Stack:
+    data = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    infra = Infrastructure.start(data)
+    run_prepare(infra)
+    return Stack(infra, infra.env() | FAST_GROUPS, asyncio.run(setup(infra.database_url)), data)
+
+
+async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
+    db = await stack.db()
+    try:
+        row = await db.fetchrow("SELECT count(*) AS accepted, count(*) FILTER (WHERE stage >= $1) AS done "
+                                "FROM intake.applications", stage)
+        return row["accepted"], row["done"]
+    finally:
+        await db.close()
+
+
+def end_to_end() -> dict:
+    from services.intake.status import STAGE
+    stack = new_stack("e2e")
+    procs = {}
+    try:
+        procs = start_services(stack.env, stack.data / "logs")
+        started = time.monotonic()
+        posted = wrk(procs["intake"].url, "/v1/applications", stack.key, SECONDS, connections=CONNECTIONS,
+                     distinct_applicants=True)
+        posting_s = time.monotonic() - started
+        while True:
+            accepted, done = asyncio.run(count_at_stage(stack, STAGE["payout_requested"]))
+            if done == accepted:
+                break
+            time.sleep(0.2)
+        finished_s = time.monotonic() - started
+        return {"accepted": accepted, "accept_rate": accepted / posting_s, "e2e_rate": accepted / finished_s,
+                "finished_s": finished_s, "p99": posted["p99"], "failed": posted["failed"]}
+    finally:
+        for proc in procs.values():
+            proc.stop()
+        stack.infra.stop()
+        shutil.rmtree(stack.data, ignore_errors=True)
+
+
+async def inbox_count(stack: Stack, service: str, groups) -> int:
+    db = await stack.db()
+    try:
+        return await db.fetchval(f"SELECT count(*) FROM {service}.inbox WHERE consumer = ANY($1)", list(groups))
+    finally:
+        await db.close()
+
+
+def wait_published(stack: Stack, service: str) -> None:
+    """Until the service's outbox is empty of unpublished rows, so that the next stage finds them all."""
+    async def owed() -> int:
+        db = await stack.db()
+        try:
+            return await db.fetchval(f"SELECT count(*) FROM {service}.outbox WHERE published_at IS NULL")
+        finally:
+            await db.close()
+    while asyncio.run(owed()):
+        time.sleep(0.1)
+
+
+def drain(stack: Stack, service: str, expected: int, groups=None) -> float:
+    """Runs the service alone until its groups have handled `expected` events; their events/s."""
+    groups = groups or CONSUMERS[service]
+    proc = ServiceProcess(service, free_port(), stack.env, stack.data / f"{service}.log").start()
+    try:
+        proc.wait_ready()
+        first_at = first_count = None
+        while True:
+            handled = asyncio.run(inbox_count(stack, service, groups))
+            now = time.monotonic()
+            if first_at is None and handled:
+                first_at, first_count = now, handled
+            if handled >= expected:
+                wait_published(stack, service)
+                return (handled - first_count) / (now - first_at)
+            time.sleep(0.05)
+    finally:
+        proc.stop()
+
+
+async def raw_consume_rate(bootstrap: str, expected: int) -> float:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topics.APPLICATIONS, p) for p in range(topics.PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        read, started = 0, time.monotonic()
+        while read < expected:
+            read += sum(len(b) for b in (await consumer.getmany(timeout_ms=500, max_records=1000)).values())
+        return read / (time.monotonic() - started)
+    finally:
+        await consumer.stop()
+
+
+def per_service() -> tuple[int, float, dict[str, float]]:
+    stack = new_stack("drain")
+    try:
+        intake = ServiceProcess("intake", free_port(), stack.env, stack.data / "intake.log").start()
+        intake.wait_ready()
+        wrk(intake.url, "/v1/applications", stack.key, BACKLOG_SECONDS, connections=CONNECTIONS,
+            distinct_applicants=True, run=1)
+        wait_published(stack, "intake")
+        intake.stop()
+        accepted, _ = asyncio.run(count_at_stage(stack, 0))
+        raw = asyncio.run(raw_consume_rate(stack.infra.kafka_bootstrap_servers, accepted))
+        # In pipeline order, so that each finds its whole input waiting.
+        rates = {service: drain(stack, service, accepted * sum(per_app.values()))
+                 for service, per_app in CONSUMERS.items()}
+        return accepted, raw, rates
+    finally:
+        stack.infra.stop()
+        shutil.rmtree(stack.data, ignore_errors=True)
+
+
+HISTORY, CLAIMS = 10_000, 3_000
+
+
+def applicant_code(n: int, prefix: str) -> str:
+    body = f"{prefix}{n:0{17 - len(prefix)}d}"
+    return body + check_character(body)
+
+
+async def seed_long_history(stack: Stack, credit_code: str) -> None:
+    """One applicant with HISTORY earlier grants, as years of awards would leave it."""
+    db = await stack.db()
+    try:
+        await db.executemany(
+            "INSERT INTO eligibility.grants (credit_code, subject_key, clause, amount, cap, application_id) "
+            "VALUES ($1, $2, '1.1-node', 800000, 1000000, $3)",
+            [(credit_code, f"node_id=hist-{i}", uuid.uuid4()) for i in range(HISTORY)])
+    finally:
+        await db.close()
+
+
+async def publish_claims(bootstrap: str, credit_codes: list[str]) -> None:
+    """A node claim per credit code, straight onto the applications topic."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for i, code in enumerate(credit_codes):
+            application = copy.deepcopy(EXAMPLES["1.1-node"])
+            application["applicant"]["credit_code"] = code
+            application["facts"]["node_id"] = f"new-{i}"
+            p = ApplicationSubmittedV1(application_id=uuid.uuid4(), partner_id="bench",
+                                       submitted_at=datetime.now(UTC), application=application)
+            e = Envelope.of(p, source="/bench", key=code, subject=str(p.application_id))
+            await producer.send(topics.APPLICATIONS, e.data, key=e.key.encode(), headers=e.headers())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def decisions_with_long_history() -> tuple[float, float]:
+    """Decisions/s for claims of one applicant with a long past, beside the same claims of an
+    applicant with none (one applicant either way: one partition, the same batches)."""
+    rates = []
+    for long_past in (False, True):
+        stack = new_stack("history")
+        try:
+            one = applicant_code(1, "91510100MD")
+            if long_past:
+                asyncio.run(seed_long_history(stack, one))
+            asyncio.run(publish_claims(stack.infra.kafka_bootstrap_servers, [one] * CLAIMS))
+            rates.append(drain(stack, "eligibility", CLAIMS, ["eligibility-decisions"]))
+        finally:
+            stack.infra.stop()
+            shutil.rmtree(stack.data, ignore_errors=True)
+    return rates[0], rates[1]
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    print(f"\nThe pipeline: {os.cpu_count()} cores shared by the five services, PostgreSQL, the broker and wrk")
+    e2e = end_to_end()
+    print(f"  end to end: {e2e['accepted']} applications from distinct applicants posted for {SECONDS} s "
+          f"({CONNECTIONS} connections, {e2e['failed']} failed, p99 {e2e['p99']:.0f} ms); the last reached "
+          f"payout_requested after {e2e['finished_s']:.1f} s")
+    print(f"  acceptance rate {e2e['accept_rate']:>8.0f}/s\n  end-to-end rate {e2e['e2e_rate']:>8.0f}/s"
+          f"\n  end to end / acceptance: {e2e['e2e_rate'] / e2e['accept_rate']:.2f}\n", flush=True)
+    accepted, raw, rates = per_service()
+    print(f"Each consuming service alone on a backlog of {accepted} applications' events:")
+    print(f"  baseline: raw broker consume (aiokafka, no handling) {raw:>8.0f} events/s")
+    for service, rate in rates.items():
+        print(f"  {service:<12} {rate:>8.0f} events/s   ({rate / raw:.2f} of raw consume)")
+    fresh, long_past = decisions_with_long_history()
+    print(f"\nEligibility on {CLAIMS} node claims, alone:")
+    print(f"  baseline: all from one applicant with no earlier grant  {fresh:>8.0f} decisions/s")
+    print(f"  all from one applicant with {HISTORY} earlier grants    {long_past:>8.0f} decisions/s"
+          f"   ({long_past / fresh:.2f} of the baseline)")
+
+
+if __name__ == "__main__":
+    main()

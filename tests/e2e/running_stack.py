@@ -1,0 +1,175 @@
+"""`subsidy up` as an operator runs it, in its own process group, and a load of real applicants."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import itertools
+from collections import Counter
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from shared.policy import EXAMPLES
+from shared.stack import SERVICES, free_port
+from tests.builders import applicant_code
+
+
+def free_ports_in_a_row(n: int) -> int:
+    """The first of `n` consecutive ports free on this machine."""
+    while True:
+        first = free_port()
+        try:
+            for port in range(first, first + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+
+
+@dataclass
+class Up:
+    """The whole stack on the test's database and an embedded broker of its own."""
+    database_url: str
+    data_dir: Path
+    port_base: int = field(default_factory=lambda: free_ports_in_a_row(len(SERVICES)))
+    broker_port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def start(self) -> Up:
+        env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"} | {
+            "DATABASE_URL": self.database_url, "KAFKA_SESSION_TIMEOUT_MS": "1000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "300", "OUTBOX_POLL_INTERVAL_S": "0.05"}
+        self.output = open(self.data_dir / "up.out", "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "up", "--data-dir", str(self.data_dir),
+             "--broker-port", str(self.broker_port), "--port-base", str(self.port_base)],
+            env=env, stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_healthy()
+        return self
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.port_base + SERVICES.index(service)}"
+
+    def wait_healthy(self, timeout_s: float = 90) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"subsidy up exited with {self.process.returncode}: {self.said()}")
+            try:
+                if all(httpx.get(f"{self.url(s)}/healthz", timeout=2).status_code == 200 for s in SERVICES):
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"the stack is not healthy after {timeout_s}s: {self.said()}")
+
+    def pid(self, service: str) -> int:
+        return int((self.data_dir / "run" / f"{service}.pid").read_text())
+
+    def kill(self, service: str) -> None:
+        """SIGKILL of one service, as in a crash."""
+        os.kill(self.pid(service), signal.SIGKILL)
+
+    def kill_everything(self) -> None:
+        """SIGKILL of the whole process group: `subsidy up`, the broker and every service at once."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        while True:  # until the last of the group is gone and its ports are free
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.kill_everything()
+
+    def said(self) -> str:
+        return (self.data_dir / "up.out").read_text(errors="replace")[-3000:]
+
+
+class Load:
+    """Partners submitting applications from distinct applicants, as fast as `concurrency` allows."""
+
+    def __init__(self, intake_url: str, key: str, concurrency: int = 8):
+        self.intake_url, self.key, self.concurrency = intake_url, key, concurrency
+        self.accepted: list[str] = []
+        self.refused: Counter[int] = Counter()  # by status: a test failure shows them
+        self._numbers = itertools.count(int(time.time() * 1000) % 10**6 * 10)  # 7 digits, distinct per run
+        self._stop = asyncio.Event()
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(base_url=self.intake_url, timeout=5,
+                                     headers={"Authorization": f"Bearer {self.key}"}) as client:
+            await asyncio.gather(*(self._submit(client) for _ in range(self.concurrency)))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _submit(self, client: httpx.AsyncClient) -> None:
+        while not self._stop.is_set():
+            n = next(self._numbers)
+            application = copy.deepcopy(EXAMPLES["1.1-node"])
+            application["applicant"]["credit_code"] = applicant_code(n, prefix="91510100MC")
+            application["facts"]["node_id"] = f"SN-{n}"
+            try:
+                response = await client.post("/v1/applications", json=application,
+                                             headers={"Idempotency-Key": str(uuid.uuid4())})
+                if response.status_code == 202:
+                    self.accepted.append(response.json()["id"])
+                else:
+                    self.refused[response.status_code] += 1
+            except httpx.HTTPError:
+                await asyncio.sleep(0.05)  # intake is down for a moment: a partner retries later
+
+
+async def every_application_completed(database_url: str, stage: int, timeout_s: float = 150) -> int:
+    """Waits until every application intake accepted has reached `stage`; returns how many there are."""
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                accepted, behind = await conn.fetchrow(
+                    "SELECT count(*), count(*) FILTER (WHERE stage < $1) FROM intake.applications", stage)
+                if behind == 0:
+                    return accepted
+                await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
+async def invariants(database_url: str) -> dict:
+    """What must hold of the money whatever happened: one decision per application, one payout and one
+    balanced ledger transaction per award, and the ledger in balance."""
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        return dict(await conn.fetchrow("""
+            SELECT (SELECT count(*) FROM intake.applications) AS applications,
+                   (SELECT count(*) FROM eligibility.decisions) AS decisions,
+                   (SELECT count(DISTINCT application_id) FROM eligibility.decisions) AS decided_applications,
+                   (SELECT count(*) FROM eligibility.decisions WHERE outcome = 'eligible') AS eligible,
+                   (SELECT count(*) FROM payout.payouts) AS payouts,
+                   (SELECT count(DISTINCT award_id) FROM payout.payouts) AS awards_booked,
+                   (SELECT count(*) FROM (SELECT split_part(memo, ' ', 2) FROM payout.ledger
+                                          WHERE memo LIKE 'award %' GROUP BY 1 HAVING count(*) <> 2) odd)
+                        AS awards_not_booked_once,
+                   (SELECT coalesce(sum(debit) - sum(credit), 0) FROM payout.ledger) AS imbalance
+        """))
+    finally:
+        await conn.close()

@@ -1,0 +1,66 @@
+"""The running stack under load, with its parts killed: every accepted application still finishes
+once, every award is booked once, and the ledger balances."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from services.intake.status import STAGE
+from shared.stack import SERVICES
+from tests.e2e.running_stack import Load, Up, every_application_completed, invariants
+
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
+
+
+def assert_money_is_right(state: dict) -> None:
+    assert state["decisions"] == state["decided_applications"] == state["applications"], state
+    assert state["payouts"] == state["awards_booked"] == state["eligible"] == state["applications"], state
+    assert state["awards_not_booked_once"] == 0 and state["imbalance"] == 0, state
+
+
+async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(stack, tmp_path):
+    up = await asyncio.to_thread(Up(stack.database_url, tmp_path).start)
+    try:
+        load = Load(up.url("intake"), await stack.key())
+        submitting = asyncio.create_task(load.run())
+        for victim in ("eligibility", "payout", "eligibility", "payout"):
+            await asyncio.sleep(2.5)
+            up.kill(victim)
+        await asyncio.sleep(2)
+        load.stop()
+        await submitting
+        assert len(load.accepted) > 100, load.refused
+
+        completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
+        assert completed >= len(load.accepted)
+        assert_money_is_right(await invariants(stack.database_url))
+        assert up.process.poll() is None  # the stack kept running…
+        said = up.said()
+        assert said.count("eligibility exited with -9") == 2 and said.count("payout exited with -9") == 2
+        await asyncio.to_thread(up.wait_healthy)  # …and every service is back
+        async with httpx.AsyncClient() as client:
+            for service in SERVICES:
+                assert (await client.get(f"{up.url(service)}/healthz")).json() == {"status": "ok"}
+    finally:
+        await asyncio.to_thread(up.stop)
+
+
+async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted_application(stack, tmp_path):
+    up = await asyncio.to_thread(Up(stack.database_url, tmp_path).start)
+    try:
+        load = Load(up.url("intake"), await stack.key())
+        submitting = asyncio.create_task(load.run())
+        await asyncio.sleep(4)
+        up.kill_everything()  # broker included: whatever it held is gone
+        load.stop()
+        await submitting
+        assert len(load.accepted) > 100, load.refused
+
+        await asyncio.to_thread(up.start)  # a new broker, over a database that has history
+        completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
+        assert completed >= len(load.accepted)
+        assert_money_is_right(await invariants(stack.database_url))
+        assert "re-publishing" in up.said()
+    finally:
+        await asyncio.to_thread(up.stop)
