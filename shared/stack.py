@@ -169,8 +169,13 @@ def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | N
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {name: ServiceProcess(name, (ports or {}).get(name) or free_port(), env,
                                   log_dir / f"{name}.log").start() for name in SERVICES}
-    for proc in procs.values():
-        proc.wait_ready()
+    try:
+        for proc in procs.values():
+            proc.wait_ready()
+    except BaseException:
+        for proc in procs.values():  # none is left running on its own
+            proc.stop()
+        raise
     return procs
 
 
