@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1)
     outbox_poll_interval_s: float = 0.2
     log_level: str = "INFO"
+    # The key partners' webhook secrets are encrypted with (one Fernet key, or several separated by
+    # commas while rotating: the first encrypts). Intake and notify refuse to start without it.
+    secrets_key: SecretStr | None = None
 
     @cached_property
     def sqlalchemy_url(self) -> str:

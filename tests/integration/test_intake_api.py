@@ -270,7 +270,8 @@ async def test_a_registered_webhook_is_published_for_notify(stack, client):
     records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
                                lambda rs: any(r.key == b"hooked-portal" for r in rs))
     event = next(r for r in records if r.key == b"hooked-portal")
-    assert headers(event)["ce_type"] == "subsidy.webhook.registered.v1" and b"portal.example.cn" in event.value
+    assert headers(event)["ce_type"] == "subsidy.webhook.registered.v2" and b"portal.example.cn" in event.value
+    assert b"s" * 32 not in event.value
     bad = await client.put("/v1/partners/me/webhook", headers=auth(key), json={"url": "not a url", "secret": "x"})
     assert bad.status_code == 422 and {f["field"] for f in bad.json()["error"]["fields"]} == {"body.url", "body.secret"}
     plain = await client.put("/v1/partners/me/webhook", headers=auth(key),

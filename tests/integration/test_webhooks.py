@@ -18,8 +18,10 @@ from services.notify.tables import application_partners, notifications, webhook_
 from services.notify.worker import DeliveryPolicy
 from shared import topics
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, DecisionMadeV1, PayoutRequestedV1,
-                           WebhookRegisteredV1)
+                           WebhookRegisteredV1, WebhookRegisteredV2)
 from shared.messaging.envelope import Envelope
+from shared.secretbox import SecretBox
+from tests.conftest import SECRETS_KEY
 from tests.kafka_tools import eventually, publish
 from tests.webhook_receiver import Receiver
 
@@ -43,7 +45,9 @@ def event(payload, key: str, subject: str) -> Envelope:
 
 
 def registered(partner_id: str, url: str, secret: str) -> Envelope:
-    return event(WebhookRegisteredV1(partner_id=partner_id, url=url, secret=secret,
+    """What intake publishes: the secret sealed with the key intake and notify share."""
+    sealed = SecretBox(SECRETS_KEY).seal(secret) if secret else ""
+    return event(WebhookRegisteredV2(partner_id=partner_id, url=url, secret_ciphertext=sealed,
                                      registered_at=datetime.now(UTC)), partner_id, partner_id)
 
 
@@ -226,6 +230,25 @@ async def test_every_status_reaches_the_partner_even_a_payout_request_the_applic
     assert statuses.keys() == {"awarded", "payout_requested"}
     assert statuses["payout_requested"]["amount"] == "800000.00"
     assert told == 1  # only of the award
+
+
+async def test_a_registration_published_with_its_secret_in_clear_is_still_honoured_and_kept_sealed(
+        stack, receiver):
+    partner_id, secret = f"legacy-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
+    async with notify(stack) as runtime:
+        await publish(stack.bootstrap_servers, topics.PARTNERS, event(WebhookRegisteredV1(
+            partner_id=partner_id, url=receiver.url, secret=secret, registered_at=datetime.now(UTC)),
+            partner_id, partner_id))
+        await eventually(lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id))
+        application_id, _ = await application_decided(stack, partner_id)
+        [delivery] = await settled(runtime, application_id)
+        async with runtime.sessions() as s:
+            [row] = (await s.execute(select(webhooks).where(webhooks.c.partner_id == partner_id))).all()
+
+    assert secret not in str(row._mapping) and SecretBox(SECRETS_KEY).open(row.secret_ciphertext) == secret
+    assert delivery.status == "delivered"
+    [post] = receiver.received
+    assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())
 
 
 async def _count(runtime, table, *where) -> int:

@@ -5,7 +5,6 @@ from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from services.intake.api.auth import Submitter
 from services.intake.api.errors import responses
-from services.intake.partners import register_webhook
 
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 
@@ -15,8 +14,7 @@ class WebhookIn(BaseModel):
                          examples=["https://portal.example.cn/hooks/subsidy"])
     secret: str = Field(min_length=16, max_length=200, description=(
         "Shared secret: each delivery carries `X-Subsidy-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "
-        "\"<t>.\" + body)>`."))
-
+        "\"<t>.\" + body)>`. Stored encrypted."))
 
     @field_validator("url")
     @classmethod
@@ -35,11 +33,11 @@ class WebhookOut(BaseModel):
 @router.put("/webhook", response_model=WebhookOut, responses=responses(400, 401, 403, 422, 429))
 async def put_webhook(request: Request, caller: Submitter, body: WebhookIn) -> WebhookOut:
     """Register (or replace) the webhook that receives your applications' status changes."""
-    at = await register_webhook(request.app.state.runtime, caller.partner_id, str(body.url), body.secret)
+    at = await request.app.state.webhooks.register(caller.partner_id, str(body.url), body.secret)
     return WebhookOut(url=str(body.url), registered_at=at)
 
 
 @router.delete("/webhook", status_code=204, responses=responses(401, 403, 429))
 async def delete_webhook(request: Request, caller: Submitter) -> None:
     """Stop deliveries to your webhook."""
-    await register_webhook(request.app.state.runtime, caller.partner_id, "", "")
+    await request.app.state.webhooks.remove(caller.partner_id)
