@@ -12,13 +12,14 @@ from services.intake.webhooks import WebhookRegistry
 from shared.secretbox import SecretBox
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
+from shared.webhook_targets import WebhookTargets
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings(service_name="intake")
     runtime = Runtime("intake", settings, metadata, handlers={"intake-status": projection.HANDLERS})
     # Built first: without SECRETS_KEY intake refuses to start rather than fail on a registration.
-    webhooks = WebhookRegistry(runtime, SecretBox.from_settings(settings))
+    webhooks = WebhookRegistry(runtime, SecretBox.from_settings(settings), WebhookTargets.from_settings(settings))
 
     def configure(app: FastAPI) -> None:
         app.state.keys = KeyRing(runtime.sessions)

@@ -1,5 +1,5 @@
-"""Registering a partner's webhook: its secret is sealed before it leaves intake, and notify, which
-delivers to it, is told in the same transaction."""
+"""Registering a partner's webhook: it must point somewhere public, its secret is sealed before it
+leaves intake, and notify, which delivers to it, is told in the same transaction."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,15 +10,18 @@ from services.intake.tables import partners
 from shared.events import WebhookRegisteredV2
 from shared.secretbox import SecretBox
 from shared.service import Runtime
+from shared.webhook_targets import WebhookTargets
 
 
 @dataclass(frozen=True)
 class WebhookRegistry:
     runtime: Runtime
     box: SecretBox
+    targets: WebhookTargets
 
     async def register(self, partner_id: str, url: str, secret: str) -> datetime:
-        """Records the webhook."""
+        """Records the webhook; TargetRefused if the URL may not be called (see `webhook_targets`)."""
+        await self.targets.check(url)
         return await self._record(partner_id, url, self.box.seal(secret))
 
     async def remove(self, partner_id: str) -> datetime:

@@ -9,6 +9,7 @@ from services.notify.worker import DeliveryPolicy, delivery_worker
 from shared.secretbox import SecretBox
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
+from shared.webhook_targets import WebhookTargets
 
 
 def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy = DeliveryPolicy()) -> FastAPI:
@@ -18,5 +19,5 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy = D
     runtime.handlers["notify-applicants"] = handlers(runtime)
     # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
     runtime.handlers["notify-partners"] = partners.handlers(box)
-    runtime.workers.append(delivery_worker(runtime, webhooks, box))
+    runtime.workers.append(delivery_worker(runtime, webhooks, box, WebhookTargets.from_settings(settings)))
     return create_service_app(runtime)

@@ -6,6 +6,11 @@ Each pass: attach deliveries that waited for their application's partner, then c
 transaction. A replica that dies mid-send leaves its claims to be retried once the lease runs
 out: delivery is at least once, and partners recognise repeats by `X-Subsidy-Delivery`.
 Deliveries of one application may arrive out of order; `occurred_at` orders them.
+
+Before each POST the webhook's host is resolved and checked again (`shared.webhook_targets`), and
+the request goes to the very address checked, so a DNS answer that changed since registration
+cannot turn a delivery towards our own network. A refused target fails the delivery at once:
+retrying would only be refused again. Redirects are never followed.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from services.notify import signature
 from services.notify.tables import application_partners, webhook_deliveries as d, webhooks
 from shared.secretbox import SecretBox, SecretUnreadable
 from shared.service import Runtime
+from shared.webhook_targets import Target, TargetRefused, TargetUnresolvable, WebhookTargets, pinned_request
 
 log = logging.getLogger(__name__)
 
@@ -63,20 +69,31 @@ class Claimed:
 @dataclass(frozen=True)
 class Attempt:
     error: str | None  # None when the partner took the delivery
+    final: bool = False  # retrying cannot help: the target is not allowed
 
 
 @dataclass(frozen=True)
 class Sender:
-    """What a delivery attempt needs besides the delivery: the HTTP client, and the key that opens
-    secrets."""
+    """What a delivery attempt needs besides the delivery: the HTTP client, the key that opens
+    secrets, and the rules a target must pass."""
     client: httpx.AsyncClient
     box: SecretBox
+    targets: WebhookTargets
 
 
-def delivery_worker(runtime: Runtime, policy: DeliveryPolicy, box: SecretBox) -> Callable[[], Awaitable[None]]:
+def delivery_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
+    # No redirects: we call only what the partner registered. No proxies from the environment:
+    # the connection must go to the address checked. No kept-alive connections: one opened for a
+    # name must not be reused for another name that resolves to the same address.
+    return httpx.AsyncClient(timeout=policy.timeout_s, follow_redirects=False, trust_env=False,
+                             limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def delivery_worker(runtime: Runtime, policy: DeliveryPolicy, box: SecretBox,
+                    targets: WebhookTargets) -> Callable[[], Awaitable[None]]:
     async def deliver_webhooks() -> None:
-        async with httpx.AsyncClient(timeout=policy.timeout_s) as client:
-            sender = Sender(client, box)
+        async with delivery_client(policy) as client:
+            sender = Sender(client, box, targets)
             while True:
                 try:
                     await attach_partners(runtime.sessions)
@@ -144,7 +161,7 @@ async def send(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPol
     attempt = await post(sender, c, policy.timeout_s)
     if attempt.error is None:
         outcome = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
-    elif c.attempt >= policy.max_attempts:
+    elif attempt.final or c.attempt >= policy.max_attempts:
         outcome = {"status": "failed", "last_error": attempt.error}
         log.warning("webhook delivery %s failed for good after %d attempts: %s", c.id, c.attempt, attempt.error)
     else:
@@ -165,12 +182,28 @@ async def post(sender: Sender, c: Claimed, timeout_s: float) -> Attempt:
                "X-Subsidy-Signature": signature.signature_header(secret, int(time.time()), c.body)}
     try:
         # httpx's timeout bounds each read, not the exchange: a slow drip must not outlast the lease.
-        # Redirects are not followed (httpx's default): we call only the url the partner registered.
         async with asyncio.timeout(timeout_s):
-            response = await sender.client.post(c.url, content=c.body, headers=headers)
+            target = await sender.targets.check(c.url)
+            response = await _post_to_checked_address(sender.client, target, c.body, headers)
+    except TargetUnresolvable as e:  # DNS may answer again later
+        return Attempt(f"unresolvable: {e.message_en}")
+    except TargetRefused as e:
+        return Attempt(f"refused: {e.message_en}", final=True)
     except Exception as e:  # unreachable, timed out, a url httpx cannot use: all the same to us
         return Attempt(f"{type(e).__name__}: {e}"[:500])
     if response.is_success:
         return Attempt(None)
     return Attempt(f"HTTP {response.status_code}: {response.text[:200]}")
 
+
+async def _post_to_checked_address(client: httpx.AsyncClient, target: Target, body: bytes,
+                                   headers: dict[str, str]) -> httpx.Response:
+    """POSTs to the addresses just checked, in the resolver's order, never to a fresh lookup."""
+    unreachable: Exception | None = None
+    for address in target.addresses:
+        url, host, extensions = pinned_request(target, address)
+        try:
+            return await client.post(url, content=body, headers=headers | host, extensions=extensions)
+        except httpx.ConnectError as e:  # another address of the name may answer
+            unreachable = e
+    raise unreachable or httpx.ConnectError(f"{target.host} has no address")

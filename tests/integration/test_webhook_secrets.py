@@ -1,6 +1,7 @@
 """A partner's webhook secret is never in clear outside the partner's request: not in the event
 intake publishes, not in intake's outbox, not in notify's table; and deliveries are still signed
-with it. Intake and notify run as their own processes."""
+with it. Intake and notify run as their own processes, allowed (as in development) to reach the
+test's local receiver."""
 
 import time
 import uuid
@@ -22,12 +23,13 @@ from tests.kafka_tools import eventually, headers, publish, read_until
 
 pytestmark = pytest.mark.integration
 CREDIT_CODE = "91510100MA61R8XN39"
+DEVELOPMENT = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
 
 
 @pytest.fixture(scope="module")
 def services(stack, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
-    procs = [ServiceProcess(name, free_port(), stack.env(), logs / f"{name}.log").start()
+    procs = [ServiceProcess(name, free_port(), stack.env() | DEVELOPMENT, logs / f"{name}.log").start()
              for name in ("intake", "notify")]
     for proc in procs:
         proc.wait_ready()
