@@ -172,10 +172,12 @@ class WebhookTargets:
         for address in addresses:
             kind = non_public_kind(address)
             if kind and (_never_allowed(kind) or not self.allow_private):
-                named = literal_address(host) is None
-                said = f"{host} resolves to {address}, {kind}" if named else f"{address} is {kind}"
-                raise TargetRefused("forbidden_target", f"{said}; webhooks must reach a public address",
-                                    f"{host} 指向非公网地址 {address}，回调地址须为公网地址")
+                if literal_address(host) is None:
+                    en, zh = f"{host} resolves to {address}, {kind}", f"{host} 解析为非公网地址 {address}"
+                else:
+                    en, zh = f"{address} is {kind}", f"{address} 不是公网地址"
+                raise TargetRefused("forbidden_target", f"{en}; webhooks must reach a public address",
+                                    f"{zh}，回调地址须为公网地址")
             if parsed.scheme == "http" and not kind:
                 raise TargetRefused("insecure_scheme", "must be an https URL (plain http only to a local receiver)",
                                     "须为 https 地址（http 仅限本地测试接收端）")
