@@ -12,7 +12,11 @@ $(READY): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# A local stack keeps its secrets key in .data/ (made on first run), and lets webhooks reach
+# receivers on this machine; both may be overridden from the environment.
 run: $(READY)  ## the whole system on embedded PostgreSQL and broker; Ctrl-C stops it
+	SECRETS_KEY="$${SECRETS_KEY:-$$($(PY) -m shared.secretbox .data/secrets.key)}" \
+	WEBHOOK_ALLOW_PRIVATE_TARGETS="$${WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}" \
 	$(VENV)/bin/subsidy up
 
 test: $(READY)  ## unit, integration and end-to-end suites
