@@ -20,7 +20,7 @@ from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
 from tests.conftest import SECRETS_KEY
-from tests.kafka_tools import eventually, headers, publish, read_until
+from tests.kafka_tools import eventually, publish, read_until
 
 pytestmark = pytest.mark.integration
 CREDIT_CODE = "91510100MA61R8XN39"
