@@ -41,7 +41,8 @@ class Application(Base):
 
 
 def minimal() -> FastAPI:
-    engine = create_async_engine(URL.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=20)
+    engine = create_async_engine(URL.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=20,
+                                 hide_parameters=True)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     app = FastAPI()
 

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.baselines import SCHEMA_SQL  # noqa: E402
 from shared.policy import EXAMPLES  # noqa: E402
+from shared.secretbox import new_key  # noqa: E402
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare  # noqa: E402
 
 CONNECTIONS, SECONDS, WARMUP_SECONDS = 64, 10, 3
@@ -112,7 +113,7 @@ def main() -> None:
     try:
         run_prepare(infra)
         key = asyncio.run(setup(infra.database_url))
-        env = infra.env()
+        env = infra.env() | {"SECRETS_KEY": new_key()}
         print(f"Accepting applications: wrk, {CONNECTIONS} connections, {SECONDS} s each, "
               f"{os.cpu_count()} cores shared by server, PostgreSQL and wrk")
         baselines = (("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),

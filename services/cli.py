@@ -32,8 +32,14 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
     KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the five services, and keep them
     running: a service that exits is restarted. Ctrl-C stops it all."""
+    from shared.secretbox import development_key
     from shared.settings import Settings
     infra = Infrastructure.start(data_dir, broker_port=broker_port)
+    if "DATABASE_URL" not in os.environ:
+        # A local stack: its secrets key is kept in its data (made on the first run), and webhooks
+        # may reach receivers on this machine. Either may be set otherwise from the environment.
+        os.environ.setdefault("SECRETS_KEY", development_key(data_dir / "secrets.key"))
+        os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
     procs = {}
     try:
         run_prepare(infra)

@@ -38,6 +38,8 @@ def create_engine(url: str, schema: str, pool_size: int = 10) -> AsyncEngine:
     # disconnect error, which invalidates the pool; consumers retry, HTTP callers retry safely.
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
+        # Bound values are applicants' data and secrets: they must not reach error messages and logs.
+        hide_parameters=True,
         connect_args={"server_settings": {"search_path": str(schema), "application_name": str(schema)}},
     )
 

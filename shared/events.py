@@ -146,10 +146,22 @@ class NotificationRecordedV1(Payload):
     message_en: str
 
 
+# Carried the secret in clear: no longer published, still read for events already on the topic.
 class WebhookRegisteredV1(Payload):
     ce_type = "subsidy.webhook.registered.v1"
     topic = topics.PARTNERS
     partner_id: str
     url: str
     secret: str
+    registered_at: datetime
+
+
+class WebhookRegisteredV2(Payload):
+    """A partner registered its webhook, or removed it (an empty url). The secret travels sealed
+    with SECRETS_KEY (`shared/secretbox.py`), never in clear."""
+    ce_type = "subsidy.webhook.registered.v2"
+    topic = topics.PARTNERS
+    partner_id: str
+    url: str
+    secret_ciphertext: str  # "" when the webhook is removed
     registered_at: datetime

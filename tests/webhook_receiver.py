@@ -20,13 +20,16 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float
+    query: str = ""
+    client_host: str = ""
 
 
 @dataclass
 class Receiver:
     """A partner's HTTP server: records every POST and answers with the next scripted status."""
     port: int
-    answers: list[int] = field(default_factory=list)  # then 200 for ever
+    # Statuses, or (status, headers), answered in turn; then 200 for ever.
+    answers: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
 
     @property
@@ -34,8 +37,11 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hooks/subsidy"
 
     async def hook(self, request: Request) -> Response:
-        self.received.append(Received(dict(request.headers), await request.body(), time.time()))
-        return Response(status_code=self.answers.pop(0) if self.answers else 200)
+        self.received.append(Received(dict(request.headers), await request.body(), time.time(),
+                                      request.url.query, request.client.host if request.client else ""))
+        answer = self.answers.pop(0) if self.answers else 200
+        status, headers = answer if isinstance(answer, tuple) else (answer, {})
+        return Response(status_code=status, headers=headers)
 
 
 @pytest.fixture

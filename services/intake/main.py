@@ -8,18 +8,24 @@ from services.intake.partners import KeyRing
 from services.intake.ratelimit import RateLimiter
 from services.intake.submissions import Submissions
 from services.intake.tables import metadata
+from services.intake.webhooks import WebhookRegistry
+from shared.secretbox import SecretBox
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
+from shared.webhook_targets import WebhookTargets
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    runtime = Runtime("intake", settings or Settings(service_name="intake"), metadata,
-                      handlers={"intake-status": projection.HANDLERS})
+    settings = settings or Settings(service_name="intake")
+    runtime = Runtime("intake", settings, metadata, handlers={"intake-status": projection.HANDLERS})
+    # Built first: without SECRETS_KEY intake refuses to start rather than fail on a registration.
+    webhooks = WebhookRegistry(runtime, SecretBox.from_settings(settings), WebhookTargets.from_settings(settings))
 
     def configure(app: FastAPI) -> None:
         app.state.keys = KeyRing(runtime.sessions)
         app.state.submissions = Submissions(runtime)
         app.state.limiter = RateLimiter()
+        app.state.webhooks = webhooks
         errors.install(app)
         for module in (applications, policy, partner_routes):
             app.include_router(module.router)

@@ -6,14 +6,12 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.intake.tables import api_keys, partners
-from shared.events import WebhookRegisteredV1
 
 ROLES = ("partner", "reviewer", "finance", "admin")
 DEFAULT_RATE = Decimal(50)
@@ -94,15 +92,3 @@ class KeyRing:
         caller = Caller(row.id, row.role, row.requests_per_second)
         self._known[key] = (now + self._ttl_s, caller)
         return caller
-
-
-async def register_webhook(runtime, partner_id: str, url: str, secret: str) -> datetime:
-    """Records the partner's webhook and tells notify, which delivers to it; an empty url removes it."""
-    now = datetime.now(UTC)
-    async with runtime.sessions.begin() as session:
-        await session.execute(update(partners).where(partners.c.id == partner_id).values(webhook_url=url or None))
-        await runtime.publish(session, runtime.event(
-            WebhookRegisteredV1(partner_id=partner_id, url=url, secret=secret, registered_at=now),
-            key=partner_id, subject=partner_id))
-    runtime.relay.wake()
-    return now

@@ -23,7 +23,8 @@ webhooks = Table(
     "webhooks", metadata,
     Column("partner_id", Text, primary_key=True),
     Column("url", Text, nullable=False),  # "" once unregistered
-    Column("secret", Text, nullable=False),  # kept in clear: signing needs it
+    # Sealed with SECRETS_KEY (shared/secretbox.py); opened only to sign a delivery. "" once unregistered.
+    Column("secret_ciphertext", Text, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -6,6 +6,11 @@ Each pass: attach deliveries that waited for their application's partner, then c
 transaction. A replica that dies mid-send leaves its claims to be retried once the lease runs
 out: delivery is at least once, and partners recognise repeats by `X-Subsidy-Delivery`.
 Deliveries of one application may arrive out of order; `occurred_at` orders them.
+
+Before each POST the webhook's host is resolved and checked again (`shared.webhook_targets`), and
+the request goes to the very address checked, so a DNS answer that changed since registration
+cannot turn a delivery towards our own network. A refused target fails the delivery at once:
+retrying would only be refused again. Redirects are never followed.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notify import signature
 from services.notify.tables import application_partners, webhook_deliveries as d, webhooks
+from shared.secretbox import SecretBox, SecretUnreadable
 from shared.service import Runtime
+from shared.webhook_targets import Target, TargetRefused, TargetUnresolvable, WebhookTargets, pinned_request
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +62,42 @@ class Claimed:
     id: uuid.UUID
     attempt: int  # which attempt this is, counting from 1
     url: str
-    secret: str = field(repr=False)
+    secret_ciphertext: str = field(repr=False)
     body: bytes = field(repr=False)
 
 
-def delivery_worker(runtime: Runtime, policy: DeliveryPolicy) -> Callable[[], Awaitable[None]]:
+@dataclass(frozen=True)
+class Attempt:
+    error: str | None  # None when the partner took the delivery
+    final: bool = False  # retrying cannot help: the target is not allowed
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What a delivery attempt needs besides the delivery: the HTTP client, the key that opens
+    secrets, and the rules a target must pass."""
+    client: httpx.AsyncClient
+    box: SecretBox
+    targets: WebhookTargets
+
+
+def delivery_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
+    # No redirects: we call only what the partner registered. No proxies from the environment:
+    # the connection must go to the address checked. No kept-alive connections: one opened for a
+    # name must not be reused for another name that resolves to the same address.
+    return httpx.AsyncClient(timeout=policy.timeout_s, follow_redirects=False, trust_env=False,
+                             limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def delivery_worker(runtime: Runtime, policy: DeliveryPolicy, box: SecretBox,
+                    targets: WebhookTargets) -> Callable[[], Awaitable[None]]:
     async def deliver_webhooks() -> None:
-        async with httpx.AsyncClient(timeout=policy.timeout_s) as client:
+        async with delivery_client(policy) as client:
+            sender = Sender(client, box, targets)
             while True:
                 try:
                     await attach_partners(runtime.sessions)
-                    sent = await deliver_due(runtime.sessions, client, policy)
+                    sent = await deliver_due(runtime.sessions, sender, policy)
                 except asyncio.CancelledError:
                     raise
                 except Exception:
@@ -77,9 +109,9 @@ def delivery_worker(runtime: Runtime, policy: DeliveryPolicy) -> Callable[[], Aw
     return deliver_webhooks
 
 
-async def deliver_due(sessions: async_sessionmaker, client: httpx.AsyncClient, policy: DeliveryPolicy) -> int:
+async def deliver_due(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy) -> int:
     claimed = await claim(sessions, policy)
-    results = await asyncio.gather(*(send(sessions, client, policy, c) for c in claimed),
+    results = await asyncio.gather(*(send(sessions, sender, policy, c) for c in claimed),
                                    return_exceptions=True)
     for c, result in zip(claimed, results):
         if isinstance(result, Exception):  # its lease runs out, and it is sent again
@@ -115,7 +147,8 @@ async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Cl
         for waiting in (i for i in unregistered if grace_ends[i] > now):
             # Look once more when the grace ends, in case the registration was only read late.
             await s.execute(update(d).where(d.c.id == waiting).values(next_attempt_at=grace_ends[waiting]))
-        claimed = [Claimed(r.id, r.attempts + 1, hooks[r.partner_id].url, hooks[r.partner_id].secret, r.body)
+        claimed = [Claimed(r.id, r.attempts + 1, hooks[r.partner_id].url, hooks[r.partner_id].secret_ciphertext,
+                           r.body)
                    for r in due if r.partner_id in hooks]
         lease_ends = func.now() + timedelta(seconds=policy.lease_s)
         for c in claimed:
@@ -124,33 +157,53 @@ async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Cl
     return claimed
 
 
-async def send(sessions: async_sessionmaker, client: httpx.AsyncClient, policy: DeliveryPolicy,
-               c: Claimed) -> None:
-    error = await post(client, c, policy.timeout_s)
-    if error is None:
+async def send(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy, c: Claimed) -> None:
+    attempt = await post(sender, c, policy.timeout_s)
+    if attempt.error is None:
         outcome = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
-    elif c.attempt >= policy.max_attempts:
-        outcome = {"status": "failed", "last_error": error}
-        log.warning("webhook delivery %s failed for good after %d attempts: %s", c.id, c.attempt, error)
+    elif attempt.final or c.attempt >= policy.max_attempts:
+        outcome = {"status": "failed", "last_error": attempt.error}
+        log.warning("webhook delivery %s failed for good after %d attempts: %s", c.id, c.attempt, attempt.error)
     else:
-        outcome = {"last_error": error, "next_attempt_at": func.now() + policy.retry_delay(c.attempt)}
+        outcome = {"last_error": attempt.error, "next_attempt_at": func.now() + policy.retry_delay(c.attempt)}
     async with sessions.begin() as s:
         # Only while the claim is still ours: a sender whose lease ran out reports nothing.
         await s.execute(update(d).where(d.c.id == c.id, d.c.attempts == c.attempt).values(**outcome))
 
 
-async def post(client: httpx.AsyncClient, c: Claimed, timeout_s: float) -> str | None:
-    """Why the attempt failed, or None when the partner took it (any 2xx)."""
+async def post(sender: Sender, c: Claimed, timeout_s: float) -> Attempt:
+    """One attempt: taken by the partner (any 2xx), or why not."""
+    try:
+        secret = sender.box.open(c.secret_ciphertext)
+    except SecretUnreadable as e:  # SECRETS_KEY lost its old key: retried once an operator restores it
+        return Attempt(f"SecretUnreadable: {e}")
     # Signed at send time, not at enqueue time: a retry must not look like a replay.
     headers = {"Content-Type": "application/json", "X-Subsidy-Delivery": str(c.id),
-               "X-Subsidy-Signature": signature.signature_header(c.secret, int(time.time()), c.body)}
+               "X-Subsidy-Signature": signature.signature_header(secret, int(time.time()), c.body)}
     try:
         # httpx's timeout bounds each read, not the exchange: a slow drip must not outlast the lease.
-        # Redirects are not followed (httpx's default): we call only the url the partner registered.
         async with asyncio.timeout(timeout_s):
-            response = await client.post(c.url, content=c.body, headers=headers)
+            target = await sender.targets.check(c.url)
+            response = await _post_to_checked_address(sender.client, target, c.body, headers)
+    except TargetUnresolvable as e:  # DNS may answer again later
+        return Attempt(f"unresolvable: {e.message_en}")
+    except TargetRefused as e:
+        return Attempt(f"refused: {e.message_en}", final=True)
     except Exception as e:  # unreachable, timed out, a url httpx cannot use: all the same to us
-        return f"{type(e).__name__}: {e}"[:500]
+        return Attempt(f"{type(e).__name__}: {e}"[:500])
     if response.is_success:
-        return None
-    return f"HTTP {response.status_code}: {response.text[:200]}"
+        return Attempt(None)
+    return Attempt(f"HTTP {response.status_code}: {response.text[:200]}")
+
+
+async def _post_to_checked_address(client: httpx.AsyncClient, target: Target, body: bytes,
+                                   headers: dict[str, str]) -> httpx.Response:
+    """POSTs to the addresses just checked, in the resolver's order, never to a fresh lookup."""
+    unreachable: Exception | None = None
+    for address in target.addresses:
+        url, host, extensions = pinned_request(target, address)
+        try:
+            return await client.post(url, content=body, headers=headers | host, extensions=extensions)
+        except httpx.ConnectError as e:  # another address of the name may answer
+            unreachable = e
+    raise unreachable or httpx.ConnectError(f"{target.host} has no address")

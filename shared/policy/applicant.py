@@ -2,8 +2,10 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+from .text import NO_CONTROLS_PATTERN, refuse_controls
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -43,6 +45,8 @@ class Applicant(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     credit_code: CreditCode
-    # No control characters: a name is printed on notices, and PostgreSQL text cannot hold NUL.
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    # Printed on notices as given: no control or bidirectional-control characters (see `text.py`).
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(refuse_controls),
+                    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200,
+                                    "pattern": NO_CONTROLS_PATTERN})]
     kind: ApplicantKind

@@ -9,6 +9,7 @@ from .conditions import Condition, show
 from .decision import Decision, Grant, History, HistoryScope, Reason, Step
 from .formulas import FixedByLevel, RateWithCap, Selection, Tier, TieredThresholds
 from .money import FEN, ZERO, yuan
+from .text import same_key
 
 FORMULAS = ("rate_with_cap", "fixed_by_level", "tiered_thresholds", "selection")
 
@@ -162,15 +163,16 @@ class ClauseRule:
         rule_en, rule_zh = (("one award per year", "每年限一次") if self.per_year
                             else ("one-time award", "一次性奖补不得重复申领"))
         return [Reason("history",
-                       f"{subject_key} already received {yuan(g.amount)} under {g.clause} ({rule_en})",
-                       f"{subject_key} 已在 {g.clause} 获得 {yuan(g.amount)} 元（{rule_zh}）")
-                for g in prior if g.subject_key == subject_key]
+                       f"{g.subject_key} already received {yuan(g.amount)} under {g.clause} ({rule_en})",
+                       f"{g.subject_key} 已在 {g.clause} 获得 {yuan(g.amount)} 元（{rule_zh}）")
+                for g in prior if same_key(g.subject_key, subject_key)]
 
     def _double_claim(self, facts: Mapping[str, object], history: History, amount: Decimal,
                       grants: tuple[tuple[str, Decimal, Decimal], ...], trace: list[Step]):
         """The same project under another clause of the group: pay both, or only the larger (就高不重复)."""
         project = facts[self.group.key]
-        others = [g for g in history.grants if g.clause in self.group.others and g.project_id == project]
+        others = [g for g in history.grants if g.clause in self.group.others
+                  and g.project_id is not None and same_key(g.project_id, project)]
         if not others:
             return amount, grants, None
         earlier = sum((g.amount for g in others), ZERO)

@@ -27,9 +27,6 @@ _ENGLISH = {
     "unknown_clause": "is not a clause of the policy",
 }
 
-# Patterns only guard identifiers and names: say what they mean rather than print the regex.
-_ENGLISH_BY_TYPE = {"string_pattern_mismatch": "must not contain control characters, nor start or end with a space"}
-
 MESSAGES_ZH = {
     "missing": "缺少必填字段",
     "unknown_field": "本条款未声明该字段",
@@ -42,7 +39,9 @@ MESSAGES_ZH = {
     "out_of_range": "数值超出允许范围",
     "invalid_date": "日期无效，须为真实存在的 YYYY-MM-DD 日期",
     "invalid_choice": "取值不在允许的选项内",
-    "invalid_format": "格式不符（长度不符，或含控制字符、首尾空格）",
+    "invalid_format": "格式或长度不符",
+    "invalid_character": "含控制字符、双向文本控制字符或不可见字符，不予接受",
+    "empty_identifier": "去除空格后为空",
     "invalid": "取值无效",
 }
 
@@ -87,7 +86,7 @@ def field_errors(pydantic_errors: Iterable[dict], clause_ids: frozenset[str] = f
         if kind.startswith("union_tag"):
             loc = ("clause",)
         field = ".".join(str(part) for part in loc) or "(application)"
-        detail = _ENGLISH.get(code) or _ENGLISH_BY_TYPE.get(kind) or err["msg"]
+        detail = _ENGLISH.get(code) or err["msg"]
         if code == "unknown_clause":
             detail = f"{err.get('ctx', {}).get('tag')!r} {detail}"
         errors.append(field_error(field, code, detail))

@@ -9,18 +9,19 @@ import re
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
-from pydantic import PlainValidator, Strict, StringConstraints, WithJsonSchema
+from pydantic import PlainValidator, Strict, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from .money import Money, Score
+from .text import IDENTIFIER_MAX, IDENTIFIER_RAW_MAX, NO_CONTROLS_PATTERN, parse_identifier
 
 Count = Annotated[int, Strict(), Ge(0), Le(10**12)]
 Ordinal = Annotated[int, Strict(), Ge(1), Le(100)]
 Year = Annotated[int, Strict(), Ge(1900), Le(2200)]
 Flag = Annotated[bool, Strict()]
-# 1–64 characters, no surrounding spaces and no control characters (PostgreSQL text cannot hold NUL).
-Identifier = Annotated[str, Strict(), StringConstraints(
-    pattern=r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]{0,62}[^\s\x00-\x1f\x7f])?$")]
+# Parsed into the key one-time rules compare (see `text.py`); the application keeps the spelling sent.
+Identifier = Annotated[str, PlainValidator(parse_identifier), WithJsonSchema({
+    "type": "string", "minLength": 1, "maxLength": IDENTIFIER_RAW_MAX, "pattern": NO_CONTROLS_PATTERN})]
 
 _SIMPLE: dict[str, tuple[Any, str]] = {
     "money": (Money, "money (yuan: decimal string or integer, ≤ 2 places, 0 ≤ v < 1e12)"),
@@ -28,7 +29,9 @@ _SIMPLE: dict[str, tuple[Any, str]] = {
     "ordinal": (Ordinal, "integer ≥ 1"),
     "year": (Year, "integer year"),
     "bool": (Flag, "boolean"),
-    "id": (Identifier, "identifier (1–64 characters, no surrounding spaces)"),
+    "id": (Identifier, f"identifier, compared after Unicode NFKC, trimming, case folding and collapsing inner "
+                       f"spaces (`SN-001`, `ｓｎ－００１` and ` sn-001 ` are one), {IDENTIFIER_MAX} characters at most "
+                       f"then; no control, bidirectional-control or invisible characters"),
     "score": (Score, "decimal 0–100, set by the review panel"),
 }
 

@@ -39,17 +39,15 @@ def free_ports_in_a_row(n: int) -> int:
 
 @dataclass
 class Up:
-    """The whole stack on the test's database and an embedded broker of its own."""
-    database_url: str
+    """The whole stack on the test's database (and settings) and an embedded broker of its own."""
+    settings: dict[str, str]  # the test stack's environment: its database, its secrets key, …
     data_dir: Path
     port_base: int = field(default_factory=lambda: free_ports_in_a_row(len(SERVICES)))
     broker_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
     def start(self) -> Up:
-        env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"} | {
-            "DATABASE_URL": self.database_url, "KAFKA_SESSION_TIMEOUT_MS": "1000",
-            "KAFKA_HEARTBEAT_INTERVAL_MS": "300", "OUTBOX_POLL_INTERVAL_S": "0.05"}
+        env = {k: v for k, v in (os.environ | self.settings).items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         self.output = open(self.data_dir / "up.out", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up", "--data-dir", str(self.data_dir),

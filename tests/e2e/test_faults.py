@@ -20,7 +20,7 @@ def assert_money_is_right(state: dict) -> None:
 
 
 async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(stack, tmp_path):
-    up = await asyncio.to_thread(Up(stack.database_url, tmp_path).start)
+    up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
     try:
         load = Load(up.url("intake"), await stack.key())
         submitting = asyncio.create_task(load.run())
@@ -47,7 +47,7 @@ async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(
 
 
 async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted_application(stack, tmp_path):
-    up = await asyncio.to_thread(Up(stack.database_url, tmp_path).start)
+    up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
     try:
         load = Load(up.url("intake"), await stack.key())
         submitting = asyncio.create_task(load.run())

@@ -18,8 +18,10 @@ from services.notify.tables import application_partners, notifications, webhook_
 from services.notify.worker import DeliveryPolicy
 from shared import topics
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, DecisionMadeV1, PayoutRequestedV1,
-                           WebhookRegisteredV1)
+                           WebhookRegisteredV1, WebhookRegisteredV2)
 from shared.messaging.envelope import Envelope
+from shared.secretbox import SecretBox
+from tests.conftest import SECRETS_KEY
 from tests.kafka_tools import eventually, publish
 from tests.webhook_receiver import Receiver
 
@@ -30,7 +32,8 @@ CREDIT_CODE = "91510100MA61R8XN3X"
 @asynccontextmanager
 async def notify(stack, **policy):
     quick = DeliveryPolicy(**{"poll_interval_s": 0.05, "first_retry_s": 0.05, **policy})
-    runtime = create_app(stack.settings("notify"), webhooks=quick).state.runtime
+    # The receivers are local: allowed only because development allows it.
+    runtime = create_app(stack.settings("notify", webhook_allow_private_targets=True), webhooks=quick).state.runtime
     await runtime.start()
     try:
         yield runtime
@@ -43,7 +46,9 @@ def event(payload, key: str, subject: str) -> Envelope:
 
 
 def registered(partner_id: str, url: str, secret: str) -> Envelope:
-    return event(WebhookRegisteredV1(partner_id=partner_id, url=url, secret=secret,
+    """What intake publishes: the secret sealed with the key intake and notify share."""
+    sealed = SecretBox(SECRETS_KEY).seal(secret) if secret else ""
+    return event(WebhookRegisteredV2(partner_id=partner_id, url=url, secret_ciphertext=sealed,
                                      registered_at=datetime.now(UTC)), partner_id, partner_id)
 
 
@@ -226,6 +231,53 @@ async def test_every_status_reaches_the_partner_even_a_payout_request_the_applic
     assert statuses.keys() == {"awarded", "payout_requested"}
     assert statuses["payout_requested"]["amount"] == "800000.00"
     assert told == 1  # only of the award
+
+
+async def test_a_registration_published_with_its_secret_in_clear_is_still_honoured_and_kept_sealed(
+        stack, receiver):
+    partner_id, secret = f"legacy-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
+    async with notify(stack) as runtime:
+        await publish(stack.bootstrap_servers, topics.PARTNERS, event(WebhookRegisteredV1(
+            partner_id=partner_id, url=receiver.url, secret=secret, registered_at=datetime.now(UTC)),
+            partner_id, partner_id))
+        await eventually(lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id))
+        application_id, _ = await application_decided(stack, partner_id)
+        [delivery] = await settled(runtime, application_id)
+        async with runtime.sessions() as s:
+            [row] = (await s.execute(select(webhooks).where(webhooks.c.partner_id == partner_id))).all()
+
+    assert secret not in str(row._mapping) and SecretBox(SECRETS_KEY).open(row.secret_ciphertext) == secret
+    assert delivery.status == "delivered"
+    [post] = receiver.received
+    assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())
+
+
+async def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(stack, receiver):
+    elsewhere = f"http://127.0.0.1:{receiver.port}/hooks/subsidy?redirected=1"
+    receiver.answers = [(307, {"Location": elsewhere})]
+    async with notify(stack, max_attempts=1) as runtime:
+        partner_id, _ = await partner_with_webhook(stack, runtime, receiver)
+        application_id, _ = await application_decided(stack, partner_id)
+        [delivery] = await settled(runtime, application_id)
+
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error.startswith("HTTP 307")
+    assert [p.query for p in receiver.received] == [""]  # the redirect's target was never called
+
+
+async def test_a_named_host_is_called_on_the_address_checked_with_its_own_name_as_host(stack, receiver):
+    named_url = f"http://localhost:{receiver.port}/hooks/subsidy"
+    async with notify(stack) as runtime:
+        partner_id, secret = f"named-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
+        await publish(stack.bootstrap_servers, topics.PARTNERS, registered(partner_id, named_url, secret))
+        await eventually(lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id))
+        application_id, _ = await application_decided(stack, partner_id)
+        [delivery] = await settled(runtime, application_id)
+
+    assert delivery.status == "delivered" and delivery.url == named_url
+    [post] = receiver.received
+    assert post.headers["host"] == f"localhost:{receiver.port}"
+    assert post.client_host == "127.0.0.1"
 
 
 async def _count(runtime, table, *where) -> int:

@@ -1,30 +1,24 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, Field, HttpUrl
 
 from services.intake.api.auth import Submitter
-from services.intake.api.errors import responses
-from services.intake.partners import register_webhook
+from services.intake.api.errors import invalid, responses
+from shared.webhook_targets import TargetRefused
 
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 
 
 class WebhookIn(BaseModel):
-    url: HttpUrl = Field(description="Where status changes are POSTed: https, or http to localhost for testing.",
-                         examples=["https://portal.example.cn/hooks/subsidy"])
+    url: HttpUrl = Field(description=(
+        "Where status changes are POSTed: an https URL whose host is, and resolves only to, public addresses "
+        "(no loopback, private, link-local, unique-local, carrier-grade NAT, multicast or cloud-metadata "
+        "address, however spelt). Checked again before every delivery; redirects are not followed."),
+        examples=["https://portal.example.cn/hooks/subsidy"])
     secret: str = Field(min_length=16, max_length=200, description=(
         "Shared secret: each delivery carries `X-Subsidy-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "
-        "\"<t>.\" + body)>`."))
-
-
-    @field_validator("url")
-    @classmethod
-    def _https(cls, url: HttpUrl) -> HttpUrl:
-        # Deliveries carry applicants' data and a signature: only over TLS, except to a local test receiver.
-        if url.scheme != "https" and url.host not in ("localhost", "127.0.0.1"):
-            raise ValueError("must be an https URL (http only to localhost)")
-        return url
+        "\"<t>.\" + body)>`. Stored encrypted."))
 
 
 class WebhookOut(BaseModel):
@@ -35,11 +29,15 @@ class WebhookOut(BaseModel):
 @router.put("/webhook", response_model=WebhookOut, responses=responses(400, 401, 403, 422, 429))
 async def put_webhook(request: Request, caller: Submitter, body: WebhookIn) -> WebhookOut:
     """Register (or replace) the webhook that receives your applications' status changes."""
-    at = await register_webhook(request.app.state.runtime, caller.partner_id, str(body.url), body.secret)
+    try:
+        at = await request.app.state.webhooks.register(caller.partner_id, str(body.url), body.secret)
+    except TargetRefused as refused:
+        raise invalid([{"field": "body.url", "code": refused.code, "message_en": f"body.url: {refused.message_en}",
+                        "message_zh": f"body.url：{refused.message_zh}"}]) from None
     return WebhookOut(url=str(body.url), registered_at=at)
 
 
 @router.delete("/webhook", status_code=204, responses=responses(401, 403, 429))
 async def delete_webhook(request: Request, caller: Submitter) -> None:
     """Stop deliveries to your webhook."""
-    await register_webhook(request.app.state.runtime, caller.partner_id, "", "")
+    await request.app.state.webhooks.remove(caller.partner_id)

@@ -85,11 +85,17 @@ bad("review_score_above_100_is_refused", "facts.review_score", "out_of_range",
     fact("2.4-typical-case", "review_score", "100.01"))
 bad("unknown_node_level_is_refused", "facts.node_level", "invalid_choice", at(["facts", "node_level"], "galactic"))
 bad("unknown_applicant_kind_is_refused", "applicant.kind", "invalid_choice", at(["applicant", "kind"], "person"))
-bad("identifier_with_surrounding_spaces_is_refused", "facts.node_id", "invalid_format",
-    at(["facts", "node_id"], " SN-001"))
-bad("identifier_with_a_nul_character_is_refused", "facts.node_id", "invalid_format",
+bad("identifier_with_a_nul_character_is_refused", "facts.node_id", "invalid_character",
     at(["facts", "node_id"], "SN\x00001"))
-bad("applicant_name_with_control_characters_is_refused", "applicant.name", "invalid_format",
+bad("identifier_with_a_right_to_left_override_is_refused", "facts.node_id", "invalid_character",
+    at(["facts", "node_id"], "SN-\u202e100"))
+bad("identifier_with_a_zero_width_space_is_refused", "facts.node_id", "invalid_character",
+    at(["facts", "node_id"], "SN-\u200b001"))
+bad("identifier_of_spaces_only_is_refused", "facts.node_id", "empty_identifier",
+    at(["facts", "node_id"], " \u3000 "))
+bad("identifier_longer_than_64_characters_is_refused", "facts.node_id", "invalid_format",
+    at(["facts", "node_id"], "N" * 65))
+bad("applicant_name_with_control_characters_is_refused", "applicant.name", "invalid_character",
     at(["applicant", "name"], "\x00\x03"))
 bad("facts_that_are_not_an_object_are_refused", "facts", "wrong_type", at(["facts"], ["SN-001"]))
 

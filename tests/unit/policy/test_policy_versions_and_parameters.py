@@ -146,7 +146,7 @@ PILOT_PAID = PriorGrant("2.4-pilot-project", f"project_id={PROJECT}", Decimal("5
 def test_double_claim_allowed_by_default_pays_both_clauses():
     decision = decide(load_policies(), "2.4-typical-case", {"project_id": PROJECT}, history=[PILOT_PAID])
     assert (decision.outcome, decision.amount) == ("candidate", Decimal("320000.00"))
-    assert any("double claim allowed: project_id PILOT-0042 also received 520,000.00 under 2.4-pilot-project"
+    assert any("double claim allowed: project_id pilot-0042 also received 520,000.00 under 2.4-pilot-project"
                in s.step for s in decision.trace)
 
 
@@ -160,7 +160,7 @@ def test_no_double_refuses_a_smaller_second_award(no_double):
     typical = PriorGrant("2.4-typical-case", f"project_id={PROJECT}", Decimal("320000.00"), PROJECT)
     decision = decide(no_double, "2.4-pilot-project", {"construction_cost": "1000000"}, history=[typical])
     assert (decision.outcome, decision.amount) == ("ineligible", Decimal("0"))
-    assert decision.reasons[0].en == ("project_id PILOT-0042 already received 320,000.00 under 2.4-typical-case, "
+    assert decision.reasons[0].en == ("project_id pilot-0042 already received 320,000.00 under 2.4-typical-case, "
                                       "not less than this award 200,000.00 (no_double: only the larger award is paid)")
 
 
@@ -168,7 +168,7 @@ def test_no_double_tops_a_larger_second_award_up_to_the_larger_amount(no_double)
     typical = PriorGrant("2.4-typical-case", f"project_id={PROJECT}", Decimal("320000.00"), PROJECT)
     decision = decide(no_double, "2.4-pilot-project", {"construction_cost": "5000000"}, history=[typical])
     assert (decision.outcome, decision.amount) == ("eligible", Decimal("680000.00"))
-    assert [(g.subject_key, g.amount) for g in decision.grants] == [(f"project_id={PROJECT}", Decimal("680000.00"))]
+    assert [(g.subject_key, g.amount) for g in decision.grants] == [("project_id=pilot-0042", Decimal("680000.00"))]
     assert "1,000,000.00 − 320,000.00 → 680,000.00" in decision.trace[-1].step
 
 
@@ -195,15 +195,15 @@ def test_ops_centre_is_paid_in_years_one_and_two_once_each_and_never_in_year_thr
         history = history.plus(decision)
     assert amounts == [(1, "eligible", "360000.00"), (1, "ineligible", "0.00"), (2, "eligible", "360000.00"),
                        (3, "ineligible", "0.00")]
-    assert [g.subject_key for g in history.grants] == ["center_id=OC-CD-01;operation_year=1",
-                                                       "center_id=OC-CD-01;operation_year=2"]
+    assert [g.subject_key for g in history.grants] == ["center_id=oc-cd-01;operation_year=1",
+                                                       "center_id=oc-cd-01;operation_year=2"]
 
 
 def test_a_decision_serialises_to_json_safe_values():
     decision = decide(load_policies(), "1.1-node")
     data = decision.to_json()
     assert data["amount"] == "800000.00" and data["outcome"] == "eligible"
-    assert data["grants"] == [{"subject_key": "node_id=SN-001", "amount": "800000.00", "cap": "1000000.00",
+    assert data["grants"] == [{"subject_key": "node_id=sn-001", "amount": "800000.00", "cap": "1000000.00",
                               "project_id": None}]
     assert data["trace"][-1] == {"step": "investment_cost 4,000,000.00 × 20% = 800,000.00; cap 1,000,000.00 "
                                          "not reached → 800,000.00", "article": "一（一）"}
