@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_an_integrity_errors_text_carries_no_bound_values(postgres):
-    url = await create_database(postgres, f"test_errors_{uuid.uuid4().hex[:8]}")
+    url = await create_database(postgres.url_template, f"test_errors_{uuid.uuid4().hex[:8]}")
     await migrations.upgrade("intake", SCHEMA, url)
     engine = db.create_engine(url, SCHEMA, pool_size=1)
     name = f"partner-{uuid.uuid4().hex}"

@@ -37,7 +37,7 @@ async def execute(url: str, sql: str) -> list:
 
 
 async def test_secrets_kept_in_clear_are_sealed_and_the_clear_column_dropped(postgres, monkeypatch):
-    url = await create_database(postgres, f"test_seal_{uuid.uuid4().hex[:8]}")
+    url = await create_database(postgres.url_template, f"test_seal_{uuid.uuid4().hex[:8]}")
     await notify_at(url, "0002_webhooks")
     await execute(url, "INSERT INTO notify.webhooks VALUES ('portal', 'https://93.184.215.14/h', "
                        "'whsec-in-clear', now()), ('gone', '', '', now())")
