@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.status import STAGE
 from services.intake.tables import applications, timeline
 from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
-                           PayoutRequestedV1, SelectionConcludedV1)
+                           PayoutRequestedV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
 from shared.messaging.envelope import Envelope
 
 
@@ -36,6 +36,20 @@ async def selection_concluded(session: AsyncSession, event: Envelope, p: Selecti
                   {"year": p.year, "rank": p.rank, "reason": p.reason})
 
 
+async def selection_progressed(session: AsyncSession, event: Envelope, p: SelectionProgressedV1) -> None:
+    detail = {"year": p.year, "rank": p.rank, "reason": p.reason}
+    if p.score is not None:
+        detail["score"] = f"{p.score:.2f}"
+    if p.notice_ends_on is not None:
+        detail["notice_ends_on"] = p.notice_ends_on.isoformat()
+    await _record(session, event, p.application_id, p.step, detail)
+
+
+async def recognition_granted(session: AsyncSession, event: Envelope, p: RecognitionGrantedV1) -> None:
+    await _record(session, event, p.application_id, "recognized",
+                  {"year": p.year, "rank": p.rank, "benefits_zh": p.benefits_zh, "benefits_en": p.benefits_en})
+
+
 async def award_granted(session: AsyncSession, event: Envelope, p: AwardGrantedV1) -> None:
     await _record(session, event, p.application_id, "awarded", {"amount": f"{p.amount:.2f}"})
 
@@ -56,6 +70,7 @@ async def payout_failed(session: AsyncSession, event: Envelope, p: PayoutFailedV
 
 HANDLERS = {
     DecisionMadeV1: decision_made, SelectionConcludedV1: selection_concluded,
+    SelectionProgressedV1: selection_progressed, RecognitionGrantedV1: recognition_granted,
     AwardGrantedV1: award_granted, PayoutRequestedV1: payout_requested,
     PayoutPaidV1: payout_paid, PayoutFailedV1: payout_failed,
 }

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from services.intake.api.auth import Submitter
-from services.intake.api.errors import responses
+from shared.api_errors import responses
 from services.intake.partners import register_webhook
 
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])

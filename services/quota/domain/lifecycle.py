@@ -33,9 +33,11 @@ WHAT_NEXT = {
 class RuleBroken(ValueError):
     """An action the round's rules refuse; `code` is stable, the messages say why in both languages."""
 
-    def __init__(self, code: str, message_en: str, message_zh: str):
+    def __init__(self, code: str, message_en: str, message_zh: str, status: int = 409,
+                 fields: list[dict] | None = None):
         super().__init__(message_en)
-        self.code, self.message_en, self.message_zh = code, message_en, message_zh
+        self.code, self.message_en, self.message_zh, self.status = code, message_en, message_zh, status
+        self.fields = fields or []
 
 
 def check_transition(current: State, target: State) -> None:
