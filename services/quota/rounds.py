@@ -19,7 +19,8 @@ from services.quota.domain.lifecycle import RuleBroken, State, check_transition
 from services.quota.domain.ranking import Entry, Standing, rank
 from services.quota.domain.scoring import candidate_score
 from services.quota.domain.workdays import CalendarUnknown, notice_end
-from services.quota.tables import candidates, conflicts, notices, panel, reviews, rounds, slots, transitions
+from services.quota.tables import (candidates, conflicts, details, notices, panel, reviews, rounds, slots,
+                                   transitions)
 
 ROUND_NS = uuid.UUID("6f1c3a52-5d0e-4f7e-9a51-0c2b7c1f4e11")
 
@@ -171,10 +172,18 @@ async def _rank(session, ctx: Context, row) -> dict:
                          f"each candidate needs {row.min_reviews} submitted reviews by non-recused reviewers; "
                          f"short: {listed}",
                          f"每个候选对象需要 {row.min_reviews} 份未回避专家提交的评审意见；不足：{listed}")
+    # The applicant's own figures, as submitted (the admission event carries only some of them).
+    figures = dict((await session.execute(select(details.c.application_id, details.c.indicators).where(
+        details.c.application_id.in_([c.application_id for c in members])))).all())
+    unheard = [str(c.application_id) for c in members if c.application_id not in figures]
+    if unheard:
+        raise RuleBroken("details_missing", f"the submissions of {', '.join(unheard)} have not reached quota yet; "
+                         "rank again shortly", f"尚未收到申请 {'、'.join(unheard)} 的申报信息，请稍后再排名")
     entries, trimmed = [], {}
     for c in members:
         score, trimmed[c.application_id] = candidate_score(scores[c.application_id])
-        entries.append(Entry(c.application_id, score, c.indicators, c.submitted_at))
+        entries.append(Entry(c.application_id, score, {**c.indicators, **figures.get(c.application_id, {})},
+                             c.submitted_at))
     selection = ctx.selection(row.clause)
     placed = rank(entries, quota=row.quota, min_score=row.min_score, tie_breaks=selection.formula.tie_breaks)
     slot = 0

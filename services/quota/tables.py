@@ -66,6 +66,8 @@ details = Table(
     Column("applicant_kind", Text, nullable=False),
     Column("project", Text),         # the subject's id: chain, project or base; none for an enterprise
     Column("grants", JSONB, nullable=False),   # [{"subject_key", "project_id"}]
+    # The applicant's own figures the clause breaks ties on ({"total_investment": "3000000"}).
+    Column("indicators", JSONB, nullable=False),
 )
 
 notices = Table(

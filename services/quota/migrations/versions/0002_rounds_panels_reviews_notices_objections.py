@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('applicant_kind', sa.Text(), nullable=False),
     sa.Column('project', sa.Text(), nullable=True),
     sa.Column('grants', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('indicators', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.PrimaryKeyConstraint('application_id', name=op.f('pk_candidate_details')),
     schema='quota'
     )
