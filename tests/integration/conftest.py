@@ -20,7 +20,7 @@ def quota_clock(tmp_path_factory):
 
 
 def quota_process(stack, quota_clock, log_dir) -> ServiceProcess:
-    env = {**stack.env(), "QUOTA_CLOCK_FILE": str(quota_clock.path), "QUOTA_TICK_S": "0.3"}
+    env = {**stack.env(), "QUOTA_CLOCK_FILE": str(quota_clock.path), "QUOTA_TICK_S": "0.3", "QUOTA_PUBLIC_RATE": "100"}
     return ServiceProcess("quota", free_port(), env, log_dir / f"quota-{free_port()}.log")
 
 
