@@ -118,7 +118,7 @@ async def prepare_round(client: httpx.AsyncClient, bootstrap: str, quota_clock, 
 
     async def joined():
         listed = (await client.get(f"{path}/candidates", headers=auth(admin))).json()
-        return len(listed) == len(scores) and all(c["applicant_name"] for c in listed)
+        return len(listed) == len(scores) and all(c.get("applicant_name") for c in listed)
     await until(joined)
     for name in reviewers:
         assert (await client.put(f"{path}/panel/{name}", headers=auth(admin))).status_code == 200

@@ -16,7 +16,7 @@ th{background:#f3f3f3}
 .done{background:#e8f5e9;border-left:4px solid #2e7d32;padding:.5rem 1rem}
 label{display:block;margin-top:.6rem}
 input,select,textarea{width:100%;max-width:40rem;padding:.3rem;font:inherit}
-button{margin-top:.8rem;padding:.4rem 1.2rem;font:inherit}
+button{display:block;margin-top:.8rem;padding:.4rem 1.2rem;font:inherit}
 """
 
 

@@ -59,7 +59,6 @@ async def notice_form(request: Request) -> HTMLResponse:
     """The page's objection form (application/x-www-form-urlencoded), answered with a page."""
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace"),
                                          keep_blank_values=True).items()}
-    rounds = await read(request, reading.public_rounds, _titles(request))
     try:
         _limit(request)
         clause, year, application_id = (form.get("candidate", "") + "||").split("|")[:3]
@@ -76,5 +75,7 @@ async def notice_form(request: Request) -> HTMLResponse:
     except (ApiError, RuleBroken) as e:
         err = e.body["error"] if isinstance(e, ApiError) else {"message_zh": e.message_zh,
                                                                 "message_en": e.message_en, "fields": e.fields}
+        rounds = await read(request, reading.public_rounds, _titles(request))
         return HTMLResponse(page.render(rounds, problem=err, form=form), status_code=getattr(e, "status", 422))
+    rounds = await read(request, reading.public_rounds, _titles(request))
     return HTMLResponse(page.render(rounds, filed=str(row.id)), status_code=201)
