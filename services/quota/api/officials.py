@@ -15,7 +15,7 @@ from shared.api_errors import responses
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 ROUND = "/{clause}/{year}"
-ERRORS = responses(401, 403, 404, 409, 422, 429)
+ERRORS = responses(400, 401, 403, 404, 409, 422, 429)
 
 
 @router.post("", status_code=201, response_model=RoundRead, responses=ERRORS)

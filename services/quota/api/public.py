@@ -38,7 +38,7 @@ async def notices(request: Request) -> list[dict]:
 
 
 @router.post("/v1/notices/{clause}/{year}/objections", status_code=201, response_model=ObjectionFiled,
-             responses=responses(404, 409, 422, 429))
+             responses=responses(400, 404, 409, 422, 429))
 async def file_objection(request: Request, clause: str, year: int, body: ObjectionIn) -> dict:
     """Objects to a proposed selection during its notice, under your real name, with a contact and the
     reason. Public: no key. Refused after the candidate's notice end date."""
