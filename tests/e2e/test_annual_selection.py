@@ -3,11 +3,20 @@ compete for ten places; a tie is broken by the clause's chain, a reviewer is rec
 upheld and the first alternate promoted, the notice spans the National Day holiday, and payout books
 each award once."""
 
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import asyncpg
 import httpx
 import pytest
 
+from shared import topics
+from shared.events import AwardGrantedV1
+from shared.messaging.envelope import Envelope
 from shared.stack import start_services
+from tests.kafka_tools import headers, publish, read_until, send_raw
 from tests.selection_tools import alliance_chain, auth, beijing, clock, key_works, new_id, until
 
 pytestmark = pytest.mark.e2e
@@ -166,6 +175,24 @@ async def test_twelve_alliance_chains_compete_for_ten_places_through_review_noti
         assert all(f"{p['amount']:.2f}" == amounts[p["a"]] for p in payouts)
         assert await db.fetchval("SELECT sum(debit) - sum(credit) FROM payout.ledger") == 0
         assert await db.fetchval("SELECT count(*) FROM payout.ledger WHERE memo LIKE 'award %2.3-alliance-chain'") == 20
+
+        # Every award delivered again, then a new award behind each of them on the same key: once
+        # those are booked, the repeats have been through payout, and booked nothing.
+        awards = await read_until(stack.bootstrap_servers, topics.AWARDS, lambda rs: sum(
+            headers(r)["ce_type"] == "subsidy.award.granted.v1" for r in rs) >= 10)
+        awards = [r for r in awards if headers(r)["ce_type"] == "subsidy.award.granted.v1"]
+        assert {json.loads(r.value)["award_id"] for r in awards} == {
+            str(uuid.uuid5(uuid.UUID(a), "award")) for a in selected}
+        await send_raw(stack.bootstrap_servers, topics.AWARDS, *[(r.key, r.value, list(r.headers)) for r in awards])
+        markers = [AwardGrantedV1(award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code=r.key.decode(),
+                                  clause="4.9-standard", amount=Decimal("1.00"), grants=[],
+                                  granted_at=datetime.now(UTC)) for r in awards]
+        await publish(stack.bootstrap_servers, topics.AWARDS, *[
+            Envelope.of(m, source="/test", key=m.credit_code, subject="marker") for m in markers])
+        await until(lambda: _equals(db.fetchval("SELECT count(*) FROM payout.payouts WHERE award_id = ANY($1)",
+                                                [m.award_id for m in markers]), len(markers)))
+        assert await db.fetchval("SELECT count(*) FROM payout.payouts WHERE clause = '2.3-alliance-chain'") == 10
+        assert await db.fetchval("SELECT count(*) FROM payout.ledger WHERE memo LIKE 'award %2.3-alliance-chain'") == 20
     finally:
         await db.close()
 
@@ -189,6 +216,10 @@ async def test_twelve_alliance_chains_compete_for_ten_places_through_review_noti
 
 def uniform(score: int) -> dict:
     return {c: score for c in ("infrastructure", "applications", "industry_impact", "sme_support")}
+
+
+async def _equals(value, wanted):
+    return (await value) == wanted
 
 
 async def _is(value, wanted):
