@@ -25,26 +25,23 @@ async def tick(sessions, ctx: Context) -> list[tuple[str, int, str]]:
             rounds.c.state == State.IN_NOTICE)))).scalars().all()
     moved = []
     for rid in due:
-        async with sessions.begin() as session:
-            row = (await session.execute(select(rounds).where(rounds.c.id == rid)
-                                         .with_for_update(skip_locked=True))).first()
-            if row is None:
-                continue
-            if row.state == State.OPEN and ctx.now() > row.deadline:
-                target = State.CLOSED
-            elif row.state == State.IN_NOTICE and await conclusion.ready(session, ctx, row) is None:
-                target = State.CONCLUDED
-            else:
-                continue
-            try:
-                await round_ops.transition(session, ctx, row.clause, row.year, target, by="system",
-                                           reason="application deadline passed" if target == State.CLOSED
-                                           else "public notice ended with no open objection")
-            except RuleBroken as refused:
-                log.warning("round %s:%s cannot become %s: %s", row.clause, row.year, target, refused)
-                await session.rollback()
-                continue
-            moved.append((row.clause, row.year, target.value))
+        try:
+            async with sessions.begin() as session:
+                row = (await session.execute(select(rounds).where(rounds.c.id == rid)
+                                             .with_for_update(skip_locked=True))).first()
+                if row is None:
+                    continue   # another replica is on it
+                if row.state == State.OPEN and ctx.now() > row.deadline:
+                    target, why = State.CLOSED, "application deadline passed"
+                elif row.state == State.IN_NOTICE and await conclusion.ready(session, ctx, row) is None:
+                    target, why = State.CONCLUDED, "public notice ended with no open objection"
+                else:
+                    continue
+                await round_ops.transition(session, ctx, row.clause, row.year, target, by="system", reason=why)
+        except RuleBroken as refused:   # rolled back; said in the log, tried again next tick
+            log.warning("round %s cannot move on: %s", rid, refused)
+            continue
+        moved.append((row.clause, row.year, target.value))
     return moved
 
 
