@@ -14,7 +14,7 @@ from services.quota.domain.lifecycle import RuleBroken
 from services.quota.domain.workdays import beijing_day
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope
-from shared.messaging.payloads import Payload
+from shared.messaging.payloads import Payload, payload_type
 from shared.policy import PolicyBook
 from shared.policy.clause import ClauseRule
 from shared.policy.formulas import Selection
@@ -41,12 +41,7 @@ class Outbox:
 
     async def publish(self, session: AsyncSession, *events: Envelope) -> None:
         for e in events:
-            await outbox.add(session, self.table, _topic(e), e)
-
-
-def _topic(event: Envelope) -> str:
-    from shared.messaging.payloads import payload_type
-    return payload_type(event.type).topic
+            await outbox.add(session, self.table, payload_type(e.type).topic, e)
 
 
 @dataclass(frozen=True)

@@ -96,10 +96,10 @@ async def _remove(session, ctx: Context, row, cand, reason: str) -> None:
                           .values(standing="removed", result_reason=reason))
     await ctx.publisher.publish(session, ev.progressed(ctx, cand, "removed", rank=cand.rank,
                                                        score=cand.review_score, reason=reason))
-    await promote(session, ctx, row, freed, because=reason)
+    await promote(session, ctx, row, freed)
 
 
-async def promote(session, ctx: Context, row, slot: int, *, because: str):
+async def promote(session, ctx: Context, row, slot: int):
     """The first on the waitlist takes the freed slot and gets its own notice; None if nobody waits."""
     nxt = (await session.execute(select(candidates).where(
         candidates.c.round_id == row.id, candidates.c.standing == "waitlisted")

@@ -1,9 +1,6 @@
 """The quota service's rules for a round, over its API, with its events fed the way eligibility and
 intake publish them. Keys come from intake's key events, as in production."""
 
-import uuid
-from datetime import datetime, timedelta
-
 import httpx
 import pytest
 
@@ -11,8 +8,7 @@ from services.intake import partners
 from services.intake.tables import SCHEMA as INTAKE
 from shared import db, topics
 from tests.kafka_tools import read_until
-from tests.selection_tools import (BEIJING, auth, beijing, candidate_events, feed, key_works, prepare_round, until,
-                                   uniform)
+from tests.selection_tools import auth, beijing, candidate_events, feed, key_works, prepare_round, uniform
 
 pytestmark = pytest.mark.integration
 
