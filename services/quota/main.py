@@ -15,6 +15,7 @@ from shared.auth import KeyRing, replica_lookup
 from shared.policy import load_policies
 from shared.ratelimit import RateLimiter
 from shared.service import Runtime, create_app as create_service_app
+from shared.settings import Settings
 
 DESCRIPTION = """\
 Annual selections under Chengdu's blockchain-pilot policy: rounds, review panels, ranking, the public
@@ -28,8 +29,9 @@ notice (公示) with objections, and results.
 """
 
 
-def create_app(settings: QuotaSettings | None = None) -> FastAPI:
-    settings = settings or QuotaSettings(service_name="quota")
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if not isinstance(settings, QuotaSettings):   # plain shared settings: the quota ones from the environment
+        settings = QuotaSettings(**(settings.model_dump() if settings else {"service_name": "quota"}))
     runtime = Runtime("quota", settings, metadata)
     clock = FileClock(settings.quota_clock_file) if settings.quota_clock_file else SystemClock()
     ctx = Context(clock, runtime, load_policies())

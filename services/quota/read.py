@@ -62,7 +62,7 @@ async def candidate_list(session, clause: str, year: int, *, admin: bool, review
                 "indicators": c.indicators, "submitted_at": c.submitted_at, "standing": c.standing,
                 "rank": c.rank, "score": c.review_score and _money(c.review_score)}
         if admin:
-            item |= {"reviews_submitted": len(counted.get(c.application_id, [])),
+            item |= {"result": c.result_reason, "reviews_submitted": len(counted.get(c.application_id, [])),
                      "recused": sorted(recusals.get(c.application_id, []))}
         if reviewer:
             item["my_review"] = ("recused" if reviewer in recusals.get(c.application_id, [])

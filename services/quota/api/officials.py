@@ -54,7 +54,7 @@ async def assign_reviewer(request: Request, caller: Admin, clause: str, year: in
     return (await act(request, panel.assign, clause, year, reviewer_id, by=caller.partner_id))._mapping
 
 
-@router.get(ROUND + "/candidates", response_model=list[CandidateRead], response_model_exclude_none=True,
+@router.get(ROUND + "/candidates", response_model=list[CandidateRead], response_model_exclude_unset=True,
             responses=ERRORS)
 async def list_candidates(request: Request, caller: Official, clause: str, year: int) -> list[dict]:
     """**admin, reviewer**. The round's candidates. Admins see review counts and recusals; a reviewer

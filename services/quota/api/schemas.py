@@ -103,6 +103,7 @@ class CandidateRead(BaseModel):
     standing: str
     rank: int | None
     score: str | None
+    result: str | None = Field(None, description="Admins only: why it was refused, removed, selected or not.")
     reviews_submitted: int | None = Field(None, description="Admins only: submitted, non-recused reviews.")
     recused: list[str] | None = Field(None, description="Admins only: reviewers recused from it.")
     my_review: Literal["none", "draft", "submitted", "recused"] | None = Field(
