@@ -8,7 +8,7 @@ from services.intake import partners
 from services.intake.tables import SCHEMA as INTAKE
 from shared import db, topics
 from tests.kafka_tools import read_until
-from tests.selection_tools import auth, beijing, candidate_events, feed, key_works, prepare_round, uniform
+from tests.selection_tools import auth, beijing, candidate_events, feed, key_works, prepare_round, uniform, until
 
 pytestmark = pytest.mark.integration
 
@@ -188,3 +188,23 @@ async def test_a_notice_in_a_year_outside_the_calendar_is_a_clear_error(stack, c
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "calendar_unknown"
     assert "no data for 2031" in refused.json()["error"]["message_en"]
     assert (await client.get("/v1/rounds/3.6-demo-base/2031", headers=auth(keys["admin"]))).json()["state"] == "ranked"
+
+
+async def test_an_application_admitted_twice_is_one_candidate(stack, client, keys, quota_clock):
+    from shared.messaging.envelope import Envelope
+    from shared.messaging.payloads import payload_type
+    quota_clock.set(beijing("2025-01-02T09:00:00"))
+    created = await client.post("/v1/rounds", headers=auth(keys["admin"]), json={
+        "clause": "3.6-demo-base", "year": 2025, "deadline": "2025-01-20T17:00:00+08:00"})
+    assert created.status_code == 201
+    submitted, admitted = candidate_events("3.6-demo-base", 2025, 1, tag="twice")
+    again = Envelope.of(payload_type(admitted.type).model_validate_json(admitted.data), source="/test",
+                        key=admitted.key, subject=admitted.subject)   # the same admission, a new event id
+    after = candidate_events("3.6-demo-base", 2025, 2, tag="twice")
+    await feed(stack.bootstrap_servers, submitted, admitted, again, *after)
+
+    async def both():   # the later candidate, on the same key, shows the repeat was handled first
+        listed = (await client.get("/v1/rounds/3.6-demo-base/2025/candidates", headers=auth(keys["admin"]))).json()
+        return after[1].subject in {c["application_id"] for c in listed} and listed
+    listed = await until(both)
+    assert sorted(c["application_id"] for c in listed) == sorted([admitted.subject, after[1].subject])
