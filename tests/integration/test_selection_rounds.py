@@ -153,6 +153,10 @@ async def test_an_objection_needs_a_real_name_a_contact_and_a_reason_without_con
                                        "reason": "short"})
     assert bad.status_code == 422
     assert {f["field"] for f in bad.json()["error"]["fields"]} == {"body.name", "body.contact", "body.reason"}
+    unreachable = await client.post(url, json={"application_id": ids[0], "name": "张伟", "contact": "call me maybe",
+                                               "reason": "理由足够长，说明了问题所在。"})
+    assert [(f["field"], f["message_en"]) for f in unreachable.json()["error"]["fields"]] == [
+        ("body.contact", "body.contact: Value error, must be a phone number or an e-mail address")]
     waitlisted = await client.post(url, json={"application_id": ids[1], "name": "张伟", "contact": "13800000000",
                                               "reason": "候补对象也想提出异议，看看会怎样。"})
     assert waitlisted.status_code == 409 and waitlisted.json()["error"]["code"] == "not_in_notice"

@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer
+import re
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, field_validator
 
 from shared.events import RoundState
 from shared.policy.default import DEFAULT_BOOK
@@ -161,6 +163,13 @@ class ObjectionIn(_In):
     contact: _text(5, 100, description="Phone or e-mail where you can be reached", examples=["13800000000"])
     reason: _text(10, 2000, Prose, description="What is wrong with this selection, and the evidence",
                   examples=["该联盟链实际节点数不足 4 个，申报材料与事实不符。"])
+
+    @field_validator("contact")
+    @classmethod
+    def _reachable(cls, contact: str) -> str:
+        if not (re.fullmatch(r"\+?[0-9][0-9 -]{5,19}", contact) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact)):
+            raise ValueError("must be a phone number or an e-mail address")
+        return contact
 
 
 class ObjectionFiled(BaseModel):
