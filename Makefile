@@ -3,6 +3,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 READY  := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
+# The browser tests drive Debian's chromium through Playwright (Playwright's own download is unreachable).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test test-unit test-integration test-e2e bench clean
 
@@ -15,16 +17,19 @@ $(READY): pyproject.toml
 run: $(READY)  ## the whole system on embedded PostgreSQL and broker; Ctrl-C stops it
 	$(VENV)/bin/subsidy up
 
-test: $(READY)  ## unit, integration and end-to-end suites
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(READY) $(CHROMIUM)  ## unit, integration and end-to-end suites
 	$(PYTEST) tests
 
 test-unit: $(READY)
 	$(PYTEST) tests/unit
 
-test-integration: $(READY)
+test-integration: $(READY) $(CHROMIUM)
 	$(PYTEST) tests/integration
 
-test-e2e: $(READY)
+test-e2e: $(READY) $(CHROMIUM)
 	$(PYTEST) tests/e2e
 
 bench: $(READY)  ## figures beside baselines measured in the same run

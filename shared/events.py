@@ -165,3 +165,83 @@ class WebhookRegisteredV2(Payload):
     url: str
     secret_ciphertext: str  # "" when the webhook is removed
     registered_at: datetime
+# ---- API keys, replicated to every service that checks them ----
+
+class ApiKeyIssuedV1(Payload):
+    """A key was issued to a partner. Only the SHA-256 of its secret travels, never the key."""
+    ce_type = "subsidy.api-key.issued.v1"
+    topic = topics.PARTNERS
+    key_id: str
+    partner_id: str
+    role: str
+    requests_per_second: Money
+    secret_sha256: str
+    issued_at: datetime
+
+
+class ApiKeyRevokedV1(Payload):
+    ce_type = "subsidy.api-key.revoked.v1"
+    topic = topics.PARTNERS
+    key_id: str
+    partner_id: str
+    revoked_at: datetime
+
+
+# ---- annual selections (quota) ----
+
+# A panel score, 0–100 with two decimals, a decimal string on the wire.
+Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+RoundState = Literal["open", "closed", "in_review", "ranked", "in_notice", "concluded"]
+
+
+class RoundStateChangedV1(Payload):
+    """A round moved to its next state (keyed `clause:year`)."""
+    ce_type = "subsidy.round.state-changed.v1"
+    topic = topics.ROUNDS
+    round_id: UUID
+    clause: str
+    year: int
+    state: RoundState
+    previous: RoundState | None
+    quota: int
+    deadline: datetime
+    notice_ends_on: date | None
+    by: str
+    reason: str
+    at: datetime
+
+
+class SelectionProgressedV1(Payload):
+    """One candidate's step in its round before its result (keyed by credit code).
+
+    in_review: the panel is scoring it; in_notice: proposed for selection, in public notice until
+    `notice_ends_on`; waitlisted: ranked beyond the quota, promoted in rank order if a place frees;
+    not_proposed: below the minimum score; objected: held by an objection; removed: an objection
+    against it was upheld."""
+    ce_type = "subsidy.selection.progressed.v1"
+    topic = topics.SELECTIONS
+    application_id: UUID
+    credit_code: str
+    clause: str
+    year: int
+    step: Literal["in_review", "in_notice", "waitlisted", "not_proposed", "objected", "removed"]
+    rank: int | None = None
+    score: Score | None = None
+    notice_ends_on: date | None = None
+    reason: str = ""
+
+
+class RecognitionGrantedV1(Payload):
+    """A selected candidate's non-monetary benefits, as the policy names them."""
+    ce_type = "subsidy.recognition.granted.v1"
+    topic = topics.AWARDS
+    recognition_id: UUID
+    application_id: UUID
+    credit_code: str
+    clause: str
+    year: int
+    rank: int
+    benefits_zh: str
+    benefits_en: str
+    grants: list[GrantLine]
+    granted_at: datetime

@@ -10,7 +10,8 @@ FINANCE_RESULTS = "subsidy.finance-results"
 NOTIFICATIONS = "subsidy.notifications"
 PARTNERS = "subsidy.partners"
 DEAD_LETTERS = "subsidy.dead-letters"
+ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
 
 ALL = (APPLICATIONS, DECISIONS, CANDIDATES, SELECTIONS, AWARDS, PAYOUTS,
-       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS)
+       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, ROUNDS)
 PARTITIONS = 6

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.tables import decisions, grants
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, CandidateAdmittedV1,
-                           DecisionMadeV1, GrantLine)
+                           DecisionMadeV1, GrantLine, RecognitionGrantedV1)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.policy import History, HistoryScope, PolicyBook, PriorGrant
@@ -124,19 +124,20 @@ def handlers(runtime: Runtime, book: PolicyBook):
         await runtime.publish(session, *events)
         log.info("decided %d application(s): %s", len(parsed), ", ".join(f"{n} {o}" for o, n in outcomes.items()))
 
-    async def award_granted(session: AsyncSession, event: Envelope, p: AwardGrantedV1) -> None:
-        """Awards of selections count toward one-time rules too; this service's own awards were
-        recorded with their decisions."""
+    async def selected(session: AsyncSession, event: Envelope, p: AwardGrantedV1 | RecognitionGrantedV1) -> None:
+        """What a selection gives (money or recognition) counts toward one-time rules too; this
+        service's own awards were recorded with their decisions."""
         if event.source == f"/subsidy/{runtime.name}":
             return
         await session.execute(insert(grants), [
             {"credit_code": p.credit_code, "subject_key": g.subject_key, "clause": p.clause, "amount": g.amount,
              "cap": g.amount, "project_id": g.project_id, "application_id": p.application_id} for g in p.grants])
 
-    return ({ApplicationSubmittedV1: Batched(applications_submitted)}, {AwardGrantedV1: award_granted})
+    return ({ApplicationSubmittedV1: Batched(applications_submitted)},
+            {AwardGrantedV1: selected, RecognitionGrantedV1: selected})
 
 
 def _indicators(application) -> dict[str, str]:
     """The applicant's own figures a round may break ties on."""
-    facts = application.facts.model_dump()
-    return {k: str(v) for k, v in facts.items() if isinstance(v, int | Decimal) and not isinstance(v, bool)}
+    return {k: str(v) for k, v in application.facts.__dict__.items()
+            if isinstance(v, int | Decimal) and not isinstance(v, bool)}

@@ -3,14 +3,15 @@
 from fastapi import FastAPI
 
 from services.intake import projection
-from services.intake.api import applications, docs, errors, partners as partner_routes, policy
-from services.intake.partners import KeyRing
-from services.intake.ratelimit import RateLimiter
+from services.intake.api import applications, docs, partners as partner_routes, policy
+from services.intake.partners import KeyRing, key_lookup
+from shared.ratelimit import RateLimiter
 from services.intake.submissions import Submissions
 from services.intake.tables import metadata
 from services.intake.webhooks import WebhookRegistry
 from shared.secretbox import SecretBox
 from shared.service import Runtime, create_app as create_service_app
+from shared import api_errors
 from shared.settings import Settings
 from shared.webhook_targets import WebhookTargets
 
@@ -22,11 +23,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     webhooks = WebhookRegistry(runtime, SecretBox.from_settings(settings), WebhookTargets.from_settings(settings))
 
     def configure(app: FastAPI) -> None:
-        app.state.keys = KeyRing(runtime.sessions)
+        app.state.keys = KeyRing(key_lookup(runtime.sessions))
         app.state.submissions = Submissions(runtime)
         app.state.limiter = RateLimiter()
         app.state.webhooks = webhooks
-        errors.install(app)
+        api_errors.install(app)
         for module in (applications, policy, partner_routes):
             app.include_router(module.router)
         docs.install(app)

@@ -1,40 +1,45 @@
 """Partners and their API keys. A key is `sk_<id>_<secret>`: the id finds it, the secret's SHA-256
-is all that is stored. Keys are long random tokens, so a fast hash is as safe as a slow one here."""
+is all that is stored (see shared/auth.py). Every key issued or revoked is also announced through
+the outbox (`ApiKeyIssuedV1` / `ApiKeyRevokedV1`, with the hash, never the key), so that the other
+services keep replicas to check keys against."""
 
-import hashlib
-import hmac
 import secrets
-import time
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.intake.tables import api_keys, partners
+from services.intake.tables import api_keys, metadata, partners
+from shared.auth import ROLES, KeyRecord, KeyRing, secret_hash
+from shared.events import ApiKeyIssuedV1, ApiKeyRevokedV1
+from shared.messaging import outbox
+from shared.messaging.envelope import Envelope
+from shared.messaging.payloads import Payload
 
-ROLES = ("partner", "reviewer", "finance", "admin")
 DEFAULT_RATE = Decimal(50)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    partner_id: str
-    role: str
-    requests_per_second: Decimal
+__all__ = ["ROLES", "KeyRing", "UnknownPartner", "create", "key_lookup", "revoke", "rotate"]
 
 
 class UnknownPartner(LookupError):
     pass
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+async def _announce(session, partner_id: str, subject: str, payload: Payload) -> None:
+    """Owed to the other services' key replicas; the running intake's relay publishes it."""
+    await outbox.add(session, metadata.tables[f"{metadata.schema}.outbox"],
+                     Envelope.of(payload, source="/subsidy/intake", key=partner_id, subject=subject))
 
 
 async def _issue_key(session, partner_id: str) -> str:
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    await session.execute(insert(api_keys).values(id=key_id, partner_id=partner_id, secret_hash=_hash(secret)))
+    digest = secret_hash(secret)
+    partner = (await session.execute(select(partners.c.role, partners.c.requests_per_second)
+                                     .where(partners.c.id == partner_id))).one()
+    await session.execute(insert(api_keys).values(id=key_id, partner_id=partner_id, secret_hash=digest))
+    await _announce(session, partner_id, key_id, ApiKeyIssuedV1(
+        key_id=key_id, partner_id=partner_id, role=partner.role, requests_per_second=partner.requests_per_second,
+        secret_sha256=digest, issued_at=datetime.now(UTC)))
     return f"sk_{key_id}_{secret}"
 
 
@@ -63,32 +68,36 @@ async def revoke(sessions: async_sessionmaker, name: str) -> int:
 
 
 async def _revoke(session, name: str) -> int:
-    result = await session.execute(update(api_keys).where(
-        api_keys.c.partner_id == name, api_keys.c.revoked_at.is_(None)).values(revoked_at=func.now()))
-    return result.rowcount
+    now = datetime.now(UTC)
+    revoked = (await session.execute(update(api_keys).where(
+        api_keys.c.partner_id == name, api_keys.c.revoked_at.is_(None)).values(revoked_at=now)
+        .returning(api_keys.c.id))).scalars().all()
+    for key_id in sorted(revoked):
+        await _announce(session, name, key_id, ApiKeyRevokedV1(key_id=key_id, partner_id=name, revoked_at=now))
+    return len(revoked)
 
 
-class KeyRing:
-    """Checks API keys, remembering good ones briefly so that a request costs no extra query.
-    A revoked key therefore keeps working for at most `ttl_s` seconds on each intake replica."""
+async def publish_keys(sessions: async_sessionmaker) -> int:
+    """Announce every active key again (for replicas started after the keys were issued); replicas
+    take a repeat as the same key. Returns how many were announced."""
+    async with sessions.begin() as session:
+        rows = (await session.execute(
+            select(api_keys.c.id, api_keys.c.secret_hash, api_keys.c.created_at, partners.c.id.label("partner_id"),
+                   partners.c.role, partners.c.requests_per_second)
+            .join(partners).where(api_keys.c.revoked_at.is_(None)).order_by(api_keys.c.id))).all()
+        for r in rows:
+            await _announce(session, r.partner_id, r.id, ApiKeyIssuedV1(
+                key_id=r.id, partner_id=r.partner_id, role=r.role, requests_per_second=r.requests_per_second,
+                secret_sha256=r.secret_hash, issued_at=r.created_at))
+    return len(rows)
 
-    def __init__(self, sessions: async_sessionmaker, ttl_s: float = 10.0):
-        self._sessions, self._ttl_s = sessions, ttl_s
-        self._known: dict[str, tuple[float, Caller]] = {}
 
-    async def caller(self, key: str) -> Caller | None:
-        now = time.monotonic()
-        if (hit := self._known.get(key)) and hit[0] > now:
-            return hit[1]
-        parts = key.split("_", 2)
-        if len(parts) != 3 or parts[0] != "sk":
-            return None
-        async with self._sessions() as session:
+def key_lookup(sessions: async_sessionmaker):
+    """Intake checks keys against its own tables, the source of every replica."""
+    async def lookup(key_id: str) -> KeyRecord | None:
+        async with sessions() as session:
             row = (await session.execute(
                 select(api_keys.c.secret_hash, partners.c.id, partners.c.role, partners.c.requests_per_second)
-                .join(partners).where(api_keys.c.id == parts[1], api_keys.c.revoked_at.is_(None)))).first()
-        if row is None or not hmac.compare_digest(row.secret_hash, _hash(parts[2])):
-            return None
-        caller = Caller(row.id, row.role, row.requests_per_second)
-        self._known[key] = (now + self._ttl_s, caller)
-        return caller
+                .join(partners).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)))).first()
+        return row and KeyRecord(row.secret_hash, row.id, row.role, row.requests_per_second)
+    return lookup

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.status import STAGE
 from services.intake.tables import applications, timeline
 from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
-                           PayoutRequestedV1, SelectionConcludedV1)
+                           PayoutRequestedV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
@@ -36,6 +36,16 @@ def step(p: Payload) -> tuple[str, dict[str, Any]]:
         case SelectionConcludedV1():
             return ("selected" if p.selected else "not_selected",
                     {"year": p.year, "rank": p.rank, "reason": p.reason})
+        case SelectionProgressedV1():
+            detail = {"year": p.year, "rank": p.rank, "reason": p.reason}
+            if p.score is not None:
+                detail["score"] = f"{p.score:.2f}"
+            if p.notice_ends_on is not None:
+                detail["notice_ends_on"] = p.notice_ends_on.isoformat()
+            return p.step, detail
+        case RecognitionGrantedV1():
+            return "recognized", {"year": p.year, "rank": p.rank, "benefits_zh": p.benefits_zh,
+                                  "benefits_en": p.benefits_en}
         case AwardGrantedV1():
             return "awarded", {"amount": f"{p.amount:.2f}"}
         case PayoutRequestedV1():
@@ -63,5 +73,5 @@ async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Pa
 
 
 _STATUS_CHANGED = Batched(statuses_changed)
-HANDLERS = dict.fromkeys((DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutRequestedV1,
-                          PayoutPaidV1, PayoutFailedV1), _STATUS_CHANGED)
+HANDLERS = dict.fromkeys((DecisionMadeV1, SelectionConcludedV1, SelectionProgressedV1, RecognitionGrantedV1,
+                          AwardGrantedV1, PayoutRequestedV1, PayoutPaidV1, PayoutFailedV1), _STATUS_CHANGED)

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.intake.partners import Caller
+from shared.auth import Caller
 from services.intake.tables import applications, timeline
 
 

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.tables import webhook_deliveries
 from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
-                           PayoutRequestedV1, SelectionConcludedV1)
+                           PayoutRequestedV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
 
 STATUS_CHANGED = "application.status_changed"
-STATUS_EVENTS = (DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutRequestedV1,
-                 PayoutPaidV1, PayoutFailedV1)
+STATUS_EVENTS = (DecisionMadeV1, SelectionProgressedV1, SelectionConcludedV1, AwardGrantedV1,
+                 RecognitionGrantedV1, PayoutRequestedV1, PayoutPaidV1, PayoutFailedV1)
 
 
 def status_change(p: Payload) -> tuple[str, dict[str, Any]]:
@@ -32,6 +32,12 @@ def status_change(p: Payload) -> tuple[str, dict[str, Any]]:
         case SelectionConcludedV1():
             return "selected" if p.selected else "not_selected", {
                 "year": p.year, "rank": p.rank, "reason": p.reason}
+        case SelectionProgressedV1():
+            return p.step, {"year": p.year, "rank": p.rank, "reason": p.reason,
+                            "notice_ends_on": p.notice_ends_on.isoformat() if p.notice_ends_on else None}
+        case RecognitionGrantedV1():
+            return "recognized", {"year": p.year, "rank": p.rank, "benefits_zh": p.benefits_zh,
+                                  "benefits_en": p.benefits_en}
         case AwardGrantedV1():
             return "awarded", {"amount": f"{p.amount:.2f}", "clause": p.clause}
         case PayoutRequestedV1():

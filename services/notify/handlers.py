@@ -10,14 +10,15 @@ from services.notify import deliveries
 from services.notify.messages import message
 from services.notify.tables import notifications
 from shared.events import (AwardGrantedV1, DecisionMadeV1, NotificationRecordedV1, PayoutFailedV1,
-                           PayoutPaidV1, SelectionConcludedV1)
+                           PayoutPaidV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
 from shared.service import Runtime
 
 # Applicants hear of the payment, not of the request for it; partners follow every status.
-TOLD = (DecisionMadeV1, SelectionConcludedV1, AwardGrantedV1, PayoutPaidV1, PayoutFailedV1)
+TOLD = (DecisionMadeV1, SelectionProgressedV1, SelectionConcludedV1, AwardGrantedV1, RecognitionGrantedV1,
+        PayoutPaidV1, PayoutFailedV1)
 
 
 def handlers(runtime: Runtime):

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from shared.messaging.envelope import Envelope
+from shared.messaging.payloads import payload_type
 from shared.observability import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,12 @@ def row(topic: str, event: Envelope) -> dict:
     """The outbox row that owes this event."""
     return {"topic": topic, "key": event.key, "value": event.data,
             "headers": [[k, v.decode()] for k, v in event.headers()]}
+
+
+async def add(session: AsyncSession, outbox: Table, *events: Envelope) -> None:
+    """Writes the rows owing these events now, in the caller's transaction: for code that runs
+    outside a service's own sessions (an operator's command)."""
+    await session.execute(insert(outbox), [row(payload_type(e.type).topic, e) for e in events])
 
 
 def owe(session: AsyncSession | Session, *rows: dict) -> None:

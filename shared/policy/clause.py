@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from .conditions import Condition, show
 from .decision import Decision, Grant, History, HistoryScope, Reason, Step
-from .formulas import FixedByLevel, RateWithCap, Selection, Tier, TieredThresholds
+from .formulas import Criterion, FixedByLevel, RateWithCap, Selection, Tier, TieredThresholds
 from .money import FEN, ZERO, yuan
 from .text import same_key
 
@@ -103,8 +103,23 @@ class ClauseRule:
             inner = None if data["if_selected"] == "none" else self._formula(data, data["if_selected"])
             money = {n for n in sel["indicators"] if self.facts.get(n) == "money"}
             return Selection(inner, sel["quota"], sel["indicators"], money, sel["tie_breaks"],
-                             data.get("benefits_en"), self.version.notice_working_days, article)
+                             data.get("benefits_en"), self.version.notice_working_days, article,
+                             self._criteria(sel.get("criteria", [])))
         raise PolicyDataError(f"clause {self.id!r}: unknown formula {kind!r}; known: {', '.join(FORMULAS)}")
+
+    def _criteria(self, rows: list[dict]) -> tuple[Criterion, ...]:
+        """The review rubric: unique ids, whole-percent weights above zero that sum to 100."""
+        criteria = tuple(Criterion(r["id"], r["title_zh"], r["title_en"], r["weight"]) for r in rows)
+        if not criteria:
+            raise PolicyDataError(f"clause {self.id!r}: a selection needs review criteria")
+        if len({c.id for c in criteria}) != len(criteria):
+            raise PolicyDataError(f"clause {self.id!r}: two review criteria share an id")
+        if any(not isinstance(c.weight, int) or isinstance(c.weight, bool) or c.weight <= 0 for c in criteria):
+            raise PolicyDataError(f"clause {self.id!r}: criterion weights must be whole percents above 0")
+        if sum(c.weight for c in criteria) != 100:
+            raise PolicyDataError(f"clause {self.id!r}: criterion weights sum to "
+                                  f"{sum(c.weight for c in criteria)}, not 100")
+        return criteria
 
     # ---- deciding ----
 

@@ -152,6 +152,18 @@ class TieredThresholds:
                 "tiers": [{"above": f"{t.above:.2f}", "amount": f"{t.amount:.2f}"} for t in self.tiers]}
 
 
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One line of a selection's review rubric: scored 0–100 by each reviewer, weighted in percent."""
+    id: str
+    title_zh: str
+    title_en: str
+    weight: int
+
+    def describe(self) -> dict:
+        return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en, "weight": self.weight}
+
+
 class Selection:
     """Admission to a yearly selection; the panel picks within the quota later.
 
@@ -162,8 +174,9 @@ class Selection:
 
     def __init__(self, if_selected: RateWithCap | FixedByLevel | None, quota: int, indicators: list[str],
                  money_indicators: set[str], tie_breaks: list[str], benefits_en: str | None, notice_days: int,
-                 article: str):
+                 article: str, criteria: tuple[Criterion, ...] = ()):
         self.if_selected, self.quota, self.indicators = if_selected, quota, indicators
+        self.criteria = criteria
         self.money_indicators = money_indicators
         self.tie_breaks, self.benefits_en, self.notice_days, self.article = (
             tie_breaks, benefits_en, notice_days, article)
@@ -196,5 +209,6 @@ class Selection:
     def describe(self) -> dict:
         return {"kind": self.kind, "quota": self.quota, "indicators": self.indicators,
                 "tie_breaks": self.tie_breaks, "notice_working_days": self.notice_days,
+                "criteria": [c.describe() for c in self.criteria],
                 "if_selected": self.if_selected.describe() if self.if_selected else None}
 

@@ -16,10 +16,13 @@ from shared.policy import EXAMPLES
 pytestmark = pytest.mark.e2e
 
 
-async def status_of(client: httpx.AsyncClient, location: str, wanted: str, timeout_s: float = 30) -> dict:
-    """The application once it has reached `wanted` (or gone past it: the payout request follows at once)."""
+async def status_of(client: httpx.AsyncClient, location: str, wanted: str, timeout_s: float = 30,
+                    seen: tuple[str, ...] = ()) -> dict:
+    """The application once it has reached `wanted` (or gone past it: the payout request follows at once)
+    and its timeline shows the steps `seen` (events on other topics may be read later than the award)."""
     async with asyncio.timeout(timeout_s):
-        while STAGE[(body := (await client.get(location)).json())["status"]] < STAGE[wanted]:
+        while (STAGE[(body := (await client.get(location)).json())["status"]] < STAGE[wanted]
+               or not set(seen) <= {step["status"] for step in body["timeline"]}):
             await asyncio.sleep(0.1)
     return body
 
@@ -32,7 +35,7 @@ async def test_a_node_application_is_decided_awarded_booked_and_notified(service
         response = await client.post("/v1/applications", json=application,
                                      headers={"Idempotency-Key": str(uuid.uuid4())})
         assert response.status_code == 202, response.text
-        followed = await status_of(client, response.headers["Location"], "awarded")
+        followed = await status_of(client, response.headers["Location"], "awarded", seen=("eligible", "awarded"))
 
     assert [step["status"] for step in followed["timeline"]][:1] == ["submitted"]
     statuses = {step["status"]: step["detail"] for step in followed["timeline"]}

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from aiokafka import TopicPartition
 from sqlalchemy import func, select, text
 
 from services.eligibility.main import create_app as eligibility_app

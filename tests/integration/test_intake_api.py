@@ -270,11 +270,12 @@ async def test_a_registered_webhook_is_published_for_notify(stack, client):
     r = await client.put("/v1/partners/me/webhook", headers=auth(key),
                          json={"url": "https://93.184.215.14/hook", "secret": "s" * 32})
     assert r.status_code == 200 and r.json()["url"] == "https://93.184.215.14/hook"
-    records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
-                               lambda rs: any(r.key == b"hooked-portal" for r in rs))
-    event = next(r for r in records if r.key == b"hooked-portal")
-    assert headers(event)["ce_type"] == "subsidy.webhook.registered.v2" and b"93.184.215.14" in event.value
-    assert b"s" * 32 not in event.value
+
+    def webhook(r):
+        return r.key == b"hooked-portal" and headers(r)["ce_type"] == "subsidy.webhook.registered.v2"
+    records = await read_until(stack.bootstrap_servers, topics.PARTNERS, lambda rs: any(map(webhook, rs)))
+    event = next(filter(webhook, records))
+    assert b"93.184.215.14" in event.value and b"s" * 32 not in event.value
     bad = await client.put("/v1/partners/me/webhook", headers=auth(key), json={"url": "not a url", "secret": "x"})
     assert bad.status_code == 422 and {f["field"] for f in bad.json()["error"]["fields"]} == {"body.url", "body.secret"}
     plain = await client.put("/v1/partners/me/webhook", headers=auth(key),
@@ -297,3 +298,29 @@ async def test_a_client_that_disconnects_mid_request_is_one_quiet_line_in_the_lo
     lines = [json.loads(line) for line in intake.log_path.read_text().splitlines() if line.startswith("{")]
     assert not [line for line in lines if line["level"] == "ERROR"]
     assert "Traceback" not in intake.log_path.read_text()
+
+
+async def test_issuing_rotating_and_revoking_a_key_announce_its_hash_and_never_the_key(stack):
+    import hashlib
+    import json
+
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
+    from shared import db
+    first = await stack.key(partner="announced", role="reviewer", rate="7")
+    engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
+    try:
+        second = await partners.rotate(db.sessions(engine), "announced")
+    finally:
+        await engine.dispose()
+    records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
+                               lambda rs: sum(r.key == b"announced" for r in rs) >= 3)
+    mine = [(headers(r)["ce_type"], json.loads(r.value)) for r in records if r.key == b"announced"]
+    assert [t for t, _ in mine] == ["subsidy.api-key.issued.v1", "subsidy.api-key.revoked.v1",
+                                    "subsidy.api-key.issued.v1"]
+    for key, (_, body) in zip((first, second), (mine[0], mine[2])):
+        _, key_id, secret = key.split("_", 2)
+        assert body["key_id"] == key_id and body["role"] == "reviewer" and body["requests_per_second"] == "7.00"
+        assert body["secret_sha256"] == hashlib.sha256(secret.encode()).hexdigest()
+        assert secret not in json.dumps(body)
+    assert mine[1][1]["key_id"] == first.split("_")[1]

@@ -41,7 +41,9 @@ async def test_application_accepted_while_the_broker_is_down_is_published_when_i
         async with runtime.sessions() as s:
             assert (await s.execute(select(applications.c.status)
                                     .where(applications.c.id == application_id))).scalar_one() == "submitted"
-            owed = (await s.execute(select(outbox.c.published_at, outbox.c.topic))).all()
+            # The partner's key announcement is owed too (on its own topic); the application is what matters.
+            owed = (await s.execute(select(outbox.c.published_at, outbox.c.topic)
+                                    .where(outbox.c.topic != topics.PARTNERS))).all()
         assert owed == [(None, topics.APPLICATIONS)]
 
         broker.resume()
@@ -50,5 +52,6 @@ async def test_application_accepted_while_the_broker_is_down_is_published_when_i
                                    timeout_s=30)
         assert [headers(r)["ce_type"] for r in records] == ["subsidy.application.submitted.v1"]
         async with runtime.sessions() as s:
-            assert (await s.execute(select(outbox.c.published_at))).scalar_one() is not None
+            assert (await s.execute(select(outbox.c.published_at)
+                                    .where(outbox.c.topic == topics.APPLICATIONS))).scalar_one() is not None
     broker.stop()

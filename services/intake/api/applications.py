@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 from services.intake import reading
 from services.intake.api.auth import Reader, authorize
 from services.intake.api.docs import APPLICATION_BODY
-from services.intake.api.errors import ApiError, invalid, json_response, not_found, responses
+from shared.api_errors import ApiError, invalid, json_response, not_found, responses
 from services.intake.status import STAGE
 from services.intake.submissions import IdempotencyConflict
 from shared.policy import InvalidApplication, parse_application

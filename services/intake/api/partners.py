@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, HttpUrl
 
 from services.intake.api.auth import Submitter
-from services.intake.api.errors import invalid, responses
+from shared.api_errors import invalid, responses
 from shared.webhook_targets import TargetRefused
 
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from services.intake.api.applications import _json_object, _read_capped
 from services.intake.api.auth import AnyCaller
 from services.intake.api.docs import APPLICATION_BODY
-from services.intake.api.errors import invalid, responses
+from shared.api_errors import invalid, responses
 from shared.policy import InvalidApplication, catalogue
 from shared.policy.default import DEFAULT_BOOK as _book
 

@@ -1,4 +1,4 @@
-"""Per-partner token buckets. Each intake replica keeps its own, so a partner's allowance is
+"""Per-caller token buckets. Each service replica keeps its own, so a partner's allowance is
 per replica; that keeps the hot path free of shared state."""
 
 import math

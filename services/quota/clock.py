@@ -1,0 +1,51 @@
+"""What time it is for the quota service. Deadlines and notice ends pass by this clock.
+
+In production it is the system clock. `QUOTA_CLOCK_FILE` names a file holding an ISO 8601
+date-time with offset that the clock reads instead (re-read whenever the file changes), so that a
+test or a rehearsal can run a whole round — deadline, review, notice over a holiday — in minutes
+against the real servers; every replica pointed at the same file agrees on the time.
+"""
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FileClock:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._seen: tuple[tuple[int, int], datetime] | None = None
+
+    def now(self) -> datetime:
+        stat = os.stat(self.path)
+        mtime = (stat.st_ino, stat.st_mtime_ns)  # a replaced file is a new inode
+        if self._seen is None or self._seen[0] != mtime:
+            moment = datetime.fromisoformat(self.path.read_text().strip())
+            if moment.tzinfo is None:
+                raise ValueError(f"{self.path}: the time needs an offset, e.g. 2024-09-27T10:00:00+08:00")
+            self._seen = (mtime, moment)
+        return self._seen[1]
+
+    def set(self, moment: datetime) -> None:
+        """Used by tests and rehearsals: writes the file atomically."""
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(moment.isoformat())
+        os.replace(tmp, self.path)
+
+
+class FixedClock:
+    """For in-process tests."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def set(self, moment: datetime) -> None:
+        self.moment = moment

@@ -1,0 +1,1 @@
+"""The rules of a selection round as plain Python: no I/O, testable in microseconds."""
