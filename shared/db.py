@@ -33,15 +33,26 @@ def service_metadata(schema: str) -> MetaData:
     return metadata
 
 
-def create_engine(url: str, schema: str, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, schema: str, pool_size: int = 10, statement_timeout_s: float = 30) -> AsyncEngine:
     # No pre-ping: it costs round trips on every checkout. A connection found dead raises a
     # disconnect error, which invalidates the pool; consumers retry, HTTP callers retry safely.
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800,
         # Bound values are applicants' data and secrets: they must not reach error messages and logs.
         hide_parameters=True,
-        connect_args={"server_settings": {"search_path": str(schema), "application_name": str(schema)}},
+        connect_args={"server_settings": connection_settings(schema, statement_timeout_s),
+                      # A connection cut in the middle of a restart can leave the client waiting for
+                      # an answer that never comes: every statement ends within the timeout.
+                      "command_timeout": statement_timeout_s},
     )
+
+
+def connection_settings(schema: str, statement_timeout_s: float) -> dict[str, str]:
+    """What each service connection sets on the server: its schema, its name in pg_stat_activity,
+    and bounds so that a stuck statement or an abandoned transaction cannot hold locks for ever."""
+    return {"search_path": str(schema), "application_name": str(schema),
+            "statement_timeout": str(int(statement_timeout_s * 1000)),
+            "idle_in_transaction_session_timeout": str(int(statement_timeout_s * 2000))}
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker:

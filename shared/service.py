@@ -89,7 +89,8 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # An engine connects lazily: creating it here opens nothing.
-        self.engine = db.create_engine(self.settings.sqlalchemy_url, self.metadata.schema)
+        self.engine = db.create_engine(self.settings.sqlalchemy_url, self.metadata.schema,
+                                       statement_timeout_s=self.settings.database_statement_timeout_s)
         self.outbox = self.metadata.tables[f"{self.metadata.schema}.outbox"]
         self.sessions = outbox.sessions(self.engine, self.outbox, after_commit=self._wake_relay)
         self.relay: OutboxRelay | None = None

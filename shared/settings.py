@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     kafka_send_timeout_s: float = 10.0
     consumer_max_attempts: int = Field(default=3, ge=1)
     outbox_poll_interval_s: float = 0.2
+    # Every statement of a service ends within this, even on a connection cut mid-answer; an
+    # outage it meets is waited out and the statement tried again.
+    database_statement_timeout_s: float = Field(default=30, gt=0)
     # How long published events are kept, so that a broker that lost them (the embedded one keeps
     # nothing across restarts) can be given them again: longer than any outage you mean to survive.
     outbox_retention_days: float = Field(default=7, gt=0)

@@ -44,7 +44,8 @@ class Stack:
         return Settings(**{
             "database_url": self.database_url, "kafka_bootstrap_servers": self.bootstrap_servers,
             "service_name": service, "kafka_session_timeout_ms": 1000, "kafka_heartbeat_interval_ms": 300,
-            "outbox_poll_interval_s": 0.05, "secrets_key": SECRETS_KEY, **overrides})
+            "outbox_poll_interval_s": 0.05, "secrets_key": SECRETS_KEY, "database_statement_timeout_s": 10,
+            **overrides})
 
     async def key(self, partner: str | None = None, role: str = "partner", rate: str = "100000") -> str:
         """A new partner's API key (named at random unless given)."""
@@ -60,7 +61,8 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
                 "KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-                "OUTBOX_POLL_INTERVAL_S": "0.05", "SECRETS_KEY": SECRETS_KEY}
+                "OUTBOX_POLL_INTERVAL_S": "0.05", "SECRETS_KEY": SECRETS_KEY,
+                "DATABASE_STATEMENT_TIMEOUT_S": "10"}
 
 
 async def new_stack(postgres: Postgres, log_dir: Path) -> Stack:

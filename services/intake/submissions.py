@@ -15,6 +15,7 @@ import asyncpg
 import orjson
 
 from services.intake.tables import SCHEMA
+from shared import db
 from shared.events import ApplicationSubmittedV1
 from shared.policy import Application
 from shared.service import Runtime
@@ -64,7 +65,10 @@ class Submissions:
     @asynccontextmanager
     async def open(self):
         dsn = self._runtime.settings.database_url.get_secret_value().replace("+asyncpg", "")
-        async with asyncpg.create_pool(dsn, min_size=2, max_size=self._pool_size, reset=_keep) as self._pool:
+        timeout_s = self._runtime.settings.database_statement_timeout_s
+        async with asyncpg.create_pool(dsn, min_size=2, max_size=self._pool_size, reset=_keep,
+                                       command_timeout=timeout_s,
+                                       server_settings=db.connection_settings(SCHEMA, timeout_s)) as self._pool:
             yield
 
     async def submit(self, partner_id: str, idempotency_key: str, document: dict[str, Any],

@@ -51,7 +51,8 @@ def handlers(ctx: Context) -> dict[str, dict]:
         await session.execute(insert(details).values(
             application_id=p.application_id, clause=clause, applicant_name=application.applicant.name,
             applicant_kind=application.applicant.kind,
-            project=None if rule.subject == "applicant" else str(facts[rule.subject]),
+            # Shown as the applicant spelt it; compared (in subject keys) as normalised.
+            project=None if rule.subject == "applicant" else str(p.application["facts"][rule.subject]),
             grants=[{"subject_key": g.subject_key, "project_id": g.project_id} for g in decision.grants],
             indicators={k: str(facts[k]) for k in sorted(ranked_on) if facts.get(k) is not None},
         ).on_conflict_do_nothing())   # one application id, one content: intake never changes an application

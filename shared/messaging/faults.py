@@ -19,6 +19,7 @@ _RETRYABLE_CLASSES = ("08", "53")
 _RETRYABLE_STATES = frozenset({
     "57P01", "57P02", "57P03",  # admin shutdown, crash shutdown, cannot connect now (recovery)
     "40001", "40P01",           # serialization failure, deadlock
+    "57014",                    # canceled by the statement timeout: a lock held elsewhere, or an outage
 })
 
 

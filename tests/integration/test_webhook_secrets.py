@@ -55,10 +55,10 @@ async def test_the_secret_is_sealed_in_the_event_and_in_both_tables_and_deliveri
                              json={"url": receiver.url, "secret": secret})
     assert r.status_code == 200
 
-    records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
-                               lambda rs: any(r.key == partner.encode() for r in rs))
-    [event] = [r for r in records if r.key == partner.encode()]
-    assert headers(event)["ce_type"] == WebhookRegisteredV2.ce_type
+    def registration(r):  # the partner's key was announced on the same topic
+        return r.key == partner.encode() and headers(r)["ce_type"] == WebhookRegisteredV2.ce_type
+    records = await read_until(stack.bootstrap_servers, topics.PARTNERS, lambda rs: any(map(registration, rs)))
+    [event] = filter(registration, records)
     assert secret.encode() not in event.value and all(secret.encode() not in v for _, v in event.headers)
     sealed = WebhookRegisteredV2.model_validate_json(event.value).secret_ciphertext
     assert SecretBox(SECRETS_KEY).open(sealed) == secret

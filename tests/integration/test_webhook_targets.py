@@ -20,7 +20,7 @@ from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
 from tests.conftest import SECRETS_KEY
-from tests.kafka_tools import eventually, publish, read_until
+from tests.kafka_tools import headers, eventually, publish, read_until
 
 pytestmark = pytest.mark.integration
 CREDIT_CODE = "91510100MA61R8XN39"
@@ -128,8 +128,8 @@ async def test_refused_registrations_reach_nobody_and_a_public_one_does(stack, c
     # Events of one partner keep their order: once the public one is read, any refused one would be too.
     records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
                                lambda rs: any(r.key == partner.encode() and public.encode() in r.value for r in rs))
-    assert [WebhookRegisteredV2.model_validate_json(r.value).url
-            for r in records if r.key == partner.encode()] == [public]
+    assert [WebhookRegisteredV2.model_validate_json(r.value).url for r in records
+            if r.key == partner.encode() and headers(r)["ce_type"] == WebhookRegisteredV2.ce_type] == [public]
 
 
 @pytest.fixture
