@@ -19,12 +19,12 @@ from functools import partial
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
 from shared import db
+from shared.admin import admin_server
 from shared.messaging import kafka, outbox
 from shared.messaging.consumer import Backoff, Batched, ConsumerRunner, Handler, bounded
 from shared.messaging.envelope import Envelope
@@ -175,12 +175,13 @@ def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambd
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        # What exists now lives as long as the process: keep the collector from rescanning it,
-        # and collect young objects less often; requests allocate much and keep little.
-        gc.freeze()
-        gc.set_threshold(20_000, 50, 1000)
-        log.info("%s started", runtime.name)
-        yield
+        async with admin_server(runtime):
+            # What exists now lives as long as the process: keep the collector from rescanning it,
+            # and collect young objects less often; requests allocate much and keep little.
+            gc.freeze()
+            gc.set_threshold(20_000, 50, 1000)
+            log.info("%s started", runtime.name)
+            yield
         await runtime.stop()
 
     app = FastAPI(title=title or f"subsidy {runtime.name}", lifespan=lifespan)
@@ -203,10 +204,6 @@ def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambd
     async def readyz():
         problem = await runtime.unready()
         return JSONResponse({"status": problem or "ready"}, status_code=503 if problem else 200)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics():
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     configure(app)
     return app

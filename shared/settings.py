@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     service_name: str = "subsidy"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    # /metrics and the loops' details are served apart from the API, on a port that only operators
+    # reach (localhost by default); 0 means the API's port + 1000.
+    admin_host: str = "127.0.0.1"
+    admin_port: int = Field(default=0, ge=0, le=65535)
     # Processes serving HTTP for this service; each runs its own consumers and relay candidate.
     http_workers: int = Field(default=1, ge=1)
     # Short group timeouts keep rebalances fast on a laptop broker; production raises them.
@@ -37,6 +41,10 @@ class Settings(BaseSettings):
     # Never on by default; cloud-metadata addresses stay refused even then.
     webhook_allow_private_targets: bool = False
     webhook_resolve_timeout_s: float = Field(default=2.0, gt=0)
+
+    @property
+    def admin_port_in_use(self) -> int:
+        return self.admin_port or self.http_port + 1000
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -126,13 +126,19 @@ class ServiceProcess:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen | None = field(default=None, repr=False)
+    admin_port: int = field(default_factory=free_port)  # metrics and loops, for operators
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin_port}"
+
     def start(self) -> ServiceProcess:
-        env = {**os.environ, **self.env, "HTTP_PORT": str(self.port), "SERVICE_NAME": self.name}
+        env = {**os.environ, **self.env, "HTTP_PORT": str(self.port), "ADMIN_PORT": str(self.admin_port),
+               "SERVICE_NAME": self.name}
         log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], env=env,
                                         stdout=log_file, stderr=subprocess.STDOUT)
@@ -167,8 +173,10 @@ def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | N
                    ) -> dict[str, ServiceProcess]:
     """The five services, each its own process with `env` (the servers' URLs), once all are ready."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = {name: ServiceProcess(name, (ports or {}).get(name) or free_port(), env,
-                                  log_dir / f"{name}.log").start() for name in SERVICES}
+    procs = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin).start()
+             for name in SERVICES
+             for port in [(ports or {}).get(name) or free_port()]
+             for admin in [{"admin_port": port + 1000} if ports else {}]}
     try:
         for proc in procs.values():
             proc.wait_ready()

@@ -13,7 +13,7 @@ from shared import db, migrations
 from shared.messaging import kafka
 from shared.secretbox import new_key
 from shared.settings import Settings
-from shared.stack import SERVICES
+from shared.stack import SERVICES, free_port
 from tests.infra import Broker, Postgres, create_database, postgres_server
 from tests.webhook_receiver import receiver  # noqa: F401  (a fixture for every suite)
 
@@ -45,7 +45,7 @@ class Stack:
             "database_url": self.database_url, "kafka_bootstrap_servers": self.bootstrap_servers,
             "service_name": service, "kafka_session_timeout_ms": 1000, "kafka_heartbeat_interval_ms": 300,
             "outbox_poll_interval_s": 0.05, "secrets_key": SECRETS_KEY, "database_statement_timeout_s": 10,
-            **overrides})
+            "admin_port": free_port(), **overrides})
 
     async def key(self, partner: str | None = None, role: str = "partner", rate: str = "100000") -> str:
         """A new partner's API key (named at random unless given)."""

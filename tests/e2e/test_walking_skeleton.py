@@ -90,5 +90,8 @@ async def test_every_service_reports_health_readiness_and_metrics(services):
         for name, proc in services.items():
             assert (await client.get(f"{proc.url}/healthz")).json() == {"status": "ok"}, name
             assert (await client.get(f"{proc.url}/readyz")).json() == {"status": "ready"}, name
-            metrics = (await client.get(f"{proc.url}/metrics")).text
+            assert (await client.get(f"{proc.url}/metrics")).status_code == 404, name  # not on the API's port…
+            metrics = (await client.get(f"{proc.admin_url}/metrics")).text  # …but on the operators' own
             assert "subsidy_events_consumed_total" in metrics and "subsidy_outbox_published_total" in metrics
+            loops = (await client.get(f"{proc.admin_url}/loops")).json()
+            assert loops["status"] == "ok" and all(loop["running"] for loop in loops["loops"]), name

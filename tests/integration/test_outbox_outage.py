@@ -34,6 +34,8 @@ async def test_application_accepted_while_the_broker_is_down_is_published_when_i
             response = await client.post("/v1/applications", json=EXAMPLES["1.1-node"],
                                          headers={"Idempotency-Key": str(uuid.uuid4()),
                                                   "Authorization": f"Bearer {key}"})
+            ready = await client.get("/readyz")  # which dependency is away, and nothing of its exception
+        assert (ready.status_code, ready.json()) == (503, {"status": "broker unreachable"})
         assert response.status_code == 202, response.text
         application_id = uuid.UUID(response.json()["id"])
 

@@ -1,0 +1,56 @@
+"""The operators' port of a service: metrics and the state of its loops, kept off the public API.
+
+It listens on ADMIN_HOST:ADMIN_PORT (localhost, the API's port + 1000, by default). Every worker
+process of a service binds it with SO_REUSEPORT, so `HTTP_WORKERS` > 1 works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from shared.service import Runtime
+
+
+def admin_app(runtime: Runtime) -> Starlette:
+    async def metrics(_) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    async def loops(_) -> JSONResponse:
+        now = datetime.now(UTC)
+        return JSONResponse({"status": runtime.unhealthy() or "ok", "loops": [{
+            "name": loop.name, "running": not loop.task.done(), "restarts": loop.restarts,
+            "last_error": loop.last_error,
+            "seconds_since_progress": round((now - loop.progress()).total_seconds(), 1) if loop.progress else None,
+        } for loop in runtime.loops]})
+
+    return Starlette(routes=[Route("/metrics", metrics), Route("/loops", loops)])
+
+
+@asynccontextmanager
+async def admin_server(runtime: Runtime):
+    """Serves the admin app for as long as the context is open."""
+    s = runtime.settings
+    sock = socket.socket(socket.AF_INET6 if ":" in s.admin_host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((s.admin_host, s.admin_port_in_use))
+    server = uvicorn.Server(uvicorn.Config(admin_app(runtime), log_config=None, access_log=False,
+                                           lifespan="off"))
+    serving = asyncio.create_task(server.serve(sockets=[sock]), name=f"{runtime.name}-admin")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await asyncio.gather(serving, return_exceptions=True)
+        sock.close()
