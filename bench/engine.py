@@ -40,9 +40,9 @@ def applications(book):
 
 
 def histories():
-    prior = (PriorGrant("1.1-node", "node_id=SN-001", Decimal("800000.00")),
+    prior = (PriorGrant("1.1-node", "node_id=sn-001", Decimal("800000.00")),
              PriorGrant("3.5-external-revenue", "tier>50000000", Decimal("100000.00")),
-             PriorGrant("2.4-pilot-project", "project_id=CASE-2024-03", Decimal("520000.00"), "CASE-2024-03"))
+             PriorGrant("2.4-pilot-project", "project_id=case-2024-03", Decimal("520000.00"), "case-2024-03"))
     return [History(), History(), History(), History(prior)]
 
 

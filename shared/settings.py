@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # nothing across restarts) can be given them again: longer than any outage you mean to survive.
     outbox_retention_days: float = Field(default=7, gt=0)
     log_level: str = "INFO"
+    # Policy versions beside the bundled ones (a renewal, a district's supplementary policy), as
+    # TOML files in the bundled format: POLICY_EXTRA_FILES='["/etc/subsidy/district-2025.toml"]'.
+    policy_extra_files: list[str] = []
     # The key partners' webhook secrets are encrypted with (one Fernet key, or several separated by
     # commas while rotating: the first encrypts). Intake and notify refuse to start without it.
     secrets_key: SecretStr | None = None

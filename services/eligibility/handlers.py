@@ -9,70 +9,24 @@ the grants made before it in the batch, and their rows are written in bulk.
 
 import logging
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, Text, bindparam, insert, text
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.eligibility.history import Past
 from services.eligibility.tables import decisions, grants
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, CandidateAdmittedV1,
                            DecisionMadeV1, GrantLine, RecognitionGrantedV1)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
-from shared.policy import History, HistoryScope, PolicyBook, PriorGrant
+from shared.policy import PolicyBook, PriorGrant
 from shared.service import Runtime
 
 log = logging.getLogger(__name__)
-
-# The grants in the scopes of a batch's decisions: by (applicant, subject) under any clause, and by
-# (applicant, project) under the clauses of a double-claim group. Each pair is a primary-key or
-# index lookup.
-_HISTORY = text(f"""
-    SELECT g.credit_code, g.clause, g.subject_key, g.amount, g.project_id
-      FROM unnest(:codes, :subjects) AS wanted(credit_code, subject_key)
-      JOIN {grants.fullname} g USING (credit_code, subject_key)
-    UNION
-    SELECT g.credit_code, g.clause, g.subject_key, g.amount, g.project_id
-      FROM unnest(:project_codes, :projects) AS wanted(credit_code, project_id)
-      JOIN {grants.fullname} g USING (credit_code, project_id)
-""").bindparams(*(bindparam(name, type_=ARRAY(Text)) for name in ("codes", "subjects", "project_codes", "projects")))
-
-
-class Past:
-    """The grants in the scopes of a batch's decisions, indexed so that each decision gathers its
-    own history in time proportional to its scope, not to the applicant's past."""
-
-    def __init__(self) -> None:
-        self._by_subject: dict[tuple[str, str], list[PriorGrant]] = defaultdict(list)
-        self._by_project: dict[tuple[str, str], list[PriorGrant]] = defaultdict(list)
-
-    @classmethod
-    async def read(cls, session: AsyncSession, scopes: list[tuple[str, HistoryScope]]) -> "Past":
-        by_subject = {(code, key) for code, scope in scopes for key in scope.subject_keys}
-        by_project = {(code, scope.project_id) for code, scope in scopes if scope.project_id is not None}
-        rows = (await session.execute(_HISTORY, {
-            "codes": [c for c, _ in by_subject], "subjects": [k for _, k in by_subject],
-            "project_codes": [c for c, _ in by_project], "projects": [p for _, p in by_project]})).all()
-        past = cls()
-        for r in rows:
-            past.add(r.credit_code, PriorGrant(r.clause, r.subject_key, r.amount, r.project_id))
-        return past
-
-    def add(self, credit_code: str, grant: PriorGrant) -> None:
-        self._by_subject[(credit_code, grant.subject_key)].append(grant)
-        if grant.project_id is not None:
-            self._by_project[(credit_code, grant.project_id)].append(grant)
-
-    def history(self, credit_code: str, scope: HistoryScope) -> History:
-        found = {(g.clause, g.subject_key): g for key in scope.subject_keys
-                 for g in self._by_subject.get((credit_code, key), ())}
-        if scope.project_id is not None:
-            found |= {(g.clause, g.subject_key): g for g in self._by_project.get((credit_code, scope.project_id), ())
-                      if g.clause in scope.project_clauses}
-        return History(tuple(found.values()))
-
 
 def handlers(runtime: Runtime, book: PolicyBook):
     async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]) -> None:
@@ -84,6 +38,9 @@ def handlers(runtime: Runtime, book: PolicyBook):
             credit_code = application.applicant.credit_code
             decision = book.evaluate(application, past.history(credit_code, scope))
             body = decision.to_json()
+            if others := past.others(credit_code, scope):  # who, for reviewers; never published
+                body["claimed_by_others"] = [{"credit_code": o.credit_code, "application_id": o.application_id}
+                                             for o in others]
             decision_id = uuid.uuid5(p.application_id, "decision")
             decision_rows.append({"id": decision_id, "application_id": p.application_id, "credit_code": credit_code,
                                   "clause": decision.clause, "outcome": decision.outcome, "amount": decision.amount,
@@ -100,7 +57,8 @@ def handlers(runtime: Runtime, book: PolicyBook):
                                        "clause": decision.clause, "amount": g.amount, "cap": g.cap,
                                        "project_id": g.project_id, "application_id": p.application_id})
                     # Later decisions of this batch see it, as they would had it been read.
-                    past.add(credit_code, PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id))
+                    past.add(credit_code, PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id,
+                                                     str(p.application_id), now.date()))
                 events.append(runtime.event(AwardGrantedV1(
                     award_id=uuid.uuid5(p.application_id, "award"), application_id=p.application_id,
                     credit_code=credit_code, clause=decision.clause, amount=decision.amount,
@@ -129,12 +87,32 @@ def handlers(runtime: Runtime, book: PolicyBook):
         service's own awards were recorded with their decisions."""
         if event.source == f"/subsidy/{runtime.name}":
             return
-        await session.execute(insert(grants), [
-            {"credit_code": p.credit_code, "subject_key": g.subject_key, "clause": p.clause, "amount": g.amount,
-             "cap": g.amount, "project_id": g.project_id, "application_id": p.application_id} for g in p.grants])
+        recorded = (await session.execute(
+            pg_insert(grants).values([
+                {"credit_code": p.credit_code, "subject_key": g.subject_key, "clause": p.clause, "amount": g.amount,
+                 "cap": g.amount, "project_id": g.project_id, "application_id": p.application_id}
+                for g in p.grants]).on_conflict_do_nothing().returning(grants.c.subject_key))).scalars().all()
+        if conflicting := {g.subject_key for g in p.grants} - set(recorded):
+            # Never silent: the same award recorded before is "already done"; anything else is a
+            # selection awarding a subject this applicant already had under the clause.
+            amounts = {g.subject_key: g.amount for g in p.grants}
+            earlier = (await session.execute(
+                select(grants.c.subject_key, grants.c.application_id, grants.c.amount, grants.c.granted_at)
+                .where(grants.c.credit_code == p.credit_code, grants.c.clause == p.clause,
+                       grants.c.subject_key.in_(conflicting)))).all()
+            if broken := [r for r in earlier
+                          if (r.application_id, r.amount) != (p.application_id, amounts[r.subject_key])]:
+                raise SubjectAlreadyAwarded("; ".join(
+                    f"subject_already_awarded: {r.subject_key} under {p.clause} went to application "
+                    f"{r.application_id} on {r.granted_at.date()}, not to {p.application_id}" for r in broken))
 
     return ({ApplicationSubmittedV1: Batched(applications_submitted)},
             {AwardGrantedV1: selected, RecognitionGrantedV1: selected})
+
+
+class SubjectAlreadyAwarded(ValueError):
+    """An award for a subject already granted under its clause: a broken rule, dead-lettered for
+    an operator to look at, never recorded twice."""
 
 
 def _indicators(application) -> dict[str, str]:

@@ -11,6 +11,6 @@ from shared.settings import Settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime("eligibility", settings or Settings(service_name="eligibility"), metadata)
-    decide, follow_awards = handlers(runtime, load_policies())
+    decide, follow_awards = handlers(runtime, load_policies(runtime.settings.policy_extra_files))
     runtime.handlers.update({"eligibility-decisions": decide, "eligibility-grants": follow_awards})
     return create_service_app(runtime)

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings = QuotaSettings(**(settings.model_dump() if settings else {"service_name": "quota"}))
     runtime = Runtime("quota", settings, metadata)
     clock = FileClock(settings.quota_clock_file) if settings.quota_clock_file else SystemClock()
-    ctx = Context(clock, runtime, load_policies())
+    ctx = Context(clock, runtime, load_policies(runtime.settings.policy_extra_files))
     runtime.handlers.update(handlers(ctx))
     runtime.workers.append(round_keeper(runtime, ctx, settings.quota_tick_s))
 

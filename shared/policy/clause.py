@@ -9,7 +9,6 @@ from .conditions import Condition, show
 from .decision import Decision, Grant, History, HistoryScope, Reason, Step
 from .formulas import Criterion, FixedByLevel, RateWithCap, Selection, Tier, TieredThresholds
 from .money import FEN, ZERO, yuan
-from .text import same_key
 
 FORMULAS = ("rate_with_cap", "fixed_by_level", "tiered_thresholds", "selection")
 
@@ -126,10 +125,12 @@ class ClauseRule:
     def history_scope(self, facts: Mapping[str, object], occurred_on: dt.date) -> HistoryScope:
         """The earlier grants `decide` can look at: the subject's, the formula's own subjects
         (revenue tiers), and the shared project's under the other clauses of its group."""
-        keys = frozenset({self._subject_key(facts, occurred_on), *self.formula.subject_keys})
+        subject_key = self._subject_key(facts, occurred_on)
+        keys = frozenset({subject_key, *self.formula.subject_keys})
+        shared = None if self.subject == "applicant" else (self.id, subject_key)
         if self.group is None:
-            return HistoryScope(keys)
-        return HistoryScope(keys, facts[self.group.key], self.group.others)
+            return HistoryScope(keys, shared_subject=shared)
+        return HistoryScope(keys, facts[self.group.key], self.group.others, shared)
 
     def decide(self, kind: str, occurred_on: dt.date, facts: Mapping[str, object], history: History) -> Decision:
         reasons: list[Reason] = []
@@ -151,6 +152,7 @@ class ClauseRule:
             reasons.extend(self._already_granted(subject_key, prior))
         if reasons:
             return self._decision("ineligible", ZERO, reasons, trace, (), occurred_on)
+        trace.extend(self._claimed_elsewhere(subject_key, history))
         award = self.formula.award(facts, subject_key, prior, occurred_on.year)
         trace.extend(award.steps)
         if award.reasons:
@@ -178,16 +180,31 @@ class ClauseRule:
         rule_en, rule_zh = (("one award per year", "每年限一次") if self.per_year
                             else ("one-time award", "一次性奖补不得重复申领"))
         return [Reason("history",
-                       f"{g.subject_key} already received {yuan(g.amount)} under {g.clause} ({rule_en})",
-                       f"{g.subject_key} 已在 {g.clause} 获得 {yuan(g.amount)} 元（{rule_zh}）")
-                for g in prior if same_key(g.subject_key, subject_key)]
+                       f"{g.subject_key} already received {yuan(g.amount)} under {g.clause}{_provenance_en(g)} "
+                       f"({rule_en})",
+                       f"{g.subject_key} 已在 {g.clause}{_provenance_zh(g)}获得 {yuan(g.amount)} 元（{rule_zh}）",
+                       "subject_already_awarded")
+                for g in prior if g.subject_key == subject_key]
+
+    def _claimed_elsewhere(self, subject_key: str, history: History) -> list[Step]:
+        """Steps noting the same subject awarded under another clause, or claimed by another applicant
+        (who is not named: a partner sees this trace)."""
+        steps = [Step(f"{g.subject_key} was also awarded {yuan(g.amount)} under {g.clause}{_provenance_en(g)}; "
+                      f"claims across clauses follow the policy's double_claim = {self.version.double_claim}",
+                      self.article)
+                 for g in history.grants if g.subject_key == subject_key and g.clause != self.id]
+        if subject_key in history.claimed_by_others:
+            steps.append(Step(f"{subject_key} has also been awarded to another applicant under {self.id}: allowed, "
+                              "each is paid for its own investment; marked for the reviewers", self.article,
+                              flag="subject_claimed_by_other_applicant"))
+        return steps
 
     def _double_claim(self, facts: Mapping[str, object], history: History, amount: Decimal,
                       grants: tuple[tuple[str, Decimal, Decimal], ...], trace: list[Step]):
         """The same project under another clause of the group: pay both, or only the larger (就高不重复)."""
         project = facts[self.group.key]
         others = [g for g in history.grants if g.clause in self.group.others
-                  and g.project_id is not None and same_key(g.project_id, project)]
+                  and g.project_id == project]
         if not others:
             return amount, grants, None
         earlier = sum((g.amount for g in others), ZERO)
@@ -213,3 +230,13 @@ class ClauseRule:
         return Decision(self.id, outcome, amount, tuple(reasons), tuple(trace), grants,
                         self.version.version_id, self.version.content_hash,
                         occurred_on.year if outcome == "candidate" else None, occurred_on)
+
+
+def _provenance_en(g) -> str:
+    return (f" (application {g.application_id}" + (f", {g.granted_on}" if g.granted_on else "") + ")"
+            if g.application_id else "")
+
+
+def _provenance_zh(g) -> str:
+    return (f"（申请 {g.application_id}" + (f"，{g.granted_on}" if g.granted_on else "") + "）"
+            if g.application_id else "")

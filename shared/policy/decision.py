@@ -10,17 +10,21 @@ Outcome = Literal["eligible", "ineligible", "candidate"]
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """Why an application fails, in both languages; `fact` is the fact (or rule) concerned."""
+    """Why an application fails, in both languages; `fact` is the fact (or rule) concerned, and
+    `code` names the rule for programs where one is named (`subject_already_awarded`, …)."""
     fact: str
     en: str
     zh: str
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of the reasoning, with the article of the policy it applies."""
+    """One step of the reasoning, with the article of the policy it applies; `flag` marks a step
+    reviewers should look at (`subject_claimed_by_other_applicant`, …)."""
     step: str
     article: str
+    flag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,17 +38,22 @@ class Grant:
 
 @dataclass(frozen=True, slots=True)
 class PriorGrant:
-    """An award the applicant already received, as recorded by the caller."""
+    """An award the applicant already received, as recorded by the caller (with the application
+    and the day it was granted, where known, so that a refusal can cite them)."""
     clause: str
     subject_key: str
     amount: Decimal
     project_id: str | None = None
+    application_id: str | None = None
+    granted_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """The applicant's prior grants: all the engine needs to enforce one-time and per-year rules."""
+    """The applicant's prior grants: all the engine needs to enforce one-time and per-year rules;
+    and, of the subjects in scope, those another applicant was granted under the same clause."""
     grants: tuple[PriorGrant, ...] = ()
+    claimed_by_others: frozenset[str] = frozenset()
 
     def of_clause(self, clause: str) -> list[PriorGrant]:
         return [g for g in self.grants if g.clause == clause]
@@ -66,6 +75,9 @@ class HistoryScope:
     subject_keys: frozenset[str]                  # grants on these subjects, under any clause
     project_id: str | None = None                 # and grants on this project …
     project_clauses: frozenset[str] = frozenset()  # … under these clauses (a double-claim group)
+    # The (clause, subject key) another applicant might also have been granted: a node, a project,
+    # a chain… (None where the subject is the applicant itself).
+    shared_subject: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +103,10 @@ class Decision:
             "clause": self.clause,
             "outcome": self.outcome,
             "amount": f"{self.amount:.2f}",
-            "reasons": [{"fact": r.fact, "en": r.en, "zh": r.zh} for r in self.reasons],
-            "trace": [{"step": s.step, "article": s.article} for s in self.trace],
+            "reasons": [{"fact": r.fact, "en": r.en, "zh": r.zh} | ({"code": r.code} if r.code else {})
+                        for r in self.reasons],
+            "trace": [{"step": s.step, "article": s.article} | ({"flag": s.flag} if s.flag else {})
+                      for s in self.trace],
             "grants": [{"subject_key": g.subject_key, "amount": f"{g.amount:.2f}", "cap": f"{g.cap:.2f}",
                         "project_id": g.project_id}
                        for g in self.grants],

@@ -72,8 +72,3 @@ def parse_identifier(value: object) -> str:
         raise PydanticCustomError("invalid_format", "must be at most {limit} characters",
                                   {"limit": IDENTIFIER_MAX})
     return key
-
-
-def same_key(recorded: str, key: str) -> bool:
-    """Whether a key recorded earlier (perhaps before identifiers were normalised) is `key`."""
-    return recorded == key or identifier_key(recorded) == identifier_key(key)

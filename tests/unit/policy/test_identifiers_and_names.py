@@ -67,13 +67,6 @@ def test_a_node_paid_under_one_spelling_is_not_paid_again_under_another():
         assert "one-time award" in again.reasons[0].en
 
 
-def test_a_grant_recorded_before_identifiers_were_normalised_still_counts():
-    recorded = History((PriorGrant("1.1-node", "node_id=SN-001", Decimal("800000.00")),))
-    again = DEFAULT_BOOK.evaluate(parse_application(node("ｓｎ－００１")), recorded)
-    assert again.outcome == "ineligible"
-    assert again.reasons[0].en.startswith("node_id=SN-001 already received 800,000.00")
-
-
 @pytest.mark.parametrize("character", FORBIDDEN_IN_TEXT, ids=lambda c: f"U+{ord(c):04X}")
 def test_a_control_or_bidi_character_is_refused_in_an_identifier_and_in_a_name(character):
     assert refusal(node(f"SN{character}001")) == [("facts.node_id", "invalid_character")]

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from shared.policy import EXAMPLES, History, PriorGrant, parse_application
+from shared.policy.text import identifier_key
 from shared.policy.application import EXAMPLE_APPLICANTS
 from shared.policy.default import DEFAULT_BOOK
 
@@ -24,7 +25,9 @@ def case(rule, clause, outcome, amount, *, facts=None, on="2024-03-01", kind=Non
 
 
 def prior(clause, subject_key, amount, project_id=None):
-    return PriorGrant(clause, subject_key, Decimal(amount), project_id)
+    """A grant as the caller records it: keyed by the normalised identifiers the engine decided on."""
+    return PriorGrant(clause, identifier_key(subject_key), Decimal(amount),
+                      identifier_key(project_id) if project_id else None)
 
 
 def wire(clause, facts, on, kind):
@@ -56,7 +59,7 @@ case("district_government_cannot_claim_a_node", N, "ineligible", "0", kind="dist
      says="needs applicant kind ∈ {enterprise, institution}, has district")
 case("node_subsidy_is_paid_once_per_node", N, "ineligible", "0",
      history=[prior(N, "node_id=SN-001", "800000.00")],
-     says="node_id=SN-001 already received 800,000.00 under 1.1-node (one-time award)")
+     says="node_id=sn-001 already received 800,000.00 under 1.1-node (one-time award)")
 case("a_second_node_is_subsidised_separately", N, "eligible", "800000.00",
      history=[prior(N, "node_id=SN-999", "800000.00")])
 case("policy_applies_from_its_first_day", N, "eligible", "800000.00", on="2023-02-10")
@@ -83,7 +86,7 @@ case("ops_centre_without_operating_cost_gets_nothing", O, "ineligible", "0", fac
      says="needs operating_cost > 0.00")
 case("ops_centre_gets_one_award_per_operation_year", O, "ineligible", "0",
      history=[prior(O, "center_id=OC-CD-01;operation_year=1", "360000.00")],
-     says="center_id=OC-CD-01;operation_year=1 already received 360,000.00 under 1.1-ops-center "
+     says="center_id=oc-cd-01;operation_year=1 already received 360,000.00 under 1.1-ops-center "
           "(one award per year)")
 case("ops_centre_second_year_follows_a_first_year_award", O, "eligible", "360000.00", facts={"operation_year": 2},
      history=[prior(O, "center_id=OC-CD-01;operation_year=1", "360000.00")])
@@ -116,7 +119,7 @@ case("industry_node_above_cap_is_capped", I, "eligible", "500000.00", facts={"in
 case("industry_node_rounds_down_to_the_fen", I, "eligible", "0.01", facts={"investment_cost": "0.09"})
 case("industry_node_without_investment_gets_nothing", I, "ineligible", "0", facts={"investment_cost": "0"})
 case("industry_node_is_paid_once_per_node", I, "ineligible", "0",
-     history=[prior(I, "node_id=IN-CD-12", "180000.00")], says="node_id=IN-CD-12 already received")
+     history=[prior(I, "node_id=IN-CD-12", "180000.00")], says="node_id=in-cd-12 already received")
 
 # ---- 二（三） alliance chain: library entry, then ≤ 10 selected a year; 20%, cap 500,000 ----
 A = "2.3-alliance-chain"
@@ -138,7 +141,7 @@ case("alliance_chain_reaching_cap_exactly", A, "candidate", "500000.00", facts={
 case("alliance_chain_award_rounds_down_to_the_fen", A, "candidate", "200.01", facts={"total_investment": "1000.07"})
 case("alliance_chain_without_investment_is_not_admitted", A, "ineligible", "0", facts={"total_investment": 0})
 case("alliance_chain_is_rewarded_once_per_chain", A, "ineligible", "0",
-     history=[prior(A, "chain_id=CHAIN-FIN-3", "500000.00")], says="chain_id=CHAIN-FIN-3 already received")
+     history=[prior(A, "chain_id=CHAIN-FIN-3", "500000.00")], says="chain_id=chain-fin-3 already received")
 case("alliance_chain_review_score_is_shown_for_ranking", A, "candidate", "500000.00",
      facts={"review_score": "91.5"}, says="review_score 91.5")
 

@@ -140,7 +140,8 @@ def test_highest_only_mode_pays_nothing_when_earlier_tiers_paid_more(highest_onl
 # ---- one project under 2.4-pilot-project and 2.4-typical-case ----
 
 PROJECT = "PILOT-0042"
-PILOT_PAID = PriorGrant("2.4-pilot-project", f"project_id={PROJECT}", Decimal("520000.00"), PROJECT)
+KEY = PROJECT.lower()  # as recorded: identifiers are kept normalised
+PILOT_PAID = PriorGrant("2.4-pilot-project", f"project_id={KEY}", Decimal("520000.00"), KEY)
 
 
 def test_double_claim_allowed_by_default_pays_both_clauses():
@@ -157,7 +158,7 @@ def no_double(tmp_path):
 
 
 def test_no_double_refuses_a_smaller_second_award(no_double):
-    typical = PriorGrant("2.4-typical-case", f"project_id={PROJECT}", Decimal("320000.00"), PROJECT)
+    typical = PriorGrant("2.4-typical-case", f"project_id={KEY}", Decimal("320000.00"), KEY)
     decision = decide(no_double, "2.4-pilot-project", {"construction_cost": "1000000"}, history=[typical])
     assert (decision.outcome, decision.amount) == ("ineligible", Decimal("0"))
     assert decision.reasons[0].en == ("project_id pilot-0042 already received 320,000.00 under 2.4-typical-case, "
@@ -165,7 +166,7 @@ def test_no_double_refuses_a_smaller_second_award(no_double):
 
 
 def test_no_double_tops_a_larger_second_award_up_to_the_larger_amount(no_double):
-    typical = PriorGrant("2.4-typical-case", f"project_id={PROJECT}", Decimal("320000.00"), PROJECT)
+    typical = PriorGrant("2.4-typical-case", f"project_id={KEY}", Decimal("320000.00"), KEY)
     decision = decide(no_double, "2.4-pilot-project", {"construction_cost": "5000000"}, history=[typical])
     assert (decision.outcome, decision.amount) == ("eligible", Decimal("680000.00"))
     assert [(g.subject_key, g.amount) for g in decision.grants] == [("project_id=pilot-0042", Decimal("680000.00"))]
