@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.exc import IntegrityError
 
 from shared.stack import (SERVICES, Infrastructure, Supervisor, republish_outboxes, run_prepare,
-                          start_services)
+                          start_services, stop_all)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Chengdu blockchain-pilot subsidy system.")
@@ -64,8 +64,7 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
                                 say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))
         _run_until_signal(supervisor)
     finally:
-        for proc in procs.values():
-            proc.stop()
+        stop_all(procs.values())
         infra.stop()
         typer.echo("stopped.")
 

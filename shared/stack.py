@@ -78,6 +78,10 @@ class Infrastructure:
              "--advertised-listener-url", address], stdout=log_file, stderr=subprocess.STDOUT)
         self.kafka_bootstrap_servers = f"127.0.0.1:{self._broker_port}"
 
+    @property
+    def broker_pid(self) -> int | None:
+        return self._broker.pid if self._broker else None
+
     def broker_exited(self) -> int | None:
         """The embedded broker's exit code once it has exited; None while it runs (or is external)."""
         return self._broker.poll() if self._broker else None
@@ -169,6 +173,15 @@ class ServiceProcess:
                 self.kill()
 
 
+def stop_all(procs, timeout_s: float = 15) -> None:
+    """Asks every process to stop at once, then waits for each (killing those that will not)."""
+    for proc in procs:
+        if proc.process and proc.process.poll() is None:
+            proc.process.terminate()
+    for proc in procs:
+        proc.stop(timeout_s)
+
+
 def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None
                    ) -> dict[str, ServiceProcess]:
     """The five services, each its own process with `env` (the servers' URLs), once all are ready."""
@@ -181,8 +194,7 @@ def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | N
         for proc in procs.values():
             proc.wait_ready()
     except BaseException:
-        for proc in procs.values():  # none is left running on its own
-            proc.stop()
+        stop_all(procs.values())  # none is left running on its own
         raise
     return procs
 
@@ -193,8 +205,8 @@ class Supervisor:
     A service that exits is started again after a backoff (1 s, doubling to 30 s; back to 1 s once
     it has run for a minute), and the others keep running. An embedded broker that exits is
     started again, its topics created, the services restarted so that they rejoin it with no
-    stale positions, and every retained event published again. Each service's pid is kept in
-    `run_dir/<name>.pid`, for operators (and fault tests).
+    stale positions, and every retained event published again. Each service's pid (and the
+    embedded broker's) is kept in `run_dir/<name>.pid`, for operators (and fault tests).
     """
 
     RESTART_AFTER_S, MAX_BACKOFF_S, STABLE_S = 1.0, 30.0, 60.0
@@ -208,6 +220,7 @@ class Supervisor:
         run_dir.mkdir(parents=True, exist_ok=True)
         for name in procs:
             self._write_pid(name)
+        self._write_broker_pid()
 
     async def run(self, stop: asyncio.Event, check_every_s: float = 0.5) -> None:
         while not stop.is_set():
@@ -240,9 +253,9 @@ class Supervisor:
 
     async def _restart_broker(self, code: int) -> None:
         self.say(f"the broker exited with {code}: starting a new one and publishing retained events again")
-        for proc in self.procs.values():
-            proc.stop()
+        stop_all(self.procs.values())
         self.infra.start_broker()
+        self._write_broker_pid()
         await self.infra.prepare()
         counts = await republish_outboxes(self.infra.database_url, datetime.now(UTC) - self.retention)
         self.say(f"re-publishing {sum(counts.values())} retained event(s)")
@@ -254,6 +267,10 @@ class Supervisor:
 
     def _write_pid(self, name: str) -> None:
         (self.run_dir / f"{name}.pid").write_text(f"{self.procs[name].process.pid}\n")
+
+    def _write_broker_pid(self) -> None:
+        if self.infra.embedded_broker:
+            (self.run_dir / "broker.pid").write_text(f"{self.infra.broker_pid}\n")
 
 
 def run_prepare(infra: Infrastructure) -> None:

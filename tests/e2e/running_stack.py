@@ -72,12 +72,12 @@ class Up:
             time.sleep(0.3)
         raise TimeoutError(f"the stack is not healthy after {timeout_s}s: {self.said()}")
 
-    def pid(self, service: str) -> int:
-        return int((self.data_dir / "run" / f"{service}.pid").read_text())
+    def pid(self, process: str) -> int:
+        return int((self.data_dir / "run" / f"{process}.pid").read_text())
 
-    def kill(self, service: str) -> None:
-        """SIGKILL of one service, as in a crash."""
-        os.kill(self.pid(service), signal.SIGKILL)
+    def kill(self, process: str) -> None:
+        """SIGKILL of one service (or of the embedded `broker`), as in a crash."""
+        os.kill(self.pid(process), signal.SIGKILL)
 
     def kill_everything(self) -> None:
         """SIGKILL of the whole process group: `subsidy up`, the broker and every service at once."""

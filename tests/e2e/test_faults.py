@@ -64,3 +64,25 @@ async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted
         assert "re-publishing" in up.said()
     finally:
         await asyncio.to_thread(up.stop)
+
+
+async def test_a_broker_that_dies_mid_stream_is_replaced_and_every_accepted_application_finishes(stack, tmp_path):
+    up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
+    try:
+        load = Load(up.url("intake"), await stack.key())
+        submitting = asyncio.create_task(load.run())
+        await asyncio.sleep(3)
+        up.kill("broker")  # everything it held is gone, topics and offsets included
+        await asyncio.sleep(6)
+        load.stop()
+        await submitting
+        assert len(load.accepted) > 100, load.refused
+
+        completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
+        assert completed >= len(load.accepted)
+        assert_money_is_right(await invariants(stack.database_url))
+        said = up.said()
+        assert "the broker exited with -9" in said and "re-publishing" in said
+        assert up.process.poll() is None
+    finally:
+        await asyncio.to_thread(up.stop)
