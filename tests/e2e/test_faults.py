@@ -2,6 +2,7 @@
 once, every award is booked once, and the ledger balances."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -13,7 +14,19 @@ from tests.e2e.running_stack import Load, Up, every_application_completed, invar
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
 
-def assert_money_is_right(state: dict) -> None:
+async def under_load(stack, up: Up, fault: Callable[[], Awaitable[None]]) -> None:
+    """Partners submit while `fault` happens; then every accepted application must finish, and the
+    money must be right."""
+    load = Load(up.url("intake"), await stack.key())
+    submitting = asyncio.create_task(load.run())
+    await fault()
+    load.stop()
+    await submitting
+    assert len(load.accepted) > 100, load.refused
+
+    completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
+    assert completed >= len(load.accepted)
+    state = await invariants(stack.database_url)
     assert state["decisions"] == state["decided_applications"] == state["applications"], state
     assert state["payouts"] == state["awards_booked"] == state["eligible"] == state["applications"], state
     assert state["awards_not_booked_once"] == 0 and state["imbalance"] == 0, state
@@ -21,20 +34,14 @@ def assert_money_is_right(state: dict) -> None:
 
 async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(stack, tmp_path):
     up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
-    try:
-        load = Load(up.url("intake"), await stack.key())
-        submitting = asyncio.create_task(load.run())
+
+    async def kill_twice_each():
         for victim in ("eligibility", "payout", "eligibility", "payout"):
             await asyncio.sleep(2.5)
             up.kill(victim)
         await asyncio.sleep(2)
-        load.stop()
-        await submitting
-        assert len(load.accepted) > 100, load.refused
-
-        completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
-        assert completed >= len(load.accepted)
-        assert_money_is_right(await invariants(stack.database_url))
+    try:
+        await under_load(stack, up, kill_twice_each)
         assert up.process.poll() is None  # the stack kept running…
         said = up.said()
         assert said.count("eligibility exited with -9") == 2 and said.count("payout exited with -9") == 2
@@ -48,19 +55,13 @@ async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(
 
 async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted_application(stack, tmp_path):
     up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
-    try:
-        load = Load(up.url("intake"), await stack.key())
-        submitting = asyncio.create_task(load.run())
+
+    async def kill_everything_then_start_again():
         await asyncio.sleep(4)
         up.kill_everything()  # broker included: whatever it held is gone
-        load.stop()
-        await submitting
-        assert len(load.accepted) > 100, load.refused
-
         await asyncio.to_thread(up.start)  # a new broker, over a database that has history
-        completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
-        assert completed >= len(load.accepted)
-        assert_money_is_right(await invariants(stack.database_url))
+    try:
+        await under_load(stack, up, kill_everything_then_start_again)
         assert "re-publishing" in up.said()
     finally:
         await asyncio.to_thread(up.stop)
@@ -68,19 +69,13 @@ async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted
 
 async def test_a_broker_that_dies_mid_stream_is_replaced_and_every_accepted_application_finishes(stack, tmp_path):
     up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
-    try:
-        load = Load(up.url("intake"), await stack.key())
-        submitting = asyncio.create_task(load.run())
+
+    async def kill_the_broker():
         await asyncio.sleep(3)
         up.kill("broker")  # everything it held is gone, topics and offsets included
         await asyncio.sleep(6)
-        load.stop()
-        await submitting
-        assert len(load.accepted) > 100, load.refused
-
-        completed = await every_application_completed(stack.database_url, STAGE["payout_requested"])
-        assert completed >= len(load.accepted)
-        assert_money_is_right(await invariants(stack.database_url))
+    try:
+        await under_load(stack, up, kill_the_broker)
         said = up.said()
         assert "the broker exited with -9" in said and "re-publishing" in said
         assert up.process.poll() is None
