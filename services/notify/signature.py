@@ -33,10 +33,8 @@ To verify the legacy header, a partner:
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
-import secrets as random_secrets
 
 TOLERANCE_S = 300
 
@@ -71,35 +69,7 @@ def verify(secret: str, header: str, body: bytes, now: int | float,
 
 # ---- Standard Webhooks ----
 
-WHSEC_PREFIX = "whsec_"
-WHSEC_BYTES = (24, 64)  # the specification asks for 24 to 64 random bytes
-
-
-class BadSecret(ValueError):
-    pass
-
-
-def new_secret() -> str:
-    """A fresh `whsec_` secret: 32 random bytes, base64."""
-    return WHSEC_PREFIX + base64.b64encode(random_secrets.token_bytes(32)).decode("ascii")
-
-
-def key(secret: str) -> bytes:
-    """The HMAC key of a registered secret: a `whsec_` secret's decoded bytes, any other its UTF-8."""
-    if not secret.startswith(WHSEC_PREFIX):
-        return secret.encode()
-    try:
-        raw = base64.b64decode(secret[len(WHSEC_PREFIX):], validate=True)
-    except (binascii.Error, ValueError):
-        raise BadSecret("a whsec_ secret must be base64 after its prefix") from None
-    if not WHSEC_BYTES[0] <= len(raw) <= WHSEC_BYTES[1]:
-        raise BadSecret(f"a whsec_ secret must hold {WHSEC_BYTES[0]} to {WHSEC_BYTES[1]} bytes, not {len(raw)}")
-    return raw
-
-
-def whsec(secret: str) -> str:
-    """The secret as a Standard Webhooks library takes it."""
-    return secret if secret.startswith(WHSEC_PREFIX) else WHSEC_PREFIX + base64.b64encode(key(secret)).decode()
+from shared.webhook_secrets import BadSecret, key, new_secret, whsec  # noqa: E402,F401
 
 
 def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
