@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.tables import api_keys, application_partners, rounds, webhook_deliveries, webhooks
+from services.notify.tables import (api_keys, application_partners, email_deliveries, rounds, webhook_deliveries,
+                                    webhooks)
 from shared.auth import replica_handlers
 from shared.events import ApplicationSubmittedV1, RoundStateChangedV1, WebhookRegisteredV1, WebhookRegisteredV2
 from shared.messaging.consumer import Batched
@@ -67,6 +68,10 @@ def application_row(p: ApplicationSubmittedV1) -> dict[str, Any]:
 async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]) -> None:
     await session.execute(insert(application_partners).on_conflict_do_nothing(),
                           [application_row(p) for _, p in batch])
+    # E-mails owed before the submission was read wait for it: they can go (or be dropped) now.
+    await session.execute(update(email_deliveries).where(
+        email_deliveries.c.application_id.in_([p.application_id for _, p in batch]),
+        email_deliveries.c.status == "pending", email_deliveries.c.attempts == 0).values(next_attempt_at=func.now()))
 
 
 async def round_changed(session: AsyncSession, event: Envelope, p: RoundStateChangedV1) -> None:
