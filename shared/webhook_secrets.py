@@ -22,16 +22,23 @@ def new_secret() -> str:
     return WHSEC_PREFIX + base64.b64encode(random_secrets.token_bytes(32)).decode("ascii")
 
 
-def key(secret: str) -> bytes:
-    """The HMAC key of a registered secret: a `whsec_` secret's decoded bytes, any other its UTF-8."""
+def key(secret: str, strict: bool = False) -> bytes:
+    """The HMAC key of a registered secret: a `whsec_` secret's decoded bytes, any other its UTF-8.
+
+    `strict` (registration) refuses a `whsec_` secret that is not base64 of 24–64 bytes; otherwise
+    (signing) such a secret, registered before secrets were checked, is taken as plain text."""
     if not secret.startswith(WHSEC_PREFIX):
         return secret.encode()
     try:
         raw = base64.b64decode(secret[len(WHSEC_PREFIX):], validate=True)
     except (binascii.Error, ValueError):
-        raise BadSecret("a whsec_ secret must be base64 after its prefix") from None
+        if strict:
+            raise BadSecret("a whsec_ secret must be base64 after its prefix") from None
+        return secret.encode()
     if not WHSEC_BYTES[0] <= len(raw) <= WHSEC_BYTES[1]:
-        raise BadSecret(f"a whsec_ secret must hold {WHSEC_BYTES[0]} to {WHSEC_BYTES[1]} bytes, not {len(raw)}")
+        if strict:
+            raise BadSecret(f"a whsec_ secret must hold {WHSEC_BYTES[0]} to {WHSEC_BYTES[1]} bytes, not {len(raw)}")
+        return secret.encode()
     return raw
 
 

@@ -69,7 +69,7 @@ def verify(secret: str, header: str, body: bytes, now: int | float,
 
 # ---- Standard Webhooks ----
 
-from shared.webhook_secrets import BadSecret, key, new_secret, whsec  # noqa: E402,F401
+from shared.webhook_secrets import key, whsec  # noqa: E402,F401
 
 
 def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:

@@ -29,7 +29,7 @@ class WebhookIn(BaseModel):
     def _usable(cls, secret: str | None) -> str | None:
         if secret is not None:
             try:
-                key(secret)
+                key(secret, strict=True)
             except BadSecret as e:
                 raise ValueError(str(e)) from None
         return secret
