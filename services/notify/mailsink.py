@@ -20,7 +20,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    args.maildir.mkdir(parents=True, exist_ok=True)
+    for sub in ("tmp", "new", "cur"):  # a Maildir, made whole even where the folder already exists
+        (args.maildir / sub).mkdir(parents=True, exist_ok=True)
     controller = Controller(Mailbox(str(args.maildir)), hostname=args.host, port=args.port)
     controller.start()
     print(f"mail sink on {args.host}:{args.port}, keeping mail in {args.maildir}", flush=True)
