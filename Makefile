@@ -37,6 +37,7 @@ bench: $(READY)  ## figures beside baselines measured in the same run
 	$(PY) bench/engine.py
 	$(PY) bench/intake.py
 	$(PY) bench/pipeline.py
+	$(PY) bench/webhooks.py
 
 clean:
 	rm -rf .data .pytest_cache

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from sqlalchemy.exc import IntegrityError
 
-from shared.stack import (SERVICES, Infrastructure, Supervisor, republish_outboxes, run_prepare,
+from shared.stack import (SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes, run_prepare,
                           start_services, stop_all)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -25,6 +25,8 @@ outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional
 app.add_typer(outbox_app, name="outbox")
 rounds_app = typer.Typer(no_args_is_help=True, help="Annual selection rounds (the quota service's database).")
 app.add_typer(rounds_app, name="rounds")
+webhooks_app = typer.Typer(no_args_is_help=True, help="Webhook deliveries of every partner (the notify service's database).")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.command()
@@ -43,6 +45,11 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         os.environ.setdefault("SECRETS_KEY", development_key(data_dir / "secrets.key"))
         os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
     procs = {}
+    sink = None
+    if "SMTP_HOST" not in os.environ:
+        # No mail server named: applicants' mail goes to a local sink, kept as files to read.
+        sink = MailSink(free_port(), (data_dir / "mail").resolve(), data_dir / "logs" / "mail-sink.log").start()
+        os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SMTP_SECURITY="none")
     try:
         run_prepare(infra)
         settings = Settings(**infra.env())
@@ -56,6 +63,10 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         typer.echo(f"PostgreSQL  {infra.database_url}\nKafka       {infra.kafka_bootstrap_servers}")
         for name, proc in procs.items():
             typer.echo(f"{name:<12}{proc.url}   (log: {proc.log_path})")
+        if sink:
+            procs["mail-sink"] = sink  # supervised like the services
+            typer.echo(f"mail        {sink.maildir}/new/   (one file per message sent; SMTP sink on "
+                       f"127.0.0.1:{sink.port})")
         typer.echo(f"\nAPI docs    {procs['intake'].url}/docs")
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
             typer.echo(f"demo key    {asyncio.run(_demo_key(infra.database_url))}  (partner 'demo')")
@@ -64,7 +75,7 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
                                 say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))
         _run_until_signal(supervisor)
     finally:
-        stop_all(procs.values())
+        stop_all([*procs.values(), *([sink] if sink else [])])
         infra.stop()
         typer.echo("stopped.")
 
@@ -281,6 +292,71 @@ def rounds_assign(clause: str, year: int, reviewer: str,
         return await panel.assign(session, ctx, clause, year, reviewer, by=by)
     member = _round_op(op)
     typer.echo(f"{member.reviewer_id} is on the panel (assigned by {member.assigned_by})")
+
+
+# ---- webhooks: the delivery log and replay across partners, on notify's database; the running
+# notify service sends what they make due. ----
+
+def _notify_op(operation):
+    from services.notify.tables import SCHEMA
+
+    async def go():
+        async with _sessions(SCHEMA) as sessions:
+            async with sessions.begin() as session:
+                return await operation(session)
+    return asyncio.run(go())
+
+
+def _show_delivery(d: dict) -> None:
+    when = d["next_attempt_at"] or d["delivered_at"]
+    typer.echo(f"{d['id']}  {d['partner_id']:<16} {d['application_status'] or '-':<17} {d['status']:<9} "
+               f"attempts {d['attempts']:<2} last {d['last_status_code'] or '-':<4} "
+               f"{'next' if d['next_attempt_at'] else 'at'} {when.isoformat() if when else '-'}"
+               + (f"  ({d['last_error']})" if d["last_error"] and d["status"] != "delivered" else ""))
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(partner: str = typer.Option(None, help="only this partner's"),
+                        status: str = typer.Option(None, help="pending | delivered | failed"),
+                        limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """The newest deliveries: state, attempts, the endpoint's last answer, the next attempt."""
+    from services.notify import log
+    if status and status not in log.DELIVERY_STATUSES:
+        raise typer.BadParameter(f"status: one of {', '.join(log.DELIVERY_STATUSES)}")
+    items, _ = _notify_op(lambda s: log.deliveries(s, partner_id=partner, status=status, limit=limit))
+    for d in items:
+        _show_delivery(d)
+
+
+@webhooks_app.command("retry")
+def webhooks_retry(delivery_id: str = typer.Argument(None, help="one delivery; or --failed"),
+                   failed: bool = typer.Option(False, "--failed", help="every failed delivery (of --partner)"),
+                   partner: str = typer.Option(None, help="with --failed: only this partner's"),
+                   since: str = typer.Option(None, help="with --failed: created since (ISO 8601 with offset)")) -> None:
+    """Send a delivery again now, as it was (same body and webhook-id), or every failed one; endpoints
+    disabled by a 410 are left alone until their partner registers again (exit 2 for one)."""
+    import uuid as uuid_
+
+    from services.notify import log
+    if failed == bool(delivery_id):
+        raise typer.BadParameter("give a delivery id, or --failed")
+    if failed:
+        moment = datetime.fromisoformat(since) if since else None
+        count = _notify_op(lambda s: log.retry_all(s, partner_id=partner, since=moment))
+        typer.echo(f"{count} failed deliver{'y' if count == 1 else 'ies'} to send again")
+        return
+    try:
+        wanted = uuid_.UUID(delivery_id)
+    except ValueError:
+        raise typer.BadParameter("delivery id: a UUID") from None
+    try:
+        _show_delivery(_notify_op(lambda s: log.retry(s, wanted)))
+    except log.NotFound:
+        typer.echo(f"no delivery {wanted}", err=True)
+        raise typer.Exit(2) from None
+    except log.EndpointDisabled as e:
+        typer.echo(f"refused: {e}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

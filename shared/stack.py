@@ -199,6 +199,21 @@ def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | N
     return procs
 
 
+class MailSink(ServiceProcess):
+    """The local SMTP sink (`services/notify/mailsink.py`), kept as a supervised process."""
+
+    def __init__(self, port: int, maildir: Path, log_path: Path):
+        super().__init__("mail-sink", port, {}, log_path)
+        self.maildir = maildir
+
+    def start(self) -> MailSink:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "services.notify.mailsink", "--maildir", str(self.maildir), "--port",
+             str(self.port)], stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT)
+        return self
+
+
 class Supervisor:
     """Keeps the stack running until it is told to stop.
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -31,6 +32,9 @@ class Receiver:
     # Statuses, or (status, headers), answered in turn; then 200 for ever.
     answers: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    # While set, every answer waits until it is cleared: an endpoint that hangs.
+    hold: asyncio.Event | None = None
+    answered: int = 0
 
     @property
     def url(self) -> str:
@@ -41,20 +45,31 @@ class Receiver:
                                       request.url.query, request.client.host if request.client else ""))
         answer = self.answers.pop(0) if self.answers else 200
         status, headers = answer if isinstance(answer, tuple) else (answer, {})
+        while self.hold is not None and self.hold.is_set():
+            await asyncio.sleep(0.02)
+        self.answered += 1
         return Response(status_code=status, headers=headers)
 
 
-@pytest.fixture
-async def receiver():
-    r = Receiver(free_port())
+@asynccontextmanager
+async def _serve(r: Receiver):
     app = Starlette(routes=[Route("/hooks/subsidy", r.hook, methods=["POST"])])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=r.port, log_config=None,
                                            access_log=False, lifespan="off"))
     serving = asyncio.create_task(server.serve())
     await eventually(lambda: _now(server.started), timeout_s=10, interval_s=0.02)
-    yield r
-    server.should_exit = True
-    await serving
+    try:
+        yield r
+    finally:
+        r.hold = None
+        server.should_exit = True
+        await serving
+
+
+@pytest.fixture
+async def receiver():
+    async with _serve(Receiver(free_port())) as r:
+        yield r
 
 
 

@@ -1,43 +1,57 @@
-"""Records one notification per event an applicant should hear about, and owes the application's
-partner a webhook delivery for every status change."""
+"""For every status change of an application: a notification recorded (its subject line in Chinese
+and English, from the default templates), a webhook delivery owed to its partner, and an e-mail
+owed to its applicant when the application gave a contact (or is not known yet)."""
 
 import uuid
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import deliveries
-from services.notify.messages import message
-from services.notify.tables import notifications
-from shared.events import (AwardGrantedV1, DecisionMadeV1, NotificationRecordedV1, PayoutFailedV1,
-                           PayoutPaidV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
+from services.notify import deliveries, samples, wording
+from services.notify.statuses import STATUS_EVENTS, StatusChange, change
+from services.notify.tables import application_partners, email_deliveries, notifications
+from shared.events import NotificationRecordedV1
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
 from shared.service import Runtime
 
-# Applicants hear of the payment, not of the request for it; partners follow every status.
-TOLD = (DecisionMadeV1, SelectionProgressedV1, SelectionConcludedV1, AwardGrantedV1, RecognitionGrantedV1,
-        PayoutPaidV1, PayoutFailedV1)
+
+def email_id(event: Envelope) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"notify-email:{event.id}")
 
 
-def handlers(runtime: Runtime):
+def summary(c: StatusChange, application_id: uuid.UUID, notice_url: str) -> tuple[str, str]:
+    """The subject lines of the default messages: what the notification record says."""
+    context = samples.context(c.status, c.context, {"application_id": str(application_id), "notice_url": notice_url})
+    return tuple(wording.render(c.status, language, context).subject for language in ("zh", "en"))
+
+
+def handlers(runtime: Runtime, notice_url: str):
     async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
+        changes = [(event, p, change(p)) for event, p in batch]
         told, events = [], []
-        for event, p in batch:
-            if not isinstance(p, TOLD):
-                continue
+        for event, p, c in changes:
             notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")
-            zh, en = message(p)
+            zh, en = summary(c, p.application_id, notice_url)
             told.append({"id": notification_id, "application_id": p.application_id, "credit_code": p.credit_code,
                          "about": event.type, "message_zh": zh, "message_en": en})
             events.append(runtime.event(NotificationRecordedV1(
                 notification_id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
                 about=event.type, message_zh=zh, message_en=en),
                 key=p.credit_code, subject=str(p.application_id), cause=event))
-        if told:
-            await session.execute(insert(notifications), told)
-            await runtime.publish(session, *events)
-        await deliveries.enqueue(session, batch)
+        await session.execute(insert(notifications), told)
+        await runtime.publish(session, *events)
+        await deliveries.enqueue(session, changes)
+        # An application known to have given no contact is owed no e-mail; one not known yet may
+        # have, and the mail worker decides once its submission is read.
+        known_without = set((await session.execute(
+            select(application_partners.c.application_id).where(
+                application_partners.c.application_id.in_({p.application_id for _, p, _ in changes}),
+                application_partners.c.email.is_(None)))).scalars())
+        if owed := [{"id": email_id(event), "application_id": p.application_id, "application_status": c.status,
+                     "context": c.context, "occurred_at": event.time}
+                    for event, p, c in changes if p.application_id not in known_without]:
+            await session.execute(insert(email_deliveries), owed)
 
-    return dict.fromkeys(deliveries.STATUS_EVENTS, Batched(statuses_changed))
+    return dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))

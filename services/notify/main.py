@@ -1,23 +1,57 @@
-"""Wires the notify service."""
+"""Wires the notify service: the events it follows, its mail and webhook workers, and its own API
+(partners' delivery log and replay, and their message templates)."""
+
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from services.notify import partners
+from services.notify.api import routes
 from services.notify.handlers import handlers
-from services.notify.tables import metadata
+from services.notify.mail import mail_worker
+from services.notify.settings import notify_settings
+from services.notify.tables import api_keys, metadata
 from services.notify.worker import DeliveryPolicy, delivery_worker
+from shared import api_errors
+from shared.auth import KeyRing, replica_lookup
+from shared.ratelimit import RateLimiter
 from shared.secretbox import SecretBox
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
 from shared.webhook_targets import WebhookTargets
 
+DESCRIPTION = """\
+What partner portals can see and change of how their applicants and their webhook are told.
 
-def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy = DeliveryPolicy()) -> FastAPI:
-    settings = settings or Settings(service_name="notify")
+* **Keys**: the same API keys as intake (`Authorization: Bearer sk_…`, role `partner`); admins see
+  every partner's deliveries.
+* **Delivery log**: `GET /v1/partners/me/webhook/deliveries`, and `POST …/{id}/retry` to send one again
+  (same `webhook-id`).
+* **Templates**: `PUT /v1/partners/me/templates/{status}/{language}` replaces any part (subject, text,
+  html) of the message your applicants receive; it must render against the status's sample context.
+* **Errors** share one shape: `{"error": {"code", "message_en", "message_zh", "fields": [...]}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | None = None) -> FastAPI:
+    settings = notify_settings(settings)
     box = SecretBox.from_settings(settings)  # without SECRETS_KEY notify refuses to start
     runtime = Runtime("notify", settings, metadata)
-    runtime.handlers["notify-applicants"] = handlers(runtime)
+    runtime.handlers["notify-applicants"] = handlers(runtime, settings.notice_url)
     # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
-    runtime.handlers["notify-partners"] = partners.handlers(box)
-    runtime.workers.append(delivery_worker(runtime, webhooks, box, WebhookTargets.from_settings(settings)))
-    return create_service_app(runtime)
+    runtime.handlers["notify-partners"] = partners.handlers(
+        box, timedelta(seconds=settings.webhook_rotation_overlap_s))
+    runtime.workers.append(delivery_worker(runtime, webhooks or DeliveryPolicy.from_settings(settings), box,
+                                           WebhookTargets.from_settings(settings)))
+    runtime.workers.append(mail_worker(runtime.sessions, settings))
+
+    def configure(app: FastAPI) -> None:
+        app.state.keys = KeyRing(replica_lookup(runtime.sessions, api_keys))
+        app.state.limiter = RateLimiter()
+        app.state.settings = settings
+        app.description = DESCRIPTION
+        api_errors.install(app)
+        app.include_router(routes.router)
+
+    return create_service_app(runtime, configure=configure,
+                              title="Chengdu blockchain subsidy — notifications (notify)")

@@ -1,6 +1,8 @@
-from sqlalchemy import Column, DateTime, Index, Integer, LargeBinary, Table, Text, func, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (Column, Date, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, Table, Text, func,
+                        text)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from shared.auth import replica_table
 from shared.db import service_metadata
 
 SCHEMA = "notify"
@@ -26,12 +28,27 @@ webhooks = Table(
     # Sealed with SECRETS_KEY (shared/secretbox.py); opened only to sign a delivery. "" once unregistered.
     Column("secret_ciphertext", Text, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+    # The secret replaced by the last registration, also signing deliveries until `previous_secret_until`.
+    Column("previous_secret_ciphertext", Text, nullable=False, server_default=""),
+    Column("previous_secret_until", DateTime(timezone=True)),
+    # Set when the endpoint answered 410 Gone: nothing is sent to it until the partner registers again.
+    Column("disabled_at", DateTime(timezone=True)),
+    Column("disabled_reason", Text),
 )
 
+# What notify knows of each application, from its submission: its partner, whom to tell and in
+# which language, and the facts its messages name.
 application_partners = Table(
     "application_partners", metadata,
     Column("application_id", UUID(as_uuid=True), primary_key=True),
     Column("partner_id", Text, nullable=False),
+    Column("clause", Text),
+    Column("credit_code", Text),
+    Column("applicant_name", Text),
+    Column("occurred_on", Date),
+    Column("email", Text),  # null: the application gave no contact
+    Column("phone", Text),
+    Column("language", Text),
 )
 
 webhook_deliveries = Table(
@@ -47,8 +64,66 @@ webhook_deliveries = Table(
     Column("last_error", Text),
     Column("delivered_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("application_status", Text),  # the status the delivery reports (for the delivery log)
+    Column("last_status_code", Integer),  # the partner's last HTTP answer, if it answered
+    Column("replayed_at", DateTime(timezone=True)),  # last sent again on request
+    Index("ix_webhook_deliveries_partner", "partner_id", "created_at"),
     Index("ix_webhook_deliveries_due", "next_attempt_at",
           postgresql_where=text("status = 'pending' AND partner_id IS NOT NULL")),
     Index("ix_webhook_deliveries_awaiting_partner", "application_id",
           postgresql_where=text("partner_id IS NULL")),
 )
+
+# One e-mail per status change of an application that gave a contact: owed in the transaction
+# that handles the status event, rendered on its first attempt (so every retry sends the same
+# message), sent by `mail.py`.
+email_deliveries = Table(
+    "email_deliveries", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the event it reports
+    Column("application_id", UUID(as_uuid=True), nullable=False),
+    Column("application_status", Text, nullable=False),
+    Column("context", JSONB, nullable=False),  # what the event says; the application's facts join at render
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("status", Text, nullable=False, server_default="pending"),  # → sent | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("to_address", Text),
+    Column("language", Text),
+    Column("subject", Text),
+    Column("body_text", Text),
+    Column("body_html", Text),
+    Column("last_error", Text),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_email_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    Index("ix_email_deliveries_application", "application_id"),
+)
+
+# A partner's own wording for its applicants: any of the parts, for one status and language.
+partner_templates = Table(
+    "partner_templates", metadata,
+    Column("partner_id", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("language", Text, nullable=False),
+    Column("subject", Text),
+    Column("text", Text),
+    Column("html", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("partner_id", "status", "language"),
+)
+
+# Each selection round's timetable, from quota's round events, for candidates' messages.
+rounds = Table(
+    "rounds", metadata,
+    Column("clause", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("deadline", DateTime(timezone=True), nullable=False),
+    Column("notice_ends_on", Date),
+    Column("quota", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("clause", "year"),
+)
+
+# Intake's API keys, replicated from its key events, for notify's own API.
+api_keys = replica_table(metadata)

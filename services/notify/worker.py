@@ -1,11 +1,18 @@
-"""Sends owed webhook deliveries, retrying with exponential backoff, never inside a transaction.
+"""Sends owed webhook deliveries, never inside a transaction, so that no endpoint holds up another.
 
-Each pass: attach deliveries that waited for their application's partner, then claim due ones
-(`FOR UPDATE SKIP LOCKED`, so replicas share the work) by counting the attempt and pushing
-`next_attempt_at` a lease ahead, commit, POST them, and record each result in its own short
-transaction. A replica that dies mid-send leaves its claims to be retried once the lease runs
-out: delivery is at least once, and partners recognise repeats by `X-Subsidy-Delivery`.
-Deliveries of one application may arrive out of order; `occurred_at` orders them.
+A dispatcher keeps up to `concurrency` requests in flight, at most `endpoint_concurrency` of them
+to any one endpoint (a partner's webhook). It claims only what it can start at once: due
+deliveries (`FOR UPDATE SKIP LOCKED`, so replicas share the work), at most as many per endpoint as
+that endpoint has free slots, oldest first; each claim counts the attempt and pushes
+`next_attempt_at` a lease ahead. So a slow or dead endpoint holds its own few slots and nothing
+else: others' deliveries are claimed and sent while it hangs. Each result is recorded in its own
+short transaction; a replica that dies mid-send leaves its claims to be retried once the lease
+runs out: delivery is at least once, and partners recognise repeats by `webhook-id`.
+
+Retries follow `retries.py` (jitter over about three days; `Retry-After` honoured on 429 and 503).
+A 410 Gone disables the endpoint: its pending deliveries fail with that reason, and nothing more
+is sent to it until the partner registers a webhook again. Deliveries owed to a partner whose
+registration was not read yet wait `registration_grace_s`, then are dropped as owed to nobody.
 
 Before each POST the webhook's host is resolved and checked again (`shared.webhook_targets`), and
 the request goes to the very address checked, so a DNS answer that changed since registration
@@ -19,15 +26,17 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.notify import signature
+from services.notify import retries, signature
+from services.notify.settings import NotifySettings
 from services.notify.tables import application_partners, webhook_deliveries as d, webhooks
 from shared.secretbox import SecretBox, SecretUnreadable
 from shared.service import Runtime
@@ -38,31 +47,36 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
-    max_attempts: int = 12
-    first_retry_s: float = 1.0  # then 2, 4, 8 … up to max_retry_s: about 34 minutes in all
-    max_retry_s: float = 3600.0
+    concurrency: int = 64  # requests in flight, per replica
+    endpoint_concurrency: int = 4  # of which to one endpoint
+    schedule: retries.Schedule = retries.Schedule()
     timeout_s: float = 5.0
     poll_interval_s: float = 1.0
-    batch_size: int = 20
     lease_s: float = 60.0  # how long a claim is its sender's alone; must outlast a request
     # How long a status change waits for its partner's registration to be read before it is
     # dropped as owed to nobody: registrations travel on their own topic and may be read late.
     registration_grace_s: float = 120.0
+    legacy_signature: bool = True
 
     def __post_init__(self) -> None:
         if self.lease_s <= self.timeout_s:
             raise ValueError("a claim's lease must outlast the request it covers")
 
-    def retry_delay(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.first_retry_s * 2 ** (attempts - 1), self.max_retry_s))
+    @classmethod
+    def from_settings(cls, s: NotifySettings) -> DeliveryPolicy:
+        return cls(concurrency=s.webhook_concurrency, endpoint_concurrency=s.webhook_endpoint_concurrency,
+                   schedule=retries.Schedule(tuple(s.webhook_retry_schedule_s), s.webhook_retry_jitter),
+                   timeout_s=s.webhook_timeout_s, poll_interval_s=s.webhook_poll_interval_s, lease_s=s.webhook_lease_s,
+                   registration_grace_s=s.webhook_registration_grace_s, legacy_signature=s.webhook_legacy_signature)
 
 
 @dataclass(frozen=True)
 class Claimed:
     id: uuid.UUID
+    partner_id: str
     attempt: int  # which attempt this is, counting from 1
     url: str
-    secret_ciphertext: str = field(repr=False)
+    secret_ciphertexts: tuple[str, ...] = field(repr=False)  # the current secret first
     body: bytes = field(repr=False)
 
 
@@ -70,6 +84,8 @@ class Claimed:
 class Attempt:
     error: str | None  # None when the partner took the delivery
     final: bool = False  # retrying cannot help: the target is not allowed
+    status_code: int | None = None
+    retry_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,37 +102,72 @@ def delivery_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
     # the connection must go to the address checked. No kept-alive connections: one opened for a
     # name must not be reused for another name that resolves to the same address.
     return httpx.AsyncClient(timeout=policy.timeout_s, follow_redirects=False, trust_env=False,
-                             limits=httpx.Limits(max_keepalive_connections=0))
+                             limits=httpx.Limits(max_connections=None, max_keepalive_connections=0))
+
+
+class Dispatcher:
+    """Keeps the pool full without letting any endpoint take more than its share of it."""
+
+    def __init__(self, sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy):
+        self.sessions, self.sender, self.policy = sessions, sender, policy
+        self.in_flight: Counter[str] = Counter()  # partner → requests in flight
+        self.tasks: set[asyncio.Task] = set()
+        self._freed = asyncio.Event()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    await attach_partners(self.sessions)
+                    started = await self.fill()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The database being away must not end the loop: claims simply wait.
+                    log.exception("webhook delivery pass failed; retrying")
+                    started = 0
+                if started and len(self.tasks) < self.policy.concurrency:
+                    continue  # there may be more due right now
+                self._freed.clear()
+                try:  # until a slot frees up, or it is time to look again
+                    await asyncio.wait_for(self._freed.wait(), self.policy.poll_interval_s)
+                except TimeoutError:
+                    pass
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def fill(self) -> int:
+        free = self.policy.concurrency - len(self.tasks)
+        if free <= 0:
+            return 0
+        claimed = await claim(self.sessions, self.policy, free, self.in_flight)
+        for c in claimed:
+            self.in_flight[c.partner_id] += 1
+            task = asyncio.create_task(self._send(c))
+            self.tasks.add(task)
+        return len(claimed)
+
+    async def _send(self, c: Claimed) -> None:
+        try:
+            await send(self.sessions, self.sender, self.policy, c)
+        except Exception as e:  # its lease runs out, and it is sent again
+            log.error("recording webhook delivery %s failed: %r", c.id, e)
+        finally:
+            self.in_flight[c.partner_id] -= 1
+            if not self.in_flight[c.partner_id]:
+                del self.in_flight[c.partner_id]
+            self.tasks.discard(asyncio.current_task())
+            self._freed.set()
 
 
 def delivery_worker(runtime: Runtime, policy: DeliveryPolicy, box: SecretBox,
                     targets: WebhookTargets) -> Callable[[], Awaitable[None]]:
     async def deliver_webhooks() -> None:
         async with delivery_client(policy) as client:
-            sender = Sender(client, box, targets)
-            while True:
-                try:
-                    await attach_partners(runtime.sessions)
-                    sent = await deliver_due(runtime.sessions, sender, policy)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    # The database being away must not end the loop: claims simply wait.
-                    log.exception("webhook delivery pass failed; retrying")
-                    sent = 0
-                if sent < policy.batch_size:
-                    await asyncio.sleep(policy.poll_interval_s)
+            await Dispatcher(runtime.sessions, Sender(client, box, targets), policy).run()
     return deliver_webhooks
-
-
-async def deliver_due(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy) -> int:
-    claimed = await claim(sessions, policy)
-    results = await asyncio.gather(*(send(sessions, sender, policy, c) for c in claimed),
-                                   return_exceptions=True)
-    for c, result in zip(claimed, results):
-        if isinstance(result, Exception):  # its lease runs out, and it is sent again
-            log.error("recording webhook delivery %s failed: %r", c.id, result)
-    return len(claimed)
 
 
 async def attach_partners(sessions: async_sessionmaker) -> None:
@@ -127,30 +178,61 @@ async def attach_partners(sessions: async_sessionmaker) -> None:
                         .values(partner_id=application_partners.c.partner_id))
 
 
-async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Claimed]:
+# Due deliveries, at most `slots - in flight` per partner, oldest first. The window ranks only the
+# due ones (the partial index); the outer query locks what it takes and skips what another replica
+# holds, re-checking that each is still due.
+_DUE = text("""
+SELECT id, partner_id, attempts, body, created_at FROM notify.webhook_deliveries
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id, next_attempt_at, row_number() OVER (PARTITION BY partner_id ORDER BY next_attempt_at) AS n,
+               partner_id
+        FROM notify.webhook_deliveries
+        WHERE status = 'pending' AND partner_id IS NOT NULL AND next_attempt_at <= now()
+    ) ranked
+    LEFT JOIN unnest(CAST(:busy AS text[]), CAST(:busy_counts AS int[])) AS busy(partner, n_busy)
+           ON busy.partner = ranked.partner_id
+    WHERE ranked.n <= :per_endpoint - COALESCE(busy.n_busy, 0)
+    ORDER BY ranked.next_attempt_at
+    LIMIT :limit)
+  AND status = 'pending' AND next_attempt_at <= now()
+ORDER BY next_attempt_at
+FOR UPDATE SKIP LOCKED
+""")
+
+
+async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy, limit: int,
+                in_flight: Counter[str] | None = None) -> list[Claimed]:
+    busy = in_flight or Counter()
     async with sessions.begin() as s:
-        due = (await s.execute(
-            select(d.c.id, d.c.partner_id, d.c.attempts, d.c.body, d.c.created_at)
-            .where(d.c.status == "pending", d.c.partner_id.is_not(None), d.c.next_attempt_at <= func.now())
-            .order_by(d.c.next_attempt_at).limit(policy.batch_size)
-            .with_for_update(skip_locked=True))).all()
+        due = (await s.execute(_DUE, {"busy": list(busy), "busy_counts": list(busy.values()),
+                                      "per_endpoint": policy.endpoint_concurrency, "limit": limit})).all()
         if not due:
             return []
         hooks = {w.partner_id: w for w in (await s.execute(
             select(webhooks).where(webhooks.c.partner_id.in_({r.partner_id for r in due}),
                                    webhooks.c.url != ""))).all()}
-        grace_ends = {r.id: r.created_at + timedelta(seconds=policy.registration_grace_s) for r in due}
         now = (await s.execute(select(func.now()))).scalar_one()
-        unregistered = [r.id for r in due if r.partner_id not in hooks]
-        if dropped := [i for i in unregistered if grace_ends[i] <= now]:
-            await s.execute(delete(d).where(d.c.id.in_(dropped)))  # owed to nobody
-        for waiting in (i for i in unregistered if grace_ends[i] > now):
+        grace = timedelta(seconds=policy.registration_grace_s)
+        unregistered = [r for r in due if r.partner_id not in hooks]
+        if dropped := [r.id for r in unregistered if r.created_at + grace <= now]:
+            await s.execute(d.delete().where(d.c.id.in_(dropped)))  # owed to nobody
+        for waiting in (r for r in unregistered if r.created_at + grace > now):
             # Look once more when the grace ends, in case the registration was only read late.
-            await s.execute(update(d).where(d.c.id == waiting).values(next_attempt_at=grace_ends[waiting]))
-        claimed = [Claimed(r.id, r.attempts + 1, hooks[r.partner_id].url, hooks[r.partner_id].secret_ciphertext,
-                           r.body)
-                   for r in due if r.partner_id in hooks]
-        lease_ends = func.now() + timedelta(seconds=policy.lease_s)
+            await s.execute(update(d).where(d.c.id == waiting.id).values(next_attempt_at=waiting.created_at + grace))
+        if disabled := [r.id for r in due if r.partner_id in hooks and hooks[r.partner_id].disabled_at]:
+            await s.execute(update(d).where(d.c.id.in_(disabled)).values(
+                status="failed", last_error="endpoint disabled (it answered 410 Gone); register the webhook again"))
+        claimed = []
+        for r in due:
+            hook = hooks.get(r.partner_id)
+            if hook is None or hook.disabled_at:
+                continue
+            secrets = (hook.secret_ciphertext,) + (
+                (hook.previous_secret_ciphertext,) if hook.previous_secret_ciphertext and hook.previous_secret_until
+                and hook.previous_secret_until > now else ())
+            claimed.append(Claimed(r.id, r.partner_id, r.attempts + 1, hook.url, secrets, r.body))
+        lease_ends = now + timedelta(seconds=policy.lease_s)
         for c in claimed:
             await s.execute(update(d).where(d.c.id == c.id).values(
                 attempts=c.attempt, url=c.url, next_attempt_at=lease_ends))
@@ -158,31 +240,48 @@ async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy) -> list[Cl
 
 
 async def send(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy, c: Claimed) -> None:
-    attempt = await post(sender, c, policy.timeout_s)
+    attempt = await post(sender, c, policy)
+    code = {"last_status_code": attempt.status_code}
+    gone = attempt.status_code is not None and retries.verdict(attempt.status_code) is retries.Verdict.GONE
     if attempt.error is None:
         outcome = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
-    elif attempt.final or c.attempt >= policy.max_attempts:
+    elif gone:
+        outcome = {"status": "failed", "last_error": "HTTP 410: endpoint disabled; register the webhook again"}
+        log.warning("webhook of %s answered 410 Gone: disabled", c.partner_id)
+    elif attempt.final or (delay := retries.next_delay(policy.schedule, c.attempt, attempt.status_code,
+                                                        attempt.retry_after, datetime.now(UTC))) is None:
         outcome = {"status": "failed", "last_error": attempt.error}
         log.warning("webhook delivery %s failed for good after %d attempts: %s", c.id, c.attempt, attempt.error)
     else:
-        outcome = {"last_error": attempt.error, "next_attempt_at": func.now() + policy.retry_delay(c.attempt)}
+        outcome = {"last_error": attempt.error, "next_attempt_at": func.now() + timedelta(seconds=delay)}
     async with sessions.begin() as s:
         # Only while the claim is still ours: a sender whose lease ran out reports nothing.
-        await s.execute(update(d).where(d.c.id == c.id, d.c.attempts == c.attempt).values(**outcome))
+        done = await s.execute(update(d).where(d.c.id == c.id, d.c.attempts == c.attempt).values(**outcome, **code))
+        if gone and done.rowcount:
+            await s.execute(update(webhooks).where(webhooks.c.partner_id == c.partner_id, webhooks.c.url == c.url)
+                            .values(disabled_at=func.now(), disabled_reason=f"410 Gone from {c.url}"))
 
 
-async def post(sender: Sender, c: Claimed, timeout_s: float) -> Attempt:
-    """One attempt: taken by the partner (any 2xx), or why not."""
-    try:
-        secret = sender.box.open(c.secret_ciphertext)
-    except SecretUnreadable as e:  # SECRETS_KEY lost its old key: retried once an operator restores it
-        return Attempt(f"SecretUnreadable: {e}")
+def signed_headers(secrets: list[str], c: Claimed, now: int, legacy: bool) -> dict[str, str]:
     # Signed at send time, not at enqueue time: a retry must not look like a replay.
     headers = {"Content-Type": "application/json", "X-Subsidy-Delivery": str(c.id),
-               "X-Subsidy-Signature": signature.signature_header(secret, int(time.time()), c.body)}
+               **signature.standard_headers(secrets, str(c.id), now, c.body)}
+    if legacy:
+        headers["X-Subsidy-Signature"] = f"t={now}," + ",".join(
+            f"v1={signature.sign(s, now, c.body)}" for s in secrets)
+    return headers
+
+
+async def post(sender: Sender, c: Claimed, policy: DeliveryPolicy) -> Attempt:
+    """One attempt: taken by the partner (any 2xx), or why not."""
+    try:
+        secrets = [sender.box.open(sealed) for sealed in c.secret_ciphertexts]
+    except SecretUnreadable as e:  # SECRETS_KEY lost its old key: retried once an operator restores it
+        return Attempt(f"SecretUnreadable: {e}")
+    headers = signed_headers(secrets, c, int(time.time()), policy.legacy_signature)
     try:
         # httpx's timeout bounds each read, not the exchange: a slow drip must not outlast the lease.
-        async with asyncio.timeout(timeout_s):
+        async with asyncio.timeout(policy.timeout_s):
             target = await sender.targets.check(c.url)
             response = await _post_to_checked_address(sender.client, target, c.body, headers)
     except TargetUnresolvable as e:  # DNS may answer again later
@@ -192,8 +291,9 @@ async def post(sender: Sender, c: Claimed, timeout_s: float) -> Attempt:
     except Exception as e:  # unreachable, timed out, a url httpx cannot use: all the same to us
         return Attempt(f"{type(e).__name__}: {e}"[:500])
     if response.is_success:
-        return Attempt(None)
-    return Attempt(f"HTTP {response.status_code}: {response.text[:200]}")
+        return Attempt(None, status_code=response.status_code)
+    return Attempt(f"HTTP {response.status_code}: {response.text[:200]}", status_code=response.status_code,
+                   retry_after=response.headers.get("retry-after"))
 
 
 async def _post_to_checked_address(client: httpx.AsyncClient, target: Target, body: bytes,

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from .applicant import Applicant
+from .contact import Contact
 from .errors import from_validation_error
 from .facts import Day, fact_type
 
@@ -36,6 +37,8 @@ class ApplicationBase(BaseModel):
 
     applicant: Applicant
     occurred_on: Day
+    # Whom notify tells of each status change, and in which language; none: the partner portal only.
+    contact: Contact | None = None
 
 
 def _slug(clause_id: str) -> str:

@@ -42,6 +42,8 @@ MESSAGES_ZH = {
     "invalid_format": "格式或长度不符",
     "invalid_character": "含控制字符、双向文本控制字符或不可见字符，不予接受",
     "empty_identifier": "去除空格后为空",
+    "invalid_email": "电子邮箱地址无效",
+    "invalid_phone": "电话号码无效：可选 +，后接 6 至 15 位数字",
     "invalid": "取值无效",
 }
 

@@ -50,8 +50,9 @@ async def test_a_node_application_is_decided_awarded_booked_and_notified(service
         assert [(str(p["amount"]), p["status"]) for p in payouts] == [("800000.00", "requested")]
         assert await db.fetchval("SELECT sum(debit) - sum(credit) FROM payout.ledger") == 0
         notified = await _eventually(lambda: db.fetch(
-            "SELECT about, message_en FROM notify.notifications WHERE application_id=$1", app_id), 2)
-        assert {n["about"] for n in notified} == {"subsidy.decision.made.v1", "subsidy.award.granted.v1"}
+            "SELECT about, message_en FROM notify.notifications WHERE application_id=$1", app_id), 3)
+        assert {n["about"] for n in notified} == {"subsidy.decision.made.v1", "subsidy.award.granted.v1",
+                                                  "subsidy.payout.requested.v1"}
         assert any("800,000.00" in n["message_en"] for n in notified)
     finally:
         await db.close()

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from services.notify.main import create_app
 from services.notify.signature import verify
 from services.notify.tables import application_partners, notifications, webhook_deliveries, webhooks
+from services.notify.retries import Schedule
 from services.notify.worker import DeliveryPolicy
 from shared import topics
 from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, DecisionMadeV1, PayoutRequestedV1,
@@ -30,8 +31,8 @@ CREDIT_CODE = "91510100MA61R8XN3X"
 
 
 @asynccontextmanager
-async def notify(stack, **policy):
-    quick = DeliveryPolicy(**{"poll_interval_s": 0.05, "first_retry_s": 0.05, **policy})
+async def notify(stack, retry_s=(0.05,) * 12, **policy):
+    quick = DeliveryPolicy(**{"poll_interval_s": 0.05, "schedule": Schedule(retry_s, jitter=0), **policy})
     # The receivers are local: allowed only because development allows it.
     runtime = create_app(stack.settings("notify", webhook_allow_private_targets=True), webhooks=quick).state.runtime
     await runtime.start()
@@ -124,7 +125,7 @@ async def test_a_status_change_reaches_the_partner_webhook_signed_with_its_secre
 
 async def test_a_refused_delivery_is_retried_with_growing_delays_until_the_partner_takes_it(stack, receiver):
     receiver.answers = [500, 500]
-    async with notify(stack, first_retry_s=0.2) as runtime:
+    async with notify(stack, retry_s=(0.2, 0.4, 0.8)) as runtime:
         partner_id, secret = await partner_with_webhook(stack, runtime, receiver)
         application_id, _ = await application_decided(stack, partner_id)
         [delivery] = await settled(runtime, application_id)
@@ -135,12 +136,12 @@ async def test_a_refused_delivery_is_retried_with_growing_delays_until_the_partn
     assert len({p.headers["x-subsidy-delivery"] for p in receiver.received}) == 1
     assert all(verify(secret, p.headers["x-subsidy-signature"], p.body, now=time.time())
                for p in receiver.received)
-    assert second.at - first.at >= 0.2 and third.at - second.at >= 0.4  # 1×, then 2× the first delay
+    assert second.at - first.at >= 0.2 and third.at - second.at >= 0.4  # on the schedule
 
 
 async def test_a_delivery_the_partner_keeps_refusing_is_given_up_after_the_last_attempt(stack, receiver):
     receiver.answers = [503] * 10
-    async with notify(stack, max_attempts=3) as runtime:
+    async with notify(stack, retry_s=(0.05, 0.05)) as runtime:  # three attempts in all
         partner_id, _ = await partner_with_webhook(stack, runtime, receiver)
         application_id, _ = await application_decided(stack, partner_id)
         [delivery] = await settled(runtime, application_id)
@@ -211,7 +212,7 @@ async def test_a_registration_read_after_the_partners_application_still_gets_its
     assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())
 
 
-async def test_every_status_reaches_the_partner_even_a_payout_request_the_applicant_is_not_told_of(
+async def test_every_status_reaches_the_partner_and_is_recorded_for_the_applicant(
         stack, receiver):
     async with notify(stack) as runtime:
         partner_id, _ = await partner_with_webhook(stack, runtime, receiver)
@@ -230,7 +231,7 @@ async def test_every_status_reaches_the_partner_even_a_payout_request_the_applic
     statuses = {json.loads(p.body)["status"]: json.loads(p.body)["detail"] for p in receiver.received}
     assert statuses.keys() == {"awarded", "payout_requested"}
     assert statuses["payout_requested"]["amount"] == "800000.00"
-    assert told == 1  # only of the award
+    assert told == 2  # the award, and the request for its payment with the date to expect
 
 
 async def test_a_registration_published_with_its_secret_in_clear_is_still_honoured_and_kept_sealed(
@@ -255,7 +256,7 @@ async def test_a_registration_published_with_its_secret_in_clear_is_still_honour
 async def test_a_redirect_is_not_followed_and_counts_as_a_failed_attempt(stack, receiver):
     elsewhere = f"http://127.0.0.1:{receiver.port}/hooks/subsidy?redirected=1"
     receiver.answers = [(307, {"Location": elsewhere})]
-    async with notify(stack, max_attempts=1) as runtime:
+    async with notify(stack, retry_s=()) as runtime:  # one attempt
         partner_id, _ = await partner_with_webhook(stack, runtime, receiver)
         application_id, _ = await application_decided(stack, partner_id)
         [delivery] = await settled(runtime, application_id)

@@ -98,6 +98,10 @@ bad("identifier_longer_than_64_characters_is_refused", "facts.node_id", "invalid
 bad("applicant_name_with_control_characters_is_refused", "applicant.name", "invalid_character",
     at(["applicant", "name"], "\x00\x03"))
 bad("facts_that_are_not_an_object_are_refused", "facts", "wrong_type", at(["facts"], ["SN-001"]))
+bad("contact_email_without_a_domain_is_refused", "contact.email", "invalid_email",
+    at(["contact"], {"email": "zhang@"}))
+bad("contact_phone_of_letters_is_refused", "contact.phone", "invalid_phone",
+    at(["contact"], {"email": "zhang@chain.cn", "phone": "call me"}))
 
 
 @pytest.mark.parametrize("field, code, change", BAD)
