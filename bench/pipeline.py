@@ -41,6 +41,7 @@ from shared.events import ApplicationSubmittedV1  # noqa: E402
 from shared.messaging.envelope import Envelope  # noqa: E402
 from shared.policy import EXAMPLES  # noqa: E402
 from shared.policy.applicant import check_character  # noqa: E402
+from shared.secretbox import new_key  # noqa: E402
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services  # noqa: E402
 
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
@@ -70,7 +71,9 @@ def new_stack(name: str) -> Stack:
     data = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     infra = Infrastructure.start(data)
     run_prepare(infra)
-    return Stack(infra, infra.env() | FAST_GROUPS, asyncio.run(setup(infra.database_url)), data)
+    # Intake and notify refuse to start without the key partners' webhook secrets are sealed with.
+    env = infra.env() | FAST_GROUPS | {"SECRETS_KEY": new_key()}
+    return Stack(infra, env, asyncio.run(setup(infra.database_url)), data)
 
 
 async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
