@@ -73,6 +73,10 @@ class ConsumerRunner:
                  max_batch: int = 1000, revoke_wait_s: float = 30.0):
         self.group, self._new_consumer, self._sessions = group, new_consumer, sessions
         self._handlers = {model.ce_type: handler for model, handler in handlers.items()}
+        for ce_type in self._handlers:
+            # Series exist from zero, so that the first dead letter is an increase an alert sees.
+            EVENTS_CONSUMED.labels(group, ce_type, "handled")
+            DEAD_LETTERS.labels(group, ce_type)
         self.topics = sorted({model.topic for model in handlers})
         self._max_attempts, self._max_batch, self._revoke_wait_s = max_attempts, max_batch, revoke_wait_s
         self._claim = insert(inbox).from_select(

@@ -99,6 +99,7 @@ class OutboxRelay:
         self._lock_key = publishing_lock(outbox)
         self._next_prune = 0.0
         self._oldest = OUTBOX_OLDEST.labels(outbox.schema)
+        OUTBOX_PUBLISHED.labels(outbox.schema)  # exists from zero, before the first event goes out
         self.last_progress = datetime.now(UTC)
 
     def wake(self) -> None:
