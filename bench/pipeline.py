@@ -3,7 +3,9 @@
 End to end: the five services run as in `make run`; wrk posts applications from distinct
 applicants as fast as intake accepts them for 10 s, and the clock runs from the first post until
 the last accepted application reaches `payout_requested`. Printed: the acceptance rate, the
-end-to-end rate and their ratio.
+end-to-end rate and their ratio, with one replica of each service (the baseline) and again with
+a second replica of the slowest stage (the consuming service that gets through the fewest
+applications a second in the per-service figures below) sharing its groups' partitions.
 
 Per service: on a fresh stack, intake alone accepts a backlog; then each consuming service runs
 alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
@@ -39,6 +41,7 @@ from shared.events import ApplicationSubmittedV1  # noqa: E402
 from shared.messaging.envelope import Envelope  # noqa: E402
 from shared.policy import EXAMPLES  # noqa: E402
 from shared.policy.applicant import check_character  # noqa: E402
+from shared.secretbox import new_key  # noqa: E402
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services  # noqa: E402
 
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
@@ -68,7 +71,9 @@ def new_stack(name: str) -> Stack:
     data = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     infra = Infrastructure.start(data)
     run_prepare(infra)
-    return Stack(infra, infra.env() | FAST_GROUPS, asyncio.run(setup(infra.database_url)), data)
+    # Intake and notify refuse to start without the key partners' webhook secrets are sealed with.
+    env = infra.env() | FAST_GROUPS | {"SECRETS_KEY": new_key()}
+    return Stack(infra, env, asyncio.run(setup(infra.database_url)), data)
 
 
 async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
@@ -81,12 +86,16 @@ async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
         await db.close()
 
 
-def end_to_end() -> dict:
+def end_to_end(extra: str | None = None) -> dict:
+    """The pipeline as `make run` runs it, with a second replica of `extra` if named."""
     from services.intake.status import STAGE
     stack = new_stack("e2e")
     procs = {}
     try:
         procs = start_services(stack.env, stack.data / "logs")
+        if extra:
+            procs[f"{extra}-2"] = ServiceProcess(extra, free_port(), stack.env, stack.data / f"{extra}-2.log").start()
+            procs[f"{extra}-2"].wait_ready()
         started = time.monotonic()
         posted = wrk(procs["intake"].url, "/v1/applications", stack.key, SECONDS, connections=CONNECTIONS,
                      distinct_applicants=True)
@@ -237,21 +246,37 @@ def decisions_with_long_history() -> tuple[float, float]:
     return rates[0], rates[1]
 
 
+def slowest(rates: dict[str, float]) -> str:
+    """The stage that gets through the fewest applications a second (its events/s over the
+    events each application brings it)."""
+    return min(rates, key=lambda service: rates[service] / sum(CONSUMERS[service].values()))
+
+
+def report(e2e: dict, label: str) -> None:
+    print(f"  {label}: {e2e['accepted']} applications from distinct applicants posted for {SECONDS} s "
+          f"({CONNECTIONS} connections, {e2e['failed']} failed, p99 {e2e['p99']:.0f} ms); the last reached "
+          f"payout_requested after {e2e['finished_s']:.1f} s")
+    print(f"    acceptance rate {e2e['accept_rate']:>8.0f}/s   end-to-end rate {e2e['e2e_rate']:>8.0f}/s"
+          f"   end to end / acceptance: {e2e['e2e_rate'] / e2e['accept_rate']:.2f}", flush=True)
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    print(f"\nThe pipeline: {os.cpu_count()} cores shared by the five services, PostgreSQL, the broker and wrk")
-    e2e = end_to_end()
-    print(f"  end to end: {e2e['accepted']} applications from distinct applicants posted for {SECONDS} s "
-          f"({CONNECTIONS} connections, {e2e['failed']} failed, p99 {e2e['p99']:.0f} ms); the last reached "
-          f"payout_requested after {e2e['finished_s']:.1f} s")
-    print(f"  acceptance rate {e2e['accept_rate']:>8.0f}/s\n  end-to-end rate {e2e['e2e_rate']:>8.0f}/s"
-          f"\n  end to end / acceptance: {e2e['e2e_rate'] / e2e['accept_rate']:.2f}\n", flush=True)
     accepted, raw, rates = per_service()
-    print(f"Each consuming service alone on a backlog of {accepted} applications' events:")
+    print(f"\nEach consuming service alone on a backlog of {accepted} applications' events:")
     print(f"  baseline: raw broker consume (aiokafka, no handling) {raw:>8.0f} events/s")
     for service, rate in rates.items():
-        print(f"  {service:<12} {rate:>8.0f} events/s   ({rate / raw:.2f} of raw consume)")
+        per_app = rate / sum(CONSUMERS[service].values())
+        print(f"  {service:<12} {rate:>8.0f} events/s   ({rate / raw:.2f} of raw consume; {per_app:>6.0f} applications/s)")
+    stage = slowest(rates)
+    print(f"  the slowest stage: {stage}", flush=True)
+    print(f"\nThe pipeline: {os.cpu_count()} cores shared by the five services, PostgreSQL, the broker and wrk")
+    one = end_to_end()
+    report(one, "baseline, one replica of each service")
+    two = end_to_end(extra=stage)
+    report(two, f"two replicas of {stage} sharing its partitions")
+    print(f"  end-to-end rate with two {stage} / with one: {two['e2e_rate'] / one['e2e_rate']:.2f}")
     fresh, long_past = decisions_with_long_history()
     print(f"\nEligibility on {CLAIMS} node claims, alone:")
     print(f"  baseline: all from one applicant with no earlier grant  {fresh:>8.0f} decisions/s")

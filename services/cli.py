@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from sqlalchemy.exc import IntegrityError
 
+from services import ops_cli
 from shared.stack import (SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes, run_prepare,
                           start_services, stop_all)
 
@@ -27,6 +28,9 @@ rounds_app = typer.Typer(no_args_is_help=True, help="Annual selection rounds (th
 app.add_typer(rounds_app, name="rounds")
 webhooks_app = typer.Typer(no_args_is_help=True, help="Webhook deliveries of every partner (the notify service's database).")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
+app.command()(ops_cli.status)
+app.command()(ops_cli.asyncapi)
 
 
 @app.command()
@@ -107,14 +111,19 @@ async def _intake_sessions(database_url: str | None = None):
 
 
 @asynccontextmanager
-async def _sessions(schema: str, database_url: str | None = None):
+async def _sessions(schema: str, given_url: str | None = None):
     from shared import db
-    url = database_url or os.environ.get("DATABASE_URL") or _embedded_database_url()
+    url = given_url or database_url()
     engine = db.create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), schema, pool_size=1)
     try:
         yield db.sessions(engine)
     finally:
         await engine.dispose()
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the database of `make run`'s stack."""
+    return os.environ.get("DATABASE_URL") or _embedded_database_url()
 
 
 def _embedded_database_url() -> str:
@@ -364,8 +373,9 @@ def serve(service: str = typer.Argument(..., help=" | ".join(SERVICES))) -> None
     """Run one service in this process (its HTTP port is HTTP_PORT)."""
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
-    from shared.serve import serve as run
-    run(service)
+    # This process has imported the metrics library already; a fresh one can set up its
+    # multi-process metrics before anything imports it (see shared/serve.py).
+    os.execv(sys.executable, [sys.executable, "-m", f"services.{service}"])
 
 
 @app.command()
@@ -383,16 +393,6 @@ def makemigration(service: str, message: str) -> None:
     from shared import migrations
     from shared.settings import Settings
     asyncio.run(migrations.new_revision(service, service, Settings(kafka_bootstrap_servers="-").sqlalchemy_url, message))
-
-
-@app.command("replay-dead-letters")
-def replay_dead_letters(consumer: str = typer.Option(None, help="only those one consumer group gave up on")
-                        ) -> None:
-    """Send dead-lettered events back to their topics, once their cause is fixed (KAFKA_BOOTSTRAP_SERVERS)."""
-    from shared.messaging.dead_letters import replay
-    from shared.settings import Settings
-    settings = Settings(database_url="-")
-    typer.echo(f"replayed {asyncio.run(replay(settings.kafka_bootstrap_servers, consumer))} event(s)")
 
 
 @outbox_app.command("republish")

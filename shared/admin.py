@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from shared.observability import exposition
 
 if TYPE_CHECKING:
     from shared.service import Runtime
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
 def admin_app(runtime: Runtime) -> Starlette:
     async def metrics(_) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body, content_type = exposition()  # every worker's, when the service runs several
+        return Response(body, media_type=content_type)
 
     async def loops(_) -> JSONResponse:
         now = datetime.now(UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -23,7 +24,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import ClientDisconnect
 
-from shared import db
+from shared import db, tracing
 from shared.admin import admin_server
 from shared.messaging import kafka, outbox
 from shared.messaging.consumer import Backoff, Batched, ConsumerRunner, Handler, bounded
@@ -31,7 +32,7 @@ from shared.messaging.envelope import Envelope
 from shared.messaging.faults import describe, is_transient
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.payloads import Payload, payload_type
-from shared.observability import configure_logging, correlation_id
+from shared.observability import HTTP_DURATION, HTTP_REQUESTS, configure_logging, correlation_id
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -136,8 +137,11 @@ class Runtime:
         outbox.owe(session, *(outbox.row(payload_type(e.type).topic, e) for e in events))
 
     def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
+        # An event that answers another continues its trace (the consumer's span); one that
+        # starts a chain continues the request's span, when tracing is on.
         return Envelope.of(payload, source=f"/subsidy/{self.name}", key=key, subject=subject,
-                           cause=cause, correlation_id=correlation_id.get())
+                           cause=cause, correlation_id=correlation_id.get(),
+                           traceparent=None if cause else tracing.current_traceparent())
 
     def unhealthy(self) -> str | None:
         """Why this process should be restarted, if it should: a loop ended, stopped moving, or
@@ -170,10 +174,12 @@ class Runtime:
 
 def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambda app: None,
                title: str | None = None) -> FastAPI:
-    configure_logging(runtime.name, runtime.settings.log_level)
+    """The service's app. Building it opens and changes nothing (`services.topology` builds every
+    service's to read its wiring); the lifespan configures logging and tracing and starts the runtime."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(runtime.name, runtime.settings.log_level)
         await runtime.start()
         async with admin_server(runtime):
             # What exists now lives as long as the process: keep the collector from rescanning it,
@@ -187,7 +193,8 @@ def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambd
     app = FastAPI(title=title or f"subsidy {runtime.name}", lifespan=lifespan)
     app.state.runtime = runtime
 
-    app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(ObservedRequests, service=runtime.name)
+    tracing.configure(runtime.name, runtime.settings)  # before the first request: FastAPI's spans follow it
 
     @app.exception_handler(ClientDisconnect)
     async def client_gone(request: Request, _: ClientDisconnect) -> Response:
@@ -209,25 +216,35 @@ def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambd
     return app
 
 
-class CorrelationMiddleware:
+class ObservedRequests:
     """Every request gets a correlation id (the caller's `X-Correlation-Id`, or a new one) that
-    its logs and the events it causes carry. Plain ASGI: it costs next to nothing per request."""
+    its logs and the events it causes carry, and is counted by status class and timed. Plain ASGI
+    with the metric children resolved once: it costs next to nothing per request."""
 
-    def __init__(self, app):
+    def __init__(self, app, service: str):
         self.app = app
+        self._answered = {status_class: HTTP_REQUESTS.labels(service, f"{status_class}xx")
+                          for status_class in range(1, 6)}
+        self._duration = HTTP_DURATION.labels(service)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        started = time.perf_counter()
         given = dict(scope["headers"]).get(b"x-correlation-id")
         cid = given.decode("latin-1")[:100] if given else str(uuid.uuid4())
         token = correlation_id.set(cid)
+        status = 500  # what the server answers when the app fails before it answered
 
         async def send_with_id(message):
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode())]
             await send(message)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             correlation_id.reset(token)
+            self._answered.get(status // 100, self._answered[5]).inc()
+            self._duration.observe(time.perf_counter() - started)

@@ -1,6 +1,7 @@
 """Typed settings read from the environment; secrets never appear in a repr or a log."""
 
 from functools import cached_property
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,13 @@ class Settings(BaseSettings):
     # Never on by default; cloud-metadata addresses stay refused even then.
     webhook_allow_private_targets: bool = False
     webhook_resolve_timeout_s: float = Field(default=2.0, gt=0)
+    # Traces (shared/tracing.py): exported over OTLP to this collector when set, off otherwise.
+    # The exporter also reads the other standard OTEL_EXPORTER_OTLP_* variables (headers, …).
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_exporter_otlp_protocol: Literal["http/protobuf", "grpc"] = "http/protobuf"
+    # Where a service's worker processes keep their metrics for the operators' port to add up;
+    # `subsidy serve` empties it at start, or makes a temporary one when unset.
+    prometheus_multiproc_dir: str | None = None
 
     @property
     def admin_port_in_use(self) -> int:

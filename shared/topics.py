@@ -10,8 +10,18 @@ FINANCE_RESULTS = "subsidy.finance-results"
 NOTIFICATIONS = "subsidy.notifications"
 PARTNERS = "subsidy.partners"
 DEAD_LETTERS = "subsidy.dead-letters"
+# Which dead letters were sent back, by letter id, so a replay never sends one twice and never
+# skips one it did not select (see shared/messaging/dead_letters.py).
+DEAD_LETTER_REPLAYS = "subsidy.dead-letters.replays"
 ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
 
 ALL = (APPLICATIONS, DECISIONS, CANDIDATES, SELECTIONS, AWARDS, PAYOUTS,
-       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, ROUNDS)
+       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, DEAD_LETTER_REPLAYS, ROUNDS)
 PARTITIONS = 6
+
+# What each topic's records are keyed by: one key's records are handled in order.
+_CREDIT_CODE = "the applicant's unified social credit code"
+KEYS = {APPLICATIONS: _CREDIT_CODE, DECISIONS: _CREDIT_CODE, CANDIDATES: "the round, `clause:year`",
+        SELECTIONS: _CREDIT_CODE, AWARDS: _CREDIT_CODE, PAYOUTS: _CREDIT_CODE, FINANCE_RESULTS: _CREDIT_CODE,
+        NOTIFICATIONS: _CREDIT_CODE, PARTNERS: "the partner's id", DEAD_LETTERS: "the failed record's key",
+        DEAD_LETTER_REPLAYS: "the dead letter's id", ROUNDS: "the round, `clause:year`"}

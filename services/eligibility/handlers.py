@@ -23,6 +23,7 @@ from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, CandidateAdmi
                            DecisionMadeV1, GrantLine, RecognitionGrantedV1)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
+from shared.observability import count_decisions
 from shared.policy import PolicyBook, PriorGrant
 from shared.service import Runtime
 
@@ -75,6 +76,7 @@ def handlers(runtime: Runtime, book: PolicyBook):
             log.debug("decided %s under %s: %s %s (%s)", p.application_id, decision.clause, decision.outcome,
                       f"{decision.amount:.2f}", decision.policy_version)
         await session.execute(insert(decisions), decision_rows)
+        count_decisions(session, [(r["clause"], r["outcome"], r["amount"]) for r in decision_rows])
         if grant_rows:
             # A grant conflicting with one recorded meanwhile (a selection's award) fails the batch;
             # decided again, the claim then sees that grant and is refused for it.

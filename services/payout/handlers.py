@@ -13,6 +13,7 @@ from services.payout.tables import ledger as ledger_table, payouts
 from shared.events import (AwardGrantedV1, PayoutFailedV1, PayoutPaidV1, PayoutRejectedV1,
                            PayoutRequestedV1, PayoutSettledV1)
 from shared.messaging.consumer import Batched
+from shared import observability
 from shared.messaging.envelope import Envelope
 from shared.service import Runtime
 
@@ -62,6 +63,7 @@ def handlers(runtime: Runtime):
                                             f"payout {p.payout_id} settled {p.bank_reference}"))
         await session.execute(update(payouts).where(payouts.c.id == p.payout_id).values(
             status="paid", settled_on=p.settled_on, bank_reference=p.bank_reference))
+        observability.count_paid(session, p.amount)
         await runtime.publish(session, runtime.event(PayoutPaidV1(
             payout_id=p.payout_id, application_id=payout.application_id, credit_code=payout.credit_code,
             amount=p.amount, settled_on=p.settled_on), key=payout.credit_code, subject=str(p.payout_id),

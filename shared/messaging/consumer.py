@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -29,12 +29,12 @@ from sqlalchemy import ARRAY, Table, Text, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared import topics
+from shared import topics, tracing
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope, MalformedEvent
 from shared.messaging.faults import describe, is_transient
 from shared.messaging.payloads import Payload
-from shared.observability import CONSUMER_LAG, EVENTS_CONSUMED, correlation_id
+from shared.observability import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED, correlation_id
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,10 @@ class ConsumerRunner:
                  max_batch: int = 1000, revoke_wait_s: float = 30.0):
         self.group, self._new_consumer, self._sessions = group, new_consumer, sessions
         self._handlers = {model.ce_type: handler for model, handler in handlers.items()}
+        for ce_type in self._handlers:
+            # Series exist from zero, so that the first dead letter is an increase an alert sees.
+            EVENTS_CONSUMED.labels(group, ce_type, "handled")
+            DEAD_LETTERS.labels(group, ce_type)
         self.topics = sorted({model.topic for model in handlers})
         self._max_attempts, self._max_batch, self._revoke_wait_s = max_attempts, max_batch, revoke_wait_s
         self._claim = insert(inbox).from_select(
@@ -95,7 +99,7 @@ class ConsumerRunner:
                 async with self._busy:
                     await self._process([r for records in polled.values() for r in records])
                     await self._commit({tp: records[-1].offset + 1 for tp, records in polled.items()})
-                await self._report_lag(polled)
+                await self._report_lag()
                 self.last_progress = datetime.now(UTC)
         finally:
             self._consumer = None
@@ -148,6 +152,18 @@ class ConsumerRunner:
                     parsed.append(item)
             except MalformedEvent as error:
                 malformed.append((record, error))
+        if tracing.enabled():
+            with tracing.consuming(self.group, [p.envelope for p in parsed]) as traced:
+                await self._record([replace(p, envelope=e) for p, e in zip(parsed, traced)], malformed, counts)
+        else:
+            await self._record(parsed, malformed, counts)
+        for (event_type, result), n in counts.items():
+            EVENTS_CONSUMED.labels(self.group, event_type, result).inc(n)
+            if result == "dead_lettered":
+                DEAD_LETTERS.labels(self.group, event_type).inc(n)
+
+    async def _record(self, parsed: list[_Parsed], malformed: list, counts: Counter) -> None:
+        """Claims the events in the inbox and handles those seen for the first time, in one transaction."""
         async with self._sessions.begin() as session:
             fresh = set((await session.execute(self._claim, {"ids": [p.envelope.id for p in parsed]})).scalars())
             todo = []
@@ -161,8 +177,6 @@ class ConsumerRunner:
             for record, error in malformed:
                 self._owe_dead_letter(session, record, error, attempts=0)
                 counts[(_type_of(record), "dead_lettered")] += 1
-        for (event_type, result), n in counts.items():
-            EVENTS_CONSUMED.labels(self.group, event_type, result).inc(n)
 
     async def _one_at_a_time(self, record: ConsumerRecord) -> None:
         """One record in its own transaction, retried a bounded number of times, then dead-lettered."""
@@ -179,6 +193,7 @@ class ConsumerRunner:
                     async with self._sessions.begin() as session:
                         self._owe_dead_letter(session, record, error, attempts=attempt)
                     EVENTS_CONSUMED.labels(self.group, _type_of(record), "dead_lettered").inc()
+                    DEAD_LETTERS.labels(self.group, _type_of(record)).inc()
                     return
                 await asyncio.sleep(0.05 * 2 ** attempt)
 
@@ -216,8 +231,9 @@ class ConsumerRunner:
     async def commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         await self._consumer.commit(offsets)
 
-    async def _report_lag(self, polled: dict[TopicPartition, list]) -> None:
-        for tp in polled:
+    async def _report_lag(self) -> None:
+        """Every partition this member owns, whether the poll brought records for it or not."""
+        for tp in self._consumer.assignment():
             if self._lost(tp):
                 continue
             highwater = self._consumer.highwater(tp)
@@ -235,6 +251,10 @@ class _Rebalance(ConsumerRebalanceListener):
     async def on_partitions_revoked(self, revoked) -> None:
         runner = self._runner
         runner._revoking = set(revoked)
+        for tp in revoked:
+            # Its new owner reports the partition's lag from now on; what this member said
+            # last would otherwise linger beside it.
+            CONSUMER_LAG.labels(runner.group, tp.topic, tp.partition).set(0)
         try:
             async with asyncio.timeout(runner._revoke_wait_s):
                 async with runner._busy:

@@ -1,48 +1,108 @@
-"""Bringing dead letters back: each goes to the topic it came from, with its original headers.
+"""Dead letters: reading them, and bringing them back once their cause is fixed.
 
-Every consumer group of that topic sees it again; those that had handled it already skip it by
-their inbox, so a replay only takes effect where the event had failed. A replay stops at the end
-of the dead-letter topic as it stood when it began, so an event that fails again waits for the next.
+A replayed letter goes to the topic it came from with its original headers. Every consumer group
+of that topic sees it again; those that had handled it already skip it by their inbox, so a replay
+only takes effect where the event had failed.
+
+Which letters were replayed is recorded by letter id on `subsidy.dead-letters.replays`, never as a
+position in the dead-letter topic: a replay filtered to one group or type leaves every other
+letter where it was, for a later replay to find. A letter replayed and failing again comes back
+as a new letter (a new id), for the next replay. The id is stable across a broker that lost its
+data and got the letters again from the outboxes.
 """
 
-import asyncio
+from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+import asyncio
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared import topics
 
-GROUP = "dead-letter-replay"
+
+@dataclass(frozen=True)
+class Letter:
+    id: str
+    record: ConsumerRecord
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k: v.decode(errors="replace") for k, v in self.record.headers}
+
+    @property
+    def consumer(self) -> str:
+        return self.headers.get("dlt_consumer", "?")
+
+    @property
+    def type(self) -> str:
+        return self.headers.get("ce_type", "unknown")
+
+    @property
+    def error(self) -> str:
+        return self.headers.get("dlt_error", "")
+
+    @property
+    def at(self) -> str:
+        return self.headers.get("dlt_at", "")
+
+    def matches(self, consumer: str | None, event_type: str | None, ids: Iterable[str] | None) -> bool:
+        return ((consumer is None or self.consumer == consumer) and (event_type is None or self.type == event_type)
+                and (not ids or self.id in set(ids)))
 
 
-async def replay(bootstrap_servers: str, consumer_group: str | None = None) -> int:
-    """Republishes the dead letters not replayed before (of one consumer group, if named)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=GROUP, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+def letter_id(headers: dict[str, str], partition: int, offset: int) -> str:
+    """Who gave up on which event when; a letter without an event id is named by its place."""
+    event = headers.get("ce_id") or f"{headers.get('dlt_topic')}/{headers.get('dlt_partition')}/{headers.get('dlt_offset')}"
+    whole = "\n".join((headers.get("dlt_consumer", ""), event, headers.get("dlt_at", "")))
+    return hashlib.sha256(whole.encode()).hexdigest()[:16]
+
+
+async def read_to_end(bootstrap_servers: str, topic: str) -> list[ConsumerRecord]:
+    """Every record of the topic up to its end as it stands now; no consumer group is involved."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
-    await producer.start()
-    replayed = 0
     try:
-        partitions = [TopicPartition(topics.DEAD_LETTERS, p) for p in range(topics.PARTITIONS)]
+        partitions = [TopicPartition(topic, p) for p in range(topics.PARTITIONS)]
         consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
-        for tp in partitions:
-            committed = await consumer.committed(tp)
-            consumer.seek(tp, committed or 0)
+        records: list[ConsumerRecord] = []
         while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                records = [r for r in records if r.offset < end[tp]]
-                for record in records:
-                    headers = dict(record.headers)
-                    if consumer_group and headers.get("dlt_consumer", b"").decode() != consumer_group:
-                        continue
-                    original = [(k, v) for k, v in record.headers if not k.startswith("dlt_")]
-                    await producer.send_and_wait(headers["dlt_topic"].decode(), record.value, key=record.key,
-                                                 headers=original)
-                    replayed += 1
-                if records:
-                    await consumer.commit({tp: records[-1].offset + 1})
-                    consumer.seek(tp, records[-1].offset + 1)
+            for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
+                records += [r for r in batch if r.offset < end[tp]]
+        return records
+    finally:
+        await asyncio.wait_for(consumer.stop(), 10)
+
+
+async def letters(bootstrap_servers: str) -> tuple[list[Letter], set[str]]:
+    """Every dead letter, oldest first per partition, and the ids of those replayed already."""
+    records, replays = await asyncio.gather(read_to_end(bootstrap_servers, topics.DEAD_LETTERS),
+                                            read_to_end(bootstrap_servers, topics.DEAD_LETTER_REPLAYS))
+    found = [Letter(letter_id({k: v.decode(errors="replace") for k, v in r.headers}, r.partition, r.offset), r)
+             for r in records]
+    return found, {r.key.decode() for r in replays if r.key}
+
+
+async def replay(bootstrap_servers: str, consumer: str | None = None, event_type: str | None = None,
+                 ids: Iterable[str] | None = None) -> int:
+    """Sends back the letters not replayed before that match every filter given; returns how many.
+    Each is recorded as replayed once its topic has it: a replay cut short sends the rest next time."""
+    found, replayed = await letters(bootstrap_servers)
+    # A letter on the topic twice (published again from an outbox) goes back once.
+    todo = list({letter.id: letter for letter in found
+                 if letter.id not in replayed and letter.matches(consumer, event_type, ids)}.values())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for letter in todo:
+            r = letter.record
+            original = [(k, v) for k, v in r.headers if not k.startswith("dlt_")]
+            await producer.send_and_wait(letter.headers["dlt_topic"], r.value, key=r.key, headers=original)
+            await producer.send_and_wait(topics.DEAD_LETTER_REPLAYS, b"{}", key=letter.id.encode())
     finally:
         await asyncio.wait_for(producer.stop(), 10)
-        await asyncio.wait_for(consumer.stop(), 10)
-    return replayed
+    return len(todo)

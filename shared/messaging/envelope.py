@@ -37,15 +37,17 @@ class Envelope:
 
     @classmethod
     def of(cls, payload: Payload, *, source: str, key: str, subject: str,
-           cause: Envelope | None = None, correlation_id: str | None = None) -> Envelope:
-        """A new event; when it answers another event it inherits that event's correlation."""
+           cause: Envelope | None = None, correlation_id: str | None = None,
+           traceparent: str | None = None) -> Envelope:
+        """A new event; when it answers another event it inherits that event's correlation and
+        trace. `traceparent`, when given, is the span the event is published under."""
         correlation = cause.correlation_id if cause else correlation_id or str(uuid.uuid4())
         return cls(
             type=payload.ce_type, source=source, subject=subject, key=key,
             data=payload.model_dump_json().encode(),
             correlation_id=correlation,
             causation_id=cause.id if cause else None,
-            traceparent=cause.traceparent if cause else _new_traceparent(),
+            traceparent=traceparent or (cause.traceparent if cause else None) or _new_traceparent(),
         )
 
     def headers(self) -> list[tuple[str, bytes]]:

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import payload_type
-from shared.observability import OUTBOX_PUBLISHED
+from shared import observability
+from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 _OWED, _WROTE = "outbox.owed", "outbox.wrote"
@@ -66,6 +67,7 @@ def sessions(engine: AsyncEngine, outbox: Table, after_commit: Callable[[], None
 
     @event.listens_for(OutboxSession, "after_commit")
     def wake(session: Session) -> None:
+        observability.run_on_commit(session.info)
         if session.info.pop(_WROTE, False):
             after_commit()
 
@@ -73,6 +75,7 @@ def sessions(engine: AsyncEngine, outbox: Table, after_commit: Callable[[], None
     def forget(session: Session) -> None:
         session.info.pop(_OWED, None)
         session.info.pop(_WROTE, None)
+        observability.forget_on_rollback(session.info)
 
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=OutboxSession)
 
@@ -95,6 +98,8 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._lock_key = publishing_lock(outbox)
         self._next_prune = 0.0
+        self._oldest = OUTBOX_OLDEST.labels(outbox.schema)
+        OUTBOX_PUBLISHED.labels(outbox.schema)  # exists from zero, before the first event goes out
         self.last_progress = datetime.now(UTC)
 
     def wake(self) -> None:
@@ -124,14 +129,19 @@ class OutboxRelay:
             if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})).scalar():
                 return 0
             rows = (await conn.execute(
-                select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.headers)
+                select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.headers, o.c.created_at)
                 .where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self._batch))).all()
+            # The publisher knows the oldest row waiting for free: it is the first it read. Set
+            # before sending, so that a broker that keeps refusing shows as an age that grows.
+            self._oldest.set((datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0)
             if not rows:
                 return 0
             # send() itself waits for metadata when the broker is away: bound the whole exchange.
             await asyncio.wait_for(self._send(rows), self._send_timeout_s)
             await conn.execute(update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=text("now()")))
         OUTBOX_PUBLISHED.labels(o.schema).inc(len(rows))
+        if len(rows) < self._batch:
+            self._oldest.set(0)  # it published everything that was waiting
         return len(rows)
 
     async def prune(self) -> int:

@@ -2,7 +2,9 @@
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
 
+from shared import asyncapi
 from shared.policy import EXAMPLES, ApplicationAdapter
 
 _schema = ApplicationAdapter.json_schema(ref_template="#/components/schemas/{model}")
@@ -22,6 +24,8 @@ The API partner portals use to submit applications under Chengdu's blockchain-pi
 * **Errors** share one shape: `{"error": {"code", "message_en", "message_zh", "fields": [...]}}`.
 * **Money** is a decimal string (`"4000000.00"`) or an integer, never a float, at most two decimals.
 * **Push**: register a webhook (`PUT /v1/partners/me/webhook`) instead of polling.
+* **Events**: the Kafka events, for systems connected to the bus: [`/asyncapi`](/asyncapi) (AsyncAPI 3,
+  JSON at `/asyncapi.json`).
 """
 
 
@@ -33,3 +37,14 @@ def install(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
     app.openapi = openapi
+
+    events = asyncapi.document()
+    page = asyncapi.html(events)
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(events)
+
+    @app.get("/asyncapi", include_in_schema=False)
+    async def asyncapi_page() -> HTMLResponse:
+        return HTMLResponse(page)
