@@ -12,7 +12,7 @@ from shared import topics
 from shared.messaging.dead_letters import letters, replay
 from shared.stack import SERVICES, ServiceProcess, free_port
 from tests import builders
-from tests.kafka_tools import eventually, headers, read_until, send_raw
+from tests.kafka_tools import headers, read_until, send_raw
 
 pytestmark = pytest.mark.integration
 

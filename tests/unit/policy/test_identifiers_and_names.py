@@ -3,11 +3,10 @@ never control or bidirectional-control characters."""
 
 import copy
 import unicodedata
-from decimal import Decimal
 
 import pytest
 
-from shared.policy import EXAMPLES, ApplicationAdapter, History, InvalidApplication, PriorGrant, parse_application
+from shared.policy import EXAMPLES, ApplicationAdapter, History, InvalidApplication, parse_application
 from shared.policy.default import DEFAULT_BOOK
 from shared.policy.text import BIDI_CONTROLS, identifier_key
 
