@@ -5,13 +5,14 @@ import re
 
 import yaml
 
+from services.notify.settings import NotifySettings
 from services.quota.settings import QuotaSettings
 from services.topology import routes
 from shared.settings import Settings
 from shared.stack import SERVICES
 from tests.deploy_tools import DEPLOY
 
-SETTINGS = {name.upper() for name in QuotaSettings.model_fields} | {name.upper() for name in Settings.model_fields}
+SETTINGS = {name.upper() for cls in (Settings, QuotaSettings, NotifySettings) for name in cls.model_fields}
 API_PORT = Settings.model_fields["http_port"].default
 
 
@@ -20,8 +21,10 @@ def compose() -> dict:
 
 
 def ours(services: dict) -> dict:
-    """The containers built from our image (the others are PostgreSQL and Kafka)."""
-    return {name: s for name, s in services.items() if s.get("build", {}).get("dockerfile") == "deploy/Dockerfile"}
+    """The containers that run `subsidy` from our image (the others are PostgreSQL, Kafka and, for
+    development, the mail sink, which runs from our image with an entrypoint of its own)."""
+    return {name: s for name, s in services.items()
+            if s.get("build", {}).get("dockerfile") == "deploy/Dockerfile" and "entrypoint" not in s}
 
 
 def dockerfile_env() -> dict[str, str]:
