@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from sqlalchemy.exc import IntegrityError
 
+from services.console import cli as console_cli
 from shared.stack import (SERVICES, Infrastructure, Supervisor, republish_outboxes, run_prepare,
                           start_services, stop_all)
 
@@ -25,6 +26,7 @@ outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional
 app.add_typer(outbox_app, name="outbox")
 rounds_app = typer.Typer(no_args_is_help=True, help="Annual selection rounds (the quota service's database).")
 app.add_typer(rounds_app, name="rounds")
+app.add_typer(console_cli.app, name="console")
 
 
 @app.command()
@@ -32,7 +34,7 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
        broker_port: int = typer.Option(9092, help="Port of the embedded broker."),
        port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones.")) -> None:
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
-    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the five services, and keep them
+    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the services, and keep them
     running: a service that exits is restarted. Ctrl-C stops it all."""
     from shared.secretbox import development_key
     from shared.settings import Settings
@@ -59,6 +61,9 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         typer.echo(f"\nAPI docs    {procs['intake'].url}/docs")
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
             typer.echo(f"demo key    {asyncio.run(_demo_key(infra.database_url))}  (partner 'demo')")
+            for name, role, password in asyncio.run(console_cli.demo_accounts(
+                    infra.database_url, console_cli.secret_box(data_dir))):
+                typer.echo(f"console     {name} / {password}  ({role}; a new password each run)")
         typer.echo("Ctrl-C stops everything.")
         supervisor = Supervisor(infra, procs, retention=retention, run_dir=data_dir / "run",
                                 say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))
