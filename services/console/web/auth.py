@@ -6,7 +6,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import accounts, sessions
 from services.console.rules import csrf_matches, new_token
-from services.console.web.deps import SESSION_COOKIE, SIGNIN_COOKIE, Anyone, console, current, form, read_form
+from services.console.web.deps import (SESSION_COOKIE, SIGNIN_COOKIE, Anyone, CsrfRefused, console, current, form,
+                                      read_form)
 
 router = APIRouter()
 COOKIE = {"secure": True, "httponly": True, "samesite": "strict", "path": "/"}
@@ -44,8 +45,7 @@ async def signin(request: Request) -> Response:
     c = console(request)
     fields = {k: v[0] for k, v in (await read_form(request)).items()}
     if not csrf_matches(request.cookies.get(SIGNIN_COOKIE), fields.get("signin_token")):
-        return c.pages.render(request, "error.html", status=403, code="csrf", title=("请求被拒绝", "Request refused"),
-                              message=("表单已失效，请重新打开登录页。", "The form expired; open the sign-in page again."))
+        raise CsrfRefused()
     name = accounts.normalise_name(fields.get("name", ""))[:100]
     password = fields.get("password", "")
     next_path = _safe_next(fields.get("next"))
