@@ -42,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def configure(app: FastAPI) -> None:
         app.state.console = Console(settings, runtime.sessions, box, upstream, Pages(environment()), expiry, limits,
                                     clauses)
+        # Pages, not an API: no OpenAPI document, no docs pages (which would load scripts from elsewhere).
+        app.router.routes[:] = [r for r in app.router.routes
+                                if getattr(r, "path", "") not in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")]
+        app.openapi_url = app.docs_url = app.redoc_url = None
         app.add_middleware(SecurityHeaders)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
         errors.install(app)

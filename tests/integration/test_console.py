@@ -140,11 +140,11 @@ async def sign_in(page, console, name: str, password: str = PASSWORD, *, open_pa
 # ---- signing in ----
 
 async def test_an_official_signs_in_with_a_secure_httponly_strict_session_cookie(console, officials, page):
-    response = await page.goto(f"{console.url}/applications")
-    assert page.url.startswith(f"{console.url}/signin?next=/applications")
+    response = await page.goto(f"{console.url}/applications?status=ineligible&clause=1.1-node")
+    assert page.url.startswith(f"{console.url}/signin?next=")
     assert response.status == 200
     await sign_in(page, console, "ada", open_page=False)
-    assert page.url == f"{console.url}/applications"   # taken where they wanted to go
+    assert page.url == f"{console.url}/applications?status=ineligible&clause=1.1-node"   # where they were going
     [cookie] = [c for c in await page.context.cookies() if c["name"] == "__Host-console-session"]
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert "ada" in await page.locator("header .who").inner_text()

@@ -1,6 +1,8 @@
 """Signing in and out. A failed sign-in says nothing of whether the account exists; failures are
 limited per account name and per client address (429 with Retry-After past the limit)."""
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -10,13 +12,14 @@ from services.console.web.deps import (SESSION_COOKIE, SIGNIN_COOKIE, Anyone, Cs
                                       read_form)
 
 router = APIRouter()
+SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_\-.?=&%:+~]*")
 COOKIE = {"secure": True, "httponly": True, "samesite": "strict", "path": "/"}
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never another origin (//host, /\\host, a scheme)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or "\r" in target \
-            or "\n" in target:
+    """Only a path of this site: never another origin (//host, /\\host, a scheme, control
+    characters that browsers strip to make one)."""
+    if not target or not SAFE_PATH.fullmatch(target):
         return "/"
     return target
 

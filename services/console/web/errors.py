@@ -1,5 +1,7 @@
 """What an official sees when something goes wrong: a page in both languages, never a stack trace."""
 
+from urllib.parse import urlencode
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +23,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NeedSignIn)
     async def need_sign_in(request: Request, _: NeedSignIn) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        response = RedirectResponse(f"/signin?next={target}" if request.method == "GET" else "/signin",
+        response = RedirectResponse(f"/signin?{urlencode({'next': target})}" if request.method == "GET" else "/signin",
                                     status_code=303)
         if request.cookies.get(SESSION_COOKIE):   # an expired or ended session: forget it
             response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
