@@ -3,7 +3,9 @@ against the real intake, eligibility and quota services: officials sign in with 
 accounts and act through the services' APIs with their own keys."""
 
 import json
+import os
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -445,3 +447,20 @@ async def test_every_page_has_its_language_one_heading_named_controls_scoped_hea
     for path in ("/rounds/2.3-alliance-chain/2024", f"/rounds/2.3-alliance-chain/2024/candidates/{rounds['chains'][0]}",
                  f"/rounds/2.3-alliance-chain/2024/candidates/{rounds['chains'][1]}"):
         await assert_accessible(page, console.url + path)
+
+
+async def test_the_pages_as_a_person_sees_them(console, officials, decided, rounds, page, tmp_path_factory):
+    """Not an assertion on pixels: screenshots for a person to look at (kept in $SUBSIDY_SCREENSHOTS if set)."""
+    shots = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or tmp_path_factory.mktemp("screens"))
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await sign_in(page, console, "judge-a")
+    await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024/candidates/{rounds['chains'][0]}")
+    await page.screenshot(path=str(shots / "console-review.png"), full_page=True)
+    await page.locator("header .who button").click()
+    await sign_in(page, console, "ada")
+    for name, path in (("application", f"/applications/{decided['municipal']}"),
+                       ("ranking", "/rounds/3.6-demo-base/2024/ranking"), ("round", "/rounds/3.6-demo-base/2024"),
+                       ("objections", "/rounds/3.6-demo-base/2024/objections"), ("health", "/health")):
+        await page.goto(console.url + path)
+        await page.screenshot(path=str(shots / f"console-{name}.png"), full_page=True)
+    assert all((shots / f"console-{n}.png").stat().st_size > 10_000 for n in ("review", "application", "health"))

@@ -75,7 +75,8 @@ async def _round_page(request: Request, me, clause: str, year: int, *, problem: 
     candidates = await c.upstream.get("quota", _round_path(clause, year) + "/candidates", api_key)
     return c.pages.render(request, "rounds/round.html", status=problem.status if problem else 200,
                           round=found, candidates=candidates, clause=c.clauses.get(clause), problem=problem,
-                          done=_done(request), next_state=labels.NEXT_STATE.get(found["state"]))
+                          done=_done(request), next_state=labels.NEXT_STATE.get(found["state"]),
+                          public_page=c.settings.endpoint("quota").url + "/notices")
 
 
 @router.get("/{clause}/{year}")
