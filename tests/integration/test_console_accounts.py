@@ -39,6 +39,15 @@ async def console_db(stack):
     await engine.dispose()
 
 
+async def make(stack, console_db, name: str, role: str, password: str = "a pass phrase long enough"):
+    """What `subsidy console users create` does, without starting a process."""
+    intake_engine = db.create_engine(stack.database_url, "intake", pool_size=1)
+    try:
+        return await accounts.create(console_db, db.sessions(intake_engine), SecretBox(SECRETS_KEY), name, role, password)
+    finally:
+        await intake_engine.dispose()
+
+
 async def stored(console_db, name: str):
     async with console_db() as session:
         return (await session.execute(select(account_rows).where(account_rows.c.name == name))).first()
@@ -70,19 +79,21 @@ def test_without_a_password_one_is_made_and_printed_once(stack):
     assert f"{name:<24}finance   active" in subsidy(stack, "list").stdout
 
 
-def test_weak_passwords_partner_roles_bad_names_and_taken_names_are_refused(stack):
+async def test_weak_passwords_partner_roles_bad_names_and_taken_names_are_refused(stack, console_db):
     name = f"admin-{uuid.uuid4().hex[:6]}"
-    assert subsidy(stack, "create", name, "--role", "admin", "--password-stdin", stdin="short\n").returncode == 2
-    assert subsidy(stack, "create", name, "--role", "partner").returncode == 2
-    assert subsidy(stack, "create", "Bad Name!", "--role", "admin").returncode == 2
-    assert subsidy(stack, "create", name, "--role", "admin").returncode == 0
-    taken = subsidy(stack, "create", name, "--role", "admin")
+    weak = subsidy(stack, "create", name, "--role", "admin", "--password-stdin", stdin="short\n")
+    assert weak.returncode == 2 and "at least 12 characters" in weak.stderr
+    for bad_name, role in ((name, "partner"), ("Bad Name!", "admin"), ("x", "admin")):
+        with pytest.raises(ValueError):
+            await make(stack, console_db, bad_name, role)
+    await make(stack, console_db, name, "admin")
+    taken = subsidy(stack, "create", name.upper(), "--role", "admin")
     assert taken.returncode == 2 and "exists already" in taken.stderr
 
 
 async def test_revoking_an_account_ends_its_sessions_and_revokes_its_key(stack, intake, console_db):
     name = f"gone-{uuid.uuid4().hex[:6]}"
-    assert subsidy(stack, "create", name, "--role", "admin", "--password-stdin", stdin="pass phrase of gone\n").returncode == 0
+    await make(stack, console_db, name, "admin", "pass phrase of gone")
     token, _ = await sessions.start(console_db, name)
     assert (await sessions.find(console_db, token, HOURS)).account == name
     assert subsidy(stack, "revoke", name).returncode == 0
@@ -100,7 +111,7 @@ async def test_revoking_an_account_ends_its_sessions_and_revokes_its_key(stack, 
 
 async def test_a_new_password_ends_the_accounts_sessions(stack, console_db):
     name = f"pw-{uuid.uuid4().hex[:6]}"
-    assert subsidy(stack, "create", name, "--role", "reviewer", "--password-stdin", stdin="the first pass phrase\n").returncode == 0
+    await make(stack, console_db, name, "reviewer", "the first pass phrase")
     token, _ = await sessions.start(console_db, name)
     changed = subsidy(stack, "password", name, "--password-stdin", stdin="the second pass phrase\n")
     assert changed.returncode == 0, changed.stderr
@@ -111,7 +122,7 @@ async def test_a_new_password_ends_the_accounts_sessions(stack, console_db):
 
 async def test_a_session_idle_too_long_or_too_old_is_refused_and_deleted(stack, console_db):
     name = f"idle-{uuid.uuid4().hex[:6]}"
-    assert subsidy(stack, "create", name, "--role", "reviewer").returncode == 0
+    await make(stack, console_db, name, "reviewer")
     token, csrf = await sessions.start(console_db, name)
     found = await sessions.find(console_db, token, HOURS)
     assert found.csrf_token == csrf and found.token_hash != token
