@@ -346,6 +346,43 @@ async def test_an_administrator_sees_recusals_and_upholds_an_objection_and_the_w
     assert "递补公示" in await page.locator("section[aria-labelledby=notices]").inner_text()
 
 
+async def test_an_administrator_opens_a_round_puts_a_reviewer_on_its_panel_and_is_told_why_a_move_is_refused(
+        console, officials, rounds, page):
+    await sign_in(page, console, "ada")
+    await page.goto(f"{console.url}/rounds")
+    await page.select_option("#new-clause", "2.4-typical-case")
+    await page.fill("#new-year", "2024")
+    await page.fill("#new-deadline", "2024-12-20T17:00")
+    async with page.expect_navigation():
+        await page.click("form[action='/rounds'] button")
+    problem = page.locator("[role=alert]")
+    assert page.url == f"{console.url}/rounds/2.4-typical-case/2024?done=created", (
+        await problem.all_inner_texts())
+    assert "评选轮次已创建" in await page.locator("[role=status]").inner_text()
+    assert "2024-12-20 17:00" in await page.locator("dl.facts").inner_text()   # Beijing time, as entered
+    await page.fill("#panel-reviewer", "judge-b")
+    async with page.expect_navigation():
+        await page.click("form[action$=panel] button")
+    assert "judge-b" in await page.locator("dl.facts").inner_text()
+
+    await page.goto(f"{console.url}/rounds")   # the same round again: quota refuses, the page says why
+    await page.select_option("#new-clause", "2.4-typical-case")
+    await page.fill("#new-year", "2024")
+    await page.fill("#new-deadline", "2024-12-20T17:00")
+    async with page.expect_navigation() as refused:
+        await page.click("form[action='/rounds'] button")
+    assert (await refused.value).status == 409
+    assert await page.locator("[role=alert]").count() == 1
+    assert await page.input_value("#new-year") == "2024"
+
+    await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024")   # a candidate still lacks its review
+    async with page.expect_navigation() as moved:
+        await page.click("form[action$=transitions] button")
+    assert (await moved.value).status == 409
+    assert "non-recused reviewers" in await page.locator("[role=alert]").inner_text()
+    assert "评审中" in await page.locator("dl.facts").inner_text()   # still in review
+
+
 # ---- operations ----
 
 async def test_the_health_page_shows_each_services_health_readiness_and_loops(console, officials, page):
