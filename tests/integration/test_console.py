@@ -42,7 +42,7 @@ def console(stack, intake, eligibility, quota, tmp_path_factory):
     """The console as its own process, told where the other services answer."""
     services = {p.name: {"url": p.url, "admin_url": p.admin_url} for p in (intake, eligibility, quota)}
     env = {**stack.env(), "CONSOLE_SERVICES": json.dumps(services),
-           "CONSOLE_SIGNIN_FAILURES_PER_ADDRESS": str(PER_ADDRESS)}
+           "CONSOLE_SIGNIN_FAILURES_PER_ADDRESS": str(PER_ADDRESS), "CONSOLE_PAGE_SIZE": "1"}
     process = ServiceProcess("console", free_port(), env, tmp_path_factory.mktemp("logs") / "console.log")
     process.start().wait_ready()
     yield process
@@ -259,8 +259,20 @@ async def test_an_official_finds_an_applicants_applications_and_reads_why_one_wa
 
 async def test_the_eligible_application_shows_its_amount_and_every_step_of_the_reckoning(console, officials, decided, page):
     await sign_in(page, console, "ada")
-    await page.goto(f"{console.url}/applications?q={CODE}&clause=1.1-node")
-    assert await page.locator("table tbody tr").count() == 2
+    await page.goto(f"{console.url}/applications?q={CODE}&clause=1.1-node")   # one a page here
+    rows = page.locator("table tbody tr")
+    seen = [await rows.first.inner_text()]
+    assert await page.locator("a", has_text="第一页").count() == 0
+    await page.click("a[rel=next]")
+    seen.append(await rows.first.inner_text())
+    assert {decided["national_super"], decided["municipal"]} == {re.search(r"[0-9a-f-]{36}", t).group(0) for t in seen}
+    assert await page.locator("a[rel=next]").count() == 0                  # the last page
+    await page.click("a:has-text('第一页')")
+    assert await rows.first.inner_text() == seen[0]
+    await page.goto(f"{console.url}/applications?q={CODE}&from=2099-01-01")
+    assert "没有符合条件的申请" in await rows.first.inner_text()
+    await page.goto(f"{console.url}/applications?to=2024-13-45")
+    assert "YYYY-MM-DD" in await page.locator("[role=alert]").inner_text()
     await page.goto(f"{console.url}/applications/{decided['national_super']}")
     section = page.locator("section[aria-labelledby=decision]")
     assert "800,000.00 元" in await section.locator(".outcome").inner_text()

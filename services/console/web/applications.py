@@ -55,7 +55,7 @@ async def list_applications(request: Request, me: Official) -> Response:
         # Days are Beijing days; the API takes instants, `to` exclusive.
         "submitted_from": f"{start.isoformat()}T00:00:00+08:00" if start else None,
         "submitted_to": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+08:00" if end else None,
-        "cursor": wanted["cursor"] or None, "limit": 25}
+        "cursor": wanted["cursor"] or None, "limit": c.settings.console_page_size}
     page = await c.upstream.get("intake", "/v1/applications", key(request, me), **params)
     keep = {k: v for k, v in wanted.items() if k != "cursor" and v}
     first_href = f"/applications?{urlencode(keep)}" if wanted["cursor"] else None
