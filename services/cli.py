@@ -13,6 +13,7 @@ import typer
 from sqlalchemy.exc import IntegrityError
 
 from services import ops_cli
+from services.console import cli as console_cli
 from shared.stack import (SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes, run_prepare,
                           start_services, stop_all)
 
@@ -31,6 +32,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
+app.add_typer(console_cli.app, name="console")
 
 
 @app.command()
@@ -38,7 +40,7 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
        broker_port: int = typer.Option(9092, help="Port of the embedded broker."),
        port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones.")) -> None:
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
-    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the five services, and keep them
+    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the services, and keep them
     running: a service that exits is restarted. Ctrl-C stops it all."""
     from shared.secretbox import development_key
     from shared.settings import Settings
@@ -74,6 +76,9 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         typer.echo(f"\nAPI docs    {procs['intake'].url}/docs")
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
             typer.echo(f"demo key    {asyncio.run(_demo_key(infra.database_url))}  (partner 'demo')")
+            for name, role, password in asyncio.run(console_cli.demo_accounts(
+                    infra.database_url, console_cli.secret_box(data_dir))):
+                typer.echo(f"console     {name} / {password}  ({role}; a new password each run)")
         typer.echo("Ctrl-C stops everything.")
         supervisor = Supervisor(infra, procs, retention=retention, run_dir=data_dir / "run",
                                 say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))

@@ -1,6 +1,7 @@
 """Brings the whole system up on one machine and keeps it up: a real PostgreSQL and a
 Kafka-protocol broker (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name external ones),
-the topics, every service's migrations, and the five services as separate processes.
+the topics, every service's migrations, and the services as separate processes (the five of the
+pipeline, and the officials' console).
 
 The embedded broker keeps nothing across restarts; the database is the only durable store. So
 whenever the stack starts a fresh embedded broker, every event still retained in the services'
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared import db, migrations
 from shared.messaging import kafka, outbox
 
-SERVICES = ("intake", "eligibility", "quota", "payout", "notify")
+SERVICES = ("intake", "eligibility", "quota", "payout", "notify", "console")
 log = logging.getLogger(__name__)
 
 
@@ -184,12 +186,18 @@ def stop_all(procs, timeout_s: float = 15) -> None:
 
 def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None
                    ) -> dict[str, ServiceProcess]:
-    """The five services, each its own process with `env` (the servers' URLs), once all are ready."""
+    """The services, each its own process with `env` (the servers' URLs), once all are ready. The
+    console is told where the others answer."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin).start()
+    procs = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin)
              for name in SERVICES
              for port in [(ports or {}).get(name) or free_port()]
              for admin in [{"admin_port": port + 1000} if ports else {}]}
+    if "console" in procs:
+        procs["console"].env = {**env, "CONSOLE_SERVICES": json.dumps(
+            {name: {"url": p.url, "admin_url": p.admin_url} for name, p in procs.items() if name != "console"})}
+    for proc in procs.values():
+        proc.start()
     try:
         for proc in procs.values():
             proc.wait_ready()

@@ -32,7 +32,10 @@ def step(p: Payload) -> tuple[str, dict[str, Any]]:
     """The status an event moves its application to, and what the timeline shows of it."""
     match p:
         case DecisionMadeV1():
-            return p.outcome, {"amount": f"{p.amount:.2f}", "reasons": p.reasons, "policy_version": p.policy_version}
+            # The trace explains the decision step by step, each step citing its article: officials
+            # read it in the console (it names no other applicant: partners may see it too).
+            return p.outcome, {"amount": f"{p.amount:.2f}", "reasons": p.reasons, "trace": p.trace,
+                               "policy_version": p.policy_version}
         case SelectionConcludedV1():
             return ("selected" if p.selected else "not_selected",
                     {"year": p.year, "rank": p.rank, "reason": p.reason})

@@ -23,6 +23,7 @@ class Filters:
     status: str | None = None
     submitted_from: datetime | None = None
     submitted_to: datetime | None = None
+    credit_code: str | None = None
 
 
 def _visible(query: Select, caller: Caller) -> Select:
@@ -51,6 +52,8 @@ async def page(sessions: async_sessionmaker, caller: Caller, filters: Filters, l
         query = query.where(a.clause == filters.clause)
     if filters.status:
         query = query.where(a.status == filters.status)
+    if filters.credit_code:
+        query = query.where(a.credit_code == filters.credit_code)
     if filters.submitted_from:
         query = query.where(a.submitted_at >= filters.submitted_from)
     if filters.submitted_to:

@@ -43,6 +43,8 @@ applications = Table(
     UniqueConstraint("partner_id", "idempotency_key"),
     # A partner's list, newest first, paged by (submitted_at, id).
     Index("ix_applications_partner_listing", "partner_id", "submitted_at", "id"),
+    # Officials search one applicant's applications, newest first.
+    Index("ix_applications_credit_code_listing", "credit_code", "submitted_at", "id"),
 )
 
 timeline = Table(

@@ -48,6 +48,8 @@ class Up:
 
     def start(self) -> Up:
         env = {k: v for k, v in (os.environ | self.settings).items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+        for stale in (self.data_dir / "run").glob("*.pid"):   # a previous run's: not this one's yet
+            stale.unlink()
         self.output = open(self.data_dir / "up.out", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "up", "--data-dir", str(self.data_dir),
@@ -65,7 +67,9 @@ class Up:
             if self.process.poll() is not None:
                 raise RuntimeError(f"subsidy up exited with {self.process.returncode}: {self.said()}")
             try:
-                if all(httpx.get(f"{self.url(s)}/healthz", timeout=2).status_code == 200 for s in SERVICES):
+                # Healthy, and supervised: the supervisor writes every pid file once it has taken over.
+                if all(httpx.get(f"{self.url(s)}/healthz", timeout=2).status_code == 200 for s in SERVICES) \
+                        and all((self.data_dir / "run" / f"{p}.pid").exists() for p in (*SERVICES, "broker")):
                     return
             except httpx.HTTPError:
                 pass

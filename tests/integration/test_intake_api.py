@@ -243,6 +243,21 @@ async def test_the_list_pages_by_cursor_newest_first_and_filters(stack, client):
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "query.cursor"
 
 
+async def test_officials_find_one_applicants_applications_by_credit_code(stack, client, keys):
+    key = await stack.key()
+    mine = (await client.post("/v1/applications", json=node_application(), headers=auth(key))).json()["id"]
+    other = copy.deepcopy(EXAMPLES["3.5-external-revenue"])
+    other["applicant"]["credit_code"] = "91510100MA62T7BH2X"
+    elsewhere = (await client.post("/v1/applications", json=other, headers=auth(key))).json()["id"]
+    code = node_application()["applicant"]["credit_code"]
+    found = (await client.get("/v1/applications", headers=auth(keys["reviewer"]),
+                              params={"credit_code": code, "limit": 100})).json()["items"]
+    assert mine in {i["id"] for i in found} and elsewhere not in {i["id"] for i in found}
+    assert {i["credit_code"] for i in found} == {code}
+    too_long = await client.get("/v1/applications", headers=auth(key), params={"credit_code": "9" * 19})
+    assert too_long.status_code == 422
+
+
 # --- the policy, and push -----------------------------------------------------------------------
 
 async def test_an_evaluation_explains_the_amount_and_stores_nothing(stack, client, keys):

@@ -114,13 +114,14 @@ async def list_applications(
         status: Status | None = None,
         submitted_from: Annotated[IsoDateTime | None, Query(description="inclusive, with offset: 2024-03-01T00:00:00+08:00")] = None,
         submitted_to: Annotated[IsoDateTime | None, Query(description="exclusive, with offset")] = None,
+        credit_code: Annotated[str | None, Query(max_length=18, description="the applicant's unified social credit code")] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None) -> ApplicationPage:
     """Your applications, newest first, filtered and paged by cursor."""
     try:
         rows, next_cursor = await reading.page(
             request.app.state.runtime.sessions, caller,
-            reading.Filters(clause, status, submitted_from, submitted_to), limit, cursor)
+            reading.Filters(clause, status, submitted_from, submitted_to, credit_code), limit, cursor)
     except reading.BadCursor:
         raise invalid([{"field": "query.cursor", "code": "invalid_cursor", "message_en": "cursor is not one we issued",
                         "message_zh": "cursor 无效"}]) from None

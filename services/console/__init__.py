@@ -1,0 +1,1 @@
+"""The operator console: a web interface for the commission's officials and the finance department."""

@@ -1,0 +1,53 @@
+"""What the console calls things, in Chinese and English."""
+
+ROLES = {"admin": ("管理员", "administrator"), "reviewer": ("评审专家", "reviewer"),
+         "finance": ("财务", "finance"), "partner": ("申报平台", "partner")}
+
+APPLICATION_STATUS = {
+    "submitted": ("已提交", "submitted"), "eligible": ("符合条件", "eligible"),
+    "ineligible": ("不符合条件", "ineligible"), "candidate": ("遴选候选", "selection candidate"),
+    "in_review": ("评审中", "in review"), "in_notice": ("公示中", "in public notice"),
+    "waitlisted": ("候补", "waitlisted"), "not_proposed": ("未拟入选", "not proposed"),
+    "objected": ("异议核查中", "under objection"), "removed": ("已移除", "removed"),
+    "selected": ("入选", "selected"), "not_selected": ("未入选", "not selected"),
+    "awarded": ("已奖励", "awarded"), "recognized": ("已认定", "recognised"),
+    "payout_requested": ("已申请拨付", "payout requested"), "paid": ("已拨付", "paid"),
+    "payout_failed": ("拨付失败", "payout failed"),
+}
+
+ROUND_STATE = {
+    "open": ("申报中", "open"), "closed": ("已截止", "closed"), "in_review": ("评审中", "in review"),
+    "ranked": ("已排名", "ranked"), "in_notice": ("公示中", "in public notice"), "concluded": ("已结束", "concluded"),
+}
+
+# The one move an admin may make from each state (quota refuses any other, and says why).
+NEXT_STATE = {"open": "closed", "closed": "in_review", "in_review": "ranked", "ranked": "in_notice",
+              "in_notice": "concluded"}
+
+STANDING = {
+    "awaiting_round": ("待入轮", "awaiting its round"), "refused": ("未受理", "refused"),
+    "candidate": ("候选", "candidate"), "proposed": ("拟入选", "proposed"), "waitlisted": ("候补", "waitlisted"),
+    "below_minimum": ("低于最低分", "below the minimum score"), "held": ("异议核查中", "held by an objection"),
+    "removed": ("已移除", "removed"), "selected": ("入选", "selected"), "not_selected": ("未入选", "not selected"),
+}
+
+MY_REVIEW = {"none": ("未评审", "not reviewed"), "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"),
+             "recused": ("已回避", "recused")}
+
+OBJECTION_STATUS = {"open": ("待处理", "open"), "upheld": ("成立", "upheld"), "dismissed": ("驳回", "dismissed")}
+
+# Fixed messages shown after an action succeeded (the page is fetched again: post, redirect, get).
+DONE = {
+    "draft_saved": ("评审草稿已保存。", "Your draft review was saved."),
+    "review_submitted": ("评审已提交，不可再修改。", "Your review was submitted; it can no longer change."),
+    "recused": ("已申报利益冲突并回避该候选对象。", "Conflict declared: you are recused from this candidate."),
+    "moved": ("轮次状态已变更。", "The round moved to its next state."),
+    "assigned": ("评审专家已加入评审组。", "The reviewer is on the panel."),
+    "upheld": ("异议成立：该候选对象已移除，候补递补。", "Objection upheld: the candidate is removed and the waitlist moves up."),
+    "dismissed": ("异议已驳回。", "Objection dismissed."),
+    "created": ("评选轮次已创建。", "The round was opened."),
+}
+
+
+def pair(table: dict, key) -> tuple[str, str]:
+    return table.get(key, (str(key), str(key)))

@@ -1,0 +1,1 @@
+"""The console's pages: thin routes that call the other services' APIs and render a template."""

@@ -1,0 +1,73 @@
+"""Applications, read from intake's API with the official's key: a list with filters, search by
+credit code or id, and one application with its timeline and the decision explained clause by clause."""
+
+import re
+import uuid
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from services.console import explanation, labels
+from services.console.web.deps import Official, console, key
+
+router = APIRouter(prefix="/applications")
+CREDIT_CODE = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{18}")
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _query(request: Request) -> dict[str, str]:
+    q = request.query_params
+    return {name: q.get(name, "").strip()[:100] for name in ("q", "clause", "status", "from", "to", "cursor")}
+
+
+@router.get("")
+async def list_applications(request: Request, me: Official) -> Response:
+    c, wanted = console(request), _query(request)
+    search = wanted["q"]
+    if search:
+        try:
+            return RedirectResponse(f"/applications/{uuid.UUID(search)}", status_code=303)
+        except ValueError:
+            pass
+    problems = []
+    credit_code = search.upper() if search else ""
+    if credit_code and not CREDIT_CODE.fullmatch(credit_code):
+        problems.append(("请输入申请编号或 18 位统一社会信用代码。",
+                         "Search by an application id or an 18-character unified social credit code."))
+        credit_code = ""
+    start, end = _day(wanted["from"]), _day(wanted["to"])
+    for field, value, parsed in (("from", wanted["from"], start), ("to", wanted["to"], end)):
+        if value and parsed is None:
+            problems.append((f"日期格式应为 YYYY-MM-DD：{value}", f"dates are YYYY-MM-DD: {value}"))
+    params: dict[str, Any] = {
+        "clause": wanted["clause"] if wanted["clause"] in c.clauses else None,
+        "status": wanted["status"] if wanted["status"] in labels.APPLICATION_STATUS else None,
+        "credit_code": credit_code or None,
+        # Days are Beijing days; the API takes instants, `to` exclusive.
+        "submitted_from": f"{start.isoformat()}T00:00:00+08:00" if start else None,
+        "submitted_to": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+08:00" if end else None,
+        "cursor": wanted["cursor"] or None, "limit": c.settings.console_page_size}
+    page = await c.upstream.get("intake", "/v1/applications", key(request, me), **params)
+    keep = {k: v for k, v in wanted.items() if k != "cursor" and v}
+    first_href = f"/applications?{urlencode(keep)}" if wanted["cursor"] else None
+    next_href = f"/applications?{urlencode(keep | {'cursor': page['next_cursor']})}" if page["next_cursor"] else None
+    return c.pages.render(request, "applications/list.html", items=page["items"], first_href=first_href,
+                          next_href=next_href, wanted=wanted, problems=problems, clauses=c.clauses)
+
+
+@router.get("/{application_id}")
+async def show_application(request: Request, me: Official, application_id: uuid.UUID) -> Response:
+    c = console(request)
+    found = await c.upstream.get("intake", f"/v1/applications/{application_id}", key(request, me))
+    clause = c.clauses.get(found["clause"])
+    return c.pages.render(request, "applications/detail.html", app=found, clause=clause,
+                          decision=explanation.of(found["timeline"]), facts=explanation.facts(found["application"]))

@@ -1,0 +1,97 @@
+"""What every page needs: the console's parts, the signed-in official, their role, and forms that
+carry the session's CSRF token."""
+
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from services.console import sessions
+from services.console.rules import Expiry, csrf_matches
+from services.console.sessions import Limits, Signed
+from services.console.settings import ConsoleSettings
+from services.console.upstream import Upstream
+from services.console.web.render import Pages
+from shared.secretbox import SecretBox
+
+SESSION_COOKIE = "__Host-console-session"
+SIGNIN_COOKIE = "__Host-console-signin"   # the sign-in form's own CSRF token (double submit)
+MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass
+class Console:
+    settings: ConsoleSettings
+    db: async_sessionmaker
+    box: SecretBox
+    upstream: Upstream
+    pages: Pages
+    expiry: Expiry
+    limits: Limits
+    clauses: dict[str, dict]   # the policy's clauses by id (shared policy data, no I/O)
+
+
+class NeedSignIn(Exception):
+    pass
+
+
+class NotAllowed(Exception):
+    pass
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def console(request: Request) -> Console:
+    return request.app.state.console
+
+
+async def current(request: Request) -> Signed | None:
+    c = console(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    me = await sessions.find(c.db, token, c.expiry) if token else None
+    request.state.me = me
+    return me
+
+
+def allow(*roles: str):
+    async def check(request: Request) -> Signed:
+        me = await current(request)
+        if me is None:
+            raise NeedSignIn()
+        if me.role not in roles:
+            raise NotAllowed()
+        return me
+    return Depends(check)
+
+
+Official = Annotated[Signed, allow("admin", "reviewer")]
+Admin = Annotated[Signed, allow("admin")]
+Reviewer = Annotated[Signed, allow("reviewer")]
+Anyone = Annotated[Signed, allow("admin", "reviewer", "finance")]
+Money = Annotated[Signed, allow("admin", "finance")]
+
+
+def key(request: Request, me: Signed) -> str:
+    """The official's own API key, opened for this request only."""
+    return console(request).box.open(me.api_key_sealed)
+
+
+async def read_form(request: Request) -> dict[str, list[str]]:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise CsrfRefused()   # nothing of ours posts that much
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+async def form(request: Request, me: Signed) -> dict[str, str]:
+    """The posted form (first value of each field), once its CSRF token matched the session's."""
+    fields = await read_form(request)
+    if not csrf_matches(me.csrf_token, (fields.get("csrf_token") or [""])[0]):
+        raise CsrfRefused()
+    return {k: v[0] for k, v in fields.items()}

@@ -1,0 +1,515 @@
+"""The operator console in a real headless browser (Debian's chromium, driven by Playwright),
+against the real intake, eligibility and quota services: officials sign in with their own
+accounts and act through the services' APIs with their own keys."""
+
+import json
+import os
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright
+
+from services.console import accounts
+from shared import db, topics
+from shared.events import ApplicationSubmittedV1
+from shared.messaging.envelope import Envelope
+from shared.secretbox import SecretBox
+from shared.stack import ServiceProcess, free_port
+from tests.conftest import SECRETS_KEY
+from tests.kafka_tools import send_raw
+from tests.selection_tools import auth, beijing, key_works, prepare_round, until
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORD = "correct horse battery staple"
+CODE = "91510100MA61R8XN39"
+PER_ADDRESS = 10
+
+
+@pytest.fixture(scope="module")
+def eligibility(stack, tmp_path_factory):
+    process = ServiceProcess("eligibility", free_port(), stack.env(), tmp_path_factory.mktemp("logs") / "eligibility.log")
+    process.start().wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def console(stack, intake, eligibility, quota, tmp_path_factory):
+    """The console as its own process, told where the other services answer."""
+    services = {p.name: {"url": p.url, "admin_url": p.admin_url} for p in (intake, eligibility, quota)}
+    env = {**stack.env(), "CONSOLE_SERVICES": json.dumps(services),
+           "CONSOLE_SIGNIN_FAILURES_PER_ADDRESS": str(PER_ADDRESS), "CONSOLE_PAGE_SIZE": "1"}
+    process = ServiceProcess("console", free_port(), env, tmp_path_factory.mktemp("logs") / "console.log")
+    process.start().wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+async def officials(stack, intake, quota):
+    """Accounts made as `subsidy console users create` makes them; quota knows their keys."""
+    from services.console.tables import SCHEMA
+    from services.intake.tables import SCHEMA as INTAKE
+    console_engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
+    intake_engine = db.create_engine(stack.database_url, INTAKE, pool_size=1)
+    made = {}
+    try:
+        for name, role in (("ada", "admin"), ("judge-a", "reviewer"), ("judge-b", "reviewer"),
+                           ("locked", "reviewer"), ("fin", "finance")):
+            made[name] = await accounts.create(db.sessions(console_engine), db.sessions(intake_engine),
+                                               SecretBox(SECRETS_KEY), name, role, PASSWORD)
+    finally:
+        await console_engine.dispose()
+        await intake_engine.dispose()
+    async with httpx.AsyncClient(base_url=quota.url, timeout=15) as client:
+        for name in ("ada", "judge-a", "judge-b"):
+            await key_works(client, made[name].api_key)
+    return made
+
+
+@pytest.fixture(scope="module")
+async def decided(stack, intake, eligibility):
+    """Two applications of one applicant, decided: a national super node (eligible), a municipal one (not)."""
+    key = await stack.key(partner="portal-console")
+    ids = {}
+    async with httpx.AsyncClient(base_url=intake.url, timeout=15) as client:
+        for level in ("national_super", "municipal"):
+            r = await client.post("/v1/applications", headers=auth(key) | {"Idempotency-Key": f"console-{level}"}, json={
+                "clause": "1.1-node", "applicant": {"credit_code": CODE, "name": "成都链网科技有限公司", "kind": "enterprise"},
+                "occurred_on": "2024-03-01",
+                "facts": {"node_id": f"SN-{level}", "node_level": level, "investment_cost": "4000000.00"}})
+            assert r.status_code == 202, r.text
+            ids[level] = r.json()["id"]
+
+        async def all_decided():
+            states = [(await client.get(f"/v1/applications/{i}", headers=auth(key))).json()["status"] for i in ids.values()]
+            return all(s != "submitted" for s in states)
+        await until(all_decided)
+    return ids
+
+
+@pytest.fixture(scope="module")
+async def rounds(stack, quota, quota_clock, officials):
+    """An alliance-chain round in review, judge-a on its panel; a demonstration-base round in public
+    notice (quota 2 of 3, so one waitlisted) with an objection against the first."""
+    admin = officials["ada"].api_key
+    scorer = await stack.key(partner="panel-x", role="reviewer")
+    async with httpx.AsyncClient(base_url=quota.url, timeout=15) as client:
+        await key_works(client, scorer)
+        chains = await prepare_round(client, stack.bootstrap_servers, quota_clock, admin,
+                                     {"judge-a": officials["judge-a"].api_key}, "2.3-alliance-chain", 2024, [0, 0],
+                                     upto="in_review", tag="con")
+        bases = await prepare_round(client, stack.bootstrap_servers, quota_clock, admin, {"panel-x": scorer},
+                                    "3.6-demo-base", 2024, [91, 84, 70], tag="con", quota=2)
+        r = await client.post("/v1/notices/3.6-demo-base/2024/objections", json={
+            "application_id": bases[0], "name": "王芳", "contact": "wangfang@example.cn",
+            "reason": "该示范基地实际未投入运营，申报材料与事实不符。"})
+        assert r.status_code == 201, r.text
+    return {"chains": chains, "bases": bases}
+
+
+@pytest.fixture(scope="module")
+async def browser():
+    async with async_playwright() as p:
+        launched = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def page(browser):
+    context = await browser.new_context(locale="zh-CN")
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def sign_in(page, console, name: str, password: str = PASSWORD, *, open_page: bool = True):
+    if open_page:
+        await page.goto(f"{console.url}/signin")
+    await page.fill("#name", name)
+    await page.fill("#password", password)
+    async with page.expect_navigation() as navigation:
+        await page.click("form[action='/signin'] button[type=submit]")
+    return await navigation.value
+
+
+# ---- signing in ----
+
+async def test_an_official_signs_in_with_a_secure_httponly_strict_session_cookie(console, officials, page):
+    response = await page.goto(f"{console.url}/applications?status=ineligible&clause=1.1-node")
+    assert page.url.startswith(f"{console.url}/signin?next=")
+    assert response.status == 200
+    await sign_in(page, console, "ada", open_page=False)
+    assert page.url == f"{console.url}/applications?status=ineligible&clause=1.1-node"   # where they were going
+    [cookie] = [c for c in await page.context.cookies() if c["name"] == "__Host-console-session"]
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert "ada" in await page.locator("header .who").inner_text()
+    await page.click("header .who button")   # sign out
+    assert page.url == f"{console.url}/signin"
+    await page.goto(f"{console.url}/applications")
+    assert "/signin" in page.url               # the session is gone on the server too
+
+
+async def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(console, officials, page):
+    wrong = await sign_in(page, console, "ada", "not the password at all")
+    first = await page.locator("[role=alert]").inner_text()
+    unknown = await sign_in(page, console, "nobody-here", "not the password at all")
+    second = await page.locator("[role=alert]").inner_text()
+    assert wrong.status == unknown.status == 401
+    assert first == second and "账户名或密码错误" in first
+    assert await page.input_value("#password") == ""   # never sent back
+
+
+async def test_after_five_failed_sign_ins_an_account_waits_even_with_the_right_password(console, officials, page):
+    for _ in range(5):
+        assert (await sign_in(page, console, "locked", "guessing-again-and-again")).status == 401
+    refused = await sign_in(page, console, "locked", PASSWORD)
+    assert refused.status == 429
+    assert 1 <= int(await refused.header_value("retry-after")) <= 900
+    assert "登录失败次数过多" in await page.locator("[role=alert]").inner_text()
+    assert "/signin" in page.url
+    assert (await sign_in(page, console, "judge-b")).status == 200   # other accounts are not held up
+
+
+async def _signin_token(client: httpx.AsyncClient) -> tuple[str, str]:
+    r = await client.get("/signin")
+    cookie = r.cookies.get("__Host-console-signin") or re.search(
+        r"__Host-console-signin=([^;]+)", r.headers["set-cookie"]).group(1)
+    token = re.search(r'name="signin_token" value="([^"]+)"', r.text).group(1)
+    return cookie, token
+
+
+async def test_failed_sign_ins_from_one_address_are_limited_whatever_the_accounts(console, officials):
+    # Another loopback address, so that the browser tests' own address is not held up.
+    transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    async with httpx.AsyncClient(base_url=console.url, transport=transport, timeout=15) as client:
+        statuses = []
+        for n in range(PER_ADDRESS + 1):
+            cookie, token = await _signin_token(client)
+            r = await client.post("/signin", data={"signin_token": token, "name": f"guess-{n}", "password": "x" * 12},
+                                  headers={"Cookie": f"__Host-console-signin={cookie}"})
+            statuses.append(r.status_code)
+        assert statuses == [401] * PER_ADDRESS + [429]
+        assert int(r.headers["retry-after"]) > 0
+
+
+async def test_a_form_without_its_csrf_token_is_refused(console, officials):
+    async with httpx.AsyncClient(base_url=console.url, timeout=15) as client:
+        cookie, token = await _signin_token(client)
+        forged = await client.post("/signin", data={"signin_token": "forged", "name": "ada", "password": PASSWORD},
+                                   headers={"Cookie": f"__Host-console-signin={cookie}"})
+        assert forged.status_code == 403
+        signed = await client.post("/signin", data={"signin_token": token, "name": "ada", "password": PASSWORD},
+                                   headers={"Cookie": f"__Host-console-signin={cookie}"})
+        assert signed.status_code == 303
+        session = {"Cookie": "__Host-console-session=" + re.search(
+            r"__Host-console-session=([^;]+)", signed.headers["set-cookie"]).group(1)}
+        assert (await client.get("/rounds", headers=session)).status_code == 200
+        for data in ({}, {"csrf_token": "not-the-token"}, {"csrf_token": ""}):
+            assert (await client.post("/signout", data=data, headers=session)).status_code == 403
+            assert (await client.post("/rounds/2.3-alliance-chain/2024/transitions", headers=session,
+                                      data=data | {"state": "ranked"})).status_code == 403
+        page = (await client.get("/rounds", headers=session)).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        assert (await client.post("/signout", data={"csrf_token": csrf}, headers=session)).status_code == 303
+        assert (await client.get("/rounds", headers=session)).status_code == 303   # signed out
+
+
+async def test_a_reviewer_cannot_open_administrators_pages_and_finance_sees_only_payouts(console, officials, page):
+    await sign_in(page, console, "judge-b")
+    for path in ("/health", "/dead-letters", "/rounds/2.3-alliance-chain/2024/ranking", "/payouts"):
+        assert (await page.goto(console.url + path)).status == 403, path
+    await page.locator("header .who button").click()
+    await sign_in(page, console, "fin")
+    assert await page.locator("nav a").all_inner_texts() == ["拨付与预算Payouts & budgets"]
+    assert (await page.goto(console.url + "/payouts")).status == 200
+    assert "拨付服务的接口上线后" in await page.locator("main").inner_text()
+    assert (await page.goto(console.url + "/applications")).status == 403
+
+
+# ---- applications ----
+
+async def test_an_official_finds_an_applicants_applications_and_reads_why_one_was_refused_clause_by_clause(
+        console, officials, decided, page):
+    await sign_in(page, console, "judge-b")
+    await page.goto(f"{console.url}/applications")
+    await page.fill("#q", CODE.lower())
+    await page.select_option("#status", "ineligible")
+    await page.click("form[role=search] button[type=submit]")
+    rows = page.locator("table tbody tr")
+    assert await rows.count() == 1
+    assert decided["municipal"] in await rows.first.inner_text()
+    await rows.first.locator("a").click()
+    assert page.url == f"{console.url}/applications/{decided['municipal']}"
+    section = page.locator("section[aria-labelledby=decision]")
+    text = await section.inner_text()
+    assert "不符合条件" in text and "chengdu-blockchain-2023" in text
+    reason = await section.locator("ul.reasons li").inner_text()
+    assert "node_level" in reason and "实际为 municipal" in reason and "has municipal" in reason
+    articles = await section.locator("ol.trace > li .article").all_inner_texts()
+    assert articles == ["施行期", "一（一）"]
+    assert "investment_cost 4,000,000.00 > 0.00: met" in await section.locator("ol.trace").inner_text()
+
+
+async def test_the_eligible_application_shows_its_amount_and_every_step_of_the_reckoning(console, officials, decided, page):
+    await sign_in(page, console, "ada")
+    await page.goto(f"{console.url}/applications?q={CODE}&clause=1.1-node")   # one a page here
+    rows = page.locator("table tbody tr")
+    seen = [await rows.first.inner_text()]
+    assert await page.locator("a", has_text="第一页").count() == 0
+    await page.click("a[rel=next]")
+    seen.append(await rows.first.inner_text())
+    assert {decided["national_super"], decided["municipal"]} == {re.search(r"[0-9a-f-]{36}", t).group(0) for t in seen}
+    assert await page.locator("a[rel=next]").count() == 0                  # the last page
+    await page.click("a:has-text('第一页')")
+    assert await rows.first.inner_text() == seen[0]
+    await page.goto(f"{console.url}/applications?q={CODE}&from=2099-01-01")
+    assert "没有符合条件的申请" in await rows.first.inner_text()
+    await page.goto(f"{console.url}/applications?to=2024-13-45")
+    assert "YYYY-MM-DD" in await page.locator("[role=alert]").inner_text()
+    await page.goto(f"{console.url}/applications/{decided['national_super']}")
+    section = page.locator("section[aria-labelledby=decision]")
+    assert "800,000.00 元" in await section.locator(".outcome").inner_text()
+    steps = await section.locator("ol.trace").inner_text()
+    assert "× 20% = 800,000.00; cap 1,000,000.00 not reached" in steps
+    timeline = await page.locator("section[aria-labelledby=timeline] tbody").inner_text()
+    assert "已提交" in timeline and "符合条件" in timeline
+
+
+# ---- selections ----
+
+def label(text: str) -> str:
+    """The Chinese of a label shown in both languages."""
+    return re.match(r"[^A-Za-z0-9 ]*", text).group(0).strip()
+
+
+async def test_a_reviewer_saves_a_draft_submits_a_review_and_recuses_from_another_candidate(
+        console, quota, officials, rounds, page):
+    first, second = rounds["chains"]
+    base = f"{console.url}/rounds/2.3-alliance-chain/2024"
+    await sign_in(page, console, "judge-a")
+    await page.goto(base)
+    candidates = page.locator("section[aria-labelledby=candidates] tbody tr")
+    assert await candidates.count() == 2
+    assert "未评审" in await candidates.first.inner_text()
+    await page.goto(f"{base}/candidates/{first}")
+    await page.fill("#score-infrastructure", "80")
+    await page.fill("#score-applications", "90")
+    await page.click("button[value=submit]")              # incomplete: quota refuses, and says why
+    assert "sme_support" in await page.locator("[role=alert]").inner_text()
+    assert await page.input_value("#score-applications") == "90"   # what was typed is kept
+    await page.click("button[value=save]")
+    assert "草稿已保存" in await page.locator("[role=status]").inner_text()
+    assert await page.input_value("#score-applications") == "90"   # the draft comes back
+    await page.fill("#score-industry_impact", "70")
+    await page.fill("#score-sme_support", "60")
+    await page.click("button[value=submit]")
+    assert "评审已提交" in await page.locator("[role=status]").inner_text()
+    assert "76.50" in await page.locator("section[aria-labelledby=my-review] table").inner_text()   # weighted
+
+    await page.goto(f"{base}/candidates/{second}")
+    await page.fill("#conflict-reason", "曾为该企业提供咨询服务 / advised this company in 2023")
+    await page.click("form[action$=conflict] button")
+    assert "已申报利益冲突并回避" in await page.locator("[role=status]").inner_text()
+    assert await page.locator("#score-infrastructure").count() == 0   # nothing left to score
+
+    admin = auth(officials["ada"].api_key)
+    async with httpx.AsyncClient(base_url=quota.url, timeout=15) as client:
+        reviews = (await client.get(f"/v1/rounds/2.3-alliance-chain/2024/candidates/{first}/reviews", headers=admin)).json()
+        assert [(r["reviewer_id"], r["status"], r["score"]) for r in reviews] == [("judge-a", "submitted", "76.50")]
+        listed = {c["application_id"]: c for c in
+                  (await client.get("/v1/rounds/2.3-alliance-chain/2024/candidates", headers=admin)).json()}
+        assert listed[second]["recused"] == ["judge-a"]
+    await page.goto(base)
+    assert [t.split("\t")[-1] for t in await candidates.all_inner_texts()] == ["已提交submitted", "已回避recused"]
+
+
+async def test_an_administrator_sees_recusals_and_upholds_an_objection_and_the_waitlist_moves_up(
+        console, officials, rounds, page):
+    await sign_in(page, console, "ada")
+    await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024")
+    assert "judge-a" in await page.locator("section[aria-labelledby=candidates] tbody").inner_text()
+
+    first, second, third = rounds["bases"]
+    await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/ranking")
+    standings = await page.locator("tbody tr td:nth-child(5)").all_inner_texts()
+    assert [label(s) for s in standings] == ["异议核查中", "拟入选", "候补"]
+
+    await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/objections")
+    objection = page.locator("article.objection").first
+    assert "王芳" in await objection.inner_text() and "待处理" in await objection.inner_text()
+    await objection.get_by_label("异议成立").check()
+    await objection.locator("textarea").fill("经核查，该示范基地尚未投入运营，异议成立。")
+    await objection.locator("button[type=submit]").click()
+    assert "异议成立" in await page.locator("[role=status]").inner_text()
+    assert "成立" in await page.locator("article.objection h2").first.inner_text()
+
+    await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/ranking")
+    standings = await page.locator("tbody tr td:nth-child(5)").all_inner_texts()
+    assert [label(s) for s in standings] == ["已移除", "拟入选", "拟入选"]
+    round_page = await page.goto(f"{console.url}/rounds/3.6-demo-base/2024")
+    assert round_page.status == 200
+    assert "递补公示" in await page.locator("section[aria-labelledby=notices]").inner_text()
+
+
+async def test_an_administrator_opens_a_round_puts_a_reviewer_on_its_panel_and_is_told_why_a_move_is_refused(
+        console, officials, rounds, page):
+    await sign_in(page, console, "ada")
+    await page.goto(f"{console.url}/rounds")
+    await page.select_option("#new-clause", "2.4-typical-case")
+    await page.fill("#new-year", "2024")
+    await page.fill("#new-deadline", "2024-12-20T17:00")
+    async with page.expect_navigation():
+        await page.click("form[action='/rounds'] button")
+    problem = page.locator("[role=alert]")
+    assert page.url == f"{console.url}/rounds/2.4-typical-case/2024?done=created", (
+        await problem.all_inner_texts())
+    assert "评选轮次已创建" in await page.locator("[role=status]").inner_text()
+    assert "2024-12-20 17:00" in await page.locator("dl.facts").inner_text()   # Beijing time, as entered
+    await page.fill("#panel-reviewer", "judge-b")
+    async with page.expect_navigation():
+        await page.click("form[action$=panel] button")
+    assert "judge-b" in await page.locator("dl.facts").inner_text()
+
+    await page.goto(f"{console.url}/rounds")   # the same round again: quota refuses, the page says why
+    await page.select_option("#new-clause", "2.4-typical-case")
+    await page.fill("#new-year", "2024")
+    await page.fill("#new-deadline", "2024-12-20T17:00")
+    async with page.expect_navigation() as refused:
+        await page.click("form[action='/rounds'] button")
+    assert (await refused.value).status == 409
+    assert await page.locator("[role=alert]").count() == 1
+    assert await page.input_value("#new-year") == "2024"
+
+    await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024")   # a candidate still lacks its review
+    async with page.expect_navigation() as moved:
+        await page.click("form[action$=transitions] button")
+    assert (await moved.value).status == 409
+    assert "non-recused reviewers" in await page.locator("[role=alert]").inner_text()
+    assert "评审中" in await page.locator("dl.facts").inner_text()   # still in review
+
+
+# ---- operations ----
+
+async def test_the_health_page_shows_each_services_health_readiness_and_loops(console, officials, page):
+    await sign_in(page, console, "ada")
+    await page.goto(f"{console.url}/health")
+    rows = page.locator("tbody tr")
+    text = {(await r.locator("th").inner_text()).split("\n")[0]: await r.inner_text() for r in await rows.all()}
+    assert sorted(name.split(" ")[0] for name in text) == ["console", "eligibility", "intake", "quota"]
+    for name in ("intake", "eligibility", "quota"):
+        assert "✔ 正常" in text[name] and "✔ 就绪" in text[name], text[name]
+    assert "eligibility-decisions" in text["eligibility"] and "round_keeper" in text["quota"]
+
+
+async def test_dead_letters_are_listed_by_consumer_group_and_shown_one_at_a_time(
+        stack, console, officials, eligibility, quota, page):
+    headers = Envelope.of(ApplicationSubmittedV1(application_id="00000000-0000-0000-0000-000000000001",
+                                                 partner_id="p", submitted_at=beijing("2024-03-01T09:00:00"),
+                                                 application={}), source="/test", key=CODE, subject="x").headers()
+    await send_raw(stack.bootstrap_servers, topics.APPLICATIONS, (CODE.encode(), b"{not json", headers))
+    await sign_in(page, console, "ada")
+
+    async def listed():
+        await page.goto(f"{console.url}/dead-letters")
+        return "eligibility-decisions" in await page.locator("tbody").inner_text()
+    await until(listed)
+    assert "replay-dead-letters" in await page.locator("[role=note]").inner_text()
+    assert await page.locator("button", has_text="重放").count() == 0   # no replay from here, yet
+    await page.select_option("#consumer", "eligibility-decisions")
+    await page.click("form.filters button")
+    rows = page.locator("tbody tr")
+    assert await rows.count() == 1
+    assert "subsidy.application.submitted.v1" in await rows.first.inner_text()
+    await rows.first.locator("a").click()
+    main = await page.locator("main").inner_text()
+    assert "MalformedEvent" in main and "subsidy.applications" in main
+    assert await page.locator("pre.payload").inner_text() == "{not json"
+
+
+# ---- accessibility, on every page ----
+
+A11Y = """() => {
+  const named = el => el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+  const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')];
+  return {
+    lang: document.documentElement.lang,
+    h1: document.querySelectorAll('h1').length,
+    unnamed: controls.filter(el => el.tagName === 'BUTTON' ? !el.innerText.trim() : !named(el)).map(el => el.outerHTML),
+    unscoped: [...document.querySelectorAll('th')].filter(th => !th.getAttribute('scope')).map(th => th.outerHTML),
+    skip: document.querySelector('body > a.skip')?.getAttribute('href'),
+  };
+}"""
+
+FOCUSED = """() => {
+  const el = document.activeElement, style = getComputedStyle(el);
+  return {tag: el.tagName, outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
+}"""
+
+
+async def assert_accessible(page, url: str) -> None:
+    response = await page.goto(url)
+    assert response.status == 200, url
+    found = await page.evaluate(A11Y)
+    assert found["lang"] == "zh-CN", url
+    assert found["h1"] == 1, url
+    assert found["unnamed"] == [], url
+    assert found["unscoped"] == [], url
+    assert found["skip"] == "#main", url
+    await page.keyboard.press("Tab")   # the first stop is the skip link, and it is visible when focused
+    assert await page.evaluate("() => document.activeElement.className") == "skip", url
+    for _ in range(12):                # every stop is a control, with a visible focus ring
+        focused = await page.evaluate(FOCUSED)
+        if focused["tag"] == "BODY":
+            break
+        assert focused["tag"] in ("A", "BUTTON", "INPUT", "SELECT", "TEXTAREA", "SUMMARY", "PRE"), (url, focused)
+        assert focused["outline"] != "none" and focused["width"] >= 2, (url, focused)
+        await page.keyboard.press("Tab")
+    await page.goto(url)
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")   # the skip link takes focus to the main content
+    assert await page.evaluate("() => document.activeElement.id") == "main", url
+
+
+async def test_every_page_has_its_language_one_heading_named_controls_scoped_headers_and_visible_focus(
+        console, officials, decided, rounds, page):
+    await assert_accessible(page, f"{console.url}/signin")
+    await sign_in(page, console, "ada")
+    first_base = rounds["bases"][1]
+    for path in ("/", "/applications", f"/applications?q={CODE}", f"/applications/{decided['municipal']}",
+                 "/rounds", "/rounds/3.6-demo-base/2024", f"/rounds/3.6-demo-base/2024/candidates/{first_base}",
+                 "/rounds/3.6-demo-base/2024/ranking", "/rounds/3.6-demo-base/2024/objections",
+                 "/health", "/dead-letters", "/payouts"):
+        await assert_accessible(page, console.url + path)
+    await page.goto(f"{console.url}/dead-letters")
+    letter = page.locator("tbody a").first
+    if await letter.count():
+        await assert_accessible(page, console.url + await letter.get_attribute("href"))
+    await page.locator("header .who button").click()
+    await sign_in(page, console, "judge-a")
+    for path in ("/rounds/2.3-alliance-chain/2024", f"/rounds/2.3-alliance-chain/2024/candidates/{rounds['chains'][0]}",
+                 f"/rounds/2.3-alliance-chain/2024/candidates/{rounds['chains'][1]}"):
+        await assert_accessible(page, console.url + path)
+
+
+async def test_the_pages_as_a_person_sees_them(console, officials, decided, rounds, page, tmp_path_factory):
+    """Not an assertion on pixels: screenshots for a person to look at (kept in $SUBSIDY_SCREENSHOTS if set)."""
+    shots = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or tmp_path_factory.mktemp("screens"))
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await sign_in(page, console, "judge-a")
+    await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024/candidates/{rounds['chains'][0]}")
+    await page.screenshot(path=str(shots / "console-review.png"), full_page=True)
+    await page.locator("header .who button").click()
+    await sign_in(page, console, "ada")
+    for name, path in (("application", f"/applications/{decided['municipal']}"),
+                       ("ranking", "/rounds/3.6-demo-base/2024/ranking"), ("round", "/rounds/3.6-demo-base/2024"),
+                       ("objections", "/rounds/3.6-demo-base/2024/objections"), ("health", "/health")):
+        await page.goto(console.url + path)
+        await page.screenshot(path=str(shots / f"console-{name}.png"), full_page=True)
+    assert all((shots / f"console-{n}.png").stat().st_size > 10_000 for n in ("review", "application", "health"))
