@@ -1,6 +1,7 @@
 """Brings the whole system up on one machine and keeps it up: a real PostgreSQL and a
 Kafka-protocol broker (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name external ones),
-the topics, every service's migrations, and the five services as separate processes.
+the topics, every service's migrations, and the five services as separate processes (with, unless
+turned off, a stand-in for the city's finance system).
 
 The embedded broker keeps nothing across restarts; the database is the only durable store. So
 whenever the stack starts a fresh embedded broker, every event still retained in the services'
@@ -30,7 +31,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared import db, migrations
 from shared.messaging import kafka, outbox
 
-SERVICES = ("intake", "eligibility", "quota", "payout", "notify")
+# The last is not part of the product: a stand-in for the city's finance system (development, tests).
+SERVICES = ("intake", "eligibility", "quota", "payout", "notify", "finance_sim")
+PRODUCT = SERVICES[:-1]
 log = logging.getLogger(__name__)
 
 
@@ -163,12 +166,13 @@ class ServiceProcess:
                 self.kill()
 
 
-def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None
-                   ) -> dict[str, ServiceProcess]:
-    """The five services, each its own process with `env` (the servers' URLs), once all are ready."""
+def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None,
+                   names: tuple[str, ...] = SERVICES) -> dict[str, ServiceProcess]:
+    """The services (the five, and the finance stand-in), each its own process with `env` (the
+    servers' URLs), once all are ready."""
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {name: ServiceProcess(name, (ports or {}).get(name) or free_port(), env,
-                                  log_dir / f"{name}.log").start() for name in SERVICES}
+                                  log_dir / f"{name}.log").start() for name in names}
     try:
         for proc in procs.values():
             proc.wait_ready()

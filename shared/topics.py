@@ -11,7 +11,9 @@ NOTIFICATIONS = "subsidy.notifications"
 PARTNERS = "subsidy.partners"
 DEAD_LETTERS = "subsidy.dead-letters"
 ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
+PAYEES = "subsidy.payees"  # applicants' bank details, from intake to payout only (full account numbers)
+FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"  # pain.001-shaped batches, keyed by message id
 
 ALL = (APPLICATIONS, DECISIONS, CANDIDATES, SELECTIONS, AWARDS, PAYOUTS,
-       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, ROUNDS)
+       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, ROUNDS, PAYEES, FINANCE_INSTRUCTIONS)
 PARTITIONS = 6

@@ -42,6 +42,8 @@ MESSAGES_ZH = {
     "invalid_format": "格式或长度不符",
     "invalid_character": "含控制字符、双向文本控制字符或不可见字符，不予接受",
     "empty_identifier": "去除空格后为空",
+    "invalid_account_number": "银行账号须为 9–30 位数字，不含空格或其他字符",
+    "payee_name_mismatch": "收款账户户名须与申请人名称一致（补贴只拨付至申请人本单位账户）",
     "invalid": "取值无效",
 }
 
