@@ -31,7 +31,8 @@ class Outbox:
         return Envelope.of(payload, source=self.source, key=key, subject=subject, cause=cause)
 
     async def publish(self, session: AsyncSession, *events: Envelope) -> None:
-        await outbox.add(session, self.table, *events)
+        if events:
+            await outbox.add(session, self.table, *events)
 
 
 class Refusal(Exception):
