@@ -26,7 +26,7 @@ class PayeeAccepted(BaseModel):
 
 
 @router.put("/{application_id}/payee", status_code=202, response_model=PayeeAccepted,
-            responses=responses(401, 403, 404, 422, 429))
+            responses=responses(400, 401, 403, 404, 422, 429))
 async def put_payee(request: Request, caller: Submitter, application_id: UUID, payee: Payee) -> PayeeAccepted:
     """Give, or correct, the applicant's own bank account (account name = the applicant's name). A payout
     held for want of it (`payout_held`, reason `payee_missing`, `payee_invalid` or `payout_rejected`) is

@@ -3,7 +3,7 @@
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
 from services.payout import awards, budgets, clawbacks, reports
@@ -15,11 +15,14 @@ from shared.api_errors import json_response, responses
 from shared.payee import mask
 
 router = APIRouter(prefix="/v1")
+Year = Annotated[int, Path(ge=2000, le=2100, description="the budget year")]
+YearFilter = Annotated[int | None, Query(ge=2000, le=2100)]
+Clause = Annotated[str, Path(min_length=1, max_length=50)]
 
 
 @router.put("/budgets/{year}/{clause}", response_model=BudgetSetResult, tags=["budgets"],
-            responses=responses(401, 403, 409, 422, 429))
-async def set_budget(request: Request, caller: Finance, year: int, clause: str,
+            responses=responses(400, 401, 403, 409, 422, 429))
+async def set_budget(request: Request, caller: Finance, year: Year, clause: Clause,
                      body: BudgetSet) -> BudgetSetResult:
     """Set a budget line (a year and a clause) to an amount. A cut below what is committed is refused
     (409 `budget_below_committed`); awards waiting for the line go ahead, in order, as far as it reaches."""
@@ -27,14 +30,14 @@ async def set_budget(request: Request, caller: Finance, year: int, clause: str,
 
 
 @router.get("/budgets", response_model=list[BudgetLine], tags=["budgets"], responses=responses(401, 403, 429))
-async def list_budgets(request: Request, _: Finance, year: int | None = None) -> list[BudgetLine]:
+async def list_budgets(request: Request, _: Finance, year: YearFilter = None) -> list[BudgetLine]:
     """Every budget line: its amount, what is reserved, paid and left, and what waits for it."""
     return [BudgetLine(**line) for line in await read(request, budgets.lines, year=year)]
 
 
 @router.get("/reports/budget", tags=["reports"], responses=responses(401, 403, 422, 429) | {200: {"content": {
     "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-async def budget_report(request: Request, _: Finance, year: int | None = None,
+async def budget_report(request: Request, _: Finance, year: YearFilter = None,
                         format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv") -> Response:
     """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
     recovered (clawbacks recorded) and available, as CSV, XLSX or JSON."""
@@ -48,7 +51,7 @@ async def budget_report(request: Request, _: Finance, year: int | None = None,
 
 
 @router.get("/payouts", response_model=list[PayoutRead], tags=["payouts"], responses=responses(401, 403, 422, 429))
-async def list_payouts(request: Request, _: Finance, status: str | None = None, award_id: UUID | None = None,
+async def list_payouts(request: Request, _: Finance, status: Annotated[str | None, Query(max_length=20)] = None, award_id: UUID | None = None,
                        application_id: UUID | None = None,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[PayoutRead]:
     """Payouts, newest first, by status, award or application."""
@@ -64,7 +67,7 @@ async def list_payouts(request: Request, _: Finance, status: str | None = None, 
 
 
 @router.post("/awards/{award_id}/cancel", response_model=Cancelled, tags=["corrections"],
-             responses=responses(401, 403, 404, 409, 422, 429))
+             responses=responses(400, 401, 403, 404, 409, 422, 429))
 async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Cancellation) -> Cancelled:
     """Cancel an award whose money has not left (awaiting budget, held, requested or rejected): its
     reservation is released. A payout with the finance system cannot be cancelled (409 `payout_in_flight`)."""
@@ -72,7 +75,7 @@ async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Ca
 
 
 @router.post("/awards/{award_id}/clawbacks", response_model=Clawback, status_code=201, tags=["corrections"],
-             responses=responses(401, 403, 404, 409, 422, 429) | {200: {"model": Clawback,
+             responses=responses(400, 401, 403, 404, 409, 422, 429) | {200: {"model": Clawback,
                                                                         "description": "recorded before"}})
 async def record_clawback(request: Request, caller: Admin, award_id: UUID, body: ClawbackCreate,
                           response: Response) -> Clawback:
