@@ -31,6 +31,7 @@ from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,7 +47,9 @@ from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare,
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
 # Short group timeouts, as in the tests: a consumer joins its group in about a second.
 FAST_GROUPS = {"KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
-MONEY = {"LEDGER_KEY": f"bench-{uuid.uuid4().hex}", "PAYOUT_BATCH_INTERVAL_S": "1", "FINANCE_SIM_REJECT_RATE": "0"}
+# The keys the services refuse to start without (webhook secrets, the ledger's chain), and quick batches.
+MONEY = {"LEDGER_KEY": f"bench-{uuid.uuid4().hex}", "SECRETS_KEY": Fernet.generate_key().decode(),
+         "PAYOUT_BATCH_INTERVAL_S": "1", "FINANCE_SIM_REJECT_RATE": "0"}
 # What each service consumes, per accepted application: its groups and how many events each gets.
 CONSUMERS = {
     "eligibility": {"eligibility-decisions": 1, "eligibility-grants": 1},
