@@ -54,7 +54,8 @@ MONEY = {"LEDGER_KEY": f"bench-{uuid.uuid4().hex}", "SECRETS_KEY": Fernet.genera
 CONSUMERS = {
     "eligibility": {"eligibility-decisions": 1, "eligibility-grants": 1},
     "payout": {"payout-ledger": 2},   # the award and the bank account
-    "notify": {"notify-applicants": 3, "notify-partners": 1},
+    # Notify follows the decision and the award; the money steps' new event types are not (yet) its own.
+    "notify": {"notify-applicants": 2, "notify-partners": 1},
     "intake": {"intake-status": 3},
 }
 

@@ -14,6 +14,14 @@ from shared.events import PayeeProvidedV1
 from shared.messaging.envelope import Envelope
 
 
+_NEW = insert(payees)
+# Details given later replace earlier ones; an older event read late changes nothing.
+_UPSERT = _NEW.on_conflict_do_update(
+    index_elements=[payees.c.application_id], where=payees.c.provided_at <= _NEW.excluded.provided_at,
+    set_={c: _NEW.excluded[c] for c in ("credit_code", "applicant_name", "account_name", "account_number", "bank",
+                                         "provided_at")})
+
+
 async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, PayeeProvidedV1]]) -> None:
     newest: dict = {}
     for event, p in batch:
@@ -22,12 +30,7 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
     rows = [{"application_id": p.application_id, "credit_code": p.credit_code, "applicant_name": p.applicant_name,
              "account_name": p.payee.account_name, "account_number": p.payee.account_number, "bank": p.payee.bank,
              "provided_at": p.provided_at} for _, p in newest.values()]
-    stmt = insert(payees).values(rows)
-    # Details given later replace earlier ones; an older event read late changes nothing.
-    await session.execute(stmt.on_conflict_do_update(
-        index_elements=[payees.c.application_id], where=payees.c.provided_at <= stmt.excluded.provided_at,
-        set_={c: stmt.excluded[c] for c in ("credit_code", "applicant_name", "account_name", "account_number",
-                                             "bank", "provided_at")}))
+    await session.execute(_UPSERT, rows)
     waiting = (await session.execute(select(payouts).where(
         payouts.c.application_id.in_(list(newest)), payouts.c.status.in_(("held", "rejected")))
         .with_for_update())).all()

@@ -3,6 +3,7 @@ transfers each step makes (ids derived from what they are for, so a retry is the
 the order awaiting awards go ahead in, and what to tell an applicant whose payout is held."""
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -85,7 +86,11 @@ def expected_on(requested_at: datetime, working_days: int) -> date:
     """When the money should arrive: the finance service level, in working days after the day
     (Beijing time) the payout was requested. A year the calendar does not know counts Monday to
     Friday."""
-    day = requested_at.astimezone(BEIJING).date()
+    return _expected_on(requested_at.astimezone(BEIJING).date(), working_days)
+
+
+@lru_cache(maxsize=64)   # one day's answer serves every payout of that day
+def _expected_on(day: date, working_days: int) -> date:
     try:
         return working_days_after(day, working_days)
     except CalendarUnknown:
