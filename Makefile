@@ -36,6 +36,7 @@ bench: $(READY)  ## figures beside baselines measured in the same run
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/engine.py
 	$(PY) bench/intake.py
+	$(PY) bench/ledger.py
 	$(PY) bench/pipeline.py
 	$(PY) bench/webhooks.py
 

@@ -35,18 +35,22 @@ from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare 
 CONNECTIONS, SECONDS, WARMUP_SECONDS = 64, 10, 3
 
 
-def body(distinct_applicants: bool = False) -> str:
-    """A node application; each request gets its own node (and applicant, if asked) from post.lua."""
+def body(distinct_applicants: bool = False, payee: bool = False) -> str:
+    """A node application; each request gets its own node (and applicant, if asked) from post.lua;
+    with `payee`, it names the applicant's bank account, so that it can be paid."""
     application = copy.deepcopy(EXAMPLES["1.1-node"])
     application["facts"]["node_id"] = "NODE_ID"
     if distinct_applicants:
         application["applicant"]["credit_code"] = "CREDIT_CODE"
+    if payee:
+        application["payee"] = {"account_name": application["applicant"]["name"],
+                                "account_number": "6222020200112233445", "bank": "中国工商银行成都高新支行"}
     return json.dumps(application, ensure_ascii=False)
 
 
 def wrk(url: str, path: str, key: str, seconds: float, *, connections: int = CONNECTIONS,
-        distinct_applicants: bool = False, run: int = 0) -> dict:
-    env = {**os.environ, "PATH_": path, "KEY": key, "BODY": body(distinct_applicants), "RUN": str(run)}
+        distinct_applicants: bool = False, run: int = 0, payee: bool = False) -> dict:
+    env = {**os.environ, "PATH_": path, "KEY": key, "BODY": body(distinct_applicants, payee), "RUN": str(run)}
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", str(ROOT / "bench" / "post.lua"), url], env=env,
                          capture_output=True, text=True, check=True).stdout

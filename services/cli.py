@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services import ops_cli
 from services.console import cli as console_cli
-from shared.stack import (SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes, run_prepare,
-                          start_services, stop_all)
+from shared.stack import (PRODUCT, SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes,
+                          run_prepare, start_services, stop_all)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="Chengdu blockchain-pilot subsidy system.")
@@ -33,15 +33,24 @@ app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
 app.add_typer(console_cli.app, name="console")
+budgets_app = typer.Typer(no_args_is_help=True, help="Budget lines per year and clause (the payout service's database).")
+app.add_typer(budgets_app, name="budgets")
+ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verification and reports.")
+app.add_typer(ledger_app, name="ledger")
+DEMO_BUDGET = Decimal("50000000.00")
 
 
 @app.command()
 def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers keep their data."),
        broker_port: int = typer.Option(9092, help="Port of the embedded broker."),
-       port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones.")) -> None:
+       port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones."),
+       finance_sim: bool = typer.Option(os.environ.get("FINANCE_SIM", "true").lower() not in ("0", "false", "no", "off"),
+                                        help="Run the finance-system stand-in (env FINANCE_SIM, default on).")
+       ) -> None:
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
-    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the services, and keep them
-    running: a service that exits is restarted. Ctrl-C stops it all."""
+    KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the services (with a stand-in for the
+    city's finance system unless turned off), and keep them running: a service that exits is
+    restarted. Ctrl-C stops it all."""
     from shared.secretbox import development_key
     from shared.settings import Settings
     infra = Infrastructure.start(data_dir, broker_port=broker_port)
@@ -50,6 +59,11 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         # may reach receivers on this machine. Either may be set otherwise from the environment.
         os.environ.setdefault("SECRETS_KEY", development_key(data_dir / "secrets.key"))
         os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+        # …and its ledger is keyed with a key kept beside its data, made on the first run too.
+        os.environ.setdefault("LEDGER_KEY", development_key(data_dir / "ledger.key"))
+    if not os.environ.get("LEDGER_KEY"):
+        infra.stop()
+        raise typer.BadParameter("set LEDGER_KEY: payout keys its ledger with it and refuses to start without it")
     procs = {}
     sink = None
     if "SMTP_HOST" not in os.environ:
@@ -65,7 +79,8 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
             if total := sum(counts.values()):
                 typer.echo(f"re-publishing {total} retained event(s) to the new broker")
         ports = {name: port_base + i for i, name in enumerate(SERVICES)}
-        procs = start_services(infra.env(), data_dir / "logs", ports)
+        names = SERVICES if finance_sim else PRODUCT
+        procs = start_services(infra.env(), data_dir / "logs", ports, names)
         typer.echo(f"PostgreSQL  {infra.database_url}\nKafka       {infra.kafka_bootstrap_servers}")
         for name, proc in procs.items():
             typer.echo(f"{name:<12}{proc.url}   (log: {proc.log_path})")
@@ -79,6 +94,10 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
             for name, role, password in asyncio.run(console_cli.demo_accounts(
                     infra.database_url, console_cli.secret_box(data_dir))):
                 typer.echo(f"console     {name} / {password}  ({role}; a new password each run)")
+            year, made = asyncio.run(_demo_budgets(infra.database_url))
+            if made:
+                typer.echo(f"budgets     {DEMO_BUDGET:,.2f} yuan for each clause of {year} ({made} line(s) set; "
+                           "`subsidy budgets set` changes them)")
         typer.echo("Ctrl-C stops everything.")
         supervisor = Supervisor(infra, procs, retention=retention, run_dir=data_dir / "run",
                                 say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))
@@ -106,6 +125,22 @@ async def _demo_key(database_url: str) -> str:
             return await partners.rotate(sessions, "demo")
         except partners.UnknownPartner:
             return await partners.create(sessions, "demo")
+
+
+async def _demo_budgets(database_url: str) -> tuple[int, int]:
+    """A local stack pays: every clause of this year without a budget line gets the demo amount."""
+    from services.payout import budgets
+    from services.payout.domain.money import budget_year
+
+    year = budget_year(datetime.now(UTC))
+
+    async def op(session, ctx):
+        have = {line["clause"] for line in await budgets.lines(session, year=year)}
+        missing = sorted(budgets.money_clauses() - have)
+        for clause in missing:
+            await budgets.set_budget(session, ctx, year, clause, DEMO_BUDGET, by="subsidy up (demo)")
+        return len(missing)
+    return year, await _payout_op_async(op, database_url)
 
 
 @asynccontextmanager
@@ -371,6 +406,117 @@ def webhooks_retry(delivery_id: str = typer.Argument(None, help="one delivery; o
     except log.EndpointDisabled as e:
         typer.echo(f"refused: {e}", err=True)
         raise typer.Exit(2) from None
+
+
+# ---- the money: budget lines, the ledger's verification and reports, the finance stand-in ----
+
+def _ledger_key() -> bytes:
+    key = os.environ.get("LEDGER_KEY") or (
+        (DATA_DIR / "ledger.key").read_text().strip() if (DATA_DIR / "ledger.key").exists() else "")
+    if not key:
+        typer.echo("LEDGER_KEY is not set (and no .data/ledger.key): the ledger cannot be verified or written",
+                   err=True)
+        raise typer.Exit(2)
+    return key.encode()
+
+
+async def _payout_op_async(operation, database_url: str | None = None):
+    from services.payout.context import Context, Outbox
+    from services.payout.tables import SCHEMA, metadata
+    ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), _ledger_key())
+    async with _sessions(SCHEMA, database_url) as sessions:
+        async with sessions.begin() as session:
+            return await operation(session, ctx)
+
+
+def _payout_op(operation):
+    """Runs `operation(session, ctx)` in one transaction of payout's schema; refusals exit 2."""
+    from services.payout.context import Refusal
+    try:
+        return asyncio.run(_payout_op_async(operation))
+    except Refusal as refused:
+        typer.echo(f"refused ({refused.code}): {refused.message_en}\n{refused.message_zh}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _show_line(line: dict) -> None:
+    typer.echo(f"{line['year']} {line['clause']:<24} budget {line['amount']:>16,.2f}  reserved {line['reserved']:>16,.2f}"
+               f"  paid {line['paid']:>16,.2f}  available {line['available']:>16,.2f}"
+               f"  awaiting {line['awaiting_budget']} ({line['awaiting_amount']:,.2f})")
+
+
+@budgets_app.command("set")
+def budgets_set(year: int, clause: str, amount: Decimal,
+                by: str = typer.Option(os.environ.get("USER", "operator"), help="who sets it")) -> None:
+    """Set the budget line of CLAUSE for YEAR to AMOUNT yuan; awards waiting for it go ahead, in order."""
+    from services.payout import budgets
+
+    async def op(session, ctx):
+        return await budgets.set_budget(session, ctx, year, clause, amount, by=by)
+    line = _payout_op(op)
+    _show_line(line)
+    if line["released"]:
+        typer.echo(f"{line['released']} awaiting award(s) went ahead")
+
+
+@budgets_app.command("list")
+def budgets_list(year: int = typer.Option(None, help="only this year")) -> None:
+    """Every budget line: amount, reserved, paid, available, and what waits for it."""
+    from services.payout import budgets
+
+    async def op(session, ctx):
+        return await budgets.lines(session, year=year)
+    for line in _payout_op(op):
+        _show_line(line)
+
+
+@ledger_app.command("verify")
+def ledger_verify() -> None:
+    """Check the ledger from genesis: the keyed hash chain, every transfer within the rules (so no budget
+    ever overspent), each award reserved once, and stored balances equal to the transfers.
+    Exit 0 when it holds; exit 1 naming the first broken row (DATABASE_URL, LEDGER_KEY)."""
+    from services.payout.audit import verify_ledger
+
+    async def op(session, ctx):
+        return await verify_ledger(session, ctx.key)
+    result = _payout_op(op)
+    if result.problem:
+        typer.echo(f"BROKEN at {result.problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ledger verified: {result.rows} transfer(s), {result.accounts} account(s), chain intact, "
+               "every transfer within the rules, balances equal to their transfers")
+
+
+@ledger_app.command("report")
+def ledger_report(year: int = typer.Option(None, help="only this year"),
+                  format: str = typer.Option("csv", help="csv | xlsx"),
+                  output: Path = typer.Option(None, "--output", "-o", help="file to write (default: stdout for csv)")
+                  ) -> None:
+    """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
+    recovered and available, as CSV or XLSX."""
+    from services.payout import reports
+    if format not in ("csv", "xlsx"):
+        raise typer.BadParameter("format: csv or xlsx")
+    if format == "xlsx" and output is None:
+        raise typer.BadParameter("an XLSX report needs --output FILE")
+
+    async def op(session, ctx):
+        return await reports.rows(session, year=year)
+    rows = _payout_op(op)
+    body = reports.csv_bytes(rows) if format == "csv" else reports.xlsx_bytes(rows)
+    if output is None:
+        sys.stdout.write(body.decode("utf-8-sig"))
+    else:
+        output.write_bytes(body)
+        typer.echo(f"wrote {len(rows)} line(s) to {output}")
+
+
+@app.command("finance-sim")
+def finance_sim_command() -> None:
+    """Run the finance-system stand-in in this process: it answers payout batches after
+    FINANCE_SIM_DELAY_S, rejecting FINANCE_SIM_REJECT_RATE of them (HTTP_PORT for its health)."""
+    from shared.serve import serve as run
+    run("finance_sim")
 
 
 @app.command()

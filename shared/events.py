@@ -245,3 +245,192 @@ class RecognitionGrantedV1(Payload):
     benefits_en: str
     grants: list[GrantLine]
     granted_at: datetime
+
+
+# ---- the money loop: payees, budgets, payouts, the finance exchange, corrections ----
+
+class PayeeDetails(BaseModel):
+    """A bank account, in full: travels only to payout (and from payout to the finance system)."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    account_name: str
+    account_number: str
+    bank: str
+
+
+class PayeeProvidedV1(Payload):
+    """A partner gave (with the application, or later) or corrected the account an application's
+    subsidy is paid into. Keyed by credit code; read by payout only."""
+    ce_type = "subsidy.payee.provided.v1"
+    topic = topics.PAYEES
+    application_id: UUID
+    credit_code: str
+    applicant_name: str
+    payee: PayeeDetails
+    provided_at: datetime
+
+
+class PayoutDeferredV1(Payload):
+    """The award does not fit in what is left of its budget line: it waits, in order, and goes
+    ahead when the budget is raised."""
+    ce_type = "subsidy.payout.deferred.v1"
+    topic = topics.PAYOUTS
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    clause: str
+    year: int
+    amount: Money
+
+
+class PayoutHeldV1(Payload):
+    """A payout cannot go to the finance system until something is done: `reason` is one of
+    payee_missing, payee_invalid, payout_rejected; `reason_code` an ISO 20022 status reason
+    (AC01, AC04, …) when the bank gave one; `what_to_do` says how to release it."""
+    ce_type = "subsidy.payout.held.v1"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    reason: Literal["payee_missing", "payee_invalid", "payout_rejected"]
+    reason_code: str | None = None
+    detail: str = ""
+    what_to_do: str
+
+
+class PayoutRequestedV2(Payload):
+    """A payout is on its way to the finance system; `expected_on` is when the money should arrive
+    (the finance service level, in working days). `account` is masked."""
+    ce_type = "subsidy.payout.requested.v2"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    account: str
+    requested_at: datetime
+    expected_on: date
+    replaces: UUID | None = None  # the rejected payout this one corrects
+
+
+class PayoutFailedV2(Payload):
+    """The finance system rejected a payout (pain.002 RJCT)."""
+    ce_type = "subsidy.payout.failed.v2"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    reason_code: str
+    reason: str
+
+
+class PayoutPaidV2(Payload):
+    """The finance system booked the payment (camt.054) and the ledger posted it."""
+    ce_type = "subsidy.payout.paid.v2"
+    topic = topics.PAYOUTS
+    payout_id: UUID
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    settled_on: date
+    bank_reference: str
+
+
+class PayoutCancelledV1(Payload):
+    """An admin cancelled an award's payment; its reservation was released."""
+    ce_type = "subsidy.payout.cancelled.v1"
+    topic = topics.PAYOUTS
+    award_id: UUID
+    payout_id: UUID | None
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    reason: str
+    by: str
+
+
+class ClawbackRecordedV1(Payload):
+    """Part or all of a paid award must be given back (a failed performance review, 绩效评价, or
+    fraud): recorded as reversing entries and a receivable from the applicant."""
+    ce_type = "subsidy.clawback.recorded.v1"
+    topic = topics.PAYOUTS
+    clawback_id: UUID
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    amount: Money
+    total_clawed_back: Money
+    reason: str
+    by: str
+    recorded_at: datetime
+
+
+# The finance exchange, shaped after ISO 20022 (see README, "For the finance system's developers").
+
+class CreditTransfer(BaseModel):
+    """pain.001 CdtTrfTxInf: one payout."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    end_to_end_id: UUID   # the payout id
+    amount: Money
+    currency: Literal["CNY"] = "CNY"
+    creditor_name: str
+    creditor_account: str
+    creditor_agent: str
+    remittance_information: str
+
+
+class PaymentsInstructedV1(Payload):
+    """pain.001 CstmrCdtTrfInitn: a batch of payouts for the finance system (keyed by message id)."""
+    ce_type = "subsidy.finance.payments-instructed.v1"
+    topic = topics.FINANCE_INSTRUCTIONS
+    message_id: str                   # GrpHdr/MsgId, ≤ 35 characters, derived from the content
+    created_at: datetime              # GrpHdr/CreDtTm
+    number_of_transactions: int       # GrpHdr/NbOfTxs
+    control_sum: Money                # GrpHdr/CtrlSum
+    debtor_name: str                  # PmtInf/Dbtr/Nm
+    debtor_account: str               # PmtInf/DbtrAcct
+    requested_execution_date: date    # PmtInf/ReqdExctnDt
+    transactions: list[CreditTransfer]
+
+
+class TransactionStatus(BaseModel):
+    """pain.002 TxInfAndSts."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    end_to_end_id: UUID
+    status: Literal["ACCP", "ACSC", "RJCT"]
+    reason_code: str | None = None    # StsRsnInf/Rsn/Cd, e.g. AC01, AC04, BE01
+    reason: str = ""                  # StsRsnInf/AddtlInf
+
+
+class PaymentStatusReportedV1(Payload):
+    """pain.002 CstmrPmtStsRpt: the finance system's answer to a batch, per transaction."""
+    ce_type = "subsidy.finance.payment-status-reported.v1"
+    topic = topics.FINANCE_RESULTS
+    message_id: str
+    original_message_id: str
+    group_status: Literal["ACCP", "PART", "RJCT"]
+    created_at: datetime
+    transactions: list[TransactionStatus]
+
+
+class BookedEntry(BaseModel):
+    """camt.054 Ntry/NtryDtls/TxDtls: one payment booked."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    end_to_end_id: UUID
+    amount: Money
+    booked_on: date                   # Ntry/BookgDt
+    bank_reference: str               # Ntry/AcctSvcrRef
+
+
+class PaymentsBookedV1(Payload):
+    """camt.054 BkToCstmrDbtCdtNtfctn: payments debited from the treasury account."""
+    ce_type = "subsidy.finance.payments-booked.v1"
+    topic = topics.FINANCE_RESULTS
+    notification_id: str
+    original_message_id: str
+    created_at: datetime
+    entries: list[BookedEntry]

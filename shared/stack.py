@@ -1,7 +1,7 @@
 """Brings the whole system up on one machine and keeps it up: a real PostgreSQL and a
 Kafka-protocol broker (embedded unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name external ones),
 the topics, every service's migrations, and the services as separate processes (the five of the
-pipeline, and the officials' console).
+pipeline, the officials' console and, unless turned off, a stand-in for the city's finance system).
 
 The embedded broker keeps nothing across restarts; the database is the only durable store. So
 whenever the stack starts a fresh embedded broker, every event still retained in the services'
@@ -32,7 +32,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from shared import db, migrations
 from shared.messaging import kafka, outbox
 
-SERVICES = ("intake", "eligibility", "quota", "payout", "notify", "console")
+# The last is not part of the product: a stand-in for the city's finance system (development, tests).
+SERVICES = ("intake", "eligibility", "quota", "payout", "notify", "console", "finance_sim")
+PRODUCT = SERVICES[:-1]
 log = logging.getLogger(__name__)
 
 
@@ -184,13 +186,13 @@ def stop_all(procs, timeout_s: float = 15) -> None:
         proc.stop(timeout_s)
 
 
-def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None
-                   ) -> dict[str, ServiceProcess]:
-    """The services, each its own process with `env` (the servers' URLs), once all are ready. The
-    console is told where the others answer."""
+def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None,
+                   names: tuple[str, ...] = SERVICES) -> dict[str, ServiceProcess]:
+    """The services (the product's, and the finance stand-in), each its own process with `env` (the
+    servers' URLs), once all are ready. The console is told where the others answer."""
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin)
-             for name in SERVICES
+             for name in names
              for port in [(ports or {}).get(name) or free_port()]
              for admin in [{"admin_port": port + 1000} if ports else {}]}
     if "console" in procs:

@@ -14,9 +14,12 @@ DEAD_LETTERS = "subsidy.dead-letters"
 # skips one it did not select (see shared/messaging/dead_letters.py).
 DEAD_LETTER_REPLAYS = "subsidy.dead-letters.replays"
 ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
+PAYEES = "subsidy.payees"  # applicants' bank details, from intake to payout only (full account numbers)
+FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"  # pain.001-shaped batches, keyed by message id
 
 ALL = (APPLICATIONS, DECISIONS, CANDIDATES, SELECTIONS, AWARDS, PAYOUTS,
-       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, DEAD_LETTER_REPLAYS, ROUNDS)
+       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, DEAD_LETTER_REPLAYS, ROUNDS, PAYEES,
+       FINANCE_INSTRUCTIONS)
 PARTITIONS = 6
 
 # What each topic's records are keyed by: one key's records are handled in order.

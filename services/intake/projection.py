@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.status import STAGE
 from services.intake.tables import applications, timeline
-from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1,
-                           PayoutRequestedV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
+from shared.events import (AwardGrantedV1, ClawbackRecordedV1, DecisionMadeV1, PayoutDeferredV1,
+                           PayoutCancelledV1, PayoutFailedV1, PayoutFailedV2, PayoutHeldV1, PayoutPaidV1,
+                           PayoutPaidV2, PayoutRequestedV1, PayoutRequestedV2, RecognitionGrantedV1,
+                           SelectionConcludedV1, SelectionProgressedV1)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
@@ -57,6 +59,24 @@ def step(p: Payload) -> tuple[str, dict[str, Any]]:
             return "paid", {"amount": f"{p.amount:.2f}", "settled_on": p.settled_on.isoformat()}
         case PayoutFailedV1():
             return "payout_failed", {"reason": p.reason}
+        case PayoutDeferredV1():
+            return "awaiting_budget", {"amount": f"{p.amount:.2f}", "year": p.year, "clause": p.clause}
+        case PayoutHeldV1():
+            return "payout_held", {"payout_id": str(p.payout_id), "reason": p.reason, "reason_code": p.reason_code,
+                                   "what_to_do": p.what_to_do, "detail": p.detail}
+        case PayoutRequestedV2():
+            return "payout_requested", {"payout_id": str(p.payout_id), "amount": f"{p.amount:.2f}",
+                                        "expected_on": p.expected_on.isoformat(), "account": p.account}
+        case PayoutFailedV2():
+            return "payout_failed", {"payout_id": str(p.payout_id), "reason_code": p.reason_code, "reason": p.reason}
+        case PayoutPaidV2():
+            return "paid", {"payout_id": str(p.payout_id), "amount": f"{p.amount:.2f}",
+                            "settled_on": p.settled_on.isoformat(), "bank_reference": p.bank_reference}
+        case PayoutCancelledV1():
+            return "payout_cancelled", {"reason": p.reason}
+        case ClawbackRecordedV1():
+            return "clawback_recorded", {"amount": f"{p.amount:.2f}", "reason": p.reason,
+                                         "total_clawed_back": f"{p.total_clawed_back:.2f}"}
     raise TypeError(f"{type(p).__name__} is not a status change")
 
 
@@ -77,4 +97,6 @@ async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Pa
 
 _STATUS_CHANGED = Batched(statuses_changed)
 HANDLERS = dict.fromkeys((DecisionMadeV1, SelectionConcludedV1, SelectionProgressedV1, RecognitionGrantedV1,
-                          AwardGrantedV1, PayoutRequestedV1, PayoutPaidV1, PayoutFailedV1), _STATUS_CHANGED)
+                          AwardGrantedV1, PayoutRequestedV1, PayoutPaidV1, PayoutFailedV1, PayoutDeferredV1,
+                          PayoutHeldV1, PayoutRequestedV2, PayoutFailedV2, PayoutPaidV2, PayoutCancelledV1,
+                          ClawbackRecordedV1), _STATUS_CHANGED)

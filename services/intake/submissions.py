@@ -16,7 +16,7 @@ import orjson
 
 from services.intake.tables import SCHEMA
 from shared import db
-from shared.events import ApplicationSubmittedV1
+from shared.events import ApplicationSubmittedV1, PayeeDetails, PayeeProvidedV1
 from shared.policy import Application
 from shared.service import Runtime
 
@@ -34,6 +34,17 @@ _ACCEPT = f"""
     INSERT INTO {SCHEMA}.outbox (topic, key, headers, value)
     SELECT $10, $11, $12::jsonb, $13 FROM accepted
     RETURNING id"""
+# The same, owing also the bank details the application carries (for payout).
+_ACCEPT_WITH_PAYEE = f"""
+    WITH accepted AS (
+        INSERT INTO {SCHEMA}.applications (id, partner_id, idempotency_key, request_hash, credit_code,
+                                           clause, occurred_on, body, status, stage, submitted_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, 'submitted', 0, $9)
+        ON CONFLICT DO NOTHING RETURNING id)
+    INSERT INTO {SCHEMA}.outbox (topic, key, headers, value)
+    SELECT owed.* FROM accepted, (VALUES ($10::text, $11::text, $12::jsonb, $13::bytea),
+                                         ($14::text, $15::text, $16::jsonb, $17::bytea)) AS owed
+    RETURNING id"""
 _EARLIER = f"SELECT request_hash FROM {SCHEMA}.applications WHERE id = $1"
 
 
@@ -50,6 +61,20 @@ class IdempotencyConflict(Exception):
 class Accepted:
     application_id: uuid.UUID
     replayed: bool
+
+
+def _headers(event) -> str:
+    return orjson.dumps([[k, v.decode()] for k, v in event.headers()]).decode()
+
+
+def payee_provided(application_id: uuid.UUID, application: Application, at: datetime) -> PayeeProvidedV1:
+    """What payout is told of the bank account an application's subsidy goes to (in full: payout
+    alone reads this topic)."""
+    payee = application.payee
+    return PayeeProvidedV1(application_id=application_id, credit_code=application.applicant.credit_code,
+                           applicant_name=application.applicant.name, provided_at=at,
+                           payee=PayeeDetails(account_name=payee.account_name, account_number=payee.account_number,
+                                              bank=payee.bank))
 
 
 def application_id(partner_id: str, idempotency_key: str) -> uuid.UUID:
@@ -82,11 +107,14 @@ class Submissions:
         event = self._runtime.event(
             ApplicationSubmittedV1(application_id=app_id, partner_id=partner_id, submitted_at=now,
                                    application=document), key=credit_code, subject=str(app_id))
-        headers = orjson.dumps([[k, v.decode()] for k, v in event.headers()]).decode()
+        owed = [ApplicationSubmittedV1.topic, event.key, _headers(event), event.data]
+        if application.payee is not None:
+            payee = self._runtime.event(payee_provided(app_id, application, now), key=credit_code, subject=str(app_id))
+            owed += [PayeeProvidedV1.topic, payee.key, _headers(payee), payee.data]
         async with self._pool.acquire() as conn:
             written = await conn.fetchval(
-                _ACCEPT, app_id, partner_id, idempotency_key, request_hash, credit_code, application.clause,
-                application.occurred_on, body, now, ApplicationSubmittedV1.topic, event.key, headers, event.data)
+                _ACCEPT_WITH_PAYEE if application.payee is not None else _ACCEPT, app_id, partner_id, idempotency_key,
+                request_hash, credit_code, application.clause, application.occurred_on, body, now, *owed)
             if written is None:
                 if await conn.fetchval(_EARLIER, app_id) != request_hash:
                     raise IdempotencyConflict(idempotency_key)

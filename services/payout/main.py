@@ -1,14 +1,47 @@
-"""Wires the payout service."""
+"""Wires the payout service: its ledger and key, the events it follows, the loop that sends
+batches to the finance system, and the finance officials' API."""
 
 from fastapi import FastAPI
 
+from services.payout.api import common, routes
+from services.payout.context import Context
 from services.payout.handlers import handlers
-from services.payout.tables import metadata
+from services.payout.settings import PayoutSettings
+from services.payout.tables import api_keys, metadata
+from services.payout.worker import batcher
+from shared import api_errors
+from shared.auth import KeyRing, replica_lookup
+from shared.ratelimit import RateLimiter
 from shared.service import Runtime, create_app as create_service_app
 from shared.settings import Settings
 
+DESCRIPTION = """\
+The payout ledger of Chengdu's blockchain-pilot subsidies: budget lines, payouts, corrections and reports.
+
+* **Keys**: the same API keys as intake (`Authorization: Bearer sk_…`). `finance` (and `admin`) set budgets,
+  read payouts and reports; `admin` cancels awards and records clawbacks.
+* **Money** is a decimal string (`"500000.00"`), never a float.
+* **Errors** share one shape: `{"error": {"code", "message_en", "message_zh", "fields": [...]}}`.
+"""
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    runtime = Runtime("payout", settings or Settings(service_name="payout"), metadata)
-    runtime.handlers["payout-ledger"] = handlers(runtime)
-    return create_service_app(runtime)
+    if not isinstance(settings, PayoutSettings):   # plain shared settings: the payout ones from the environment
+        settings = PayoutSettings(**(settings.model_dump() if settings else {"service_name": "payout"}))
+    runtime = Runtime("payout", settings, metadata)
+    # Built first: without LEDGER_KEY payout refuses to start rather than fail on its first award.
+    ctx = Context(runtime, settings.ledger_key_bytes(), settings.finance_service_level_working_days,
+                  settings.finance_debtor_name, settings.finance_debtor_account)
+    runtime.handlers.update(handlers(ctx))
+    runtime.workers.append(batcher(runtime.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max))
+
+    def configure(app: FastAPI) -> None:
+        app.state.ctx = ctx
+        app.state.keys = KeyRing(replica_lookup(runtime.sessions, api_keys))
+        app.state.limiter = RateLimiter()
+        app.description = DESCRIPTION
+        api_errors.install(app)
+        common.install(app)
+        app.include_router(routes.router)
+
+    return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — payout ledger")

@@ -1,35 +1,143 @@
-from sqlalchemy import BigInteger, Column, Date, DateTime, Identity, Numeric, Table, Text, func
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Identity, Index, Integer,
+                        Numeric, PrimaryKeyConstraint, Table, Text, UniqueConstraint, func, text)
 from sqlalchemy.dialects.postgresql import UUID
 
+from shared.auth import replica_table
 from shared.db import service_metadata
 
 SCHEMA = "payout"
 metadata = service_metadata(SCHEMA)
+api_keys = replica_table(metadata)
 
-# Append-only: corrections are reversing entries. Each row carries the hash of the one before it.
-ledger = Table(
-    "ledger", metadata,
-    Column("id", BigInteger, Identity(), primary_key=True),
-    Column("txn_id", UUID(as_uuid=True), nullable=False, index=True),
-    Column("account", Text, nullable=False),
-    Column("debit", Numeric(16, 2), nullable=False),
-    Column("credit", Numeric(16, 2), nullable=False),
-    Column("memo", Text, nullable=False),
+MONEY = Numeric(16, 2)
+BALANCE = Numeric(18, 2)
+
+# The ledger: append-only (a trigger refuses updates and deletes), one row per transfer in chain
+# order, each keyed-hashed over the one before it (services/payout/domain/chain.py).
+transfers = Table(
+    "transfers", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("debit", Text, nullable=False),
+    Column("credit", Text, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("pending_id", UUID(as_uuid=True)),
+    Column("code", Text, nullable=False),
+    Column("ref", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False, unique=True),
+    CheckConstraint("amount > 0", name="positive_amount"),
+    CheckConstraint("kind IN ('posted', 'pending', 'post', 'void')", name="known_kind"),
+    # A pending transfer is posted or voided once at most.
+    Index("uq_transfers_pending_id", "pending_id", unique=True, postgresql_where=text("pending_id IS NOT NULL")),
 )
 
+# Balances kept with every transfer, in the same transaction; `subsidy ledger verify` recomputes
+# them from the transfers. The database itself refuses an overdrawn budget or award.
+accounts = Table(
+    "accounts", metadata,
+    Column("id", Text, primary_key=True),
+    Column("limited", Boolean, nullable=False),
+    Column("debits_pending", BALANCE, nullable=False, server_default="0"),
+    Column("debits_posted", BALANCE, nullable=False, server_default="0"),
+    Column("credits_pending", BALANCE, nullable=False, server_default="0"),
+    Column("credits_posted", BALANCE, nullable=False, server_default="0"),
+    CheckConstraint("NOT limited OR debits_pending + debits_posted <= credits_posted",
+                    name="debits_must_not_exceed_credits"),
+    CheckConstraint("debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted >= 0",
+                    name="balances_not_negative"),
+)
+
+budgets = Table(
+    "budgets", metadata,
+    Column("year", Integer, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Text, nullable=False),
+    PrimaryKeyConstraint("year", "clause"),
+)
+
+# awaiting_budget → reserved → paid; awaiting_budget | reserved → cancelled.
+awards = Table(
+    "awards", metadata,
+    Column("award_id", UUID(as_uuid=True), primary_key=True),
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),  # the order awards wait in
+    Column("application_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("credit_code", Text, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("booked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_awards_waiting", "year", "clause", "seq", postgresql_where=text("state = 'awaiting_budget'")),
+)
+
+payees = Table(
+    "payees", metadata,
+    Column("application_id", UUID(as_uuid=True), primary_key=True),
+    Column("credit_code", Text, nullable=False),
+    Column("applicant_name", Text, nullable=False),
+    Column("account_name", Text, nullable=False),
+    Column("account_number", Text, nullable=False),
+    Column("bank", Text, nullable=False),
+    Column("provided_at", DateTime(timezone=True), nullable=False),
+)
+
+OPEN = ("held", "requested", "sent", "accepted", "rejected")
+# held → requested → sent → accepted → paid; sent | accepted → rejected → superseded (a new payout);
+# held | requested | rejected → cancelled.
 payouts = Table(
     "payouts", metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("award_id", UUID(as_uuid=True), nullable=False, unique=True),
-    Column("application_id", UUID(as_uuid=True), nullable=False),
+    Column("award_id", UUID(as_uuid=True), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("application_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("credit_code", Text, nullable=False),
     Column("clause", Text, nullable=False),
-    Column("amount", Numeric(16, 2), nullable=False),
-    Column("status", Text, nullable=False),  # requested → paid | rejected
+    Column("amount", MONEY, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("hold_reason", Text),
+    Column("reason_code", Text),
+    Column("reason", Text),
+    Column("account_name", Text),
+    Column("account_number", Text),
+    Column("bank", Text),
+    Column("batch_id", Text),
+    Column("requested_at", DateTime(timezone=True)),
+    Column("expected_on", Date),
     Column("settled_on", Date),
     Column("bank_reference", Text),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("replaces", UUID(as_uuid=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("award_id", "attempt"),
+    # One open payout per award at a time.
+    Index("uq_payouts_open_award", "award_id", unique=True,
+          postgresql_where=text("status IN ('held', 'requested', 'sent', 'accepted', 'rejected')")),
+    Index("ix_payouts_to_send", "requested_at", "id", postgresql_where=text("status = 'requested'")),
 )
+
+batches = Table(
+    "batches", metadata,
+    Column("message_id", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("transactions", Integer, nullable=False),
+    Column("control_sum", MONEY, nullable=False),
+    Column("group_status", Text),  # from the finance system's status report
+)
+
+clawbacks = Table(
+    "clawbacks", metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("award_id", UUID(as_uuid=True), nullable=False, index=True),
+    Column("key", Text, nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("by", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("award_id", "key"),
+)
+

@@ -11,7 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.quota.domain.lifecycle import RuleBroken
-from services.quota.domain.workdays import beijing_day
+from shared.workdays import beijing_day
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload

@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select, update
 from services.quota import events as ev
 from services.quota.context import Context
 from services.quota.domain.lifecycle import RuleBroken, State, require
-from services.quota.domain.workdays import notice_is_open
+from shared.workdays import notice_is_open
 from services.quota.rounds import lock, open_notice
 from services.quota.tables import candidates, notices, objections, slots
 

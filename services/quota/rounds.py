@@ -18,7 +18,7 @@ from services.quota.context import Context
 from services.quota.domain.lifecycle import RuleBroken, State, check_transition
 from services.quota.domain.ranking import Entry, Standing, rank
 from services.quota.domain.scoring import candidate_score
-from services.quota.domain.workdays import CalendarUnknown, notice_end
+from shared.workdays import CalendarUnknown, notice_end
 from services.quota.tables import (candidates, conflicts, details, notices, panel, reviews, rounds, slots,
                                    transitions)
 

@@ -11,9 +11,11 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
+from shared.payee import Payee, same_name
+
 from .applicant import Applicant
 from .contact import Contact
-from .errors import from_validation_error
+from .errors import InvalidApplication, field_error, from_validation_error
 from .facts import Day, fact_type
 
 PANEL_FACTS = frozenset({"review_score"})   # set by the review panel, so optional on submission
@@ -39,6 +41,8 @@ class ApplicationBase(BaseModel):
     occurred_on: Day
     # Whom notify tells of each status change, and in which language; none: the partner portal only.
     contact: Contact | None = None
+    # Where the subsidy is paid; may also be supplied (or corrected) later through the API.
+    payee: Payee | None = None
 
 
 def _slug(clause_id: str) -> str:
@@ -74,9 +78,17 @@ class ApplicationParser:
     def parse(self, obj: object) -> ApplicationBase:
         """A validated application, or InvalidApplication listing every problem."""
         try:
-            return self.adapter.validate_python(obj)
+            application = self.adapter.validate_python(obj)
         except ValidationError as exc:
             raise from_validation_error(exc, self._ids) from None
+        if application.payee and not same_name(application.payee.account_name, application.applicant.name):
+            raise InvalidApplication([payee_name_mismatch("payee.account_name")])
+        return application
+
+
+def payee_name_mismatch(field: str):
+    return field_error(field, "payee_name_mismatch",
+                       "must be the applicant's name: a subsidy is paid into the applicant's own account")
 
 
 def example(clause_id: str, applicant_kind: str, occurred_on: dt.date, facts: Mapping[str, object]) -> dict:

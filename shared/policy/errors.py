@@ -44,6 +44,8 @@ MESSAGES_ZH = {
     "empty_identifier": "去除空格后为空",
     "invalid_email": "电子邮箱地址无效",
     "invalid_phone": "电话号码无效：可选 +，后接 6 至 15 位数字",
+    "invalid_account_number": "银行账号须为 9–30 位数字，不含空格或其他字符",
+    "payee_name_mismatch": "收款账户户名须与申请人名称一致（补贴只拨付至申请人本单位账户）",
     "invalid": "取值无效",
 }
 

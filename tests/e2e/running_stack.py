@@ -157,21 +157,22 @@ async def every_application_completed(database_url: str, stage: int, timeout_s: 
 
 
 async def invariants(database_url: str) -> dict:
-    """What must hold of the money whatever happened: one decision per application, one payout and one
-    balanced ledger transaction per award, and the ledger in balance."""
+    """What must hold of the money whatever happened: one decision per application, each award booked
+    and reserved once with one open payout, and the ledger verified (`problem` is None)."""
+    from tests.money_tools import verified
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
-        return dict(await conn.fetchrow("""
+        return {"problem": (await verified(database_url)).problem} | dict(await conn.fetchrow("""
             SELECT (SELECT count(*) FROM intake.applications) AS applications,
                    (SELECT count(*) FROM eligibility.decisions) AS decisions,
                    (SELECT count(DISTINCT application_id) FROM eligibility.decisions) AS decided_applications,
                    (SELECT count(*) FROM eligibility.decisions WHERE outcome = 'eligible') AS eligible,
                    (SELECT count(*) FROM payout.payouts) AS payouts,
-                   (SELECT count(DISTINCT award_id) FROM payout.payouts) AS awards_booked,
-                   (SELECT count(*) FROM (SELECT split_part(memo, ' ', 2) FROM payout.ledger
-                                          WHERE memo LIKE 'award %' GROUP BY 1 HAVING count(*) <> 2) odd)
-                        AS awards_not_booked_once,
-                   (SELECT coalesce(sum(debit) - sum(credit), 0) FROM payout.ledger) AS imbalance
+                   (SELECT count(*) FROM payout.awards) AS awards_booked,
+                   (SELECT count(*) FROM (SELECT ref FROM payout.transfers WHERE code = 'reserve'
+                                          GROUP BY ref HAVING count(*) <> 1) odd) AS awards_not_booked_once,
+                   (SELECT coalesce(sum(debits_posted + debits_pending - credits_posted - credits_pending), 0)
+                      FROM payout.accounts) AS imbalance
         """))
     finally:
         await conn.close()

@@ -9,6 +9,7 @@ import pytest
 
 from services.intake.status import STAGE
 from shared.stack import SERVICES
+from tests.money_tools import fund
 from tests.e2e.running_stack import Load, Up, every_application_completed, invariants
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -29,10 +30,11 @@ async def under_load(stack, up: Up, fault: Callable[[], Awaitable[None]]) -> Non
     state = await invariants(stack.database_url)
     assert state["decisions"] == state["decided_applications"] == state["applications"], state
     assert state["payouts"] == state["awards_booked"] == state["eligible"] == state["applications"], state
-    assert state["awards_not_booked_once"] == 0 and state["imbalance"] == 0, state
+    assert state["awards_not_booked_once"] == 0 and state["imbalance"] == 0 and state["problem"] is None, state
 
 
 async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(stack, tmp_path):
+    await fund(stack.database_url)
     up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
 
     async def kill_twice_each():
@@ -54,6 +56,7 @@ async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(
 
 
 async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted_application(stack, tmp_path):
+    await fund(stack.database_url)
     up = await asyncio.to_thread(Up(stack.env(), tmp_path).start)
 
     async def kill_everything_then_start_again():

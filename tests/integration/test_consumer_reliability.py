@@ -9,12 +9,14 @@ from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from services.payout.main import create_app
-from services.payout.tables import ledger, payouts
+from services.payout.domain import money
+from services.payout.tables import awards, payouts, transfers
 from shared import topics
 from shared.events import AwardGrantedV1, PayoutSettledV1
 from shared.messaging.envelope import Envelope
 from tests import builders
 from tests.kafka_tools import eventually, headers, publish, read_until, send_raw
+from tests.money_tools import fund, payee_for, verified
 
 pytestmark = pytest.mark.integration
 CREDIT_CODE = "91510100MA61R8XN3X"
@@ -26,6 +28,11 @@ def award(amount: str = "800000.00") -> Envelope:
 
 class Crash(BaseException):
     """Stands for the process dying: nothing after it runs."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def budget(stack):
+    await fund(stack.database_url)
 
 
 async def started(stack):
@@ -50,8 +57,8 @@ async def test_event_redelivered_after_a_crash_before_the_offset_commit_takes_ef
     async def die_before_committing(offsets):
         raise Crash()
     runner.commit_offsets = die_before_committing
-    # The database commit happened: the payout exists. Then the consumer died.
-    await eventually(lambda: count(first, payouts, payouts.c.award_id == award_id))
+    # The database commit happened: the award is booked. Then the consumer died.
+    await eventually(lambda: count(first, awards, awards.c.award_id == award_id))
     consumer_task = next(loop.task for loop in first.loops if loop.name == runner.group)
     await eventually(lambda: _done(consumer_task))
     assert isinstance(consumer_task.exception(), Crash)
@@ -61,8 +68,10 @@ async def test_event_redelivered_after_a_crash_before_the_offset_commit_takes_ef
     second = await started(stack)
     try:
         await eventually(lambda: _true(_duplicates() == duplicates_before + 1))  # it came again, the inbox knew it…
-        assert await count(second, payouts, payouts.c.award_id == award_id) == 1  # …and it took effect once
-        assert await count(second, ledger, ledger.c.memo.contains(str(award_id))) == 2  # one balanced pair
+        assert await count(second, awards, awards.c.award_id == award_id) == 1  # …and it took effect once
+        assert await count(second, payouts, payouts.c.award_id == award_id) == 1
+        assert await count(second, transfers, transfers.c.ref == str(award_id)) == 1  # one reservation
+        assert (await verified(stack.database_url)).problem is None
     finally:
         await second.stop()
 
@@ -79,7 +88,7 @@ async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(sta
     try:
         for e in (before, after):
             award_id = AwardGrantedV1.model_validate_json(e.data).award_id
-            await eventually(lambda: count(runtime, payouts, payouts.c.award_id == award_id))
+            await eventually(lambda: count(runtime, awards, awards.c.award_id == award_id))
         dead = await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
                                 lambda rs: any(r.value == b"{not json" for r in rs))
         letter = next(r for r in dead if r.value == b"{not json")
@@ -121,8 +130,11 @@ async def _true(value):
 
 
 async def test_a_dead_letter_replayed_after_its_cause_is_fixed_takes_effect(stack):
+    from shared.events import PayeeDetails, PayeeProvidedV1
     from shared.messaging.dead_letters import replay
-    payout_id = uuid.uuid4()
+    granted = award("5.00")
+    p = AwardGrantedV1.model_validate_json(granted.data)
+    payout_id = money.payout_id(p.award_id, 1)
     early = PayoutSettledV1(payout_id=payout_id, amount=Decimal("5.00"), settled_on=datetime.now(UTC).date(),
                             bank_reference="B-2")
     event = Envelope.of(early, source="/finance", key=CREDIT_CODE, subject="x")
@@ -131,10 +143,17 @@ async def test_a_dead_letter_replayed_after_its_cause_is_fixed_takes_effect(stac
     try:
         await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
                          lambda rs: any(headers(r).get("ce_id") == event.id for r in rs))
-        async with runtime.sessions.begin() as s:  # the cause is fixed: the payout is there now
-            await s.execute(payouts.insert().values(
-                id=payout_id, award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code=CREDIT_CODE,
-                clause="1.1-node", amount=Decimal("5.00"), status="requested", requested_at=datetime.now(UTC)))
+        # The cause is fixed: the award, with the applicant's account, is booked and its payout sent.
+        payee = PayeeProvidedV1(application_id=p.application_id, credit_code=CREDIT_CODE, applicant_name="甲公司",
+                                payee=PayeeDetails(**payee_for("甲公司")), provided_at=datetime.now(UTC))
+        await publish(stack.bootstrap_servers, topics.PAYEES,
+                      Envelope.of(payee, source="/subsidy/intake", key=CREDIT_CODE, subject="x"))
+        await publish(stack.bootstrap_servers, topics.AWARDS, granted)
+
+        async def sent():
+            async with runtime.sessions() as s:
+                return (await s.execute(select(payouts.c.status).where(payouts.c.id == payout_id))).scalar() == "sent"
+        await eventually(sent)
         assert await replay(stack.bootstrap_servers, "payout-ledger") >= 1
 
         async def paid():

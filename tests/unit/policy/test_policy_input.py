@@ -97,6 +97,10 @@ bad("identifier_longer_than_64_characters_is_refused", "facts.node_id", "invalid
     at(["facts", "node_id"], "N" * 65))
 bad("applicant_name_with_control_characters_is_refused", "applicant.name", "invalid_character",
     at(["applicant", "name"], "\x00\x03"))
+bad("a_payee_account_in_another_name_is_refused", "payee.account_name", "payee_name_mismatch",
+    at(["payee"], {"account_name": "另一家公司", "account_number": "6222020200112233445", "bank": "工商银行成都高新支行"}))
+bad("a_payee_account_number_with_spaces_is_refused", "payee.account_number", "invalid_account_number",
+    at(["payee"], {"account_name": "成都链网科技有限公司", "account_number": "6222 0202 0011 2233", "bank": "工商银行"}))
 bad("facts_that_are_not_an_object_are_refused", "facts", "wrong_type", at(["facts"], ["SN-001"]))
 bad("contact_email_without_a_domain_is_refused", "contact.email", "invalid_email",
     at(["contact"], {"email": "zhang@"}))
@@ -179,3 +183,11 @@ def test_the_openapi_schema_offers_one_model_per_clause_discriminated_on_clause(
     assert node["additionalProperties"] is False
     assert set(node["required"]) == {"node_id", "node_level", "investment_cost"}
     assert node["properties"]["investment_cost"]["anyOf"][0]["pattern"] == r"^[0-9]+(\.[0-9]{1,2})?$"
+
+
+def test_an_application_may_name_the_applicants_own_account_in_either_bracket_width():
+    app = copy.deepcopy(EXAMPLES["1.1-node"])
+    app["applicant"]["name"] = "成都链网科技（集团）有限公司"
+    app["payee"] = {"account_name": "成都链网科技(集团)有限公司", "account_number": "6222020200112233445",
+                    "bank": "工商银行成都高新支行"}
+    assert parse_application(app).payee.account_number == "6222020200112233445"

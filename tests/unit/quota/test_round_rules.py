@@ -9,7 +9,7 @@ import pytest
 from services.quota.domain.lifecycle import RuleBroken, State, check_transition
 from services.quota.domain.ranking import Entry, Standing, rank
 from services.quota.domain.scoring import BadScores, candidate_score, check_scores, review_score
-from services.quota.domain.workdays import CalendarUnknown, notice_end, notice_is_open
+from shared.workdays import CalendarUnknown, notice_end, notice_is_open
 from shared.policy import load_policies
 
 RUBRIC = load_policies().latest.rules["2.3-alliance-chain"].formula.criteria

@@ -1,5 +1,5 @@
-"""Public-notice dates on the Chinese working-day calendar (statutory holidays off, 调休 make-up
-days on), from `chinese-calendar`.
+"""Dates on the Chinese working-day calendar (statutory holidays off, 调休 make-up days on), from
+`chinese-calendar`: public-notice ends (quota) and when a payment is expected (payout).
 
 Counting rule: the notice is published on day P. If P is a working day it is day 1; otherwise day 1
 is the first working day after P. The notice runs to the end (24:00 Beijing time) of working day N,
@@ -47,3 +47,16 @@ def notice_end(published_on: dt.date, working_days: int) -> dt.date:
 
 def notice_is_open(ends_on: dt.date, today: dt.date) -> bool:
     return today <= ends_on
+
+
+def working_days_after(day: dt.date, working_days: int) -> dt.date:
+    """The `working_days`-th working day after `day` (`day` itself never counts): counted from
+    Friday 2024-09-27, the 29th (a make-up Sunday), the 30th and 8 October, so 3 gives 2024-10-08."""
+    if working_days < 0:
+        raise ValueError("a service level is a number of working days, at least 0")
+    counted = 0
+    while counted < working_days:
+        day += dt.timedelta(days=1)
+        if _is_workday(day):
+            counted += 1
+    return day

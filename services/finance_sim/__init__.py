@@ -1,0 +1,1 @@
+"""A stand-in for the city's finance system, for development and tests: answers payout batches."""

@@ -1,0 +1,63 @@
+"""Wires the finance-system stand-in: it takes payout batches off `subsidy.finance-instructions`,
+keeps each, and answers it after a delay with a status report and a booking notification."""
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from services.finance_sim import answers
+from services.finance_sim.settings import FinanceSimSettings
+from services.finance_sim.tables import metadata, received
+from shared.events import PaymentsInstructedV1
+from shared.service import Runtime, create_app as create_service_app
+from shared.settings import Settings
+from shared.workdays import beijing_day
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if not isinstance(settings, FinanceSimSettings):
+        settings = FinanceSimSettings(**(settings.model_dump() if settings else {"service_name": "finance_sim"}))
+    runtime = Runtime("finance_sim", settings, metadata)
+    delay = timedelta(seconds=settings.finance_sim_delay_s)
+
+    async def batch_received(session, event, m: PaymentsInstructedV1) -> None:
+        kept = (await session.execute(insert(received).values(
+            message_id=m.message_id, body=event.data, answer_after=datetime.now(UTC) + delay)
+            .on_conflict_do_nothing().returning(received.c.message_id))).first()
+        if kept is None:
+            earlier = (await session.execute(select(received.c.body)
+                                             .where(received.c.message_id == m.message_id))).scalar()
+            if PaymentsInstructedV1.model_validate_json(earlier) != m:
+                raise ValueError(f"batch {m.message_id} was sent before with another content")
+
+    async def answer_due_batches() -> None:
+        while True:
+            async with runtime.sessions.begin() as session:
+                due = (await session.execute(select(received).where(
+                    received.c.answered_at.is_(None), received.c.answer_after <= datetime.now(UTC))
+                    .order_by(received.c.answer_after).limit(50).with_for_update(skip_locked=True))).all()
+                for row in due:
+                    await runtime.publish(session, *_answers(runtime, settings, row))
+                if due:
+                    await session.execute(update(received).where(
+                        received.c.message_id.in_([r.message_id for r in due])).values(answered_at=datetime.now(UTC)))
+            await asyncio.sleep(0.2 if not due else 0)
+
+    runtime.handlers["finance-sim"] = {PaymentsInstructedV1: batch_received}
+    runtime.workers.append(answer_due_batches)
+    return create_service_app(runtime, title="finance-system stand-in (development and tests only)")
+
+
+def _answers(runtime: Runtime, settings: FinanceSimSettings, row):
+    m = PaymentsInstructedV1.model_validate_json(row.body)
+    now = datetime.now(UTC)
+    report, booked = answers.answer(m, settings.finance_sim_reject_rate, now, beijing_day(now))
+    report_id, booked_id = answers.answer_ids(m.message_id)
+    out = [dataclasses.replace(runtime.event(report, key=m.message_id, subject=m.message_id), id=str(report_id))]
+    if booked is not None:
+        out.append(dataclasses.replace(runtime.event(booked, key=m.message_id, subject=m.message_id), id=str(booked_id)))
+    return out

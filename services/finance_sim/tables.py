@@ -1,0 +1,16 @@
+from sqlalchemy import Column, DateTime, LargeBinary, Text
+from sqlalchemy import Table
+
+from shared.db import service_metadata
+
+SCHEMA = "finance_sim"
+metadata = service_metadata(SCHEMA)
+
+# Batches received, answered once their delay has passed.
+received = Table(
+    "received", metadata,
+    Column("message_id", Text, primary_key=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("answer_after", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True)),
+)

@@ -1,0 +1,87 @@
+"""The shapes of payout's API: budget lines, payouts, clawbacks, cancellations."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+
+from shared.events import Money
+
+Amount = Annotated[Decimal, Field(ge=0, lt=Decimal("1000000000000"), decimal_places=2),
+                   PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+Positive = Annotated[Decimal, Field(gt=0, lt=Decimal("1000000000000"), decimal_places=2),
+                     PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+
+
+class BudgetSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount: Amount = Field(description="The whole budget of the line, in yuan (a decimal string): not an increment.")
+
+
+class BudgetLine(BaseModel):
+    year: int
+    clause: str
+    amount: Money
+    reserved: Money = Field(description="committed to awards not yet paid")
+    paid: Money
+    available: Money
+    awaiting_budget: int = Field(description="awards waiting for this line to be raised")
+    awaiting_amount: Money
+    updated_at: datetime
+    updated_by: str
+
+
+class BudgetSetResult(BudgetLine):
+    released: int = Field(description="awaiting awards that went ahead with this change")
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text
+
+
+class Cancelled(BaseModel):
+    award_id: UUID
+    state: str
+
+
+class ClawbackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = Field(
+        description="Your idempotency key: the same key and amount again is the same clawback; another amount is 409.")
+    amount: Positive
+    reason: Text
+
+
+class Clawback(BaseModel):
+    id: UUID
+    award_id: UUID
+    key: str
+    amount: Money
+    reason: str
+    by: str
+    recorded_at: datetime
+
+
+class PayoutRead(BaseModel):
+    id: UUID
+    award_id: UUID
+    attempt: int
+    application_id: UUID
+    credit_code: str
+    clause: str
+    amount: Money
+    status: str
+    hold_reason: str | None
+    reason_code: str | None
+    reason: str | None
+    account: str | None = Field(description="masked account number")
+    batch_id: str | None
+    requested_at: datetime | None
+    expected_on: date | None
+    settled_on: date | None
+    bank_reference: str | None
+    replaces: UUID | None

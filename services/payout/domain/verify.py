@@ -1,0 +1,72 @@
+"""Verifying the ledger from genesis (after Blnk's `verify_chain`): the chain unbroken under the key,
+every transfer within the rules when it was made (so no budget was ever overspent and no award
+clawed back beyond what was paid), each award reserved once, and the stored balances equal to
+what the transfers add up to. It stops at the first problem and names it.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from services.payout.domain.chain import GENESIS, Link, broken_link
+from services.payout.domain.ledger import ZERO, Account, Ledger, Refused
+
+BALANCES = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+RESERVED_STATES = frozenset({"reserved", "paid"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.why}"
+
+
+@dataclass
+class Verified:
+    rows: int
+    accounts: int
+    problem: Problem | None
+
+
+def verify(key: bytes, rows: Iterable[Link], stored: Mapping[str, Account],
+           awards: Mapping[str, str]) -> Verified:
+    """`rows` in chain order; `stored` the accounts table; `awards` each award id → its state."""
+    ledger, prev, reserved, count = Ledger(), GENESIS, set(), 0
+
+    def done(problem: Problem | None) -> Verified:
+        return Verified(count, len(ledger.accounts), problem)
+
+    for row in rows:
+        count += 1
+        t, where = row.transfer, f"row {row.seq} (transfer {row.transfer.id})"
+        if why := broken_link(key, prev, row):
+            return done(Problem(where, why))
+        try:
+            if ledger.apply(t) == "exists":
+                return done(Problem(where, "the same transfer is recorded twice"))
+        except Refused as refused:
+            return done(Problem(where, f"breaks the ledger's rules ({refused.code}): {refused.message}"))
+        if t.code == "reserve":
+            if t.ref in reserved:
+                return done(Problem(where, f"award {t.ref} is reserved a second time"))
+            if awards.get(t.ref) is None:
+                return done(Problem(where, f"reserves award {t.ref}, which payout never booked"))
+            reserved.add(t.ref)
+        prev = row.hash
+    for award, state in sorted(awards.items()):
+        if state in RESERVED_STATES and award not in reserved:
+            return done(Problem(f"award {award}", f"is {state} but no transfer reserves it"))
+    for account_id in sorted(set(ledger.accounts) | set(stored)):
+        entries, kept = ledger.accounts.get(account_id, Account(account_id)), stored.get(account_id, Account(account_id))
+        differ = [b for b in BALANCES if getattr(entries, b) != getattr(kept, b)]
+        if differ:
+            return done(Problem(f"account {account_id}", "stored balances differ from its transfers: " + ", ".join(
+                f"{b} {getattr(kept, b)} (transfers say {getattr(entries, b)})" for b in differ)))
+    for side in ("pending", "posted"):
+        debits = sum((getattr(a, f"debits_{side}") for a in stored.values()), ZERO)
+        credits = sum((getattr(a, f"credits_{side}") for a in stored.values()), ZERO)
+        if debits != credits:
+            return done(Problem("accounts", f"{side} debits {debits} and credits {credits} do not balance"))
+    return done(None)

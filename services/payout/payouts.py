@@ -1,0 +1,99 @@
+"""Making payouts: a reserved award gets one, requested when the applicant's bank details are on
+file and valid, held with the reason otherwise; a rejected one is replaced by a new payout once the
+details are corrected."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.payout.context import Context
+from services.payout.domain import money
+from services.payout.tables import payees, payouts
+from shared.events import PayoutHeldV1, PayoutRequestedV2
+from shared.messaging.envelope import Envelope
+from shared.payee import Payee, mask, problem
+
+
+@dataclass(frozen=True)
+class Award:
+    award_id: UUID
+    application_id: UUID
+    credit_code: str
+    clause: str
+    amount: object
+
+
+def payee_problem(row) -> tuple[str, str] | None:
+    """(reason, detail) when these bank details cannot be paid into."""
+    if row is None:
+        return "payee_missing", "no bank account was given for this application"
+    try:
+        payee = Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+    except ValidationError as e:
+        return "payee_invalid", "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+    if why := problem(payee, row.applicant_name):
+        return "payee_invalid", why
+    return None
+
+
+async def payees_of(session: AsyncSession, application_ids) -> dict:
+    rows = await session.execute(select(payees).where(payees.c.application_id.in_(list(set(application_ids)))))
+    return {r.application_id: r for r in rows}
+
+
+async def start(session: AsyncSession, ctx: Context, reserved: list[tuple[Award, Envelope | None]], *,
+                attempt: dict[UUID, int] | None = None, replaces: dict[UUID, UUID] | None = None) -> None:
+    """Opens one payout for each award, requested or held; one statement for the rows."""
+    if not reserved:
+        return
+    now = ctx.now()
+    on_file = await payees_of(session, [a.application_id for a, _ in reserved])
+    rows, events = [], []
+    for award, cause in reserved:
+        n = (attempt or {}).get(award.award_id, 1)
+        payout_id = money.payout_id(award.award_id, n)
+        payee = on_file.get(award.application_id)
+        row = {"id": payout_id, "award_id": award.award_id, "attempt": n, "application_id": award.application_id,
+               "credit_code": award.credit_code, "clause": award.clause, "amount": award.amount,
+               "replaces": (replaces or {}).get(award.award_id)}
+        held = payee_problem(payee)
+        if held:
+            reason, detail = held
+            rows.append(row | {"status": "held", "hold_reason": reason, "reason": detail})
+            events.append(ctx.tell(held_event(award, payout_id, reason, detail), credit_code=award.credit_code,
+                                   application_id=award.application_id, cause=cause))
+        else:
+            expected = money.expected_on(now, ctx.service_level_days)
+            rows.append(row | {"status": "requested", "account_name": payee.account_name,
+                               "account_number": payee.account_number, "bank": payee.bank, "requested_at": now,
+                               "expected_on": expected})
+            events.append(ctx.tell(requested_event(award, payout_id, payee.account_number, now, expected,
+                                                   row["replaces"]),
+                                   credit_code=award.credit_code, application_id=award.application_id, cause=cause))
+    await session.execute(insert(payouts), [_complete(r) for r in rows])
+    await ctx.publisher.publish(session, *events)
+
+
+_COLUMNS = ("hold_reason", "reason", "account_name", "account_number", "bank", "requested_at", "expected_on")
+
+
+def _complete(row: dict) -> dict:
+    # One insert statement needs the same keys in every row.
+    return {c: None for c in _COLUMNS} | row
+
+
+def held_event(award, payout_id: UUID, reason: str, detail: str = "", reason_code: str | None = None) -> PayoutHeldV1:
+    return PayoutHeldV1(payout_id=payout_id, award_id=award.award_id, application_id=award.application_id,
+                        credit_code=award.credit_code, amount=award.amount, reason=reason, reason_code=reason_code,
+                        detail=detail, what_to_do=money.what_to_do(reason, reason_code))
+
+
+def requested_event(award, payout_id: UUID, account_number: str, at: datetime, expected, replaces=None
+                    ) -> PayoutRequestedV2:
+    return PayoutRequestedV2(payout_id=payout_id, award_id=award.award_id, application_id=award.application_id,
+                             credit_code=award.credit_code, amount=award.amount, account=mask(account_number),
+                             requested_at=at, expected_on=expected, replaces=replaces)

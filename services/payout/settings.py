@@ -1,0 +1,30 @@
+"""The payout service's settings: the shared ones plus the ledger key, the finance exchange and its
+service level."""
+
+from pydantic import Field, SecretStr
+
+from shared.settings import Settings
+
+
+class LedgerKeyMissing(RuntimeError):
+    pass
+
+
+class PayoutSettings(Settings):
+    # The key every ledger row's HMAC is made with; without it the chain can be neither extended nor
+    # verified. Keep it outside the database (a secrets store): whoever holds it can rewrite history.
+    ledger_key: SecretStr | None = None
+    # Working days the finance system takes to pay once a payout is requested: the expected date.
+    finance_service_level_working_days: int = Field(default=3, ge=0, le=60)
+    # A batch (pain.001) leaves every this many seconds, or as soon as this many payouts wait.
+    payout_batch_interval_s: float = Field(default=5.0, gt=0)
+    payout_batch_max: int = Field(default=500, ge=1, le=10_000)
+    # The city's account the payments are made from (pain.001 Dbtr / DbtrAcct).
+    finance_debtor_name: str = "成都市新经济发展委员会"
+    finance_debtor_account: str = "510100000000000000001"
+
+    def ledger_key_bytes(self) -> bytes:
+        if self.ledger_key is None or not self.ledger_key.get_secret_value():
+            raise LedgerKeyMissing(f"{self.service_name} needs LEDGER_KEY, the key the ledger's hash chain is "
+                                   "made with (any long random string; `python -m shared.secretbox` makes one)")
+        return self.ledger_key.get_secret_value().encode()
