@@ -25,6 +25,8 @@ PARTITIONS = 6
 # What each topic's records are keyed by: one key's records are handled in order.
 _CREDIT_CODE = "the applicant's unified social credit code"
 KEYS = {APPLICATIONS: _CREDIT_CODE, DECISIONS: _CREDIT_CODE, CANDIDATES: "the round, `clause:year`",
-        SELECTIONS: _CREDIT_CODE, AWARDS: _CREDIT_CODE, PAYOUTS: _CREDIT_CODE, FINANCE_RESULTS: _CREDIT_CODE,
+        SELECTIONS: _CREDIT_CODE, AWARDS: _CREDIT_CODE, PAYOUTS: _CREDIT_CODE,
+        FINANCE_RESULTS: "the instruction batch's message id (the first interface: the applicant's credit code)",
+        FINANCE_INSTRUCTIONS: "the batch's message id", PAYEES: _CREDIT_CODE,
         NOTIFICATIONS: _CREDIT_CODE, PARTNERS: "the partner's id", DEAD_LETTERS: "the failed record's key",
         DEAD_LETTER_REPLAYS: "the dead letter's id", ROUNDS: "the round, `clause:year`"}

@@ -95,3 +95,14 @@ def of_kind(resources, kind: str) -> list[dict]:
 
 def schema(name: str) -> dict:
     return json.loads((DEPLOY / "schemas" / name).read_text())
+
+
+def settings_read_by_the_code() -> set[str]:
+    """Every environment variable a service reads: the shared settings and each service's own."""
+    from services.console.settings import ConsoleSettings
+    from services.notify.settings import NotifySettings
+    from services.payout.settings import PayoutSettings
+    from services.quota.settings import QuotaSettings
+    from shared.settings import Settings
+    return {name.upper() for cls in (Settings, QuotaSettings, NotifySettings, PayoutSettings, ConsoleSettings)
+            for name in cls.model_fields}

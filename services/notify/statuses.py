@@ -2,10 +2,9 @@
 application to, the `detail` partners receive in webhooks, and what an applicant's message is
 rendered from (the detail plus a few facts the templates need).
 
-Adding a status is adding a `case` here (for an event that exists) and its templates; the payout
-statuses still to come (`awaiting_budget`, `payout_held`, `payout_cancelled`, `clawback_recorded`,
-and the new fields of `payout_requested`, `paid`, `payout_failed`) have templates and samples
-already: their events are wired here when they are published.
+Adding a status is adding a `case` here and its templates. Earlier versions of an event (a
+`PayoutRequestedV1` published before expected dates existed) are still read: a message says what
+it can.
 """
 
 from __future__ import annotations
@@ -14,12 +13,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.events import (AwardGrantedV1, DecisionMadeV1, PayoutFailedV1, PayoutPaidV1, PayoutRequestedV1,
-                           RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
+from shared.events import (AwardGrantedV1, ClawbackRecordedV1, DecisionMadeV1, PayoutCancelledV1,
+                           PayoutDeferredV1, PayoutFailedV1, PayoutFailedV2, PayoutHeldV1, PayoutPaidV1,
+                           PayoutPaidV2, PayoutRequestedV1, PayoutRequestedV2, RecognitionGrantedV1,
+                           SelectionConcludedV1, SelectionProgressedV1)
 from shared.messaging.payloads import Payload
 
 STATUS_EVENTS = (DecisionMadeV1, SelectionProgressedV1, SelectionConcludedV1, AwardGrantedV1,
-                 RecognitionGrantedV1, PayoutRequestedV1, PayoutPaidV1, PayoutFailedV1)
+                 RecognitionGrantedV1, PayoutRequestedV1, PayoutPaidV1, PayoutFailedV1,
+                 PayoutDeferredV1, PayoutHeldV1, PayoutRequestedV2, PayoutFailedV2, PayoutPaidV2,
+                 PayoutCancelledV1, ClawbackRecordedV1)
 
 # How the policy names a calculation: "investment_cost 4,000,000.00 × 20% = 800,000.00; cap
 # 1,000,000.00 not reached → 800,000.00" or "…; capped at 2,000,000.00 → 2,000,000.00".
@@ -88,6 +91,27 @@ def change(p: Payload) -> StatusChange:
                                          "settled_on": p.settled_on.isoformat()})
         case PayoutFailedV1():
             return StatusChange("payout_failed", {"payout_id": str(p.payout_id), "reason": p.reason})
+        case PayoutDeferredV1():
+            return StatusChange("awaiting_budget", {"amount": _money(p.amount), "budget_year": p.year,
+                                                    "clause": p.clause})
+        case PayoutHeldV1():
+            return StatusChange("payout_held", {
+                "payout_id": str(p.payout_id), "amount": _money(p.amount), "reason": p.reason,
+                "reason_code": p.reason_code, "what_to_do": p.what_to_do})
+        case PayoutRequestedV2():
+            return StatusChange("payout_requested", {"payout_id": str(p.payout_id), "amount": _money(p.amount),
+                                                     "expected_on": p.expected_on.isoformat()})
+        case PayoutFailedV2():
+            return StatusChange("payout_failed", {"payout_id": str(p.payout_id), "reason_code": p.reason_code,
+                                                  "reason": p.reason})
+        case PayoutPaidV2():
+            return StatusChange("paid", {"payout_id": str(p.payout_id), "amount": _money(p.amount),
+                                         "settled_on": p.settled_on.isoformat(), "bank_reference": p.bank_reference})
+        case PayoutCancelledV1():
+            return StatusChange("payout_cancelled", {
+                "payout_id": str(p.payout_id) if p.payout_id else None, "amount": _money(p.amount), "reason": p.reason})
+        case ClawbackRecordedV1():
+            return StatusChange("clawback_recorded", {"amount": _money(p.amount), "reason": p.reason})
     raise TypeError(f"{type(p).__name__} is not a status change")
 
 

@@ -5,14 +5,12 @@ import re
 
 import yaml
 
-from services.notify.settings import NotifySettings
-from services.quota.settings import QuotaSettings
 from services.topology import routes
 from shared.settings import Settings
-from shared.stack import SERVICES
-from tests.deploy_tools import DEPLOY
+from shared.stack import PRODUCT
+from tests.deploy_tools import settings_read_by_the_code, DEPLOY
 
-SETTINGS = {name.upper() for cls in (Settings, QuotaSettings, NotifySettings) for name in cls.model_fields}
+SETTINGS = settings_read_by_the_code()
 API_PORT = Settings.model_fields["http_port"].default
 
 
@@ -35,8 +33,8 @@ def dockerfile_env() -> dict[str, str]:
 def test_every_service_runs_once_as_its_own_container_after_the_migration():
     services = ours(compose()["services"])
     assert {name: s["command"] for name, s in services.items()} == {
-        "migrate": ["migrate"], **{name: ["serve", name] for name in SERVICES}}
-    for name in SERVICES:
+        "migrate": ["migrate"], **{name: ["serve", name] for name in PRODUCT}}
+    for name in PRODUCT:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -67,4 +65,4 @@ def test_published_ports_reach_the_api_port_and_never_the_operators_port():
 def test_the_image_health_check_asks_a_real_route_on_the_api_port():
     check = re.search(r"HEALTHCHECK .*urlopen\('http://127\.0\.0\.1:(\d+)(/\w+)'\)", (DEPLOY / "Dockerfile").read_text())
     assert int(check.group(1)) == int(dockerfile_env()["HTTP_PORT"])
-    assert all(check.group(2) in routes(service) for service in SERVICES)
+    assert all(check.group(2) in routes(service) for service in PRODUCT)
