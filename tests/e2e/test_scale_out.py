@@ -11,6 +11,7 @@ from services.intake.status import STAGE
 from shared.stack import ServiceProcess, free_port
 from tests.e2e.running_stack import Load, every_application_completed, invariants
 from tests.kafka_tools import eventually
+from tests.money_tools import fund
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +26,7 @@ async def handled(process: ServiceProcess, group: str) -> float:
 
 async def test_two_replicas_of_eligibility_and_payout_share_partitions_and_handle_each_application_once(
         services, stack, tmp_path):
+    await fund(stack.database_url)
     second = {name: ServiceProcess(name, free_port(), stack.env(), tmp_path / f"{name}-2.log").start()
               for name in ("eligibility", "payout")}
     try:

@@ -9,7 +9,9 @@ import pytest
 
 from services.notify import samples, wording
 from services.notify.statuses import STATUS_EVENTS, calculation, change
-from shared.events import (AwardGrantedV1, DecisionMadeV1, GrantLine, PayoutFailedV1, PayoutPaidV1,
+from shared.events import (AwardGrantedV1, ClawbackRecordedV1, DecisionMadeV1, GrantLine, PayoutCancelledV1,
+                           PayoutDeferredV1, PayoutFailedV1, PayoutFailedV2, PayoutHeldV1, PayoutPaidV1, PayoutPaidV2,
+                           PayoutRequestedV2,
                            PayoutRequestedV1, RecognitionGrantedV1, SelectionConcludedV1, SelectionProgressedV1)
 from shared.policy import EXAMPLES, load_policies, parse_application
 
@@ -82,6 +84,26 @@ EVENTS = [
      "paid", {"payout_id": str(ID), "amount": "800000.00", "settled_on": "2024-04-12"}),
     (PayoutFailedV1(**BASE, payout_id=ID, reason="AC04 closed account"),
      "payout_failed", {"payout_id": str(ID), "reason": "AC04 closed account"}),
+    (PayoutDeferredV1(**BASE, award_id=ID, clause="1.1-node", year=2025, amount=Decimal("800000.00")),
+     "awaiting_budget", {"amount": "800000.00", "budget_year": 2025, "clause": "1.1-node"}),
+    (PayoutHeldV1(**BASE, payout_id=ID, award_id=ID, amount=Decimal("800000.00"), reason="payee_invalid",
+                  reason_code="AC01", what_to_do="Correct the bank account number"),
+     "payout_held", {"payout_id": str(ID), "amount": "800000.00", "reason": "payee_invalid", "reason_code": "AC01",
+                     "what_to_do": "Correct the bank account number"}),
+    (PayoutRequestedV2(**BASE, payout_id=ID, award_id=ID, amount=Decimal("800000.00"), account="****3445",
+                       requested_at=NOW, expected_on=date(2024, 3, 7)),
+     "payout_requested", {"payout_id": str(ID), "amount": "800000.00", "expected_on": "2024-03-07"}),
+    (PayoutFailedV2(**BASE, payout_id=ID, award_id=ID, reason_code="AC04", reason="closed account number"),
+     "payout_failed", {"payout_id": str(ID), "reason_code": "AC04", "reason": "closed account number"}),
+    (PayoutPaidV2(**BASE, payout_id=ID, award_id=ID, amount=Decimal("800000.00"), settled_on=date(2024, 3, 7),
+                  bank_reference="CD20240307000123"),
+     "paid", {"payout_id": str(ID), "amount": "800000.00", "settled_on": "2024-03-07",
+              "bank_reference": "CD20240307000123"}),
+    (PayoutCancelledV1(**BASE, award_id=ID, payout_id=None, amount=Decimal("800000.00"), reason="revoked", by="admin"),
+     "payout_cancelled", {"payout_id": None, "amount": "800000.00", "reason": "revoked"}),
+    (ClawbackRecordedV1(**BASE, clawback_id=ID, award_id=ID, amount=Decimal("200000.00"),
+                        total_clawed_back=Decimal("200000.00"), reason="audit", by="admin", recorded_at=NOW),
+     "clawback_recorded", {"amount": "200000.00", "reason": "audit"}),
 ]
 
 
