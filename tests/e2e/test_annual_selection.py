@@ -50,9 +50,13 @@ async def move(client, admin, state, expect=200) -> dict:
     return r.json()
 
 
-async def timeline(intake, partner, application_id) -> list[dict]:
+async def timeline(intake, partner, application_id, *, until_status: str) -> list[dict]:
+    """The application's timeline once intake has projected `until_status` (timelines follow the events)."""
     async with httpx.AsyncClient(base_url=intake.url) as c:
-        return (await c.get(f"/v1/applications/{application_id}", headers=auth(partner))).json()["timeline"]
+        async def reached():
+            steps = (await c.get(f"/v1/applications/{application_id}", headers=auth(partner))).json()["timeline"]
+            return any(s["status"] == until_status for s in steps) and steps
+        return await until(reached)
 
 
 async def test_twelve_alliance_chains_compete_for_ten_places_through_review_notice_and_objection(
@@ -197,19 +201,20 @@ async def test_twelve_alliance_chains_compete_for_ten_places_through_review_noti
         await db.close()
 
     # Applicants follow each step on their timelines.
-    steps = [(s["status"], s["detail"]) for s in await timeline(services["intake"], partner, selected[0])]
+    first = await timeline(services["intake"], partner, selected[0], until_status="selected")
+    steps = [(s["status"], s["detail"]) for s in first]
     statuses = [s for s, _ in steps]
     assert statuses[:2] == ["submitted", "candidate"] and "in_review" in statuses
     assert dict(steps)["in_notice"]["notice_ends_on"] == "2024-10-09"
     assert dict(steps)["selected"]["rank"] == 1
-    promoted = await timeline(services["intake"], partner, eleventh["application_id"])
+    promoted = await timeline(services["intake"], partner, eleventh["application_id"], until_status="selected")
     assert [s["status"] for s in promoted if s["status"] in ("waitlisted", "in_notice", "selected")] == [
         "waitlisted", "in_notice", "selected"]
     assert [s["detail"]["notice_ends_on"] for s in promoted if s["status"] == "in_notice"] == ["2024-10-11"]
-    removed = await timeline(services["intake"], partner, third)
+    removed = await timeline(services["intake"], partner, third, until_status="not_selected")
     assert [s["status"] for s in removed][-3:] == ["objected", "removed", "not_selected"]
     assert "objection upheld" in removed[-1]["detail"]["reason"]
-    last = await timeline(services["intake"], partner, ranking[11]["application_id"])
+    last = await timeline(services["intake"], partner, ranking[11]["application_id"], until_status="not_selected")
     assert last[-1]["status"] == "not_selected" and "quota of 10 was filled" in last[-1]["detail"]["reason"]
     await quota.aclose()
 
