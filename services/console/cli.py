@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from services.cli_common import sessions
 from services.console import accounts
 
 app = typer.Typer(no_args_is_help=True, help="The operator console.")
@@ -32,10 +33,9 @@ def secret_box(data_dir: Path = Path(".data")):
 @asynccontextmanager
 async def databases(database_url: str | None = None):
     """Sessions on the console's schema and on intake's."""
-    from services.cli import _sessions
     from services.console.tables import SCHEMA
     from services.intake.tables import SCHEMA as INTAKE
-    async with _sessions(SCHEMA, database_url) as console, _sessions(INTAKE, database_url) as intake:
+    async with sessions(SCHEMA, database_url) as console, sessions(INTAKE, database_url) as intake:
         yield console, intake
 
 

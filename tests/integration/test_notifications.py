@@ -123,7 +123,7 @@ async def test_a_status_change_reaches_the_applicant_by_email_in_their_language(
     assert mail_zh["Subject"] == "申请符合条件：拟补贴 800,000.00 元"
     text_zh = mail_zh.get_body(("plain",)).get_content()
     assert "投入成本 4,000,000.00 元 × 20% = 800,000.00 元；未超过补贴上限 1,000,000.00 元" in text_zh
-    assert "<p>" in mail_zh.get_body(("html",)).get_content()
+    assert app_zh in text_zh and "<p>" in mail_zh.get_body(("html",)).get_content()
     # The award follows, in the same language; each e-mail has its record.
     await eventually(lambda: _now(any("Awarded" in m["Subject"] for m in smtp.to(english))), timeout_s=30)
     records = await eventually(lambda: _at_least(2, query(

