@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from shared.refusal import Refused
+
 DATA_DIR = Path(".data")
 
 
@@ -32,7 +34,7 @@ async def sessions(schema: str, given_url: str | None = None):
         await engine.dispose()
 
 
-def refuse(code: str, message_en: str, message_zh: str) -> typer.Exit:
+def refuse(refused: Refused) -> typer.Exit:
     """A rule said no: say why in both languages; the command exits 2."""
-    typer.echo(f"refused ({code}): {message_en}\n{message_zh}", err=True)
+    typer.echo(f"refused ({refused.code}): {refused.message_en}\n{refused.message_zh}", err=True)
     return typer.Exit(2)

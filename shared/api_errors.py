@@ -6,10 +6,12 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from shared.policy.errors import field_errors
+from shared.refusal import Refused
 
 
 class FieldProblem(BaseModel):
@@ -69,6 +71,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, e: ApiError):
         return json_response(e.body, status_code=e.status, headers=e.headers)
+
+    @app.exception_handler(Refused)
+    async def refused(_: Request, e: Refused):
+        return json_response({"error": {"code": e.code, "message_en": e.message_en, "message_zh": e.message_zh,
+                                        "fields": e.fields}}, status_code=e.status)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, e: IntegrityError):
+        # Two calls raced for the same thing and the database kept one: say so, never pretend.
+        constraint = getattr(getattr(e.orig, "__cause__", None), "constraint_name", None) or "a constraint"
+        return json_response({"error": {
+            "code": "conflict", "message_en": f"refused by {constraint}: another change got there first; "
+                                              "read the current state and try again",
+            "message_zh": "与其他同时进行的操作冲突，请刷新后重试", "fields": []}}, status_code=409)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, e: StarletteHTTPException):

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from services.cli_common import DATA_DIR, refuse, sessions
+from shared.refusal import Refused
 
 budgets_app = typer.Typer(no_args_is_help=True, help="Budget lines per year and clause (the payout service's database).")
 ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verification and reports.")
@@ -38,11 +39,10 @@ async def payout_op_async(operation, database_url: str | None = None):
 
 def _payout_op(operation):
     """Runs `operation(session, ctx)` in one transaction of payout's schema; refusals exit 2."""
-    from services.payout.context import Refusal
     try:
         return asyncio.run(payout_op_async(operation))
-    except Refusal as refused:
-        raise refuse(refused.code, refused.message_en, refused.message_zh) from None
+    except Refused as refused:
+        raise refuse(refused) from None
 
 
 def _show_line(line: dict) -> None:

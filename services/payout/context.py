@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
+from shared.refusal import Refused
 
 
 class Publisher(Protocol):
@@ -35,12 +36,8 @@ class Outbox:
             await outbox.add(session, self.table, *events)
 
 
-class Refusal(Exception):
-    """An operation the rules refuse: a code, English and Chinese, and the HTTP status it maps to."""
-
-    def __init__(self, code: str, message_en: str, message_zh: str, status: int = 409):
-        super().__init__(message_en)
-        self.code, self.message_en, self.message_zh, self.status = code, message_en, message_zh, status
+class Refusal(Refused):
+    """An operation on money the rules refuse."""
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from services.cli_common import refuse, sessions
+from shared.refusal import Refused
 
 app = typer.Typer(no_args_is_help=True, help="Annual selection rounds (the quota service's database).")
 
@@ -17,7 +18,6 @@ def _round_op(operation):
     """Runs `operation(session, ctx)` in one transaction of quota's schema; rule refusals exit 2."""
     from services.quota.clock import FileClock, SystemClock
     from services.quota.context import Context, Outbox
-    from services.quota.domain.lifecycle import RuleBroken
     from services.quota.tables import SCHEMA, metadata
     from shared.policy import load_policies
 
@@ -31,8 +31,8 @@ def _round_op(operation):
                 return await operation(session, ctx)
     try:
         return asyncio.run(go())
-    except RuleBroken as refused:
-        raise refuse(refused.code, refused.message_en, refused.message_zh) from None
+    except Refused as refused:
+        raise refuse(refused) from None
 
 
 def _show_round(view: dict) -> None:

@@ -3,7 +3,7 @@ officials' API and the public notice."""
 
 from fastapi import FastAPI
 
-from services.quota.api import common, officials, public
+from services.quota.api import officials, public
 from services.quota.clock import FileClock, SystemClock
 from services.quota.context import Context
 from services.quota.handlers import handlers
@@ -45,7 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.public_rate = settings.quota_public_rate
         app.description = DESCRIPTION
         api_errors.install(app)
-        common.install(app)
         app.include_router(officials.router)
         app.include_router(public.router)
 

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
 from services.payout import awards, budgets, clawbacks, reports
-from services.payout.api.common import Admin, Finance, act, read
+from services.payout.api.common import Admin, Finance
+from shared.routes import act, read
 from services.payout.api.schemas import (BudgetLine, BudgetSet, BudgetSetResult, Cancellation, Cancelled, Clawback,
                                          ClawbackCreate, PayoutRead)
 from services.payout.tables import payouts

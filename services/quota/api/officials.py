@@ -6,7 +6,8 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from services.quota import objections, panel, read as reading, rounds
-from services.quota.api.common import Admin, Official, Reviewer, act, read
+from services.quota.api.common import Admin, Official, Reviewer
+from shared.routes import act, read
 from services.quota.api.schemas import (CandidateRead, ConflictIn, ConflictRead, Decision, ObjectionRead,
                                         PanelMember, RankedRead, ReviewIn, ReviewRead, RoundCreate, RoundRead,
                                         Transition)

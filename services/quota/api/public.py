@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from services.quota import objections, read as reading
 from services.quota.api import page
-from services.quota.api.common import act, read
+from shared.routes import act, read
 from services.quota.api.schemas import ObjectionFiled, ObjectionIn, PublicRound
 from services.quota.domain.lifecycle import RuleBroken
 from shared.api_errors import ApiError, invalid, responses

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from shared.refusal import Refused
+
 
 class State(StrEnum):
     OPEN = "open"                # taking candidates until the application deadline
@@ -30,14 +32,8 @@ WHAT_NEXT = {
 }
 
 
-class RuleBroken(ValueError):
-    """An action the round's rules refuse; `code` is stable, the messages say why in both languages."""
-
-    def __init__(self, code: str, message_en: str, message_zh: str, status: int = 409,
-                 fields: list[dict] | None = None):
-        super().__init__(message_en)
-        self.code, self.message_en, self.message_zh, self.status = code, message_en, message_zh, status
-        self.fields = fields or []
+class RuleBroken(Refused):
+    """An action the round's rules refuse."""
 
 
 def check_transition(current: State, target: State) -> None:
