@@ -51,8 +51,10 @@ async def test_the_request_and_the_consumers_of_what_it_caused_share_one_trace(s
         def finished(kind, name):
             return [s for s in spans.get_finished_spans() if s.kind == kind and s.name == name]
 
-        async def booked():
-            return finished(SpanKind.CONSUMER, "subsidy.award.granted.v1 process")
+        async def booked():  # by payout's ledger (eligibility records the grant from the same event)
+            spans_ = finished(SpanKind.CONSUMER, "subsidy.award.granted.v1 process")
+            groups = {s.attributes["messaging.consumer.group.name"] for s in spans_}
+            return "payout-ledger" in groups and spans_
         await eventually(booked, timeout_s=30)
         (request,) = finished(SpanKind.SERVER, "POST /v1/applications")
         assert format(request.context.trace_id, "032x") == caller_trace  # the partner's own trace goes on
