@@ -1,4 +1,5 @@
-"""`subsidy partners`: partner portals and their API keys, on intake's database."""
+"""`subsidy partners`: partner portals and their API keys, on intake's database. The service's
+modules are imported by the commands that use them: `subsidy --help` stays quick."""
 
 import asyncio
 from decimal import Decimal
@@ -7,8 +8,6 @@ import typer
 from sqlalchemy.exc import IntegrityError
 
 from services.cli_common import sessions
-from services.intake import partners
-from services.intake.tables import SCHEMA
 
 app = typer.Typer(no_args_is_help=True, help="Partner portals and their API keys.")
 
@@ -18,6 +17,8 @@ def partners_create(name: str, role: str = typer.Option("partner", help="partner
                     rate: Decimal = typer.Option(Decimal(50), help="requests a second allowed per intake replica")
                     ) -> None:
     """Register a partner and print its API key (shown this once only)."""
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
 
     async def go():
         async with sessions(SCHEMA) as maker:
@@ -33,6 +34,8 @@ def partners_create(name: str, role: str = typer.Option("partner", help="partner
 @app.command("rotate")
 def partners_rotate(name: str) -> None:
     """Issue a new key for the partner and revoke its earlier ones; prints the new key."""
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
 
     async def go():
         async with sessions(SCHEMA) as maker:
@@ -46,6 +49,8 @@ def partners_rotate(name: str) -> None:
 @app.command("revoke")
 def partners_revoke(name: str) -> None:
     """Revoke every key of the partner."""
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
 
     async def go():
         async with sessions(SCHEMA) as maker:
@@ -56,6 +61,8 @@ def partners_revoke(name: str) -> None:
 @app.command("publish-keys")
 def partners_publish_keys() -> None:
     """Announce every active key again, for services whose key replica started after the keys were issued."""
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
 
     async def go():
         async with sessions(SCHEMA) as maker:
@@ -64,6 +71,9 @@ def partners_publish_keys() -> None:
 
 
 async def demo_key(database_url: str) -> str:
+    """The demo partner's key: a new one each run (the earlier ones revoked)."""
+    from services.intake import partners
+    from services.intake.tables import SCHEMA
     async with sessions(SCHEMA, database_url) as maker:
         try:
             return await partners.rotate(maker, "demo")
