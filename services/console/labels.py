@@ -46,6 +46,8 @@ DONE = {
     "upheld": ("异议成立：该候选对象已移除，候补递补。", "Objection upheld: the candidate is removed and the waitlist moves up."),
     "dismissed": ("异议已驳回。", "Objection dismissed."),
     "created": ("评选轮次已创建。", "The round was opened."),
+    "replayed": ("死信已重放：事件已送回原主题，并按编号记录，不会再次重放。",
+                 "The dead letter was replayed: the event is back on its topic, recorded by id so it is never replayed twice."),
 }
 
 

@@ -5,6 +5,7 @@ accounts and act through the services' APIs with their own keys."""
 import json
 import os
 import re
+import uuid
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ from playwright.async_api import async_playwright
 from services.console import accounts
 from shared import db, topics
 from shared.events import ApplicationSubmittedV1
+from shared.messaging import dead_letters
 from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
@@ -420,8 +422,7 @@ async def test_dead_letters_are_listed_by_consumer_group_and_shown_one_at_a_time
         await page.goto(f"{console.url}/dead-letters")
         return "eligibility-decisions" in await page.locator("tbody").inner_text()
     await until(listed)
-    assert "replay-dead-letters" in await page.locator("[role=note]").inner_text()
-    assert await page.locator("button", has_text="重放").count() == 0   # no replay from here, yet
+    assert "subsidy dead-letters replay" in await page.locator("[role=note]").inner_text()
     await page.select_option("#consumer", "eligibility-decisions")
     await page.click("form.filters button")
     rows = page.locator("tbody tr")
@@ -431,6 +432,49 @@ async def test_dead_letters_are_listed_by_consumer_group_and_shown_one_at_a_time
     main = await page.locator("main").inner_text()
     assert "MalformedEvent" in main and "subsidy.applications" in main
     assert await page.locator("pre.payload").inner_text() == "{not json"
+
+
+async def test_an_administrator_replays_a_dead_letter_once_and_a_second_click_is_told_it_went_back_already(
+        stack, console, officials, page):
+    payload = f"{{not json {uuid.uuid4().hex}".encode()
+    event = Envelope.of(ApplicationSubmittedV1(application_id=uuid.uuid4(), partner_id="p",
+                                               submitted_at=beijing("2024-03-01T09:00:00"), application={}),
+                        source="/test", key=CODE, subject="x")
+    await send_raw(stack.bootstrap_servers, topics.DEAD_LETTERS, (CODE.encode(), payload, event.headers() + [
+        (k, v.encode()) for k, v in {"dlt_consumer": "quota-applications", "dlt_topic": topics.APPLICATIONS,
+                                     "dlt_partition": "0", "dlt_offset": "3", "dlt_error": "not JSON",
+                                     "dlt_error_type": "MalformedEvent", "dlt_attempts": "1",
+                                     "dlt_at": "2024-03-01T01:00:00+00:00"}.items()]))
+
+    async def letter_id():
+        found, _ = await dead_letters.letters(stack.bootstrap_servers)
+        return next((d.id for d in found if d.headers.get("ce_id") == event.id), None)
+    url = f"{console.url}/dead-letters/{await until(letter_id)}"
+
+    async def on_applications() -> int:
+        return sum(r.value == payload for r in await dead_letters.read_to_end(stack.bootstrap_servers, topics.APPLICATIONS))
+
+    await sign_in(page, console, "ada")
+    stale = await page.context.new_page()   # another tab, opened before the replay
+    await stale.goto(url)
+    await page.goto(url)
+    assert "未重放" in await page.locator("dl.facts").inner_text()
+    async with page.expect_navigation():
+        await page.click("form[action$='/replay'] button")
+    assert page.url == url + "?done=replayed"
+    assert "死信已重放" in await page.locator("[role=status]").inner_text()
+    assert "已重放" in await page.locator("dl.facts").inner_text()
+    assert await page.locator("form[action$='/replay']").count() == 0   # nothing left to replay
+    assert await on_applications() == 1                                  # back on its own topic, once
+    _, replayed = await dead_letters.letters(stack.bootstrap_servers)
+    assert url.rsplit("/", 1)[1] in replayed                              # recorded by its id
+
+    async with stale.expect_navigation() as again:
+        await stale.click("form[action$='/replay'] button")
+    assert (await again.value).status == 409
+    assert "已重放过，未再次发送" in await stale.locator("[role=alert]").inner_text()
+    assert await on_applications() == 1                                  # and not twice
+    await stale.close()
 
 
 # ---- accessibility, on every page ----
