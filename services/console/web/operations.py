@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import health, labels
 from services.console.upstream import Refused, Unavailable
-from services.console.web.deps import Admin, Money, console, form
+from services.console.web.deps import Admin, console, form
 from shared.messaging import dead_letters
 
 router = APIRouter()
@@ -91,10 +91,3 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
         409, "already_replayed", "这封死信已重放过，未再次发送。若事件再次失败，会作为一封新的死信出现。",
         "This dead letter was replayed before; nothing was sent again. Should the event fail again, it comes back "
         "as a new dead letter."))
-
-
-@router.get("/payouts")
-async def payouts(request: Request, me: Money) -> Response:
-    """Reserved for payouts and budgets (reserved, paid, held, rejected, recovered, by year and
-    clause), which come once the payout service's API is there."""
-    return console(request).pages.render(request, "payouts.html")
