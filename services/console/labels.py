@@ -12,7 +12,9 @@ APPLICATION_STATUS = {
     "selected": ("入选", "selected"), "not_selected": ("未入选", "not selected"),
     "awarded": ("已奖励", "awarded"), "recognized": ("已认定", "recognised"),
     "payout_requested": ("已申请拨付", "payout requested"), "paid": ("已拨付", "paid"),
-    "payout_failed": ("拨付失败", "payout failed"),
+    "payout_failed": ("拨付失败", "payout failed"), "awaiting_budget": ("待预算", "awaiting budget"),
+    "payout_held": ("暂缓拨付", "payout held"), "payout_cancelled": ("已取消拨付", "payout cancelled"),
+    "clawback_recorded": ("已追回", "clawback recorded"),
 }
 
 ROUND_STATE = {
@@ -36,6 +38,30 @@ MY_REVIEW = {"none": ("未评审", "not reviewed"), "draft": ("草稿", "draft")
 
 OBJECTION_STATUS = {"open": ("待处理", "open"), "upheld": ("成立", "upheld"), "dismissed": ("驳回", "dismissed")}
 
+# A payout's course: held → requested → sent → accepted → paid; a rejected one is superseded by a new
+# payout once the bank details are corrected.
+PAYOUT_STATUS = {
+    "held": ("暂缓", "held"), "requested": ("已申请", "requested"), "sent": ("已报送财政", "sent to finance"),
+    "accepted": ("财政已受理", "accepted by finance"), "paid": ("已拨付", "paid"), "rejected": ("银行退回", "rejected"),
+    "superseded": ("已重新拨付", "superseded"), "cancelled": ("已取消", "cancelled"),
+}
+
+HOLD_REASON = {
+    "payee_missing": ("未登记收款账户", "no bank account on file"),
+    "payee_invalid": ("收款账户信息有误", "bank account not valid"),
+    "payout_rejected": ("银行退回", "returned by the bank"),
+}
+
+# ISO 20022 status reasons the finance system gives (the same list notify tells applicants).
+BANK_CODE = {
+    "AC01": ("收款账号有误", "account number wrong"), "AC04": ("收款账户已销户", "account closed"),
+    "AC06": ("收款账户已冻结", "account blocked"), "AG01": ("该账户不允许此类交易", "transaction not allowed"),
+    "AM04": ("付款方资金不足", "insufficient funds"), "BE01": ("收款人名称与账户不符", "name does not match"),
+    "MD07": ("收款人已注销", "payee deceased or dissolved"), "RC01": ("开户行代码有误", "bank code wrong"),
+    "MS03": ("银行未说明原因", "no reason given"), "FF01": ("报文格式有误", "invalid file format"),
+    "NARR": ("见说明", "see the narrative"),
+}
+
 # Fixed messages shown after an action succeeded (the page is fetched again: post, redirect, get).
 DONE = {
     "draft_saved": ("评审草稿已保存。", "Your draft review was saved."),
@@ -46,6 +72,8 @@ DONE = {
     "upheld": ("异议成立：该候选对象已移除，候补递补。", "Objection upheld: the candidate is removed and the waitlist moves up."),
     "dismissed": ("异议已驳回。", "Objection dismissed."),
     "created": ("评选轮次已创建。", "The round was opened."),
+    "replayed": ("死信已重放：事件已送回原主题，并按编号记录，不会再次重放。",
+                 "The dead letter was replayed: the event is back on its topic, recorded by id so it is never replayed twice."),
 }
 
 

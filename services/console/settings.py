@@ -18,9 +18,10 @@ LOCAL = {name: Endpoint(url=f"http://127.0.0.1:{8000 + i}", admin_url=f"http://1
 
 class ConsoleSettings(Settings):
     # Where the other services are: CONSOLE_SERVICES='{"intake": {"url": "…", "admin_url": "…"}, …}'.
-    # Applications are read from intake, rounds from quota; every one listed is shown on the health page.
+    # Applications are read from intake, rounds from quota, payouts and budgets from payout; every one
+    # listed is shown on the health page.
     console_services: dict[str, Endpoint] = Field(default_factory=lambda: dict(LOCAL))
-    console_api_timeout_s: float = Field(default=10.0, gt=0)
+    console_api_timeout_s: float = Field(default=10.0, gt=0)   # also how long reading the dead letters may take
     console_page_size: int = Field(default=25, ge=1, le=100)   # applications a page
     # A session ends after this long without a request, and in any case this long after sign-in.
     console_session_idle_minutes: float = Field(default=30, gt=0)

@@ -1,4 +1,8 @@
-"""Dead letters: reading them, and bringing them back once their cause is fixed.
+"""Dead letters: reading them, and bringing them back once their cause is fixed. The one reader
+and replayer: `subsidy dead-letters` and the console's dead-letter pages both use it.
+
+Reading never consumes: no consumer group, no committed offset. A letter is named by its id, as
+`subsidy dead-letters show ID` and the console's pages name it.
 
 A replayed letter goes to the topic it came from with its original headers. Every consumer group
 of that topic sees it again; those that had handled it already skip it by their inbox, so a replay
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -48,6 +53,32 @@ class Letter:
     def at(self) -> str:
         return self.headers.get("dlt_at", "")
 
+    @property
+    def topic(self) -> str:
+        """Where the event came from, and where a replay sends it."""
+        return self.headers.get("dlt_topic", "")
+
+    @property
+    def origin(self) -> str:
+        return f"{self.headers.get('dlt_partition', '?')}@{self.headers.get('dlt_offset', '?')}"
+
+    @property
+    def key(self) -> str:
+        return (self.record.key or b"").decode(errors="replace")
+
+    @property
+    def original_headers(self) -> list[tuple[str, str]]:
+        """The event's own headers, as a replay sends them (the dlt_* ones left out)."""
+        return [(k, v.decode(errors="replace")) for k, v in self.record.headers if not k.startswith("dlt_")]
+
+    def payload(self) -> str:
+        """The payload as indented JSON where it is JSON; otherwise as text."""
+        text = (self.record.value or b"").decode(errors="replace")
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        except ValueError:
+            return text
+
     def matches(self, consumer: str | None, event_type: str | None, ids: Iterable[str] | None) -> bool:
         return ((consumer is None or self.consumer == consumer) and (event_type is None or self.type == event_type)
                 and (not ids or self.id in set(ids)))
@@ -63,8 +94,8 @@ def letter_id(headers: dict[str, str], partition: int, offset: int) -> str:
 async def read_to_end(bootstrap_servers: str, topic: str) -> list[ConsumerRecord]:
     """Every record of the topic up to its end as it stands now; no consumer group is involved."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
+    try:   # started inside: a caller's timeout that cuts the start short still closes the consumer
+        await consumer.start()
         partitions = [TopicPartition(topic, p) for p in range(topics.PARTITIONS)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
@@ -85,6 +116,16 @@ async def letters(bootstrap_servers: str) -> tuple[list[Letter], set[str]]:
     found = [Letter(letter_id({k: v.decode(errors="replace") for k, v in r.headers}, r.partition, r.offset), r)
              for r in records]
     return found, {r.key.decode() for r in replays if r.key}
+
+
+def summary(found: Iterable[Letter]) -> dict[str, dict[str, int]]:
+    """How many letters per consumer group and per type, for filters."""
+    groups: dict[str, int] = {}
+    types: dict[str, int] = {}
+    for letter in found:
+        groups[letter.consumer] = groups.get(letter.consumer, 0) + 1
+        types[letter.type] = types.get(letter.type, 0) + 1
+    return {"consumers": dict(sorted(groups.items())), "types": dict(sorted(types.items()))}
 
 
 async def replay(bootstrap_servers: str, consumer: str | None = None, event_type: str | None = None,

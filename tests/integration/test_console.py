@@ -1,10 +1,12 @@
 """The operator console in a real headless browser (Debian's chromium, driven by Playwright),
-against the real intake, eligibility and quota services: officials sign in with their own
+against the real intake, eligibility, quota and payout services: officials sign in with their own
 accounts and act through the services' APIs with their own keys."""
 
+import copy
 import json
 import os
 import re
+import uuid
 from pathlib import Path
 
 import httpx
@@ -14,11 +16,15 @@ from playwright.async_api import async_playwright
 from services.console import accounts
 from shared import db, topics
 from shared.events import ApplicationSubmittedV1
+from shared.messaging import dead_letters
 from shared.messaging.envelope import Envelope
+from shared.policy import EXAMPLES
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
+from tests.builders import applicant_code
 from tests.conftest import SECRETS_KEY
 from tests.kafka_tools import send_raw
+from tests.money_tools import fund, payee_for, this_year
 from tests.selection_tools import auth, beijing, key_works, prepare_round, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -27,6 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-backg
 PASSWORD = "correct horse battery staple"
 CODE = "91510100MA61R8XN39"
 PER_ADDRESS = 10
+DEMO = "3.5-ministry-demo"   # 300,000.00 an award
 
 
 @pytest.fixture(scope="module")
@@ -38,9 +45,17 @@ def eligibility(stack, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def console(stack, intake, eligibility, quota, tmp_path_factory):
+def payout(stack, tmp_path_factory):
+    process = ServiceProcess("payout", free_port(), stack.env(), tmp_path_factory.mktemp("logs") / "payout.log")
+    process.start().wait_ready()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def console(stack, intake, eligibility, quota, payout, tmp_path_factory):
     """The console as its own process, told where the other services answer."""
-    services = {p.name: {"url": p.url, "admin_url": p.admin_url} for p in (intake, eligibility, quota)}
+    services = {p.name: {"url": p.url, "admin_url": p.admin_url} for p in (intake, eligibility, quota, payout)}
     env = {**stack.env(), "CONSOLE_SERVICES": json.dumps(services),
            "CONSOLE_SIGNIN_FAILURES_PER_ADDRESS": str(PER_ADDRESS), "CONSOLE_PAGE_SIZE": "1"}
     process = ServiceProcess("console", free_port(), env, tmp_path_factory.mktemp("logs") / "console.log")
@@ -110,6 +125,31 @@ async def rounds(stack, quota, quota_clock, officials):
             "reason": "该示范基地实际未投入运营，申报材料与事实不符。"})
         assert r.status_code == 201, r.text
     return {"chains": chains, "bases": bases}
+
+
+@pytest.fixture(scope="module")
+async def waiting_award(stack, intake, eligibility, payout, officials):
+    """This year's line of ministry demonstration projects holds 100,000.00; an award of 300,000.00
+    (with the applicant's bank account) waits for it to be raised."""
+    year = this_year()
+    await fund(stack.database_url, "100000.00", clause=DEMO, year=year)
+    application = copy.deepcopy(EXAMPLES[DEMO])
+    application["applicant"]["credit_code"] = applicant_code(4242, prefix="91510100MC")
+    application["payee"] = payee_for(application["applicant"]["name"])
+    key = await stack.key(partner="portal-money")
+    async with httpx.AsyncClient(base_url=intake.url, timeout=15) as client:
+        r = await client.post("/v1/applications", json=application, headers=auth(key) | {"Idempotency-Key": "money-1"})
+        assert r.status_code == 202, r.text
+    finance = auth(officials["fin"].api_key)
+    async with httpx.AsyncClient(base_url=payout.url, timeout=15) as client:
+        await key_works(client, officials["fin"].api_key, "/v1/budgets")
+        await key_works(client, officials["ada"].api_key, "/v1/budgets")
+
+        async def waiting():
+            lines = (await client.get("/v1/budgets", params={"year": year}, headers=finance)).json()
+            return any(x["clause"] == DEMO and x["awaiting_budget"] == 1 for x in lines)
+        await until(waiting)
+    return {"year": year, "application_id": r.json()["id"]}
 
 
 @pytest.fixture(scope="module")
@@ -225,12 +265,17 @@ async def test_a_reviewer_cannot_open_administrators_pages_and_finance_sees_only
     await sign_in(page, console, "judge-b")
     for path in ("/health", "/dead-letters", "/rounds/2.3-alliance-chain/2024/ranking", "/payouts"):
         assert (await page.goto(console.url + path)).status == 403, path
+    refused = await page.request.post(f"{console.url}/payouts/budgets/2024/1.1-node", form={"amount": "1.00"})
+    assert refused.status == 403 and "您的角色不能" in await refused.text()
     await page.locator("header .who button").click()
     await sign_in(page, console, "fin")
     assert await page.locator("nav a").all_inner_texts() == ["拨付与预算Payouts & budgets"]
     assert (await page.goto(console.url + "/payouts")).status == 200
-    assert "拨付服务的接口上线后" in await page.locator("main").inner_text()
-    assert (await page.goto(console.url + "/applications")).status == 403
+    assert "各条款预算" in await page.locator("section[aria-labelledby=budgets] h2").inner_text()
+    for path in ("/applications", "/rounds", "/health", "/dead-letters"):
+        assert (await page.goto(console.url + path)).status == 403, path
+    refused = await page.request.post(f"{console.url}/dead-letters/0123456789abcdef/replay", form={"csrf_token": "x"})
+    assert refused.status == 403 and "您的角色不能" in await refused.text()
 
 
 # ---- applications ----
@@ -402,8 +447,8 @@ async def test_the_health_page_shows_each_services_health_readiness_and_loops(co
     await page.goto(f"{console.url}/health")
     rows = page.locator("tbody tr")
     text = {(await r.locator("th").inner_text()).split("\n")[0]: await r.inner_text() for r in await rows.all()}
-    assert sorted(name.split(" ")[0] for name in text) == ["console", "eligibility", "intake", "quota"]
-    for name in ("intake", "eligibility", "quota"):
+    assert sorted(name.split(" ")[0] for name in text) == ["console", "eligibility", "intake", "payout", "quota"]
+    for name in ("intake", "eligibility", "quota", "payout"):
         assert "✔ 正常" in text[name] and "✔ 就绪" in text[name], text[name]
     assert "eligibility-decisions" in text["eligibility"] and "round_keeper" in text["quota"]
 
@@ -420,8 +465,7 @@ async def test_dead_letters_are_listed_by_consumer_group_and_shown_one_at_a_time
         await page.goto(f"{console.url}/dead-letters")
         return "eligibility-decisions" in await page.locator("tbody").inner_text()
     await until(listed)
-    assert "replay-dead-letters" in await page.locator("[role=note]").inner_text()
-    assert await page.locator("button", has_text="重放").count() == 0   # no replay from here, yet
+    assert "subsidy dead-letters replay" in await page.locator("[role=note]").inner_text()
     await page.select_option("#consumer", "eligibility-decisions")
     await page.click("form.filters button")
     rows = page.locator("tbody tr")
@@ -431,6 +475,101 @@ async def test_dead_letters_are_listed_by_consumer_group_and_shown_one_at_a_time
     main = await page.locator("main").inner_text()
     assert "MalformedEvent" in main and "subsidy.applications" in main
     assert await page.locator("pre.payload").inner_text() == "{not json"
+
+
+async def test_an_administrator_replays_a_dead_letter_once_and_a_second_click_is_told_it_went_back_already(
+        stack, console, officials, page):
+    payload = f"{{not json {uuid.uuid4().hex}".encode()
+    event = Envelope.of(ApplicationSubmittedV1(application_id=uuid.uuid4(), partner_id="p",
+                                               submitted_at=beijing("2024-03-01T09:00:00"), application={}),
+                        source="/test", key=CODE, subject="x")
+    await send_raw(stack.bootstrap_servers, topics.DEAD_LETTERS, (CODE.encode(), payload, event.headers() + [
+        (k, v.encode()) for k, v in {"dlt_consumer": "quota-applications", "dlt_topic": topics.APPLICATIONS,
+                                     "dlt_partition": "0", "dlt_offset": "3", "dlt_error": "not JSON",
+                                     "dlt_error_type": "MalformedEvent", "dlt_attempts": "1",
+                                     "dlt_at": "2024-03-01T01:00:00+00:00"}.items()]))
+
+    async def letter_id():
+        found, _ = await dead_letters.letters(stack.bootstrap_servers)
+        return next((d.id for d in found if d.headers.get("ce_id") == event.id), None)
+    url = f"{console.url}/dead-letters/{await until(letter_id)}"
+
+    async def on_applications() -> int:
+        return sum(r.value == payload for r in await dead_letters.read_to_end(stack.bootstrap_servers, topics.APPLICATIONS))
+
+    await sign_in(page, console, "ada")
+    stale = await page.context.new_page()   # another tab, opened before the replay
+    await stale.goto(url)
+    await page.goto(url)
+    assert "未重放" in await page.locator("dl.facts").inner_text()
+    async with page.expect_navigation():
+        await page.click("form[action$='/replay'] button")
+    assert page.url == url + "?done=replayed"
+    assert "死信已重放" in await page.locator("[role=status]").inner_text()
+    assert "已重放" in await page.locator("dl.facts").inner_text()
+    assert await page.locator("form[action$='/replay']").count() == 0   # nothing left to replay
+    assert await on_applications() == 1                                  # back on its own topic, once
+    _, replayed = await dead_letters.letters(stack.bootstrap_servers)
+    assert url.rsplit("/", 1)[1] in replayed                              # recorded by its id
+
+    async with stale.expect_navigation() as again:
+        await stale.click("form[action$='/replay'] button")
+    assert (await again.value).status == 409
+    assert "已重放过，未再次发送" in await stale.locator("[role=alert]").inner_text()
+    assert await on_applications() == 1                                  # and not twice
+    await stale.close()
+
+
+# ---- payouts and budgets ----
+
+async def test_a_finance_official_raises_a_budget_the_waiting_award_goes_ahead_and_a_cut_below_it_is_refused(
+        console, payout, officials, waiting_award, page):
+    year, application_id = waiting_award["year"], waiting_award["application_id"]
+    await sign_in(page, console, "fin")
+    await page.goto(f"{console.url}/payouts?year={year}")
+    line = page.locator(f"tr[id='line-{year}-{DEMO}']")
+    before = await line.inner_text()
+    assert "100,000.00" in before and "300,000.00" in before and "1 项奖励" in before
+    bar = await page.locator(f"svg[aria-labelledby='bar-{year}-{DEMO}'] title").text_content()
+    assert "预算 100,000.00 元" in bar and "待预算 300,000.00" in bar
+
+    await line.locator("input[name=amount]").fill("400,000.00")
+    async with page.expect_navigation():
+        await line.locator("button").click()
+    assert "1 项等待预算的奖励已继续拨付" in await page.locator("[role=status]").inner_text()
+    cells = [c.strip() for c in await line.locator("td.num").all_inner_texts()]
+    # budget, paid, reserved, held, rejected, available, awaiting, recovered
+    assert cells == ["400,000.00", "0.00", "300,000.00", "0.00", "0.00", "100,000.00", "0.00", "0.00"]
+    bar = await page.locator(f"svg[aria-labelledby='bar-{year}-{DEMO}'] title").text_content()
+    assert "预留 300,000.00" in bar and "可用 100,000.00" in bar and "待预算" not in bar
+
+    finance = auth(officials["fin"].api_key)
+    async with httpx.AsyncClient(base_url=payout.url, timeout=15) as client:
+        [budget] = [x for x in (await client.get("/v1/budgets", params={"year": year}, headers=finance)).json()
+                    if x["clause"] == DEMO]
+        assert (budget["amount"], budget["reserved"], budget["awaiting_budget"], budget["updated_by"]) == (
+            "400000.00", "300000.00", 0, "fin")
+        [made] = (await client.get("/v1/payouts", params={"application_id": application_id}, headers=finance)).json()
+        assert made["status"] in ("requested", "sent", "accepted", "paid") and made["year"] == year
+
+    await page.goto(f"{console.url}/payouts?year={year}&application={application_id}")
+    rows = page.locator("section[aria-labelledby=payouts] tbody tr")
+    assert await rows.count() == 1
+    row = await rows.first.inner_text()
+    assert "300,000.00" in row and "****3445" in row and "6222020200112233445" not in row
+
+    await page.goto(f"{console.url}/payouts?year={year}")   # below the 300,000.00 now reserved
+    await line.locator("input[name=amount]").fill("1.00")
+    async with page.expect_navigation() as refused:
+        await line.locator("button").click()
+    assert (await refused.value).status == 409
+    alert = await page.locator("[role=alert]").inner_text()
+    assert "已承诺（预留或已拨付）300000.00 元" in alert and "already committed" in alert
+    field = line.locator("input[name=amount]")
+    assert await field.input_value() == "1.00" and await field.get_attribute("aria-invalid") == "true"
+    async with httpx.AsyncClient(base_url=payout.url, timeout=15) as client:
+        lines = (await client.get("/v1/budgets", params={"year": year}, headers=finance)).json()
+        assert [x["amount"] for x in lines if x["clause"] == DEMO] == ["400000.00"]   # unchanged
 
 
 # ---- accessibility, on every page ----
@@ -478,7 +617,7 @@ async def assert_accessible(page, url: str) -> None:
 
 
 async def test_every_page_has_its_language_one_heading_named_controls_scoped_headers_and_visible_focus(
-        console, officials, decided, rounds, page):
+        console, officials, decided, rounds, waiting_award, page):
     await assert_accessible(page, f"{console.url}/signin")
     await sign_in(page, console, "ada")
     first_base = rounds["bases"][1]
@@ -498,7 +637,7 @@ async def test_every_page_has_its_language_one_heading_named_controls_scoped_hea
         await assert_accessible(page, console.url + path)
 
 
-async def test_the_pages_as_a_person_sees_them(console, officials, decided, rounds, page, tmp_path_factory):
+async def test_the_pages_as_a_person_sees_them(console, officials, decided, rounds, waiting_award, page, tmp_path_factory):
     """Not an assertion on pixels: screenshots for a person to look at (kept in $SUBSIDY_SCREENSHOTS if set)."""
     shots = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or tmp_path_factory.mktemp("screens"))
     await page.set_viewport_size({"width": 1280, "height": 900})
@@ -509,7 +648,9 @@ async def test_the_pages_as_a_person_sees_them(console, officials, decided, roun
     await sign_in(page, console, "ada")
     for name, path in (("application", f"/applications/{decided['municipal']}"),
                        ("ranking", "/rounds/3.6-demo-base/2024/ranking"), ("round", "/rounds/3.6-demo-base/2024"),
-                       ("objections", "/rounds/3.6-demo-base/2024/objections"), ("health", "/health")):
+                       ("objections", "/rounds/3.6-demo-base/2024/objections"), ("health", "/health"),
+                       ("payouts", "/payouts")):
         await page.goto(console.url + path)
         await page.screenshot(path=str(shots / f"console-{name}.png"), full_page=True)
-    assert all((shots / f"console-{n}.png").stat().st_size > 10_000 for n in ("review", "application", "health"))
+    assert all((shots / f"console-{n}.png").stat().st_size > 10_000
+               for n in ("review", "application", "health", "payouts"))

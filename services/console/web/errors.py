@@ -10,7 +10,8 @@ from starlette.exceptions import HTTPException
 from services.console.upstream import Refused, Unavailable
 from services.console.web.deps import SESSION_COOKIE, CsrfRefused, NeedSignIn, NotAllowed, console
 
-SERVICE_NAMES = {"intake": "申报受理服务 intake", "quota": "评选服务 quota", "broker": "消息服务 broker"}
+SERVICE_NAMES = {"intake": "申报受理服务 intake", "quota": "评选服务 quota", "payout": "拨付服务 payout",
+                 "broker": "消息服务 broker"}
 
 
 def _page(request: Request, status: int, title: tuple[str, str], message: tuple[str, str], code: str = "",

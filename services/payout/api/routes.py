@@ -11,7 +11,7 @@ from services.payout.api.common import Admin, Finance
 from shared.routes import act, read
 from services.payout.api.schemas import (BudgetLine, BudgetSet, BudgetSetResult, Cancellation, Cancelled, Clawback,
                                          ClawbackCreate, PayoutRead)
-from services.payout.tables import payouts
+from services.payout.tables import awards as award_rows, payouts
 from shared.api_errors import json_response, responses
 from shared.payee import mask
 
@@ -53,12 +53,14 @@ async def budget_report(request: Request, _: Finance, year: YearFilter = None,
 
 @router.get("/payouts", response_model=list[PayoutRead], tags=["payouts"], responses=responses(401, 403, 422, 429))
 async def list_payouts(request: Request, _: Finance, status: Annotated[str | None, Query(max_length=20)] = None, award_id: UUID | None = None,
-                       application_id: UUID | None = None,
+                       application_id: UUID | None = None, year: YearFilter = None,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[PayoutRead]:
-    """Payouts, newest first, by status, award or application."""
-    query = select(payouts).order_by(payouts.c.created_at.desc()).limit(limit)
+    """Payouts, newest first, by status, award, application or budget year (the year of the line
+    its award is charged to)."""
+    query = (select(payouts, award_rows.c.year).join(award_rows, award_rows.c.award_id == payouts.c.award_id)
+             .order_by(payouts.c.created_at.desc()).limit(limit))
     for column, value in ((payouts.c.status, status), (payouts.c.award_id, award_id),
-                          (payouts.c.application_id, application_id)):
+                          (payouts.c.application_id, application_id), (award_rows.c.year, year)):
         if value is not None:
             query = query.where(column == value)
 

@@ -73,6 +73,7 @@ class PayoutRead(BaseModel):
     application_id: UUID
     credit_code: str
     clause: str
+    year: int = Field(description="the budget year: the line its award is charged to is this year's and clause's")
     amount: Money
     status: str
     hold_reason: str | None
