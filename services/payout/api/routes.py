@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from services.payout import awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
-from shared.routes import act, read
 from services.payout.api.schemas import (BudgetLine, BudgetSet, BudgetSetResult, Cancellation, Cancelled, Clawback,
                                          ClawbackCreate, PayoutRead)
 from services.payout.tables import awards as award_rows, payouts
 from shared.api_errors import json_response, responses
+from shared.routes import act, read
 from shared.payee import mask
 
 router = APIRouter(prefix="/v1")
