@@ -91,22 +91,28 @@ def letter_id(headers: dict[str, str], partition: int, offset: int) -> str:
     return hashlib.sha256(whole.encode()).hexdigest()[:16]
 
 
-async def read_to_end(bootstrap_servers: str, topic: str) -> list[ConsumerRecord]:
-    """Every record of the topic up to its end as it stands now; no consumer group is involved."""
+async def read_to_end(bootstrap_servers: str, topic: str, timeout_s: float = 60) -> list[ConsumerRecord]:
+    """Every record of the topic up to its end as it stands now; no consumer group is involved.
+    A broker that stops answering midway raises TimeoutError after `timeout_s`, never waits forever."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     try:   # started inside: a caller's timeout that cuts the start short still closes the consumer
-        await consumer.start()
-        partitions = [TopicPartition(topic, p) for p in range(topics.PARTITIONS)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        end = await consumer.end_offsets(partitions)
-        records: list[ConsumerRecord] = []
-        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
-            for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
-                records += [r for r in batch if r.offset < end[tp]]
-        return records
+        async with asyncio.timeout(timeout_s):
+            return await _read(consumer, topic)
     finally:
         await asyncio.wait_for(consumer.stop(), 10)
+
+
+async def _read(consumer: AIOKafkaConsumer, topic: str) -> list[ConsumerRecord]:
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in range(topics.PARTITIONS)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    end = await consumer.end_offsets(partitions)
+    records: list[ConsumerRecord] = []
+    while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+        for tp, batch in (await consumer.getmany(timeout_ms=500)).items():
+            records += [r for r in batch if r.offset < end[tp]]
+    return records
 
 
 async def letters(bootstrap_servers: str) -> tuple[list[Letter], set[str]]:
