@@ -61,6 +61,8 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
         # …and its ledger is keyed with a key kept beside its data, made on the first run too.
         os.environ.setdefault("LEDGER_KEY", development_key(data_dir / "ledger.key"))
+        # quota keeps the system's time until `subsidy demo` writes this file (services/quota/clock.py).
+        os.environ.setdefault("QUOTA_CLOCK_FILE", str((data_dir / "quota-clock").resolve()))
     if not os.environ.get("LEDGER_KEY"):
         infra.stop()
         raise typer.BadParameter("set LEDGER_KEY: payout keys its ledger with it and refuses to start without it")
