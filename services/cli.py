@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services import ops_cli
 from services.console import cli as console_cli
+from services.demo import cli as demo_cli
 from shared.stack import (PRODUCT, SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes,
                           run_prepare, start_services, stop_all)
 
@@ -33,6 +34,7 @@ app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
 app.add_typer(console_cli.app, name="console")
+app.command("demo")(demo_cli.demo)
 budgets_app = typer.Typer(no_args_is_help=True, help="Budget lines per year and clause (the payout service's database).")
 app.add_typer(budgets_app, name="budgets")
 ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verification and reports.")
