@@ -319,8 +319,8 @@ def score_chart(rows: list[dict], min_score: Decimal, quota: int, width: int = 8
     """A round's candidates by rank: their scores, coloured by how they ended, the minimum score as a line."""
     if not rows:
         return Markup("")
-    height, bottom, left = 170, 24, 34
-    step = min(46, (width - left - 10) / len(rows))
+    height, bottom, left, right = 170, 24, 34, 150
+    step = min(46, (width - left - right) / len(rows))
     y_of = lambda score: 8 + (height - bottom - 8) * (1 - float(score) / 100)   # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="scores by rank" '
              f'viewBox="0 0 {width} {height}" class="chart">', "<title>scores by rank</title>"]
@@ -340,8 +340,12 @@ def score_chart(rows: list[dict], min_score: Decimal, quota: int, width: int = 8
                      f'{r["rank"]}</text>')
     y = y_of(min_score)
     parts.append(f'<line x1="{left}" x2="{width - 6}" y1="{y:.1f}" y2="{y:.1f}" class="minimum"/>'
-                 f'<text x="{width - 8}" y="{y - 4:.1f}" text-anchor="end" class="val small">minimum score '
+                 f'<text x="{width - 6}" y="{y - 4:.1f}" text-anchor="end" class="val small">minimum score '
                  f'{min_score} · 最低分</text>')
+    if len(rows) > quota:   # where the quota ends
+        x = left + quota * step
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="8" y2="{height - bottom}" class="grid"/>'
+                     f'<text x="{x + 3:.1f}" y="16" class="val small">quota {quota} · 名额</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
