@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -341,9 +340,10 @@ class Play:
         held = [r for r in (await self.admin("GET", "/v1/rounds")).json()
                 if r["year"] == self.year and r["clause"] in self.scenario.selections]
         if held:
-            raise Refused(f"this stack already has {self.year} selection rounds ({', '.join(r['clause'] for r in held)}): "
-                          f"a year is played once. Play another with --year {self.year - 1 if self.year > 2023 else self.year + 1}"
-                          ", or start a fresh stack (`make clean && make run`, or `subsidy up --data-dir /tmp/…`)")
+            other = self.year - 1 if self.year > 2023 else self.year + 1
+            raise Refused(f"this stack already has {self.year} selection rounds "
+                          f"({', '.join(r['clause'] for r in held)}): a year is played once. Play another with "
+                          f"--year {other}, or start a fresh stack (`make clean && make run`, or `subsidy up --data-dir /tmp/…`)")
 
     # -- the year --
 
@@ -503,7 +503,8 @@ class Play:
         for clause, ids in self.candidates.items():
             by_id = {self.played.ids[e.n]: e for e in self.scenario.by_clause(clause)}
             jobs += [(clause, application_id, reviewer, self.scenario.scores(by_id[application_id], reviewer))
-                     for application_id in ids for reviewer in REVIEWERS if (clause, application_id, reviewer) != recused]
+                     for application_id in ids for reviewer in REVIEWERS
+                     if (clause, application_id, reviewer) != recused]
         with self.show.bar("reviews submitted", len(jobs)) as update:
             done = [0]
 
@@ -562,7 +563,8 @@ class Play:
         self.show.phase("The notices end; the rounds conclude")
         ends = []
         for clause in self.scenario.selections:
-            ends += [n["ends_on"] for n in (await self.admin("GET", f"/v1/rounds/{clause}/{self.year}")).json()["notices"]]
+            round_ = (await self.admin("GET", f"/v1/rounds/{clause}/{self.year}")).json()
+            ends += [n["ends_on"] for n in round_["notices"]]
         after = date.fromisoformat(max(ends)) + timedelta(days=1)
         self._set_clock(f"{after.isoformat()}T09:00:00", "every notice has ended")
         for clause in self.scenario.selections:
@@ -614,13 +616,13 @@ class Play:
         why = last["detail"].get("reason_code") or last["detail"].get("reason")
         self.played.corrections.append({"n": entry.n, "payout_id": payout_id, "why": why,
                                         "status": last["status"]})
-        self.show.note(f"application {entry.n} ({entry.organisation.name}): {last['status'].replace('_', ' ')} ({why}); "
-                       f"the portal gives the account ****{entry.payee['account_number'][-4:]}")
+        self.show.note(f"application {entry.n} ({entry.organisation.name}): {last['status'].replace('_', ' ')} "
+                       f"({why}); the portal gives the account ****{entry.payee['account_number'][-4:]}")
 
     async def _claw_back(self, entry: Entry) -> None:
         application_id = self.played.ids[entry.n]
-        paid = [p for p in (await self.payout_admin("GET", "/v1/payouts", params={"application_id": application_id})).json()
-                if p["status"] == "paid"]
+        payouts = await self.payout_admin("GET", "/v1/payouts", params={"application_id": application_id})
+        paid = [p for p in payouts.json() if p["status"] == "paid"]
         if not paid:
             return
         amount = (Decimal(paid[0]["amount"]) * self.scenario.clawback_share).quantize(Decimal("0.01"), ROUND_HALF_UP)
@@ -641,10 +643,10 @@ class Play:
                 self.played.budget.get("clause"), self.played.budget.get("year")) else None
             amount = max(was or Decimal(0), Decimal(line["amount"]) + Decimal(line["awaiting_amount"]))
             r = await self.finance("PUT", f"/v1/budgets/{year}/{line['clause']}", json={"amount": f"{amount:.2f}"})
-            self.played.raised.append({"clause": line["clause"], "year": year, "from": Decimal(line["amount"]), "to": amount,
-                                       "released": r.json()["released"]})
-            self.show.note(f"{line['clause']} {year}: {line['awaiting_budget']} award(s) waiting; finance raises the line "
-                           f"from {Decimal(line['amount']):,.2f} to {amount:,.2f}")
+            self.played.raised.append({"clause": line["clause"], "year": year, "from": Decimal(line["amount"]),
+                                       "to": amount, "released": r.json()["released"]})
+            self.show.note(f"{line['clause']} {year}: {line['awaiting_budget']} award(s) waiting; finance raises "
+                           f"the line from {Decimal(line['amount']):,.2f} to {amount:,.2f}")
 
     async def _gather(self) -> None:
         self.show.phase("Reading back what happened")

@@ -298,7 +298,8 @@ def grouped_bars(rows: list[tuple[str, list[tuple[Decimal, str, str]]]], *, titl
              f'viewBox="0 0 {width} {per_row * len(rows) + 10}" class="chart">', f"<title>{escape(title)}</title>"]
     for i, (label, bars) in enumerate(rows):
         y = 6 + i * per_row
-        parts.append(f'<text x="{label_w - 8}" y="{y + per_row / 2}" text-anchor="end" class="lbl">{escape(label)}</text>')
+        parts.append(f'<text x="{label_w - 8}" y="{y + per_row / 2}" text-anchor="end" class="lbl">'
+                     f"{escape(label)}</text>")
         for j, (amount, colour, what) in enumerate(bars):
             w = max(float(amount) * scale, 0.0)
             yy = y + j * bar_h
@@ -329,8 +330,8 @@ def score_chart(rows: list[dict], min_score: Decimal, quota: int, width: int = 8
         parts.append(f'<line x1="{left}" x2="{width - 6}" y1="{y_of(tick):.1f}" y2="{y_of(tick):.1f}" class="grid"/>')
     for i, r in enumerate(rows):
         ended = ("removed" if r["objection"] and r["objection"]["decision"] == "upheld" else
-                 "selected" if r["final"] in ("paid", "recognized", "clawback_recorded", "awarded") or r["standing"] == "selected"
-                 else r["standing"])
+                 "selected" if r["standing"] == "selected" or r["final"] in (
+                     "paid", "recognized", "clawback_recorded", "awarded") else r["standing"])
         colour = _STANDING_COLOUR.get(ended, "#b8bec7")
         x, y = left + i * step + 3, y_of(Decimal(r["score"]))
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step - 6:.1f}" height="{height - bottom - y:.1f}" '
@@ -364,7 +365,8 @@ def render(figures: Figures) -> str:
         f=figures, s=figures.scenario, p=figures.played, outcomes=OUTCOMES,
         outcome_chart=stacked_bars(outcome_rows, title="applications by clause and how they ended"),
         money_chart=grouped_bars(money_rows, title="money by clause: awarded, paid, recovered"),
-        minutes=((figures.played.finished_at or figures.played.started_at) - figures.played.started_at).total_seconds() / 60)
+        minutes=((figures.played.finished_at or figures.played.started_at)
+                 - figures.played.started_at).total_seconds() / 60)
 
 
 def write(figures: Figures, path: Path) -> Path:

@@ -200,7 +200,8 @@ def _facts(clause: str, rng: random.Random, n: int, year: int, org: Organisation
         case "3.6-demo-base":
             return {"project_id": f"BASE-{org.slug}-01"}
         case "3.6-cluster-operator":
-            return {"project_id": f"CLUSTER-{n:03d}", "approval_level": rng.choice(("provincial", "provincial", "national")),
+            return {"project_id": f"CLUSTER-{n:03d}",
+                    "approval_level": rng.choice(("provincial", "provincial", "national")),
                     "operating_cost": _yuan(rng, 1_000_000, 8_000_000)}
         case "3.7-testing-lab":
             return {"project_id": f"LAB-CD-{n:03d}", "qualification_level": rng.choice(("national", "provincial")),

@@ -13,7 +13,8 @@ from services.payout.domain.verify import Problem, Verified
 
 def told(scenario) -> Played:
     """Every application decided as predicted; direct awards paid; candidates not selected."""
-    played = Played(datetime(2026, 1, 5, tzinfo=UTC), scenario.year, 2026, finished_at=datetime(2026, 1, 5, 0, 3, tzinfo=UTC))
+    played = Played(datetime(2026, 1, 5, tzinfo=UTC), scenario.year, 2026,
+                    finished_at=datetime(2026, 1, 5, 0, 3, tzinfo=UTC))
     money = defaultdict(lambda: defaultdict(Decimal))
     for e in scenario.entries:
         played.ids[e.n] = f"00000000-0000-0000-0000-{e.n:012d}"
