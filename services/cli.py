@@ -12,6 +12,7 @@ import typer
 from services import ops_cli
 from services.cli_common import DATA_DIR
 from services.console import cli as console_cli
+from services.demo import cli as demo_cli
 from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from services.payout import cli as payout_cli
@@ -31,6 +32,7 @@ app.add_typer(console_cli.app, name="console")
 app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
+app.command("demo")(demo_cli.demo)
 outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
 app.add_typer(outbox_app, name="outbox")
 
@@ -56,6 +58,8 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
         os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
         # …and its ledger is keyed with a key kept beside its data, made on the first run too.
         os.environ.setdefault("LEDGER_KEY", development_key(data_dir / "ledger.key"))
+        # quota keeps the system's time until `subsidy demo` writes this file (services/quota/clock.py).
+        os.environ.setdefault("QUOTA_CLOCK_FILE", str((data_dir / "quota-clock").resolve()))
     if not os.environ.get("LEDGER_KEY"):
         infra.stop()
         raise typer.BadParameter("set LEDGER_KEY: payout keys its ledger with it and refuses to start without it")

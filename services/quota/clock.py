@@ -3,7 +3,10 @@
 In production it is the system clock. `QUOTA_CLOCK_FILE` names a file holding an ISO 8601
 date-time with offset that the clock reads instead (re-read whenever the file changes), so that a
 test or a rehearsal can run a whole round — deadline, review, notice over a holiday — in minutes
-against the real servers; every replica pointed at the same file agrees on the time.
+against the real servers; every replica pointed at the same file agrees on the time. While the
+file does not exist the clock is the system clock: `subsidy up` names a file in its data directory
+that only `subsidy demo` writes (and removes when it is done), so a local stack keeps real time
+until a demo moves it.
 """
 
 import os
@@ -22,7 +25,11 @@ class FileClock:
         self._seen: tuple[tuple[int, int], datetime] | None = None
 
     def now(self) -> datetime:
-        stat = os.stat(self.path)
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:   # nobody has set the time: it is the system's
+            self._seen = None
+            return datetime.now(UTC)
         mtime = (stat.st_ino, stat.st_mtime_ns)  # a replaced file is a new inode
         if self._seen is None or self._seen[0] != mtime:
             moment = datetime.fromisoformat(self.path.read_text().strip())
