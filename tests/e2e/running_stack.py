@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections import Counter
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,15 +25,17 @@ from shared.stack import SERVICES, free_port
 from tests.builders import applicant_code
 
 
-def free_ports_in_a_row(n: int) -> int:
-    """The first of `n` consecutive ports free on this machine."""
+def free_port_base(n: int = len(SERVICES)) -> int:
+    """A base with its n ports and their operators' ports (+1000) all free, below the ephemeral range
+    (32768–60999), where no outgoing connection takes one of them meanwhile."""
+    rng = random.Random()
     while True:
-        first = free_port()
+        base = rng.randrange(20000, 30000)
         try:
-            for port in range(first, first + n):
+            for port in [*range(base, base + n), *range(base + 1000, base + 1000 + n)]:
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", port))
-            return first
+            return base
         except OSError:
             continue
 
@@ -42,7 +45,7 @@ class Up:
     """The whole stack on the test's database (and settings) and an embedded broker of its own."""
     settings: dict[str, str]  # the test stack's environment: its database, its secrets key, …
     data_dir: Path
-    port_base: int = field(default_factory=lambda: free_ports_in_a_row(len(SERVICES)))
+    port_base: int = field(default_factory=free_port_base)
     broker_port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 

@@ -5,9 +5,7 @@ recorded, and the report's totals are the ledger's."""
 
 import asyncio
 import os
-import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,25 +15,11 @@ import asyncpg
 import pytest
 
 from shared.stack import SERVICES, start_services
+from tests.e2e.running_stack import free_port_base
 from tests.money_tools import verified
 
 pytestmark = pytest.mark.e2e
 FINAL = {"ineligible", "not_selected", "paid", "clawback_recorded", "recognized"}
-
-
-def free_port_base(n: int = len(SERVICES)) -> int:
-    """A base with its n ports and their operators' ports (+1000) all free, below the ephemeral range
-    (32768–60999), where no outgoing connection takes one of them meanwhile."""
-    rng = random.Random()
-    while True:
-        base = rng.randrange(20000, 30000)
-        try:
-            for port in [*range(base, base + n), *range(base + 1000, base + 1000 + n)]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
 
 
 @pytest.fixture(scope="module")
