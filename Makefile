@@ -20,8 +20,13 @@ run: $(READY)  ## the whole system on embedded PostgreSQL and broker; Ctrl-C sto
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# Two workers take whole modules (each starts its own database and broker); the fault tests, which
+# kill processes and time recoveries under load, run alone afterwards.
+PARALLEL := -n 2 --dist loadfile
+
 test: $(READY) $(CHROMIUM)  ## unit, integration and end-to-end suites
-	$(PYTEST) tests
+	$(PYTEST) tests -m "not faults" $(PARALLEL)
+	$(PYTEST) tests -m faults
 
 test-unit: $(READY)
 	$(PYTEST) tests/unit
