@@ -1,5 +1,6 @@
 """What the operator commands share: the database they act on, its sessions, and how a refusal ends them."""
 
+import asyncio
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +35,17 @@ async def sessions(schema: str, given_url: str | None = None):
         await engine.dispose()
 
 
-def refuse(refused: Refused) -> typer.Exit:
-    """A rule said no: say why in both languages; the command exits 2."""
-    typer.echo(f"refused ({refused.code}): {refused.message_en}\n{refused.message_zh}", err=True)
-    return typer.Exit(2)
+async def in_transaction(schema: str, operation, *args, database_url: str | None = None):
+    """`operation(session, *args)` in one transaction of the service's schema."""
+    async with sessions(schema, database_url) as maker:
+        async with maker.begin() as session:
+            return await operation(session, *args)
+
+
+def run(work):
+    """Runs a command's work (a coroutine); a refusal by the rules ends the command with exit 2."""
+    try:
+        return asyncio.run(work)
+    except Refused as refused:
+        typer.echo(f"refused ({refused.code}): {refused.message_en}\n{refused.message_zh}", err=True)
+        raise typer.Exit(2) from None

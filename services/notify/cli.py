@@ -7,7 +7,7 @@ from datetime import datetime
 
 import typer
 
-from services.cli_common import sessions
+from services.cli_common import in_transaction
 
 app = typer.Typer(no_args_is_help=True, help="Webhook deliveries of every partner (the notify service's database).")
 
@@ -15,11 +15,7 @@ app = typer.Typer(no_args_is_help=True, help="Webhook deliveries of every partne
 def _notify_op(operation):
     from services.notify.tables import SCHEMA
 
-    async def go():
-        async with sessions(SCHEMA) as maker:
-            async with maker.begin() as session:
-                return await operation(session)
-    return asyncio.run(go())
+    return asyncio.run(in_transaction(SCHEMA, operation))
 
 
 def _show_delivery(d: dict) -> None:

@@ -1,7 +1,6 @@
 """`subsidy budgets` and `subsidy ledger`: budget lines, the ledger's verification and reports, on
 payout's database."""
 
-import asyncio
 import os
 import sys
 from datetime import UTC, datetime
@@ -10,8 +9,7 @@ from pathlib import Path
 
 import typer
 
-from services.cli_common import DATA_DIR, refuse, sessions
-from shared.refusal import Refused
+from services.cli_common import DATA_DIR, in_transaction, run
 
 budgets_app = typer.Typer(no_args_is_help=True, help="Budget lines per year and clause (the payout service's database).")
 ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verification and reports.")
@@ -28,21 +26,16 @@ def _ledger_key() -> bytes:
     return key.encode()
 
 
-async def payout_op_async(operation, database_url: str | None = None):
+async def _in_payout(operation, database_url: str | None = None):
     from services.payout.context import Context, Outbox
     from services.payout.tables import SCHEMA, metadata
     ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), _ledger_key())
-    async with sessions(SCHEMA, database_url) as maker:
-        async with maker.begin() as session:
-            return await operation(session, ctx)
+    return await in_transaction(SCHEMA, operation, ctx, database_url=database_url)
 
 
 def _payout_op(operation):
     """Runs `operation(session, ctx)` in one transaction of payout's schema; refusals exit 2."""
-    try:
-        return asyncio.run(payout_op_async(operation))
-    except Refused as refused:
-        raise refuse(refused) from None
+    return run(_in_payout(operation))
 
 
 def _show_line(line: dict) -> None:
@@ -130,4 +123,4 @@ async def demo_budgets(database_url: str) -> tuple[int, int]:
         for clause in missing:
             await budgets.set_budget(session, ctx, year, clause, DEMO_BUDGET, by="subsidy up (demo)")
         return len(missing)
-    return year, await payout_op_async(op, database_url)
+    return year, await _in_payout(op, database_url)

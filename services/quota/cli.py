@@ -1,15 +1,13 @@
 """`subsidy rounds`: the same operations as the quota API's admin routes, run against its database;
 the events they owe go into quota's outbox, which the running quota service publishes."""
 
-import asyncio
 import os
 from decimal import Decimal
 from pathlib import Path
 
 import typer
 
-from services.cli_common import refuse, sessions
-from shared.refusal import Refused
+from services.cli_common import in_transaction, run
 
 app = typer.Typer(no_args_is_help=True, help="Annual selection rounds (the quota service's database).")
 
@@ -25,14 +23,7 @@ def _round_op(operation):
     ctx = Context(FileClock(Path(clock_file)) if clock_file else SystemClock(),
                   Outbox(metadata.tables[f"{SCHEMA}.outbox"]), load_policies())
 
-    async def go():
-        async with sessions(SCHEMA) as maker:
-            async with maker.begin() as session:
-                return await operation(session, ctx)
-    try:
-        return asyncio.run(go())
-    except Refused as refused:
-        raise refuse(refused) from None
+    return run(in_transaction(SCHEMA, operation, ctx))
 
 
 def _show_round(view: dict) -> None:
