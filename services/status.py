@@ -39,7 +39,9 @@ class Lag:
 
     @property
     def behind(self) -> int:
-        return self.end - (self.committed or 0)
+        # The embedded broker (Tansu) can report a partition's end below offsets already read and
+        # committed; a group past the end it reports is caught up, not ahead.
+        return max(0, self.end - (self.committed or 0))
 
 
 @dataclass
