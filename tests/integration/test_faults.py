@@ -19,12 +19,13 @@ from services.quota.main import create_app as quota_app
 from shared import topics
 from shared.events import AwardGrantedV1, SelectionConcludedV1
 from shared.messaging import kafka
+from shared.messaging.faults import is_transient
 from shared.messaging.outbox import OutboxRelay, publishing_lock
 from shared.observability import EVENTS_CONSUMED
 from tests.builders import applicant_code, award, submitted
 from tests.infra import CONTAINERS, Broker
-from tests.money_tools import fund, verified
 from tests.kafka_tools import eventually, headers, publish, read_until, send_raw
+from tests.money_tools import fund, verified
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +36,16 @@ def dead_lettered(group: str) -> float:
 
 
 async def count(runtime, query) -> int:
-    async with runtime.sessions() as s:
-        return (await s.execute(query)).scalar_one()
+    """The query's count on the service's own pool; a pooled connection the fault cut away is
+    found dead on use, so the read is tried again, as the service itself would."""
+    for attempt in range(5):
+        try:
+            async with runtime.sessions() as s:
+                return (await s.execute(query)).scalar_one()
+        except Exception as error:
+            if not is_transient(error) or attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def terminate_backends(database_url: str, application_name: str) -> int:
