@@ -27,7 +27,7 @@ os.environ.setdefault("LEDGER_KEY", LEDGER_KEY)
 LEDGER_KEY = os.environ["LEDGER_KEY"]
 # What the services run with in every test: quick batches and a finance stand-in that answers at
 # once and rejects nothing unless a test says so (its test accounts are still rejected).
-MONEY_ENV = {"LEDGER_KEY": LEDGER_KEY, "PAYOUT_BATCH_INTERVAL_S": "0.2", "FINANCE_SIM_DELAY_S": "0.2",
+MONEY_ENV = {"LEDGER_KEY": LEDGER_KEY, "PAYOUT_BATCH_INTERVAL_S": "0.2", "PAYOUT_PAYEE_GRACE_S": "1", "FINANCE_SIM_DELAY_S": "0.2",
              "FINANCE_SIM_REJECT_RATE": "0"}
 for _name, _value in MONEY_ENV.items():
     os.environ.setdefault(_name, _value)

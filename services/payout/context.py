@@ -4,7 +4,7 @@ writing the same rows the running service's relay publishes."""
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Table
@@ -48,6 +48,7 @@ class Context:
     debtor_name: str = "成都市新经济发展委员会"
     debtor_account: str = "510100000000000000001"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    payee_grace: timedelta = timedelta(0)   # see PayoutSettings.payout_payee_grace_s
 
     def now(self) -> datetime:
         return self.clock()

@@ -1,6 +1,8 @@
 """Wires the payout service: its ledger and key, the events it follows, the loop that sends
 batches to the finance system, and the finance officials' API."""
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from services.payout.api import routes
@@ -31,7 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime("payout", settings, metadata)
     # Built first: without LEDGER_KEY payout refuses to start rather than fail on its first award.
     ctx = Context(runtime, settings.ledger_key_bytes(), settings.finance_service_level_working_days,
-                  settings.finance_debtor_name, settings.finance_debtor_account)
+                  settings.finance_debtor_name, settings.finance_debtor_account,
+                  payee_grace=timedelta(seconds=settings.payout_payee_grace_s))
     runtime.handlers.update(handlers(ctx))
     runtime.workers.append(batcher(runtime.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max))
 

@@ -46,7 +46,7 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
             reason, detail = held
             if w.status == "held":
                 await session.execute(update(payouts).where(payouts.c.id == w.id)
-                                      .values(hold_reason=reason, reason=detail))
+                                      .values(hold_reason=reason, reason=detail, hold_announced_at=now))
             events.append(ctx.tell(held_event(award, w.id, reason, detail), credit_code=w.credit_code,
                                    application_id=w.application_id, cause=cause))
         elif w.status == "held":   # never sent: it goes now, under the same id

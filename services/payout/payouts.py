@@ -7,7 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout.context import Context
@@ -61,9 +61,12 @@ async def start(session: AsyncSession, ctx: Context, reserved: list[tuple[Award,
                "credit_code": award.credit_code, "clause": award.clause, "amount": award.amount,
                "replaces": (replaces or {}).get(award.award_id)}
         held = payee_problem(payee)
-        if held:
+        if held and held[0] == "payee_missing" and ctx.payee_grace:
+            # The details may be on their way (another topic): told only if the grace passes.
+            rows.append(row | {"status": "held", "hold_reason": held[0], "reason": held[1]})
+        elif held:
             reason, detail = held
-            rows.append(row | {"status": "held", "hold_reason": reason, "reason": detail})
+            rows.append(row | {"status": "held", "hold_reason": reason, "reason": detail, "hold_announced_at": now})
             events.append(ctx.tell(held_event(award, payout_id, reason, detail), credit_code=award.credit_code,
                                    application_id=award.application_id, cause=cause))
         else:
@@ -78,7 +81,8 @@ async def start(session: AsyncSession, ctx: Context, reserved: list[tuple[Award,
     await ctx.publisher.publish(session, *events)
 
 
-_COLUMNS = ("hold_reason", "reason", "account_name", "account_number", "bank", "requested_at", "expected_on")
+_COLUMNS = ("hold_reason", "reason", "account_name", "account_number", "bank", "requested_at", "expected_on",
+            "hold_announced_at")
 
 
 def _complete(row: dict) -> dict:
@@ -97,3 +101,20 @@ def requested_event(award, payout_id: UUID, account_number: str, at: datetime, e
     return PayoutRequestedV2(payout_id=payout_id, award_id=award.award_id, application_id=award.application_id,
                              credit_code=award.credit_code, amount=award.amount, account=mask(account_number),
                              requested_at=at, expected_on=expected, replaces=replaces)
+
+
+async def announce_quiet_holds(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
+    """Tells of payouts held for missing bank details once the grace has passed without them."""
+    due = (await session.execute(select(payouts).where(
+        payouts.c.status == "held", payouts.c.hold_announced_at.is_(None),
+        payouts.c.created_at <= func.now() - ctx.payee_grace)
+        .order_by(payouts.c.created_at).limit(limit).with_for_update(skip_locked=True))).all()
+    if not due:
+        return 0
+    await session.execute(update(payouts).where(payouts.c.id.in_([p.id for p in due]))
+                          .values(hold_announced_at=func.now()))
+    await ctx.publisher.publish(session, *[
+        ctx.tell(held_event(Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount), p.id,
+                            p.hold_reason, p.reason or ""),
+                 credit_code=p.credit_code, application_id=p.application_id, cause=None) for p in due])
+    return len(due)

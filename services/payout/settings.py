@@ -19,6 +19,9 @@ class PayoutSettings(Settings):
     # A batch (pain.001) leaves every this many seconds, or as soon as this many payouts wait.
     payout_batch_interval_s: float = Field(default=5.0, gt=0)
     payout_batch_max: int = Field(default=500, ge=1, le=10_000)
+    # An award read before its application's bank details (they come on another topic) is held
+    # quietly this long before the applicant is told the details are missing.
+    payout_payee_grace_s: float = Field(default=5.0, ge=0, le=3600)
     # The city's account the payments are made from (pain.001 Dbtr / DbtrAcct).
     finance_debtor_name: str = "成都市新经济发展委员会"
     finance_debtor_account: str = "510100000000000000001"

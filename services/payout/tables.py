@@ -113,11 +113,16 @@ payouts = Table(
     Column("bank_reference", Text),
     Column("replaces", UUID(as_uuid=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # When the applicant was told the payout is held; NULL while a hold for missing bank details
+    # waits out the grace (they may be on their way: see payouts.announce_quiet_holds).
+    Column("hold_announced_at", DateTime(timezone=True)),
     UniqueConstraint("award_id", "attempt"),
     # One open payout per award at a time.
     Index("uq_payouts_open_award", "award_id", unique=True,
           postgresql_where=text("status IN ('held', 'requested', 'sent', 'accepted', 'rejected')")),
     Index("ix_payouts_to_send", "requested_at", "id", postgresql_where=text("status = 'requested'")),
+    Index("ix_payouts_quiet_holds", "created_at",
+          postgresql_where=text("status = 'held' AND hold_announced_at IS NULL")),
 )
 
 batches = Table(
