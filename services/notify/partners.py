@@ -66,6 +66,8 @@ def application_row(p: ApplicationSubmittedV1) -> dict[str, Any]:
 
 
 async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]) -> None:
+    # One application id, one content (intake never changes a submitted application): a row already
+    # there is this one, read again.
     await session.execute(insert(application_partners).on_conflict_do_nothing(),
                           [application_row(p) for _, p in batch])
     # E-mails owed before the submission was read wait for it: they can go (or be dropped) now.
