@@ -1,6 +1,7 @@
 """The AsyncAPI 3 document of the product's events, generated from the payload models themselves:
 a channel per topic, a message per `ce_type` with its JSON Schema (as serialised on the wire), the
-CloudEvents headers every message carries, and each topic's key.
+CloudEvents headers every message carries, and each topic's key; and the dead-letter topics, whose
+messages are any event as it failed, with the failure in `dlt_*` headers.
 
 `subsidy asyncapi` prints it; intake serves it at `/asyncapi.json`, rendered at `/asyncapi`.
 """
@@ -39,6 +40,34 @@ def _headers(ce_type: str) -> dict:
     }}
 
 
+# What a consumer adds when it gives up on a record (shared/messaging/consumer.py).
+DEAD_LETTER_HEADERS = {
+    "dlt_consumer": "the consumer group that gave up", "dlt_topic": "where the record came from (a replay sends it back)",
+    "dlt_partition": "its partition there", "dlt_offset": "its offset there",
+    "dlt_error": "what went wrong, without bound values", "dlt_error_type": "the error's type",
+    "dlt_attempts": "how many times it was tried", "dlt_at": "when it was given up on (ISO 8601)"}
+
+
+def _dead_letter_channels() -> tuple[dict, dict, dict]:
+    letter = {"name": "dead letter", "title": "DeadLetter", "contentType": CONTENT_TYPE,
+              "summary": "A record a consumer could not handle, as it was, with why in `dlt_*` headers.",
+              "headers": {"type": "object", "required": [*DEAD_LETTER_HEADERS], "properties": {
+                  **{k: {"type": "string", "description": d} for k, d in DEAD_LETTER_HEADERS.items()},
+                  "ce_type": {"type": "string", "description": "the failed event's type, when it had one"}}},
+              "payload": {"description": "the failed record's value, byte for byte (usually one of the events)"}}
+    replay = {"name": "dead letter replayed", "title": "DeadLetterReplayed", "contentType": CONTENT_TYPE,
+              "summary": "A dead letter sent back to its topic (`subsidy dead-letters replay`); keyed by its id.",
+              "payload": {"type": "object", "maxProperties": 0}}
+    channels, operations = {}, {}
+    for topic, message in ((topics.DEAD_LETTERS, letter), (topics.DEAD_LETTER_REPLAYS, replay)):
+        channel = topic.removeprefix("subsidy.")
+        channels[channel] = {"address": topic, "description": f"Keyed by {topics.KEYS[topic]}.",
+                             "messages": {message["title"]: {"$ref": f"#/components/messages/{message['title']}"}}}
+        operations[f"send-{channel}"] = {"action": "send", "channel": {"$ref": f"#/channels/{channel}"},
+                                         "messages": [{"$ref": f"#/channels/{channel}/messages/{message['title']}"}]}
+    return channels, operations, {letter["title"]: letter, replay["title"]: replay}
+
+
 def _name(model: type[Payload]) -> str:
     return model.__name__
 
@@ -74,6 +103,8 @@ def document(version: str = "1.0.0") -> dict:
                 "bindings": {"kafka": {"key": {"type": "string", "description": topics.KEYS[topic]},
                                        "bindingVersion": KAFKA_BINDING}},
             }
+    dead = _dead_letter_channels()
+    channels, operations, messages = channels | dead[0], operations | dead[1], messages | dead[2]
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "Chengdu blockchain subsidy — events", "version": version, "description": (
@@ -106,12 +137,13 @@ def html(doc: dict) -> str:
                      f"<p>{esc(channel['description'])} Messages {who}:</p>")
         for ref in channel["messages"].values():
             message = doc["components"]["messages"][ref["$ref"].rsplit("/", 1)[-1]]
-            schema_name = message["payload"]["$ref"].rsplit("/", 1)[-1]
+            payload = message["payload"]
+            schema = doc["components"]["schemas"][payload["$ref"].rsplit("/", 1)[-1]] if "$ref" in payload else payload
             parts.append(f"<h3><code>{esc(message['name'])}</code></h3><p>{esc(message['summary'])}</p>"
                          "<table><tr><th>header</th><th></th></tr>" + "".join(
                              f"<tr><td><code>{esc(h)}</code></td><td>{esc(s.get('description', s.get('const', '')))}"
-                             f"</td></tr>" for h, s in message["headers"]["properties"].items()) + "</table>"
-                         f"<pre>{esc(json.dumps(doc['components']['schemas'][schema_name], indent=2, ensure_ascii=False))}</pre>")
+                             f"</td></tr>" for h, s in message.get("headers", {}).get("properties", {}).items())
+                         + "</table>" f"<pre>{esc(json.dumps(schema, indent=2, ensure_ascii=False))}</pre>")
     return "".join(parts) + "</html>"
 
 

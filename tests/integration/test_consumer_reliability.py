@@ -8,10 +8,11 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from services.payout.main import create_app
 from services.payout.domain import money
+from services.payout.main import create_app
 from services.payout.tables import awards, payouts, transfers
 from shared import topics
+from shared.asyncapi import DEAD_LETTER_HEADERS
 from shared.events import AwardGrantedV1, PayoutSettledV1
 from shared.messaging.envelope import Envelope
 from tests import builders
@@ -96,6 +97,8 @@ async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(sta
         assert h["dlt_topic"] == topics.AWARDS and h["dlt_offset"] == str(sent[1].offset)
         assert "subsidy.award.granted.v1" in h["dlt_error"] and h["dlt_error_type"] == "MalformedEvent"
         assert h["ce_id"] == before.id and h["ce_type"] == before.type  # original headers kept
+        # … and the failure in the headers the AsyncAPI document names, all of them.
+        assert {k for k in h if k.startswith("dlt_")} == set(DEAD_LETTER_HEADERS)
     finally:
         await runtime.stop()
 

@@ -29,7 +29,7 @@ def test_a_broken_document_is_refused_by_the_schema():
 def test_every_event_type_is_a_message_on_its_topic_with_its_schema_and_key():
     doc = asyncapi.document()
     by_type = {m["name"]: (name, m) for name, m in doc["components"]["messages"].items()}
-    assert set(by_type) == set(all_payload_types())
+    assert set(by_type) - {"dead letter", "dead letter replayed"} == set(all_payload_types())
     for ce_type, model in all_payload_types().items():
         name, message = by_type[ce_type]
         (channel,) = [c for c in doc["channels"].values() if name in c["messages"]]
@@ -39,6 +39,14 @@ def test_every_event_type_is_a_message_on_its_topic_with_its_schema_and_key():
         assert message["bindings"]["kafka"]["key"]["description"] == topics.KEYS[model.topic]
         payload = doc["components"]["schemas"][message["payload"]["$ref"].rsplit("/", 1)[-1]]
         assert set(payload["properties"]) == set(model.model_fields)
+
+
+def test_the_dead_letter_topics_are_documented():
+    doc = asyncapi.document()
+    assert doc["channels"]["dead-letters"]["address"] == topics.DEAD_LETTERS
+    assert doc["channels"]["dead-letters.replays"]["address"] == topics.DEAD_LETTER_REPLAYS
+    assert doc["operations"]["send-dead-letters"]["action"] == "send"
+    assert "dead letter" in asyncapi.html(doc)
 
 
 def test_money_is_documented_as_a_decimal_string_as_it_travels():
