@@ -150,8 +150,11 @@ async def test_a_mail_server_that_refuses_for_now_is_tried_again_and_the_record_
     application = await portal.submit({"email": address, "language": "en"})
     await eventually(lambda: _now(len(smtp.to(address)) >= 2), timeout_s=30)
     assert smtp.refused == refused_before + 1
-    rows = await query(stack, "SELECT attempts, status, last_error FROM notify.email_deliveries "
-                              "WHERE application_id = $1 ORDER BY attempts", uuid.UUID(application))
+    async def recorded():   # the record follows the mail server's answer
+        rows = await query(stack, "SELECT attempts, status, last_error FROM notify.email_deliveries "
+                                  "WHERE application_id = $1 ORDER BY attempts", uuid.UUID(application))
+        return all(r["status"] != "pending" for r in rows) and rows
+    rows = await eventually(recorded, timeout_s=30)
     # Eligible and awarded: one was refused once and sent on its second attempt.
     assert [(r["status"], r["attempts"], r["last_error"]) for r in rows] == [("sent", 1, None), ("sent", 2, None)]
 
