@@ -41,8 +41,9 @@ class Application(Base):
 
 
 def minimal() -> FastAPI:
-    engine = create_async_engine(URL.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=20,
-                                 hide_parameters=True)
+    engine = create_async_engine(
+        URL.replace("postgresql://", "postgresql+asyncpg://", 1), pool_size=20, hide_parameters=True
+    )
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     app = FastAPI()
 
@@ -81,8 +82,7 @@ def ceiling():
         key = dict(scope["headers"])[b"idempotency-key"].decode()
         app_id = uuid.uuid4()
         await pool.execute(insert, app_id, key, body.decode(), body)
-        await send({"type": "http.response.start", "status": 201,
-                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": json.dumps({"id": str(app_id)}).encode()})
 
     return app

@@ -7,15 +7,15 @@ that returns a constant: the Python loop-and-call overhead the engine figure inc
 
 import copy
 import os
-from collections import Counter
 import sys
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.policy import EXAMPLES, History, PriorGrant, load_policies  # noqa: E402
+from shared.policy import EXAMPLES, History, PriorGrant, load_policies
 
 N = 200_000
 TARGET = 20_000
@@ -40,9 +40,11 @@ def applications(book):
 
 
 def histories():
-    prior = (PriorGrant("1.1-node", "node_id=sn-001", Decimal("800000.00")),
-             PriorGrant("3.5-external-revenue", "tier>50000000", Decimal("100000.00")),
-             PriorGrant("2.4-pilot-project", "project_id=case-2024-03", Decimal("520000.00"), "case-2024-03"))
+    prior = (
+        PriorGrant("1.1-node", "node_id=sn-001", Decimal("800000.00")),
+        PriorGrant("3.5-external-revenue", "tier>50000000", Decimal("100000.00")),
+        PriorGrant("2.4-pilot-project", "project_id=case-2024-03", Decimal("520000.00"), "case-2024-03"),
+    )
     return [History(), History(), History(), History(prior)]
 
 
@@ -62,14 +64,16 @@ def main() -> None:
     def noop(app, history):
         return None
 
-    timed(book.evaluate, apps[:10_000], hists)          # warm-up
+    timed(book.evaluate, apps[:10_000], hists)  # warm-up
     baseline = min(timed(noop, apps, hists) for _ in range(3))
     engine = min(timed(book.evaluate, apps, hists) for _ in range(3))
     rate = N / engine
     print(f"pinned to CPU {cpu}; {N:,} pre-parsed applications over {len(EXAMPLES)} clauses (best of 3)")
     print(f"baseline no-op loop: {N / baseline:>12,.0f} calls/s   ({baseline / N * 1e6:6.2f} µs/call)")
-    print(f"engine evaluate:     {rate:>12,.0f} evaluations/s ({engine / N * 1e6:6.2f} µs/evaluation, "
-          f"{(engine - baseline) / N * 1e6:.2f} µs above baseline)")
+    print(
+        f"engine evaluate:     {rate:>12,.0f} evaluations/s ({engine / N * 1e6:6.2f} µs/evaluation, "
+        f"{(engine - baseline) / N * 1e6:.2f} µs above baseline)"
+    )
     mix = Counter(book.evaluate(app, hists[i & 3]).outcome for i, app in enumerate(apps))
     print("outcome mix: " + ", ".join(f"{k} {v:,}" for k, v in sorted(mix.items())))
     print(f"target ≥ {TARGET:,}/s: {'met' if rate >= TARGET else 'NOT met'}")

@@ -27,10 +27,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.baselines import SCHEMA_SQL  # noqa: E402
-from shared.policy import EXAMPLES  # noqa: E402
-from shared.secretbox import new_key  # noqa: E402
-from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare  # noqa: E402
+from bench.baselines import SCHEMA_SQL
+from shared.policy import EXAMPLES
+from shared.secretbox import new_key
+from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare
 
 CONNECTIONS, SECONDS, WARMUP_SECONDS = 64, 10, 3
 
@@ -43,23 +43,43 @@ def body(distinct_applicants: bool = False, payee: bool = False) -> str:
     if distinct_applicants:
         application["applicant"]["credit_code"] = "CREDIT_CODE"
     if payee:
-        application["payee"] = {"account_name": application["applicant"]["name"],
-                                "account_number": "6222020200112233445", "bank": "中国工商银行成都高新支行"}
+        application["payee"] = {
+            "account_name": application["applicant"]["name"],
+            "account_number": "6222020200112233445",
+            "bank": "中国工商银行成都高新支行",
+        }
     return json.dumps(application, ensure_ascii=False)
 
 
-def wrk(url: str, path: str, key: str, seconds: float, *, connections: int = CONNECTIONS,
-        distinct_applicants: bool = False, run: int = 0, payee: bool = False) -> dict:
+def wrk(
+    url: str,
+    path: str,
+    key: str,
+    seconds: float,
+    *,
+    connections: int = CONNECTIONS,
+    distinct_applicants: bool = False,
+    run: int = 0,
+    payee: bool = False,
+) -> dict:
     env = {**os.environ, "PATH_": path, "KEY": key, "BODY": body(distinct_applicants, payee), "RUN": str(run)}
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
-                          "-s", str(ROOT / "bench" / "post.lua"), url], env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(ROOT / "bench" / "post.lua"), url],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     total, value, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).groups()
     duration_s = float(value) * {"ms": 0.001, "s": 1, "m": 60}[unit]
     failed = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return {"accepted_per_s": (int(total) - failed) / duration_s, "failed": failed + errors,
-            "p50": _latency(out, "50%"), "p99": _latency(out, "99%")}
+    return {
+        "accepted_per_s": (int(total) - failed) / duration_s,
+        "failed": failed + errors,
+        "p50": _latency(out, "50%"),
+        "p99": _latency(out, "99%"),
+    }
 
 
 def _latency(out: str, pct: str) -> float:
@@ -79,17 +99,37 @@ def wait_http(url: str, timeout_s: float = 30) -> None:
 
 
 def uvicorn(factory: str, port: int, env: dict, log: Path, workers: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
-                             "--workers", str(workers),
-                             "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
-                             "warning"], cwd=ROOT, env={**os.environ, **env}, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            factory,
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 async def setup(database_url: str) -> str:
     from services.intake import partners
     from services.intake.tables import SCHEMA
     from shared import db
+
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     await conn.execute(SCHEMA_SQL)
     await conn.close()
@@ -103,8 +143,11 @@ async def setup(database_url: str) -> str:
 def measure(name: str, url: str, path: str, key: str) -> dict:
     wrk(url, path, key, WARMUP_SECONDS)
     result = wrk(url, path, key, SECONDS) | {"name": name}
-    print(f"  {name:<52} {result['accepted_per_s']:>8.0f}/s   p50 {result['p50']:>6.1f} ms"
-          f"   p99 {result['p99']:>6.1f} ms   failed {result['failed']}", flush=True)
+    print(
+        f"  {name:<52} {result['accepted_per_s']:>8.0f}/s   p50 {result['p50']:>6.1f} ms"
+        f"   p99 {result['p99']:>6.1f} ms   failed {result['failed']}",
+        flush=True,
+    )
     return result
 
 
@@ -118,10 +161,14 @@ def main() -> None:
         run_prepare(infra)
         key = asyncio.run(setup(infra.database_url))
         env = infra.env() | {"SECRETS_KEY": new_key()}
-        print(f"Accepting applications: wrk, {CONNECTIONS} connections, {SECONDS} s each, "
-              f"{os.cpu_count()} cores shared by server, PostgreSQL and wrk")
-        baselines = (("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
-                     ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling"))
+        print(
+            f"Accepting applications: wrk, {CONNECTIONS} connections, {SECONDS} s each, "
+            f"{os.cpu_count()} cores shared by server, PostgreSQL and wrk"
+        )
+        baselines = (
+            ("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
+            ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling"),
+        )
         for workers in (1, 2):
             results = []
             for name, factory in baselines:
@@ -131,15 +178,20 @@ def main() -> None:
                 results.append(measure(f"{name}, {workers} proc", f"http://127.0.0.1:{port}", "/applications", ""))
                 proc.terminate()
                 proc.wait()
-            intake = ServiceProcess("intake", free_port(), env | {"HTTP_WORKERS": str(workers)},
-                                    data / "intake.log").start()
+            intake = ServiceProcess(
+                "intake", free_port(), env | {"HTTP_WORKERS": str(workers)}, data / "intake.log"
+            ).start()
             procs.append(intake.process)
             intake.wait_ready()
-            ours = measure(f"intake: validate, dedupe, write + outbox, {workers} proc", intake.url,
-                           "/v1/applications", key)["accepted_per_s"]
+            ours = measure(
+                f"intake: validate, dedupe, write + outbox, {workers} proc", intake.url, "/v1/applications", key
+            )["accepted_per_s"]
             intake.stop()
-            print(f"  intake / baseline: {ours / results[0]['accepted_per_s']:.2f}x   "
-                  f"intake / ceiling: {ours / results[1]['accepted_per_s']:.2f}x\n", flush=True)
+            print(
+                f"  intake / baseline: {ours / results[0]['accepted_per_s']:.2f}x   "
+                f"intake / ceiling: {ours / results[1]['accepted_per_s']:.2f}x\n",
+                flush=True,
+            )
     finally:
         for p in procs:
             if p.poll() is None:

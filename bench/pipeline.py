@@ -24,8 +24,8 @@ import os
 import shutil
 import sys
 import tempfile
-import uuid
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,24 +38,28 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import setup, wrk  # noqa: E402
-from shared import topics  # noqa: E402
-from shared.events import ApplicationSubmittedV1  # noqa: E402
-from shared.messaging.envelope import Envelope  # noqa: E402
-from shared.policy import EXAMPLES  # noqa: E402
-from shared.policy.applicant import check_character  # noqa: E402
-from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services  # noqa: E402
+from bench.intake import setup, wrk
+from shared import topics
+from shared.events import ApplicationSubmittedV1
+from shared.messaging.envelope import Envelope
+from shared.policy import EXAMPLES
+from shared.policy.applicant import check_character
+from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services
 
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
 # Short group timeouts, as in the tests: a consumer joins its group in about a second.
 FAST_GROUPS = {"KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
 # The keys the services refuse to start without (webhook secrets, the ledger's chain), and quick batches.
-MONEY = {"LEDGER_KEY": f"bench-{uuid.uuid4().hex}", "SECRETS_KEY": Fernet.generate_key().decode(),
-         "PAYOUT_BATCH_INTERVAL_S": "1", "FINANCE_SIM_REJECT_RATE": "0"}
+MONEY = {
+    "LEDGER_KEY": f"bench-{uuid.uuid4().hex}",
+    "SECRETS_KEY": Fernet.generate_key().decode(),
+    "PAYOUT_BATCH_INTERVAL_S": "1",
+    "FINANCE_SIM_REJECT_RATE": "0",
+}
 # What each service consumes, per accepted application: its groups and how many events each gets.
 CONSUMERS = {
     "eligibility": {"eligibility-decisions": 1, "eligibility-grants": 1},
-    "payout": {"payout-ledger": 2},   # the award and the bank account
+    "payout": {"payout-ledger": 2},  # the award and the bank account
     # Notify follows the decision and the award; the money steps' new event types are not (yet) its own.
     "notify": {"notify-applicants": 2, "notify-partners": 1},
     "intake": {"intake-status": 3},
@@ -88,12 +92,14 @@ async def fund(database_url: str) -> None:
     from services.payout.domain.money import budget_year
     from services.payout.tables import SCHEMA, metadata
     from shared import db
+
     engine = db.create_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1), SCHEMA, 1)
     try:
         ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), MONEY["LEDGER_KEY"].encode())
         async with db.sessions(engine).begin() as session:
-            await budgets.set_budget(session, ctx, budget_year(datetime.now(UTC)), "1.1-node",
-                                     Decimal("100000000000.00"), by="bench")
+            await budgets.set_budget(
+                session, ctx, budget_year(datetime.now(UTC)), "1.1-node", Decimal("100000000000.00"), by="bench"
+            )
     finally:
         await engine.dispose()
 
@@ -101,8 +107,9 @@ async def fund(database_url: str) -> None:
 async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
     db = await stack.db()
     try:
-        row = await db.fetchrow("SELECT count(*) AS accepted, count(*) FILTER (WHERE stage >= $1) AS done "
-                                "FROM intake.applications", stage)
+        row = await db.fetchrow(
+            "SELECT count(*) AS accepted, count(*) FILTER (WHERE stage >= $1) AS done FROM intake.applications", stage
+        )
         return row["accepted"], row["done"]
     finally:
         await db.close()
@@ -111,6 +118,7 @@ async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
 def end_to_end(extra: str | None = None) -> dict:
     """The pipeline as `make run` runs it, with a second replica of `extra` if named."""
     from services.intake.status import STAGE
+
     stack = new_stack("e2e")
     procs = {}
     try:
@@ -119,8 +127,15 @@ def end_to_end(extra: str | None = None) -> dict:
             procs[f"{extra}-2"] = ServiceProcess(extra, free_port(), stack.env, stack.data / f"{extra}-2.log").start()
             procs[f"{extra}-2"].wait_ready()
         started = time.monotonic()
-        posted = wrk(procs["intake"].url, "/v1/applications", stack.key, SECONDS, connections=CONNECTIONS,
-                     distinct_applicants=True, payee=True)
+        posted = wrk(
+            procs["intake"].url,
+            "/v1/applications",
+            stack.key,
+            SECONDS,
+            connections=CONNECTIONS,
+            distinct_applicants=True,
+            payee=True,
+        )
         posting_s = time.monotonic() - started
         while True:
             accepted, done = asyncio.run(count_at_stage(stack, STAGE["payout_requested"]))
@@ -128,8 +143,14 @@ def end_to_end(extra: str | None = None) -> dict:
                 break
             time.sleep(0.2)
         finished_s = time.monotonic() - started
-        return {"accepted": accepted, "accept_rate": accepted / posting_s, "e2e_rate": accepted / finished_s,
-                "finished_s": finished_s, "p99": posted["p99"], "failed": posted["failed"]}
+        return {
+            "accepted": accepted,
+            "accept_rate": accepted / posting_s,
+            "e2e_rate": accepted / finished_s,
+            "finished_s": finished_s,
+            "p99": posted["p99"],
+            "failed": posted["failed"],
+        }
     finally:
         for proc in procs.values():
             proc.stop()
@@ -147,12 +168,14 @@ async def inbox_count(stack: Stack, service: str, groups) -> int:
 
 def wait_published(stack: Stack, service: str) -> None:
     """Until the service's outbox is empty of unpublished rows, so that the next stage finds them all."""
+
     async def owed() -> int:
         db = await stack.db()
         try:
             return await db.fetchval(f"SELECT count(*) FROM {service}.outbox WHERE published_at IS NULL")
         finally:
             await db.close()
+
     while asyncio.run(owed()):
         time.sleep(0.1)
 
@@ -197,15 +220,24 @@ def per_service() -> tuple[int, float, dict[str, float]]:
     try:
         intake = ServiceProcess("intake", free_port(), stack.env, stack.data / "intake.log").start()
         intake.wait_ready()
-        wrk(intake.url, "/v1/applications", stack.key, BACKLOG_SECONDS, connections=CONNECTIONS,
-            distinct_applicants=True, run=1, payee=True)
+        wrk(
+            intake.url,
+            "/v1/applications",
+            stack.key,
+            BACKLOG_SECONDS,
+            connections=CONNECTIONS,
+            distinct_applicants=True,
+            run=1,
+            payee=True,
+        )
         wait_published(stack, "intake")
         intake.stop()
         accepted, _ = asyncio.run(count_at_stage(stack, 0))
         raw = asyncio.run(raw_consume_rate(stack.infra.kafka_bootstrap_servers, accepted))
         # In pipeline order, so that each finds its whole input waiting.
-        rates = {service: drain(stack, service, accepted * sum(per_app.values()))
-                 for service, per_app in CONSUMERS.items()}
+        rates = {
+            service: drain(stack, service, accepted * sum(per_app.values())) for service, per_app in CONSUMERS.items()
+        }
         return accepted, raw, rates
     finally:
         stack.infra.stop()
@@ -227,7 +259,8 @@ async def seed_long_history(stack: Stack, credit_code: str) -> None:
         await db.executemany(
             "INSERT INTO eligibility.grants (credit_code, subject_key, clause, amount, cap, application_id) "
             "VALUES ($1, $2, '1.1-node', 800000, 1000000, $3)",
-            [(credit_code, f"node_id=hist-{i}", uuid.uuid4()) for i in range(HISTORY)])
+            [(credit_code, f"node_id=hist-{i}", uuid.uuid4()) for i in range(HISTORY)],
+        )
     finally:
         await db.close()
 
@@ -241,8 +274,9 @@ async def publish_claims(bootstrap: str, credit_codes: list[str]) -> None:
             application = copy.deepcopy(EXAMPLES["1.1-node"])
             application["applicant"]["credit_code"] = code
             application["facts"]["node_id"] = f"new-{i}"
-            p = ApplicationSubmittedV1(application_id=uuid.uuid4(), partner_id="bench",
-                                       submitted_at=datetime.now(UTC), application=application)
+            p = ApplicationSubmittedV1(
+                application_id=uuid.uuid4(), partner_id="bench", submitted_at=datetime.now(UTC), application=application
+            )
             e = Envelope.of(p, source="/bench", key=code, subject=str(p.application_id))
             await producer.send(topics.APPLICATIONS, e.data, key=e.key.encode(), headers=e.headers())
         await producer.flush()
@@ -275,11 +309,16 @@ def slowest(rates: dict[str, float]) -> str:
 
 
 def report(e2e: dict, label: str) -> None:
-    print(f"  {label}: {e2e['accepted']} applications from distinct applicants posted for {SECONDS} s "
-          f"({CONNECTIONS} connections, {e2e['failed']} failed, p99 {e2e['p99']:.0f} ms); the last reached "
-          f"payout_requested after {e2e['finished_s']:.1f} s")
-    print(f"    acceptance rate {e2e['accept_rate']:>8.0f}/s   end-to-end rate {e2e['e2e_rate']:>8.0f}/s"
-          f"   end to end / acceptance: {e2e['e2e_rate'] / e2e['accept_rate']:.2f}", flush=True)
+    print(
+        f"  {label}: {e2e['accepted']} applications from distinct applicants posted for {SECONDS} s "
+        f"({CONNECTIONS} connections, {e2e['failed']} failed, p99 {e2e['p99']:.0f} ms); the last reached "
+        f"payout_requested after {e2e['finished_s']:.1f} s"
+    )
+    print(
+        f"    acceptance rate {e2e['accept_rate']:>8.0f}/s   end-to-end rate {e2e['e2e_rate']:>8.0f}/s"
+        f"   end to end / acceptance: {e2e['e2e_rate'] / e2e['accept_rate']:.2f}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -290,7 +329,9 @@ def main() -> None:
     print(f"  baseline: raw broker consume (aiokafka, no handling) {raw:>8.0f} events/s")
     for service, rate in rates.items():
         per_app = rate / sum(CONSUMERS[service].values())
-        print(f"  {service:<12} {rate:>8.0f} events/s   ({rate / raw:.2f} of raw consume; {per_app:>6.0f} applications/s)")
+        print(
+            f"  {service:<12} {rate:>8.0f} events/s   ({rate / raw:.2f} of raw consume; {per_app:>6.0f} applications/s)"
+        )
     stage = slowest(rates)
     print(f"  the slowest stage: {stage}", flush=True)
     print(f"\nThe pipeline: {os.cpu_count()} cores shared by the five services, PostgreSQL, the broker and wrk")
@@ -302,8 +343,10 @@ def main() -> None:
     fresh, long_past = decisions_with_long_history()
     print(f"\nEligibility on {CLAIMS} node claims, alone:")
     print(f"  baseline: all from one applicant with no earlier grant  {fresh:>8.0f} decisions/s")
-    print(f"  all from one applicant with {HISTORY} earlier grants    {long_past:>8.0f} decisions/s"
-          f"   ({long_past / fresh:.2f} of the baseline)")
+    print(
+        f"  all from one applicant with {HISTORY} earlier grants    {long_past:>8.0f} decisions/s"
+        f"   ({long_past / fresh:.2f} of the baseline)"
+    )
 
 
 if __name__ == "__main__":

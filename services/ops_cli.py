@@ -18,19 +18,27 @@ def _bootstrap() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", EMBEDDED_BROKER)
 
 
-def status(host: str = typer.Option("127.0.0.1", help="where the services answer"),
-           port_base: int = typer.Option(8000, help="intake's port; the others take the next ones (as `subsidy up`)"),
-           admin_offset: int = typer.Option(1000, help="each operators' port is its API port + this")) -> None:
+def status(
+    host: str = typer.Option("127.0.0.1", help="where the services answer"),
+    port_base: int = typer.Option(8000, help="intake's port; the others take the next ones (as `subsidy up`)"),
+    admin_offset: int = typer.Option(1000, help="each operators' port is its API port + this"),
+) -> None:
     """Each service's health and loops, each consumer group's lag, each outbox's backlog and the dead
     letters by type (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL; `make run`'s servers by default)."""
     from services import status as gather
     from services.cli_common import database_url
+
     urls = {s: f"http://{host}:{port_base + i}" for i, s in enumerate(SERVICES)}
     admin = {s: f"http://{host}:{port_base + i + admin_offset}" for i, s in enumerate(SERVICES)}
 
     async def collect():
-        return await asyncio.gather(gather.health(urls, admin), gather.lag(_bootstrap()),
-                                    gather.outboxes(database_url()), gather.dead_letters_by_type(_bootstrap()))
+        return await asyncio.gather(
+            gather.health(urls, admin),
+            gather.lag(_bootstrap()),
+            gather.outboxes(database_url()),
+            gather.dead_letters_by_type(_bootstrap()),
+        )
+
     healths, lags, outboxes, letters = asyncio.run(collect())
     console = Console()
 
@@ -38,14 +46,21 @@ def status(host: str = typer.Option("127.0.0.1", help="where the services answer
     for column in ("service", "health", "loops (restarts)", "url"):
         table.add_column(column)
     for h in healths:
-        loops = ", ".join(f"{loop['name']}{'' if loop['running'] else ' STOPPED'} ({loop['restarts']})"
-                          for loop in h.loops) or "-"
+        loops = (
+            ", ".join(f"{loop['name']}{'' if loop['running'] else ' STOPPED'} ({loop['restarts']})" for loop in h.loops)
+            or "-"
+        )
         table.add_row(h.service, f"[{'green' if h.status == 'ok' else 'red'}]{h.status}[/]", loops, urls[h.service])
     console.print(table)
 
     table = Table(title="Consumer groups (lag from the broker)")
-    for column, justify in (("service", "left"), ("group", "left"), ("topic", "left"), ("behind", "right"),
-                            ("partitions behind", "left")):
+    for column, justify in (
+        ("service", "left"),
+        ("group", "left"),
+        ("topic", "left"),
+        ("behind", "right"),
+        ("partitions behind", "left"),
+    ):
         table.add_column(column, justify=justify)
     by_group: dict[tuple, list] = {}
     for row in lags:
@@ -63,8 +78,7 @@ def status(host: str = typer.Option("127.0.0.1", help="where the services answer
     console.print(table)
 
     table = Table(title="Dead letters")
-    for column, justify in (("consumer", "left"), ("type", "left"), ("letters", "right"),
-                            ("not replayed", "right")):
+    for column, justify in (("consumer", "left"), ("type", "left"), ("letters", "right"), ("not replayed", "right")):
         table.add_column(column, justify=justify)
     for (consumer, event_type), (total, waiting) in letters.items():
         table.add_row(consumer, event_type, str(total), f"[{'red' if waiting else 'green'}]{waiting}[/]")
@@ -74,11 +88,14 @@ def status(host: str = typer.Option("127.0.0.1", help="where the services answer
 
 
 @dead_letters_app.command("list")
-def dead_letters_list(consumer: str = typer.Option(None, help="only this consumer group's"),
-                      event_type: str = typer.Option(None, "--type", help="only events of this ce_type"),
-                      waiting: bool = typer.Option(False, "--waiting", help="only those not replayed yet")) -> None:
+def dead_letters_list(
+    consumer: str = typer.Option(None, help="only this consumer group's"),
+    event_type: str = typer.Option(None, "--type", help="only events of this ce_type"),
+    waiting: bool = typer.Option(False, "--waiting", help="only those not replayed yet"),
+) -> None:
     """The dead letters, with their id, when, which group gave up, the type and the error."""
     from shared.messaging.dead_letters import letters
+
     found, replayed = asyncio.run(letters(_bootstrap()))
     console = Console()
     table = Table(title="Dead letters")
@@ -87,9 +104,15 @@ def dead_letters_list(consumer: str = typer.Option(None, help="only this consume
     for letter in found:
         if letter.matches(consumer, event_type, None) and not (waiting and letter.id in replayed):
             h = letter.headers
-            table.add_row(letter.id, letter.at[:19], letter.consumer, letter.type,
-                          f"{h.get('dlt_topic')}[{h.get('dlt_partition')}]@{h.get('dlt_offset')}",
-                          "yes" if letter.id in replayed else "no", letter.error[:120])
+            table.add_row(
+                letter.id,
+                letter.at[:19],
+                letter.consumer,
+                letter.type,
+                f"{h.get('dlt_topic')}[{h.get('dlt_partition')}]@{h.get('dlt_offset')}",
+                "yes" if letter.id in replayed else "no",
+                letter.error[:120],
+            )
     console.print(table)
 
 
@@ -97,14 +120,16 @@ def dead_letters_list(consumer: str = typer.Option(None, help="only this consume
 def dead_letters_show(letter_id: str = typer.Argument(..., help="an id from `subsidy dead-letters list`")) -> None:
     """One letter: its headers, the error and the payload."""
     from shared.messaging.dead_letters import letters
+
     found, replayed = asyncio.run(letters(_bootstrap()))
     letter = next((letter for letter in found if letter.id == letter_id), None)
     if letter is None:
         typer.echo(f"no dead letter {letter_id}", err=True)
         raise typer.Exit(2)
     console = Console()
-    table = Table(title=f"Dead letter {letter.id} ({'replayed' if letter.id in replayed else 'not replayed'})",
-                  show_header=False)
+    table = Table(
+        title=f"Dead letter {letter.id} ({'replayed' if letter.id in replayed else 'not replayed'})", show_header=False
+    )
     table.add_column("header", style="bold")
     table.add_column("value", overflow="fold")
     for key, value in letter.headers.items():
@@ -120,13 +145,15 @@ def dead_letters_show(letter_id: str = typer.Argument(..., help="an id from `sub
 
 
 @dead_letters_app.command("replay")
-def dead_letters_replay(consumer: str = typer.Option(None, help="only this consumer group's"),
-                        event_type: str = typer.Option(None, "--type", help="only events of this ce_type"),
-                        letter_id: list[str] = typer.Option(None, "--id", help="only these letters (repeatable)")
-                        ) -> None:
+def dead_letters_replay(
+    consumer: str = typer.Option(None, help="only this consumer group's"),
+    event_type: str = typer.Option(None, "--type", help="only events of this ce_type"),
+    letter_id: list[str] = typer.Option(None, "--id", help="only these letters (repeatable)"),
+) -> None:
     """Send the letters not replayed yet back to their topics, once their cause is fixed. Letters the
     filters leave out stay for a later replay."""
     from shared.messaging.dead_letters import replay
+
     count = asyncio.run(replay(_bootstrap(), consumer, event_type, letter_id or None))
     typer.echo(f"replayed {count} event(s)")
 
@@ -134,4 +161,5 @@ def dead_letters_replay(consumer: str = typer.Option(None, help="only this consu
 def asyncapi() -> None:
     """Print the AsyncAPI 3 document of every event (generated from the payload models)."""
     from shared.asyncapi import document
+
     typer.echo(json.dumps(document(), indent=2, ensure_ascii=False))

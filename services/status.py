@@ -53,6 +53,7 @@ class Outbox:
 
 async def health(urls: dict[str, str], admin_urls: dict[str, str]) -> list[Health]:
     async with httpx.AsyncClient(timeout=3) as client:
+
         async def one(service: str) -> Health:
             try:
                 status = (await client.get(f"{urls[service]}/healthz")).json()["status"]
@@ -63,6 +64,7 @@ async def health(urls: dict[str, str], admin_urls: dict[str, str]) -> list[Healt
             except (httpx.HTTPError, ValueError, KeyError):
                 loops = []
             return Health(service, status, loops)
+
         return list(await asyncio.gather(*(one(s) for s in urls)))
 
 
@@ -80,8 +82,16 @@ async def lag(bootstrap_servers: str) -> list[Lag]:
                 end = await consumer.end_offsets(partitions)
                 for tp in partitions:
                     at = committed.get(tp)
-                    rows.append(Lag(service, group, tp.topic, tp.partition,
-                                    at.offset if at is not None and at.offset >= 0 else None, end[tp]))
+                    rows.append(
+                        Lag(
+                            service,
+                            group,
+                            tp.topic,
+                            tp.partition,
+                            at.offset if at is not None and at.offset >= 0 else None,
+                            end[tp],
+                        )
+                    )
         return rows
     finally:
         await consumer.stop()
@@ -94,10 +104,12 @@ async def outboxes(database_url: str) -> list[Outbox]:
         async with engine.connect() as conn:
             rows = []
             for service in SERVICES:
-                backlog, oldest = (await conn.execute(text(
-                    f"SELECT count(*), min(created_at) FROM {service}.outbox WHERE published_at IS NULL"))).one()
-                rows.append(Outbox(service, backlog,
-                                   (datetime.now(UTC) - oldest).total_seconds() if oldest else None))
+                backlog, oldest = (
+                    await conn.execute(
+                        text(f"SELECT count(*), min(created_at) FROM {service}.outbox WHERE published_at IS NULL")
+                    )
+                ).one()
+                rows.append(Outbox(service, backlog, (datetime.now(UTC) - oldest).total_seconds() if oldest else None))
             return rows
     finally:
         await engine.dispose()

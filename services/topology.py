@@ -18,8 +18,12 @@ from shared.stack import PRODUCT
 
 @cache
 def _app(service: str) -> FastAPI:
-    given = dict(database_url="postgresql://topology@localhost/topology", kafka_bootstrap_servers="-",
-                 service_name=service, secrets_key=new_key())
+    given = dict(
+        database_url="postgresql://topology@localhost/topology",
+        kafka_bootstrap_servers="-",
+        service_name=service,
+        secrets_key=new_key(),
+    )
     # Payout refuses to be built without the key of its ledger: any will do to read its wiring.
     settings = PayoutSettings(**given, ledger_key="topology") if service == "payout" else Settings(**given)
     return import_module(f"services.{service}.main").create_app(settings)
@@ -27,9 +31,13 @@ def _app(service: str) -> FastAPI:
 
 def consumer_groups() -> dict[str, dict[str, tuple[str, ...]]]:
     """service → its consumer groups → the topics each group reads."""
-    return {service: {group: tuple(sorted({model.topic for model in handlers}))
-                      for group, handlers in _app(service).state.runtime.handlers.items()}
-            for service in PRODUCT}
+    return {
+        service: {
+            group: tuple(sorted({model.topic for model in handlers}))
+            for group, handlers in _app(service).state.runtime.handlers.items()
+        }
+        for service in PRODUCT
+    }
 
 
 def routes(service: str) -> set[str]:

@@ -30,11 +30,23 @@ def admin_app(runtime: Runtime) -> Starlette:
 
     async def loops(_) -> JSONResponse:
         now = datetime.now(UTC)
-        return JSONResponse({"status": runtime.unhealthy() or "ok", "loops": [{
-            "name": loop.name, "running": not loop.task.done(), "restarts": loop.restarts,
-            "last_error": loop.last_error,
-            "seconds_since_progress": round((now - loop.progress()).total_seconds(), 1) if loop.progress else None,
-        } for loop in runtime.loops]})
+        return JSONResponse(
+            {
+                "status": runtime.unhealthy() or "ok",
+                "loops": [
+                    {
+                        "name": loop.name,
+                        "running": not loop.task.done(),
+                        "restarts": loop.restarts,
+                        "last_error": loop.last_error,
+                        "seconds_since_progress": round((now - loop.progress()).total_seconds(), 1)
+                        if loop.progress
+                        else None,
+                    }
+                    for loop in runtime.loops
+                ],
+            }
+        )
 
     return Starlette(routes=[Route("/metrics", metrics), Route("/loops", loops)])
 
@@ -47,8 +59,7 @@ async def admin_server(runtime: Runtime):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((s.admin_host, s.admin_port_in_use))
-    server = uvicorn.Server(uvicorn.Config(admin_app(runtime), log_config=None, access_log=False,
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(admin_app(runtime), log_config=None, access_log=False, lifespan="off"))
     serving = asyncio.create_task(server.serve(sockets=[sock]), name=f"{runtime.name}-admin")
     try:
         yield

@@ -37,11 +37,19 @@ def json_response(body: Any, status_code: int = 200, headers: dict[str, str] | N
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message_en: str, message_zh: str,
-                 fields: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message_en: str,
+        message_zh: str,
+        fields: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.status, self.headers = status, headers
-        self.body = {"error": {"code": code, "message_en": message_en, "message_zh": message_zh,
-                               "fields": fields or []}}
+        self.body = {
+            "error": {"code": code, "message_en": message_en, "message_zh": message_zh, "fields": fields or []}
+        }
 
 
 def not_found(what: str) -> ApiError:
@@ -49,8 +57,9 @@ def not_found(what: str) -> ApiError:
 
 
 def invalid(fields: list[dict[str, Any]]) -> ApiError:
-    return ApiError(422, "invalid_application", "the application is not valid; see fields",
-                    "申请内容有误，详见字段说明", fields)
+    return ApiError(
+        422, "invalid_application", "the application is not valid; see fields", "申请内容有误，详见字段说明", fields
+    )
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -74,17 +83,27 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def refused(_: Request, e: Refused):
-        return json_response({"error": {"code": e.code, "message_en": e.message_en, "message_zh": e.message_zh,
-                                        "fields": e.fields}}, status_code=e.status)
+        return json_response(
+            {"error": {"code": e.code, "message_en": e.message_en, "message_zh": e.message_zh, "fields": e.fields}},
+            status_code=e.status,
+        )
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, e: IntegrityError):
         # Two calls raced for the same thing and the database kept one: say so, never pretend.
         constraint = getattr(getattr(e.orig, "__cause__", None), "constraint_name", None) or "a constraint"
-        return json_response({"error": {
-            "code": "conflict", "message_en": f"refused by {constraint}: another change got there first; "
-                                              "read the current state and try again",
-            "message_zh": "与其他同时进行的操作冲突，请刷新后重试", "fields": []}}, status_code=409)
+        return json_response(
+            {
+                "error": {
+                    "code": "conflict",
+                    "message_en": f"refused by {constraint}: another change got there first; "
+                    "read the current state and try again",
+                    "message_zh": "与其他同时进行的操作冲突，请刷新后重试",
+                    "fields": [],
+                }
+            },
+            status_code=409,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, e: StarletteHTTPException):
@@ -92,8 +111,11 @@ def install(app: FastAPI) -> None:
         headers = getattr(e, "headers", None)
         if e.status_code == 405:  # Starlette names only the first matching route's methods
             headers = {"Allow": ", ".join(sorted(_allowed_methods(request)))}
-        return json_response({"error": {"code": code, "message_en": en, "message_zh": zh, "fields": []}},
-                              status_code=e.status_code, headers=headers)
+        return json_response(
+            {"error": {"code": code, "message_en": en, "message_zh": zh, "fields": []}},
+            status_code=e.status_code,
+            headers=headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, e: RequestValidationError):
@@ -101,6 +123,9 @@ def install(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> set[str]:
-    return {method for route in request.app.router.routes
-            if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE
-            for method in route.methods}
+    return {
+        method
+        for route in request.app.router.routes
+        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE
+        for method in route.methods
+    }

@@ -41,6 +41,7 @@ class Caller:
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
     """What a service knows of one key that has not been revoked."""
+
     secret_hash: str
     partner_id: str
     role: str
@@ -79,9 +80,11 @@ class KeyRing:
 
 # ---- the replica a service keeps from intake's key events ----
 
+
 def replica_table(metadata: MetaData) -> Table:
     return Table(
-        "api_keys", metadata,
+        "api_keys",
+        metadata,
         Column("key_id", Text, primary_key=True),
         Column("partner_id", Text, nullable=False),
         Column("role", Text, nullable=False),
@@ -95,9 +98,11 @@ def replica_table(metadata: MetaData) -> Table:
 def replica_lookup(sessions: async_sessionmaker, table: Table) -> Lookup:
     async def lookup(key_id: str) -> KeyRecord | None:
         async with sessions() as session:
-            row = (await session.execute(select(table).where(
-                table.c.key_id == key_id, table.c.revoked_at.is_(None)))).first()
+            row = (
+                await session.execute(select(table).where(table.c.key_id == key_id, table.c.revoked_at.is_(None)))
+            ).first()
         return row and KeyRecord(row.secret_hash, row.partner_id, row.role, row.requests_per_second)
+
     return lookup
 
 
@@ -105,14 +110,25 @@ def replica_handlers(table: Table) -> dict:
     async def issued(session: AsyncSession, event: Envelope, p: ApiKeyIssuedV1) -> None:
         # The same key issued again (a re-published event) updates its attributes but never
         # brings back a key that was revoked.
-        values = {"partner_id": p.partner_id, "role": p.role, "requests_per_second": p.requests_per_second,
-                  "secret_hash": p.secret_sha256, "issued_at": p.issued_at}
-        await session.execute(insert(table).values(key_id=p.key_id, **values)
-                              .on_conflict_do_update(index_elements=[table.c.key_id], set_=values))
+        values = {
+            "partner_id": p.partner_id,
+            "role": p.role,
+            "requests_per_second": p.requests_per_second,
+            "secret_hash": p.secret_sha256,
+            "issued_at": p.issued_at,
+        }
+        await session.execute(
+            insert(table)
+            .values(key_id=p.key_id, **values)
+            .on_conflict_do_update(index_elements=[table.c.key_id], set_=values)
+        )
 
     async def revoked(session: AsyncSession, event: Envelope, p: ApiKeyRevokedV1) -> None:
-        done = await session.execute(update(table).where(table.c.key_id == p.key_id, table.c.revoked_at.is_(None))
-                                     .values(revoked_at=p.revoked_at))
+        done = await session.execute(
+            update(table)
+            .where(table.c.key_id == p.key_id, table.c.revoked_at.is_(None))
+            .values(revoked_at=p.revoked_at)
+        )
         if done.rowcount == 0:
             log.warning("revocation of key %s of %s: no such active key here", p.key_id, p.partner_id)
 
@@ -121,8 +137,11 @@ def replica_handlers(table: Table) -> dict:
 
 # ---- FastAPI ----
 
-bearer = HTTPBearer(auto_error=False, scheme_name="ApiKey",
-                    description="`Authorization: Bearer sk_…`, a key issued by `subsidy partners create`.")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="`Authorization: Bearer sk_…`, a key issued by `subsidy partners create`.",
+)
 
 
 async def authorize(request: Request, *allowed: str) -> Caller:
@@ -132,14 +151,28 @@ async def authorize(request: Request, *allowed: str) -> Caller:
     credentials = await bearer(request)
     caller = credentials and await request.app.state.keys.caller(credentials.credentials)
     if not caller:
-        raise ApiError(401, "unauthorized", "a valid API key is required (Authorization: Bearer sk_…)",
-                       "需要有效的 API 密钥（Authorization: Bearer sk_…）", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a valid API key is required (Authorization: Bearer sk_…)",
+            "需要有效的 API 密钥（Authorization: Bearer sk_…）",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if wait := request.app.state.limiter.retry_after(caller.partner_id, caller.requests_per_second):
-        raise ApiError(429, "rate_limited", f"too many requests; retry after {wait} s",
-                       f"请求过于频繁，请 {wait} 秒后重试", headers={"Retry-After": str(wait)})
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many requests; retry after {wait} s",
+            f"请求过于频繁，请 {wait} 秒后重试",
+            headers={"Retry-After": str(wait)},
+        )
     if caller.role not in allowed:
-        raise ApiError(403, "forbidden", f"the {caller.role} role may not do this; needs {' or '.join(allowed)}",
-                       f"角色 {caller.role} 无此权限，需要 {' 或 '.join(allowed)}")
+        raise ApiError(
+            403,
+            "forbidden",
+            f"the {caller.role} role may not do this; needs {' or '.join(allowed)}",
+            f"角色 {caller.role} 无此权限，需要 {' 或 '.join(allowed)}",
+        )
     return caller
 
 
@@ -147,6 +180,7 @@ def role(*allowed: str):
     # Depending on `bearer` is what puts the security scheme in the OpenAPI document.
     async def check(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
         return await authorize(request, *allowed)
+
     return Depends(check)
 
 

@@ -54,6 +54,7 @@ class CandidateAdmittedV1(Payload):
 
 class SelectionConcludedV1(Payload):
     """One candidate's result in a round, after the public notice."""
+
     ce_type = "subsidy.selection.concluded.v1"
     topic = topics.SELECTIONS
     application_id: UUID
@@ -67,6 +68,7 @@ class SelectionConcludedV1(Payload):
 
 class GrantLine(BaseModel):
     """One subject an award settles (a node, a project, a revenue tier…), for one-time rules."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     subject_key: str
     amount: Money
@@ -98,6 +100,7 @@ class PayoutRequestedV1(Payload):
 
 class PayoutPaidV1(Payload):
     """The ledger recorded the finance system's settlement of a payout."""
+
     ce_type = "subsidy.payout.paid.v1"
     topic = topics.PAYOUTS
     payout_id: UUID
@@ -109,6 +112,7 @@ class PayoutPaidV1(Payload):
 
 class PayoutFailedV1(Payload):
     """The finance system refused a payout; the ledger reversed it."""
+
     ce_type = "subsidy.payout.failed.v1"
     topic = topics.PAYOUTS
     payout_id: UUID
@@ -119,6 +123,7 @@ class PayoutFailedV1(Payload):
 
 class PayoutSettledV1(Payload):
     """Published by the city's finance system once the transfer is made."""
+
     ce_type = "subsidy.payout.settled.v1"
     topic = topics.FINANCE_RESULTS
     payout_id: UUID
@@ -129,6 +134,7 @@ class PayoutSettledV1(Payload):
 
 class PayoutRejectedV1(Payload):
     """Published by the city's finance system when it refuses or fails a transfer."""
+
     ce_type = "subsidy.payout.rejected.v1"
     topic = topics.FINANCE_RESULTS
     payout_id: UUID
@@ -159,16 +165,21 @@ class WebhookRegisteredV1(Payload):
 class WebhookRegisteredV2(Payload):
     """A partner registered its webhook, or removed it (an empty url). The secret travels sealed
     with SECRETS_KEY (`shared/secretbox.py`), never in clear."""
+
     ce_type = "subsidy.webhook.registered.v2"
     topic = topics.PARTNERS
     partner_id: str
     url: str
     secret_ciphertext: str  # "" when the webhook is removed
     registered_at: datetime
+
+
 # ---- API keys, replicated to every service that checks them ----
+
 
 class ApiKeyIssuedV1(Payload):
     """A key was issued to a partner. Only the SHA-256 of its secret travels, never the key."""
+
     ce_type = "subsidy.api-key.issued.v1"
     topic = topics.PARTNERS
     key_id: str
@@ -190,12 +201,15 @@ class ApiKeyRevokedV1(Payload):
 # ---- annual selections (quota) ----
 
 # A panel score, 0–100 with two decimals, a decimal string on the wire.
-Score = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+Score = Annotated[
+    Decimal, Field(ge=0, le=100, decimal_places=2), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)
+]
 RoundState = Literal["open", "closed", "in_review", "ranked", "in_notice", "concluded"]
 
 
 class RoundStateChangedV1(Payload):
     """A round moved to its next state (keyed `clause:year`)."""
+
     ce_type = "subsidy.round.state-changed.v1"
     topic = topics.ROUNDS
     round_id: UUID
@@ -218,6 +232,7 @@ class SelectionProgressedV1(Payload):
     `notice_ends_on`; waitlisted: ranked beyond the quota, promoted in rank order if a place frees;
     not_proposed: below the minimum score; objected: held by an objection; removed: an objection
     against it was upheld."""
+
     ce_type = "subsidy.selection.progressed.v1"
     topic = topics.SELECTIONS
     application_id: UUID
@@ -233,6 +248,7 @@ class SelectionProgressedV1(Payload):
 
 class RecognitionGrantedV1(Payload):
     """A selected candidate's non-monetary benefits, as the policy names them."""
+
     ce_type = "subsidy.recognition.granted.v1"
     topic = topics.AWARDS
     recognition_id: UUID
@@ -249,8 +265,10 @@ class RecognitionGrantedV1(Payload):
 
 # ---- the money loop: payees, budgets, payouts, the finance exchange, corrections ----
 
+
 class PayeeDetails(BaseModel):
     """A bank account, in full: travels only to payout (and from payout to the finance system)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     account_name: str
     account_number: str
@@ -260,6 +278,7 @@ class PayeeDetails(BaseModel):
 class PayeeProvidedV1(Payload):
     """A partner gave (with the application, or later) or corrected the account an application's
     subsidy is paid into. Keyed by credit code; read by payout only."""
+
     ce_type = "subsidy.payee.provided.v1"
     topic = topics.PAYEES
     application_id: UUID
@@ -272,6 +291,7 @@ class PayeeProvidedV1(Payload):
 class PayoutDeferredV1(Payload):
     """The award does not fit in what is left of its budget line: it waits, in order, and goes
     ahead when the budget is raised."""
+
     ce_type = "subsidy.payout.deferred.v1"
     topic = topics.PAYOUTS
     award_id: UUID
@@ -286,6 +306,7 @@ class PayoutHeldV1(Payload):
     """A payout cannot go to the finance system until something is done: `reason` is one of
     payee_missing, payee_invalid, payout_rejected; `reason_code` an ISO 20022 status reason
     (AC01, AC04, …) when the bank gave one; `what_to_do` says how to release it."""
+
     ce_type = "subsidy.payout.held.v1"
     topic = topics.PAYOUTS
     payout_id: UUID
@@ -302,6 +323,7 @@ class PayoutHeldV1(Payload):
 class PayoutRequestedV2(Payload):
     """A payout is on its way to the finance system; `expected_on` is when the money should arrive
     (the finance service level, in working days). `account` is masked."""
+
     ce_type = "subsidy.payout.requested.v2"
     topic = topics.PAYOUTS
     payout_id: UUID
@@ -317,6 +339,7 @@ class PayoutRequestedV2(Payload):
 
 class PayoutFailedV2(Payload):
     """The finance system rejected a payout (pain.002 RJCT)."""
+
     ce_type = "subsidy.payout.failed.v2"
     topic = topics.PAYOUTS
     payout_id: UUID
@@ -329,6 +352,7 @@ class PayoutFailedV2(Payload):
 
 class PayoutPaidV2(Payload):
     """The finance system booked the payment (camt.054) and the ledger posted it."""
+
     ce_type = "subsidy.payout.paid.v2"
     topic = topics.PAYOUTS
     payout_id: UUID
@@ -342,6 +366,7 @@ class PayoutPaidV2(Payload):
 
 class PayoutCancelledV1(Payload):
     """An admin cancelled an award's payment; its reservation was released."""
+
     ce_type = "subsidy.payout.cancelled.v1"
     topic = topics.PAYOUTS
     award_id: UUID
@@ -356,6 +381,7 @@ class PayoutCancelledV1(Payload):
 class ClawbackRecordedV1(Payload):
     """Part or all of a paid award must be given back (a failed performance review, 绩效评价, or
     fraud): recorded as reversing entries and a receivable from the applicant."""
+
     ce_type = "subsidy.clawback.recorded.v1"
     topic = topics.PAYOUTS
     clawback_id: UUID
@@ -371,10 +397,12 @@ class ClawbackRecordedV1(Payload):
 
 # The finance exchange, shaped after ISO 20022 (see README, "For the finance system's developers").
 
+
 class CreditTransfer(BaseModel):
     """pain.001 CdtTrfTxInf: one payout."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
-    end_to_end_id: UUID   # the payout id
+    end_to_end_id: UUID  # the payout id
     amount: Money
     currency: Literal["CNY"] = "CNY"
     creditor_name: str
@@ -385,29 +413,32 @@ class CreditTransfer(BaseModel):
 
 class PaymentsInstructedV1(Payload):
     """pain.001 CstmrCdtTrfInitn: a batch of payouts for the finance system (keyed by message id)."""
+
     ce_type = "subsidy.finance.payments-instructed.v1"
     topic = topics.FINANCE_INSTRUCTIONS
-    message_id: str                   # GrpHdr/MsgId, ≤ 35 characters, derived from the content
-    created_at: datetime              # GrpHdr/CreDtTm
-    number_of_transactions: int       # GrpHdr/NbOfTxs
-    control_sum: Money                # GrpHdr/CtrlSum
-    debtor_name: str                  # PmtInf/Dbtr/Nm
-    debtor_account: str               # PmtInf/DbtrAcct
-    requested_execution_date: date    # PmtInf/ReqdExctnDt
+    message_id: str  # GrpHdr/MsgId, ≤ 35 characters, derived from the content
+    created_at: datetime  # GrpHdr/CreDtTm
+    number_of_transactions: int  # GrpHdr/NbOfTxs
+    control_sum: Money  # GrpHdr/CtrlSum
+    debtor_name: str  # PmtInf/Dbtr/Nm
+    debtor_account: str  # PmtInf/DbtrAcct
+    requested_execution_date: date  # PmtInf/ReqdExctnDt
     transactions: list[CreditTransfer]
 
 
 class TransactionStatus(BaseModel):
     """pain.002 TxInfAndSts."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     end_to_end_id: UUID
     status: Literal["ACCP", "ACSC", "RJCT"]
-    reason_code: str | None = None    # StsRsnInf/Rsn/Cd, e.g. AC01, AC04, BE01
-    reason: str = ""                  # StsRsnInf/AddtlInf
+    reason_code: str | None = None  # StsRsnInf/Rsn/Cd, e.g. AC01, AC04, BE01
+    reason: str = ""  # StsRsnInf/AddtlInf
 
 
 class PaymentStatusReportedV1(Payload):
     """pain.002 CstmrPmtStsRpt: the finance system's answer to a batch, per transaction."""
+
     ce_type = "subsidy.finance.payment-status-reported.v1"
     topic = topics.FINANCE_RESULTS
     message_id: str
@@ -419,15 +450,17 @@ class PaymentStatusReportedV1(Payload):
 
 class BookedEntry(BaseModel):
     """camt.054 Ntry/NtryDtls/TxDtls: one payment booked."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     end_to_end_id: UUID
     amount: Money
-    booked_on: date                   # Ntry/BookgDt
-    bank_reference: str               # Ntry/AcctSvcrRef
+    booked_on: date  # Ntry/BookgDt
+    bank_reference: str  # Ntry/AcctSvcrRef
 
 
 class PaymentsBookedV1(Payload):
     """camt.054 BkToCstmrDbtCdtNtfctn: payments debited from the treasury account."""
+
     ce_type = "subsidy.finance.payments-booked.v1"
     topic = topics.FINANCE_RESULTS
     notification_id: str

@@ -36,8 +36,7 @@ async def new_revision(service: str, schema: str, url: str, message: str) -> Non
     try:
         async with engine.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-            await conn.run_sync(lambda c: command.revision(
-                _config(service, c), message=message, autogenerate=True))
+            await conn.run_sync(lambda c: command.revision(_config(service, c), message=message, autogenerate=True))
     finally:
         await engine.dispose()
 
@@ -45,8 +44,10 @@ async def new_revision(service: str, schema: str, url: str, message: str) -> Non
 def run_env(metadata: MetaData) -> None:
     """Body of every service's `migrations/env.py`."""
     context.configure(
-        connection=context.config.attributes["connection"], target_metadata=metadata,
-        version_table_schema=metadata.schema, include_schemas=True,
+        connection=context.config.attributes["connection"],
+        target_metadata=metadata,
+        version_table_schema=metadata.schema,
+        include_schemas=True,
         include_name=lambda name, type_, parent: type_ != "schema" or name == metadata.schema,
     )
     with context.begin_transaction():

@@ -23,28 +23,49 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from decimal import Decimal
 
-from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
-                               generate_latest, multiprocess)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from pythonjsonlogger.json import JsonFormatter
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
-EVENTS_CONSUMED = Counter("subsidy_events_consumed_total", "Events handled by a consumer",
-                          ["consumer", "type", "result"])
-DEAD_LETTERS = Counter("subsidy_dead_letters_total", "Events a consumer gave up on and dead-lettered",
-                       ["consumer", "type"])
+EVENTS_CONSUMED = Counter(
+    "subsidy_events_consumed_total", "Events handled by a consumer", ["consumer", "type", "result"]
+)
+DEAD_LETTERS = Counter(
+    "subsidy_dead_letters_total", "Events a consumer gave up on and dead-lettered", ["consumer", "type"]
+)
 OUTBOX_PUBLISHED = Counter("subsidy_outbox_published_total", "Outbox rows relayed to Kafka", ["schema"])
-CONSUMER_LAG = Gauge("subsidy_consumer_lag", "Messages behind the partition's high watermark",
-                     ["consumer", "topic", "partition"], multiprocess_mode="mostrecent")
-OUTBOX_OLDEST = Gauge("subsidy_outbox_oldest_unpublished_seconds",
-                      "Age of the oldest outbox row not yet published (0 when none waits)", ["schema"],
-                      multiprocess_mode="mostrecent")
+CONSUMER_LAG = Gauge(
+    "subsidy_consumer_lag",
+    "Messages behind the partition's high watermark",
+    ["consumer", "topic", "partition"],
+    multiprocess_mode="mostrecent",
+)
+OUTBOX_OLDEST = Gauge(
+    "subsidy_outbox_oldest_unpublished_seconds",
+    "Age of the oldest outbox row not yet published (0 when none waits)",
+    ["schema"],
+    multiprocess_mode="mostrecent",
+)
 DECISIONS = Counter("subsidy_decisions_total", "Applications decided", ["clause", "outcome"])
 AWARDED = Counter("subsidy_awarded_yuan_total", "Yuan awarded by eligible decisions", ["clause"])
 PAID = Counter("subsidy_paid_yuan_total", "Yuan the finance system settled and the ledger booked")
 HTTP_REQUESTS = Counter("subsidy_http_requests_total", "HTTP requests answered", ["service", "status_class"])
-HTTP_DURATION = Histogram("subsidy_http_request_duration_seconds", "Time to answer an HTTP request", ["service"],
-                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+HTTP_DURATION = Histogram(
+    "subsidy_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 
 _ON_COMMIT = "observability.on_commit"
 
@@ -75,11 +96,13 @@ def forget_on_rollback(info: dict) -> None:
 
 def count_decisions(session, decisions: list[tuple[str, str, Decimal]]) -> None:
     """(clause, outcome, amount) of each decision a transaction records; eligible ones count as awarded."""
+
     def count() -> None:
         for clause, outcome, amount in decisions:
             DECISIONS.labels(clause, outcome).inc()
             if outcome == "eligible":
                 AWARDED.labels(clause).inc(float(amount))
+
     on_commit(session, count)
 
 
@@ -101,9 +124,13 @@ class _CorrelationFilter(logging.Filter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_CorrelationFilter(service))
-    handler.setFormatter(JsonFormatter(
-        "{asctime}{levelname}{name}{message}{service}{correlation_id}", style="{",
-        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}{service}{correlation_id}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

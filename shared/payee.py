@@ -20,24 +20,30 @@ ACCOUNT_NUMBER_PATTERN = r"^[0-9]{9,30}$"
 
 def _account_number(value: str) -> str:
     if not (9 <= len(value) <= 30 and value.isascii() and value.isdigit()):
-        raise PydanticCustomError("invalid_account_number",
-                                  "must be the account's 9 to 30 digits, without spaces or other characters")
+        raise PydanticCustomError(
+            "invalid_account_number", "must be the account's 9 to 30 digits, without spaces or other characters"
+        )
     return value
 
 
 def _text(max_length: int):
-    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(refuse_controls),
-                     WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length,
-                                     "pattern": NO_CONTROLS_PATTERN})]
+    return Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=max_length),
+        AfterValidator(refuse_controls),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NO_CONTROLS_PATTERN}),
+    ]
 
 
 class Payee(BaseModel):
     """The bank account a subsidy is paid into (收款账户)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     account_name: _text(200) = Field(description="户名: must be the applicant's name")
-    account_number: Annotated[str, AfterValidator(_account_number), WithJsonSchema(
-        {"type": "string", "pattern": ACCOUNT_NUMBER_PATTERN})] = Field(description="账号: 9–30 digits")
+    account_number: Annotated[
+        str, AfterValidator(_account_number), WithJsonSchema({"type": "string", "pattern": ACCOUNT_NUMBER_PATTERN})
+    ] = Field(description="账号: 9–30 digits")
     bank: _text(100) = Field(description="开户行: the bank and branch")
 
 

@@ -32,8 +32,10 @@ def parse_keys(value: str) -> list[Fernet]:
     try:
         return [Fernet(k) for k in keys]
     except ValueError:
-        raise ValueError("each SECRETS_KEY entry must be a Fernet key: 32 bytes, url-safe base64 "
-                         "(make one with `python -m shared.secretbox`)") from None
+        raise ValueError(
+            "each SECRETS_KEY entry must be a Fernet key: 32 bytes, url-safe base64 "
+            "(make one with `python -m shared.secretbox`)"
+        ) from None
 
 
 class SecretBox:
@@ -45,7 +47,8 @@ class SecretBox:
         if settings.secrets_key is None:
             raise SecretsKeyMissing(
                 f"{settings.service_name} needs SECRETS_KEY, the key partners' webhook secrets are encrypted "
-                "with (make one with `python -m shared.secretbox`)")
+                "with (make one with `python -m shared.secretbox`)"
+            )
         return cls(settings.secrets_key.get_secret_value())
 
     def seal(self, secret: str) -> str:

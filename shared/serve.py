@@ -20,9 +20,19 @@ from shared.settings import Settings
 def serve(service: str) -> None:
     settings = Settings(service_name=service)
     prepare_metrics_dir(service, settings.prometheus_multiproc_dir)
-    uvicorn.run(f"services.{service}.main:create_app", factory=True, host=settings.http_host,
-                port=settings.http_port, workers=settings.http_workers, loop="uvloop", http="httptools", access_log=False, proxy_headers=False,
-                log_config=None, lifespan="on")
+    uvicorn.run(
+        f"services.{service}.main:create_app",
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
+        workers=settings.http_workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        proxy_headers=False,
+        log_config=None,
+        lifespan="on",
+    )
 
 
 def prepare_metrics_dir(service: str, given: str | None) -> Path:

@@ -42,6 +42,7 @@ STALL_LIMIT = timedelta(seconds=60)
 @dataclass
 class Loop:
     """A long-running task of the process, kept alive by `keep`."""
+
     name: str
     run: Callable[[], Awaitable[None]]
     progress: Callable[[], datetime] | None = None  # when it last did something, if it can tell
@@ -90,8 +91,11 @@ class Runtime:
 
     def __post_init__(self) -> None:
         # An engine connects lazily: creating it here opens nothing.
-        self.engine = db.create_engine(self.settings.sqlalchemy_url, self.metadata.schema,
-                                       statement_timeout_s=self.settings.database_statement_timeout_s)
+        self.engine = db.create_engine(
+            self.settings.sqlalchemy_url,
+            self.metadata.schema,
+            statement_timeout_s=self.settings.database_statement_timeout_s,
+        )
         self.outbox = self.metadata.tables[f"{self.metadata.schema}.outbox"]
         self.sessions = outbox.sessions(self.engine, self.outbox, after_commit=self._wake_relay)
         self.relay: OutboxRelay | None = None
@@ -109,14 +113,25 @@ class Runtime:
         self.producer = kafka.producer(s)
         await kafka.wait_for_broker(s.kafka_bootstrap_servers)
         await self.producer.start()
-        self.relay = OutboxRelay(self.engine, self.outbox, self.producer, send_timeout_s=s.kafka_send_timeout_s,
-                                 poll_interval_s=s.outbox_poll_interval_s,
-                                 retention=timedelta(days=s.outbox_retention_days))
+        self.relay = OutboxRelay(
+            self.engine,
+            self.outbox,
+            self.producer,
+            send_timeout_s=s.kafka_send_timeout_s,
+            poll_interval_s=s.outbox_poll_interval_s,
+            retention=timedelta(days=s.outbox_retention_days),
+        )
         self.runners = [
-            ConsumerRunner(group=group, new_consumer=partial(kafka.consumer, s, group), sessions=self.sessions,
-                           inbox=self.metadata.tables[f"{self.metadata.schema}.inbox"], handlers=handlers,
-                           max_attempts=s.consumer_max_attempts)
-            for group, handlers in self.handlers.items()]
+            ConsumerRunner(
+                group=group,
+                new_consumer=partial(kafka.consumer, s, group),
+                sessions=self.sessions,
+                inbox=self.metadata.tables[f"{self.metadata.schema}.inbox"],
+                handlers=handlers,
+                max_attempts=s.consumer_max_attempts,
+            )
+            for group, handlers in self.handlers.items()
+        ]
         self.loops = [Loop(f"{self.name}-relay", self.relay.run, lambda: self.relay.last_progress)]
         self.loops += [Loop(r.group, r.run, partial(getattr, r, "last_progress")) for r in self.runners]
         self.loops += [Loop(work.__name__, work) for work in self.workers]
@@ -139,9 +154,15 @@ class Runtime:
     def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
         # An event that answers another continues its trace (the consumer's span); one that
         # starts a chain continues the request's span, when tracing is on.
-        return Envelope.of(payload, source=f"/subsidy/{self.name}", key=key, subject=subject,
-                           cause=cause, correlation_id=correlation_id.get(),
-                           traceparent=None if cause else tracing.current_traceparent())
+        return Envelope.of(
+            payload,
+            source=f"/subsidy/{self.name}",
+            key=key,
+            subject=subject,
+            cause=cause,
+            correlation_id=correlation_id.get(),
+            traceparent=None if cause else tracing.current_traceparent(),
+        )
 
     def unhealthy(self) -> str | None:
         """Why this process should be restarted, if it should: a loop ended, stopped moving, or
@@ -172,8 +193,9 @@ class Runtime:
         return None
 
 
-def create_app(runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambda app: None,
-               title: str | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambda app: None, title: str | None = None
+) -> FastAPI:
     """The service's app. Building it opens and changes nothing (`services.topology` builds every
     service's to read its wiring); the lifespan configures logging and tracing and starts the runtime."""
 
@@ -223,8 +245,9 @@ class ObservedRequests:
 
     def __init__(self, app, service: str):
         self.app = app
-        self._answered = {status_class: HTTP_REQUESTS.labels(service, f"{status_class}xx")
-                          for status_class in range(1, 6)}
+        self._answered = {
+            status_class: HTTP_REQUESTS.labels(service, f"{status_class}xx") for status_class in range(1, 6)
+        }
         self._duration = HTTP_DURATION.labels(service)
 
     async def __call__(self, scope, receive, send):
@@ -242,6 +265,7 @@ class ObservedRequests:
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode())]
             await send(message)
+
         try:
             await self.app(scope, receive, send_with_id)
         finally:

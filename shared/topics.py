@@ -17,16 +17,39 @@ ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
 PAYEES = "subsidy.payees"  # applicants' bank details, from intake to payout only (full account numbers)
 FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"  # pain.001-shaped batches, keyed by message id
 
-ALL = (APPLICATIONS, DECISIONS, CANDIDATES, SELECTIONS, AWARDS, PAYOUTS,
-       FINANCE_RESULTS, NOTIFICATIONS, PARTNERS, DEAD_LETTERS, DEAD_LETTER_REPLAYS, ROUNDS, PAYEES,
-       FINANCE_INSTRUCTIONS)
+ALL = (
+    APPLICATIONS,
+    DECISIONS,
+    CANDIDATES,
+    SELECTIONS,
+    AWARDS,
+    PAYOUTS,
+    FINANCE_RESULTS,
+    NOTIFICATIONS,
+    PARTNERS,
+    DEAD_LETTERS,
+    DEAD_LETTER_REPLAYS,
+    ROUNDS,
+    PAYEES,
+    FINANCE_INSTRUCTIONS,
+)
 PARTITIONS = 6
 
 # What each topic's records are keyed by: one key's records are handled in order.
 _CREDIT_CODE = "the applicant's unified social credit code"
-KEYS = {APPLICATIONS: _CREDIT_CODE, DECISIONS: _CREDIT_CODE, CANDIDATES: "the round, `clause:year`",
-        SELECTIONS: _CREDIT_CODE, AWARDS: _CREDIT_CODE, PAYOUTS: _CREDIT_CODE,
-        FINANCE_RESULTS: "the instruction batch's message id (the first interface: the applicant's credit code)",
-        FINANCE_INSTRUCTIONS: "the batch's message id", PAYEES: _CREDIT_CODE,
-        NOTIFICATIONS: _CREDIT_CODE, PARTNERS: "the partner's id", DEAD_LETTERS: "the failed record's key",
-        DEAD_LETTER_REPLAYS: "the dead letter's id", ROUNDS: "the round, `clause:year`"}
+KEYS = {
+    APPLICATIONS: _CREDIT_CODE,
+    DECISIONS: _CREDIT_CODE,
+    CANDIDATES: "the round, `clause:year`",
+    SELECTIONS: _CREDIT_CODE,
+    AWARDS: _CREDIT_CODE,
+    PAYOUTS: _CREDIT_CODE,
+    FINANCE_RESULTS: "the instruction batch's message id (the first interface: the applicant's credit code)",
+    FINANCE_INSTRUCTIONS: "the batch's message id",
+    PAYEES: _CREDIT_CODE,
+    NOTIFICATIONS: _CREDIT_CODE,
+    PARTNERS: "the partner's id",
+    DEAD_LETTERS: "the failed record's key",
+    DEAD_LETTER_REPLAYS: "the dead letter's id",
+    ROUNDS: "the round, `clause:year`",
+}

@@ -41,6 +41,7 @@ def configure(service: str, settings: Settings) -> None:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     if settings.otel_exporter_otlp_protocol == "grpc":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     else:
@@ -81,11 +82,19 @@ def consuming(group: str, envelopes: list[Envelope]) -> Iterator[list[Envelope]]
     if not _enabled:
         yield envelopes
         return
-    spans = [_tracer.start_span(f"{e.type} process", context=_propagator.extract({"traceparent": e.traceparent or ""}),
-                                kind=SpanKind.CONSUMER,
-                                attributes={"messaging.system": "kafka", "messaging.consumer.group.name": group,
-                                            "messaging.message.id": e.id})
-             for e in envelopes]
+    spans = [
+        _tracer.start_span(
+            f"{e.type} process",
+            context=_propagator.extract({"traceparent": e.traceparent or ""}),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.consumer.group.name": group,
+                "messaging.message.id": e.id,
+            },
+        )
+        for e in envelopes
+    ]
     try:
         yield [replace(e, traceparent=_traceparent(span)) for e, span in zip(envelopes, spans)]
     except BaseException as error:

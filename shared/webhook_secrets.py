@@ -30,7 +30,7 @@ def key(secret: str, strict: bool = False) -> bytes:
     if not secret.startswith(WHSEC_PREFIX):
         return secret.encode()
     try:
-        raw = base64.b64decode(secret[len(WHSEC_PREFIX):], validate=True)
+        raw = base64.b64decode(secret[len(WHSEC_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         if strict:
             raise BadSecret("a whsec_ secret must be base64 after its prefix") from None

@@ -32,18 +32,28 @@ import httpx
 
 IPAddress = IPv4Address | IPv6Address
 
-METADATA_ADDRESSES = frozenset(ip_address(a) for a in (
-    "169.254.169.254",  # AWS, Google Cloud, Azure, Huawei Cloud, OpenStack
-    "fd00:ec2::254",    # AWS over IPv6
-    "169.254.170.2",    # AWS container credentials
-    "100.100.100.200",  # Alibaba Cloud
-    "169.254.0.23",     # Tencent Cloud
-    "192.0.0.192",      # Oracle Cloud (classic)
-))
-METADATA_NAMES = frozenset({
-    "metadata", "metadata.google.internal", "metadata.goog", "metadata.tencentyun.com",
-    "instance-data", "instance-data.ec2.internal", "metadata.azure.com",
-})
+METADATA_ADDRESSES = frozenset(
+    ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, Google Cloud, Azure, Huawei Cloud, OpenStack
+        "fd00:ec2::254",  # AWS over IPv6
+        "169.254.170.2",  # AWS container credentials
+        "100.100.100.200",  # Alibaba Cloud
+        "169.254.0.23",  # Tencent Cloud
+        "192.0.0.192",  # Oracle Cloud (classic)
+    )
+)
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "metadata.tencentyun.com",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.com",
+    }
+)
 LOCAL_ONLY_SUFFIXES = (".localhost", ".internal")  # RFC 6761; ICANN's private-use TLD
 
 # Named only to say which kind of non-public address it is; `is_global` is what refuses them.
@@ -69,6 +79,7 @@ class TargetUnresolvable(TargetRefused):
 @dataclass(frozen=True)
 class Target:
     """A checked webhook URL and the addresses it was found to have: connect to these only."""
+
     url: httpx.URL
     host: str  # ASCII (IDNA) form, no brackets
     port: int
@@ -140,6 +151,7 @@ def _never_allowed(kind: str) -> bool:
 @dataclass(frozen=True)
 class WebhookTargets:
     """The rules above, with the development switch and the time a lookup may take."""
+
     allow_private: bool = False
     resolve_timeout_s: float = 2.0
 
@@ -157,14 +169,20 @@ class WebhookTargets:
         if parsed.scheme not in _DEFAULT_PORTS or not host:
             raise TargetRefused("insecure_scheme", "must be an https URL", "须为 https 地址")
         if parsed.scheme == "http" and not self.allow_private:
-            raise TargetRefused("insecure_scheme", "must be an https URL (plain http is for development only)",
-                                "须为 https 地址（http 仅限开发环境）")
+            raise TargetRefused(
+                "insecure_scheme",
+                "must be an https URL (plain http is for development only)",
+                "须为 https 地址（http 仅限开发环境）",
+            )
         name = host.rstrip(".")
         if name in METADATA_NAMES:
             raise TargetRefused("forbidden_target", f"{host} is a cloud metadata service", f"{host} 是云元数据服务")
         if (name == "localhost" or name.endswith(LOCAL_ONLY_SUFFIXES)) and not self.allow_private:
-            raise TargetRefused("forbidden_target", f"{host} can only name a local machine; webhooks must be public",
-                                f"{host} 只能指向本地主机，回调地址须为公网地址")
+            raise TargetRefused(
+                "forbidden_target",
+                f"{host} can only name a local machine; webhooks must be public",
+                f"{host} 只能指向本地主机，回调地址须为公网地址",
+            )
         return parsed, host, parsed.port or _DEFAULT_PORTS[parsed.scheme]
 
     def refuse_addresses(self, parsed: httpx.URL, host: str, addresses: tuple[IPAddress, ...]) -> None:
@@ -176,11 +194,15 @@ class WebhookTargets:
                     en, zh = f"{host} resolves to {address}, {kind}", f"{host} 解析为非公网地址 {address}"
                 else:
                     en, zh = f"{address} is {kind}", f"{address} 不是公网地址"
-                raise TargetRefused("forbidden_target", f"{en}; webhooks must reach a public address",
-                                    f"{zh}，回调地址须为公网地址")
+                raise TargetRefused(
+                    "forbidden_target", f"{en}; webhooks must reach a public address", f"{zh}，回调地址须为公网地址"
+                )
             if parsed.scheme == "http" and not kind:
-                raise TargetRefused("insecure_scheme", "must be an https URL (plain http only to a local receiver)",
-                                    "须为 https 地址（http 仅限本地测试接收端）")
+                raise TargetRefused(
+                    "insecure_scheme",
+                    "must be an https URL (plain http only to a local receiver)",
+                    "须为 https 地址（http 仅限本地测试接收端）",
+                )
 
     async def check(self, url: str) -> Target:
         """The target, with the addresses found for it now; TargetRefused if any is not allowed."""
@@ -196,11 +218,15 @@ class WebhookTargets:
             async with asyncio.timeout(self.resolve_timeout_s):
                 infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except TimeoutError:
-            raise TargetUnresolvable("unresolvable_host", f"{host} did not resolve within {self.resolve_timeout_s:g} s",
-                                     f"{host} 域名解析超时") from None
+            raise TargetUnresolvable(
+                "unresolvable_host",
+                f"{host} did not resolve within {self.resolve_timeout_s:g} s",
+                f"{host} 域名解析超时",
+            ) from None
         except (socket.gaierror, UnicodeError) as e:
-            raise TargetUnresolvable("unresolvable_host", f"{host} does not resolve ({getattr(e, 'strerror', e)})",
-                                     f"{host} 无法解析") from None
+            raise TargetUnresolvable(
+                "unresolvable_host", f"{host} does not resolve ({getattr(e, 'strerror', e)})", f"{host} 无法解析"
+            ) from None
         # Scope ids ("fe80::1%eth0") are dropped: they do not change what kind of address it is.
         return tuple(dict.fromkeys(ip_address(info[4][0].split("%")[0]) for info in infos))
 

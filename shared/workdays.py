@@ -29,7 +29,8 @@ def _is_workday(day: dt.date) -> bool:
     except NotImplementedError:
         raise CalendarUnknown(
             f"the working-day calendar has no data for {day.year}; update chinese-calendar once the "
-            f"State Council publishes that year's holidays") from None
+            f"State Council publishes that year's holidays"
+        ) from None
 
 
 def notice_end(published_on: dt.date, working_days: int) -> dt.date:

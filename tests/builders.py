@@ -22,12 +22,20 @@ def submitted(clause: str, credit_code: str, **facts) -> Envelope:
     application = copy.deepcopy(EXAMPLES[clause])
     application["applicant"]["credit_code"] = credit_code
     application["facts"] |= facts
-    p = ApplicationSubmittedV1(application_id=uuid.uuid4(), partner_id="p", submitted_at=datetime.now(UTC),
-                               application=application)
+    p = ApplicationSubmittedV1(
+        application_id=uuid.uuid4(), partner_id="p", submitted_at=datetime.now(UTC), application=application
+    )
     return Envelope.of(p, source="/subsidy/intake", key=credit_code, subject=str(p.application_id))
 
 
 def award(credit_code: str, amount: str = "800000.00", source: str = "/test") -> Envelope:
-    p = AwardGrantedV1(award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code=credit_code,
-                       clause="1.1-node", amount=Decimal(amount), grants=[], granted_at=datetime.now(UTC))
+    p = AwardGrantedV1(
+        award_id=uuid.uuid4(),
+        application_id=uuid.uuid4(),
+        credit_code=credit_code,
+        clause="1.1-node",
+        amount=Decimal(amount),
+        grants=[],
+        granted_at=datetime.now(UTC),
+    )
     return Envelope.of(p, source=source, key=credit_code, subject=str(p.application_id))

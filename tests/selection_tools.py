@@ -21,11 +21,18 @@ def credit_code(n: int, prefix: str = "91510100MA") -> str:
 
 def alliance_chain(n: int, total_investment: str, tag: str = "") -> dict:
     """A valid 2.3-alliance-chain application of applicant number n."""
-    return {"clause": "2.3-alliance-chain",
-            "applicant": {"credit_code": credit_code(n), "name": f"成都链{n:02d}{tag}科技有限公司", "kind": "enterprise"},
-            "occurred_on": "2024-03-01",
-            "facts": {"chain_id": f"CHAIN-{tag}{n:02d}", "infrastructure_level": "provincial", "node_count": 7,
-                      "onchain_app_count": 12, "total_investment": total_investment}}
+    return {
+        "clause": "2.3-alliance-chain",
+        "applicant": {"credit_code": credit_code(n), "name": f"成都链{n:02d}{tag}科技有限公司", "kind": "enterprise"},
+        "occurred_on": "2024-03-01",
+        "facts": {
+            "chain_id": f"CHAIN-{tag}{n:02d}",
+            "infrastructure_level": "provincial",
+            "node_count": 7,
+            "onchain_app_count": 12,
+            "total_investment": total_investment,
+        },
+    }
 
 
 def beijing(text: str) -> datetime:
@@ -48,8 +55,10 @@ async def until(check: Callable[[], Awaitable], timeout_s: float = 30, interval_
 
 async def key_works(client: httpx.AsyncClient, key: str, path: str = "/v1/rounds", timeout_s: float = 30) -> None:
     """Waits until the service's key replica knows the key (intake's relay publishes it)."""
+
     async def ok():
         return (await client.get(path, headers={"Authorization": f"Bearer {key}"})).status_code == 200
+
     await until(ok, timeout_s)
 
 
@@ -63,33 +72,55 @@ def new_id() -> str:
 
 # ---- feeding quota directly, the way eligibility would ----
 
-def candidate_events(clause: str, year: int, n: int, *, investment: str = "2000000", submitted_at: datetime | None = None,
-                     tag: str = "") -> list:
+
+def candidate_events(
+    clause: str, year: int, n: int, *, investment: str = "2000000", submitted_at: datetime | None = None, tag: str = ""
+) -> list:
     """The submission intake publishes and the admission eligibility publishes, for applicant n."""
     from datetime import UTC
     from decimal import Decimal
 
     from shared.events import ApplicationSubmittedV1, CandidateAdmittedV1
     from shared.messaging.envelope import Envelope
-    application = alliance_chain(n, investment, tag) if clause == "2.3-alliance-chain" else {
-        "clause": clause, "occurred_on": f"{year}-03-01",
-        "applicant": {"credit_code": credit_code(n, "11510100MB"), "name": f"成都市第{n}区", "kind": "district"},
-        "facts": {"project_id": f"BASE-{tag}{n:02d}"}}
+
+    application = (
+        alliance_chain(n, investment, tag)
+        if clause == "2.3-alliance-chain"
+        else {
+            "clause": clause,
+            "occurred_on": f"{year}-03-01",
+            "applicant": {"credit_code": credit_code(n, "11510100MB"), "name": f"成都市第{n}区", "kind": "district"},
+            "facts": {"project_id": f"BASE-{tag}{n:02d}"},
+        }
+    )
     application_id = uuid.uuid4()
     at = submitted_at or datetime.now(UTC)
     code = application["applicant"]["credit_code"]
-    amount = min(Decimal(investment) * Decimal("0.2"), Decimal(500000)) if clause == "2.3-alliance-chain" else Decimal(0)
-    submitted = ApplicationSubmittedV1(application_id=application_id, partner_id="portal", submitted_at=at,
-                                       application=application)
-    admitted = CandidateAdmittedV1(application_id=application_id, credit_code=code, clause=clause, year=year,
-                                   amount=amount, indicators={}, submitted_at=at)
-    return [Envelope.of(submitted, source="/test", key=code, subject=str(application_id)),
-            Envelope.of(admitted, source="/test", key=f"{clause}:{year}", subject=str(application_id))]
+    amount = (
+        min(Decimal(investment) * Decimal("0.2"), Decimal(500000)) if clause == "2.3-alliance-chain" else Decimal(0)
+    )
+    submitted = ApplicationSubmittedV1(
+        application_id=application_id, partner_id="portal", submitted_at=at, application=application
+    )
+    admitted = CandidateAdmittedV1(
+        application_id=application_id,
+        credit_code=code,
+        clause=clause,
+        year=year,
+        amount=amount,
+        indicators={},
+        submitted_at=at,
+    )
+    return [
+        Envelope.of(submitted, source="/test", key=code, subject=str(application_id)),
+        Envelope.of(admitted, source="/test", key=f"{clause}:{year}", subject=str(application_id)),
+    ]
 
 
 async def feed(bootstrap: str, *envelopes) -> None:
     from shared import topics
     from tests.kafka_tools import publish
+
     for e in envelopes:
         await publish(bootstrap, topics.APPLICATIONS if e.type.endswith("submitted.v1") else topics.CANDIDATES, e)
 
@@ -97,20 +128,41 @@ async def feed(bootstrap: str, *envelopes) -> None:
 def uniform(clause: str, score: int) -> dict:
     """Every criterion of the clause's rubric scored the same, so the review's score is that number."""
     from shared.policy.default import DEFAULT_BOOK
+
     return {c.id: score for c in DEFAULT_BOOK.latest.rules[clause].formula.criteria}
 
 
-async def prepare_round(client: httpx.AsyncClient, bootstrap: str, quota_clock, admin: str, reviewers: dict[str, str],
-                        clause: str, year: int, scores: list[int], *, upto: str = "in_notice",
-                        deadline: str | None = None, tag: str = "", **round_params) -> list[str]:
+async def prepare_round(
+    client: httpx.AsyncClient,
+    bootstrap: str,
+    quota_clock,
+    admin: str,
+    reviewers: dict[str, str],
+    clause: str,
+    year: int,
+    scores: list[int],
+    *,
+    upto: str = "in_notice",
+    deadline: str | None = None,
+    tag: str = "",
+    **round_params,
+) -> list[str]:
     """A round of len(scores) candidates brought to `upto`, each reviewed by every reviewer with the
     given score; returns the application ids in the order of `scores`."""
     deadline = deadline or f"{year}-09-20T17:00:00"
     quota_clock.set(beijing(f"{year}-09-02T09:00:00"))
     path = f"/v1/rounds/{clause}/{year}"
-    r = await client.post("/v1/rounds", headers=auth(admin), json={
-        "clause": clause, "year": year, "deadline": deadline + BEIJING, "min_reviews": len(reviewers),
-        **round_params})
+    r = await client.post(
+        "/v1/rounds",
+        headers=auth(admin),
+        json={
+            "clause": clause,
+            "year": year,
+            "deadline": deadline + BEIJING,
+            "min_reviews": len(reviewers),
+            **round_params,
+        },
+    )
     assert r.status_code == 201, r.text
     events = [candidate_events(clause, year, n, tag=tag) for n in range(len(scores))]
     await feed(bootstrap, *[e for pair in events for e in pair])
@@ -119,6 +171,7 @@ async def prepare_round(client: httpx.AsyncClient, bootstrap: str, quota_clock, 
     async def joined():
         listed = (await client.get(f"{path}/candidates", headers=auth(admin))).json()
         return len(listed) == len(scores) and all(c.get("applicant_name") for c in listed)
+
     await until(joined)
     for name in reviewers:
         assert (await client.put(f"{path}/panel/{name}", headers=auth(admin))).status_code == 200
@@ -132,8 +185,11 @@ async def prepare_round(client: httpx.AsyncClient, bootstrap: str, quota_clock, 
         if state == "ranked":
             for key in reviewers.values():
                 for application_id, score in zip(ids, scores):
-                    done = await client.put(f"{path}/candidates/{application_id}/review", headers=auth(key),
-                                            json={"scores": uniform(clause, score), "submit": True})
+                    done = await client.put(
+                        f"{path}/candidates/{application_id}/review",
+                        headers=auth(key),
+                        json={"scores": uniform(clause, score), "submit": True},
+                    )
                     assert done.status_code == 200, done.text
         if state == "in_notice":
             quota_clock.set(beijing(f"{year}-09-27T10:00:00"))

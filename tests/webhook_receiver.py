@@ -28,6 +28,7 @@ class Received:
 @dataclass
 class Receiver:
     """A partner's HTTP server: records every POST and answers with the next scripted status."""
+
     port: int
     # Statuses, or (status, headers), answered in turn; then 200 for ever.
     answers: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
@@ -41,8 +42,15 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hooks/subsidy"
 
     async def hook(self, request: Request) -> Response:
-        self.received.append(Received(dict(request.headers), await request.body(), time.time(),
-                                      request.url.query, request.client.host if request.client else ""))
+        self.received.append(
+            Received(
+                dict(request.headers),
+                await request.body(),
+                time.time(),
+                request.url.query,
+                request.client.host if request.client else "",
+            )
+        )
         answer = self.answers.pop(0) if self.answers else 200
         status, headers = answer if isinstance(answer, tuple) else (answer, {})
         while self.hold is not None and self.hold.is_set():
@@ -54,8 +62,9 @@ class Receiver:
 @asynccontextmanager
 async def _serve(r: Receiver):
     app = Starlette(routes=[Route("/hooks/subsidy", r.hook, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=r.port, log_config=None,
-                                           access_log=False, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=r.port, log_config=None, access_log=False, lifespan="off")
+    )
     serving = asyncio.create_task(server.serve())
     await eventually(lambda: _now(server.started), timeout_s=10, interval_s=0.02)
     try:
@@ -70,8 +79,6 @@ async def _serve(r: Receiver):
 async def receiver():
     async with _serve(Receiver(free_port())) as r:
         yield r
-
-
 
 
 async def _now(value):

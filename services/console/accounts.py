@@ -19,10 +19,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.console.tables import accounts, sessions as session_rows
+from services.console.tables import accounts
+from services.console.tables import sessions as session_rows
 from shared.secretbox import SecretBox
 
-ROLES = ("reviewer", "finance", "admin")   # partners do not sign in to the console
+ROLES = ("reviewer", "finance", "admin")  # partners do not sign in to the console
 MIN_PASSWORD_LENGTH = 12
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 HASHER = PasswordHasher()
@@ -46,7 +47,7 @@ class Account:
 class Created:
     name: str
     role: str
-    api_key: str = ""   # returned to the caller, never printed by the CLI
+    api_key: str = ""  # returned to the caller, never printed by the CLI
 
 
 def normalise_name(name: str) -> str:
@@ -56,8 +57,10 @@ def normalise_name(name: str) -> str:
 def check_name(name: str) -> str:
     name = normalise_name(name)
     if not NAME.fullmatch(name):
-        raise ValueError("account name: 2–63 characters, lower-case letters, digits, '.', '_' or '-', "
-                         "starting with a letter or digit")
+        raise ValueError(
+            "account name: 2–63 characters, lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
     return name
 
 
@@ -70,7 +73,7 @@ def check_password(password: str) -> str:
 
 
 def new_password() -> str:
-    return secrets.token_urlsafe(15)   # 20 characters, 120 bits
+    return secrets.token_urlsafe(15)  # 20 characters, 120 bits
 
 
 @cache
@@ -86,10 +89,12 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-async def create(console: async_sessionmaker, intake: async_sessionmaker, box: SecretBox, name: str, role: str,
-                 password: str) -> Created:
+async def create(
+    console: async_sessionmaker, intake: async_sessionmaker, box: SecretBox, name: str, role: str, password: str
+) -> Created:
     """Creates the account and issues its API key (a partner of intake named like the account)."""
     from services.intake import partners
+
     name, password = check_name(name), check_password(password)
     if role not in ROLES:
         raise ValueError(f"role: one of {', '.join(ROLES)}")
@@ -103,10 +108,11 @@ async def create(console: async_sessionmaker, intake: async_sessionmaker, box: S
         raise AccountExists(f"{name} (an API partner of that name exists)") from None
     try:
         async with console.begin() as session:
-            await session.execute(insert(accounts).values(name=name, role=role, password_hash=password_hash,
-                                                          api_key_sealed=box.seal(key)))
+            await session.execute(
+                insert(accounts).values(name=name, role=role, password_hash=password_hash, api_key_sealed=box.seal(key))
+            )
     except BaseException:
-        await partners.revoke(intake, name)   # no key is left behind without its account
+        await partners.revoke(intake, name)  # no key is left behind without its account
         raise
     return Created(name, role, key)
 
@@ -114,10 +120,17 @@ async def create(console: async_sessionmaker, intake: async_sessionmaker, box: S
 async def revoke(console: async_sessionmaker, intake: async_sessionmaker, name: str) -> None:
     """The account can no longer sign in, its sessions end and its API key stops working."""
     from services.intake import partners
+
     name = normalise_name(name)
     async with console.begin() as session:
-        done = (await session.execute(update(accounts).where(accounts.c.name == name, accounts.c.revoked_at.is_(None))
-                                      .values(revoked_at=datetime.now(UTC)).returning(accounts.c.name))).first()
+        done = (
+            await session.execute(
+                update(accounts)
+                .where(accounts.c.name == name, accounts.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+                .returning(accounts.c.name)
+            )
+        ).first()
         if done is None and not (await session.execute(select(accounts.c.name).where(accounts.c.name == name))).first():
             raise UnknownAccount(name)
         await session.execute(delete(session_rows).where(session_rows.c.account == name))
@@ -129,8 +142,14 @@ async def set_password(console: async_sessionmaker, name: str, password: str) ->
     name, password = normalise_name(name), check_password(password)
     password_hash = await asyncio.to_thread(HASHER.hash, password)
     async with console.begin() as session:
-        done = (await session.execute(update(accounts).where(accounts.c.name == name, accounts.c.revoked_at.is_(None))
-                                      .values(password_hash=password_hash).returning(accounts.c.name))).first()
+        done = (
+            await session.execute(
+                update(accounts)
+                .where(accounts.c.name == name, accounts.c.revoked_at.is_(None))
+                .values(password_hash=password_hash)
+                .returning(accounts.c.name)
+            )
+        ).first()
         if done is None:
             raise UnknownAccount(name)
         await session.execute(delete(session_rows).where(session_rows.c.account == name))
@@ -138,8 +157,13 @@ async def set_password(console: async_sessionmaker, name: str, password: str) ->
 
 async def listing(console: async_sessionmaker) -> list:
     async with console() as session:
-        return (await session.execute(select(accounts.c.name, accounts.c.role, accounts.c.created_at,
-                                             accounts.c.revoked_at).order_by(accounts.c.name))).all()
+        return (
+            await session.execute(
+                select(accounts.c.name, accounts.c.role, accounts.c.created_at, accounts.c.revoked_at).order_by(
+                    accounts.c.name
+                )
+            )
+        ).all()
 
 
 async def verify(console: async_sessionmaker, name: str, password: str) -> Account | None:
@@ -147,14 +171,15 @@ async def verify(console: async_sessionmaker, name: str, password: str) -> Accou
     whether the account exists or not, and says nothing of which."""
     name = normalise_name(name)
     async with console() as session:
-        row = (await session.execute(select(accounts).where(accounts.c.name == name,
-                                                            accounts.c.revoked_at.is_(None)))).first()
+        row = (
+            await session.execute(select(accounts).where(accounts.c.name == name, accounts.c.revoked_at.is_(None)))
+        ).first()
     if row is None:
         await asyncio.to_thread(_verify, _dummy_hash(), password)
         return None
     if not await asyncio.to_thread(_verify, row.password_hash, password):
         return None
-    if HASHER.check_needs_rehash(row.password_hash):   # the parameters were raised since
+    if HASHER.check_needs_rehash(row.password_hash):  # the parameters were raised since
         fresh = await asyncio.to_thread(HASHER.hash, password)
         async with console.begin() as session:
             await session.execute(update(accounts).where(accounts.c.name == name).values(password_hash=fresh))

@@ -10,13 +10,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 ZERO = Decimal("0.00")
-WIDTH = Decimal(1000)      # a bar's length in its SVG's own units
-STEP = Decimal("0.1")      # a tenth of a unit: finer than any screen shows
+WIDTH = Decimal(1000)  # a bar's length in its SVG's own units
+STEP = Decimal("0.1")  # a tenth of a unit: finer than any screen shows
 
 
 @dataclass(frozen=True)
 class Segment:
-    kind: str          # paid, reserved, available, awaiting
+    kind: str  # paid, reserved, available, awaiting
     amount: Decimal
     x: Decimal
     width: Decimal
@@ -31,10 +31,10 @@ class Line:
     paid: Decimal
     recovered: Decimal
     available: Decimal
-    awaiting: Decimal                     # the amount of the awards waiting for this line
-    waiting: int = 0                      # how many awards that is
-    held: Decimal = ZERO                  # part of `reserved`: payouts held (no or bad bank details)
-    rejected: Decimal = ZERO              # part of `reserved`: payouts the bank returned
+    awaiting: Decimal  # the amount of the awards waiting for this line
+    waiting: int = 0  # how many awards that is
+    held: Decimal = ZERO  # part of `reserved`: payouts held (no or bad bank details)
+    rejected: Decimal = ZERO  # part of `reserved`: payouts the bank returned
     updated_at: str | None = None
     updated_by: str | None = None
 
@@ -45,8 +45,12 @@ class Line:
     def bar(self) -> list[Segment]:
         """Paid, reserved and available make the budget; what waits for it goes on beyond it. Each
         bar is its own line's length: a line of 300,000 and one of 50,000,000 both read at a glance."""
-        parts = [("paid", self.paid), ("reserved", self.reserved), ("available", self.available),
-                 ("awaiting", self.awaiting)]
+        parts = [
+            ("paid", self.paid),
+            ("reserved", self.reserved),
+            ("available", self.available),
+            ("awaiting", self.awaiting),
+        ]
         whole = sum((max(a, ZERO) for _, a in parts), ZERO)
         if whole <= 0:
             return []
@@ -86,26 +90,43 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value)) if value not in (None, "") else ZERO
 
 
-def by_year(report: Iterable[dict], budget_lines: Iterable[dict], held: Iterable[dict],
-            rejected: Iterable[dict], year: int | None = None) -> list[Year]:
+def by_year(
+    report: Iterable[dict],
+    budget_lines: Iterable[dict],
+    held: Iterable[dict],
+    rejected: Iterable[dict],
+    year: int | None = None,
+) -> list[Year]:
     """Payout's report rows (`/v1/reports/budget?format=json`) with each line's waiting count and
     last change (`/v1/budgets`) and its held and rejected payouts (`/v1/payouts`), newest year first."""
     known = {(b["year"], b["clause"]): b for b in budget_lines}
     sums: dict[str, dict[tuple[int, str], Decimal]] = {"held": {}, "rejected": {}}
     for name, payouts in (("held", held), ("rejected", rejected)):
         for p in payouts:
-            where = (p.get("year"), p["clause"])   # a payout from before payouts told their year: no line
+            where = (p.get("year"), p["clause"])  # a payout from before payouts told their year: no line
             sums[name][where] = sums[name].get(where, ZERO) + _money(p["amount"])
     years: dict[int, Year] = {}
     for r in report:
         if year is not None and r["year"] != year:
             continue
         where, b = (r["year"], r["clause"]), known.get((r["year"], r["clause"]), {})
-        years.setdefault(r["year"], Year(r["year"])).lines.append(Line(
-            r["year"], r["clause"], _money(r["budget"]), _money(r["reserved"]), _money(r["paid"]),
-            _money(r["recovered"]), _money(r["available"]), _money(r["awaiting_budget"]),
-            b.get("awaiting_budget", 0), sums["held"].get(where, ZERO), sums["rejected"].get(where, ZERO),
-            b.get("updated_at"), b.get("updated_by")))
+        years.setdefault(r["year"], Year(r["year"])).lines.append(
+            Line(
+                r["year"],
+                r["clause"],
+                _money(r["budget"]),
+                _money(r["reserved"]),
+                _money(r["paid"]),
+                _money(r["recovered"]),
+                _money(r["available"]),
+                _money(r["awaiting_budget"]),
+                b.get("awaiting_budget", 0),
+                sums["held"].get(where, ZERO),
+                sums["rejected"].get(where, ZERO),
+                b.get("updated_at"),
+                b.get("updated_by"),
+            )
+        )
     return [years[y] for y in sorted(years, reverse=True)]
 
 

@@ -14,14 +14,16 @@ from services.cli_common import sessions
 from services.console import accounts
 
 app = typer.Typer(no_args_is_help=True, help="The operator console.")
-users = typer.Typer(no_args_is_help=True, help="Officials' accounts: each signs in with a password and acts "
-                                                "with an API key of its own.")
+users = typer.Typer(
+    no_args_is_help=True, help="Officials' accounts: each signs in with a password and acts with an API key of its own."
+)
 app.add_typer(users, name="users")
 
 
 def secret_box(data_dir: Path = Path(".data")):
     """SECRETS_KEY, or on a local stack (no DATABASE_URL) the key `subsidy up` keeps in its data."""
     from shared.secretbox import SecretBox, development_key
+
     keys = os.environ.get("SECRETS_KEY")
     if not keys:
         if "DATABASE_URL" in os.environ:
@@ -35,6 +37,7 @@ async def databases(database_url: str | None = None):
     """Sessions on the console's schema and on intake's."""
     from services.console.tables import SCHEMA
     from services.intake.tables import SCHEMA as INTAKE
+
     async with sessions(SCHEMA, database_url) as console, sessions(INTAKE, database_url) as intake:
         yield console, intake
 
@@ -51,23 +54,31 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
 
 
 @users.command("create")
-def create(name: str, role: str = typer.Option(..., help="reviewer | finance | admin"),
-           password_stdin: bool = typer.Option(False, "--password-stdin",
-                                               help="read the password from standard input (one line); "
-                                                    "otherwise one is made and printed once")) -> None:
+def create(
+    name: str,
+    role: str = typer.Option(..., help="reviewer | finance | admin"),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="read the password from standard input (one line); otherwise one is made and printed once",
+    ),
+) -> None:
     """Create an account and issue its API key (a partner of intake named like the account)."""
     password, made = _password(password_stdin)
 
     async def go():
         async with databases() as (console, intake):
             return await accounts.create(console, intake, secret_box(), name, role, password)
+
     try:
         created = asyncio.run(go())
     except accounts.AccountExists as e:
         raise typer.BadParameter(f"an account named {e} exists already") from None
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
-    typer.echo(f"created {created.name} ({created.role})" + (f"\npassword: {password}  (shown this once)" if made else ""))
+    typer.echo(
+        f"created {created.name} ({created.role})" + (f"\npassword: {password}  (shown this once)" if made else "")
+    )
 
 
 @users.command("password")
@@ -78,19 +89,25 @@ def password(name: str, password_stdin: bool = typer.Option(False, "--password-s
     async def go():
         async with databases() as (console, _):
             await accounts.set_password(console, name, new)
+
     try:
         asyncio.run(go())
     except accounts.UnknownAccount:
         raise typer.BadParameter(f"no active account named {name!r}") from None
-    typer.echo(f"password of {accounts.normalise_name(name)} changed" + (f"\npassword: {new}  (shown this once)" if made else ""))
+    typer.echo(
+        f"password of {accounts.normalise_name(name)} changed"
+        + (f"\npassword: {new}  (shown this once)" if made else "")
+    )
 
 
 @users.command("revoke")
 def revoke(name: str) -> None:
     """The account can no longer sign in; its sessions end and its API key is revoked."""
+
     async def go():
         async with databases() as (console, intake):
             await accounts.revoke(console, intake, name)
+
     try:
         asyncio.run(go())
     except accounts.UnknownAccount:
@@ -101,9 +118,11 @@ def revoke(name: str) -> None:
 @users.command("list")
 def listing() -> None:
     """Every account, its role, and whether it was revoked."""
+
     async def go():
         async with databases() as (console, _):
             return await accounts.listing(console)
+
     for row in asyncio.run(go()):
         state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
         typer.echo(f"{row.name:<24}{row.role:<10}{state}")
@@ -123,7 +142,7 @@ async def demo_accounts(database_url: str, box) -> list[tuple[str, str, str]]:
             except accounts.AccountExists:
                 try:
                     await accounts.set_password(console, name, password)
-                except accounts.UnknownAccount:   # revoked on purpose: left so
+                except accounts.UnknownAccount:  # revoked on purpose: left so
                     continue
             made.append((name, role, password))
     return made

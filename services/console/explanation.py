@@ -21,7 +21,7 @@ class Explained:
     amount: str | None
     policy_version: str | None
     reasons: list[dict[str, Any]]
-    articles: list[Article] | None   # None: the decision was recorded without its trace
+    articles: list[Article] | None  # None: the decision was recorded without its trace
 
 
 def by_article(trace: list[dict[str, Any]]) -> list[Article]:
@@ -43,11 +43,19 @@ def of(timeline: list[dict[str, Any]]) -> Explained | None:
     step = decided[-1]
     detail = step.get("detail") or {}
     trace = detail.get("trace")
-    return Explained(step["status"], step["at"], detail.get("amount"), detail.get("policy_version"),
-                     list(detail.get("reasons") or []), by_article(trace) if trace is not None else None)
+    return Explained(
+        step["status"],
+        step["at"],
+        detail.get("amount"),
+        detail.get("policy_version"),
+        list(detail.get("reasons") or []),
+        by_article(trace) if trace is not None else None,
+    )
 
 
 def facts(application: dict[str, Any]) -> list[tuple[str, str]]:
     """The application's facts as the applicant sent them, for a table."""
-    return [(name, "是 yes" if value is True else "否 no" if value is False else str(value))
-            for name, value in (application.get("facts") or {}).items()]
+    return [
+        (name, "是 yes" if value is True else "否 no" if value is False else str(value))
+        for name, value in (application.get("facts") or {}).items()
+    ]

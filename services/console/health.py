@@ -15,7 +15,7 @@ TIMEOUT_S = 2.0
 @dataclass
 class Probe:
     ok: bool
-    status: str          # what the endpoint said, or why it could not be reached
+    status: str  # what the endpoint said, or why it could not be reached
 
 
 @dataclass
@@ -24,7 +24,7 @@ class ServiceHealth:
     url: str
     healthz: Probe
     readyz: Probe
-    loops: list[dict[str, Any]] | None   # None: the operators' port did not answer
+    loops: list[dict[str, Any]] | None  # None: the operators' port did not answer
     loops_problem: str | None
 
 
@@ -48,10 +48,13 @@ async def one(client: httpx.AsyncClient, name: str, url: str, admin_url: str | N
     loops, problem = None, "no operators' port configured"
     if admin_url:
         probe, body = await _probe(client, f"{admin_url}/loops")
-        loops, problem = (body.get("loops", []), None) if isinstance(body, dict) and "loops" in body else (None, probe.status)
+        loops, problem = (
+            (body.get("loops", []), None) if isinstance(body, dict) and "loops" in body else (None, probe.status)
+        )
     return ServiceHealth(name, url, healthz, readyz, loops, problem)
 
 
 async def everything(client: httpx.AsyncClient, settings: ConsoleSettings) -> list[ServiceHealth]:
-    return list(await asyncio.gather(*(one(client, name, e.url, e.admin_url)
-                                       for name, e in settings.console_services.items())))
+    return list(
+        await asyncio.gather(*(one(client, name, e.url, e.admin_url) for name, e in settings.console_services.items()))
+    )

@@ -17,4 +17,5 @@ def janitor(db, expiry: Expiry, window: timedelta, interval_s: float):
             if gone := await sessions.prune(db, expiry, window):
                 log.info("%d expired session(s) deleted", gone)
             await asyncio.sleep(interval_s)
+
     return console_janitor

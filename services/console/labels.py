@@ -1,49 +1,87 @@
 """What the console calls things, in Chinese and English."""
 
-ROLES = {"admin": ("管理员", "administrator"), "reviewer": ("评审专家", "reviewer"),
-         "finance": ("财务", "finance"), "partner": ("申报平台", "partner")}
+ROLES = {
+    "admin": ("管理员", "administrator"),
+    "reviewer": ("评审专家", "reviewer"),
+    "finance": ("财务", "finance"),
+    "partner": ("申报平台", "partner"),
+}
 
 APPLICATION_STATUS = {
-    "submitted": ("已提交", "submitted"), "eligible": ("符合条件", "eligible"),
-    "ineligible": ("不符合条件", "ineligible"), "candidate": ("遴选候选", "selection candidate"),
-    "in_review": ("评审中", "in review"), "in_notice": ("公示中", "in public notice"),
-    "waitlisted": ("候补", "waitlisted"), "not_proposed": ("未拟入选", "not proposed"),
-    "objected": ("异议核查中", "under objection"), "removed": ("已移除", "removed"),
-    "selected": ("入选", "selected"), "not_selected": ("未入选", "not selected"),
-    "awarded": ("已奖励", "awarded"), "recognized": ("已认定", "recognised"),
-    "payout_requested": ("已申请拨付", "payout requested"), "paid": ("已拨付", "paid"),
-    "payout_failed": ("拨付失败", "payout failed"), "awaiting_budget": ("待预算", "awaiting budget"),
-    "payout_held": ("暂缓拨付", "payout held"), "payout_cancelled": ("已取消拨付", "payout cancelled"),
+    "submitted": ("已提交", "submitted"),
+    "eligible": ("符合条件", "eligible"),
+    "ineligible": ("不符合条件", "ineligible"),
+    "candidate": ("遴选候选", "selection candidate"),
+    "in_review": ("评审中", "in review"),
+    "in_notice": ("公示中", "in public notice"),
+    "waitlisted": ("候补", "waitlisted"),
+    "not_proposed": ("未拟入选", "not proposed"),
+    "objected": ("异议核查中", "under objection"),
+    "removed": ("已移除", "removed"),
+    "selected": ("入选", "selected"),
+    "not_selected": ("未入选", "not selected"),
+    "awarded": ("已奖励", "awarded"),
+    "recognized": ("已认定", "recognised"),
+    "payout_requested": ("已申请拨付", "payout requested"),
+    "paid": ("已拨付", "paid"),
+    "payout_failed": ("拨付失败", "payout failed"),
+    "awaiting_budget": ("待预算", "awaiting budget"),
+    "payout_held": ("暂缓拨付", "payout held"),
+    "payout_cancelled": ("已取消拨付", "payout cancelled"),
     "clawback_recorded": ("已追回", "clawback recorded"),
 }
 
 ROUND_STATE = {
-    "open": ("申报中", "open"), "closed": ("已截止", "closed"), "in_review": ("评审中", "in review"),
-    "ranked": ("已排名", "ranked"), "in_notice": ("公示中", "in public notice"), "concluded": ("已结束", "concluded"),
+    "open": ("申报中", "open"),
+    "closed": ("已截止", "closed"),
+    "in_review": ("评审中", "in review"),
+    "ranked": ("已排名", "ranked"),
+    "in_notice": ("公示中", "in public notice"),
+    "concluded": ("已结束", "concluded"),
 }
 
 # The one move an admin may make from each state (quota refuses any other, and says why).
-NEXT_STATE = {"open": "closed", "closed": "in_review", "in_review": "ranked", "ranked": "in_notice",
-              "in_notice": "concluded"}
-
-STANDING = {
-    "awaiting_round": ("待入轮", "awaiting its round"), "refused": ("未受理", "refused"),
-    "candidate": ("候选", "candidate"), "proposed": ("拟入选", "proposed"), "waitlisted": ("候补", "waitlisted"),
-    "below_minimum": ("低于最低分", "below the minimum score"), "held": ("异议核查中", "held by an objection"),
-    "removed": ("已移除", "removed"), "selected": ("入选", "selected"), "not_selected": ("未入选", "not selected"),
+NEXT_STATE = {
+    "open": "closed",
+    "closed": "in_review",
+    "in_review": "ranked",
+    "ranked": "in_notice",
+    "in_notice": "concluded",
 }
 
-MY_REVIEW = {"none": ("未评审", "not reviewed"), "draft": ("草稿", "draft"), "submitted": ("已提交", "submitted"),
-             "recused": ("已回避", "recused")}
+STANDING = {
+    "awaiting_round": ("待入轮", "awaiting its round"),
+    "refused": ("未受理", "refused"),
+    "candidate": ("候选", "candidate"),
+    "proposed": ("拟入选", "proposed"),
+    "waitlisted": ("候补", "waitlisted"),
+    "below_minimum": ("低于最低分", "below the minimum score"),
+    "held": ("异议核查中", "held by an objection"),
+    "removed": ("已移除", "removed"),
+    "selected": ("入选", "selected"),
+    "not_selected": ("未入选", "not selected"),
+}
+
+MY_REVIEW = {
+    "none": ("未评审", "not reviewed"),
+    "draft": ("草稿", "draft"),
+    "submitted": ("已提交", "submitted"),
+    "recused": ("已回避", "recused"),
+}
 
 OBJECTION_STATUS = {"open": ("待处理", "open"), "upheld": ("成立", "upheld"), "dismissed": ("驳回", "dismissed")}
 
 # A payout's course: held → requested → sent → accepted → paid; a rejected one is superseded by a new
 # payout once the bank details are corrected.
 PAYOUT_STATUS = {
-    "held": ("暂缓", "held"), "requested": ("已申请", "requested"), "sent": ("已报送财政", "sent to finance"),
-    "accepted": ("财政已受理", "accepted by finance"), "paid": ("已拨付", "paid"), "rejected": ("银行退回", "rejected"),
-    "superseded": ("已重新拨付", "superseded"), "cancelled": ("已取消", "cancelled"),
+    "held": ("暂缓", "held"),
+    "requested": ("已申请", "requested"),
+    "sent": ("已报送财政", "sent to finance"),
+    "accepted": ("财政已受理", "accepted by finance"),
+    "paid": ("已拨付", "paid"),
+    "rejected": ("银行退回", "rejected"),
+    "superseded": ("已重新拨付", "superseded"),
+    "cancelled": ("已取消", "cancelled"),
 }
 
 HOLD_REASON = {
@@ -54,11 +92,16 @@ HOLD_REASON = {
 
 # ISO 20022 status reasons the finance system gives (the same list notify tells applicants).
 BANK_CODE = {
-    "AC01": ("收款账号有误", "account number wrong"), "AC04": ("收款账户已销户", "account closed"),
-    "AC06": ("收款账户已冻结", "account blocked"), "AG01": ("该账户不允许此类交易", "transaction not allowed"),
-    "AM04": ("付款方资金不足", "insufficient funds"), "BE01": ("收款人名称与账户不符", "name does not match"),
-    "MD07": ("收款人已注销", "payee deceased or dissolved"), "RC01": ("开户行代码有误", "bank code wrong"),
-    "MS03": ("银行未说明原因", "no reason given"), "FF01": ("报文格式有误", "invalid file format"),
+    "AC01": ("收款账号有误", "account number wrong"),
+    "AC04": ("收款账户已销户", "account closed"),
+    "AC06": ("收款账户已冻结", "account blocked"),
+    "AG01": ("该账户不允许此类交易", "transaction not allowed"),
+    "AM04": ("付款方资金不足", "insufficient funds"),
+    "BE01": ("收款人名称与账户不符", "name does not match"),
+    "MD07": ("收款人已注销", "payee deceased or dissolved"),
+    "RC01": ("开户行代码有误", "bank code wrong"),
+    "MS03": ("银行未说明原因", "no reason given"),
+    "FF01": ("报文格式有误", "invalid file format"),
     "NARR": ("见说明", "see the narrative"),
 }
 
@@ -69,11 +112,16 @@ DONE = {
     "recused": ("已申报利益冲突并回避该候选对象。", "Conflict declared: you are recused from this candidate."),
     "moved": ("轮次状态已变更。", "The round moved to its next state."),
     "assigned": ("评审专家已加入评审组。", "The reviewer is on the panel."),
-    "upheld": ("异议成立：该候选对象已移除，候补递补。", "Objection upheld: the candidate is removed and the waitlist moves up."),
+    "upheld": (
+        "异议成立：该候选对象已移除，候补递补。",
+        "Objection upheld: the candidate is removed and the waitlist moves up.",
+    ),
     "dismissed": ("异议已驳回。", "Objection dismissed."),
     "created": ("评选轮次已创建。", "The round was opened."),
-    "replayed": ("死信已重放：事件已送回原主题，并按编号记录，不会再次重放。",
-                 "The dead letter was replayed: the event is back on its topic, recorded by id so it is never replayed twice."),
+    "replayed": (
+        "死信已重放：事件已送回原主题，并按编号记录，不会再次重放。",
+        "The dead letter was replayed: the event is back on its topic, recorded by id so it is never replayed twice.",
+    ),
 }
 
 

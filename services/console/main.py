@@ -18,7 +18,8 @@ from services.console.web.headers import SecurityHeaders
 from services.console.web.render import Pages, environment
 from shared.policy import catalogue, load_policies
 from shared.secretbox import SecretBox
-from shared.service import Runtime, create_app as create_service_app
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -28,23 +29,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if not isinstance(settings, ConsoleSettings):
         settings = ConsoleSettings(**(settings.model_dump() if settings else {"service_name": "console"}))
     runtime = Runtime("console", settings, metadata)
-    box = SecretBox.from_settings(settings)   # no SECRETS_KEY, no console: it could not open the officials' keys
+    box = SecretBox.from_settings(settings)  # no SECRETS_KEY, no console: it could not open the officials' keys
     upstream = Upstream(settings)
     runtime.resources.append(upstream.open)
-    expiry = Expiry(idle=timedelta(minutes=settings.console_session_idle_minutes),
-                    absolute=timedelta(hours=settings.console_session_absolute_hours))
+    expiry = Expiry(
+        idle=timedelta(minutes=settings.console_session_idle_minutes),
+        absolute=timedelta(hours=settings.console_session_absolute_hours),
+    )
     window = timedelta(seconds=settings.console_signin_window_s)
-    limits = Limits(SignInLimit(settings.console_signin_failures_per_account, window),
-                    SignInLimit(settings.console_signin_failures_per_address, window))
+    limits = Limits(
+        SignInLimit(settings.console_signin_failures_per_account, window),
+        SignInLimit(settings.console_signin_failures_per_address, window),
+    )
     runtime.workers.append(janitor(runtime.sessions, expiry, window, settings.console_janitor_interval_s))
     clauses = {c["id"]: c for c in catalogue(load_policies(settings.policy_extra_files))}
 
     def configure(app: FastAPI) -> None:
-        app.state.console = Console(settings, runtime.sessions, box, upstream, Pages(environment()), expiry, limits,
-                                    clauses)
+        app.state.console = Console(
+            settings, runtime.sessions, box, upstream, Pages(environment()), expiry, limits, clauses
+        )
         # Pages, not an API: no OpenAPI document, no docs pages (which would load scripts from elsewhere).
-        app.router.routes[:] = [r for r in app.router.routes
-                                if getattr(r, "path", "") not in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")]
+        app.router.routes[:] = [
+            r
+            for r in app.router.routes
+            if getattr(r, "path", "") not in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+        ]
         app.openapi_url = app.docs_url = app.redoc_url = None
         app.add_middleware(SecurityHeaders)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -27,7 +27,7 @@ def csrf_matches(expected: str | None, given: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Expiry:
-    idle: timedelta      # without a request
+    idle: timedelta  # without a request
     absolute: timedelta  # since sign-in, however active
 
     def expired(self, created_at: datetime, last_seen_at: datetime, now: datetime) -> bool:
@@ -41,6 +41,7 @@ class Expiry:
 class SignInLimit:
     """At most `failures` failed sign-ins within `window`; past that, wait until the oldest of the
     last `failures` leaves the window."""
+
     failures: int
     window: timedelta
 

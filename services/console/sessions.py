@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.console.rules import Expiry, SignInLimit, new_token, token_hash
 from services.console.tables import accounts, sessions, signin_failures
 
-TOUCH_EVERY = timedelta(seconds=30)   # last_seen_at is written at most this often per session
+TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often per session
 
 
 @dataclass(frozen=True)
 class Signed:
     """Who a valid session belongs to."""
+
     account: str
     role: str
     csrf_token: str
@@ -27,8 +28,11 @@ async def start(db: async_sessionmaker, account: str) -> tuple[str, str]:
     """A new session (never a reused one): returns its cookie token and its CSRF token."""
     token, csrf, now = new_token(), new_token(), datetime.now(UTC)
     async with db.begin() as session:
-        await session.execute(insert(sessions).values(token_hash=token_hash(token), account=account, csrf_token=csrf,
-                                                      created_at=now, last_seen_at=now))
+        await session.execute(
+            insert(sessions).values(
+                token_hash=token_hash(token), account=account, csrf_token=csrf, created_at=now, last_seen_at=now
+            )
+        )
     return token, csrf
 
 
@@ -39,9 +43,13 @@ async def find(db: async_sessionmaker, token: str, expiry: Expiry) -> Signed | N
         return None
     digest, now = token_hash(token), datetime.now(UTC)
     async with db() as session:
-        row = (await session.execute(
-            select(sessions, accounts.c.role, accounts.c.api_key_sealed, accounts.c.revoked_at)
-            .join(accounts, accounts.c.name == sessions.c.account).where(sessions.c.token_hash == digest))).first()
+        row = (
+            await session.execute(
+                select(sessions, accounts.c.role, accounts.c.api_key_sealed, accounts.c.revoked_at)
+                .join(accounts, accounts.c.name == sessions.c.account)
+                .where(sessions.c.token_hash == digest)
+            )
+        ).first()
     if row is None:
         return None
     if row.revoked_at is not None or expiry.expired(row.created_at, row.last_seen_at, now):
@@ -62,14 +70,21 @@ async def prune(db: async_sessionmaker, expiry: Expiry, window: timedelta) -> in
     """Deletes expired sessions and sign-in failures older than the window; returns how many sessions."""
     now = datetime.now(UTC)
     async with db.begin() as session:
-        gone = (await session.execute(delete(sessions).where(or_(
-            sessions.c.last_seen_at <= now - expiry.idle, sessions.c.created_at <= now - expiry.absolute))
-            .returning(sessions.c.token_hash))).all()
+        gone = (
+            await session.execute(
+                delete(sessions)
+                .where(
+                    or_(sessions.c.last_seen_at <= now - expiry.idle, sessions.c.created_at <= now - expiry.absolute)
+                )
+                .returning(sessions.c.token_hash)
+            )
+        ).all()
         await session.execute(delete(signin_failures).where(signin_failures.c.at <= now - window))
     return len(gone)
 
 
 # ---- failed sign-ins ----
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -82,25 +97,44 @@ async def wait_needed(db: async_sessionmaker, limits: Limits, account: str, addr
     now = datetime.now(UTC)
     f = signin_failures.c
     async with db() as session:
-        by_account = (await session.execute(
-            select(f.at).where(f.account == account, f.cleared.is_(False), f.at > now - limits.per_account.window)
-            .order_by(f.at.desc()).limit(limits.per_account.failures))).scalars().all()
-        by_address = (await session.execute(
-            select(f.at).where(f.address == address, f.at > now - limits.per_address.window)
-            .order_by(f.at.desc()).limit(limits.per_address.failures))).scalars().all()
-    waits = [w for w in (limits.per_account.retry_after(by_account, now),
-                         limits.per_address.retry_after(by_address, now)) if w]
+        by_account = (
+            (
+                await session.execute(
+                    select(f.at)
+                    .where(f.account == account, f.cleared.is_(False), f.at > now - limits.per_account.window)
+                    .order_by(f.at.desc())
+                    .limit(limits.per_account.failures)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        by_address = (
+            (
+                await session.execute(
+                    select(f.at)
+                    .where(f.address == address, f.at > now - limits.per_address.window)
+                    .order_by(f.at.desc())
+                    .limit(limits.per_address.failures)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    waits = [
+        w
+        for w in (limits.per_account.retry_after(by_account, now), limits.per_address.retry_after(by_address, now))
+        if w
+    ]
     return max(waits) if waits else None
 
 
 async def failed(db: async_sessionmaker, account: str, address: str) -> None:
     async with db.begin() as session:
-        await session.execute(insert(signin_failures).values(account=account[:100], address=address,
-                                                             at=func.now()))
+        await session.execute(insert(signin_failures).values(account=account[:100], address=address, at=func.now()))
 
 
 async def succeeded(db: async_sessionmaker, account: str) -> None:
     """The account's earlier failures stop counting against it (they still count for the address)."""
     async with db.begin() as session:
-        await session.execute(update(signin_failures).where(signin_failures.c.account == account)
-                              .values(cleared=True))
+        await session.execute(update(signin_failures).where(signin_failures.c.account == account).values(cleared=True))

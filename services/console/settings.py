@@ -7,13 +7,15 @@ from shared.settings import Settings
 
 
 class Endpoint(BaseModel):
-    url: str                     # the service's API (and /healthz, /readyz)
+    url: str  # the service's API (and /healthz, /readyz)
     admin_url: str | None = None  # its operators' port (/loops, /metrics)
 
 
 # `make run`'s layout: each service's API on 8000–8004, its operators' port 1000 above.
-LOCAL = {name: Endpoint(url=f"http://127.0.0.1:{8000 + i}", admin_url=f"http://127.0.0.1:{9000 + i}")
-         for i, name in enumerate(("intake", "eligibility", "quota", "payout", "notify"))}
+LOCAL = {
+    name: Endpoint(url=f"http://127.0.0.1:{8000 + i}", admin_url=f"http://127.0.0.1:{9000 + i}")
+    for i, name in enumerate(("intake", "eligibility", "quota", "payout", "notify"))
+}
 
 
 class ConsoleSettings(Settings):
@@ -21,8 +23,8 @@ class ConsoleSettings(Settings):
     # Applications are read from intake, rounds from quota, payouts and budgets from payout; every one
     # listed is shown on the health page.
     console_services: dict[str, Endpoint] = Field(default_factory=lambda: dict(LOCAL))
-    console_api_timeout_s: float = Field(default=10.0, gt=0)   # also how long reading the dead letters may take
-    console_page_size: int = Field(default=25, ge=1, le=100)   # applications a page
+    console_api_timeout_s: float = Field(default=10.0, gt=0)  # also how long reading the dead letters may take
+    console_page_size: int = Field(default=25, ge=1, le=100)  # applications a page
     # A session ends after this long without a request, and in any case this long after sign-in.
     console_session_idle_minutes: float = Field(default=30, gt=0)
     console_session_absolute_hours: float = Field(default=12, gt=0)

@@ -1,8 +1,19 @@
 """The console's own tables: accounts, their sessions, and sign-in attempts. Everything else the
 console shows belongs to the other services and is read through their APIs."""
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, DateTime, ForeignKey, Identity, Index, Table,
-                        Text, func)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Table,
+    Text,
+    func,
+)
 
 from shared.db import service_metadata
 
@@ -10,11 +21,12 @@ SCHEMA = "console"
 metadata = service_metadata(SCHEMA)
 
 accounts = Table(
-    "accounts", metadata,
-    Column("name", Text, primary_key=True),           # also the partner id its API key is issued to
+    "accounts",
+    metadata,
+    Column("name", Text, primary_key=True),  # also the partner id its API key is issued to
     Column("role", Text, nullable=False),
-    Column("password_hash", Text, nullable=False),    # argon2id, with its parameters and salt
-    Column("api_key_sealed", Text, nullable=False),   # the account's own API key, sealed with SECRETS_KEY
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters and salt
+    Column("api_key_sealed", Text, nullable=False),  # the account's own API key, sealed with SECRETS_KEY
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
     CheckConstraint("role IN ('reviewer', 'finance', 'admin')", name="role"),
@@ -22,7 +34,8 @@ accounts = Table(
 
 # The cookie holds a random token; only its SHA-256 is kept, so the table cannot be replayed.
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("token_hash", Text, primary_key=True),
     Column("account", Text, ForeignKey(accounts.c.name, ondelete="CASCADE"), nullable=False, index=True),
     Column("csrf_token", Text, nullable=False),
@@ -32,7 +45,8 @@ sessions = Table(
 
 # Failed sign-ins, counted per account name (whether it exists or not) and per client address.
 signin_failures = Table(
-    "signin_failures", metadata,
+    "signin_failures",
+    metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("account", Text, nullable=False),
     Column("address", Text, nullable=False),

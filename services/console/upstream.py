@@ -13,6 +13,7 @@ from services.console.settings import ConsoleSettings
 @dataclass
 class Refused(Exception):
     """The service answered with an error: its status and its message, in both languages."""
+
     status: int
     code: str
     message_zh: str
@@ -37,8 +38,9 @@ class Upstream:
             self.client = client
             yield self
 
-    async def call(self, service: str, method: str, path: str, key: str | None, *,
-                   params: dict | None = None, json: Any = None) -> Any:
+    async def call(
+        self, service: str, method: str, path: str, key: str | None, *, params: dict | None = None, json: Any = None
+    ) -> Any:
         url = self.settings.endpoint(service).url + path
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         try:
@@ -52,7 +54,9 @@ class Upstream:
         return response.json()
 
     async def get(self, service: str, path: str, key: str | None, **params) -> Any:
-        return await self.call(service, "GET", path, key, params={k: v for k, v in params.items() if v not in (None, "")})
+        return await self.call(
+            service, "GET", path, key, params={k: v for k, v in params.items() if v not in (None, "")}
+        )
 
 
 def refusal(service: str, response: httpx.Response) -> Refused:
@@ -61,7 +65,7 @@ def refusal(service: str, response: httpx.Response) -> Refused:
         code, zh, en, fields = error["code"], error["message_zh"], error["message_en"], error.get("fields", [])
     except (ValueError, KeyError, TypeError):
         code, zh, en, fields = "error", f"{service} 拒绝了该请求", f"{service} refused the request", []
-    if response.status_code == 401:   # the service's key replica does not know this account's key (yet)
+    if response.status_code == 401:  # the service's key replica does not know this account's key (yet)
         zh = f"{service} 尚未识别本账户的密钥（新账户的密钥需数秒同步），请稍后重试"
         en = f"{service} does not recognise this account's key yet (a new account's key takes a few seconds to reach it); try again shortly"
     return Refused(response.status_code, code, zh, en, fields, response.headers.get("retry-after"))

@@ -9,4 +9,4 @@ APIs, ending with a report of what was decided, selected and paid that agrees wi
 """
 
 DEFAULT_APPLICATIONS = 300
-MIN_APPLICATIONS = 30   # enough to cover every clause and the year's stories
+MIN_APPLICATIONS = 30  # enough to cover every clause and the year's stories

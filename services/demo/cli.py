@@ -8,27 +8,36 @@ import typer
 from services.demo import DEFAULT_APPLICATIONS, MIN_APPLICATIONS
 
 
-def demo(applicants: int = typer.Option(DEFAULT_APPLICATIONS, "--applicants", "-n",
-                                        help=f"applications in the year (at least {MIN_APPLICATIONS}); "
-                                             "a few applicants apply under two clauses"),
-         seed: int = typer.Option(2024, help="the same seed plays the same year"),
-         year: int = typer.Option(2024, help="the policy year played (the policy is in force 2023-02-10 – 2025-02-09)"),
-         report: Path = typer.Option(None, help="where the HTML report goes (default: DATA_DIR/demo-report.html)"),
-         host: str = typer.Option("127.0.0.1", help="where the stack answers (this machine only)"),
-         port_base: int = typer.Option(8000, help="intake's port, as given to `subsidy up --port-base`"),
-         data_dir: Path = typer.Option(Path(".data"), help="the stack's data directory (`subsidy up --data-dir`): its "
-                                                             "database, ledger key and quota's clock file"),
-         timeout: float = typer.Option(900, help="seconds the whole year may take before the demo gives up"),
-         ) -> None:
+def demo(
+    applicants: int = typer.Option(
+        DEFAULT_APPLICATIONS,
+        "--applicants",
+        "-n",
+        help=f"applications in the year (at least {MIN_APPLICATIONS}); a few applicants apply under two clauses",
+    ),
+    seed: int = typer.Option(2024, help="the same seed plays the same year"),
+    year: int = typer.Option(2024, help="the policy year played (the policy is in force 2023-02-10 – 2025-02-09)"),
+    report: Path = typer.Option(None, help="where the HTML report goes (default: DATA_DIR/demo-report.html)"),
+    host: str = typer.Option("127.0.0.1", help="where the stack answers (this machine only)"),
+    port_base: int = typer.Option(8000, help="intake's port, as given to `subsidy up --port-base`"),
+    data_dir: Path = typer.Option(
+        Path(".data"),
+        help="the stack's data directory (`subsidy up --data-dir`): its database, ledger key and quota's clock file",
+    ),
+    timeout: float = typer.Option(900, help="seconds the whole year may take before the demo gives up"),
+) -> None:
     """Play a policy year against the running stack (`make run`): applicants across all 16 clauses, the
     selection rounds with their panel, notice and an objection, the finance stand-in paying and refusing,
     corrections, a clawback; then write an HTML report whose totals are checked against the verified
     ledger (exit 1 if they disagree, 2 if there is no local stack to play on)."""
     from rich.console import Console
 
-    from services.demo import play, report as reporting, scenario as making
+    from services.demo import play
+    from services.demo import report as reporting
+    from services.demo import scenario as making
+
     console = Console(highlight=False)
-    if not console.is_terminal:   # a log or a pipe: wide enough for the summary table
+    if not console.is_terminal:  # a log or a pipe: wide enough for the summary table
         console = Console(highlight=False, width=140)
     try:
         year_played = making.generate(applicants, seed, year)
@@ -56,22 +65,44 @@ def demo(applicants: int = typer.Option(DEFAULT_APPLICATIONS, "--applicants", "-
 
 def _summary(console, f) -> None:
     from rich.table import Table
+
     table = Table(title=f"Policy year {f.scenario.year}: {f.total.applications} applications", title_justify="left")
-    for column in ("clause", "applied", "eligible", "cand.", "inelig.", "selected", "awarded", "paid", "refused",
-                   "recovered"):
+    for column in (
+        "clause",
+        "applied",
+        "eligible",
+        "cand.",
+        "inelig.",
+        "selected",
+        "awarded",
+        "paid",
+        "refused",
+        "recovered",
+    ):
         table.add_column(column, justify="left" if column == "clause" else "right")
     for c in [*f.clauses, f.total]:
-        table.add_row(c.clause, str(c.applications), str(c.eligible), str(c.candidates) if c.selection or c is f.total
-                      else "", str(c.ineligible), str(c.selected) if c.selection or c is f.total else "",
-                      f"{c.awarded:,.2f}", f"{c.paid:,.2f}", str(c.rejected), f"{c.recovered:,.2f}",
-                      end_section=c is f.clauses[-1])
+        table.add_row(
+            c.clause,
+            str(c.applications),
+            str(c.eligible),
+            str(c.candidates) if c.selection or c is f.total else "",
+            str(c.ineligible),
+            str(c.selected) if c.selection or c is f.total else "",
+            f"{c.awarded:,.2f}",
+            f"{c.paid:,.2f}",
+            str(c.rejected),
+            f"{c.recovered:,.2f}",
+            end_section=c is f.clauses[-1],
+        )
     console.print(table)
     played = f.played
     console.print(f"took {(played.finished_at - played.started_at).total_seconds():.0f} s")
     if f.agrees:
-        console.print(f"[green]✓[/] ledger verified ({f.verified_rows} transfers, {f.verified_accounts} accounts, "
-                      f"chain intact); awarded {f.total.awarded:,.2f}, paid {f.total.paid:,.2f}, recovered "
-                      f"{f.total.recovered:,.2f}: the finance report moved by exactly these, clause by clause")
+        console.print(
+            f"[green]✓[/] ledger verified ({f.verified_rows} transfers, {f.verified_accounts} accounts, "
+            f"chain intact); awarded {f.total.awarded:,.2f}, paid {f.total.paid:,.2f}, recovered "
+            f"{f.total.recovered:,.2f}: the finance report moved by exactly these, clause by clause"
+        )
     else:
         console.print(f"[bold red]✗ the totals do not agree with the ledger[/]: {f.problem or ''}")
         for c in f.checks:

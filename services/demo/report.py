@@ -20,12 +20,14 @@ from shared.policy.default import DEFAULT_BOOK
 
 ZERO = Decimal("0.00")
 COMPARED = ("awarded", "paid", "recovered", "outstanding", "cancelled")
-OUTCOMES = (("ineligible", "ineligible · 不符合条件", "#b8bec7"),
-            ("not_selected", "not selected · 未入选", "#e3c46f"),
-            ("recognized", "recognised · 授牌/认定", "#5b8fd9"),
-            ("paid", "paid · 已拨付", "#3f9d6a"),
-            ("clawed_back", "paid, part recovered · 部分追回", "#d9773b"),
-            ("open", "not final · 未结束", "#c0392b"))
+OUTCOMES = (
+    ("ineligible", "ineligible · 不符合条件", "#b8bec7"),
+    ("not_selected", "not selected · 未入选", "#e3c46f"),
+    ("recognized", "recognised · 授牌/认定", "#5b8fd9"),
+    ("paid", "paid · 已拨付", "#3f9d6a"),
+    ("clawed_back", "paid, part recovered · 部分追回", "#d9773b"),
+    ("open", "not final · 未结束", "#c0392b"),
+)
 
 
 @dataclass
@@ -46,9 +48,9 @@ class ClauseFigures:
     awarded: Decimal = ZERO
     paid_count: int = 0
     paid: Decimal = ZERO
-    rejected: int = 0          # payouts the bank refused
-    held: int = 0              # payouts held for want of an account
-    waited: int = 0            # awards that waited for budget
+    rejected: int = 0  # payouts the bank refused
+    held: int = 0  # payouts held for want of an account
+    waited: int = 0  # awards that waited for budget
     recovered: Decimal = ZERO
     cancelled: Decimal = ZERO
     outcomes: Counter = field(default_factory=Counter)
@@ -80,7 +82,7 @@ class Figures:
     verified_rows: int
     verified_accounts: int
     problem: str | None
-    mispredicted: list[tuple[Entry, str, str]]     # (entry, the engine's outcome, eligibility's)
+    mispredicted: list[tuple[Entry, str, str]]  # (entry, the engine's outcome, eligibility's)
     not_final: list[tuple[Entry, str]]
     selections: list[dict]
     stories: dict
@@ -106,10 +108,17 @@ def tally(scenario: Scenario, played: Played) -> Figures:
     rules = {c["id"]: c for c in DEFAULT_BOOK.latest.data["clauses"]}
     per = {}
     for cid, rule in DEFAULT_BOOK.latest.rules.items():
-        per[cid] = ClauseFigures(cid, rules[cid]["article"], rules[cid]["title_zh"], rules[cid]["title_en"],
-                                 rule.is_selection, not rule.is_selection or rule.formula.if_selected is not None)
+        per[cid] = ClauseFigures(
+            cid,
+            rules[cid]["article"],
+            rules[cid]["title_zh"],
+            rules[cid]["title_en"],
+            rule.is_selection,
+            not rule.is_selection or rule.formula.if_selected is not None,
+        )
     mispredicted, not_final = [], []
     from services.demo.play import FINAL
+
     for entry in scenario.entries:
         f = per[entry.clause]
         read = played.applications.get(entry.n)
@@ -160,19 +169,45 @@ def tally(scenario: Scenario, played: Played) -> Figures:
     clauses = list(per.values())
     total = ClauseFigures("total", "", "合计", "Total", False, True)
     for f in clauses:
-        for name in ("applications", "eligible", "candidates", "ineligible", "selected", "recognized", "awards",
-                     "awarded", "paid_count", "paid", "rejected", "held", "waited", "recovered", "cancelled"):
+        for name in (
+            "applications",
+            "eligible",
+            "candidates",
+            "ineligible",
+            "selected",
+            "recognized",
+            "awards",
+            "awarded",
+            "paid_count",
+            "paid",
+            "rejected",
+            "held",
+            "waited",
+            "recovered",
+            "cancelled",
+        ):
             setattr(total, name, getattr(total, name) + getattr(f, name))
         total.outcomes.update(f.outcomes)
     verified = played.verified
-    return Figures(scenario, played, clauses, total, _checks(clauses, played), verified.rows if verified else 0,
-                   verified.accounts if verified else 0,
-                   str(verified.problem) if verified and verified.problem else (None if verified else "not verified"),
-                   mispredicted, not_final, _selections(scenario, played), _stories(scenario, played))
+    return Figures(
+        scenario,
+        played,
+        clauses,
+        total,
+        _checks(clauses, played),
+        verified.rows if verified else 0,
+        verified.accounts if verified else 0,
+        str(verified.problem) if verified and verified.problem else (None if verified else "not verified"),
+        mispredicted,
+        not_final,
+        _selections(scenario, played),
+        _stories(scenario, played),
+    )
 
 
 def ledger_moved(before: list[dict], after: list[dict]) -> dict[str, dict[str, Decimal]]:
     """Per clause, how far the finance report's figures moved (over every budget year)."""
+
     def by_clause(rows):
         out: dict[str, dict[str, Decimal]] = {}
         for r in rows:
@@ -180,9 +215,12 @@ def ledger_moved(before: list[dict], after: list[dict]) -> dict[str, dict[str, D
             for column in COMPARED:
                 line[column] += Decimal(r[column])
         return out
+
     b, a = by_clause(before), by_clause(after)
-    return {clause: {c: a.get(clause, {}).get(c, ZERO) - b.get(clause, {}).get(c, ZERO) for c in COMPARED}
-            for clause in set(a) | set(b)}
+    return {
+        clause: {c: a.get(clause, {}).get(c, ZERO) - b.get(clause, {}).get(c, ZERO) for c in COMPARED}
+        for clause in set(a) | set(b)
+    }
 
 
 def _checks(clauses: list[ClauseFigures], played: Played) -> list[Check]:
@@ -204,22 +242,41 @@ def _selections(scenario: Scenario, played: Played) -> list[dict]:
         if not got:
             continue
         objected = {o["application_id"]: o for o in played.objections if o["clause"] == clause}
-        promoted = {o["promoted"]["application_id"] for o in played.objections
-                    if o["clause"] == clause and o.get("promoted")}
+        promoted = {
+            o["promoted"]["application_id"] for o in played.objections if o["clause"] == clause and o.get("promoted")
+        }
         recused = {c["application_id"]: c.get("recused") or [] for c in got["candidates"]}
         rows = []
         for r in got["ranking"]:
             entry = names.get(r["application_id"])
             status = played.applications.get(entry.n, {}).get("status") if entry else None
-            rows.append({"rank": r["rank"], "name": r["applicant_name"], "project": r["project"],
-                         "score": r["score"], "standing": r["standing"], "final": status,
-                         "objection": objected.get(r["application_id"]), "promoted": r["application_id"] in promoted,
-                         "recused": recused.get(r["application_id"], []), "n": entry.n if entry else None,
-                         "explanation": r["explanation_en"]})
+            rows.append(
+                {
+                    "rank": r["rank"],
+                    "name": r["applicant_name"],
+                    "project": r["project"],
+                    "score": r["score"],
+                    "standing": r["standing"],
+                    "final": status,
+                    "objection": objected.get(r["application_id"]),
+                    "promoted": r["application_id"] in promoted,
+                    "recused": recused.get(r["application_id"], []),
+                    "n": entry.n if entry else None,
+                    "explanation": r["explanation_en"],
+                }
+            )
         rule = DEFAULT_BOOK.latest.rules[clause]
-        out.append({"clause": clause, "title_zh": _title(clause)[0], "title_en": _title(clause)[1],
-                    "round": got["round"], "rows": rows, "money": rule.formula.if_selected is not None,
-                    "chart": score_chart(rows, Decimal(got["round"]["min_score"]), got["round"]["quota"])})
+        out.append(
+            {
+                "clause": clause,
+                "title_zh": _title(clause)[0],
+                "title_en": _title(clause)[1],
+                "round": got["round"],
+                "rows": rows,
+                "money": rule.formula.if_selected is not None,
+                "chart": score_chart(rows, Decimal(got["round"]["min_score"]), got["round"]["quota"]),
+            }
+        )
     return out
 
 
@@ -232,33 +289,53 @@ def _stories(scenario: Scenario, played: Played) -> dict:
     def who(n):
         e = next(e for e in scenario.entries if e.n == n)
         return {"n": n, "name": e.organisation.name, "clause": e.clause}
+
     timeline = {n: a["timeline"] for n, a in played.applications.items()}
     duplicate = [e for e in scenario.entries if "duplicate" in e.stories]
     corrections = []
     for c in played.corrections:
         steps = timeline.get(c["n"], [])
-        corrections.append(who(c["n"]) | c | {
-            "paid": next((s["detail"] for s in reversed(steps) if s["status"] == "paid"), None),
-            "attempts": len(played.payouts.get(c["n"], []))})
+        corrections.append(
+            who(c["n"])
+            | c
+            | {
+                "paid": next((s["detail"] for s in reversed(steps) if s["status"] == "paid"), None),
+                "attempts": len(played.payouts.get(c["n"], [])),
+            }
+        )
     waited = [who(n) for n, steps in timeline.items() if any(s["status"] == "awaiting_budget" for s in steps)]
     return {
         "replayed": played.replayed,
-        "duplicate": [who(e.n) | {"reason": next((r for s in timeline.get(e.n, []) if s["status"] == "ineligible"
-                                                  for r in s["detail"].get("reasons", [])), None),
-                                  "node_id": e.application["facts"]["node_id"]} for e in duplicate],
+        "duplicate": [
+            who(e.n)
+            | {
+                "reason": next(
+                    (
+                        r
+                        for s in timeline.get(e.n, [])
+                        if s["status"] == "ineligible"
+                        for r in s["detail"].get("reasons", [])
+                    ),
+                    None,
+                ),
+                "node_id": e.application["facts"]["node_id"],
+            }
+            for e in duplicate
+        ],
         "corrections": corrections,
         "waited": waited,
         "budget": played.budget,
         "raised": played.raised,
         "clawback": (who(played.clawback["n"]) | played.clawback) if played.clawback else None,
-        "recused": played.recused and who(played.recused[1]) | {"reviewer": played.recused[2],
-                                                                 "reason": played.recused[3]},
+        "recused": played.recused
+        and who(played.recused[1]) | {"reviewer": played.recused[2], "reason": played.recused[3]},
         "objections": played.objections,
         "clock": played.clock,
     }
 
 
 # ---- charts: inline SVG ----
+
 
 def _money_short(v: Decimal) -> str:
     """Yuan in 万 (ten thousands), as Chinese budget tables give it."""
@@ -270,8 +347,11 @@ def stacked_bars(rows: list[tuple[str, list[tuple[int, str, str]]]], *, title: s
     label_w, row_h, top = 190, 22, 8
     most = max([sum(v for v, _, _ in segs) for _, segs in rows] + [1])
     scale = (width - label_w - 50) / most
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
-             f'viewBox="0 0 {width} {top + row_h * len(rows) + 8}" class="chart">', f"<title>{escape(title)}</title>"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {top + row_h * len(rows) + 8}" class="chart">',
+        f"<title>{escape(title)}</title>",
+    ]
     for i, (label, segs) in enumerate(rows):
         y = top + i * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="lbl">{escape(label)}</text>')
@@ -280,8 +360,10 @@ def stacked_bars(rows: list[tuple[str, list[tuple[int, str, str]]]], *, title: s
             if not value:
                 continue
             w = value * scale
-            parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}">'
-                         f"<title>{escape(label)}: {escape(what)} {value}</title></rect>")
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" fill="{colour}">'
+                f"<title>{escape(label)}: {escape(what)} {value}</title></rect>"
+            )
             x += w
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="val">{sum(v for v, _, _ in segs)}</text>')
     parts.append("</svg>")
@@ -294,26 +376,40 @@ def grouped_bars(rows: list[tuple[str, list[tuple[Decimal, str, str]]]], *, titl
     per_row = max((len(bars) for _, bars in rows), default=1) * bar_h + gap
     most = max([a for _, bars in rows for a, _, _ in bars] + [Decimal(1)])
     scale = (width - label_w - 110) / float(most)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
-             f'viewBox="0 0 {width} {per_row * len(rows) + 10}" class="chart">', f"<title>{escape(title)}</title>"]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title)}" '
+        f'viewBox="0 0 {width} {per_row * len(rows) + 10}" class="chart">',
+        f"<title>{escape(title)}</title>",
+    ]
     for i, (label, bars) in enumerate(rows):
         y = 6 + i * per_row
-        parts.append(f'<text x="{label_w - 8}" y="{y + per_row / 2}" text-anchor="end" class="lbl">'
-                     f"{escape(label)}</text>")
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + per_row / 2}" text-anchor="end" class="lbl">{escape(label)}</text>'
+        )
         for j, (amount, colour, what) in enumerate(bars):
             w = max(float(amount) * scale, 0.0)
             yy = y + j * bar_h
-            parts.append(f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{bar_h - 1}" fill="{colour}">'
-                         f"<title>{escape(label)}: {escape(what)} {amount:,.2f} 元</title></rect>")
+            parts.append(
+                f'<rect x="{label_w}" y="{yy}" width="{w:.1f}" height="{bar_h - 1}" fill="{colour}">'
+                f"<title>{escape(label)}: {escape(what)} {amount:,.2f} 元</title></rect>"
+            )
             if amount:
-                parts.append(f'<text x="{label_w + w + 4:.1f}" y="{yy + bar_h - 1.5}" class="val small">'
-                             f"{_money_short(amount)}</text>")
+                parts.append(
+                    f'<text x="{label_w + w + 4:.1f}" y="{yy + bar_h - 1.5}" class="val small">'
+                    f"{_money_short(amount)}</text>"
+                )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-_STANDING_COLOUR = {"selected": "#3f9d6a", "proposed": "#3f9d6a", "not_selected": "#e3c46f",
-                    "waitlisted": "#e3c46f", "removed": "#c0392b", "below_minimum": "#b8bec7"}
+_STANDING_COLOUR = {
+    "selected": "#3f9d6a",
+    "proposed": "#3f9d6a",
+    "not_selected": "#e3c46f",
+    "waitlisted": "#e3c46f",
+    "removed": "#c0392b",
+    "below_minimum": "#b8bec7",
+}
 
 
 def score_chart(rows: list[dict], min_score: Decimal, quota: int, width: int = 820) -> Markup:
@@ -322,51 +418,82 @@ def score_chart(rows: list[dict], min_score: Decimal, quota: int, width: int = 8
         return Markup("")
     height, bottom, left, right = 170, 24, 34, 150
     step = min(46, (width - left - right) / len(rows))
-    y_of = lambda score: 8 + (height - bottom - 8) * (1 - float(score) / 100)   # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="scores by rank" '
-             f'viewBox="0 0 {width} {height}" class="chart">', "<title>scores by rank</title>"]
+    y_of = lambda score: 8 + (height - bottom - 8) * (1 - float(score) / 100)  # noqa: E731
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="scores by rank" '
+        f'viewBox="0 0 {width} {height}" class="chart">',
+        "<title>scores by rank</title>",
+    ]
     for tick in (0, 50, 100):
         parts.append(f'<text x="{left - 6}" y="{y_of(tick) + 4:.1f}" text-anchor="end" class="val small">{tick}</text>')
         parts.append(f'<line x1="{left}" x2="{width - 6}" y1="{y_of(tick):.1f}" y2="{y_of(tick):.1f}" class="grid"/>')
     for i, r in enumerate(rows):
-        ended = ("removed" if r["objection"] and r["objection"]["decision"] == "upheld" else
-                 "selected" if r["standing"] == "selected" or r["final"] in (
-                     "paid", "recognized", "clawback_recorded", "awarded") else r["standing"])
+        ended = (
+            "removed"
+            if r["objection"] and r["objection"]["decision"] == "upheld"
+            else "selected"
+            if r["standing"] == "selected" or r["final"] in ("paid", "recognized", "clawback_recorded", "awarded")
+            else r["standing"]
+        )
         colour = _STANDING_COLOUR.get(ended, "#b8bec7")
         x, y = left + i * step + 3, y_of(Decimal(r["score"]))
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step - 6:.1f}" height="{height - bottom - y:.1f}" '
-                     f'fill="{colour}"><title>rank {r["rank"]}: {escape(r["name"] or "")} — {r["score"]} '
-                     f'({escape(ended)})</title></rect>')
-        parts.append(f'<text x="{x + (step - 6) / 2:.1f}" y="{height - 8}" text-anchor="middle" class="val small">'
-                     f'{r["rank"]}</text>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{step - 6:.1f}" height="{height - bottom - y:.1f}" '
+            f'fill="{colour}"><title>rank {r["rank"]}: {escape(r["name"] or "")} — {r["score"]} '
+            f"({escape(ended)})</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x + (step - 6) / 2:.1f}" y="{height - 8}" text-anchor="middle" class="val small">'
+            f"{r['rank']}</text>"
+        )
     y = y_of(min_score)
-    parts.append(f'<line x1="{left}" x2="{width - 6}" y1="{y:.1f}" y2="{y:.1f}" class="minimum"/>'
-                 f'<text x="{width - 6}" y="{y - 4:.1f}" text-anchor="end" class="val small">minimum score '
-                 f'{min_score} · 最低分</text>')
-    if len(rows) > quota:   # where the quota ends
+    parts.append(
+        f'<line x1="{left}" x2="{width - 6}" y1="{y:.1f}" y2="{y:.1f}" class="minimum"/>'
+        f'<text x="{width - 6}" y="{y - 4:.1f}" text-anchor="end" class="val small">minimum score '
+        f"{min_score} · 最低分</text>"
+    )
+    if len(rows) > quota:  # where the quota ends
         x = left + quota * step
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="8" y2="{height - bottom}" class="grid"/>'
-                     f'<text x="{x + 3:.1f}" y="16" class="val small">quota {quota} · 名额</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="8" y2="{height - bottom}" class="grid"/>'
+            f'<text x="{x + 3:.1f}" y="16" class="val small">quota {quota} · 名额</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 # ---- the page ----
 
+
 def render(figures: Figures) -> str:
     env = Environment(loader=PackageLoader("services.demo", "templates"), autoescape=select_autoescape(["html"]))
     env.filters["money"] = lambda v: f"{Decimal(v):,.2f}"
     env.filters["mask"] = lambda number: f"****{number[-4:]}" if number else ""
-    outcome_rows = [(f.clause, [(f.outcomes[key], colour, label) for key, label, colour in OUTCOMES])
-                    for f in figures.clauses]
-    money_rows = [(f.clause, [(f.awarded, "#7aa6e0", "awarded · 获批"), (f.paid, "#3f9d6a", "paid · 已拨付"),
-                              (f.recovered, "#d9773b", "recovered · 追回")]) for f in figures.clauses if f.money]
+    outcome_rows = [
+        (f.clause, [(f.outcomes[key], colour, label) for key, label, colour in OUTCOMES]) for f in figures.clauses
+    ]
+    money_rows = [
+        (
+            f.clause,
+            [
+                (f.awarded, "#7aa6e0", "awarded · 获批"),
+                (f.paid, "#3f9d6a", "paid · 已拨付"),
+                (f.recovered, "#d9773b", "recovered · 追回"),
+            ],
+        )
+        for f in figures.clauses
+        if f.money
+    ]
     return env.get_template("report.html").render(
-        f=figures, s=figures.scenario, p=figures.played, outcomes=OUTCOMES,
+        f=figures,
+        s=figures.scenario,
+        p=figures.played,
+        outcomes=OUTCOMES,
         outcome_chart=stacked_bars(outcome_rows, title="applications by clause and how they ended"),
         money_chart=grouped_bars(money_rows, title="money by clause: awarded, paid, recovered"),
-        minutes=((figures.played.finished_at or figures.played.started_at)
-                 - figures.played.started_at).total_seconds() / 60)
+        minutes=((figures.played.finished_at or figures.played.started_at) - figures.played.started_at).total_seconds()
+        / 60,
+    )
 
 
 def write(figures: Figures, path: Path) -> Path:

@@ -19,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.history import Past
 from services.eligibility.tables import decisions, grants
-from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, CandidateAdmittedV1,
-                           DecisionMadeV1, GrantLine, RecognitionGrantedV1)
+from shared.events import (
+    ApplicationSubmittedV1,
+    AwardGrantedV1,
+    CandidateAdmittedV1,
+    DecisionMadeV1,
+    GrantLine,
+    RecognitionGrantedV1,
+)
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.observability import count_decisions
@@ -29,8 +35,11 @@ from shared.service import Runtime
 
 log = logging.getLogger(__name__)
 
+
 def handlers(runtime: Runtime, book: PolicyBook):
-    async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]) -> None:
+    async def applications_submitted(
+        session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]
+    ) -> None:
         parsed = [(event, p, a, book.history_scope(a)) for event, p in batch for a in [book.parse(p.application)]]
         past = await Past.read(session, [(a.applicant.credit_code, scope) for _, _, a, scope in parsed])
         now = datetime.now(UTC)
@@ -40,41 +49,106 @@ def handlers(runtime: Runtime, book: PolicyBook):
             decision = book.evaluate(application, past.history(credit_code, scope))
             body = decision.to_json()
             if others := past.others(credit_code, scope):  # who, for reviewers; never published
-                body["claimed_by_others"] = [{"credit_code": o.credit_code, "application_id": o.application_id}
-                                             for o in others]
+                body["claimed_by_others"] = [
+                    {"credit_code": o.credit_code, "application_id": o.application_id} for o in others
+                ]
             decision_id = uuid.uuid5(p.application_id, "decision")
-            decision_rows.append({"id": decision_id, "application_id": p.application_id, "credit_code": credit_code,
-                                  "clause": decision.clause, "outcome": decision.outcome, "amount": decision.amount,
-                                  "body": body})
-            events.append(runtime.event(DecisionMadeV1(
-                decision_id=decision_id, application_id=p.application_id, credit_code=credit_code,
-                clause=decision.clause, outcome=decision.outcome, amount=decision.amount,
-                reasons=body["reasons"], trace=body["trace"], policy_version=decision.policy_version or "",
-                policy_hash=decision.policy_hash or "", decided_at=now),
-                key=credit_code, subject=str(p.application_id), cause=event))
+            decision_rows.append(
+                {
+                    "id": decision_id,
+                    "application_id": p.application_id,
+                    "credit_code": credit_code,
+                    "clause": decision.clause,
+                    "outcome": decision.outcome,
+                    "amount": decision.amount,
+                    "body": body,
+                }
+            )
+            events.append(
+                runtime.event(
+                    DecisionMadeV1(
+                        decision_id=decision_id,
+                        application_id=p.application_id,
+                        credit_code=credit_code,
+                        clause=decision.clause,
+                        outcome=decision.outcome,
+                        amount=decision.amount,
+                        reasons=body["reasons"],
+                        trace=body["trace"],
+                        policy_version=decision.policy_version or "",
+                        policy_hash=decision.policy_hash or "",
+                        decided_at=now,
+                    ),
+                    key=credit_code,
+                    subject=str(p.application_id),
+                    cause=event,
+                )
+            )
             if decision.outcome == "eligible" and decision.grants:
                 for g in decision.grants:
-                    grant_rows.append({"credit_code": credit_code, "subject_key": g.subject_key,
-                                       "clause": decision.clause, "amount": g.amount, "cap": g.cap,
-                                       "project_id": g.project_id, "application_id": p.application_id})
+                    grant_rows.append(
+                        {
+                            "credit_code": credit_code,
+                            "subject_key": g.subject_key,
+                            "clause": decision.clause,
+                            "amount": g.amount,
+                            "cap": g.cap,
+                            "project_id": g.project_id,
+                            "application_id": p.application_id,
+                        }
+                    )
                     # Later decisions of this batch see it, as they would had it been read.
-                    past.add(credit_code, PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id,
-                                                     str(p.application_id), now.date()))
-                events.append(runtime.event(AwardGrantedV1(
-                    award_id=uuid.uuid5(p.application_id, "award"), application_id=p.application_id,
-                    credit_code=credit_code, clause=decision.clause, amount=decision.amount,
-                    grants=[GrantLine(subject_key=g.subject_key, amount=g.amount, project_id=g.project_id)
-                            for g in decision.grants], granted_at=now),
-                    key=credit_code, subject=str(p.application_id), cause=event))
+                    past.add(
+                        credit_code,
+                        PriorGrant(
+                            decision.clause, g.subject_key, g.amount, g.project_id, str(p.application_id), now.date()
+                        ),
+                    )
+                events.append(
+                    runtime.event(
+                        AwardGrantedV1(
+                            award_id=uuid.uuid5(p.application_id, "award"),
+                            application_id=p.application_id,
+                            credit_code=credit_code,
+                            clause=decision.clause,
+                            amount=decision.amount,
+                            grants=[
+                                GrantLine(subject_key=g.subject_key, amount=g.amount, project_id=g.project_id)
+                                for g in decision.grants
+                            ],
+                            granted_at=now,
+                        ),
+                        key=credit_code,
+                        subject=str(p.application_id),
+                        cause=event,
+                    )
+                )
             elif decision.outcome == "candidate":
-                events.append(runtime.event(CandidateAdmittedV1(
-                    application_id=p.application_id, credit_code=credit_code, clause=decision.clause,
-                    year=decision.year, amount=decision.amount, indicators=_indicators(application),
-                    submitted_at=p.submitted_at), key=f"{decision.clause}:{decision.year}",
-                    subject=str(p.application_id), cause=event))
+                events.append(
+                    runtime.event(
+                        CandidateAdmittedV1(
+                            application_id=p.application_id,
+                            credit_code=credit_code,
+                            clause=decision.clause,
+                            year=decision.year,
+                            amount=decision.amount,
+                            indicators=_indicators(application),
+                            submitted_at=p.submitted_at,
+                        ),
+                        key=f"{decision.clause}:{decision.year}",
+                        subject=str(p.application_id),
+                        cause=event,
+                    )
+                )
             outcomes[decision.outcome] += 1
-            log.debug("decided %s under %s: %s %s (%s)", p.application_id, decision.clause, decision.outcome,
-                      f"{decision.amount:.2f}", decision.policy_version)
+            log.debug(
+                "decided %s under %s: %s %s (%s)",
+                p.application_id,
+                decision.clause,
+                decision.outcome,
+                f"{decision.amount:.2f}",
+                decision.policy_version,
+            )
         await session.execute(insert(decisions), decision_rows)
         count_decisions(session, [(r["clause"], r["outcome"], r["amount"]) for r in decision_rows])
         if grant_rows:
@@ -89,27 +163,59 @@ def handlers(runtime: Runtime, book: PolicyBook):
         service's own awards were recorded with their decisions."""
         if event.source == f"/subsidy/{runtime.name}":
             return
-        recorded = (await session.execute(
-            pg_insert(grants).values([
-                {"credit_code": p.credit_code, "subject_key": g.subject_key, "clause": p.clause, "amount": g.amount,
-                 "cap": g.amount, "project_id": g.project_id, "application_id": p.application_id}
-                for g in p.grants]).on_conflict_do_nothing().returning(grants.c.subject_key))).scalars().all()
+        recorded = (
+            (
+                await session.execute(
+                    pg_insert(grants)
+                    .values(
+                        [
+                            {
+                                "credit_code": p.credit_code,
+                                "subject_key": g.subject_key,
+                                "clause": p.clause,
+                                "amount": g.amount,
+                                "cap": g.amount,
+                                "project_id": g.project_id,
+                                "application_id": p.application_id,
+                            }
+                            for g in p.grants
+                        ]
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(grants.c.subject_key)
+                )
+            )
+            .scalars()
+            .all()
+        )
         if conflicting := {g.subject_key for g in p.grants} - set(recorded):
             # Never silent: the same award recorded before is "already done"; anything else is a
             # selection awarding a subject this applicant already had under the clause.
             amounts = {g.subject_key: g.amount for g in p.grants}
-            earlier = (await session.execute(
-                select(grants.c.subject_key, grants.c.application_id, grants.c.amount, grants.c.granted_at)
-                .where(grants.c.credit_code == p.credit_code, grants.c.clause == p.clause,
-                       grants.c.subject_key.in_(conflicting)))).all()
-            if broken := [r for r in earlier
-                          if (r.application_id, r.amount) != (p.application_id, amounts[r.subject_key])]:
-                raise SubjectAlreadyAwarded("; ".join(
-                    f"subject_already_awarded: {r.subject_key} under {p.clause} went to application "
-                    f"{r.application_id} on {r.granted_at.date()}, not to {p.application_id}" for r in broken))
+            earlier = (
+                await session.execute(
+                    select(grants.c.subject_key, grants.c.application_id, grants.c.amount, grants.c.granted_at).where(
+                        grants.c.credit_code == p.credit_code,
+                        grants.c.clause == p.clause,
+                        grants.c.subject_key.in_(conflicting),
+                    )
+                )
+            ).all()
+            if broken := [
+                r for r in earlier if (r.application_id, r.amount) != (p.application_id, amounts[r.subject_key])
+            ]:
+                raise SubjectAlreadyAwarded(
+                    "; ".join(
+                        f"subject_already_awarded: {r.subject_key} under {p.clause} went to application "
+                        f"{r.application_id} on {r.granted_at.date()}, not to {p.application_id}"
+                        for r in broken
+                    )
+                )
 
-    return ({ApplicationSubmittedV1: Batched(applications_submitted)},
-            {AwardGrantedV1: selected, RecognitionGrantedV1: selected})
+    return (
+        {ApplicationSubmittedV1: Batched(applications_submitted)},
+        {AwardGrantedV1: selected, RecognitionGrantedV1: selected},
+    )
 
 
 class SubjectAlreadyAwarded(ValueError):
@@ -119,5 +225,8 @@ class SubjectAlreadyAwarded(ValueError):
 
 def _indicators(application) -> dict[str, str]:
     """The applicant's own figures a round may break ties on."""
-    return {k: str(v) for k, v in application.facts.__dict__.items()
-            if isinstance(v, int | Decimal) and not isinstance(v, bool)}
+    return {
+        k: str(v)
+        for k, v in application.facts.__dict__.items()
+        if isinstance(v, int | Decimal) and not isinstance(v, bool)
+    }

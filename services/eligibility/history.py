@@ -51,14 +51,23 @@ class Past:
         by_project = {(code, scope.project_id) for code, scope in scopes if scope.project_id is not None}
         shared = {scope.shared_subject for _, scope in scopes if scope.shared_subject}
         past = cls()
-        for r in await session.execute(_GRANTS, {
-                "codes": [c for c, _ in by_subject], "subjects": [k for _, k in by_subject],
-                "project_codes": [c for c, _ in by_project], "projects": [p for _, p in by_project]}):
-            past.add(r.credit_code, PriorGrant(r.clause, r.subject_key, r.amount, r.project_id,
-                                               str(r.application_id), r.granted_at.date()))
+        for r in await session.execute(
+            _GRANTS,
+            {
+                "codes": [c for c, _ in by_subject],
+                "subjects": [k for _, k in by_subject],
+                "project_codes": [c for c, _ in by_project],
+                "projects": [p for _, p in by_project],
+            },
+        ):
+            past.add(
+                r.credit_code,
+                PriorGrant(r.clause, r.subject_key, r.amount, r.project_id, str(r.application_id), r.granted_at.date()),
+            )
         if shared:
-            for r in await session.execute(_CLAIMANTS, {"clauses": [c for c, _ in shared],
-                                                        "subjects": [k for _, k in shared]}):
+            for r in await session.execute(
+                _CLAIMANTS, {"clauses": [c for c, _ in shared], "subjects": [k for _, k in shared]}
+            ):
                 past._claimants[(r.clause, r.subject_key)].add(Claimant(r.credit_code, str(r.application_id)))
         return past
 
@@ -69,11 +78,17 @@ class Past:
         self._claimants[(grant.clause, grant.subject_key)].add(Claimant(credit_code, str(grant.application_id)))
 
     def history(self, credit_code: str, scope: HistoryScope) -> History:
-        found = {(g.clause, g.subject_key): g for key in scope.subject_keys
-                 for g in self._by_subject.get((credit_code, key), ())}
+        found = {
+            (g.clause, g.subject_key): g
+            for key in scope.subject_keys
+            for g in self._by_subject.get((credit_code, key), ())
+        }
         if scope.project_id is not None:
-            found |= {(g.clause, g.subject_key): g for g in self._by_project.get((credit_code, scope.project_id), ())
-                      if g.clause in scope.project_clauses}
+            found |= {
+                (g.clause, g.subject_key): g
+                for g in self._by_project.get((credit_code, scope.project_id), ())
+                if g.clause in scope.project_clauses
+            }
         others = frozenset({scope.shared_subject[1]} if self.others(credit_code, scope) else ())
         return History(tuple(found.values()), others)
 

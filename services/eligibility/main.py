@@ -5,7 +5,8 @@ from fastapi import FastAPI
 from services.eligibility.handlers import handlers
 from services.eligibility.tables import metadata
 from shared.policy import load_policies
-from shared.service import Runtime, create_app as create_service_app
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 
 

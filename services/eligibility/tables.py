@@ -1,5 +1,4 @@
-from sqlalchemy import (CheckConstraint, Column, DateTime, Index, Numeric, PrimaryKeyConstraint, Table, Text,
-                        func, text)
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Numeric, PrimaryKeyConstraint, Table, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import service_metadata
@@ -8,7 +7,8 @@ SCHEMA = "eligibility"
 metadata = service_metadata(SCHEMA)
 
 decisions = Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("application_id", UUID(as_uuid=True), nullable=False, unique=True),
     Column("credit_code", Text, nullable=False, index=True),
@@ -24,7 +24,8 @@ decisions = Table(
 # is the rule itself: one grant per applicant, subject and clause, ever (a subject's key carries
 # its year where the clause pays once a year), and never more than its rule's cap.
 grants = Table(
-    "grants", metadata,
+    "grants",
+    metadata,
     Column("credit_code", Text, nullable=False),
     Column("subject_key", Text, nullable=False),
     Column("clause", Text, nullable=False),

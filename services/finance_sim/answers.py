@@ -12,14 +12,25 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid5
 
-from shared.events import (BookedEntry, CreditTransfer, PaymentsInstructedV1, PaymentStatusReportedV1,
-                           PaymentsBookedV1, TransactionStatus)
+from shared.events import (
+    BookedEntry,
+    CreditTransfer,
+    PaymentsBookedV1,
+    PaymentsInstructedV1,
+    PaymentStatusReportedV1,
+    TransactionStatus,
+)
 
 _IDS = UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7")
 TEST_ACCOUNTS = {"0001": "AC01", "0004": "AC04", "0006": "AC06"}
 CODES = ("AC01", "AC04", "AC06", "BE01")
-REASONS = {"AC01": "Incorrect account number", "AC04": "Closed account number", "AC06": "Blocked account",
-           "BE01": "Inconsistent with end customer", "FF01": "Invalid file format"}
+REASONS = {
+    "AC01": "Incorrect account number",
+    "AC04": "Closed account number",
+    "AC06": "Blocked account",
+    "BE01": "Inconsistent with end customer",
+    "FF01": "Invalid file format",
+}
 
 
 def _fraction(text: str) -> float:
@@ -48,27 +59,47 @@ def answer_ids(message_id: str) -> tuple[UUID, UUID]:
     return uuid5(_IDS, f"{message_id}:pain.002"), uuid5(_IDS, f"{message_id}:camt.054")
 
 
-def answer(m: PaymentsInstructedV1, reject_rate: float, now: datetime, booked_on: date
-           ) -> tuple[PaymentStatusReportedV1, PaymentsBookedV1 | None]:
+def answer(
+    m: PaymentsInstructedV1, reject_rate: float, now: datetime, booked_on: date
+) -> tuple[PaymentStatusReportedV1, PaymentsBookedV1 | None]:
     if why := malformed(m):
-        statuses = [TransactionStatus(end_to_end_id=t.end_to_end_id, status="RJCT", reason_code="FF01", reason=why)
-                    for t in m.transactions]
+        statuses = [
+            TransactionStatus(end_to_end_id=t.end_to_end_id, status="RJCT", reason_code="FF01", reason=why)
+            for t in m.transactions
+        ]
     else:
         statuses = []
         for t in m.transactions:
             code = verdict(t, reject_rate)
-            statuses.append(TransactionStatus(end_to_end_id=t.end_to_end_id, status="RJCT", reason_code=code,
-                                              reason=REASONS[code]) if code else
-                            TransactionStatus(end_to_end_id=t.end_to_end_id, status="ACCP"))
+            statuses.append(
+                TransactionStatus(end_to_end_id=t.end_to_end_id, status="RJCT", reason_code=code, reason=REASONS[code])
+                if code
+                else TransactionStatus(end_to_end_id=t.end_to_end_id, status="ACCP")
+            )
     accepted = {s.end_to_end_id for s in statuses if s.status == "ACCP"}
     group = "ACCP" if len(accepted) == len(statuses) else "RJCT" if not accepted else "PART"
-    report = PaymentStatusReportedV1(message_id=f"STS{m.message_id}"[:35], original_message_id=m.message_id,
-                                   group_status=group, created_at=now, transactions=statuses)
+    report = PaymentStatusReportedV1(
+        message_id=f"STS{m.message_id}"[:35],
+        original_message_id=m.message_id,
+        group_status=group,
+        created_at=now,
+        transactions=statuses,
+    )
     if not accepted:
         return report, None
     booked = PaymentsBookedV1(
-        notification_id=f"NTF{m.message_id}"[:35], original_message_id=m.message_id, created_at=now,
-        entries=[BookedEntry(end_to_end_id=t.end_to_end_id, amount=t.amount, booked_on=booked_on,
-                             bank_reference="CNAPS" + hashlib.sha256(str(t.end_to_end_id).encode()).hexdigest()[:16].upper())
-                 for t in m.transactions if t.end_to_end_id in accepted])
+        notification_id=f"NTF{m.message_id}"[:35],
+        original_message_id=m.message_id,
+        created_at=now,
+        entries=[
+            BookedEntry(
+                end_to_end_id=t.end_to_end_id,
+                amount=t.amount,
+                booked_on=booked_on,
+                bank_reference="CNAPS" + hashlib.sha256(str(t.end_to_end_id).encode()).hexdigest()[:16].upper(),
+            )
+            for t in m.transactions
+            if t.end_to_end_id in accepted
+        ],
+    )
     return report, booked

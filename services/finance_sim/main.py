@@ -13,7 +13,8 @@ from services.finance_sim import answers
 from services.finance_sim.settings import FinanceSimSettings
 from services.finance_sim.tables import metadata, received
 from shared.events import PaymentsInstructedV1
-from shared.service import Runtime, create_app as create_service_app
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 from shared.workdays import beijing_day
 
@@ -25,26 +26,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     delay = timedelta(seconds=settings.finance_sim_delay_s)
 
     async def batch_received(session, event, m: PaymentsInstructedV1) -> None:
-        kept = (await session.execute(insert(received).values(
-            message_id=m.message_id, body=event.data, answer_after=datetime.now(UTC) + delay)
-            .on_conflict_do_nothing().returning(received.c.message_id))).first()
+        kept = (
+            await session.execute(
+                insert(received)
+                .values(message_id=m.message_id, body=event.data, answer_after=datetime.now(UTC) + delay)
+                .on_conflict_do_nothing()
+                .returning(received.c.message_id)
+            )
+        ).first()
         if kept is None:
-            earlier = (await session.execute(select(received.c.body)
-                                             .where(received.c.message_id == m.message_id))).scalar()
+            earlier = (
+                await session.execute(select(received.c.body).where(received.c.message_id == m.message_id))
+            ).scalar()
             if PaymentsInstructedV1.model_validate_json(earlier) != m:
                 raise ValueError(f"batch {m.message_id} was sent before with another content")
 
     async def answer_due_batches() -> None:
         while True:
             async with runtime.sessions.begin() as session:
-                due = (await session.execute(select(received).where(
-                    received.c.answered_at.is_(None), received.c.answer_after <= datetime.now(UTC))
-                    .order_by(received.c.answer_after).limit(50).with_for_update(skip_locked=True))).all()
+                due = (
+                    await session.execute(
+                        select(received)
+                        .where(received.c.answered_at.is_(None), received.c.answer_after <= datetime.now(UTC))
+                        .order_by(received.c.answer_after)
+                        .limit(50)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
                 for row in due:
                     await runtime.publish(session, *_answers(runtime, settings, row))
                 if due:
-                    await session.execute(update(received).where(
-                        received.c.message_id.in_([r.message_id for r in due])).values(answered_at=datetime.now(UTC)))
+                    await session.execute(
+                        update(received)
+                        .where(received.c.message_id.in_([r.message_id for r in due]))
+                        .values(answered_at=datetime.now(UTC))
+                    )
             await asyncio.sleep(0.2 if not due else 0)
 
     runtime.handlers["finance-sim"] = {PaymentsInstructedV1: batch_received}
@@ -59,5 +75,7 @@ def _answers(runtime: Runtime, settings: FinanceSimSettings, row):
     report_id, booked_id = answers.answer_ids(m.message_id)
     out = [dataclasses.replace(runtime.event(report, key=m.message_id, subject=m.message_id), id=str(report_id))]
     if booked is not None:
-        out.append(dataclasses.replace(runtime.event(booked, key=m.message_id, subject=m.message_id), id=str(booked_id)))
+        out.append(
+            dataclasses.replace(runtime.event(booked, key=m.message_id, subject=m.message_id), id=str(booked_id))
+        )
     return out

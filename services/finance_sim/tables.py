@@ -1,5 +1,4 @@
-from sqlalchemy import Column, DateTime, LargeBinary, Text
-from sqlalchemy import Table
+from sqlalchemy import Column, DateTime, LargeBinary, Table, Text
 
 from shared.db import service_metadata
 
@@ -8,7 +7,8 @@ metadata = service_metadata(SCHEMA)
 
 # Batches received, answered once their delay has passed.
 received = Table(
-    "received", metadata,
+    "received",
+    metadata,
     Column("message_id", Text, primary_key=True),
     Column("body", LargeBinary, nullable=False),
     Column("answer_after", DateTime(timezone=True), nullable=False),

@@ -13,9 +13,11 @@ app = typer.Typer(no_args_is_help=True, help="Partner portals and their API keys
 
 
 @app.command("create")
-def partners_create(name: str, role: str = typer.Option("partner", help="partner | reviewer | finance | admin"),
-                    rate: Decimal = typer.Option(Decimal(50), help="requests a second allowed per intake replica")
-                    ) -> None:
+def partners_create(
+    name: str,
+    role: str = typer.Option("partner", help="partner | reviewer | finance | admin"),
+    rate: Decimal = typer.Option(Decimal(50), help="requests a second allowed per intake replica"),
+) -> None:
     """Register a partner and print its API key (shown this once only)."""
     from services.intake import partners
     from services.intake.tables import SCHEMA
@@ -23,6 +25,7 @@ def partners_create(name: str, role: str = typer.Option("partner", help="partner
     async def go():
         async with sessions(SCHEMA) as maker:
             return await partners.create(maker, name, role, rate)
+
     try:
         typer.echo(asyncio.run(go()))
     except IntegrityError:
@@ -40,6 +43,7 @@ def partners_rotate(name: str) -> None:
     async def go():
         async with sessions(SCHEMA) as maker:
             return await partners.rotate(maker, name)
+
     try:
         typer.echo(asyncio.run(go()))
     except partners.UnknownPartner:
@@ -55,6 +59,7 @@ def partners_revoke(name: str) -> None:
     async def go():
         async with sessions(SCHEMA) as maker:
             return await partners.revoke(maker, name)
+
     typer.echo(f"revoked {asyncio.run(go())} key(s)")
 
 
@@ -67,6 +72,7 @@ def partners_publish_keys() -> None:
     async def go():
         async with sessions(SCHEMA) as maker:
             return await partners.publish_keys(maker)
+
     typer.echo(f"announced {asyncio.run(go())} key(s)")
 
 
@@ -74,6 +80,7 @@ async def demo_key(database_url: str) -> str:
     """The demo partner's key: a new one each run (the earlier ones revoked)."""
     from services.intake import partners
     from services.intake.tables import SCHEMA
+
     async with sessions(SCHEMA, database_url) as maker:
         try:
             return await partners.rotate(maker, "demo")

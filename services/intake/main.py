@@ -3,15 +3,17 @@
 from fastapi import FastAPI
 
 from services.intake import projection
-from services.intake.api import applications, docs, partners as partner_routes, payees, policy
+from services.intake.api import applications, docs, payees, policy
+from services.intake.api import partners as partner_routes
 from services.intake.partners import KeyRing, key_lookup
-from shared.ratelimit import RateLimiter
 from services.intake.submissions import Submissions
 from services.intake.tables import metadata
 from services.intake.webhooks import WebhookRegistry
-from shared.secretbox import SecretBox
-from shared.service import Runtime, create_app as create_service_app
 from shared import api_errors
+from shared.ratelimit import RateLimiter
+from shared.secretbox import SecretBox
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 from shared.webhook_targets import WebhookTargets
 

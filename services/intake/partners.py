@@ -27,24 +27,41 @@ class UnknownPartner(LookupError):
 
 async def _announce(session, partner_id: str, subject: str, payload: Payload) -> None:
     """Owed to the other services' key replicas; the running intake's relay publishes it."""
-    await outbox.add(session, metadata.tables[f"{metadata.schema}.outbox"],
-                     Envelope.of(payload, source="/subsidy/intake", key=partner_id, subject=subject))
+    await outbox.add(
+        session,
+        metadata.tables[f"{metadata.schema}.outbox"],
+        Envelope.of(payload, source="/subsidy/intake", key=partner_id, subject=subject),
+    )
 
 
 async def _issue_key(session, partner_id: str) -> str:
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     digest = secret_hash(secret)
-    partner = (await session.execute(select(partners.c.role, partners.c.requests_per_second)
-                                     .where(partners.c.id == partner_id))).one()
+    partner = (
+        await session.execute(
+            select(partners.c.role, partners.c.requests_per_second).where(partners.c.id == partner_id)
+        )
+    ).one()
     await session.execute(insert(api_keys).values(id=key_id, partner_id=partner_id, secret_hash=digest))
-    await _announce(session, partner_id, key_id, ApiKeyIssuedV1(
-        key_id=key_id, partner_id=partner_id, role=partner.role, requests_per_second=partner.requests_per_second,
-        secret_sha256=digest, issued_at=datetime.now(UTC)))
+    await _announce(
+        session,
+        partner_id,
+        key_id,
+        ApiKeyIssuedV1(
+            key_id=key_id,
+            partner_id=partner_id,
+            role=partner.role,
+            requests_per_second=partner.requests_per_second,
+            secret_sha256=digest,
+            issued_at=datetime.now(UTC),
+        ),
+    )
     return f"sk_{key_id}_{secret}"
 
 
-async def create(sessions: async_sessionmaker, name: str, role: str = "partner",
-                 requests_per_second: Decimal = DEFAULT_RATE) -> str:
+async def create(
+    sessions: async_sessionmaker, name: str, role: str = "partner", requests_per_second: Decimal = DEFAULT_RATE
+) -> str:
     """Registers a partner and returns its first key, which is never shown again."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -69,9 +86,18 @@ async def revoke(sessions: async_sessionmaker, name: str) -> int:
 
 async def _revoke(session, name: str) -> int:
     now = datetime.now(UTC)
-    revoked = (await session.execute(update(api_keys).where(
-        api_keys.c.partner_id == name, api_keys.c.revoked_at.is_(None)).values(revoked_at=now)
-        .returning(api_keys.c.id))).scalars().all()
+    revoked = (
+        (
+            await session.execute(
+                update(api_keys)
+                .where(api_keys.c.partner_id == name, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+                .returning(api_keys.c.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     for key_id in sorted(revoked):
         await _announce(session, name, key_id, ApiKeyRevokedV1(key_id=key_id, partner_id=name, revoked_at=now))
     return len(revoked)
@@ -81,23 +107,50 @@ async def publish_keys(sessions: async_sessionmaker) -> int:
     """Announce every active key again (for replicas started after the keys were issued); replicas
     take a repeat as the same key. Returns how many were announced."""
     async with sessions.begin() as session:
-        rows = (await session.execute(
-            select(api_keys.c.id, api_keys.c.secret_hash, api_keys.c.created_at, partners.c.id.label("partner_id"),
-                   partners.c.role, partners.c.requests_per_second)
-            .join(partners).where(api_keys.c.revoked_at.is_(None)).order_by(api_keys.c.id))).all()
+        rows = (
+            await session.execute(
+                select(
+                    api_keys.c.id,
+                    api_keys.c.secret_hash,
+                    api_keys.c.created_at,
+                    partners.c.id.label("partner_id"),
+                    partners.c.role,
+                    partners.c.requests_per_second,
+                )
+                .join(partners)
+                .where(api_keys.c.revoked_at.is_(None))
+                .order_by(api_keys.c.id)
+            )
+        ).all()
         for r in rows:
-            await _announce(session, r.partner_id, r.id, ApiKeyIssuedV1(
-                key_id=r.id, partner_id=r.partner_id, role=r.role, requests_per_second=r.requests_per_second,
-                secret_sha256=r.secret_hash, issued_at=r.created_at))
+            await _announce(
+                session,
+                r.partner_id,
+                r.id,
+                ApiKeyIssuedV1(
+                    key_id=r.id,
+                    partner_id=r.partner_id,
+                    role=r.role,
+                    requests_per_second=r.requests_per_second,
+                    secret_sha256=r.secret_hash,
+                    issued_at=r.created_at,
+                ),
+            )
     return len(rows)
 
 
 def key_lookup(sessions: async_sessionmaker):
     """Intake checks keys against its own tables, the source of every replica."""
+
     async def lookup(key_id: str) -> KeyRecord | None:
         async with sessions() as session:
-            row = (await session.execute(
-                select(api_keys.c.secret_hash, partners.c.id, partners.c.role, partners.c.requests_per_second)
-                .join(partners).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)))).first()
+            row = (
+                await session.execute(
+                    select(api_keys.c.secret_hash, partners.c.id, partners.c.role, partners.c.requests_per_second)
+                    .join(partners)
+                    .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                )
+            ).first()
         return row and KeyRecord(row.secret_hash, row.id, row.role, row.requests_per_second)
+
     return lookup

@@ -9,8 +9,8 @@ import orjson
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from shared.auth import Caller
 from services.intake.tables import applications, timeline
+from shared.auth import Caller
 
 
 class BadCursor(ValueError):
@@ -27,24 +27,32 @@ class Filters:
 
 
 def _visible(query: Select, caller: Caller) -> Select:
-    return query if caller.role in ("reviewer", "admin") else query.where(applications.c.partner_id == caller.partner_id)
+    return (
+        query if caller.role in ("reviewer", "admin") else query.where(applications.c.partner_id == caller.partner_id)
+    )
 
 
 async def one(sessions: async_sessionmaker, caller: Caller, application_id: UUID):
     """The application and its timeline, or None when it does not exist for this caller."""
     async with sessions() as session:
-        row = (await session.execute(_visible(select(applications), caller)
-                                     .where(applications.c.id == application_id))).first()
+        row = (
+            await session.execute(_visible(select(applications), caller).where(applications.c.id == application_id))
+        ).first()
         if row is None:
             return None
-        steps = (await session.execute(select(timeline.c.status, timeline.c.at, timeline.c.detail)
-                                       .where(timeline.c.application_id == application_id)
-                                       .order_by(timeline.c.at))).all()
+        steps = (
+            await session.execute(
+                select(timeline.c.status, timeline.c.at, timeline.c.detail)
+                .where(timeline.c.application_id == application_id)
+                .order_by(timeline.c.at)
+            )
+        ).all()
     return row, steps
 
 
-async def page(sessions: async_sessionmaker, caller: Caller, filters: Filters, limit: int,
-               cursor: str | None) -> tuple[list, str | None]:
+async def page(
+    sessions: async_sessionmaker, caller: Caller, filters: Filters, limit: int, cursor: str | None
+) -> tuple[list, str | None]:
     """Newest first; the cursor is the (submitted_at, id) of the last row of the previous page."""
     a = applications.c
     query = _visible(select(a.id, a.clause, a.credit_code, a.status, a.submitted_at, a.updated_at), caller)

@@ -71,10 +71,13 @@ def payee_provided(application_id: uuid.UUID, application: Application, at: date
     """What payout is told of the bank account an application's subsidy goes to (in full: payout
     alone reads this topic)."""
     payee = application.payee
-    return PayeeProvidedV1(application_id=application_id, credit_code=application.applicant.credit_code,
-                           applicant_name=application.applicant.name, provided_at=at,
-                           payee=PayeeDetails(account_name=payee.account_name, account_number=payee.account_number,
-                                              bank=payee.bank))
+    return PayeeProvidedV1(
+        application_id=application_id,
+        credit_code=application.applicant.credit_code,
+        applicant_name=application.applicant.name,
+        provided_at=at,
+        payee=PayeeDetails(account_name=payee.account_name, account_number=payee.account_number, bank=payee.bank),
+    )
 
 
 def application_id(partner_id: str, idempotency_key: str) -> uuid.UUID:
@@ -91,13 +94,19 @@ class Submissions:
     async def open(self):
         dsn = self._runtime.settings.database_url.get_secret_value().replace("+asyncpg", "")
         timeout_s = self._runtime.settings.database_statement_timeout_s
-        async with asyncpg.create_pool(dsn, min_size=2, max_size=self._pool_size, reset=_keep,
-                                       command_timeout=timeout_s,
-                                       server_settings=db.connection_settings(SCHEMA, timeout_s)) as self._pool:
+        async with asyncpg.create_pool(
+            dsn,
+            min_size=2,
+            max_size=self._pool_size,
+            reset=_keep,
+            command_timeout=timeout_s,
+            server_settings=db.connection_settings(SCHEMA, timeout_s),
+        ) as self._pool:
             yield
 
-    async def submit(self, partner_id: str, idempotency_key: str, document: dict[str, Any],
-                     application: Application) -> Accepted:
+    async def submit(
+        self, partner_id: str, idempotency_key: str, document: dict[str, Any], application: Application
+    ) -> Accepted:
         app_id = application_id(partner_id, idempotency_key)
         body = orjson.dumps(document).decode()
         # Same JSON with keys in another order or other spacing is the same request.
@@ -105,16 +114,30 @@ class Submissions:
         now = datetime.now(UTC)
         credit_code = application.applicant.credit_code
         event = self._runtime.event(
-            ApplicationSubmittedV1(application_id=app_id, partner_id=partner_id, submitted_at=now,
-                                   application=document), key=credit_code, subject=str(app_id))
+            ApplicationSubmittedV1(
+                application_id=app_id, partner_id=partner_id, submitted_at=now, application=document
+            ),
+            key=credit_code,
+            subject=str(app_id),
+        )
         owed = [ApplicationSubmittedV1.topic, event.key, _headers(event), event.data]
         if application.payee is not None:
             payee = self._runtime.event(payee_provided(app_id, application, now), key=credit_code, subject=str(app_id))
             owed += [PayeeProvidedV1.topic, payee.key, _headers(payee), payee.data]
         async with self._pool.acquire() as conn:
             written = await conn.fetchval(
-                _ACCEPT_WITH_PAYEE if application.payee is not None else _ACCEPT, app_id, partner_id, idempotency_key,
-                request_hash, credit_code, application.clause, application.occurred_on, body, now, *owed)
+                _ACCEPT_WITH_PAYEE if application.payee is not None else _ACCEPT,
+                app_id,
+                partner_id,
+                idempotency_key,
+                request_hash,
+                credit_code,
+                application.clause,
+                application.occurred_on,
+                body,
+                now,
+                *owed,
+            )
             if written is None:
                 if await conn.fetchval(_EARLIER, app_id) != request_hash:
                     raise IdempotencyConflict(idempotency_key)

@@ -1,5 +1,4 @@
-from sqlalchemy import (Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, Table, Text,
-                        UniqueConstraint, func)
+from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, Numeric, Table, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import service_metadata
@@ -8,7 +7,8 @@ SCHEMA = "intake"
 metadata = service_metadata(SCHEMA)
 
 partners = Table(
-    "partners", metadata,
+    "partners",
+    metadata,
     Column("id", Text, primary_key=True),  # the name the operator registered it under
     Column("role", Text, nullable=False),  # partner | reviewer | finance | admin
     Column("requests_per_second", Numeric(10, 2), nullable=False),
@@ -18,7 +18,8 @@ partners = Table(
 
 # Only a key's hash is kept: the key itself is shown once, when it is issued.
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("id", Text, primary_key=True),  # the key's public prefix, used to find it
     Column("partner_id", Text, ForeignKey(partners.c.id), nullable=False, index=True),
     Column("secret_hash", Text, nullable=False),
@@ -27,7 +28,8 @@ api_keys = Table(
 )
 
 applications = Table(
-    "applications", metadata,
+    "applications",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the partner's idempotency key
     Column("partner_id", Text, nullable=False),
     Column("idempotency_key", Text, nullable=False),
@@ -48,7 +50,8 @@ applications = Table(
 )
 
 timeline = Table(
-    "timeline", metadata,
+    "timeline",
+    metadata,
     Column("event_id", Text, primary_key=True),
     Column("application_id", UUID(as_uuid=True), ForeignKey(applications.c.id), nullable=False, index=True),
     Column("status", Text, nullable=False),

@@ -32,9 +32,15 @@ class WebhookRegistry:
         runtime = self.runtime
         async with runtime.sessions.begin() as session:
             await session.execute(update(partners).where(partners.c.id == partner_id).values(webhook_url=url or None))
-            await runtime.publish(session, runtime.event(
-                WebhookRegisteredV2(partner_id=partner_id, url=url, secret_ciphertext=secret_ciphertext,
-                                    registered_at=now),
-                key=partner_id, subject=partner_id))
+            await runtime.publish(
+                session,
+                runtime.event(
+                    WebhookRegisteredV2(
+                        partner_id=partner_id, url=url, secret_ciphertext=secret_ciphertext, registered_at=now
+                    ),
+                    key=partner_id,
+                    subject=partner_id,
+                ),
+            )
         runtime.relay.wake()
         return now

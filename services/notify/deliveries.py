@@ -26,11 +26,17 @@ def delivery_id(event: Envelope) -> uuid.UUID:
 
 
 def body(event: Envelope, p: Payload, change: StatusChange) -> bytes:
-    return orjson.dumps({
-        "id": str(delivery_id(event)), "type": STATUS_CHANGED, "application_id": str(p.application_id),
-        "status": change.status, "event_type": event.type, "occurred_at": event.time.isoformat(),
-        "detail": change.detail,
-    })
+    return orjson.dumps(
+        {
+            "id": str(delivery_id(event)),
+            "type": STATUS_CHANGED,
+            "application_id": str(p.application_id),
+            "status": change.status,
+            "event_type": event.type,
+            "occurred_at": event.time.isoformat(),
+            "detail": change.detail,
+        }
+    )
 
 
 async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, Payload, StatusChange]]) -> None:
@@ -41,7 +47,15 @@ async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, Payload, 
     either may not have been read yet. The worker attaches the partner once known, and drops the
     delivery only if that partner still has no webhook a grace period after the status change.
     """
-    await session.execute(insert(webhook_deliveries), [
-        {"id": delivery_id(event), "application_id": p.application_id, "body": body(event, p, c),
-         "application_status": c.status}
-        for event, p, c in changes])
+    await session.execute(
+        insert(webhook_deliveries),
+        [
+            {
+                "id": delivery_id(event),
+                "application_id": p.application_id,
+                "body": body(event, p, c),
+                "application_status": c.status,
+            }
+            for event, p, c in changes
+        ],
+    )

@@ -34,24 +34,57 @@ def handlers(runtime: Runtime, notice_url: str):
         for event, p, c in changes:
             notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")
             zh, en = summary(c, p.application_id, notice_url)
-            told.append({"id": notification_id, "application_id": p.application_id, "credit_code": p.credit_code,
-                         "about": event.type, "message_zh": zh, "message_en": en})
-            events.append(runtime.event(NotificationRecordedV1(
-                notification_id=notification_id, application_id=p.application_id, credit_code=p.credit_code,
-                about=event.type, message_zh=zh, message_en=en),
-                key=p.credit_code, subject=str(p.application_id), cause=event))
+            told.append(
+                {
+                    "id": notification_id,
+                    "application_id": p.application_id,
+                    "credit_code": p.credit_code,
+                    "about": event.type,
+                    "message_zh": zh,
+                    "message_en": en,
+                }
+            )
+            events.append(
+                runtime.event(
+                    NotificationRecordedV1(
+                        notification_id=notification_id,
+                        application_id=p.application_id,
+                        credit_code=p.credit_code,
+                        about=event.type,
+                        message_zh=zh,
+                        message_en=en,
+                    ),
+                    key=p.credit_code,
+                    subject=str(p.application_id),
+                    cause=event,
+                )
+            )
         await session.execute(insert(notifications), told)
         await runtime.publish(session, *events)
         await deliveries.enqueue(session, changes)
         # An application known to have given no contact is owed no e-mail; one not known yet may
         # have, and the mail worker decides once its submission is read.
-        known_without = set((await session.execute(
-            select(application_partners.c.application_id).where(
-                application_partners.c.application_id.in_({p.application_id for _, p, _ in changes}),
-                application_partners.c.email.is_(None)))).scalars())
-        if owed := [{"id": email_id(event), "application_id": p.application_id, "application_status": c.status,
-                     "context": c.context, "occurred_at": event.time}
-                    for event, p, c in changes if p.application_id not in known_without]:
+        known_without = set(
+            (
+                await session.execute(
+                    select(application_partners.c.application_id).where(
+                        application_partners.c.application_id.in_({p.application_id for _, p, _ in changes}),
+                        application_partners.c.email.is_(None),
+                    )
+                )
+            ).scalars()
+        )
+        if owed := [
+            {
+                "id": email_id(event),
+                "application_id": p.application_id,
+                "application_status": c.status,
+                "context": c.context,
+                "occurred_at": event.time,
+            }
+            for event, p, c in changes
+            if p.application_id not in known_without
+        ]:
             await session.execute(insert(email_deliveries), owed)
 
     return dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))

@@ -13,7 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import samples, wording
-from services.notify.tables import partner_templates as t, webhook_deliveries as d, webhooks
+from services.notify.tables import partner_templates as t
+from services.notify.tables import webhook_deliveries as d
+from services.notify.tables import webhooks
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
@@ -31,11 +33,21 @@ class BadCursor(ValueError):
 
 
 def _view(row) -> dict[str, Any]:
-    return {"id": row.id, "partner_id": row.partner_id, "application_id": row.application_id,
-            "application_status": row.application_status, "status": row.status, "attempts": row.attempts,
-            "last_status_code": row.last_status_code, "last_error": row.last_error, "url": row.url,
-            "next_attempt_at": row.next_attempt_at if row.status == "pending" else None,
-            "created_at": row.created_at, "delivered_at": row.delivered_at, "replayed_at": row.replayed_at}
+    return {
+        "id": row.id,
+        "partner_id": row.partner_id,
+        "application_id": row.application_id,
+        "application_status": row.application_status,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_status_code": row.last_status_code,
+        "last_error": row.last_error,
+        "url": row.url,
+        "next_attempt_at": row.next_attempt_at if row.status == "pending" else None,
+        "created_at": row.created_at,
+        "delivered_at": row.delivered_at,
+        "replayed_at": row.replayed_at,
+    }
 
 
 def _cursor(row) -> str:
@@ -51,9 +63,15 @@ def _after(cursor: str):
     return or_(d.c.created_at < at, and_(d.c.created_at == at, d.c.id < last))
 
 
-async def deliveries(session: AsyncSession, *, partner_id: str | None = None, status: str | None = None,
-                     application_id: uuid.UUID | None = None, limit: int = 50, cursor: str | None = None
-                     ) -> tuple[list[dict[str, Any]], str | None]:
+async def deliveries(
+    session: AsyncSession,
+    *,
+    partner_id: str | None = None,
+    status: str | None = None,
+    application_id: uuid.UUID | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; a partner's own only when `partner_id` is given (an operator sees all)."""
     query = select(d).where(d.c.partner_id.is_not(None)).order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit + 1)
     if partner_id is not None:
@@ -86,9 +104,20 @@ async def retry(session: AsyncSession, delivery_id: uuid.UUID, partner_id: str |
         raise EndpointDisabled("no webhook is registered")
     if hook.disabled_at:
         raise EndpointDisabled(hook.disabled_reason or "the endpoint is disabled")
-    row = (await session.execute(update(d).where(d.c.id == delivery_id).values(
-        status="pending", attempts=0, next_attempt_at=func.now(), replayed_at=func.now(), delivered_at=None,
-    ).returning(d))).one()
+    row = (
+        await session.execute(
+            update(d)
+            .where(d.c.id == delivery_id)
+            .values(
+                status="pending",
+                attempts=0,
+                next_attempt_at=func.now(),
+                replayed_at=func.now(),
+                delivered_at=None,
+            )
+            .returning(d)
+        )
+    ).one()
     return _view(row)
 
 
@@ -100,12 +129,14 @@ async def retry_all(session: AsyncSession, *, partner_id: str | None = None, sin
         query = query.where(d.c.partner_id == partner_id)
     if since is not None:
         query = query.where(d.c.created_at >= since)
-    done = await session.execute(query.values(status="pending", attempts=0, next_attempt_at=func.now(),
-                                              replayed_at=func.now()))
+    done = await session.execute(
+        query.values(status="pending", attempts=0, next_attempt_at=func.now(), replayed_at=func.now())
+    )
     return done.rowcount
 
 
 # ---- templates ----
+
 
 def _parts(row) -> dict[str, str | None]:
     return {"subject": row.subject, "text": row.text, "html": row.html} if row else {}
@@ -113,34 +144,45 @@ def _parts(row) -> dict[str, str | None]:
 
 async def template(session: AsyncSession, partner_id: str, status: str, language: str) -> dict[str, Any]:
     """The partner's parts (null where ours apply), ours, and the message they make from the sample."""
-    row = (await session.execute(select(t).where(t.c.partner_id == partner_id, t.c.status == status,
-                                                 t.c.language == language))).first()
+    row = (
+        await session.execute(
+            select(t).where(t.c.partner_id == partner_id, t.c.status == status, t.c.language == language)
+        )
+    ).first()
     mine = _parts(row)
     preview = wording.render(status, language, samples.sample(status), mine)
-    return {"status": status, "language": language, "custom": {p: mine.get(p) for p in wording.PARTS},
-            "default": wording.default(status, language), "updated_at": row.updated_at if row else None,
-            "preview": {"subject": preview.subject, "text": preview.text, "html": preview.html}}
+    return {
+        "status": status,
+        "language": language,
+        "custom": {p: mine.get(p) for p in wording.PARTS},
+        "default": wording.default(status, language),
+        "updated_at": row.updated_at if row else None,
+        "preview": {"subject": preview.subject, "text": preview.text, "html": preview.html},
+    }
 
 
-async def put_template(session: AsyncSession, partner_id: str, status: str, language: str,
-                       parts: dict[str, str | None]) -> dict[str, Any]:
+async def put_template(
+    session: AsyncSession, partner_id: str, status: str, language: str, parts: dict[str, str | None]
+) -> dict[str, Any]:
     """Checks the parts against the status's sample (TemplateRefused names the part), then keeps them."""
     wording.check(status, language, parts, samples.sample(status))
     values = {p: parts.get(p) or None for p in wording.PARTS} | {"updated_at": func.now()}
     new = insert(t).values(partner_id=partner_id, status=status, language=language, **values)
-    await session.execute(new.on_conflict_do_update(index_elements=[t.c.partner_id, t.c.status, t.c.language],
-                                                    set_=values))
+    await session.execute(
+        new.on_conflict_do_update(index_elements=[t.c.partner_id, t.c.status, t.c.language], set_=values)
+    )
     return await template(session, partner_id, status, language)
 
 
 async def delete_template(session: AsyncSession, partner_id: str, status: str, language: str) -> bool:
-    done = await session.execute(delete(t).where(t.c.partner_id == partner_id, t.c.status == status,
-                                                 t.c.language == language))
+    done = await session.execute(
+        delete(t).where(t.c.partner_id == partner_id, t.c.status == status, t.c.language == language)
+    )
     return bool(done.rowcount)
 
 
 async def templates(session: AsyncSession, partner_id: str) -> list[dict[str, Any]]:
-    rows = (await session.execute(select(t).where(t.c.partner_id == partner_id)
-                                  .order_by(t.c.status, t.c.language))).all()
-    return [{"status": r.status, "language": r.language, "custom": _parts(r), "updated_at": r.updated_at}
-            for r in rows]
+    rows = (
+        await session.execute(select(t).where(t.c.partner_id == partner_id).order_by(t.c.status, t.c.language))
+    ).all()
+    return [{"status": r.status, "language": r.language, "custom": _parts(r), "updated_at": r.updated_at} for r in rows]

@@ -26,7 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notify import samples, wording
 from services.notify.retries import Schedule
 from services.notify.settings import NotifySettings
-from services.notify.tables import application_partners as apps, email_deliveries as e, partner_templates, rounds
+from services.notify.tables import application_partners as apps
+from services.notify.tables import email_deliveries as e
+from services.notify.tables import partner_templates, rounds
 from shared.policy import catalogue
 
 log = logging.getLogger(__name__)
@@ -61,40 +63,70 @@ def application_facts(row, notice_url: str) -> dict:
     titles = _TITLES.get(row.clause, (None, None)) if row else (None, None)
     facts = {"notice_url": notice_url}
     if row is not None:
-        facts |= {"applicant_name": row.applicant_name, "credit_code": row.credit_code, "clause": row.clause,
-                  "clause_title_zh": titles[0], "clause_title_en": titles[1],
-                  "occurred_on": row.occurred_on.isoformat() if row.occurred_on else None}
+        facts |= {
+            "applicant_name": row.applicant_name,
+            "credit_code": row.credit_code,
+            "clause": row.clause,
+            "clause_title_zh": titles[0],
+            "clause_title_en": titles[1],
+            "occurred_on": row.occurred_on.isoformat() if row.occurred_on else None,
+        }
     return facts
 
 
 async def _render(s: AsyncSession, d, app, notice_url: str) -> wording.Rendered:
-    override = (await s.execute(select(partner_templates.c.subject, partner_templates.c.text,
-                                       partner_templates.c.html).where(
-        partner_templates.c.partner_id == app.partner_id, partner_templates.c.status == d.application_status,
-        partner_templates.c.language == app.language))).first()
+    override = (
+        await s.execute(
+            select(partner_templates.c.subject, partner_templates.c.text, partner_templates.c.html).where(
+                partner_templates.c.partner_id == app.partner_id,
+                partner_templates.c.status == d.application_status,
+                partner_templates.c.language == app.language,
+            )
+        )
+    ).first()
     facts = application_facts(app, notice_url) | {"application_id": str(d.application_id)}
     context = samples.context(d.application_status, d.context, facts)
     if d.application_status == "candidate" and app.occurred_on:
         context["year"] = context.get("year") or app.occurred_on.year
-        r = (await s.execute(select(rounds).where(rounds.c.clause == app.clause,
-                                                  rounds.c.year == app.occurred_on.year))).first()
-        context["round"] = r and {"state": r.state, "deadline": r.deadline.isoformat(), "quota": r.quota,
-                                  "notice_ends_on": r.notice_ends_on and r.notice_ends_on.isoformat()}
+        r = (
+            await s.execute(select(rounds).where(rounds.c.clause == app.clause, rounds.c.year == app.occurred_on.year))
+        ).first()
+        context["round"] = r and {
+            "state": r.state,
+            "deadline": r.deadline.isoformat(),
+            "quota": r.quota,
+            "notice_ends_on": r.notice_ends_on and r.notice_ends_on.isoformat(),
+        }
     return wording.render(d.application_status, app.language or "zh", context, override and dict(override._mapping))
 
 
 async def claim(sessions: async_sessionmaker, settings: NotifySettings, limit: int) -> list[Outgoing]:
     async with sessions.begin() as s:
-        due = (await s.execute(select(e).where(e.c.status == "pending", e.c.next_attempt_at <= func.now())
-                               .order_by(e.c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))).all()
+        due = (
+            await s.execute(
+                select(e)
+                .where(e.c.status == "pending", e.c.next_attempt_at <= func.now())
+                .order_by(e.c.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
         if not due:
             return []
-        known = {a.application_id: a for a in (await s.execute(
-            select(apps).where(apps.c.application_id.in_({d.application_id for d in due})))).all()}
+        known = {
+            a.application_id: a
+            for a in (
+                await s.execute(select(apps).where(apps.c.application_id.in_({d.application_id for d in due})))
+            ).all()
+        }
         now = (await s.execute(select(func.now()))).scalar_one()
         grace = timedelta(seconds=settings.contact_grace_s)
-        dropped = [d.id for d in due if (d.application_id in known and not known[d.application_id].email)
-                   or (d.application_id not in known and d.created_at + grace <= now)]
+        dropped = [
+            d.id
+            for d in due
+            if (d.application_id in known and not known[d.application_id].email)
+            or (d.application_id not in known and d.created_at + grace <= now)
+        ]
         if dropped:
             await s.execute(delete(e).where(e.c.id.in_(dropped)))  # owed to nobody
         out = []
@@ -111,14 +143,26 @@ async def claim(sessions: async_sessionmaker, settings: NotifySettings, limit: i
                 try:
                     rendered = await _render(s, d, app, settings.notice_url)
                 except Exception as error:  # a partner's template that breaks on real data: ours instead
-                    log.warning("template of %s for %s failed (%r); sending ours", app.partner_id,
-                                d.application_status, error)
-                    rendered = wording.render(d.application_status, app.language or "zh", samples.context(
-                        d.application_status, d.context, application_facts(app, settings.notice_url)
-                        | {"application_id": str(d.application_id)}))
+                    log.warning(
+                        "template of %s for %s failed (%r); sending ours", app.partner_id, d.application_status, error
+                    )
+                    rendered = wording.render(
+                        d.application_status,
+                        app.language or "zh",
+                        samples.context(
+                            d.application_status,
+                            d.context,
+                            application_facts(app, settings.notice_url) | {"application_id": str(d.application_id)},
+                        ),
+                    )
                 subject, text, html = rendered.subject, rendered.text, rendered.html
-                values |= {"to_address": app.email, "language": app.language, "subject": subject,
-                           "body_text": text, "body_html": html}
+                values |= {
+                    "to_address": app.email,
+                    "language": app.language,
+                    "subject": subject,
+                    "body_text": text,
+                    "body_html": html,
+                }
             await s.execute(update(e).where(e.c.id == d.id).values(**values))
             out.append(Outgoing(d.id, d.attempts + 1, d.to_address or app.email, subject, text, html))
     return out
@@ -127,19 +171,27 @@ async def claim(sessions: async_sessionmaker, settings: NotifySettings, limit: i
 async def send(sessions: async_sessionmaker, settings: NotifySettings, schedule: Schedule, o: Outgoing) -> None:
     try:
         await aiosmtplib.send(
-            message(settings, o), hostname=settings.smtp_host, port=settings.smtp_port,
+            message(settings, o),
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            use_tls=settings.smtp_security == "tls", start_tls=settings.smtp_security == "starttls",
-            timeout=settings.smtp_timeout_s)
+            use_tls=settings.smtp_security == "tls",
+            start_tls=settings.smtp_security == "starttls",
+            timeout=settings.smtp_timeout_s,
+        )
         outcome = {"status": "sent", "sent_at": func.now(), "last_error": None}
     except Exception as error:  # the server away, busy or refusing for now, or the address refused
         delay = schedule.delay(o.attempt)
         text = f"{type(error).__name__}: {error}"[:500]
         permanent = isinstance(error, aiosmtplib.SMTPRecipientsRefused) and all(
-            r.code >= 500 for r in error.recipients)  # the address itself: retrying cannot help
-        outcome = ({"status": "failed", "last_error": text} if delay is None or permanent else
-                   {"last_error": text, "next_attempt_at": func.now() + timedelta(seconds=delay)})
+            r.code >= 500 for r in error.recipients
+        )  # the address itself: retrying cannot help
+        outcome = (
+            {"status": "failed", "last_error": text}
+            if delay is None or permanent
+            else {"last_error": text, "next_attempt_at": func.now() + timedelta(seconds=delay)}
+        )
     async with sessions.begin() as s:
         await s.execute(update(e).where(e.c.id == o.id, e.c.attempts == o.attempt).values(**outcome))
 
@@ -156,6 +208,7 @@ def mail_worker(sessions: async_sessionmaker, settings: NotifySettings) -> Calla
                 async def one(o: Outgoing) -> None:
                     async with limit:
                         await send(sessions, settings, schedule, o)
+
                 results = await asyncio.gather(*(one(o) for o in claimed), return_exceptions=True)
                 for o, result in zip(claimed, results):
                     if isinstance(result, Exception):  # its lease runs out, and it is sent again
@@ -167,4 +220,5 @@ def mail_worker(sessions: async_sessionmaker, settings: NotifySettings) -> Calla
                 claimed = []
             if len(claimed) < BATCH:
                 await asyncio.sleep(settings.webhook_poll_interval_s)
+
     return send_email

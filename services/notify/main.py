@@ -16,7 +16,8 @@ from shared import api_errors
 from shared.auth import KeyRing, replica_lookup
 from shared.ratelimit import RateLimiter
 from shared.secretbox import SecretBox
-from shared.service import Runtime, create_app as create_service_app
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 from shared.webhook_targets import WebhookTargets
 
@@ -39,10 +40,12 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
     runtime = Runtime("notify", settings, metadata)
     runtime.handlers["notify-applicants"] = handlers(runtime, settings.notice_url)
     # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
-    runtime.handlers["notify-partners"] = partners.handlers(
-        box, timedelta(seconds=settings.webhook_rotation_overlap_s))
-    runtime.workers.append(delivery_worker(runtime, webhooks or DeliveryPolicy.from_settings(settings), box,
-                                           WebhookTargets.from_settings(settings)))
+    runtime.handlers["notify-partners"] = partners.handlers(box, timedelta(seconds=settings.webhook_rotation_overlap_s))
+    runtime.workers.append(
+        delivery_worker(
+            runtime, webhooks or DeliveryPolicy.from_settings(settings), box, WebhookTargets.from_settings(settings)
+        )
+    )
     runtime.workers.append(mail_worker(runtime.sessions, settings))
 
     def configure(app: FastAPI) -> None:
@@ -53,5 +56,4 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
         api_errors.install(app)
         app.include_router(routes.router)
 
-    return create_service_app(runtime, configure=configure,
-                              title="Chengdu blockchain subsidy — notifications (notify)")
+    return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — notifications (notify)")

@@ -77,8 +77,14 @@ def retry_after(status_code: int, header: str | None, now: datetime) -> float | 
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
-def next_delay(schedule: Schedule, attempts: int, status_code: int | None, retry_after_header: str | None,
-               now: datetime, rng: random.Random | None = None) -> float | None:
+def next_delay(
+    schedule: Schedule,
+    attempts: int,
+    status_code: int | None,
+    retry_after_header: str | None,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> float | None:
     """How long to wait before the next attempt after a failed one; None when the schedule is spent.
     A `Retry-After` pushes the next attempt later than the schedule would, never earlier."""
     scheduled = schedule.delay(attempts, rng)

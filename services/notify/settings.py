@@ -13,7 +13,7 @@ from shared.settings import Settings
 
 
 def _seconds(value: object) -> object:
-    """"5,30,120" (as an environment variable gives it) → (5.0, 30.0, 120.0)."""
+    """ "5,30,120" (as an environment variable gives it) → (5.0, 30.0, 120.0)."""
     if isinstance(value, str):
         return tuple(float(part) for part in value.split(",") if part.strip())
     return value

@@ -49,8 +49,7 @@ def signature_header(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={sign(secret, timestamp, body)}"
 
 
-def verify(secret: str, header: str, body: bytes, now: int | float,
-           tolerance_s: int | float = TOLERANCE_S) -> bool:
+def verify(secret: str, header: str, body: bytes, now: int | float, tolerance_s: int | float = TOLERANCE_S) -> bool:
     """Whether `header` signs `body` with `secret`, and was made within `tolerance_s` of `now`."""
     timestamp, candidates = None, []
     for part in header.split(","):
@@ -80,12 +79,16 @@ def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) ->
 
 def standard_headers(secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """The three Standard Webhooks headers, signed with every secret in force (two while rotating)."""
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": " ".join(standard_signature(s, msg_id, timestamp, body) for s in secrets)}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(standard_signature(s, msg_id, timestamp, body) for s in secrets),
+    }
 
 
-def verify_standard(secret: str, headers: dict[str, str], body: bytes, now: int | float,
-                    tolerance_s: int | float = TOLERANCE_S) -> bool:
+def verify_standard(
+    secret: str, headers: dict[str, str], body: bytes, now: int | float, tolerance_s: int | float = TOLERANCE_S
+) -> bool:
     """Whether the headers sign `body` with `secret` within `tolerance_s` of `now` (what a partner does)."""
     h = {k.lower(): v for k, v in headers.items()}
     msg_id, timestamp, signatures = h.get("webhook-id"), h.get("webhook-timestamp", ""), h.get("webhook-signature")

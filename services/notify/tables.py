@@ -1,5 +1,16 @@
-from sqlalchemy import (Column, Date, DateTime, Index, Integer, LargeBinary, PrimaryKeyConstraint, Table, Text, func,
-                        text)
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import replica_table
@@ -9,7 +20,8 @@ SCHEMA = "notify"
 metadata = service_metadata(SCHEMA)
 
 notifications = Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the event it tells of
     Column("application_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("credit_code", Text, nullable=False),
@@ -22,7 +34,8 @@ notifications = Table(
 # A partner's current webhook. Unregistering keeps the row with an empty url, so that a stale
 # registration read later cannot bring an older url back (see `registered_at`).
 webhooks = Table(
-    "webhooks", metadata,
+    "webhooks",
+    metadata,
     Column("partner_id", Text, primary_key=True),
     Column("url", Text, nullable=False),  # "" once unregistered
     # Sealed with SECRETS_KEY (shared/secretbox.py); opened only to sign a delivery. "" once unregistered.
@@ -39,7 +52,8 @@ webhooks = Table(
 # What notify knows of each application, from its submission: its partner, whom to tell and in
 # which language, and the facts its messages name.
 application_partners = Table(
-    "application_partners", metadata,
+    "application_partners",
+    metadata,
     Column("application_id", UUID(as_uuid=True), primary_key=True),
     Column("partner_id", Text, nullable=False),
     Column("clause", Text),
@@ -52,7 +66,8 @@ application_partners = Table(
 )
 
 webhook_deliveries = Table(
-    "webhook_deliveries", metadata,
+    "webhook_deliveries",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the event it reports
     Column("application_id", UUID(as_uuid=True), nullable=False),
     Column("partner_id", Text),  # null while the application's partner is not known yet
@@ -68,17 +83,20 @@ webhook_deliveries = Table(
     Column("last_status_code", Integer),  # the partner's last HTTP answer, if it answered
     Column("replayed_at", DateTime(timezone=True)),  # last sent again on request
     Index("ix_webhook_deliveries_partner", "partner_id", "created_at"),
-    Index("ix_webhook_deliveries_due", "next_attempt_at",
-          postgresql_where=text("status = 'pending' AND partner_id IS NOT NULL")),
-    Index("ix_webhook_deliveries_awaiting_partner", "application_id",
-          postgresql_where=text("partner_id IS NULL")),
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=text("status = 'pending' AND partner_id IS NOT NULL"),
+    ),
+    Index("ix_webhook_deliveries_awaiting_partner", "application_id", postgresql_where=text("partner_id IS NULL")),
 )
 
 # One e-mail per status change of an application that gave a contact: owed in the transaction
 # that handles the status event, rendered on its first attempt (so every retry sends the same
 # message), sent by `mail.py`.
 email_deliveries = Table(
-    "email_deliveries", metadata,
+    "email_deliveries",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the event it reports
     Column("application_id", UUID(as_uuid=True), nullable=False),
     Column("application_status", Text, nullable=False),
@@ -101,7 +119,8 @@ email_deliveries = Table(
 
 # A partner's own wording for its applicants: any of the parts, for one status and language.
 partner_templates = Table(
-    "partner_templates", metadata,
+    "partner_templates",
+    metadata,
     Column("partner_id", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("language", Text, nullable=False),
@@ -114,7 +133,8 @@ partner_templates = Table(
 
 # Each selection round's timetable, from quota's round events, for candidates' messages.
 rounds = Table(
-    "rounds", metadata,
+    "rounds",
+    metadata,
     Column("clause", Text, nullable=False),
     Column("year", Integer, nullable=False),
     Column("state", Text, nullable=False),

@@ -23,8 +23,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import (BaseLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound,
-                    TemplateSyntaxError, UndefinedError)
+from jinja2 import (
+    BaseLoader,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,7 +56,7 @@ class TemplateRefused(ValueError):
 
 
 def money(value: Any) -> str:
-    """"4000000" or Decimal("4000000.00") → "4,000,000.00"; anything else as it is."""
+    """ "4000000" or Decimal("4000000.00") → "4,000,000.00"; anything else as it is."""
     try:
         return f"{Decimal(str(value)):,.2f}"
     except (InvalidOperation, ValueError):
@@ -109,8 +116,14 @@ class _Defaults(BaseLoader):
 
 
 def _environment(html: bool) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(loader=_Defaults(), undefined=StrictUndefined, autoescape=html,
-                                        keep_trailing_newline=False, trim_blocks=True, lstrip_blocks=True)
+    env = ImmutableSandboxedEnvironment(
+        loader=_Defaults(),
+        undefined=StrictUndefined,
+        autoescape=html,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(money=money, day_zh=day_zh, day_en=day_en, moment_zh=moment_zh, moment_en=moment_en)
     return env
 
@@ -139,8 +152,9 @@ def _compiled(part: str, source: str):
     return (HTML if part == "html" else TEXT).from_string(source)
 
 
-def render(status: str, language: str, context: dict[str, Any], override: dict[str, str | None] | None = None
-           ) -> Rendered:
+def render(
+    status: str, language: str, context: dict[str, Any], override: dict[str, str | None] | None = None
+) -> Rendered:
     """The message for `status` in `language`: the partner's parts where it gave them, ours elsewhere.
 
     The HTML part gets the context plus `text` (the rendered body) and `paragraphs` (it split on
@@ -150,8 +164,9 @@ def render(status: str, language: str, context: dict[str, Any], override: dict[s
     subject = " ".join(subject.split())[:MAX_SUBJECT]  # one line, whatever the template did
     text = _compiled("text", sources["text"]).render(context).strip() + "\n"
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    html = _compiled("html", sources["html"]).render(context | {"text": text, "paragraphs": paragraphs,
-                                                               "subject": subject, "language": language})
+    html = _compiled("html", sources["html"]).render(
+        context | {"text": text, "paragraphs": paragraphs, "subject": subject, "language": language}
+    )
     return Rendered(subject, text, html)
 
 

@@ -37,7 +37,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notify import retries, signature
 from services.notify.settings import NotifySettings
-from services.notify.tables import application_partners, webhook_deliveries as d, webhooks
+from services.notify.tables import application_partners, webhooks
+from services.notify.tables import webhook_deliveries as d
 from shared.secretbox import SecretBox, SecretUnreadable
 from shared.service import Runtime
 from shared.webhook_targets import Target, TargetRefused, TargetUnresolvable, WebhookTargets, pinned_request
@@ -64,10 +65,16 @@ class DeliveryPolicy:
 
     @classmethod
     def from_settings(cls, s: NotifySettings) -> DeliveryPolicy:
-        return cls(concurrency=s.webhook_concurrency, endpoint_concurrency=s.webhook_endpoint_concurrency,
-                   schedule=retries.Schedule(tuple(s.webhook_retry_schedule_s), s.webhook_retry_jitter),
-                   timeout_s=s.webhook_timeout_s, poll_interval_s=s.webhook_poll_interval_s, lease_s=s.webhook_lease_s,
-                   registration_grace_s=s.webhook_registration_grace_s, legacy_signature=s.webhook_legacy_signature)
+        return cls(
+            concurrency=s.webhook_concurrency,
+            endpoint_concurrency=s.webhook_endpoint_concurrency,
+            schedule=retries.Schedule(tuple(s.webhook_retry_schedule_s), s.webhook_retry_jitter),
+            timeout_s=s.webhook_timeout_s,
+            poll_interval_s=s.webhook_poll_interval_s,
+            lease_s=s.webhook_lease_s,
+            registration_grace_s=s.webhook_registration_grace_s,
+            legacy_signature=s.webhook_legacy_signature,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class Attempt:
 class Sender:
     """What a delivery attempt needs besides the delivery: the HTTP client, the key that opens
     secrets, and the rules a target must pass."""
+
     client: httpx.AsyncClient
     box: SecretBox
     targets: WebhookTargets
@@ -101,8 +109,12 @@ def delivery_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
     # No redirects: we call only what the partner registered. No proxies from the environment:
     # the connection must go to the address checked. No kept-alive connections: one opened for a
     # name must not be reused for another name that resolves to the same address.
-    return httpx.AsyncClient(timeout=policy.timeout_s, follow_redirects=False, trust_env=False,
-                             limits=httpx.Limits(max_connections=None, max_keepalive_connections=0))
+    return httpx.AsyncClient(
+        timeout=policy.timeout_s,
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+    )
 
 
 class Dispatcher:
@@ -162,20 +174,24 @@ class Dispatcher:
             self._freed.set()
 
 
-def delivery_worker(runtime: Runtime, policy: DeliveryPolicy, box: SecretBox,
-                    targets: WebhookTargets) -> Callable[[], Awaitable[None]]:
+def delivery_worker(
+    runtime: Runtime, policy: DeliveryPolicy, box: SecretBox, targets: WebhookTargets
+) -> Callable[[], Awaitable[None]]:
     async def deliver_webhooks() -> None:
         async with delivery_client(policy) as client:
             await Dispatcher(runtime.sessions, Sender(client, box, targets), policy).run()
+
     return deliver_webhooks
 
 
 async def attach_partners(sessions: async_sessionmaker) -> None:
     """Deliveries enqueued before their application's partner was known go to that partner now."""
     async with sessions.begin() as s:
-        await s.execute(update(d).where(d.c.partner_id.is_(None),
-                                        d.c.application_id == application_partners.c.application_id)
-                        .values(partner_id=application_partners.c.partner_id))
+        await s.execute(
+            update(d)
+            .where(d.c.partner_id.is_(None), d.c.application_id == application_partners.c.application_id)
+            .values(partner_id=application_partners.c.partner_id)
+        )
 
 
 # Due deliveries, at most `slots - in flight` per partner, oldest first. The window ranks only the
@@ -201,17 +217,32 @@ FOR UPDATE SKIP LOCKED
 """)
 
 
-async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy, limit: int,
-                in_flight: Counter[str] | None = None) -> list[Claimed]:
+async def claim(
+    sessions: async_sessionmaker, policy: DeliveryPolicy, limit: int, in_flight: Counter[str] | None = None
+) -> list[Claimed]:
     busy = in_flight or Counter()
     async with sessions.begin() as s:
-        due = (await s.execute(_DUE, {"busy": list(busy), "busy_counts": list(busy.values()),
-                                      "per_endpoint": policy.endpoint_concurrency, "limit": limit})).all()
+        due = (
+            await s.execute(
+                _DUE,
+                {
+                    "busy": list(busy),
+                    "busy_counts": list(busy.values()),
+                    "per_endpoint": policy.endpoint_concurrency,
+                    "limit": limit,
+                },
+            )
+        ).all()
         if not due:
             return []
-        hooks = {w.partner_id: w for w in (await s.execute(
-            select(webhooks).where(webhooks.c.partner_id.in_({r.partner_id for r in due}),
-                                   webhooks.c.url != ""))).all()}
+        hooks = {
+            w.partner_id: w
+            for w in (
+                await s.execute(
+                    select(webhooks).where(webhooks.c.partner_id.in_({r.partner_id for r in due}), webhooks.c.url != "")
+                )
+            ).all()
+        }
         now = (await s.execute(select(func.now()))).scalar_one()
         grace = timedelta(seconds=policy.registration_grace_s)
         unregistered = [r for r in due if r.partner_id not in hooks]
@@ -221,21 +252,29 @@ async def claim(sessions: async_sessionmaker, policy: DeliveryPolicy, limit: int
             # Look once more when the grace ends, in case the registration was only read late.
             await s.execute(update(d).where(d.c.id == waiting.id).values(next_attempt_at=waiting.created_at + grace))
         if disabled := [r.id for r in due if r.partner_id in hooks and hooks[r.partner_id].disabled_at]:
-            await s.execute(update(d).where(d.c.id.in_(disabled)).values(
-                status="failed", last_error="endpoint disabled (it answered 410 Gone); register the webhook again"))
+            await s.execute(
+                update(d)
+                .where(d.c.id.in_(disabled))
+                .values(
+                    status="failed", last_error="endpoint disabled (it answered 410 Gone); register the webhook again"
+                )
+            )
         claimed = []
         for r in due:
             hook = hooks.get(r.partner_id)
             if hook is None or hook.disabled_at:
                 continue
             secrets = (hook.secret_ciphertext,) + (
-                (hook.previous_secret_ciphertext,) if hook.previous_secret_ciphertext and hook.previous_secret_until
-                and hook.previous_secret_until > now else ())
+                (hook.previous_secret_ciphertext,)
+                if hook.previous_secret_ciphertext and hook.previous_secret_until and hook.previous_secret_until > now
+                else ()
+            )
             claimed.append(Claimed(r.id, r.partner_id, r.attempts + 1, hook.url, secrets, r.body))
         lease_ends = now + timedelta(seconds=policy.lease_s)
         for c in claimed:
-            await s.execute(update(d).where(d.c.id == c.id).values(
-                attempts=c.attempt, url=c.url, next_attempt_at=lease_ends))
+            await s.execute(
+                update(d).where(d.c.id == c.id).values(attempts=c.attempt, url=c.url, next_attempt_at=lease_ends)
+            )
     return claimed
 
 
@@ -248,8 +287,15 @@ async def send(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPol
     elif gone:
         outcome = {"status": "failed", "last_error": "HTTP 410: endpoint disabled; register the webhook again"}
         log.warning("webhook of %s answered 410 Gone: disabled", c.partner_id)
-    elif attempt.final or (delay := retries.next_delay(policy.schedule, c.attempt, attempt.status_code,
-                                                        attempt.retry_after, datetime.now(UTC))) is None:
+    elif (
+        attempt.final
+        or (
+            delay := retries.next_delay(
+                policy.schedule, c.attempt, attempt.status_code, attempt.retry_after, datetime.now(UTC)
+            )
+        )
+        is None
+    ):
         outcome = {"status": "failed", "last_error": attempt.error}
         log.warning("webhook delivery %s failed for good after %d attempts: %s", c.id, c.attempt, attempt.error)
     else:
@@ -258,17 +304,22 @@ async def send(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPol
         # Only while the claim is still ours: a sender whose lease ran out reports nothing.
         done = await s.execute(update(d).where(d.c.id == c.id, d.c.attempts == c.attempt).values(**outcome, **code))
         if gone and done.rowcount:
-            await s.execute(update(webhooks).where(webhooks.c.partner_id == c.partner_id, webhooks.c.url == c.url)
-                            .values(disabled_at=func.now(), disabled_reason=f"410 Gone from {c.url}"))
+            await s.execute(
+                update(webhooks)
+                .where(webhooks.c.partner_id == c.partner_id, webhooks.c.url == c.url)
+                .values(disabled_at=func.now(), disabled_reason=f"410 Gone from {c.url}")
+            )
 
 
 def signed_headers(secrets: list[str], c: Claimed, now: int, legacy: bool) -> dict[str, str]:
     # Signed at send time, not at enqueue time: a retry must not look like a replay.
-    headers = {"Content-Type": "application/json", "X-Subsidy-Delivery": str(c.id),
-               **signature.standard_headers(secrets, str(c.id), now, c.body)}
+    headers = {
+        "Content-Type": "application/json",
+        "X-Subsidy-Delivery": str(c.id),
+        **signature.standard_headers(secrets, str(c.id), now, c.body),
+    }
     if legacy:
-        headers["X-Subsidy-Signature"] = f"t={now}," + ",".join(
-            f"v1={signature.sign(s, now, c.body)}" for s in secrets)
+        headers["X-Subsidy-Signature"] = f"t={now}," + ",".join(f"v1={signature.sign(s, now, c.body)}" for s in secrets)
     return headers
 
 
@@ -292,12 +343,16 @@ async def post(sender: Sender, c: Claimed, policy: DeliveryPolicy) -> Attempt:
         return Attempt(f"{type(e).__name__}: {e}"[:500])
     if response.is_success:
         return Attempt(None, status_code=response.status_code)
-    return Attempt(f"HTTP {response.status_code}: {response.text[:200]}", status_code=response.status_code,
-                   retry_after=response.headers.get("retry-after"))
+    return Attempt(
+        f"HTTP {response.status_code}: {response.text[:200]}",
+        status_code=response.status_code,
+        retry_after=response.headers.get("retry-after"),
+    )
 
 
-async def _post_to_checked_address(client: httpx.AsyncClient, target: Target, body: bytes,
-                                   headers: dict[str, str]) -> httpx.Response:
+async def _post_to_checked_address(
+    client: httpx.AsyncClient, target: Target, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
     """POSTs to the addresses just checked, in the resolver's order, never to a fresh lookup."""
     unreachable: Exception | None = None
     for address in target.addresses:

@@ -17,8 +17,11 @@ SLICE = 5000
 async def _rows(session: AsyncSession) -> AsyncIterator[Link]:
     after = 0
     while True:
-        page = (await session.execute(select(transfers).where(transfers.c.seq > after)
-                                      .order_by(transfers.c.seq).limit(SLICE))).all()
+        page = (
+            await session.execute(
+                select(transfers).where(transfers.c.seq > after).order_by(transfers.c.seq).limit(SLICE)
+            )
+        ).all()
         for r in page:
             yield Link(r.seq, as_transfer(r), r.prev_hash, r.hash)
         if len(page) < SLICE:

@@ -15,7 +15,7 @@ from services.payout.domain import money
 from services.payout.domain.ledger import Refused, budget_account
 from services.payout.payouts import Award
 from services.payout.tables import awards, payouts
-from shared.events import AwardGrantedV1, PayoutDeferredV1, PayoutCancelledV1
+from shared.events import AwardGrantedV1, PayoutCancelledV1, PayoutDeferredV1
 from shared.messaging.envelope import Envelope
 
 RELEASE_PAGE = 1000
@@ -31,14 +31,18 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
     if not batch:
         return
     books = await Books.open(session, ctx.key)
-    known = {r.award_id: r.amount for r in await session.execute(
-        select(awards.c.award_id, awards.c.amount).where(awards.c.award_id.in_([p.award_id for _, p in batch])))}
+    known = {
+        r.award_id: r.amount
+        for r in await session.execute(
+            select(awards.c.award_id, awards.c.amount).where(awards.c.award_id.in_([p.award_id for _, p in batch]))
+        )
+    }
     fresh = []
     for event, p in batch:
         if p.award_id in known:
-            if known[p.award_id] != p.amount:   # the same award with another amount is nobody's repeat
+            if known[p.award_id] != p.amount:  # the same award with another amount is nobody's repeat
                 raise ValueError(f"award {p.award_id} was booked for {known[p.award_id]}, not {p.amount}")
-            continue   # the same award published again: booked once
+            continue  # the same award published again: booked once
         known[p.award_id] = p.amount
         fresh.append((event, p, money.budget_year(p.granted_at)))
     if not fresh:
@@ -58,25 +62,52 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
                 if refused.code != "exceeds_credits":
                     raise
                 queued.add(line)
-        rows.append({"award_id": p.award_id, "application_id": p.application_id, "credit_code": p.credit_code,
-                     "clause": p.clause, "year": year, "amount": p.amount, "state": state, "granted_at": p.granted_at})
+        rows.append(
+            {
+                "award_id": p.award_id,
+                "application_id": p.application_id,
+                "credit_code": p.credit_code,
+                "clause": p.clause,
+                "year": year,
+                "amount": p.amount,
+                "state": state,
+                "granted_at": p.granted_at,
+            }
+        )
         award = Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount)
         (reserved if state == "reserved" else waiting).append((award, event, year))
     await session.execute(insert(awards), rows)
     await books.flush()
     await making.start(session, ctx, [(a, e) for a, e, _ in reserved])
-    await ctx.publisher.publish(session, *(ctx.tell(PayoutDeferredV1(
-        award_id=a.award_id, application_id=a.application_id, credit_code=a.credit_code, clause=a.clause,
-        year=year, amount=a.amount), credit_code=a.credit_code, application_id=a.application_id, cause=e)
-        for a, e, year in waiting))
+    await ctx.publisher.publish(
+        session,
+        *(
+            ctx.tell(
+                PayoutDeferredV1(
+                    award_id=a.award_id,
+                    application_id=a.application_id,
+                    credit_code=a.credit_code,
+                    clause=a.clause,
+                    year=year,
+                    amount=a.amount,
+                ),
+                credit_code=a.credit_code,
+                application_id=a.application_id,
+                cause=e,
+            )
+            for a, e, year in waiting
+        ),
+    )
 
 
 async def _lines_with_a_queue(session: AsyncSession, lines) -> list[tuple[int, str]]:
     if not lines:
         return []
-    rows = await session.execute(select(awards.c.year, awards.c.clause).where(
-        awards.c.state == "awaiting_budget", tuple_(awards.c.year, awards.c.clause).in_(list(lines)))
-        .group_by(awards.c.year, awards.c.clause))
+    rows = await session.execute(
+        select(awards.c.year, awards.c.clause)
+        .where(awards.c.state == "awaiting_budget", tuple_(awards.c.year, awards.c.clause).in_(list(lines)))
+        .group_by(awards.c.year, awards.c.clause)
+    )
     return [(r.year, r.clause) for r in rows]
 
 
@@ -86,17 +117,29 @@ async def release(session: AsyncSession, ctx: Context, books: Books, year: int, 
     await books.load([account_id])
     released, after = 0, 0
     while True:
-        queue = (await session.execute(select(awards).where(
-            awards.c.state == "awaiting_budget", awards.c.year == year, awards.c.clause == clause,
-            awards.c.seq > after).order_by(awards.c.seq).limit(RELEASE_PAGE).with_for_update())).all()
-        ahead = money.going_ahead(books.account(account_id).headroom,
-                                  [money.Waiting(r.award_id, r.amount) for r in queue])
+        queue = (
+            await session.execute(
+                select(awards)
+                .where(
+                    awards.c.state == "awaiting_budget",
+                    awards.c.year == year,
+                    awards.c.clause == clause,
+                    awards.c.seq > after,
+                )
+                .order_by(awards.c.seq)
+                .limit(RELEASE_PAGE)
+                .with_for_update()
+            )
+        ).all()
+        ahead = money.going_ahead(
+            books.account(account_id).headroom, [money.Waiting(r.award_id, r.amount) for r in queue]
+        )
         for w in ahead:
             books.apply(money.reserve(w.award_id, year, clause, w.amount))
         if ahead:
             ids = [w.award_id for w in ahead]
             await session.execute(update(awards).where(awards.c.award_id.in_(ids)).values(state="reserved"))
-            await making.start(session, ctx, [(_award(r), None) for r in queue[:len(ahead)]])
+            await making.start(session, ctx, [(_award(r), None) for r in queue[: len(ahead)]])
         released += len(ahead)
         if len(ahead) < len(queue) or len(queue) < RELEASE_PAGE:
             return released
@@ -110,16 +153,25 @@ async def cancel(session: AsyncSession, ctx: Context, award_id: UUID, *, reason:
     if award is None:
         raise Refusal("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
     if award.state == "cancelled":
-        return {"award_id": award_id, "state": "cancelled"}   # cancelling twice is cancelling once
+        return {"award_id": award_id, "state": "cancelled"}  # cancelling twice is cancelling once
     if award.state == "paid":
-        raise Refusal("already_paid", "the award is paid: record a clawback instead",
-                      "该补贴已拨付，请改为登记追回")
-    payout = (await session.execute(select(payouts).where(
-        payouts.c.award_id == award_id, payouts.c.status.in_(("held", "requested", "sent", "accepted", "rejected")))
-        .with_for_update())).first()
+        raise Refusal("already_paid", "the award is paid: record a clawback instead", "该补贴已拨付，请改为登记追回")
+    payout = (
+        await session.execute(
+            select(payouts)
+            .where(
+                payouts.c.award_id == award_id,
+                payouts.c.status.in_(("held", "requested", "sent", "accepted", "rejected")),
+            )
+            .with_for_update()
+        )
+    ).first()
     if payout is not None and payout.status in ("sent", "accepted"):
-        raise Refusal("payout_in_flight", "the payout is with the finance system; cancel it once it is rejected",
-                      "拨付指令已发送至财政系统，待其退回后方可取消")
+        raise Refusal(
+            "payout_in_flight",
+            "the payout is with the finance system; cancel it once it is rejected",
+            "拨付指令已发送至财政系统，待其退回后方可取消",
+        )
     if award.state == "reserved":
         reservation = money.reserve(award_id, award.year, award.clause, award.amount)
         await books.load([reservation.debit, reservation.credit], [reservation.id])
@@ -127,10 +179,23 @@ async def cancel(session: AsyncSession, ctx: Context, award_id: UUID, *, reason:
     await session.execute(update(awards).where(awards.c.award_id == award_id).values(state="cancelled"))
     if payout is not None:
         await session.execute(update(payouts).where(payouts.c.id == payout.id).values(status="cancelled"))
-    await ctx.publisher.publish(session, ctx.tell(PayoutCancelledV1(
-        award_id=award_id, payout_id=payout.id if payout else None, application_id=award.application_id,
-        credit_code=award.credit_code, amount=award.amount, reason=reason, by=by),
-        credit_code=award.credit_code, application_id=award.application_id, cause=None))
+    await ctx.publisher.publish(
+        session,
+        ctx.tell(
+            PayoutCancelledV1(
+                award_id=award_id,
+                payout_id=payout.id if payout else None,
+                application_id=award.application_id,
+                credit_code=award.credit_code,
+                amount=award.amount,
+                reason=reason,
+                by=by,
+            ),
+            credit_code=award.credit_code,
+            application_id=award.application_id,
+            cause=None,
+        ),
+    )
     await release(session, ctx, books, award.year, award.clause)
     await books.flush()
     return {"award_id": award_id, "state": "cancelled"}

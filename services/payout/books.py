@@ -27,8 +27,11 @@ _SAVE_ACCOUNTS = text(f"""
     SELECT * FROM unnest(:ids, :limited, :dp, :dd, :cp, :cd)
     ON CONFLICT (id) DO UPDATE SET debits_pending = excluded.debits_pending, debits_posted = excluded.debits_posted,
         credits_pending = excluded.credits_pending, credits_posted = excluded.credits_posted
-""").bindparams(bindparam("ids", type_=ARRAY(Text)), bindparam("limited", type_=ARRAY(Boolean)),
-                *(bindparam(n, type_=ARRAY(Numeric(18, 2))) for n in ("dp", "dd", "cp", "cd")))
+""").bindparams(
+    bindparam("ids", type_=ARRAY(Text)),
+    bindparam("limited", type_=ARRAY(Boolean)),
+    *(bindparam(n, type_=ARRAY(Numeric(18, 2))) for n in ("dp", "dd", "cp", "cd")),
+)
 
 
 def as_transfer(row) -> Transfer:
@@ -50,8 +53,9 @@ class Books:
     @classmethod
     async def open(cls, session: AsyncSession, key: bytes) -> Books:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK})
-        last = (await session.execute(select(transfers.c.seq, transfers.c.hash)
-                                      .order_by(transfers.c.seq.desc()).limit(1))).first()
+        last = (
+            await session.execute(select(transfers.c.seq, transfers.c.hash).order_by(transfers.c.seq.desc()).limit(1))
+        ).first()
         return cls(session, key, last.seq if last else 0, last.hash if last else chain.GENESIS)
 
     async def load(self, account_ids: Iterable[str] = (), transfer_ids: Iterable[UUID] = ()) -> None:
@@ -62,8 +66,9 @@ class Books:
                 self.ledger.accounts[row.id] = as_account(row)
         ids = [t for t in set(transfer_ids) if t not in self.ledger.transfers]
         if ids:
-            for row in await self._session.execute(select(transfers).where(
-                    or_(transfers.c.id.in_(ids), transfers.c.pending_id.in_(ids)))):
+            for row in await self._session.execute(
+                select(transfers).where(or_(transfers.c.id.in_(ids), transfers.c.pending_id.in_(ids)))
+            ):
                 t = as_transfer(row)
                 self.ledger.transfers[t.id] = t
                 if t.pending_id is not None:
@@ -90,14 +95,33 @@ class Books:
         rows = []
         for link in chain.chained(self._key, self._hash, self._seq + 1, self._new):
             t = link.transfer
-            rows.append({"seq": link.seq, "id": t.id, "kind": t.kind, "debit": t.debit, "credit": t.credit,
-                         "amount": t.amount, "pending_id": t.pending_id, "code": t.code, "ref": t.ref,
-                         "prev_hash": link.prev_hash, "hash": link.hash})
+            rows.append(
+                {
+                    "seq": link.seq,
+                    "id": t.id,
+                    "kind": t.kind,
+                    "debit": t.debit,
+                    "credit": t.credit,
+                    "amount": t.amount,
+                    "pending_id": t.pending_id,
+                    "code": t.code,
+                    "ref": t.ref,
+                    "prev_hash": link.prev_hash,
+                    "hash": link.hash,
+                }
+            )
             self._seq, self._hash = link.seq, link.hash
         await self._session.execute(insert(transfers), rows)
         touched = [self.ledger.accounts[a] for a in sorted(self._touched)]
-        await self._session.execute(_SAVE_ACCOUNTS, {
-            "ids": [a.id for a in touched], "limited": [a.limited for a in touched],
-            "dp": [a.debits_pending for a in touched], "dd": [a.debits_posted for a in touched],
-            "cp": [a.credits_pending for a in touched], "cd": [a.credits_posted for a in touched]})
+        await self._session.execute(
+            _SAVE_ACCOUNTS,
+            {
+                "ids": [a.id for a in touched],
+                "limited": [a.limited for a in touched],
+                "dp": [a.debits_pending for a in touched],
+                "dd": [a.debits_posted for a in touched],
+                "cp": [a.credits_pending for a in touched],
+                "cd": [a.credits_posted for a in touched],
+            },
+        )
         self._new, self._touched = [], set()

@@ -2,7 +2,6 @@
 difference to its account (a cut is refused if it would leave less than is committed), and awards
 waiting on it go ahead, in order, as far as it now reaches."""
 
-
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -19,20 +18,28 @@ from services.payout.tables import accounts, awards, budgets
 
 def money_clauses() -> set[str]:
     from shared.policy.default import DEFAULT_BOOK
+
     return {cid for version in DEFAULT_BOOK.versions for cid in version.rules}
 
 
 async def set_budget(session: AsyncSession, ctx: Context, year: int, clause: str, amount: Decimal, *, by: str) -> dict:
     if clause not in money_clauses():
-        raise Refusal("unknown_clause", f"{clause} is not a clause of the policy", f"{clause} 不是本政策的条款编号", 422)
+        raise Refusal(
+            "unknown_clause", f"{clause} is not a clause of the policy", f"{clause} 不是本政策的条款编号", 422
+        )
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise Refusal("invalid_amount", "a budget is a non-negative amount with at most two decimals",
-                      "预算金额须为非负数，最多两位小数", 422)
+        raise Refusal(
+            "invalid_amount",
+            "a budget is a non-negative amount with at most two decimals",
+            "预算金额须为非负数，最多两位小数",
+            422,
+        )
     books = await Books.open(session, ctx.key)
     account_id = budget_account(year, clause)
     await books.load([account_id, f"funding:{year}"])
-    current = (await session.execute(select(budgets.c.amount).where(
-        budgets.c.year == year, budgets.c.clause == clause))).scalar() or Decimal("0.00")
+    current = (
+        await session.execute(select(budgets.c.amount).where(budgets.c.year == year, budgets.c.clause == clause))
+    ).scalar() or Decimal("0.00")
     change = money.budget_change(year, clause, current, amount)
     if change is not None:
         try:
@@ -41,15 +48,21 @@ async def set_budget(session: AsyncSession, ctx: Context, year: int, clause: str
             if refused.code != "exceeds_credits":
                 raise
             committed = current - books.account(account_id).headroom
-            raise Refusal("budget_below_committed",
-                          f"{year} {clause}: {committed} is already committed (reserved or paid); the budget "
-                          f"cannot be set to {amount}",
-                          f"{year} 年 {clause} 已承诺（预留或已拨付）{committed} 元，预算不能设为 {amount} 元") from None
+            raise Refusal(
+                "budget_below_committed",
+                f"{year} {clause}: {committed} is already committed (reserved or paid); the budget "
+                f"cannot be set to {amount}",
+                f"{year} 年 {clause} 已承诺（预留或已拨付）{committed} 元，预算不能设为 {amount} 元",
+            ) from None
     now = ctx.now()
-    await session.execute(insert(budgets).values(year=year, clause=clause, amount=amount, updated_at=now,
-                                                 updated_by=by)
-                          .on_conflict_do_update(index_elements=[budgets.c.year, budgets.c.clause],
-                                                 set_={"amount": amount, "updated_at": now, "updated_by": by}))
+    await session.execute(
+        insert(budgets)
+        .values(year=year, clause=clause, amount=amount, updated_at=now, updated_by=by)
+        .on_conflict_do_update(
+            index_elements=[budgets.c.year, budgets.c.clause],
+            set_={"amount": amount, "updated_at": now, "updated_by": by},
+        )
+    )
     released = await award_book.release(session, ctx, books, year, clause)
     await books.flush()
     return (await lines(session, year=year, clause=clause))[0] | {"released": released}
@@ -58,13 +71,25 @@ async def set_budget(session: AsyncSession, ctx: Context, year: int, clause: str
 async def lines(session: AsyncSession, *, year: int | None = None, clause: str | None = None) -> list[dict]:
     """Each budget line: its amount, what is reserved and paid from it, what is left, what waits."""
     account = accounts.alias("a")
-    waiting = (select(awards.c.year, awards.c.clause, func.count().label("n"), func.sum(awards.c.amount).label("sum"))
-               .where(awards.c.state == "awaiting_budget").group_by(awards.c.year, awards.c.clause).subquery())
-    query = (select(budgets, account.c.debits_pending, account.c.debits_posted, account.c.credits_posted,
-                    waiting.c.n, waiting.c.sum)
-             .outerjoin(account, account.c.id == func.concat("budget:", budgets.c.year, ":", budgets.c.clause))
-             .outerjoin(waiting, (waiting.c.year == budgets.c.year) & (waiting.c.clause == budgets.c.clause))
-             .order_by(budgets.c.year, budgets.c.clause))
+    waiting = (
+        select(awards.c.year, awards.c.clause, func.count().label("n"), func.sum(awards.c.amount).label("sum"))
+        .where(awards.c.state == "awaiting_budget")
+        .group_by(awards.c.year, awards.c.clause)
+        .subquery()
+    )
+    query = (
+        select(
+            budgets,
+            account.c.debits_pending,
+            account.c.debits_posted,
+            account.c.credits_posted,
+            waiting.c.n,
+            waiting.c.sum,
+        )
+        .outerjoin(account, account.c.id == func.concat("budget:", budgets.c.year, ":", budgets.c.clause))
+        .outerjoin(waiting, (waiting.c.year == budgets.c.year) & (waiting.c.clause == budgets.c.clause))
+        .order_by(budgets.c.year, budgets.c.clause)
+    )
     if year is not None:
         query = query.where(budgets.c.year == year)
     if clause is not None:
@@ -75,10 +100,18 @@ async def lines(session: AsyncSession, *, year: int | None = None, clause: str |
         # A cut is a debit of the budget account: what was paid is its debits less the cuts.
         cuts = (r.credits_posted or zero) - r.amount
         reserved, spent = r.debits_pending or zero, (r.debits_posted or zero) - cuts
-        out.append({"year": r.year, "clause": r.clause, "amount": r.amount, "reserved": reserved,
-                    "paid": spent, "available": r.amount - reserved - spent,
-                    "awaiting_budget": r.n or 0, "awaiting_amount": r.sum or zero,
-                    "updated_at": r.updated_at, "updated_by": r.updated_by})
+        out.append(
+            {
+                "year": r.year,
+                "clause": r.clause,
+                "amount": r.amount,
+                "reserved": reserved,
+                "paid": spent,
+                "available": r.amount - reserved - spent,
+                "awaiting_budget": r.n or 0,
+                "awaiting_amount": r.sum or zero,
+                "updated_at": r.updated_at,
+                "updated_by": r.updated_by,
+            }
+        )
     return out
-
-

@@ -18,8 +18,9 @@ from services.payout.tables import awards, clawbacks
 from shared.events import ClawbackRecordedV1
 
 
-async def record(session: AsyncSession, ctx: Context, award_id: UUID, *, key: str, amount: Decimal, reason: str,
-                 by: str) -> tuple[dict, bool]:
+async def record(
+    session: AsyncSession, ctx: Context, award_id: UUID, *, key: str, amount: Decimal, reason: str, by: str
+) -> tuple[dict, bool]:
     """The clawback, and whether it was recorded now (False: the same one was recorded before)."""
     books = await Books.open(session, ctx.key)
     award = (await session.execute(select(awards).where(awards.c.award_id == award_id).with_for_update())).first()
@@ -32,26 +33,48 @@ async def record(session: AsyncSession, ctx: Context, award_id: UUID, *, key: st
     except Refused as refused:
         if refused.code == "exists_with_different_amount":
             earlier = books.transfer(transfer.id).amount
-            raise Refusal("exists_with_different_amount",
-                          f"clawback {key!r} of this award was recorded for {earlier}, not {amount}",
-                          f"追回记录 {key!r} 已按 {earlier} 元登记，与本次金额 {amount} 元不符") from None
+            raise Refusal(
+                "exists_with_different_amount",
+                f"clawback {key!r} of this award was recorded for {earlier}, not {amount}",
+                f"追回记录 {key!r} 已按 {earlier} 元登记，与本次金额 {amount} 元不符",
+            ) from None
         if refused.code == "exceeds_credits":
             account = books.account(award_account(award_id))
-            raise Refusal("exceeds_paid",
-                          f"{account.credits_posted} was paid under this award and {account.debits_posted} already "
-                          f"clawed back: at most {account.headroom} more can be",
-                          f"该补贴已拨付 {account.credits_posted} 元，已追回 {account.debits_posted} 元，"
-                          f"最多还可追回 {account.headroom} 元") from None
+            raise Refusal(
+                "exceeds_paid",
+                f"{account.credits_posted} was paid under this award and {account.debits_posted} already "
+                f"clawed back: at most {account.headroom} more can be",
+                f"该补贴已拨付 {account.credits_posted} 元，已追回 {account.debits_posted} 元，"
+                f"最多还可追回 {account.headroom} 元",
+            ) from None
         raise
     if result == "ok":
         now = ctx.now()
-        await session.execute(insert(clawbacks).values(id=transfer.id, award_id=award_id, key=key, amount=amount,
-                                                       reason=reason, by=by, recorded_at=now))
+        await session.execute(
+            insert(clawbacks).values(
+                id=transfer.id, award_id=award_id, key=key, amount=amount, reason=reason, by=by, recorded_at=now
+            )
+        )
         total = books.account(award_account(award_id)).debits_posted
-        await ctx.publisher.publish(session, ctx.tell(ClawbackRecordedV1(
-            clawback_id=transfer.id, award_id=award_id, application_id=award.application_id,
-            credit_code=award.credit_code, amount=amount, total_clawed_back=total, reason=reason, by=by,
-            recorded_at=now), credit_code=award.credit_code, application_id=award.application_id, cause=None))
+        await ctx.publisher.publish(
+            session,
+            ctx.tell(
+                ClawbackRecordedV1(
+                    clawback_id=transfer.id,
+                    award_id=award_id,
+                    application_id=award.application_id,
+                    credit_code=award.credit_code,
+                    amount=amount,
+                    total_clawed_back=total,
+                    reason=reason,
+                    by=by,
+                    recorded_at=now,
+                ),
+                credit_code=award.credit_code,
+                application_id=award.application_id,
+                cause=None,
+            ),
+        )
         await books.flush()
     row = (await session.execute(select(clawbacks).where(clawbacks.c.id == transfer.id))).one()
     return dict(row._mapping), result == "ok"

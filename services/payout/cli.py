@@ -11,17 +11,21 @@ import typer
 
 from services.cli_common import DATA_DIR, in_transaction, run
 
-budgets_app = typer.Typer(no_args_is_help=True, help="Budget lines per year and clause (the payout service's database).")
+budgets_app = typer.Typer(
+    no_args_is_help=True, help="Budget lines per year and clause (the payout service's database)."
+)
 ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verification and reports.")
 DEMO_BUDGET = Decimal("50000000.00")
 
 
 def _ledger_key() -> bytes:
     key = os.environ.get("LEDGER_KEY") or (
-        (DATA_DIR / "ledger.key").read_text().strip() if (DATA_DIR / "ledger.key").exists() else "")
+        (DATA_DIR / "ledger.key").read_text().strip() if (DATA_DIR / "ledger.key").exists() else ""
+    )
     if not key:
-        typer.echo("LEDGER_KEY is not set (and no .data/ledger.key): the ledger cannot be verified or written",
-                   err=True)
+        typer.echo(
+            "LEDGER_KEY is not set (and no .data/ledger.key): the ledger cannot be verified or written", err=True
+        )
         raise typer.Exit(2)
     return key.encode()
 
@@ -29,6 +33,7 @@ def _ledger_key() -> bytes:
 async def _in_payout(operation, database_url: str | None = None):
     from services.payout.context import Context, Outbox
     from services.payout.tables import SCHEMA, metadata
+
     ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), _ledger_key())
     return await in_transaction(SCHEMA, operation, ctx, database_url=database_url)
 
@@ -39,19 +44,26 @@ def _payout_op(operation):
 
 
 def _show_line(line: dict) -> None:
-    typer.echo(f"{line['year']} {line['clause']:<24} budget {line['amount']:>16,.2f}  reserved {line['reserved']:>16,.2f}"
-               f"  paid {line['paid']:>16,.2f}  available {line['available']:>16,.2f}"
-               f"  awaiting {line['awaiting_budget']} ({line['awaiting_amount']:,.2f})")
+    typer.echo(
+        f"{line['year']} {line['clause']:<24} budget {line['amount']:>16,.2f}  reserved {line['reserved']:>16,.2f}"
+        f"  paid {line['paid']:>16,.2f}  available {line['available']:>16,.2f}"
+        f"  awaiting {line['awaiting_budget']} ({line['awaiting_amount']:,.2f})"
+    )
 
 
 @budgets_app.command("set")
-def budgets_set(year: int, clause: str, amount: Decimal,
-                by: str = typer.Option(os.environ.get("USER", "operator"), help="who sets it")) -> None:
+def budgets_set(
+    year: int,
+    clause: str,
+    amount: Decimal,
+    by: str = typer.Option(os.environ.get("USER", "operator"), help="who sets it"),
+) -> None:
     """Set the budget line of CLAUSE for YEAR to AMOUNT yuan; awards waiting for it go ahead, in order."""
     from services.payout import budgets
 
     async def op(session, ctx):
         return await budgets.set_budget(session, ctx, year, clause, amount, by=by)
+
     line = _payout_op(op)
     _show_line(line)
     if line["released"]:
@@ -65,6 +77,7 @@ def budgets_list(year: int = typer.Option(None, help="only this year")) -> None:
 
     async def op(session, ctx):
         return await budgets.lines(session, year=year)
+
     for line in _payout_op(op):
         _show_line(line)
 
@@ -78,22 +91,27 @@ def ledger_verify() -> None:
 
     async def op(session, ctx):
         return await verify_ledger(session, ctx.key)
+
     result = _payout_op(op)
     if result.problem:
         typer.echo(f"BROKEN at {result.problem}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"ledger verified: {result.rows} transfer(s), {result.accounts} account(s), chain intact, "
-               "every transfer within the rules, balances equal to their transfers")
+    typer.echo(
+        f"ledger verified: {result.rows} transfer(s), {result.accounts} account(s), chain intact, "
+        "every transfer within the rules, balances equal to their transfers"
+    )
 
 
 @ledger_app.command("report")
-def ledger_report(year: int = typer.Option(None, help="only this year"),
-                  format: str = typer.Option("csv", help="csv | xlsx"),
-                  output: Path = typer.Option(None, "--output", "-o", help="file to write (default: stdout for csv)")
-                  ) -> None:
+def ledger_report(
+    year: int = typer.Option(None, help="only this year"),
+    format: str = typer.Option("csv", help="csv | xlsx"),
+    output: Path = typer.Option(None, "--output", "-o", help="file to write (default: stdout for csv)"),
+) -> None:
     """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
     recovered and available, as CSV or XLSX."""
     from services.payout import reports
+
     if format not in ("csv", "xlsx"):
         raise typer.BadParameter("format: csv or xlsx")
     if format == "xlsx" and output is None:
@@ -101,6 +119,7 @@ def ledger_report(year: int = typer.Option(None, help="only this year"),
 
     async def op(session, ctx):
         return await reports.rows(session, year=year)
+
     rows = _payout_op(op)
     body = reports.csv_bytes(rows) if format == "csv" else reports.xlsx_bytes(rows)
     if output is None:
@@ -123,4 +142,5 @@ async def demo_budgets(database_url: str) -> tuple[int, int]:
         for clause in missing:
             await budgets.set_budget(session, ctx, year, clause, DEMO_BUDGET, by="subsidy up (demo)")
         return len(missing)
+
     return year, await _in_payout(op, database_url)

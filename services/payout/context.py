@@ -48,7 +48,7 @@ class Context:
     debtor_name: str = "成都市新经济发展委员会"
     debtor_account: str = "510100000000000000001"
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    payee_grace: timedelta = timedelta(0)   # see PayoutSettings.payout_payee_grace_s
+    payee_grace: timedelta = timedelta(0)  # see PayoutSettings.payout_payee_grace_s
 
     def now(self) -> datetime:
         return self.clock()

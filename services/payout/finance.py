@@ -18,8 +18,14 @@ from services.payout.domain import instructions, money
 from services.payout.payouts import Award, held_event
 from services.payout.tables import awards, batches, payees, payouts
 from shared import observability
-from shared.events import (PaymentStatusReportedV1, PaymentsBookedV1, PayoutFailedV2, PayoutPaidV2,
-                           PayoutRejectedV1, PayoutSettledV1)
+from shared.events import (
+    PaymentsBookedV1,
+    PaymentStatusReportedV1,
+    PayoutFailedV2,
+    PayoutPaidV2,
+    PayoutRejectedV1,
+    PayoutSettledV1,
+)
 from shared.messaging.envelope import Envelope
 
 BATCH_LOCK = zlib.crc32(b"payout.batches")
@@ -30,39 +36,67 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     none, or another replica is making a batch right now."""
     if not (await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": BATCH_LOCK})).scalar():
         return 0
-    rows = (await session.execute(select(payouts).where(payouts.c.status == "requested")
-                                  .order_by(payouts.c.requested_at, payouts.c.id).limit(max_payouts)
-                                  .with_for_update())).all()
+    rows = (
+        await session.execute(
+            select(payouts)
+            .where(payouts.c.status == "requested")
+            .order_by(payouts.c.requested_at, payouts.c.id)
+            .limit(max_payouts)
+            .with_for_update()
+        )
+    ).all()
     if not rows:
         return 0
     now = ctx.now()
     message = instructions.batch(
-        [instructions.Instruction(r.id, r.amount, r.account_name, r.account_number, r.bank, r.clause, r.award_id)
-         for r in rows], now, debtor_name=ctx.debtor_name, debtor_account=ctx.debtor_account,
-        execution_date=money.expected_on(now, 0))
-    await session.execute(insert(batches).values(message_id=message.message_id, created_at=now,
-                                                 transactions=message.number_of_transactions,
-                                                 control_sum=message.control_sum))
-    await session.execute(update(payouts).where(payouts.c.id.in_([r.id for r in rows]))
-                          .values(status="sent", batch_id=message.message_id))
-    await ctx.publisher.publish(session, ctx.publisher.event(message, key=message.message_id,
-                                                             subject=message.message_id))
+        [
+            instructions.Instruction(r.id, r.amount, r.account_name, r.account_number, r.bank, r.clause, r.award_id)
+            for r in rows
+        ],
+        now,
+        debtor_name=ctx.debtor_name,
+        debtor_account=ctx.debtor_account,
+        execution_date=money.expected_on(now, 0),
+    )
+    await session.execute(
+        insert(batches).values(
+            message_id=message.message_id,
+            created_at=now,
+            transactions=message.number_of_transactions,
+            control_sum=message.control_sum,
+        )
+    )
+    await session.execute(
+        update(payouts).where(payouts.c.id.in_([r.id for r in rows])).values(status="sent", batch_id=message.message_id)
+    )
+    await ctx.publisher.publish(
+        session, ctx.publisher.event(message, key=message.message_id, subject=message.message_id)
+    )
     return len(rows)
 
 
 async def _locked(session: AsyncSession, ids: Iterable[UUID]) -> dict:
     wanted = list(set(ids))
-    found = {r.id: r for r in await session.execute(
-        select(payouts).where(payouts.c.id.in_(wanted)).order_by(payouts.c.id).with_for_update())}
+    found = {
+        r.id: r
+        for r in await session.execute(
+            select(payouts).where(payouts.c.id.in_(wanted)).order_by(payouts.c.id).with_for_update()
+        )
+    }
     if missing := [str(i) for i in wanted if i not in found]:
         raise LookupError(f"unknown payout {', '.join(missing)}")
     return found
 
 
-async def status_reported(session: AsyncSession, ctx: Context, event: Envelope, report: PaymentStatusReportedV1) -> None:
+async def status_reported(
+    session: AsyncSession, ctx: Context, event: Envelope, report: PaymentStatusReportedV1
+) -> None:
     found = await _locked(session, (t.end_to_end_id for t in report.transactions))
-    await session.execute(update(batches).where(batches.c.message_id == report.original_message_id)
-                          .values(group_status=report.group_status))
+    await session.execute(
+        update(batches)
+        .where(batches.c.message_id == report.original_message_id)
+        .values(group_status=report.group_status)
+    )
     rejected = []
     for t in report.transactions:
         p = found[t.end_to_end_id]
@@ -82,40 +116,72 @@ async def reject(session: AsyncSession, ctx: Context, cause: Envelope, rejected:
     if not rejected:
         return
     events, corrected = [], []
-    newer = {r.application_id: r.provided_at for r in await session.execute(
-        select(payees.c.application_id, payees.c.provided_at)
-        .where(payees.c.application_id.in_([p.application_id for p, _, _ in rejected])))}
+    newer = {
+        r.application_id: r.provided_at
+        for r in await session.execute(
+            select(payees.c.application_id, payees.c.provided_at).where(
+                payees.c.application_id.in_([p.application_id for p, _, _ in rejected])
+            )
+        )
+    }
     for p, code, reason in rejected:
-        await session.execute(update(payouts).where(payouts.c.id == p.id).values(
-            status="rejected", hold_reason="payout_rejected", reason_code=code, reason=reason))
+        await session.execute(
+            update(payouts)
+            .where(payouts.c.id == p.id)
+            .values(status="rejected", hold_reason="payout_rejected", reason_code=code, reason=reason)
+        )
         award = Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount)
-        events.append(ctx.tell(PayoutFailedV2(
-            payout_id=p.id, award_id=p.award_id, application_id=p.application_id, credit_code=p.credit_code,
-            reason_code=code, reason=reason), credit_code=p.credit_code, application_id=p.application_id, cause=cause))
-        events.append(ctx.tell(held_event(award, p.id, "payout_rejected", reason, code), credit_code=p.credit_code,
-                               application_id=p.application_id, cause=cause))
+        events.append(
+            ctx.tell(
+                PayoutFailedV2(
+                    payout_id=p.id,
+                    award_id=p.award_id,
+                    application_id=p.application_id,
+                    credit_code=p.credit_code,
+                    reason_code=code,
+                    reason=reason,
+                ),
+                credit_code=p.credit_code,
+                application_id=p.application_id,
+                cause=cause,
+            )
+        )
+        events.append(
+            ctx.tell(
+                held_event(award, p.id, "payout_rejected", reason, code),
+                credit_code=p.credit_code,
+                application_id=p.application_id,
+                cause=cause,
+            )
+        )
         if p.requested_at and newer.get(p.application_id) and newer[p.application_id] > p.requested_at:
             corrected.append((p, award, cause))
     await ctx.publisher.publish(session, *events)
     await payee_book.reissue(session, ctx, corrected)
 
 
-async def booked(session: AsyncSession, ctx: Context, event: Envelope,
-                 entries: list[tuple[UUID, Decimal, date, str]]) -> None:
+async def booked(
+    session: AsyncSession, ctx: Context, event: Envelope, entries: list[tuple[UUID, Decimal, date, str]]
+) -> None:
     """Posts the reservations of payouts the bank booked (payout id, amount, booked on, reference)."""
     books = await Books.open(session, ctx.key)
     found = await _locked(session, (e[0] for e in entries))
-    award_rows = {r.award_id: r for r in await session.execute(select(awards).where(
-        awards.c.award_id.in_([p.award_id for p in found.values()])).with_for_update())}
+    award_rows = {
+        r.award_id: r
+        for r in await session.execute(
+            select(awards).where(awards.c.award_id.in_([p.award_id for p in found.values()])).with_for_update()
+        )
+    }
     reservations = {a: money.reserve(a, r.year, r.clause, r.amount) for a, r in award_rows.items()}
-    await books.load({x for t in reservations.values() for x in (t.debit, t.credit)},
-                     [t.id for t in reservations.values()])
+    await books.load(
+        {x for t in reservations.values() for x in (t.debit, t.credit)}, [t.id for t in reservations.values()]
+    )
     events, paid_now = [], {}
     for payout_id, amount, on, reference in entries:
         p = found[payout_id]
-        status, told = (("paid", paid_now[payout_id]) if payout_id in paid_now else (p.status, p.bank_reference))
+        status, told = ("paid", paid_now[payout_id]) if payout_id in paid_now else (p.status, p.bank_reference)
         if status == "paid" and told == reference and p.amount == amount:
-            continue   # the same booking told twice
+            continue  # the same booking told twice
         if status == "paid":
             raise ValueError(f"finance booked payout {payout_id} again under another reference or amount")
         if status not in ("sent", "accepted"):
@@ -123,15 +189,30 @@ async def booked(session: AsyncSession, ctx: Context, event: Envelope,
         if amount != p.amount:
             raise ValueError(f"finance booked {amount} for payout {payout_id} of {p.amount}")
         books.apply(money.settle(reservations[p.award_id], payout_id, amount))
-        await session.execute(update(payouts).where(payouts.c.id == payout_id).values(
-            status="paid", settled_on=on, bank_reference=reference))
+        await session.execute(
+            update(payouts)
+            .where(payouts.c.id == payout_id)
+            .values(status="paid", settled_on=on, bank_reference=reference)
+        )
         await session.execute(update(awards).where(awards.c.award_id == p.award_id).values(state="paid"))
         paid_now[payout_id] = reference
         observability.count_paid(session, amount)
-        events.append(ctx.tell(PayoutPaidV2(
-            payout_id=payout_id, award_id=p.award_id, application_id=p.application_id, credit_code=p.credit_code,
-            amount=amount, settled_on=on, bank_reference=reference),
-            credit_code=p.credit_code, application_id=p.application_id, cause=event))
+        events.append(
+            ctx.tell(
+                PayoutPaidV2(
+                    payout_id=payout_id,
+                    award_id=p.award_id,
+                    application_id=p.application_id,
+                    credit_code=p.credit_code,
+                    amount=amount,
+                    settled_on=on,
+                    bank_reference=reference,
+                ),
+                credit_code=p.credit_code,
+                application_id=p.application_id,
+                cause=event,
+            )
+        )
     await books.flush()
     await ctx.publisher.publish(session, *events)
 

@@ -5,8 +5,14 @@ from services.payout import awards, finance, payees
 from services.payout.context import Context
 from services.payout.tables import api_keys
 from shared.auth import replica_handlers
-from shared.events import (AwardGrantedV1, PayeeProvidedV1, PaymentStatusReportedV1, PaymentsBookedV1,
-                           PayoutRejectedV1, PayoutSettledV1)
+from shared.events import (
+    AwardGrantedV1,
+    PayeeProvidedV1,
+    PaymentsBookedV1,
+    PaymentStatusReportedV1,
+    PayoutRejectedV1,
+    PayoutSettledV1,
+)
 from shared.messaging.consumer import Batched
 
 
@@ -14,6 +20,7 @@ def handlers(ctx: Context) -> dict[str, dict]:
     def bound(fn):
         async def handle(session, event, payload):
             await fn(session, ctx, event, payload)
+
         handle.__name__ = fn.__name__
         return handle
 

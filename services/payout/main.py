@@ -14,7 +14,8 @@ from services.payout.worker import batcher
 from shared import api_errors
 from shared.auth import KeyRing, replica_lookup
 from shared.ratelimit import RateLimiter
-from shared.service import Runtime, create_app as create_service_app
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 
 DESCRIPTION = """\
@@ -28,13 +29,18 @@ The payout ledger of Chengdu's blockchain-pilot subsidies: budget lines, payouts
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    if not isinstance(settings, PayoutSettings):   # plain shared settings: the payout ones from the environment
+    if not isinstance(settings, PayoutSettings):  # plain shared settings: the payout ones from the environment
         settings = PayoutSettings(**(settings.model_dump() if settings else {"service_name": "payout"}))
     runtime = Runtime("payout", settings, metadata)
     # Built first: without LEDGER_KEY payout refuses to start rather than fail on its first award.
-    ctx = Context(runtime, settings.ledger_key_bytes(), settings.finance_service_level_working_days,
-                  settings.finance_debtor_name, settings.finance_debtor_account,
-                  payee_grace=timedelta(seconds=settings.payout_payee_grace_s))
+    ctx = Context(
+        runtime,
+        settings.ledger_key_bytes(),
+        settings.finance_service_level_working_days,
+        settings.finance_debtor_name,
+        settings.finance_debtor_account,
+        payee_grace=timedelta(seconds=settings.payout_payee_grace_s),
+    )
     runtime.handlers.update(handlers(ctx))
     runtime.workers.append(batcher(runtime.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max))
 

@@ -13,13 +13,16 @@ from services.payout.tables import payees, payouts
 from shared.events import PayeeProvidedV1
 from shared.messaging.envelope import Envelope
 
-
 _NEW = insert(payees)
 # Details given later replace earlier ones; an older event read late changes nothing.
 _UPSERT = _NEW.on_conflict_do_update(
-    index_elements=[payees.c.application_id], where=payees.c.provided_at <= _NEW.excluded.provided_at,
-    set_={c: _NEW.excluded[c] for c in ("credit_code", "applicant_name", "account_name", "account_number", "bank",
-                                         "provided_at")})
+    index_elements=[payees.c.application_id],
+    where=payees.c.provided_at <= _NEW.excluded.provided_at,
+    set_={
+        c: _NEW.excluded[c]
+        for c in ("credit_code", "applicant_name", "account_name", "account_number", "bank", "provided_at")
+    },
+)
 
 
 async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, PayeeProvidedV1]]) -> None:
@@ -27,13 +30,26 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
     for event, p in batch:
         if p.application_id not in newest or newest[p.application_id][1].provided_at <= p.provided_at:
             newest[p.application_id] = (event, p)
-    rows = [{"application_id": p.application_id, "credit_code": p.credit_code, "applicant_name": p.applicant_name,
-             "account_name": p.payee.account_name, "account_number": p.payee.account_number, "bank": p.payee.bank,
-             "provided_at": p.provided_at} for _, p in newest.values()]
+    rows = [
+        {
+            "application_id": p.application_id,
+            "credit_code": p.credit_code,
+            "applicant_name": p.applicant_name,
+            "account_name": p.payee.account_name,
+            "account_number": p.payee.account_number,
+            "bank": p.payee.bank,
+            "provided_at": p.provided_at,
+        }
+        for _, p in newest.values()
+    ]
     await session.execute(_UPSERT, rows)
-    waiting = (await session.execute(select(payouts).where(
-        payouts.c.application_id.in_(list(newest)), payouts.c.status.in_(("held", "rejected")))
-        .with_for_update())).all()
+    waiting = (
+        await session.execute(
+            select(payouts)
+            .where(payouts.c.application_id.in_(list(newest)), payouts.c.status.in_(("held", "rejected")))
+            .with_for_update()
+        )
+    ).all()
     if not waiting:
         return
     on_file = await payees_of(session, [w.application_id for w in waiting])
@@ -45,18 +61,44 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
         if (held := payee_problem(payee)) is not None:
             reason, detail = held
             if w.status == "held":
-                await session.execute(update(payouts).where(payouts.c.id == w.id)
-                                      .values(hold_reason=reason, reason=detail, hold_announced_at=now))
-            events.append(ctx.tell(held_event(award, w.id, reason, detail), credit_code=w.credit_code,
-                                   application_id=w.application_id, cause=cause))
-        elif w.status == "held":   # never sent: it goes now, under the same id
+                await session.execute(
+                    update(payouts)
+                    .where(payouts.c.id == w.id)
+                    .values(hold_reason=reason, reason=detail, hold_announced_at=now)
+                )
+            events.append(
+                ctx.tell(
+                    held_event(award, w.id, reason, detail),
+                    credit_code=w.credit_code,
+                    application_id=w.application_id,
+                    cause=cause,
+                )
+            )
+        elif w.status == "held":  # never sent: it goes now, under the same id
             expected = money.expected_on(now, ctx.service_level_days)
-            await session.execute(update(payouts).where(payouts.c.id == w.id).values(
-                status="requested", hold_reason=None, reason=None, account_name=payee.account_name,
-                account_number=payee.account_number, bank=payee.bank, requested_at=now, expected_on=expected))
-            events.append(ctx.tell(requested_event(award, w.id, payee.account_number, now, expected),
-                                   credit_code=w.credit_code, application_id=w.application_id, cause=cause))
-        else:                      # rejected by the bank: closed, and a new payout for the same award
+            await session.execute(
+                update(payouts)
+                .where(payouts.c.id == w.id)
+                .values(
+                    status="requested",
+                    hold_reason=None,
+                    reason=None,
+                    account_name=payee.account_name,
+                    account_number=payee.account_number,
+                    bank=payee.bank,
+                    requested_at=now,
+                    expected_on=expected,
+                )
+            )
+            events.append(
+                ctx.tell(
+                    requested_event(award, w.id, payee.account_number, now, expected),
+                    credit_code=w.credit_code,
+                    application_id=w.application_id,
+                    cause=cause,
+                )
+            )
+        else:  # rejected by the bank: closed, and a new payout for the same award
             corrected.append((w, award, cause))
     await ctx.publisher.publish(session, *events)
     await reissue(session, ctx, corrected)
@@ -66,8 +108,13 @@ async def reissue(session: AsyncSession, ctx: Context, rejected: list) -> None:
     """Closes rejected payouts and opens a new one for each of their awards."""
     if not rejected:
         return
-    await session.execute(update(payouts).where(payouts.c.id.in_([w.id for w, _, _ in rejected]))
-                          .values(status="superseded"))
-    await making.start(session, ctx, [(award, cause) for _, award, cause in rejected],
-                       attempt={w.award_id: w.attempt + 1 for w, _, _ in rejected},
-                       replaces={w.award_id: w.id for w, _, _ in rejected})
+    await session.execute(
+        update(payouts).where(payouts.c.id.in_([w.id for w, _, _ in rejected])).values(status="superseded")
+    )
+    await making.start(
+        session,
+        ctx,
+        [(award, cause) for _, award, cause in rejected],
+        attempt={w.award_id: w.attempt + 1 for w, _, _ in rejected},
+        replaces={w.award_id: w.id for w, _, _ in rejected},
+    )

@@ -45,8 +45,14 @@ async def payees_of(session: AsyncSession, application_ids) -> dict:
     return {r.application_id: r for r in rows}
 
 
-async def start(session: AsyncSession, ctx: Context, reserved: list[tuple[Award, Envelope | None]], *,
-                attempt: dict[UUID, int] | None = None, replaces: dict[UUID, UUID] | None = None) -> None:
+async def start(
+    session: AsyncSession,
+    ctx: Context,
+    reserved: list[tuple[Award, Envelope | None]],
+    *,
+    attempt: dict[UUID, int] | None = None,
+    replaces: dict[UUID, UUID] | None = None,
+) -> None:
     """Opens one payout for each award, requested or held; one statement for the rows."""
     if not reserved:
         return
@@ -57,9 +63,16 @@ async def start(session: AsyncSession, ctx: Context, reserved: list[tuple[Award,
         n = (attempt or {}).get(award.award_id, 1)
         payout_id = money.payout_id(award.award_id, n)
         payee = on_file.get(award.application_id)
-        row = {"id": payout_id, "award_id": award.award_id, "attempt": n, "application_id": award.application_id,
-               "credit_code": award.credit_code, "clause": award.clause, "amount": award.amount,
-               "replaces": (replaces or {}).get(award.award_id)}
+        row = {
+            "id": payout_id,
+            "award_id": award.award_id,
+            "attempt": n,
+            "application_id": award.application_id,
+            "credit_code": award.credit_code,
+            "clause": award.clause,
+            "amount": award.amount,
+            "replaces": (replaces or {}).get(award.award_id),
+        }
         held = payee_problem(payee)
         if held and held[0] == "payee_missing" and ctx.payee_grace:
             # The details may be on their way (another topic): told only if the grace passes.
@@ -67,54 +80,121 @@ async def start(session: AsyncSession, ctx: Context, reserved: list[tuple[Award,
         elif held:
             reason, detail = held
             rows.append(row | {"status": "held", "hold_reason": reason, "reason": detail, "hold_announced_at": now})
-            events.append(ctx.tell(held_event(award, payout_id, reason, detail), credit_code=award.credit_code,
-                                   application_id=award.application_id, cause=cause))
+            events.append(
+                ctx.tell(
+                    held_event(award, payout_id, reason, detail),
+                    credit_code=award.credit_code,
+                    application_id=award.application_id,
+                    cause=cause,
+                )
+            )
         else:
             expected = money.expected_on(now, ctx.service_level_days)
-            rows.append(row | {"status": "requested", "account_name": payee.account_name,
-                               "account_number": payee.account_number, "bank": payee.bank, "requested_at": now,
-                               "expected_on": expected})
-            events.append(ctx.tell(requested_event(award, payout_id, payee.account_number, now, expected,
-                                                   row["replaces"]),
-                                   credit_code=award.credit_code, application_id=award.application_id, cause=cause))
+            rows.append(
+                row
+                | {
+                    "status": "requested",
+                    "account_name": payee.account_name,
+                    "account_number": payee.account_number,
+                    "bank": payee.bank,
+                    "requested_at": now,
+                    "expected_on": expected,
+                }
+            )
+            events.append(
+                ctx.tell(
+                    requested_event(award, payout_id, payee.account_number, now, expected, row["replaces"]),
+                    credit_code=award.credit_code,
+                    application_id=award.application_id,
+                    cause=cause,
+                )
+            )
     await session.execute(insert(payouts), [_complete(r) for r in rows])
     await ctx.publisher.publish(session, *events)
 
 
-_COLUMNS = ("hold_reason", "reason", "account_name", "account_number", "bank", "requested_at", "expected_on",
-            "hold_announced_at")
+_COLUMNS = (
+    "hold_reason",
+    "reason",
+    "account_name",
+    "account_number",
+    "bank",
+    "requested_at",
+    "expected_on",
+    "hold_announced_at",
+)
 
 
 def _complete(row: dict) -> dict:
     # One insert statement needs the same keys in every row.
-    return {c: None for c in _COLUMNS} | row
+    return dict.fromkeys(_COLUMNS) | row
 
 
 def held_event(award, payout_id: UUID, reason: str, detail: str = "", reason_code: str | None = None) -> PayoutHeldV1:
-    return PayoutHeldV1(payout_id=payout_id, award_id=award.award_id, application_id=award.application_id,
-                        credit_code=award.credit_code, amount=award.amount, reason=reason, reason_code=reason_code,
-                        detail=detail, what_to_do=money.what_to_do(reason, reason_code))
+    return PayoutHeldV1(
+        payout_id=payout_id,
+        award_id=award.award_id,
+        application_id=award.application_id,
+        credit_code=award.credit_code,
+        amount=award.amount,
+        reason=reason,
+        reason_code=reason_code,
+        detail=detail,
+        what_to_do=money.what_to_do(reason, reason_code),
+    )
 
 
-def requested_event(award, payout_id: UUID, account_number: str, at: datetime, expected, replaces=None
-                    ) -> PayoutRequestedV2:
-    return PayoutRequestedV2(payout_id=payout_id, award_id=award.award_id, application_id=award.application_id,
-                             credit_code=award.credit_code, amount=award.amount, account=mask(account_number),
-                             requested_at=at, expected_on=expected, replaces=replaces)
+def requested_event(
+    award, payout_id: UUID, account_number: str, at: datetime, expected, replaces=None
+) -> PayoutRequestedV2:
+    return PayoutRequestedV2(
+        payout_id=payout_id,
+        award_id=award.award_id,
+        application_id=award.application_id,
+        credit_code=award.credit_code,
+        amount=award.amount,
+        account=mask(account_number),
+        requested_at=at,
+        expected_on=expected,
+        replaces=replaces,
+    )
 
 
 async def announce_quiet_holds(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
     """Tells of payouts held for missing bank details once the grace has passed without them."""
-    due = (await session.execute(select(payouts).where(
-        payouts.c.status == "held", payouts.c.hold_announced_at.is_(None),
-        payouts.c.created_at <= func.now() - ctx.payee_grace)
-        .order_by(payouts.c.created_at).limit(limit).with_for_update(skip_locked=True))).all()
+    due = (
+        await session.execute(
+            select(payouts)
+            .where(
+                payouts.c.status == "held",
+                payouts.c.hold_announced_at.is_(None),
+                payouts.c.created_at <= func.now() - ctx.payee_grace,
+            )
+            .order_by(payouts.c.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
     if not due:
         return 0
-    await session.execute(update(payouts).where(payouts.c.id.in_([p.id for p in due]))
-                          .values(hold_announced_at=func.now()))
-    await ctx.publisher.publish(session, *[
-        ctx.tell(held_event(Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount), p.id,
-                            p.hold_reason, p.reason or ""),
-                 credit_code=p.credit_code, application_id=p.application_id, cause=None) for p in due])
+    await session.execute(
+        update(payouts).where(payouts.c.id.in_([p.id for p in due])).values(hold_announced_at=func.now())
+    )
+    await ctx.publisher.publish(
+        session,
+        *[
+            ctx.tell(
+                held_event(
+                    Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount),
+                    p.id,
+                    p.hold_reason,
+                    p.reason or "",
+                ),
+                credit_code=p.credit_code,
+                application_id=p.application_id,
+                cause=None,
+            )
+            for p in due
+        ],
+    )
     return len(due)

@@ -12,8 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.payout.tables import SCHEMA
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-COLUMNS = ("year", "clause", "budget", "awarded", "cancelled", "awaiting_budget", "reserved", "paid",
-           "outstanding", "recovered", "available")
+COLUMNS = (
+    "year",
+    "clause",
+    "budget",
+    "awarded",
+    "cancelled",
+    "awaiting_budget",
+    "reserved",
+    "paid",
+    "outstanding",
+    "recovered",
+    "available",
+)
 MONEY = COLUMNS[2:]
 
 _REPORT = text(f"""
@@ -55,11 +66,12 @@ def csv_bytes(report: list[dict]) -> bytes:
     writer.writerow(COLUMNS)
     for r in report:
         writer.writerow([f"{r[c]:.2f}" if c in MONEY else r[c] for c in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode()   # a BOM, so that Excel reads the clause ids right
+    return ("\ufeff" + out.getvalue()).encode()  # a BOM, so that Excel reads the clause ids right
 
 
 def xlsx_bytes(report: list[dict]) -> bytes:
     from openpyxl import Workbook
+
     book = Workbook()
     sheet = book.active
     sheet.title = "budget"

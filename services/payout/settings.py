@@ -28,6 +28,8 @@ class PayoutSettings(Settings):
 
     def ledger_key_bytes(self) -> bytes:
         if self.ledger_key is None or not self.ledger_key.get_secret_value():
-            raise LedgerKeyMissing(f"{self.service_name} needs LEDGER_KEY, the key the ledger's hash chain is "
-                                   "made with (any long random string; `python -m shared.secretbox` makes one)")
+            raise LedgerKeyMissing(
+                f"{self.service_name} needs LEDGER_KEY, the key the ledger's hash chain is "
+                "made with (any long random string; `python -m shared.secretbox` makes one)"
+            )
         return self.ledger_key.get_secret_value().encode()

@@ -1,5 +1,21 @@
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Identity, Index, Integer,
-                        Numeric, PrimaryKeyConstraint, Table, Text, UniqueConstraint, func, text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import UUID
 
 from shared.auth import replica_table
@@ -15,7 +31,8 @@ BALANCE = Numeric(18, 2)
 # The ledger: append-only (a trigger refuses updates and deletes), one row per transfer in chain
 # order, each keyed-hashed over the one before it (services/payout/domain/chain.py).
 transfers = Table(
-    "transfers", metadata,
+    "transfers",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("id", UUID(as_uuid=True), nullable=False, unique=True),
     Column("kind", Text, nullable=False),
@@ -37,21 +54,26 @@ transfers = Table(
 # Balances kept with every transfer, in the same transaction; `subsidy ledger verify` recomputes
 # them from the transfers. The database itself refuses an overdrawn budget or award.
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("id", Text, primary_key=True),
     Column("limited", Boolean, nullable=False),
     Column("debits_pending", BALANCE, nullable=False, server_default="0"),
     Column("debits_posted", BALANCE, nullable=False, server_default="0"),
     Column("credits_pending", BALANCE, nullable=False, server_default="0"),
     Column("credits_posted", BALANCE, nullable=False, server_default="0"),
-    CheckConstraint("NOT limited OR debits_pending + debits_posted <= credits_posted",
-                    name="debits_must_not_exceed_credits"),
-    CheckConstraint("debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted >= 0",
-                    name="balances_not_negative"),
+    CheckConstraint(
+        "NOT limited OR debits_pending + debits_posted <= credits_posted", name="debits_must_not_exceed_credits"
+    ),
+    CheckConstraint(
+        "debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted >= 0",
+        name="balances_not_negative",
+    ),
 )
 
 budgets = Table(
-    "budgets", metadata,
+    "budgets",
+    metadata,
     Column("year", Integer, nullable=False),
     Column("clause", Text, nullable=False),
     Column("amount", MONEY, nullable=False),
@@ -62,7 +84,8 @@ budgets = Table(
 
 # awaiting_budget → reserved → paid; awaiting_budget | reserved → cancelled.
 awards = Table(
-    "awards", metadata,
+    "awards",
+    metadata,
     Column("award_id", UUID(as_uuid=True), primary_key=True),
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),  # the order awards wait in
     Column("application_id", UUID(as_uuid=True), nullable=False, index=True),
@@ -77,7 +100,8 @@ awards = Table(
 )
 
 payees = Table(
-    "payees", metadata,
+    "payees",
+    metadata,
     Column("application_id", UUID(as_uuid=True), primary_key=True),
     Column("credit_code", Text, nullable=False),
     Column("applicant_name", Text, nullable=False),
@@ -91,7 +115,8 @@ OPEN = ("held", "requested", "sent", "accepted", "rejected")
 # held → requested → sent → accepted → paid; sent | accepted → rejected → superseded (a new payout);
 # held | requested | rejected → cancelled.
 payouts = Table(
-    "payouts", metadata,
+    "payouts",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("award_id", UUID(as_uuid=True), nullable=False),
     Column("attempt", Integer, nullable=False),
@@ -118,15 +143,21 @@ payouts = Table(
     Column("hold_announced_at", DateTime(timezone=True)),
     UniqueConstraint("award_id", "attempt"),
     # One open payout per award at a time.
-    Index("uq_payouts_open_award", "award_id", unique=True,
-          postgresql_where=text("status IN ('held', 'requested', 'sent', 'accepted', 'rejected')")),
+    Index(
+        "uq_payouts_open_award",
+        "award_id",
+        unique=True,
+        postgresql_where=text("status IN ('held', 'requested', 'sent', 'accepted', 'rejected')"),
+    ),
     Index("ix_payouts_to_send", "requested_at", "id", postgresql_where=text("status = 'requested'")),
-    Index("ix_payouts_quiet_holds", "created_at",
-          postgresql_where=text("status = 'held' AND hold_announced_at IS NULL")),
+    Index(
+        "ix_payouts_quiet_holds", "created_at", postgresql_where=text("status = 'held' AND hold_announced_at IS NULL")
+    ),
 )
 
 batches = Table(
-    "batches", metadata,
+    "batches",
+    metadata,
     Column("message_id", Text, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("transactions", Integer, nullable=False),
@@ -135,7 +166,8 @@ batches = Table(
 )
 
 clawbacks = Table(
-    "clawbacks", metadata,
+    "clawbacks",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("award_id", UUID(as_uuid=True), nullable=False, index=True),
     Column("key", Text, nullable=False),
@@ -145,4 +177,3 @@ clawbacks = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("award_id", "key"),
 )
-

@@ -25,4 +25,5 @@ def batcher(sessions, ctx: Context, interval_s: float, max_payouts: int):
                 if sent < max_payouts:
                     break
             await asyncio.sleep(interval_s)
+
     return send_payout_batches

@@ -20,33 +20,42 @@ def _round_op(operation):
     from shared.policy import load_policies
 
     clock_file = os.environ.get("QUOTA_CLOCK_FILE")
-    ctx = Context(FileClock(Path(clock_file)) if clock_file else SystemClock(),
-                  Outbox(metadata.tables[f"{SCHEMA}.outbox"]), load_policies())
+    ctx = Context(
+        FileClock(Path(clock_file)) if clock_file else SystemClock(),
+        Outbox(metadata.tables[f"{SCHEMA}.outbox"]),
+        load_policies(),
+    )
 
     return run(in_transaction(SCHEMA, operation, ctx))
 
 
 def _show_round(view: dict) -> None:
-    typer.echo(f"{view['clause']} {view['year']}: {view['state']}  quota {view['quota']}  "
-               f"deadline {view['deadline'].isoformat()}  min_reviews {view['min_reviews']}  "
-               f"min_score {view['min_score']}  notice {view['notice_working_days']} working days")
+    typer.echo(
+        f"{view['clause']} {view['year']}: {view['state']}  quota {view['quota']}  "
+        f"deadline {view['deadline'].isoformat()}  min_reviews {view['min_reviews']}  "
+        f"min_score {view['min_score']}  notice {view['notice_working_days']} working days"
+    )
     typer.echo(f"  panel: {', '.join(view['panel']) or '-'}   candidates: {view['candidates']}")
     for n in view["notices"]:
         typer.echo(f"  notice ({n['kind']}): {n['published_on']} – {n['ends_on']}")
 
 
 @app.command("create")
-def rounds_create(clause: str, year: int,
-                  deadline: str = typer.Option(..., help="ISO 8601 with offset, e.g. 2024-09-20T17:00:00+08:00"),
-                  min_reviews: int = typer.Option(3, help="submitted, non-recused reviews each candidate needs"),
-                  min_score: Decimal = typer.Option(Decimal(60), help="nobody below this is selected"),
-                  notice_days: int = typer.Option(None, help="working days of public notice (default: policy's)"),
-                  quota: int = typer.Option(None, help="at most the policy's quota (default)"),
-                  by: str = typer.Option(os.environ.get("USER", "operator"), help="who opens it")) -> None:
+def rounds_create(
+    clause: str,
+    year: int,
+    deadline: str = typer.Option(..., help="ISO 8601 with offset, e.g. 2024-09-20T17:00:00+08:00"),
+    min_reviews: int = typer.Option(3, help="submitted, non-recused reviews each candidate needs"),
+    min_score: Decimal = typer.Option(Decimal(60), help="nobody below this is selected"),
+    notice_days: int = typer.Option(None, help="working days of public notice (default: policy's)"),
+    quota: int = typer.Option(None, help="at most the policy's quota (default)"),
+    by: str = typer.Option(os.environ.get("USER", "operator"), help="who opens it"),
+) -> None:
     """Open the round of a selection clause for a year."""
     from datetime import datetime
 
     from services.quota import read, rounds
+
     try:
         when = datetime.fromisoformat(deadline)
     except ValueError:
@@ -55,10 +64,20 @@ def rounds_create(clause: str, year: int,
         raise typer.BadParameter("deadline: give an offset, e.g. +08:00")
 
     async def op(session, ctx):
-        row = await rounds.create(session, ctx, by=by, clause=clause, year=year, deadline=when,
-                                  min_reviews=min_reviews, min_score=min_score, notice_working_days=notice_days,
-                                  quota=quota)
+        row = await rounds.create(
+            session,
+            ctx,
+            by=by,
+            clause=clause,
+            year=year,
+            deadline=when,
+            min_reviews=min_reviews,
+            min_score=min_score,
+            notice_working_days=notice_days,
+            quota=quota,
+        )
         return await read.round_view(session, row)
+
     _show_round(_round_op(op))
 
 
@@ -69,6 +88,7 @@ def rounds_list() -> None:
 
     async def op(session, ctx):
         return await read.all_rounds(session)
+
     for view in _round_op(op):
         _show_round(view)
 
@@ -80,6 +100,7 @@ def rounds_show(clause: str, year: int) -> None:
 
     async def op(session, ctx):
         return await read.one_round(session, clause, year)
+
     view = _round_op(op)
     _show_round(view)
     for h in view["history"]:
@@ -87,13 +108,17 @@ def rounds_show(clause: str, year: int) -> None:
 
 
 @app.command("advance")
-def rounds_advance(clause: str, year: int,
-                   state: str = typer.Argument(..., help="closed | in_review | ranked | in_notice | concluded"),
-                   reason: str = typer.Option("", help="recorded with the transition"),
-                   by: str = typer.Option(os.environ.get("USER", "operator"))) -> None:
+def rounds_advance(
+    clause: str,
+    year: int,
+    state: str = typer.Argument(..., help="closed | in_review | ranked | in_notice | concluded"),
+    reason: str = typer.Option("", help="recorded with the transition"),
+    by: str = typer.Option(os.environ.get("USER", "operator")),
+) -> None:
     """Move a round to its next state; anything else is refused with the reason (exit 2)."""
     from services.quota import read, rounds
     from services.quota.domain.lifecycle import State
+
     try:
         target = State(state)
     except ValueError:
@@ -102,16 +127,19 @@ def rounds_advance(clause: str, year: int,
     async def op(session, ctx):
         row = await rounds.transition(session, ctx, clause, year, target, by=by, reason=reason)
         return await read.round_view(session, row)
+
     _show_round(_round_op(op))
 
 
 @app.command("assign")
-def rounds_assign(clause: str, year: int, reviewer: str,
-                  by: str = typer.Option(os.environ.get("USER", "operator"))) -> None:
+def rounds_assign(
+    clause: str, year: int, reviewer: str, by: str = typer.Option(os.environ.get("USER", "operator"))
+) -> None:
     """Put a reviewer (a partner with a reviewer key) on the round's panel."""
     from services.quota import panel
 
     async def op(session, ctx):
         return await panel.assign(session, ctx, clause, year, reviewer, by=by)
+
     member = _round_op(op)
     typer.echo(f"{member.reviewer_id} is on the panel (assigned by {member.assigned_by})")

@@ -27,7 +27,7 @@ class FileClock:
     def now(self) -> datetime:
         try:
             stat = os.stat(self.path)
-        except FileNotFoundError:   # nobody has set the time: it is the system's
+        except FileNotFoundError:  # nobody has set the time: it is the system's
             self._seen = None
             return datetime.now(UTC)
         mtime = (stat.st_ino, stat.st_mtime_ns)  # a replaced file is a new inode

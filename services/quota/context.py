@@ -11,13 +11,13 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.quota.domain.lifecycle import RuleBroken
-from shared.workdays import beijing_day
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
 from shared.policy import PolicyBook
 from shared.policy.clause import ClauseRule
 from shared.policy.formulas import Selection
+from shared.workdays import beijing_day
 
 
 class Clock(Protocol):
@@ -76,5 +76,9 @@ class Context:
                 data = next(c for c in version.data["clauses"] if c["id"] == clause)
                 return SelectionClause(clause, rule, rule.formula, data.get("benefits_zh"), data.get("benefits_en"))
         known = sorted({cid for v in self.book.versions for cid, r in v.rules.items() if r.is_selection})
-        raise RuleBroken("not_a_selection", f"{clause} is not a selection clause; selections: {', '.join(known)}",
-                         f"{clause} 不是遴选类条款；遴选类条款：{'、'.join(known)}", status=422)
+        raise RuleBroken(
+            "not_a_selection",
+            f"{clause} is not a selection clause; selections: {', '.join(known)}",
+            f"{clause} 不是遴选类条款；遴选类条款：{'、'.join(known)}",
+            status=422,
+        )

@@ -14,7 +14,8 @@ from shared import api_errors
 from shared.auth import KeyRing, replica_lookup
 from shared.policy import load_policies
 from shared.ratelimit import RateLimiter
-from shared.service import Runtime, create_app as create_service_app
+from shared.service import Runtime
+from shared.service import create_app as create_service_app
 from shared.settings import Settings
 
 DESCRIPTION = """\
@@ -30,7 +31,7 @@ notice (公示) with objections, and results.
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    if not isinstance(settings, QuotaSettings):   # plain shared settings: the quota ones from the environment
+    if not isinstance(settings, QuotaSettings):  # plain shared settings: the quota ones from the environment
         settings = QuotaSettings(**(settings.model_dump() if settings else {"service_name": "quota"}))
     runtime = Runtime("quota", settings, metadata)
     clock = FileClock(settings.quota_clock_file) if settings.quota_clock_file else SystemClock()
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(officials.router)
         app.include_router(public.router)
 
-    return create_service_app(runtime, configure=configure,
-                              title="Chengdu blockchain subsidy — annual selections (quota)")
+    return create_service_app(
+        runtime, configure=configure, title="Chengdu blockchain subsidy — annual selections (quota)"
+    )

@@ -1,8 +1,23 @@
 """The quota service's own tables (schema `quota`). Nothing else reads them."""
 
-from sqlalchemy import (BigInteger, CheckConstraint, Column, Date, DateTime, ForeignKey, ForeignKeyConstraint,
-                        Identity, Index, Integer, Numeric, PrimaryKeyConstraint, Table, Text, UniqueConstraint,
-                        func)
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import replica_table
@@ -12,8 +27,18 @@ SCHEMA = "quota"
 metadata = service_metadata(SCHEMA)
 
 STATES = ("open", "closed", "in_review", "ranked", "in_notice", "concluded")
-STANDINGS = ("awaiting_round", "refused", "candidate", "proposed", "waitlisted", "below_minimum", "held",
-             "removed", "selected", "not_selected")
+STANDINGS = (
+    "awaiting_round",
+    "refused",
+    "candidate",
+    "proposed",
+    "waitlisted",
+    "below_minimum",
+    "held",
+    "removed",
+    "selected",
+    "not_selected",
+)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -22,7 +47,8 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 # One round per selection clause and year.
 rounds = Table(
-    "rounds", metadata,
+    "rounds",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("clause", Text, nullable=False),
     Column("year", Integer, nullable=False),
@@ -46,7 +72,8 @@ rounds = Table(
 )
 
 transitions = Table(
-    "round_transitions", metadata,
+    "round_transitions",
+    metadata,
     Column("id", BigInteger, Identity(), primary_key=True),
     Column("round_id", UUID(as_uuid=True), ForeignKey(rounds.c.id), nullable=False, index=True),
     Column("previous", Text),
@@ -59,22 +86,24 @@ transitions = Table(
 # What quota keeps of each selection application it hears of (from ApplicationSubmittedV1):
 # the public notice shows names and projects, and an award names the subject it settles.
 details = Table(
-    "candidate_details", metadata,
+    "candidate_details",
+    metadata,
     Column("application_id", UUID(as_uuid=True), primary_key=True),
     Column("clause", Text, nullable=False),
     Column("applicant_name", Text, nullable=False),
     Column("applicant_kind", Text, nullable=False),
-    Column("project", Text),         # the subject's id: chain, project or base; none for an enterprise
-    Column("grants", JSONB, nullable=False),   # [{"subject_key", "project_id"}]
+    Column("project", Text),  # the subject's id: chain, project or base; none for an enterprise
+    Column("grants", JSONB, nullable=False),  # [{"subject_key", "project_id"}]
     # The applicant's own figures the clause breaks ties on ({"total_investment": "3000000"}).
     Column("indicators", JSONB, nullable=False),
 )
 
 notices = Table(
-    "notices", metadata,
+    "notices",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("round_id", UUID(as_uuid=True), ForeignKey(rounds.c.id), nullable=False, index=True),
-    Column("kind", Text, nullable=False),   # initial | promotion
+    Column("kind", Text, nullable=False),  # initial | promotion
     Column("published_on", Date, nullable=False),
     Column("ends_on", Date, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
@@ -83,7 +112,8 @@ notices = Table(
 )
 
 candidates = Table(
-    "candidates", metadata,
+    "candidates",
+    metadata,
     Column("application_id", UUID(as_uuid=True), primary_key=True),
     Column("clause", Text, nullable=False),
     Column("year", Integer, nullable=False),
@@ -96,7 +126,7 @@ candidates = Table(
     Column("round_id", UUID(as_uuid=True), ForeignKey(rounds.c.id)),
     Column("standing", Text, nullable=False, server_default="awaiting_round"),
     Column("rank", Integer),
-    Column("explanation", JSONB),          # {"en", "zh"}: why it stands where it does
+    Column("explanation", JSONB),  # {"en", "zh"}: why it stands where it does
     Column("notice_id", UUID(as_uuid=True), ForeignKey(notices.c.id)),
     Column("result_reason", Text),
     CheckConstraint(_one_of("standing", STANDINGS), name="ck_candidates_standing"),
@@ -108,19 +138,20 @@ candidates = Table(
 # (round, slot) is unique, slot ≤ the round's quota, and the quota is the round's own (the
 # composite key), so no code path, replica or race can hold more than `quota` candidates.
 slots = Table(
-    "slots", metadata,
+    "slots",
+    metadata,
     Column("round_id", UUID(as_uuid=True), nullable=False),
     Column("quota", Integer, nullable=False),
     Column("slot", Integer, nullable=False),
-    Column("application_id", UUID(as_uuid=True), ForeignKey(candidates.c.application_id), nullable=False,
-           unique=True),
+    Column("application_id", UUID(as_uuid=True), ForeignKey(candidates.c.application_id), nullable=False, unique=True),
     PrimaryKeyConstraint("round_id", "slot", name="pk_slots"),
     ForeignKeyConstraint(["round_id", "quota"], [rounds.c.id, rounds.c.quota], name="fk_slots_round_quota"),
     CheckConstraint("slot BETWEEN 1 AND quota", name="ck_slots_within_quota"),
 )
 
 panel = Table(
-    "panel", metadata,
+    "panel",
+    metadata,
     Column("round_id", UUID(as_uuid=True), ForeignKey(rounds.c.id), nullable=False),
     Column("reviewer_id", Text, nullable=False),
     Column("assigned_by", Text, nullable=False),
@@ -129,7 +160,8 @@ panel = Table(
 )
 
 conflicts = Table(
-    "conflicts", metadata,
+    "conflicts",
+    metadata,
     Column("application_id", UUID(as_uuid=True), ForeignKey(candidates.c.application_id), nullable=False),
     Column("reviewer_id", Text, nullable=False),
     Column("reason", Text, nullable=False),
@@ -138,22 +170,25 @@ conflicts = Table(
 )
 
 reviews = Table(
-    "reviews", metadata,
+    "reviews",
+    metadata,
     Column("application_id", UUID(as_uuid=True), ForeignKey(candidates.c.application_id), nullable=False),
     Column("reviewer_id", Text, nullable=False),
     Column("scores", JSONB, nullable=False),
-    Column("score", Numeric(5, 2)),          # the weighted review score, once complete
+    Column("score", Numeric(5, 2)),  # the weighted review score, once complete
     Column("status", Text, nullable=False),  # draft | submitted
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("submitted_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("application_id", "reviewer_id", name="pk_reviews"),
     CheckConstraint("status IN ('draft', 'submitted')", name="ck_reviews_status"),
-    CheckConstraint("status = 'draft' OR (score IS NOT NULL AND submitted_at IS NOT NULL)",
-                    name="ck_reviews_submitted_complete"),
+    CheckConstraint(
+        "status = 'draft' OR (score IS NOT NULL AND submitted_at IS NOT NULL)", name="ck_reviews_submitted_complete"
+    ),
 )
 
 objections = Table(
-    "objections", metadata,
+    "objections",
+    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("round_id", UUID(as_uuid=True), ForeignKey(rounds.c.id), nullable=False, index=True),
     Column("application_id", UUID(as_uuid=True), ForeignKey(candidates.c.application_id), nullable=False),
@@ -161,13 +196,14 @@ objections = Table(
     Column("contact", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("filed_at", DateTime(timezone=True), nullable=False),
-    Column("status", Text, nullable=False),   # open | upheld | dismissed
+    Column("status", Text, nullable=False),  # open | upheld | dismissed
     Column("decided_by", Text),
     Column("decision_reason", Text),
     Column("decided_at", DateTime(timezone=True)),
     CheckConstraint("status IN ('open', 'upheld', 'dismissed')", name="ck_objections_status"),
-    CheckConstraint("status = 'open' OR (decided_by IS NOT NULL AND decision_reason IS NOT NULL)",
-                    name="ck_objections_decided"),
+    CheckConstraint(
+        "status = 'open' OR (decided_by IS NOT NULL AND decision_reason IS NOT NULL)", name="ck_objections_decided"
+    ),
 )
 
 api_keys = replica_table(metadata)

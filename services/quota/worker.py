@@ -8,7 +8,8 @@ import logging
 
 from sqlalchemy import or_, select
 
-from services.quota import conclusion, rounds as round_ops
+from services.quota import conclusion
+from services.quota import rounds as round_ops
 from services.quota.context import Context
 from services.quota.domain.lifecycle import RuleBroken, State
 from services.quota.tables import rounds
@@ -20,17 +21,29 @@ async def tick(sessions, ctx: Context) -> list[tuple[str, int, str]]:
     """One pass; returns the moves it made as (clause, year, new state)."""
     now = ctx.now()
     async with sessions() as session:
-        due = (await session.execute(select(rounds.c.id).where(or_(
-            (rounds.c.state == State.OPEN) & (rounds.c.deadline < now),
-            rounds.c.state == State.IN_NOTICE)))).scalars().all()
+        due = (
+            (
+                await session.execute(
+                    select(rounds.c.id).where(
+                        or_(
+                            (rounds.c.state == State.OPEN) & (rounds.c.deadline < now),
+                            rounds.c.state == State.IN_NOTICE,
+                        )
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     moved = []
     for rid in due:
         try:
             async with sessions.begin() as session:
-                row = (await session.execute(select(rounds).where(rounds.c.id == rid)
-                                             .with_for_update(skip_locked=True))).first()
+                row = (
+                    await session.execute(select(rounds).where(rounds.c.id == rid).with_for_update(skip_locked=True))
+                ).first()
                 if row is None:
-                    continue   # another replica is on it
+                    continue  # another replica is on it
                 if row.state == State.OPEN and ctx.now() > row.deadline:
                     target, why = State.CLOSED, "application deadline passed"
                 elif row.state == State.IN_NOTICE and await conclusion.ready(session, ctx, row) is None:
@@ -38,7 +51,7 @@ async def tick(sessions, ctx: Context) -> list[tuple[str, int, str]]:
                 else:
                     continue
                 await round_ops.transition(session, ctx, row.clause, row.year, target, by="system", reason=why)
-        except RuleBroken as refused:   # rolled back; said in the log, tried again next tick
+        except RuleBroken as refused:  # rolled back; said in the log, tried again next tick
             log.warning("round %s cannot move on: %s", rid, refused)
             continue
         moved.append((row.clause, row.year, target.value))
@@ -58,4 +71,5 @@ def round_keeper(runtime, ctx: Context, tick_s: float):
             except Exception:
                 log.exception("round keeper failed; retrying in %s s", tick_s)
             await asyncio.sleep(tick_s)
+
     return round_keeper

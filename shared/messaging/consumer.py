@@ -45,6 +45,7 @@ Handler = Callable[[AsyncSession, Envelope, Payload], Awaitable[None]]
 class Batched:
     """A handler given consecutive events of its type together, so that it can do their I/O in
     bulk: `fn(session, [(envelope, payload), …])`, in partition order."""
+
     fn: Callable[[AsyncSession, list[tuple[Envelope, Payload]]], Awaitable[None]]
 
 
@@ -68,9 +69,18 @@ class Backoff:
 
 
 class ConsumerRunner:
-    def __init__(self, *, group: str, new_consumer: Callable[[], AIOKafkaConsumer], sessions: async_sessionmaker,
-                 inbox: Table, handlers: dict[type[Payload], Handler | Batched], max_attempts: int = 3,
-                 max_batch: int = 1000, revoke_wait_s: float = 30.0):
+    def __init__(
+        self,
+        *,
+        group: str,
+        new_consumer: Callable[[], AIOKafkaConsumer],
+        sessions: async_sessionmaker,
+        inbox: Table,
+        handlers: dict[type[Payload], Handler | Batched],
+        max_attempts: int = 3,
+        max_batch: int = 1000,
+        revoke_wait_s: float = 30.0,
+    ):
         self.group, self._new_consumer, self._sessions = group, new_consumer, sessions
         self._handlers = {model.ce_type: handler for model, handler in handlers.items()}
         for ce_type in self._handlers:
@@ -79,9 +89,14 @@ class ConsumerRunner:
             DEAD_LETTERS.labels(group, ce_type)
         self.topics = sorted({model.topic for model in handlers})
         self._max_attempts, self._max_batch, self._revoke_wait_s = max_attempts, max_batch, revoke_wait_s
-        self._claim = insert(inbox).from_select(
-            ["consumer", "event_id"], select(literal(group), func.unnest(bindparam("ids", type_=ARRAY(Text))))
-        ).on_conflict_do_nothing().returning(inbox.c.event_id)
+        self._claim = (
+            insert(inbox)
+            .from_select(
+                ["consumer", "event_id"], select(literal(group), func.unnest(bindparam("ids", type_=ARRAY(Text))))
+            )
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
         self._consumer: AIOKafkaConsumer | None = None
         self._busy = asyncio.Lock()  # held while a poll's records are handled and committed
         self._revoking: set[TopicPartition] = set()
@@ -121,8 +136,12 @@ class ConsumerRunner:
             except Exception as error:
                 if not is_transient(error):
                     raise
-                log.warning("%s: infrastructure unavailable (%s); retrying %d record(s)",
-                            self.group, describe(error), len(pending))
+                log.warning(
+                    "%s: infrastructure unavailable (%s); retrying %d record(s)",
+                    self.group,
+                    describe(error),
+                    len(pending),
+                )
                 self.last_progress = datetime.now(UTC)  # waiting out an outage is not being stuck
                 await asyncio.sleep(backoff.next())
 
@@ -135,8 +154,12 @@ class ConsumerRunner:
         except Exception as error:
             if is_transient(error):
                 raise
-            log.info("%s: a batch of %d failed (%s); handling it one record at a time",
-                     self.group, len(pending), describe(error))
+            log.info(
+                "%s: a batch of %d failed (%s); handling it one record at a time",
+                self.group,
+                len(pending),
+                describe(error),
+            )
         while pending:
             if not self._lost(_partition(pending[0])):
                 await self._one_at_a_time(pending[0])
@@ -187,15 +210,22 @@ class ConsumerRunner:
             except Exception as error:
                 if is_transient(error):
                     raise
-                log.warning("%s: handling %s@%d failed (attempt %d/%d): %s", self.group, record.topic,
-                            record.offset, attempt, self._max_attempts, describe(error))
+                log.warning(
+                    "%s: handling %s@%d failed (attempt %d/%d): %s",
+                    self.group,
+                    record.topic,
+                    record.offset,
+                    attempt,
+                    self._max_attempts,
+                    describe(error),
+                )
                 if attempt == self._max_attempts:
                     async with self._sessions.begin() as session:
                         self._owe_dead_letter(session, record, error, attempts=attempt)
                     EVENTS_CONSUMED.labels(self.group, _type_of(record), "dead_lettered").inc()
                     DEAD_LETTERS.labels(self.group, _type_of(record)).inc()
                     return
-                await asyncio.sleep(0.05 * 2 ** attempt)
+                await asyncio.sleep(0.05 * 2**attempt)
 
     def _parse(self, record: ConsumerRecord) -> _Parsed | None:
         envelope = Envelope.from_record(record.key, record.value, list(record.headers))
@@ -204,18 +234,36 @@ class ConsumerRunner:
             return None
         return _Parsed(record, envelope, envelope.payload(), handler)
 
-    def _owe_dead_letter(self, session: AsyncSession, record: ConsumerRecord, error: BaseException,
-                         attempts: int) -> None:
-        log.error("%s: dead-lettering %s[%d]@%d: %s", self.group, record.topic, record.partition,
-                  record.offset, describe(error))
+    def _owe_dead_letter(
+        self, session: AsyncSession, record: ConsumerRecord, error: BaseException, attempts: int
+    ) -> None:
+        log.error(
+            "%s: dead-lettering %s[%d]@%d: %s",
+            self.group,
+            record.topic,
+            record.partition,
+            record.offset,
+            describe(error),
+        )
         headers = [(k, _text(v)) for k, v in record.headers] + [
-            ("dlt_error", describe(error)[:2000]), ("dlt_error_type", type(error).__name__),
-            ("dlt_consumer", self.group), ("dlt_topic", record.topic), ("dlt_partition", str(record.partition)),
-            ("dlt_offset", str(record.offset)), ("dlt_attempts", str(attempts)),
+            ("dlt_error", describe(error)[:2000]),
+            ("dlt_error_type", type(error).__name__),
+            ("dlt_consumer", self.group),
+            ("dlt_topic", record.topic),
+            ("dlt_partition", str(record.partition)),
+            ("dlt_offset", str(record.offset)),
+            ("dlt_attempts", str(attempts)),
             ("dlt_at", datetime.now(UTC).isoformat()),
         ]
-        outbox.owe(session, {"topic": topics.DEAD_LETTERS, "key": _text(record.key or b""),
-                             "value": record.value or b"", "headers": [[k, v] for k, v in headers]})
+        outbox.owe(
+            session,
+            {
+                "topic": topics.DEAD_LETTERS,
+                "key": _text(record.key or b""),
+                "value": record.value or b"",
+                "headers": [[k, v] for k, v in headers],
+            },
+        )
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         ours = {tp: offset for tp, offset in offsets.items() if not self._lost(tp)}

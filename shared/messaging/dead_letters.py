@@ -80,13 +80,18 @@ class Letter:
             return text
 
     def matches(self, consumer: str | None, event_type: str | None, ids: Iterable[str] | None) -> bool:
-        return ((consumer is None or self.consumer == consumer) and (event_type is None or self.type == event_type)
-                and (not ids or self.id in set(ids)))
+        return (
+            (consumer is None or self.consumer == consumer)
+            and (event_type is None or self.type == event_type)
+            and (not ids or self.id in set(ids))
+        )
 
 
 def letter_id(headers: dict[str, str], partition: int, offset: int) -> str:
     """Who gave up on which event when; a letter without an event id is named by its place."""
-    event = headers.get("ce_id") or f"{headers.get('dlt_topic')}/{headers.get('dlt_partition')}/{headers.get('dlt_offset')}"
+    event = (
+        headers.get("ce_id") or f"{headers.get('dlt_topic')}/{headers.get('dlt_partition')}/{headers.get('dlt_offset')}"
+    )
     whole = "\n".join((headers.get("dlt_consumer", ""), event, headers.get("dlt_at", "")))
     return hashlib.sha256(whole.encode()).hexdigest()[:16]
 
@@ -95,7 +100,7 @@ async def read_to_end(bootstrap_servers: str, topic: str, timeout_s: float = 60)
     """Every record of the topic up to its end as it stands now; no consumer group is involved.
     A broker that stops answering midway raises TimeoutError after `timeout_s`, never waits forever."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    try:   # started inside: a caller's timeout that cuts the start short still closes the consumer
+    try:  # started inside: a caller's timeout that cuts the start short still closes the consumer
         async with asyncio.timeout(timeout_s):
             return await _read(consumer, topic)
     finally:
@@ -120,10 +125,13 @@ async def _read(consumer: AIOKafkaConsumer, topic: str) -> list[ConsumerRecord]:
 
 async def letters(bootstrap_servers: str) -> tuple[list[Letter], set[str]]:
     """Every dead letter, oldest first per partition, and the ids of those replayed already."""
-    records, replays = await asyncio.gather(read_to_end(bootstrap_servers, topics.DEAD_LETTERS),
-                                            read_to_end(bootstrap_servers, topics.DEAD_LETTER_REPLAYS))
-    found = [Letter(letter_id({k: v.decode(errors="replace") for k, v in r.headers}, r.partition, r.offset), r)
-             for r in records]
+    records, replays = await asyncio.gather(
+        read_to_end(bootstrap_servers, topics.DEAD_LETTERS), read_to_end(bootstrap_servers, topics.DEAD_LETTER_REPLAYS)
+    )
+    found = [
+        Letter(letter_id({k: v.decode(errors="replace") for k, v in r.headers}, r.partition, r.offset), r)
+        for r in records
+    ]
     return found, {r.key.decode() for r in replays if r.key}
 
 
@@ -137,14 +145,20 @@ def summary(found: Iterable[Letter]) -> dict[str, dict[str, int]]:
     return {"consumers": dict(sorted(groups.items())), "types": dict(sorted(types.items()))}
 
 
-async def replay(bootstrap_servers: str, consumer: str | None = None, event_type: str | None = None,
-                 ids: Iterable[str] | None = None) -> int:
+async def replay(
+    bootstrap_servers: str, consumer: str | None = None, event_type: str | None = None, ids: Iterable[str] | None = None
+) -> int:
     """Sends back the letters not replayed before that match every filter given; returns how many.
     Each is recorded as replayed once its topic has it: a replay cut short sends the rest next time."""
     found, replayed = await letters(bootstrap_servers)
     # A letter on the topic twice (published again from an outbox) goes back once.
-    todo = list({letter.id: letter for letter in found
-                 if letter.id not in replayed and letter.matches(consumer, event_type, ids)}.values())
+    todo = list(
+        {
+            letter.id: letter
+            for letter in found
+            if letter.id not in replayed and letter.matches(consumer, event_type, ids)
+        }.values()
+    )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
     await producer.start()
     try:

@@ -36,14 +36,25 @@ class Envelope:
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
-    def of(cls, payload: Payload, *, source: str, key: str, subject: str,
-           cause: Envelope | None = None, correlation_id: str | None = None,
-           traceparent: str | None = None) -> Envelope:
+    def of(
+        cls,
+        payload: Payload,
+        *,
+        source: str,
+        key: str,
+        subject: str,
+        cause: Envelope | None = None,
+        correlation_id: str | None = None,
+        traceparent: str | None = None,
+    ) -> Envelope:
         """A new event; when it answers another event it inherits that event's correlation and
         trace. `traceparent`, when given, is the span the event is published under."""
         correlation = cause.correlation_id if cause else correlation_id or str(uuid.uuid4())
         return cls(
-            type=payload.ce_type, source=source, subject=subject, key=key,
+            type=payload.ce_type,
+            source=source,
+            subject=subject,
+            key=key,
             data=payload.model_dump_json().encode(),
             correlation_id=correlation,
             causation_id=cause.id if cause else None,
@@ -52,16 +63,21 @@ class Envelope:
 
     def headers(self) -> list[tuple[str, bytes]]:
         pairs = {
-            "ce_specversion": SPECVERSION, "ce_id": self.id, "ce_source": self.source,
-            "ce_type": self.type, "ce_time": self.time.isoformat(), "ce_subject": self.subject,
-            "content-type": CONTENT_TYPE, "ce_correlationid": self.correlation_id,
-            "ce_causationid": self.causation_id, "traceparent": self.traceparent,
+            "ce_specversion": SPECVERSION,
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_time": self.time.isoformat(),
+            "ce_subject": self.subject,
+            "content-type": CONTENT_TYPE,
+            "ce_correlationid": self.correlation_id,
+            "ce_causationid": self.causation_id,
+            "traceparent": self.traceparent,
         }
         return [(k, v.encode()) for k, v in pairs.items() if v is not None]
 
     @classmethod
-    def from_record(cls, key: bytes | None, value: bytes | None,
-                    headers: list[tuple[str, bytes]]) -> Envelope:
+    def from_record(cls, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> Envelope:
         h = {k: v.decode(errors="replace") for k, v in headers}
         missing = [n for n in ("ce_id", "ce_type", "ce_source", "ce_time") if n not in h]
         if missing:
@@ -75,10 +91,16 @@ class Envelope:
         except ValueError as e:
             raise MalformedEvent(f"ce_time: {e}") from None
         return cls(
-            id=h["ce_id"], type=h["ce_type"], source=h["ce_source"], time=time,
-            subject=h.get("ce_subject", ""), key=(key or b"").decode(errors="replace"),
-            data=value, correlation_id=h.get("ce_correlationid", h["ce_id"]),
-            causation_id=h.get("ce_causationid"), traceparent=h.get("traceparent"),
+            id=h["ce_id"],
+            type=h["ce_type"],
+            source=h["ce_source"],
+            time=time,
+            subject=h.get("ce_subject", ""),
+            key=(key or b"").decode(errors="replace"),
+            data=value,
+            correlation_id=h.get("ce_correlationid", h["ce_id"]),
+            causation_id=h.get("ce_causationid"),
+            traceparent=h.get("traceparent"),
         )
 
     def payload(self) -> Payload:

@@ -16,11 +16,16 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 # 08 connection exception, 53 insufficient resources (53300: too many connections).
 _RETRYABLE_CLASSES = ("08", "53")
-_RETRYABLE_STATES = frozenset({
-    "57P01", "57P02", "57P03",  # admin shutdown, crash shutdown, cannot connect now (recovery)
-    "40001", "40P01",           # serialization failure, deadlock
-    "57014",                    # canceled by the statement timeout: a lock held elsewhere, or an outage
-})
+_RETRYABLE_STATES = frozenset(
+    {
+        "57P01",
+        "57P02",
+        "57P03",  # admin shutdown, crash shutdown, cannot connect now (recovery)
+        "40001",
+        "40P01",  # serialization failure, deadlock
+        "57014",  # canceled by the statement timeout: a lock held elsewhere, or an outage
+    }
+)
 
 
 def is_transient(error: BaseException) -> bool:

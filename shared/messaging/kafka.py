@@ -16,23 +16,28 @@ log = logging.getLogger(__name__)
 
 def producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=settings.service_name,
-        acks="all", linger_ms=2, request_timeout_ms=int(settings.kafka_send_timeout_s * 1000),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        acks="all",
+        linger_ms=2,
+        request_timeout_ms=int(settings.kafka_send_timeout_s * 1000),
     )
 
 
 def consumer(settings: Settings, group: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, client_id=settings.service_name,
-        group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=settings.service_name,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_interval_ms=60_000,
     )
 
 
-async def create_topics(bootstrap_servers: str, partitions: int = topics.PARTITIONS,
-                        replication: int = 1) -> None:
+async def create_topics(bootstrap_servers: str, partitions: int = topics.PARTITIONS, replication: int = 1) -> None:
     """Create the product's topics explicitly: brokers auto-create them with the wrong partitioning."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()

@@ -25,9 +25,9 @@ from sqlalchemy import Table, delete, event, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from shared import observability
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import payload_type
-from shared import observability
 from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,12 @@ _OWED, _WROTE = "outbox.owed", "outbox.wrote"
 
 def row(topic: str, event: Envelope) -> dict:
     """The outbox row that owes this event."""
-    return {"topic": topic, "key": event.key, "value": event.data,
-            "headers": [[k, v.decode()] for k, v in event.headers()]}
+    return {
+        "topic": topic,
+        "key": event.key,
+        "value": event.data,
+        "headers": [[k, v.decode()] for k, v in event.headers()],
+    }
 
 
 async def add(session: AsyncSession, outbox: Table, *events: Envelope) -> None:
@@ -90,8 +94,17 @@ class OutboxRelay:
     LINGER_S = 0.005
     PRUNE_EVERY_S = 60.0
 
-    def __init__(self, engine: AsyncEngine, outbox: Table, producer: AIOKafkaProducer, *,
-                 send_timeout_s: float, poll_interval_s: float, retention: timedelta, batch_size: int = 500):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Table,
+        producer: AIOKafkaProducer,
+        *,
+        send_timeout_s: float,
+        poll_interval_s: float,
+        retention: timedelta,
+        batch_size: int = 500,
+    ):
         self._engine, self._outbox, self._producer = engine, outbox, producer
         self._send_timeout_s, self._poll_interval_s, self._batch = send_timeout_s, poll_interval_s, batch_size
         self._retention = retention
@@ -128,9 +141,14 @@ class OutboxRelay:
         async with self._engine.begin() as conn:
             if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})).scalar():
                 return 0
-            rows = (await conn.execute(
-                select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.headers, o.c.created_at)
-                .where(o.c.published_at.is_(None)).order_by(o.c.id).limit(self._batch))).all()
+            rows = (
+                await conn.execute(
+                    select(o.c.id, o.c.topic, o.c.key, o.c.value, o.c.headers, o.c.created_at)
+                    .where(o.c.published_at.is_(None))
+                    .order_by(o.c.id)
+                    .limit(self._batch)
+                )
+            ).all()
             # The publisher knows the oldest row waiting for free: it is the first it read. Set
             # before sending, so that a broker that keeps refusing shows as an age that grows.
             self._oldest.set((datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0)
@@ -149,14 +167,22 @@ class OutboxRelay:
         o = self._outbox
         cutoff = datetime.now(UTC) - self._retention
         async with self._engine.begin() as conn:
-            oldest = select(o.c.id).where(o.c.published_at.is_not(None), o.c.created_at < cutoff) \
-                .order_by(o.c.id).limit(10_000).scalar_subquery()
+            oldest = (
+                select(o.c.id)
+                .where(o.c.published_at.is_not(None), o.c.created_at < cutoff)
+                .order_by(o.c.id)
+                .limit(10_000)
+                .scalar_subquery()
+            )
             return (await conn.execute(delete(o).where(o.c.id.in_(oldest)))).rowcount
 
     async def _send(self, rows) -> None:
-        acks = [await self._producer.send(r.topic, r.value, key=r.key.encode(),
-                                          headers=[(k, v.encode()) for k, v in r.headers])
-                for r in rows]
+        acks = [
+            await self._producer.send(
+                r.topic, r.value, key=r.key.encode(), headers=[(k, v.encode()) for k, v in r.headers]
+            )
+            for r in rows
+        ]
         await asyncio.gather(*acks)
 
 
@@ -164,7 +190,9 @@ async def republish(engine: AsyncEngine, outbox: Table, since: datetime) -> int:
     """Marks every row created since `since` unpublished, so the relay publishes them again in
     order: for a broker that lost what it held. Inboxes absorb what had been handled already."""
     async with engine.begin() as conn:
-        result = await conn.execute(update(outbox).where(outbox.c.created_at >= since,
-                                                         outbox.c.published_at.is_not(None))
-                                    .values(published_at=None))
+        result = await conn.execute(
+            update(outbox)
+            .where(outbox.c.created_at >= since, outbox.c.published_at.is_not(None))
+            .values(published_at=None)
+        )
     return result.rowcount

@@ -10,7 +10,25 @@ from .errors import FieldError, InvalidApplication
 from .money import Money
 
 __all__ = [
-    "Applicant", "Application", "ApplicationAdapter", "CreditCode", "Decision", "EXAMPLES", "FieldError",
-    "Grant", "History", "HistoryScope", "InvalidApplication", "Money", "PolicyBook", "PolicyDataError", "PolicyVersion",
-    "PriorGrant", "Reason", "Step", "catalogue", "load_policies", "parse_application",
+    "EXAMPLES",
+    "Applicant",
+    "Application",
+    "ApplicationAdapter",
+    "CreditCode",
+    "Decision",
+    "FieldError",
+    "Grant",
+    "History",
+    "HistoryScope",
+    "InvalidApplication",
+    "Money",
+    "PolicyBook",
+    "PolicyDataError",
+    "PolicyVersion",
+    "PriorGrant",
+    "Reason",
+    "Step",
+    "catalogue",
+    "load_policies",
+    "parse_application",
 ]

@@ -27,18 +27,29 @@ def _check_credit_code(value: object) -> str:
         raise PydanticCustomError(
             "invalid_credit_code",
             "must be 18 characters from 0-9 and A-Y without I, O, S, V, Z (upper case), got '{value}'",
-            {"value": value})
+            {"value": value},
+        )
     expected = check_character(value[:17])
     if value[17] != expected:
-        raise PydanticCustomError("invalid_credit_code",
-                                  "check character is '{got}' but should be '{expected}' for {value}",
-                                  {"got": value[17], "expected": expected, "value": value})
+        raise PydanticCustomError(
+            "invalid_credit_code",
+            "check character is '{got}' but should be '{expected}' for {value}",
+            {"got": value[17], "expected": expected, "value": value},
+        )
     return value
 
 
-CreditCode = Annotated[str, PlainValidator(_check_credit_code),
-                       WithJsonSchema({"type": "string", "pattern": f"^[{ALPHABET}]{{18}}$",
-                                       "description": "统一社会信用代码 (GB 32100-2015, check character verified)"})]
+CreditCode = Annotated[
+    str,
+    PlainValidator(_check_credit_code),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^[{ALPHABET}]{{18}}$",
+            "description": "统一社会信用代码 (GB 32100-2015, check character verified)",
+        }
+    ),
+]
 
 
 class Applicant(BaseModel):
@@ -46,7 +57,10 @@ class Applicant(BaseModel):
 
     credit_code: CreditCode
     # Printed on notices as given: no control or bidirectional-control characters (see `text.py`).
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(refuse_controls),
-                    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200,
-                                    "pattern": NO_CONTROLS_PATTERN})]
+    name: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=200),
+        AfterValidator(refuse_controls),
+        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_CONTROLS_PATTERN}),
+    ]
     kind: ApplicantKind

@@ -7,7 +7,7 @@ too, except `review_score`, which the review panel fills in later.
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
@@ -18,7 +18,7 @@ from .contact import Contact
 from .errors import InvalidApplication, field_error, from_validation_error
 from .facts import Day, fact_type
 
-PANEL_FACTS = frozenset({"review_score"})   # set by the review panel, so optional on submission
+PANEL_FACTS = frozenset({"review_score"})  # set by the review panel, so optional on submission
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -26,15 +26,18 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 EXAMPLE_APPLICANTS = {
     "enterprise": {"credit_code": "91510100MA61R8XN39", "name": "成都链网科技有限公司", "kind": "enterprise"},
     "institution": {"credit_code": "12510100MA0000000N", "name": "成都区块链技术研究院", "kind": "institution"},
-    "social_organization": {"credit_code": "51510100MJ00000019", "name": "成都市区块链产业协会",
-                            "kind": "social_organization"},
-    "district": {"credit_code": "11510100MB0000001Y", "name": "成都高新技术产业开发区管理委员会",
-                 "kind": "district"},
+    "social_organization": {
+        "credit_code": "51510100MJ00000019",
+        "name": "成都市区块链产业协会",
+        "kind": "social_organization",
+    },
+    "district": {"credit_code": "11510100MB0000001Y", "name": "成都高新技术产业开发区管理委员会", "kind": "district"},
 }
 
 
 class ApplicationBase(BaseModel):
     """Fields every application has; the per-clause models add `clause` and `facts`."""
+
     model_config = _STRICT
 
     applicant: Applicant
@@ -66,12 +69,16 @@ class ApplicationParser:
 
     def __init__(self, clause_facts: Mapping[str, Mapping[str, str]], enums: Mapping[str, list[str]]):
         self.models: dict[str, type[BaseModel]] = {
-            cid: create_model(f"Application_{_slug(cid)}", __base__=ApplicationBase,
-                              clause=(Literal[cid], ...), facts=(_facts_model(cid, facts, enums), ...))
-            for cid, facts in clause_facts.items()}
+            cid: create_model(
+                f"Application_{_slug(cid)}",
+                __base__=ApplicationBase,
+                clause=(Literal[cid], ...),
+                facts=(_facts_model(cid, facts, enums), ...),
+            )
+            for cid, facts in clause_facts.items()
+        }
         members = tuple(self.models.values())
-        self.type: Any = (Annotated[Union[members], Field(discriminator="clause")] if len(members) > 1
-                          else members[0])
+        self.type: Any = Annotated[members, Field(discriminator="clause")] if len(members) > 1 else members[0]
         self.adapter: TypeAdapter = TypeAdapter(self.type)
         self._ids = frozenset(self.models)
 
@@ -87,12 +94,16 @@ class ApplicationParser:
 
 
 def payee_name_mismatch(field: str):
-    return field_error(field, "payee_name_mismatch",
-                       "must be the applicant's name: a subsidy is paid into the applicant's own account")
+    return field_error(
+        field, "payee_name_mismatch", "must be the applicant's name: a subsidy is paid into the applicant's own account"
+    )
 
 
 def example(clause_id: str, applicant_kind: str, occurred_on: dt.date, facts: Mapping[str, object]) -> dict:
     """A valid wire-shaped application (JSON-safe values) for documentation and tests."""
-    return {"clause": clause_id, "applicant": dict(EXAMPLE_APPLICANTS[applicant_kind]),
-            "occurred_on": occurred_on.isoformat(), "facts": dict(facts)}
-
+    return {
+        "clause": clause_id,
+        "applicant": dict(EXAMPLE_APPLICANTS[applicant_kind]),
+        "occurred_on": occurred_on.isoformat(),
+        "facts": dict(facts),
+    }

@@ -22,9 +22,9 @@ class PolicyVersion:
     title_zh: str
     title_en: str
     first_day: dt.date
-    last_day: dt.date           # inclusive
-    content_hash: str           # sha256 of the file's bytes
-    data: Mapping               # the parsed file, for the catalogue
+    last_day: dt.date  # inclusive
+    content_hash: str  # sha256 of the file's bytes
+    data: Mapping  # the parsed file, for the catalogue
     rules: Mapping[str, ClauseRule]
 
     def in_force(self, day: dt.date) -> bool:
@@ -35,9 +35,16 @@ def read_version(path: Path) -> PolicyVersion:
     raw = Path(path).read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-        params = VersionParams(data["id"], hashlib.sha256(raw).hexdigest(), data["first_day"], data["last_day"],
-                               data["window_article"], data["tier_mode"], data["double_claim"],
-                               data["notice_working_days"])
+        params = VersionParams(
+            data["id"],
+            hashlib.sha256(raw).hexdigest(),
+            data["first_day"],
+            data["last_day"],
+            data["window_article"],
+            data["tier_mode"],
+            data["double_claim"],
+            data["notice_working_days"],
+        )
         if params.double_claim not in ("allowed", "no_double"):
             raise PolicyDataError(f"unknown double_claim {params.double_claim!r}")
         for clause in data["clauses"]:
@@ -46,7 +53,8 @@ def read_version(path: Path) -> PolicyVersion:
                     fact_type(type_name, data.get("enums", {}))
                 except KeyError:
                     raise PolicyDataError(
-                        f"clause {clause['id']!r}: fact {fact!r} has unknown type {type_name!r}") from None
+                        f"clause {clause['id']!r}: fact {fact!r} has unknown type {type_name!r}"
+                    ) from None
         groups: dict[str, DoubleClaimGroup] = {}
         for group in data.get("double_claim_groups", []):
             for clause in group["clauses"]:
@@ -54,11 +62,19 @@ def read_version(path: Path) -> PolicyVersion:
         rules = {c["id"]: ClauseRule(c, params, groups.get(c["id"])) for c in data["clauses"]}
         if not params.first_day <= params.last_day:
             raise PolicyDataError("first_day is after last_day")
-        return PolicyVersion(data["id"], data["title_zh"], data["title_en"], params.first_day, params.last_day,
-                             params.content_hash, data, rules)
+        return PolicyVersion(
+            data["id"],
+            data["title_zh"],
+            data["title_en"],
+            params.first_day,
+            params.last_day,
+            params.content_hash,
+            data,
+            rules,
+        )
     except KeyError as exc:
         raise PolicyDataError(f"{path}: missing key {exc}") from exc
-    except (ValueError, tomllib.TOMLDecodeError) as exc:   # PolicyDataError is a ValueError too
+    except (ValueError, tomllib.TOMLDecodeError) as exc:  # PolicyDataError is a ValueError too
         raise PolicyDataError(f"{path}: {exc}") from exc
 
 
@@ -108,26 +124,50 @@ class PolicyBook:
         # A validated model's __dict__ is the plain fact mapping: no pydantic work while deciding.
         return self.decide(app.clause, app.applicant.kind, app.occurred_on, app.facts.__dict__, history)
 
-    def decide(self, clause: str, applicant_kind: str, occurred_on: dt.date, facts: Mapping[str, object],
-               history: History = EMPTY_HISTORY) -> Decision:
+    def decide(
+        self,
+        clause: str,
+        applicant_kind: str,
+        occurred_on: dt.date,
+        facts: Mapping[str, object],
+        history: History = EMPTY_HISTORY,
+    ) -> Decision:
         """Decide from already-validated values (what `evaluate` does after parsing)."""
         version = self.version_on(occurred_on)
         if version is None:
             return self._out_of_window(clause, occurred_on)
         rule = version.rules.get(clause)
         if rule is None:
-            return Decision(clause, "ineligible", ZERO, (Reason(
-                "clause", f"clause {clause} is not part of {version.id}, in force on {occurred_on}",
-                f"{occurred_on} 施行的 {version.id} 不含条款 {clause}"),), (), (), version.id,
-                version.content_hash, None, occurred_on)
+            return Decision(
+                clause,
+                "ineligible",
+                ZERO,
+                (
+                    Reason(
+                        "clause",
+                        f"clause {clause} is not part of {version.id}, in force on {occurred_on}",
+                        f"{occurred_on} 施行的 {version.id} 不含条款 {clause}",
+                    ),
+                ),
+                (),
+                (),
+                version.id,
+                version.content_hash,
+                None,
+                occurred_on,
+            )
         return rule.decide(applicant_kind, occurred_on, facts, history)
 
     def _out_of_window(self, clause: str, day: dt.date) -> Decision:
         windows_en = "; ".join(f"{v.id} is in force {v.first_day} – {v.last_day}" for v in self.versions)
-        windows_zh = "；".join(f"{v.id} 施行期为 {v.first_day} 至 {v.last_day}（{v.data['window_wording_zh']}）"
-                              for v in self.versions)
-        reason = Reason("occurred_on", f"occurred_on {day} is outside every policy window: {windows_en}",
-                        f"发生日期 {day} 不在政策施行期内：{windows_zh}")
+        windows_zh = "；".join(
+            f"{v.id} 施行期为 {v.first_day} 至 {v.last_day}（{v.data['window_wording_zh']}）" for v in self.versions
+        )
+        reason = Reason(
+            "occurred_on",
+            f"occurred_on {day} is outside every policy window: {windows_en}",
+            f"发生日期 {day} 不在政策施行期内：{windows_zh}",
+        )
         step = Step(f"no policy version in force on {day}", self.latest.data["window_article"])
         return Decision(clause, "ineligible", ZERO, (reason,), (step,), (), None, None, None, day)
 
@@ -150,8 +190,9 @@ class PolicyBook:
             for clause in version.data["clauses"]:
                 if "example" in clause and clause["id"] not in found:
                     ex = clause["example"]
-                    found[clause["id"]] = example(clause["id"], clause["applicant_kinds"][0],
-                                                  ex["occurred_on"], ex["facts"])
+                    found[clause["id"]] = example(
+                        clause["id"], clause["applicant_kinds"][0], ex["occurred_on"], ex["facts"]
+                    )
         return found
 
 

@@ -12,18 +12,28 @@ def catalogue(book: PolicyBook | None = None, version_id: str | None = None) -> 
     versions = {v.id: v for v in book.versions}
     version = versions[version_id] if version_id else book.latest
     enums = version.data.get("enums", {})
-    return [{
-        "id": c["id"],
-        "article": c["article"],
-        "title_zh": c["title_zh"],
-        "title_en": c["title_en"],
-        "summary_zh": c["summary_zh"],
-        "summary_en": c["summary_en"],
-        "wording_zh": c["wording_zh"],
-        "applicant_kinds": list(c["applicant_kinds"]),
-        "facts": [{"name": name, "type": type_name, "description": fact_type(type_name, enums)[1],
-                   "required": name not in PANEL_FACTS} for name, type_name in c["facts"].items()],
-        "formula": version.rules[c["id"]].formula.describe(),
-        "policy_version": version.id,
-        "policy_hash": version.content_hash,
-    } for c in version.data["clauses"]]
+    return [
+        {
+            "id": c["id"],
+            "article": c["article"],
+            "title_zh": c["title_zh"],
+            "title_en": c["title_en"],
+            "summary_zh": c["summary_zh"],
+            "summary_en": c["summary_en"],
+            "wording_zh": c["wording_zh"],
+            "applicant_kinds": list(c["applicant_kinds"]),
+            "facts": [
+                {
+                    "name": name,
+                    "type": type_name,
+                    "description": fact_type(type_name, enums)[1],
+                    "required": name not in PANEL_FACTS,
+                }
+                for name, type_name in c["facts"].items()
+            ],
+            "formula": version.rules[c["id"]].formula.describe(),
+            "policy_version": version.id,
+            "policy_hash": version.content_hash,
+        }
+        for c in version.data["clauses"]
+    ]

@@ -25,6 +25,7 @@ class PolicyDataError(ValueError):
 @dataclass(frozen=True, slots=True)
 class VersionParams:
     """What a clause needs to know of its version."""
+
     version_id: str
     content_hash: str
     first_day: dt.date
@@ -37,8 +38,8 @@ class VersionParams:
 
 @dataclass(frozen=True, slots=True)
 class DoubleClaimGroup:
-    others: frozenset[str]   # the other clauses of the group
-    key: str                 # the fact identifying the shared project
+    others: frozenset[str]  # the other clauses of the group
+    key: str  # the fact identifying the shared project
 
 
 class ClauseRule:
@@ -56,8 +57,10 @@ class ClauseRule:
         self.per_year: str | None = data.get("per_year")
         self.version, self.group = version, group
         self.has_project = "project_id" in self.facts
-        self.conditions = [Condition(c["fact"], c["op"], self._threshold(c), c["wording_zh"], self.article)
-                           for c in data.get("conditions", [])]
+        self.conditions = [
+            Condition(c["fact"], c["op"], self._threshold(c), c["wording_zh"], self.article)
+            for c in data.get("conditions", [])
+        ]
         self.formula = self._formula(data, data["formula"])
         self.is_selection = isinstance(self.formula, Selection)
         self.obligation_en = data.get("obligation_en")
@@ -101,9 +104,17 @@ class ClauseRule:
             sel = data["selection"]
             inner = None if data["if_selected"] == "none" else self._formula(data, data["if_selected"])
             money = {n for n in sel["indicators"] if self.facts.get(n) == "money"}
-            return Selection(inner, sel["quota"], sel["indicators"], money, sel["tie_breaks"],
-                             data.get("benefits_en"), self.version.notice_working_days, article,
-                             self._criteria(sel.get("criteria", [])))
+            return Selection(
+                inner,
+                sel["quota"],
+                sel["indicators"],
+                money,
+                sel["tie_breaks"],
+                data.get("benefits_en"),
+                self.version.notice_working_days,
+                article,
+                self._criteria(sel.get("criteria", [])),
+            )
         raise PolicyDataError(f"clause {self.id!r}: unknown formula {kind!r}; known: {', '.join(FORMULAS)}")
 
     def _criteria(self, rows: list[dict]) -> tuple[Criterion, ...]:
@@ -116,8 +127,9 @@ class ClauseRule:
         if any(not isinstance(c.weight, int) or isinstance(c.weight, bool) or c.weight <= 0 for c in criteria):
             raise PolicyDataError(f"clause {self.id!r}: criterion weights must be whole percents above 0")
         if sum(c.weight for c in criteria) != 100:
-            raise PolicyDataError(f"clause {self.id!r}: criterion weights sum to "
-                                  f"{sum(c.weight for c in criteria)}, not 100")
+            raise PolicyDataError(
+                f"clause {self.id!r}: criterion weights sum to {sum(c.weight for c in criteria)}, not 100"
+            )
         return criteria
 
     # ---- deciding ----
@@ -135,11 +147,20 @@ class ClauseRule:
     def decide(self, kind: str, occurred_on: dt.date, facts: Mapping[str, object], history: History) -> Decision:
         reasons: list[Reason] = []
         version = self.version
-        trace = [Step(f"occurred_on {occurred_on} is within {version.version_id} "
-                      f"({version.first_day} – {version.last_day})", version.window_article)]
+        trace = [
+            Step(
+                f"occurred_on {occurred_on} is within {version.version_id} ({version.first_day} – {version.last_day})",
+                version.window_article,
+            )
+        ]
         if kind not in self.kinds:
-            reasons.append(Reason("applicant.kind", f"needs applicant kind ∈ {show(self.kinds)}, has {kind}",
-                                  f"申请主体类型须为 {show(self.kinds)} 之一，实际为 {kind}"))
+            reasons.append(
+                Reason(
+                    "applicant.kind",
+                    f"needs applicant kind ∈ {show(self.kinds)}, has {kind}",
+                    f"申请主体类型须为 {show(self.kinds)} 之一，实际为 {kind}",
+                )
+            )
         for cond in self.conditions:
             reason = cond.check(facts)
             if reason is None:
@@ -165,8 +186,14 @@ class ClauseRule:
         if self.obligation_en:
             trace.append(Step(f"obligation attached to the award: {self.obligation_en}", self.article))
         project_id = facts["project_id"] if self.has_project else None
-        return self._decision("candidate" if self.is_selection else "eligible", amount, [], trace,
-                              tuple(Grant(key, value, cap, project_id) for key, value, cap in grants), occurred_on)
+        return self._decision(
+            "candidate" if self.is_selection else "eligible",
+            amount,
+            [],
+            trace,
+            tuple(Grant(key, value, cap, project_id) for key, value, cap in grants),
+            occurred_on,
+        )
 
     def _subject_key(self, facts: Mapping[str, object], occurred_on: dt.date) -> str:
         key = "applicant" if self.subject == "applicant" else f"{self.subject}={facts[self.subject]}"
@@ -177,66 +204,113 @@ class ClauseRule:
         return key
 
     def _already_granted(self, subject_key: str, prior: list) -> list[Reason]:
-        rule_en, rule_zh = (("one award per year", "每年限一次") if self.per_year
-                            else ("one-time award", "一次性奖补不得重复申领"))
-        return [Reason("history",
-                       f"{g.subject_key} already received {yuan(g.amount)} under {g.clause}{_provenance_en(g)} "
-                       f"({rule_en})",
-                       f"{g.subject_key} 已在 {g.clause}{_provenance_zh(g)}获得 {yuan(g.amount)} 元（{rule_zh}）",
-                       "subject_already_awarded")
-                for g in prior if g.subject_key == subject_key]
+        rule_en, rule_zh = (
+            ("one award per year", "每年限一次") if self.per_year else ("one-time award", "一次性奖补不得重复申领")
+        )
+        return [
+            Reason(
+                "history",
+                f"{g.subject_key} already received {yuan(g.amount)} under {g.clause}{_provenance_en(g)} ({rule_en})",
+                f"{g.subject_key} 已在 {g.clause}{_provenance_zh(g)}获得 {yuan(g.amount)} 元（{rule_zh}）",
+                "subject_already_awarded",
+            )
+            for g in prior
+            if g.subject_key == subject_key
+        ]
 
     def _claimed_elsewhere(self, subject_key: str, history: History) -> list[Step]:
         """Steps noting the same subject awarded under another clause, or claimed by another applicant
         (who is not named: a partner sees this trace)."""
-        steps = [Step(f"{g.subject_key} was also awarded {yuan(g.amount)} under {g.clause}{_provenance_en(g)}; "
-                      f"claims across clauses follow the policy's double_claim = {self.version.double_claim}",
-                      self.article)
-                 for g in history.grants if g.subject_key == subject_key and g.clause != self.id]
+        steps = [
+            Step(
+                f"{g.subject_key} was also awarded {yuan(g.amount)} under {g.clause}{_provenance_en(g)}; "
+                f"claims across clauses follow the policy's double_claim = {self.version.double_claim}",
+                self.article,
+            )
+            for g in history.grants
+            if g.subject_key == subject_key and g.clause != self.id
+        ]
         if subject_key in history.claimed_by_others:
-            steps.append(Step(f"{subject_key} has also been awarded to another applicant under {self.id}: allowed, "
-                              "each is paid for its own investment; marked for the reviewers", self.article,
-                              flag="subject_claimed_by_other_applicant"))
+            steps.append(
+                Step(
+                    f"{subject_key} has also been awarded to another applicant under {self.id}: allowed, "
+                    "each is paid for its own investment; marked for the reviewers",
+                    self.article,
+                    flag="subject_claimed_by_other_applicant",
+                )
+            )
         return steps
 
-    def _double_claim(self, facts: Mapping[str, object], history: History, amount: Decimal,
-                      grants: tuple[tuple[str, Decimal, Decimal], ...], trace: list[Step]):
+    def _double_claim(
+        self,
+        facts: Mapping[str, object],
+        history: History,
+        amount: Decimal,
+        grants: tuple[tuple[str, Decimal, Decimal], ...],
+        trace: list[Step],
+    ):
         """The same project under another clause of the group: pay both, or only the larger (就高不重复)."""
         project = facts[self.group.key]
-        others = [g for g in history.grants if g.clause in self.group.others
-                  and g.project_id == project]
+        others = [g for g in history.grants if g.clause in self.group.others and g.project_id == project]
         if not others:
             return amount, grants, None
         earlier = sum((g.amount for g in others), ZERO)
         where = ", ".join(f"{yuan(g.amount)} under {g.clause}" for g in others)
         if self.version.double_claim == "allowed":
-            trace.append(Step(f"double claim allowed: {self.group.key} {project} also received {where}; "
-                              f"the policy is silent, so both are paid", self.article))
+            trace.append(
+                Step(
+                    f"double claim allowed: {self.group.key} {project} also received {where}; "
+                    f"the policy is silent, so both are paid",
+                    self.article,
+                )
+            )
             return amount, grants, None
         top_up = max(amount - earlier, ZERO)
-        trace.append(Step(f"no_double (就高不重复): {self.group.key} {project} already received {where}; only the "
-                          f"larger award is paid in total: {yuan(amount)} − {yuan(earlier)} → {yuan(top_up)}",
-                          self.article))
+        trace.append(
+            Step(
+                f"no_double (就高不重复): {self.group.key} {project} already received {where}; only the "
+                f"larger award is paid in total: {yuan(amount)} − {yuan(earlier)} → {yuan(top_up)}",
+                self.article,
+            )
+        )
         if top_up == ZERO and not self.is_selection:
-            return amount, grants, Reason(
-                "double_claim",
-                f"{self.group.key} {project} already received {where}, not less than this award "
-                f"{yuan(amount)} (no_double: only the larger award is paid)",
-                f"{self.group.key} {project} 已获 {where}，不低于本项 {yuan(amount)} 元（就高不重复）")
+            return (
+                amount,
+                grants,
+                Reason(
+                    "double_claim",
+                    f"{self.group.key} {project} already received {where}, not less than this award "
+                    f"{yuan(amount)} (no_double: only the larger award is paid)",
+                    f"{self.group.key} {project} 已获 {where}，不低于本项 {yuan(amount)} 元（就高不重复）",
+                ),
+            )
         # A selection keeps its non-monetary benefits even when its money is absorbed.
         return top_up, tuple((key, top_up, cap) for key, _, cap in grants), None
 
     def _decision(self, outcome, amount, reasons, trace, grants, occurred_on) -> Decision:
-        return Decision(self.id, outcome, amount, tuple(reasons), tuple(trace), grants,
-                        self.version.version_id, self.version.content_hash,
-                        occurred_on.year if outcome == "candidate" else None, occurred_on)
+        return Decision(
+            self.id,
+            outcome,
+            amount,
+            tuple(reasons),
+            tuple(trace),
+            grants,
+            self.version.version_id,
+            self.version.content_hash,
+            occurred_on.year if outcome == "candidate" else None,
+            occurred_on,
+        )
 
 
 def _provenance_en(g) -> str:
-    return (f" (application {g.application_id}" + (f", {g.granted_on}" if g.granted_on else "") + ")"
-            if g.application_id else "")
+    return (
+        f" (application {g.application_id}" + (f", {g.granted_on}" if g.granted_on else "") + ")"
+        if g.application_id
+        else ""
+    )
 
 
 def _provenance_zh(g) -> str:
-    return (f"（申请 {g.application_id}" + (f"，{g.granted_on}" if g.granted_on else "") + "）"
-            if g.application_id else "")
+    return (
+        f"（申请 {g.application_id}" + (f"，{g.granted_on}" if g.granted_on else "") + "）" if g.application_id else ""
+    )

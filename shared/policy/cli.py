@@ -10,7 +10,7 @@ from .catalogue import catalogue
 from .default import DEFAULT_BOOK
 from .errors import InvalidApplication
 
-__all__ = ["evaluate_main", "catalogue"]
+__all__ = ["catalogue", "evaluate_main"]
 
 
 def evaluate_main(stream_in: TextIO, stream_out: TextIO, stream_err: TextIO) -> int:
@@ -29,8 +29,10 @@ def evaluate_main(stream_in: TextIO, stream_out: TextIO, stream_err: TextIO) -> 
         except InvalidApplication as bad:
             status = 2
             for err in bad.errors:
-                print(f"application {index}: {err.field}: {err.code}: {err.message_en} / {err.message_zh}",
-                      file=stream_err)
+                print(
+                    f"application {index}: {err.field}: {err.code}: {err.message_en} / {err.message_zh}",
+                    file=stream_err,
+                )
             continue
         print(json.dumps(DEFAULT_BOOK.evaluate(app).to_json(), ensure_ascii=False), file=stream_out)
     return status

@@ -7,8 +7,13 @@ from decimal import Decimal
 from .decision import Reason, Step
 from .money import yuan
 
-OPERATORS = {"≥": operator.ge, ">": operator.gt, "≤": operator.le, "=": operator.eq,
-             "∈": lambda value, allowed: value in allowed}
+OPERATORS = {
+    "≥": operator.ge,
+    ">": operator.gt,
+    "≤": operator.le,
+    "=": operator.eq,
+    "∈": lambda value, allowed: value in allowed,
+}
 
 
 def show(value: object) -> str:
@@ -23,7 +28,7 @@ def show(value: object) -> str:
 
 
 class Condition:
-    __slots__ = ("fact", "op", "threshold", "wording_zh", "article", "_test", "_shown")
+    __slots__ = ("_shown", "_test", "article", "fact", "op", "threshold", "wording_zh")
 
     def __init__(self, fact: str, op: str, threshold: object, wording_zh: str, article: str):
         if op not in OPERATORS:
@@ -41,8 +46,9 @@ class Condition:
         return self._reason(value)
 
     def met_step(self, facts: Mapping[str, object]) -> Step:
-        return Step(f"{self.fact} {show(facts[self.fact])} {self.op} {self._shown}: met ({self.wording_zh})",
-                    self.article)
+        return Step(
+            f"{self.fact} {show(facts[self.fact])} {self.op} {self._shown}: met ({self.wording_zh})", self.article
+        )
 
     def _reason(self, value: object) -> Reason:
         needs = f"{self.fact} {self.op} {self._shown}"
@@ -57,6 +63,8 @@ class Condition:
             elif self.op == "≤":
                 gap = value - self.threshold
                 tail_en, tail_zh = f"; {gap} fewer would qualify", f"，超出 {gap}"
-        return Reason(self.fact,
-                      f"needs {needs}{need_en}, has {show(value)}{tail_en} ({self.wording_zh})",
-                      f"不符合“{self.wording_zh}”：要求 {needs}{need_zh}，实际为 {show(value)}{tail_zh}")
+        return Reason(
+            self.fact,
+            f"needs {needs}{need_en}, has {show(value)}{tail_en} ({self.wording_zh})",
+            f"不符合“{self.wording_zh}”：要求 {needs}{need_zh}，实际为 {show(value)}{tail_zh}",
+        )

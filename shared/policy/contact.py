@@ -26,16 +26,34 @@ def _email(value: str) -> str:
 
 def _phone(value: str) -> str:
     if not re.fullmatch(PHONE_PATTERN, value):
-        raise PydanticCustomError("invalid_phone", "is not a phone number: an optional +, then 6 to 15 digits "
-                                  "(spaces or hyphens between them allowed), got '{value}'", {"value": value})
+        raise PydanticCustomError(
+            "invalid_phone",
+            "is not a phone number: an optional +, then 6 to 15 digits "
+            "(spaces or hyphens between them allowed), got '{value}'",
+            {"value": value},
+        )
     return value
 
 
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email),
-                  WithJsonSchema({"type": "string", "format": "email", "maxLength": 254,
-                                  "description": "where the applicant is told of each status change"})]
-Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
-                  WithJsonSchema({"type": "string", "pattern": PHONE_PATTERN, "maxLength": 32})]
+Email = Annotated[
+    str,
+    StringConstraints(max_length=254),
+    AfterValidator(_email),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "description": "where the applicant is told of each status change",
+        }
+    ),
+]
+Phone = Annotated[
+    str,
+    StringConstraints(max_length=32),
+    AfterValidator(_phone),
+    WithJsonSchema({"type": "string", "pattern": PHONE_PATTERN, "maxLength": 32}),
+]
 
 
 class Contact(BaseModel):

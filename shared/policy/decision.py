@@ -12,6 +12,7 @@ Outcome = Literal["eligible", "ineligible", "candidate"]
 class Reason:
     """Why an application fails, in both languages; `fact` is the fact (or rule) concerned, and
     `code` names the rule for programs where one is named (`subject_already_awarded`, …)."""
+
     fact: str
     en: str
     zh: str
@@ -22,6 +23,7 @@ class Reason:
 class Step:
     """One step of the reasoning, with the article of the policy it applies; `flag` marks a step
     reviewers should look at (`subject_claimed_by_other_applicant`, …)."""
+
     step: str
     article: str
     flag: str | None = None
@@ -30,6 +32,7 @@ class Step:
 @dataclass(frozen=True, slots=True)
 class Grant:
     """An award this decision makes on one subject; record it as a PriorGrant once paid (or selected)."""
+
     subject_key: str
     amount: Decimal
     cap: Decimal  # the most its rule pays for this subject: what the grants ledger holds it to
@@ -40,6 +43,7 @@ class Grant:
 class PriorGrant:
     """An award the applicant already received, as recorded by the caller (with the application
     and the day it was granted, where known, so that a refusal can cite them)."""
+
     clause: str
     subject_key: str
     amount: Decimal
@@ -52,6 +56,7 @@ class PriorGrant:
 class History:
     """The applicant's prior grants: all the engine needs to enforce one-time and per-year rules;
     and, of the subjects in scope, those another applicant was granted under the same clause."""
+
     grants: tuple[PriorGrant, ...] = ()
     claimed_by_others: frozenset[str] = frozenset()
 
@@ -72,8 +77,9 @@ class HistoryScope:
     """Which of the applicant's earlier grants a decision can depend on. The caller reads these,
     and only these, into the History it hands in, so that a decision costs the same however
     long the applicant's past."""
-    subject_keys: frozenset[str]                  # grants on these subjects, under any clause
-    project_id: str | None = None                 # and grants on this project …
+
+    subject_keys: frozenset[str]  # grants on these subjects, under any clause
+    project_id: str | None = None  # and grants on this project …
     project_clauses: frozenset[str] = frozenset()  # … under these clauses (a double-claim group)
     # The (clause, subject key) another applicant might also have been granted: a node, a project,
     # a chain… (None where the subject is the applicant itself).
@@ -87,6 +93,7 @@ class Decision:
     For a `candidate` (admitted to a selection), `amount` and `grants` are what it receives if the
     panel selects it: record the grants only then.
     """
+
     clause: str
     outcome: Outcome
     amount: Decimal
@@ -103,13 +110,21 @@ class Decision:
             "clause": self.clause,
             "outcome": self.outcome,
             "amount": f"{self.amount:.2f}",
-            "reasons": [{"fact": r.fact, "en": r.en, "zh": r.zh} | ({"code": r.code} if r.code else {})
-                        for r in self.reasons],
-            "trace": [{"step": s.step, "article": s.article} | ({"flag": s.flag} if s.flag else {})
-                      for s in self.trace],
-            "grants": [{"subject_key": g.subject_key, "amount": f"{g.amount:.2f}", "cap": f"{g.cap:.2f}",
-                        "project_id": g.project_id}
-                       for g in self.grants],
+            "reasons": [
+                {"fact": r.fact, "en": r.en, "zh": r.zh} | ({"code": r.code} if r.code else {}) for r in self.reasons
+            ],
+            "trace": [
+                {"step": s.step, "article": s.article} | ({"flag": s.flag} if s.flag else {}) for s in self.trace
+            ],
+            "grants": [
+                {
+                    "subject_key": g.subject_key,
+                    "amount": f"{g.amount:.2f}",
+                    "cap": f"{g.cap:.2f}",
+                    "project_id": g.project_id,
+                }
+                for g in self.grants
+            ],
             "policy_version": self.policy_version,
             "policy_hash": self.policy_hash,
             "year": self.year,

@@ -12,12 +12,19 @@ _CODES = {
     "union_tag_invalid": "unknown_clause",
     "union_tag_not_found": "missing",
     "literal_error": "invalid_choice",
-    "greater_than_equal": "out_of_range", "less_than_equal": "out_of_range",
-    "greater_than": "out_of_range", "less_than": "out_of_range",
-    "string_pattern_mismatch": "invalid_format", "string_too_short": "invalid_format",
+    "greater_than_equal": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "greater_than": "out_of_range",
+    "less_than": "out_of_range",
+    "string_pattern_mismatch": "invalid_format",
+    "string_too_short": "invalid_format",
     "string_too_long": "invalid_format",
-    "int_type": "wrong_type", "bool_type": "wrong_type", "string_type": "wrong_type",
-    "model_type": "wrong_type", "model_attributes_type": "wrong_type", "dict_type": "wrong_type",
+    "int_type": "wrong_type",
+    "bool_type": "wrong_type",
+    "string_type": "wrong_type",
+    "model_type": "wrong_type",
+    "model_attributes_type": "wrong_type",
+    "dict_type": "wrong_type",
     "int_from_float": "wrong_type",
 }
 
@@ -52,8 +59,8 @@ MESSAGES_ZH = {
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    field: str        # dotted path, e.g. "facts.investment_cost"
-    code: str         # short snake_case code, e.g. "money_precision"
+    field: str  # dotted path, e.g. "facts.investment_cost"
+    code: str  # short snake_case code, e.g. "money_precision"
     message_en: str
     message_zh: str
 
@@ -83,7 +90,7 @@ def field_errors(pydantic_errors: Iterable[dict], clause_ids: frozenset[str] = f
     errors = []
     for err in pydantic_errors:
         loc = err["loc"]
-        if loc and loc[0] in clause_ids:      # the discriminated union prefixes the clause tag
+        if loc and loc[0] in clause_ids:  # the discriminated union prefixes the clause tag
             loc = loc[1:]
         kind = err["type"]
         code = _CODES.get(kind, kind if kind in MESSAGES_ZH else "invalid")

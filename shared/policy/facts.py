@@ -20,8 +20,11 @@ Ordinal = Annotated[int, Strict(), Ge(1), Le(100)]
 Year = Annotated[int, Strict(), Ge(1900), Le(2200)]
 Flag = Annotated[bool, Strict()]
 # Parsed into the key one-time rules compare (see `text.py`); the application keeps the spelling sent.
-Identifier = Annotated[str, PlainValidator(parse_identifier), WithJsonSchema({
-    "type": "string", "minLength": 1, "maxLength": IDENTIFIER_RAW_MAX, "pattern": NO_CONTROLS_PATTERN})]
+Identifier = Annotated[
+    str,
+    PlainValidator(parse_identifier),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": IDENTIFIER_RAW_MAX, "pattern": NO_CONTROLS_PATTERN}),
+]
 
 _SIMPLE: dict[str, tuple[Any, str]] = {
     "money": (Money, "money (yuan: decimal string or integer, ≤ 2 places, 0 ≤ v < 1e12)"),
@@ -29,9 +32,12 @@ _SIMPLE: dict[str, tuple[Any, str]] = {
     "ordinal": (Ordinal, "integer ≥ 1"),
     "year": (Year, "integer year"),
     "bool": (Flag, "boolean"),
-    "id": (Identifier, f"identifier, compared after Unicode NFKC, trimming, case folding and collapsing inner "
-                       f"spaces (`SN-001`, `ｓｎ－００１` and ` sn-001 ` are one), {IDENTIFIER_MAX} characters at most "
-                       f"then; no control, bidirectional-control or invisible characters"),
+    "id": (
+        Identifier,
+        f"identifier, compared after Unicode NFKC, trimming, case folding and collapsing inner "
+        f"spaces (`SN-001`, `ｓｎ－００１` and ` sn-001 ` are one), {IDENTIFIER_MAX} characters at most "
+        f"then; no control, bidirectional-control or invisible characters",
+    ),
     "score": (Score, "decimal 0–100, set by the review panel"),
 }
 
@@ -42,20 +48,18 @@ def _parse_date(value: object) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     if not isinstance(value, str):
-        raise PydanticCustomError("wrong_type", "must be a date string YYYY-MM-DD, not {kind}",
-                                  {"kind": type(value).__name__})
+        raise PydanticCustomError(
+            "wrong_type", "must be a date string YYYY-MM-DD, not {kind}", {"kind": type(value).__name__}
+        )
     if not _ISO_DATE.fullmatch(value):
-        raise PydanticCustomError("invalid_date", "must be a date written YYYY-MM-DD, got {value!r}",
-                                  {"value": value})
+        raise PydanticCustomError("invalid_date", "must be a date written YYYY-MM-DD, got {value!r}", {"value": value})
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise PydanticCustomError("invalid_date", "{value} is not a day of the calendar",
-                                  {"value": value}) from None
+        raise PydanticCustomError("invalid_date", "{value} is not a day of the calendar", {"value": value}) from None
 
 
-Day = Annotated[dt.date, PlainValidator(_parse_date),
-                WithJsonSchema({"type": "string", "format": "date"})]
+Day = Annotated[dt.date, PlainValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
 def fact_type(name: str, enums: dict[str, list[str]]) -> tuple[Any, str]:

@@ -16,13 +16,14 @@ from .money import ZERO, down_to_fen, yuan
 @dataclass(frozen=True, slots=True)
 class Award:
     amount: Decimal
-    grants: tuple[tuple[str, Decimal, Decimal], ...]   # (subject_key, amount, the most its rule pays)
+    grants: tuple[tuple[str, Decimal, Decimal], ...]  # (subject_key, amount, the most its rule pays)
     steps: tuple[Step, ...]
     reasons: tuple[Reason, ...] = ()
 
 
 class RateWithCap:
     """rate × base, rounded down to the fen, then capped (the cap itself is payable)."""
+
     kind = "rate_with_cap"
     subject_keys: tuple[str, ...] = ()  # subjects of its own, beside the clause's (see TieredThresholds)
 
@@ -54,6 +55,7 @@ class RateWithCap:
 
 class FixedByLevel:
     """A fixed amount, chosen by a level fact when the clause has levels (标准: 国际/国家/行业/团体)."""
+
     kind = "fixed_by_level"
     subject_keys: tuple[str, ...] = ()
 
@@ -71,13 +73,16 @@ class FixedByLevel:
         return Award(amount, ((subject_key, amount, amount),), (Step(text, self.article),))
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "level_fact": self.level_fact,
-                "amounts": {k: f"{v:.2f}" for k, v in self.amounts.items()}}
+        return {
+            "kind": self.kind,
+            "level_fact": self.level_fact,
+            "amounts": {k: f"{v:.2f}" for k, v in self.amounts.items()},
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Tier:
-    above: Decimal      # strictly above (超过)
+    above: Decimal  # strictly above (超过)
     amount: Decimal
     wording_zh: str
 
@@ -92,6 +97,7 @@ class TieredThresholds:
     every_tier: pay every threshold newly exceeded. highest_only: pay the highest newly exceeded
     tier less everything earlier tiers already paid (补差), still marking the lower tiers as used.
     """
+
     kind = "tiered_thresholds"
 
     def __init__(self, fact: str, period_fact: str, tiers: list[Tier], mode: str, article: str):
@@ -106,55 +112,103 @@ class TieredThresholds:
         lowest = self.tiers[0]
         exceeded = [t for t in self.tiers if value > t.above]
         if not exceeded:
-            return Award(ZERO, (), (), (Reason(
-                self.fact,
-                f"needs {self.fact} > {yuan(lowest.above)} (the lowest threshold), has {yuan(value)} "
-                f"for fiscal {period}",
-                f"不符合“{lowest.wording_zh}”：要求 {self.fact} > {yuan(lowest.above)}，"
-                f"{period} 年度实际为 {yuan(value)}"),))
+            return Award(
+                ZERO,
+                (),
+                (),
+                (
+                    Reason(
+                        self.fact,
+                        f"needs {self.fact} > {yuan(lowest.above)} (the lowest threshold), has {yuan(value)} "
+                        f"for fiscal {period}",
+                        f"不符合“{lowest.wording_zh}”：要求 {self.fact} > {yuan(lowest.above)}，"
+                        f"{period} 年度实际为 {yuan(value)}",
+                    ),
+                ),
+            )
         used = {g.subject_key: g for g in prior}
         new = [t for t in exceeded if t.key not in used]
-        steps = [Step(f"fiscal {period} {self.fact} {yuan(value)} exceeds "
-                      + ", ".join(yuan(t.above) for t in exceeded), self.article)]
-        steps += [Step(f"threshold {yuan(t.above)} already rewarded {yuan(used[t.key].amount)} earlier: "
-                       "not paid again", self.article) for t in exceeded if t.key in used]
+        steps = [
+            Step(
+                f"fiscal {period} {self.fact} {yuan(value)} exceeds " + ", ".join(yuan(t.above) for t in exceeded),
+                self.article,
+            )
+        ]
+        steps += [
+            Step(
+                f"threshold {yuan(t.above)} already rewarded {yuan(used[t.key].amount)} earlier: not paid again",
+                self.article,
+            )
+            for t in exceeded
+            if t.key in used
+        ]
         if not new:
-            return Award(ZERO, (), tuple(steps), (Reason(
-                self.fact,
-                "every threshold exceeded was already rewarded: "
-                + ", ".join(f"{yuan(t.above)} ({yuan(used[t.key].amount)} earlier)" for t in exceeded),
-                "所超过的门槛均已获一次性奖励："
-                + "、".join(f"{yuan(t.above)}（已获 {yuan(used[t.key].amount)} 元）" for t in exceeded)),))
+            return Award(
+                ZERO,
+                (),
+                tuple(steps),
+                (
+                    Reason(
+                        self.fact,
+                        "every threshold exceeded was already rewarded: "
+                        + ", ".join(f"{yuan(t.above)} ({yuan(used[t.key].amount)} earlier)" for t in exceeded),
+                        "所超过的门槛均已获一次性奖励："
+                        + "、".join(f"{yuan(t.above)}（已获 {yuan(used[t.key].amount)} 元）" for t in exceeded),
+                    ),
+                ),
+            )
         if self.mode == "every_tier":
             grants = tuple((t.key, t.amount, t.amount) for t in new)
             amount = sum((t.amount for t in new), ZERO)
-            steps.append(Step("every_tier: pays each threshold newly exceeded: "
-                              + " + ".join(f"{yuan(t.amount)} (> {yuan(t.above)})" for t in new)
-                              + f" = {yuan(amount)}", self.article))
+            steps.append(
+                Step(
+                    "every_tier: pays each threshold newly exceeded: "
+                    + " + ".join(f"{yuan(t.amount)} (> {yuan(t.above)})" for t in new)
+                    + f" = {yuan(amount)}",
+                    self.article,
+                )
+            )
             return Award(amount, grants, tuple(steps))
         top = new[-1]
         earlier = sum((g.amount for g in prior), ZERO)
         amount = max(top.amount - earlier, ZERO)
-        steps.append(Step(f"highest_only: highest newly exceeded threshold {yuan(top.above)} pays "
-                          f"{yuan(top.amount)} less {yuan(earlier)} paid by earlier tiers = {yuan(amount)}",
-                          self.article))
+        steps.append(
+            Step(
+                f"highest_only: highest newly exceeded threshold {yuan(top.above)} pays "
+                f"{yuan(top.amount)} less {yuan(earlier)} paid by earlier tiers = {yuan(amount)}",
+                self.article,
+            )
+        )
         if amount == ZERO:
-            return Award(ZERO, (), tuple(steps), (Reason(
-                self.fact,
-                f"highest_only: the highest new threshold pays {yuan(top.amount)}, not more than the "
-                f"{yuan(earlier)} already paid by earlier tiers",
-                f"就高补差：新达门槛奖励 {yuan(top.amount)} 元，不高于已获 {yuan(earlier)} 元"),))
+            return Award(
+                ZERO,
+                (),
+                tuple(steps),
+                (
+                    Reason(
+                        self.fact,
+                        f"highest_only: the highest new threshold pays {yuan(top.amount)}, not more than the "
+                        f"{yuan(earlier)} already paid by earlier tiers",
+                        f"就高补差：新达门槛奖励 {yuan(top.amount)} 元，不高于已获 {yuan(earlier)} 元",
+                    ),
+                ),
+            )
         grants = tuple((t.key, ZERO, t.amount) for t in new[:-1]) + ((top.key, amount, top.amount),)
         return Award(amount, grants, tuple(steps))
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "fact": self.fact, "mode": self.mode,
-                "tiers": [{"above": f"{t.above:.2f}", "amount": f"{t.amount:.2f}"} for t in self.tiers]}
+        return {
+            "kind": self.kind,
+            "fact": self.fact,
+            "mode": self.mode,
+            "tiers": [{"above": f"{t.above:.2f}", "amount": f"{t.amount:.2f}"} for t in self.tiers],
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
     """One line of a selection's review rubric: scored 0–100 by each reviewer, weighted in percent."""
+
     id: str
     title_zh: str
     title_en: str
@@ -170,19 +224,34 @@ class Selection:
     The amount is what the candidate would receive if selected (monetary-if-selected), or nothing
     for a non-monetary selection (plaque, white lists, …).
     """
+
     kind = "selection"
 
-    def __init__(self, if_selected: RateWithCap | FixedByLevel | None, quota: int, indicators: list[str],
-                 money_indicators: set[str], tie_breaks: list[str], benefits_en: str | None, notice_days: int,
-                 article: str, criteria: tuple[Criterion, ...] = ()):
+    def __init__(
+        self,
+        if_selected: RateWithCap | FixedByLevel | None,
+        quota: int,
+        indicators: list[str],
+        money_indicators: set[str],
+        tie_breaks: list[str],
+        benefits_en: str | None,
+        notice_days: int,
+        article: str,
+        criteria: tuple[Criterion, ...] = (),
+    ):
         self.if_selected, self.quota, self.indicators = if_selected, quota, indicators
         self.criteria = criteria
         self.money_indicators = money_indicators
         self.tie_breaks, self.benefits_en, self.notice_days, self.article = (
-            tie_breaks, benefits_en, notice_days, article)
+            tie_breaks,
+            benefits_en,
+            notice_days,
+            article,
+        )
         self.subject_keys = if_selected.subject_keys if if_selected else ()
-        self._ranking = ", then ".join(("earlier submission" if t == "submitted_at" else f"higher {t}")
-                                       for t in tie_breaks)
+        self._ranking = ", then ".join(
+            ("earlier submission" if t == "submitted_at" else f"higher {t}") for t in tie_breaks
+        )
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
         shown = ", ".join(f"{name} {self._indicator(name, facts[name])}" for name in self.indicators)
@@ -196,9 +265,13 @@ class Selection:
             steps.extend(inner.steps)
             if self.benefits_en:
                 steps.append(Step(f"also if selected: {self.benefits_en}", self.article))
-        steps.append(Step(f"admitted to the {year} selection: at most {self.quota} a year, ranked by "
-                          f"{self._ranking}; final after {self.notice_days} working days of public notice (公示)",
-                          self.article))
+        steps.append(
+            Step(
+                f"admitted to the {year} selection: at most {self.quota} a year, ranked by "
+                f"{self._ranking}; final after {self.notice_days} working days of public notice (公示)",
+                self.article,
+            )
+        )
         return Award(amount, grants, tuple(steps))
 
     def _indicator(self, name: str, value: object) -> str:
@@ -207,8 +280,12 @@ class Selection:
         return yuan(value) if name in self.money_indicators else str(value)
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "quota": self.quota, "indicators": self.indicators,
-                "tie_breaks": self.tie_breaks, "notice_working_days": self.notice_days,
-                "criteria": [c.describe() for c in self.criteria],
-                "if_selected": self.if_selected.describe() if self.if_selected else None}
-
+        return {
+            "kind": self.kind,
+            "quota": self.quota,
+            "indicators": self.indicators,
+            "tie_breaks": self.tie_breaks,
+            "notice_working_days": self.notice_days,
+            "criteria": [c.describe() for c in self.criteria],
+            "if_selected": self.if_selected.describe() if self.if_selected else None,
+        }

@@ -25,8 +25,9 @@ _TOO_PRECISE = re.compile(r"[0-9]+\.[0-9]{3,}")
 def parse_decimal(value: object, limit: Decimal, inclusive_limit: bool = False) -> Decimal:
     """Check a wire value (str | int | Decimal) against the plain-decimal rules; return it exactly."""
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise PydanticCustomError("wrong_type", "must be a decimal string or an integer, not {kind}",
-                                  {"kind": type(value).__name__})
+        raise PydanticCustomError(
+            "wrong_type", "must be a decimal string or an integer, not {kind}", {"kind": type(value).__name__}
+        )
     if isinstance(value, int):
         number = Decimal(value)
     else:
@@ -36,18 +37,20 @@ def parse_decimal(value: object, limit: Decimal, inclusive_limit: bool = False) 
         elif _NEGATIVE.fullmatch(text):
             raise PydanticCustomError("out_of_range", "must not be negative, got {value}", {"value": text})
         elif _EXPONENT.fullmatch(text):
-            raise PydanticCustomError("money_exponent", "must be written without an exponent, got {value}",
-                                      {"value": text})
+            raise PydanticCustomError(
+                "money_exponent", "must be written without an exponent, got {value}", {"value": text}
+            )
         elif _TOO_PRECISE.fullmatch(text):
-            raise PydanticCustomError("money_precision", "must have at most 2 decimal places, got {value}",
-                                      {"value": text})
+            raise PydanticCustomError(
+                "money_precision", "must have at most 2 decimal places, got {value}", {"value": text}
+            )
         else:
-            raise PydanticCustomError("invalid_money", "is not a plain decimal number: '{value}'",
-                                      {"value": text})
+            raise PydanticCustomError("invalid_money", "is not a plain decimal number: '{value}'", {"value": text})
     if number < 0 or number > limit or (number == limit and not inclusive_limit):
         bound = f"≤ {limit}" if inclusive_limit else f"< {limit}"
-        raise PydanticCustomError("out_of_range", "must be ≥ 0 and {bound}, got {value}",
-                                  {"bound": bound, "value": str(value)})
+        raise PydanticCustomError(
+            "out_of_range", "must be ≥ 0 and {bound}, got {value}", {"bound": bound, "value": str(value)}
+        )
     return number
 
 
@@ -60,17 +63,27 @@ def _parse_score(value: object) -> Decimal:
 
 
 def _schema(maximum: str) -> dict:
-    return {"anyOf": [{"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
-                      {"type": "integer", "minimum": 0, "maximum": int(Decimal(maximum))}]}
+    return {
+        "anyOf": [
+            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
+            {"type": "integer", "minimum": 0, "maximum": int(Decimal(maximum))},
+        ]
+    }
 
 
-Money = Annotated[Decimal, PlainValidator(_parse_money),
-                  PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
-                  WithJsonSchema(_schema("999999999999.99") | {"description": "yuan, plain decimal, ≤ 2 places"})]
+Money = Annotated[
+    Decimal,
+    PlainValidator(_parse_money),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
+    WithJsonSchema(_schema("999999999999.99") | {"description": "yuan, plain decimal, ≤ 2 places"}),
+]
 
-Score = Annotated[Decimal, PlainValidator(_parse_score),
-                  PlainSerializer(lambda d: str(d), return_type=str),
-                  WithJsonSchema(_schema("100") | {"description": "review-panel score 0–100"})]
+Score = Annotated[
+    Decimal,
+    PlainValidator(_parse_score),
+    PlainSerializer(lambda d: str(d), return_type=str),
+    WithJsonSchema(_schema("100") | {"description": "review-panel score 0–100"}),
+]
 
 
 def down_to_fen(value: Decimal) -> Decimal:

@@ -15,8 +15,8 @@ import unicodedata
 
 from pydantic_core import PydanticCustomError
 
-IDENTIFIER_MAX = 64            # characters, once normalised
-IDENTIFIER_RAW_MAX = 256       # characters as sent: NFKC can lengthen text, so bound the work first
+IDENTIFIER_MAX = 64  # characters, once normalised
+IDENTIFIER_RAW_MAX = 256  # characters as sent: NFKC can lengthen text, so bound the work first
 
 # Embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), and the implicit marks that
 # steer the same algorithm (LRM U+200E, RLM U+200F, ALM U+061C).
@@ -40,12 +40,18 @@ def refuse_controls(value: str, *, invisible_too: bool = False) -> str:
     """`value` unchanged, or a field error naming the first forbidden character and where it is."""
     for position, c in enumerate(value, start=1):
         if is_control(c) or c in BIDI_CONTROLS or (invisible_too and unicodedata.category(c) == "Cf"):
-            kind = ("a control character" if is_control(c) else
-                    "a bidirectional control character" if c in BIDI_CONTROLS else
-                    "an invisible format character")
+            kind = (
+                "a control character"
+                if is_control(c)
+                else "a bidirectional control character"
+                if c in BIDI_CONTROLS
+                else "an invisible format character"
+            )
             raise PydanticCustomError(
-                "invalid_character", "contains {character} at position {position}, {kind}: not allowed here",
-                {"character": _name_of(c), "position": position, "kind": kind})
+                "invalid_character",
+                "contains {character} at position {position}, {kind}: not allowed here",
+                {"character": _name_of(c), "position": position, "kind": kind},
+            )
     return value
 
 
@@ -62,13 +68,13 @@ def parse_identifier(value: object) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("wrong_type", "must be a string, not {kind}", {"kind": type(value).__name__})
     if len(value) > IDENTIFIER_RAW_MAX:
-        raise PydanticCustomError("invalid_format", "must be at most {limit} characters as sent",
-                                  {"limit": IDENTIFIER_RAW_MAX})
+        raise PydanticCustomError(
+            "invalid_format", "must be at most {limit} characters as sent", {"limit": IDENTIFIER_RAW_MAX}
+        )
     refuse_controls(value, invisible_too=True)
     key = identifier_key(value)
     if not key:
         raise PydanticCustomError("empty_identifier", "is empty once spaces are removed")
     if len(key) > IDENTIFIER_MAX:
-        raise PydanticCustomError("invalid_format", "must be at most {limit} characters",
-                                  {"limit": IDENTIFIER_MAX})
+        raise PydanticCustomError("invalid_format", "must be at most {limit} characters", {"limit": IDENTIFIER_MAX})
     return key

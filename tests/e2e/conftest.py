@@ -7,8 +7,7 @@ from shared.stack import start_services
 def services(stack, tmp_path_factory):
     """The five services, each its own process, on the module's database and broker. Webhooks may
     reach the tests' local receivers, as in development."""
-    procs = start_services(stack.env() | {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"},
-                           tmp_path_factory.mktemp("logs"))
+    procs = start_services(stack.env() | {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}, tmp_path_factory.mktemp("logs"))
     yield procs
     for proc in procs.values():
         proc.stop()

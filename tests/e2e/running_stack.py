@@ -43,6 +43,7 @@ def free_port_base(n: int = len(SERVICES)) -> int:
 @dataclass
 class Up:
     """The whole stack on the test's database (and settings) and an embedded broker of its own."""
+
     settings: dict[str, str]  # the test stack's environment: its database, its secrets key, …
     data_dir: Path
     port_base: int = field(default_factory=free_port_base)
@@ -51,13 +52,27 @@ class Up:
 
     def start(self) -> Up:
         env = {k: v for k, v in (os.environ | self.settings).items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
-        for stale in (self.data_dir / "run").glob("*.pid"):   # a previous run's: not this one's yet
+        for stale in (self.data_dir / "run").glob("*.pid"):  # a previous run's: not this one's yet
             stale.unlink()
         self.output = open(self.data_dir / "up.out", "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "up", "--data-dir", str(self.data_dir),
-             "--broker-port", str(self.broker_port), "--port-base", str(self.port_base)],
-            env=env, stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "services.cli",
+                "up",
+                "--data-dir",
+                str(self.data_dir),
+                "--broker-port",
+                str(self.broker_port),
+                "--port-base",
+                str(self.port_base),
+            ],
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.wait_healthy()
         return self
 
@@ -71,8 +86,9 @@ class Up:
                 raise RuntimeError(f"subsidy up exited with {self.process.returncode}: {self.said()}")
             try:
                 # Healthy, and supervised: the supervisor writes every pid file once it has taken over.
-                if all(httpx.get(f"{self.url(s)}/healthz", timeout=2).status_code == 200 for s in SERVICES) \
-                        and all((self.data_dir / "run" / f"{p}.pid").exists() for p in (*SERVICES, "broker")):
+                if all(httpx.get(f"{self.url(s)}/healthz", timeout=2).status_code == 200 for s in SERVICES) and all(
+                    (self.data_dir / "run" / f"{p}.pid").exists() for p in (*SERVICES, "broker")
+                ):
                     return
             except httpx.HTTPError:
                 pass
@@ -120,8 +136,9 @@ class Load:
         self._stop = asyncio.Event()
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(base_url=self.intake_url, timeout=5,
-                                     headers={"Authorization": f"Bearer {self.key}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=self.intake_url, timeout=5, headers={"Authorization": f"Bearer {self.key}"}
+        ) as client:
             await asyncio.gather(*(self._submit(client) for _ in range(self.concurrency)))
 
     def stop(self) -> None:
@@ -134,8 +151,9 @@ class Load:
             application["applicant"]["credit_code"] = applicant_code(n, prefix="91510100MC")
             application["facts"]["node_id"] = f"SN-{n}"
             try:
-                response = await client.post("/v1/applications", json=application,
-                                             headers={"Idempotency-Key": str(uuid.uuid4())})
+                response = await client.post(
+                    "/v1/applications", json=application, headers={"Idempotency-Key": str(uuid.uuid4())}
+                )
                 if response.status_code == 202:
                     self.accepted.append(response.json()["id"])
                 else:
@@ -151,7 +169,8 @@ async def every_application_completed(database_url: str, stage: int, timeout_s: 
         async with asyncio.timeout(timeout_s):
             while True:
                 accepted, behind = await conn.fetchrow(
-                    "SELECT count(*), count(*) FILTER (WHERE stage < $1) FROM intake.applications", stage)
+                    "SELECT count(*), count(*) FILTER (WHERE stage < $1) FROM intake.applications", stage
+                )
                 if behind == 0:
                     return accepted
                 await asyncio.sleep(0.5)
@@ -163,9 +182,11 @@ async def invariants(database_url: str) -> dict:
     """What must hold of the money whatever happened: one decision per application, each award booked
     and reserved once with one open payout, and the ledger verified (`problem` is None)."""
     from tests.money_tools import verified
+
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
-        return {"problem": (await verified(database_url)).problem} | dict(await conn.fetchrow("""
+        return {"problem": (await verified(database_url)).problem} | dict(
+            await conn.fetchrow("""
             SELECT (SELECT count(*) FROM intake.applications) AS applications,
                    (SELECT count(*) FROM eligibility.decisions) AS decisions,
                    (SELECT count(DISTINCT application_id) FROM eligibility.decisions) AS decided_applications,
@@ -176,6 +197,7 @@ async def invariants(database_url: str) -> dict:
                                           GROUP BY ref HAVING count(*) <> 1) odd) AS awards_not_booked_once,
                    (SELECT coalesce(sum(debits_posted + debits_pending - credits_posted - credits_pending), 0)
                       FROM payout.accounts) AS imbalance
-        """))
+        """)
+        )
     finally:
         await conn.close()

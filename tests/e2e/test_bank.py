@@ -5,7 +5,6 @@ as they go. Then the invariants: money is conserved, no budget was overspent, ea
 is what was paid plus what is outstanding, and `subsidy ledger verify` passes."""
 
 import asyncio
-from collections import Counter
 import copy
 import itertools
 import os
@@ -14,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from decimal import Decimal
 
 import asyncpg
@@ -57,7 +57,7 @@ class Bank:
             try:
                 await step()
             except httpx.HTTPError:
-                pass   # payout is down for a moment: a person tries again later
+                pass  # payout is down for a moment: a person tries again later
             await asyncio.sleep(pause_s * self.rng.uniform(0.5, 1.5))
 
     async def submit(self, intake):
@@ -69,7 +69,7 @@ class Bank:
         if roll < 0.7:
             app["payee"] = payee_for(NAME)
         elif roll < 0.85:
-            app["payee"] = payee_for(NAME, "6222020200110004")   # a closed account: rejected
+            app["payee"] = payee_for(NAME, "6222020200110004")  # a closed account: rejected
         response = await intake.post("/v1/applications", json=app, headers={"Idempotency-Key": str(uuid.uuid4())})
         if response.status_code == 202:
             self.accepted.append(response.json()["id"])
@@ -84,7 +84,7 @@ class Bank:
         if roll < 0.4 and free > 0:
             amount = current - (free * Decimal(self.rng.random())).quantize(Decimal("1"))
         elif roll < 0.5 and current > free:
-            amount = current - free - 1   # below what is committed: refused
+            amount = current - free - 1  # below what is committed: refused
         else:
             amount = current + Decimal(self.rng.randint(1, 100)) * 10_000
         response = await payout.put(f"/v1/budgets/{this_year()}/1.1-node", json={"amount": f"{amount:.2f}"})
@@ -99,51 +99,68 @@ class Bank:
         self.reads += 1
 
     async def correct(self, intake, db, at_most: int = 3):
-        for row in await db.fetch("SELECT application_id FROM payout.payouts WHERE status IN ('held', 'rejected') "
-                                  "ORDER BY random() LIMIT $1", at_most):
+        for row in await db.fetch(
+            "SELECT application_id FROM payout.payouts WHERE status IN ('held', 'rejected') ORDER BY random() LIMIT $1",
+            at_most,
+        ):
             await intake.put(f"/v1/applications/{row['application_id']}/payee", json=payee_for(NAME))
 
     async def cancel(self, payout, db):
-        row = await db.fetchrow("SELECT award_id FROM payout.awards WHERE state IN ('awaiting_budget', 'reserved') "
-                                "ORDER BY random() LIMIT 1")
+        row = await db.fetchrow(
+            "SELECT award_id FROM payout.awards WHERE state IN ('awaiting_budget', 'reserved') "
+            "ORDER BY random() LIMIT 1"
+        )
         if row:
             response = await payout.post(f"/v1/awards/{row['award_id']}/cancel", json={"reason": "bank test"})
             assert response.status_code in (200, 409), response.text
 
     async def clawback(self, payout, db):
-        row = await db.fetchrow("SELECT award_id, amount FROM payout.awards WHERE state = 'paid' "
-                                "ORDER BY random() LIMIT 1")
+        row = await db.fetchrow(
+            "SELECT award_id, amount FROM payout.awards WHERE state = 'paid' ORDER BY random() LIMIT 1"
+        )
         if row:
             amount = (row["amount"] * Decimal(self.rng.choice(["0.1", "0.5", "0.7"]))).quantize(Decimal("0.01"))
-            response = await payout.post(f"/v1/awards/{row['award_id']}/clawbacks", json={
-                "key": self.rng.choice(["review", "fraud"]), "amount": f"{amount:.2f}", "reason": "bank test"})
+            response = await payout.post(
+                f"/v1/awards/{row['award_id']}/clawbacks",
+                json={"key": self.rng.choice(["review", "fraud"]), "amount": f"{amount:.2f}", "reason": "bank test"},
+            )
             assert response.status_code in (200, 201, 409), response.text
 
 
 @pytest.mark.timeout(300)
 async def test_money_is_conserved_through_random_operations_and_sigkills_of_payout(services, stack):
-    keys = {"partner": await stack.key(), "finance": await stack.key(role="finance"),
-            "admin": await stack.key(role="admin")}
+    keys = {
+        "partner": await stack.key(),
+        "finance": await stack.key(role="finance"),
+        "admin": await stack.key(role="admin"),
+    }
     async with httpx.AsyncClient(base_url=services["payout"].url) as probe:
         for role in ("finance", "admin"):
             await key_works(probe, keys[role], "/v1/budgets")
     seed = int(os.environ.get("BANK_SEED", time.time()))
-    print(f"BANK_SEED={seed}")   # to replay the same choices (the timings differ)
+    print(f"BANK_SEED={seed}")  # to replay the same choices (the timings differ)
     bank = Bank(services, keys, random.Random(seed))
     db = await asyncpg.create_pool(stack.database_url.replace("+asyncpg", ""), min_size=1, max_size=4)
-    async with bank.client("intake", "partner") as intake, bank.client("payout", "finance") as finance, \
-            bank.client("payout", "admin") as admin:
-        workers = [asyncio.create_task(t) for t in (
-            *(bank.forever(lambda: bank.submit(intake), 0.05) for _ in range(3)),
-            bank.forever(lambda: bank.budget(finance), 0.7),
-            bank.forever(lambda: bank.read(finance), 0.2),
-            bank.forever(lambda: bank.correct(intake, db), 0.5),
-            bank.forever(lambda: bank.cancel(admin, db), 1.5),
-            bank.forever(lambda: bank.clawback(admin, db), 0.5))]
+    async with (
+        bank.client("intake", "partner") as intake,
+        bank.client("payout", "finance") as finance,
+        bank.client("payout", "admin") as admin,
+    ):
+        workers = [
+            asyncio.create_task(t)
+            for t in (
+                *(bank.forever(lambda: bank.submit(intake), 0.05) for _ in range(3)),
+                bank.forever(lambda: bank.budget(finance), 0.7),
+                bank.forever(lambda: bank.read(finance), 0.2),
+                bank.forever(lambda: bank.correct(intake, db), 0.5),
+                bank.forever(lambda: bank.cancel(admin, db), 1.5),
+                bank.forever(lambda: bank.clawback(admin, db), 0.5),
+            )
+        ]
         try:
             for _ in range(SECONDS // 4):
                 await asyncio.sleep(4)
-                services["payout"].kill()   # SIGKILL, whatever it was doing
+                services["payout"].kill()  # SIGKILL, whatever it was doing
                 await asyncio.sleep(0.5)
                 services["payout"].start()
             bank.stop.set()
@@ -159,7 +176,8 @@ async def test_money_is_conserved_through_random_operations_and_sigkills_of_payo
                 while True:
                     accepted, settled = progress = await db.fetchrow(
                         "SELECT count(*), count(*) FILTER (WHERE status IN ('paid', 'payout_cancelled', "
-                        "'clawback_recorded', 'ineligible')) FROM intake.applications")
+                        "'clawback_recorded', 'ineligible')) FROM intake.applications"
+                    )
                     if accepted == len(bank.accepted) and settled == accepted:
                         print(f"{accepted} applications settled {time.monotonic() - quiet:.1f} s after the load")
                         break
@@ -186,8 +204,13 @@ async def test_money_is_conserved_through_random_operations_and_sigkills_of_payo
         await assert_the_money_is_right(db)
     finally:
         await db.close()
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.cli", "ledger", "verify"],
-                                   env={**os.environ, **stack.env()}, capture_output=True, text=True)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.cli", "ledger", "verify"],
+        env={**os.environ, **stack.env()},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -196,8 +219,13 @@ async def assert_the_money_is_right(db: asyncpg.Pool) -> None:
     assert await db.fetchval("SELECT sum(debits_posted) - sum(credits_posted) FROM payout.accounts") == 0
     assert await db.fetchval("SELECT sum(debits_pending) - sum(credits_pending) FROM payout.accounts") == 0
     # No budget overspent (the table refuses it too).
-    assert await db.fetchval("SELECT count(*) FROM payout.accounts WHERE id LIKE 'budget:%' "
-                             "AND debits_pending + debits_posted > credits_posted") == 0
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM payout.accounts WHERE id LIKE 'budget:%' "
+            "AND debits_pending + debits_posted > credits_posted"
+        )
+        == 0
+    )
     # Each award's payable is what was paid plus what is outstanding; a cancelled one owes nothing.
     wrong = await db.fetch("""
         SELECT w.award_id, w.state, w.amount, a.credits_posted, a.credits_pending
@@ -209,13 +237,19 @@ async def assert_the_money_is_right(db: asyncpg.Pool) -> None:
                       OR (w.state = 'paid') <> (a.credits_posted = w.amount) END""")
     assert wrong == []
     # Paid awards were paid once, by one payout, for their amount; clawbacks never above it.
-    assert await db.fetchval("""
+    assert (
+        await db.fetchval("""
         SELECT count(*) FROM payout.awards w WHERE w.state = 'paid' AND (SELECT count(*) FROM payout.payouts p
-               WHERE p.award_id = w.award_id AND p.status = 'paid' AND p.amount = w.amount) <> 1""") == 0
+               WHERE p.award_id = w.award_id AND p.status = 'paid' AND p.amount = w.amount) <> 1""")
+        == 0
+    )
     assert await db.fetchval("SELECT count(*) FROM payout.awards WHERE state NOT IN ('paid', 'cancelled')") == 0
-    assert await db.fetchval("""
+    assert (
+        await db.fetchval("""
         SELECT count(*) FROM payout.accounts a
           LEFT JOIN (SELECT award_id, sum(amount) AS total FROM payout.clawbacks GROUP BY award_id) c
                  ON a.id = 'award:' || c.award_id
          WHERE a.id LIKE 'award:%' AND (a.debits_posted > a.credits_posted
-                                        OR a.debits_posted <> coalesce(c.total, 0))""") == 0
+                                        OR a.debits_posted <> coalesce(c.total, 0))""")
+        == 0
+    )

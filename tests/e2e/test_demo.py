@@ -24,7 +24,7 @@ FINAL = {"ineligible", "not_selected", "paid", "clawback_recorded", "recognized"
 
 @pytest.fixture(scope="module")
 def clock_file(tmp_path_factory):
-    return tmp_path_factory.mktemp("clock") / "quota-clock"   # not written: quota keeps the system's time
+    return tmp_path_factory.mktemp("clock") / "quota-clock"  # not written: quota keeps the system's time
 
 
 @pytest.fixture(scope="module")
@@ -41,32 +41,50 @@ async def test_subsidy_demo_plays_a_year_whose_report_agrees_with_the_ledger(sta
     report = tmp_path / "year.html"
     started = time.monotonic()
     run = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "services.cli", "demo", "--applicants", "40", "--seed", "11",
-                         "--port-base", str(stack_up), "--report", str(report), "--data-dir", str(tmp_path),
-                         "--timeout", "150"],
-        env=os.environ | stack.env() | {"QUOTA_CLOCK_FILE": str(clock_file)}, capture_output=True, text=True,
-        timeout=200)
+        subprocess.run,
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "demo",
+            "--applicants",
+            "40",
+            "--seed",
+            "11",
+            "--port-base",
+            str(stack_up),
+            "--report",
+            str(report),
+            "--data-dir",
+            str(tmp_path),
+            "--timeout",
+            "150",
+        ],
+        env=os.environ | stack.env() | {"QUOTA_CLOCK_FILE": str(clock_file)},
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
     said = run.stdout + run.stderr
     assert run.returncode == 0, said[-4000:]
     took = time.monotonic() - started
-    assert not clock_file.exists()                            # quota keeps the system's time again
+    assert not clock_file.exists()  # quota keeps the system's time again
     page = report.read_text()
     assert "The totals agree with the ledger" in page and "<svg" in page and "<script" not in page
 
     db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
     try:
-        apps = await db.fetch("SELECT id, clause, status FROM intake.applications WHERE partner_id = $1",
-                              "demo-year-portal")
+        apps = await db.fetch(
+            "SELECT id, clause, status FROM intake.applications WHERE partner_id = $1", "demo-year-portal"
+        )
         assert len(apps) == 40 and len({a["clause"] for a in apps}) == 16
         open_ = [(a["clause"], a["status"]) for a in apps if a["status"] not in FINAL]
         assert not open_, open_
-        assert {a["clause"] for a in apps if a["status"] == "recognized"} <= {
-            "3.5-leading-enterprise", "3.6-demo-base"}
+        assert {a["clause"] for a in apps if a["status"] == "recognized"} <= {"3.5-leading-enterprise", "3.6-demo-base"}
         # An objection upheld: its candidate removed, the first on the waiting list selected instead.
         upheld = await db.fetch("SELECT application_id FROM quota.objections WHERE status = 'upheld'")
         assert len(upheld) == 1
-        removed = await db.fetchval("SELECT status FROM intake.applications WHERE id = $1",
-                                    upheld[0]["application_id"])
+        removed = await db.fetchval("SELECT status FROM intake.applications WHERE id = $1", upheld[0]["application_id"])
         assert removed == "not_selected"
         assert await db.fetchval("SELECT count(*) FROM quota.notices WHERE kind = 'promotion'") == 1
         assert await db.fetchval("SELECT count(*) FROM quota.conflicts") == 1
@@ -80,12 +98,14 @@ async def test_subsidy_demo_plays_a_year_whose_report_agrees_with_the_ledger(sta
         # One award waited for its line to be raised; one clawback recorded on a paid award.
         assert await db.fetchval("SELECT count(*) FROM payout.awards WHERE state <> 'paid'") == 0
         assert await db.fetchval("SELECT count(*) FROM intake.timeline WHERE status = 'awaiting_budget'") >= 1
-        [clawback] = await db.fetch("SELECT c.amount, a.amount AS paid, a.state FROM payout.clawbacks c "
-                                    "JOIN payout.awards a USING (award_id)")
+        [clawback] = await db.fetch(
+            "SELECT c.amount, a.amount AS paid, a.state FROM payout.clawbacks c JOIN payout.awards a USING (award_id)"
+        )
         assert clawback["state"] == "paid" and 0 < clawback["amount"] < clawback["paid"]
         # The totals the demo reported are the ledger's.
-        awarded, paid = await db.fetchrow("SELECT sum(amount), sum(amount) FILTER (WHERE state = 'paid') "
-                                          "FROM payout.awards")
+        awarded, paid = await db.fetchrow(
+            "SELECT sum(amount), sum(amount) FILTER (WHERE state = 'paid') FROM payout.awards"
+        )
         recovered = clawback["amount"]
     finally:
         await db.close()

@@ -9,8 +9,8 @@ import pytest
 
 from services.intake.status import STAGE
 from shared.stack import SERVICES
-from tests.money_tools import fund
 from tests.e2e.running_stack import Load, Up, every_application_completed, invariants
+from tests.money_tools import fund
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -42,6 +42,7 @@ async def test_the_stack_survives_sigkills_of_eligibility_and_payout_mid_stream(
             await asyncio.sleep(2.5)
             up.kill(victim)
         await asyncio.sleep(2)
+
     try:
         await under_load(stack, up, kill_twice_each)
         assert up.process.poll() is None  # the stack kept running…
@@ -63,6 +64,7 @@ async def test_a_stack_killed_outright_and_started_again_finishes_every_accepted
         await asyncio.sleep(4)
         up.kill_everything()  # broker included: whatever it held is gone
         await asyncio.to_thread(up.start)  # a new broker, over a database that has history
+
     try:
         await under_load(stack, up, kill_everything_then_start_again)
         assert "re-publishing" in up.said()
@@ -77,6 +79,7 @@ async def test_a_broker_that_dies_mid_stream_is_replaced_and_every_accepted_appl
         await asyncio.sleep(3)
         up.kill("broker")  # everything it held is gone, topics and offsets included
         await asyncio.sleep(6)
+
     try:
         await under_load(stack, up, kill_the_broker)
         said = up.said()

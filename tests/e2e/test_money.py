@@ -66,6 +66,7 @@ async def submit(intake: httpx.AsyncClient, app: dict) -> str:
 
 async def steps_until(intake: httpx.AsyncClient, app_id: str, *wanted: str, timeout_s: float = 40) -> list[dict]:
     """The timeline once it holds `wanted` in that order (other steps may come between)."""
+
     async def reached():
         timeline = (await intake.get(f"/v1/applications/{app_id}")).json()["timeline"]
         statuses, i = [s["status"] for s in timeline], 0
@@ -73,6 +74,7 @@ async def steps_until(intake: httpx.AsyncClient, app_id: str, *wanted: str, time
             if i < len(wanted) and status == wanted[i]:
                 i += 1
         return i == len(wanted) and timeline
+
     return await until(reached, timeout_s)
 
 
@@ -97,7 +99,7 @@ async def test_awards_beyond_the_budget_wait_in_order_and_go_ahead_when_it_is_ra
     put = await payout.put(f"/v1/budgets/{year}/{clause}", json={"amount": "500000.00"}, headers=finance)
     assert put.status_code == 200, put.text
     await steps_until(intake, await submit(intake, application(clause, payee_for(NAME))), "paid")
-    second = await submit(intake, application(clause, payee_for(NAME)))   # 300,000 more do not fit
+    second = await submit(intake, application(clause, payee_for(NAME)))  # 300,000 more do not fit
     assert last(await steps_until(intake, second, "awaiting_budget"), "awaiting_budget")["amount"] == "300000.00"
     third = await submit(intake, application(clause, payee_for(NAME)))
     await steps_until(intake, third, "awaiting_budget")
@@ -108,7 +110,7 @@ async def test_awards_beyond_the_budget_wait_in_order_and_go_ahead_when_it_is_ra
     cut = await payout.put(f"/v1/budgets/{year}/{clause}", json={"amount": "299999.99"}, headers=finance)
     assert cut.status_code == 409 and cut.json()["error"]["code"] == "budget_below_committed"
     raised = await payout.put(f"/v1/budgets/{year}/{clause}", json={"amount": "800000.00"}, headers=finance)
-    assert raised.json()["released"] == 1   # 500,000 left: the second goes, the third still does not fit
+    assert raised.json()["released"] == 1  # 500,000 left: the second goes, the third still does not fit
     await steps_until(intake, second, "awaiting_budget", "payout_requested", "paid")
     raised = await payout.put(f"/v1/budgets/{year}/{clause}", json={"amount": "900000.00"}, headers=finance)
     assert raised.json()["released"] == 1
@@ -127,7 +129,7 @@ async def test_a_payout_without_an_account_is_held_until_the_partner_supplies_on
     supplied = await intake.put(f"/v1/applications/{app_id}/payee", json=payee_for(NAME))
     assert supplied.status_code == 202 and supplied.json()["account"] == "****3445"
     timeline = await steps_until(intake, app_id, "payout_held", "payout_requested", "paid")
-    assert last(timeline, "paid")["payout_id"] == held["payout_id"]   # never sent: the same payout goes
+    assert last(timeline, "paid")["payout_id"] == held["payout_id"]  # never sent: the same payout goes
 
 
 async def test_a_rejected_payout_is_held_and_corrected_details_make_a_new_payout(stack, intake):
@@ -153,7 +155,9 @@ async def test_an_admin_cancels_a_held_award_and_its_reservation_is_released(sta
     assert payouts[0]["id"] == held["payout_id"] and payouts[0]["status"] == "held"
     line = lambda: payout.get("/v1/budgets", params={"year": year}, headers=finance)  # noqa: E731
     assert next(x for x in (await line()).json() if x["clause"] == clause)["reserved"] == "500000.00"
-    assert (await payout.post(f"/v1/awards/{award_id}/cancel", json={"reason": "x"}, headers=finance)).status_code == 403
+    assert (
+        await payout.post(f"/v1/awards/{award_id}/cancel", json={"reason": "x"}, headers=finance)
+    ).status_code == 403
     cancelled = await payout.post(f"/v1/awards/{award_id}/cancel", json={"reason": "申请撤回"}, headers=admin)
     assert cancelled.status_code == 200, cancelled.text
     assert last(await steps_until(intake, app_id, "payout_cancelled"), "payout_cancelled")["reason"] == "申请撤回"
@@ -165,8 +169,7 @@ async def test_clawbacks_are_bounded_by_what_was_paid_and_idempotent_by_key(stac
     app_id = await submit(intake, application(payee=payee_for(NAME)))
     paid = last(await steps_until(intake, app_id, "paid"), "paid")
     admin = auth(keys["admin"])
-    award_id = (await payout.get("/v1/payouts", params={"application_id": app_id},
-                                 headers=admin)).json()[0]["award_id"]
+    award_id = (await payout.get("/v1/payouts", params={"application_id": app_id}, headers=admin)).json()[0]["award_id"]
     path = f"/v1/awards/{award_id}/clawbacks"
     body = {"key": "review-2025", "amount": "300000.00", "reason": "绩效评价不合格"}
     first = await payout.post(path, json=body, headers=admin)
@@ -186,22 +189,30 @@ async def test_clawbacks_are_bounded_by_what_was_paid_and_idempotent_by_key(stac
 
 async def test_finance_reads_the_report_as_csv_and_xlsx_and_the_ledger_verifies(stack, payout, keys):
     from openpyxl import load_workbook
+
     finance = auth(keys["finance"])
     report = await payout.get("/v1/reports/budget", params={"year": this_year()}, headers=finance)
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     header, *rows = report.content.decode("utf-8-sig").splitlines()
-    assert header == "year,clause,budget,awarded,cancelled,awaiting_budget,reserved,paid,outstanding,recovered,available"
+    assert (
+        header == "year,clause,budget,awarded,cancelled,awaiting_budget,reserved,paid,outstanding,recovered,available"
+    )
     standard = next(r.split(",") for r in rows if ",4.9-standard," in r)
-    assert standard[4] == "500000.00" and standard[-1] == "500000.00"   # the cancelled award freed its line
+    assert standard[4] == "500000.00" and standard[-1] == "500000.00"  # the cancelled award freed its line
     xlsx = await payout.get("/v1/reports/budget", params={"year": this_year(), "format": "xlsx"}, headers=finance)
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [c.value for c in sheet[1]][:3] == ["year", "clause", "budget"] and sheet.max_row == len(rows) + 1
     node = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[1] == "1.1-node")
-    assert Decimal(str(node[9])) >= Decimal("800000.00")   # recovered
+    assert Decimal(str(node[9])) >= Decimal("800000.00")  # recovered
     assert (await payout.get("/v1/reports/budget", headers=auth(keys["partner"]))).status_code == 403
 
     assert (await verified(stack.database_url)).problem is None
     env = {**os.environ, **stack.env()}
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "services.cli", "ledger", "verify"],
-                                   env=env, capture_output=True, text=True)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.cli", "ledger", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "ledger verified" in done.stdout, done.stderr

@@ -8,8 +8,8 @@ import pytest
 
 from services.intake.status import STAGE
 from shared.stack import ServiceProcess, free_port
-from tests.money_tools import fund
 from tests.e2e.running_stack import Load, every_application_completed, invariants
+from tests.money_tools import fund
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

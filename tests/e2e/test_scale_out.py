@@ -19,16 +19,24 @@ pytestmark = pytest.mark.e2e
 async def handled(process: ServiceProcess, group: str) -> float:
     async with httpx.AsyncClient() as client:
         text = (await client.get(f"{process.admin_url}/metrics")).text
-    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples
-               if s.name == "subsidy_events_consumed_total" and s.labels.get("consumer") == group
-               and s.labels.get("result") == "handled")
+    return sum(
+        s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "subsidy_events_consumed_total"
+        and s.labels.get("consumer") == group
+        and s.labels.get("result") == "handled"
+    )
 
 
 async def test_two_replicas_of_eligibility_and_payout_share_partitions_and_handle_each_application_once(
-        services, stack, tmp_path):
+    services, stack, tmp_path
+):
     await fund(stack.database_url)
-    second = {name: ServiceProcess(name, free_port(), stack.env(), tmp_path / f"{name}-2.log").start()
-              for name in ("eligibility", "payout")}
+    second = {
+        name: ServiceProcess(name, free_port(), stack.env(), tmp_path / f"{name}-2.log").start()
+        for name in ("eligibility", "payout")
+    }
     try:
         for process in second.values():
             await asyncio.to_thread(process.wait_ready)
@@ -37,6 +45,7 @@ async def test_two_replicas_of_eligibility_and_payout_share_partitions_and_handl
 
         async def enough():
             return len(load.accepted) >= 300
+
         await eventually(enough, timeout_s=60)
         load.stop()
         await submitting

@@ -17,29 +17,34 @@ from tests.money_tools import fund, payee_for, verified
 pytestmark = pytest.mark.e2e
 
 
-async def status_of(client: httpx.AsyncClient, location: str, wanted: str, timeout_s: float = 30,
-                    seen: tuple[str, ...] = ()) -> dict:
+async def status_of(
+    client: httpx.AsyncClient, location: str, wanted: str, timeout_s: float = 30, seen: tuple[str, ...] = ()
+) -> dict:
     """The application once it has reached `wanted` (or gone past it: the payout request follows at once)
     and its timeline shows the steps `seen` (events on other topics may be read later than the award)."""
     async with asyncio.timeout(timeout_s):
-        while (STAGE[(body := (await client.get(location)).json())["status"]] < STAGE[wanted]
-               or not set(seen) <= {step["status"] for step in body["timeline"]}):
+        while STAGE[(body := (await client.get(location)).json())["status"]] < STAGE[wanted] or not set(seen) <= {
+            step["status"] for step in body["timeline"]
+        }:
             await asyncio.sleep(0.1)
     return body
 
 
 async def test_a_node_application_is_decided_awarded_paid_and_notified(services, stack):
-    application = EXAMPLES["1.1-node"] | {"facts": EXAMPLES["1.1-node"]["facts"] | {
-        "node_id": f"N-{uuid.uuid4()}", "investment_cost": "4000000.00"},
-        "payee": payee_for(EXAMPLES["1.1-node"]["applicant"]["name"])}
+    application = EXAMPLES["1.1-node"] | {
+        "facts": EXAMPLES["1.1-node"]["facts"] | {"node_id": f"N-{uuid.uuid4()}", "investment_cost": "4000000.00"},
+        "payee": payee_for(EXAMPLES["1.1-node"]["applicant"]["name"]),
+    }
     await fund(stack.database_url)
     key = await stack.key()
     async with httpx.AsyncClient(base_url=services["intake"].url, headers={"Authorization": f"Bearer {key}"}) as client:
-        response = await client.post("/v1/applications", json=application,
-                                     headers={"Idempotency-Key": str(uuid.uuid4())})
+        response = await client.post(
+            "/v1/applications", json=application, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
         assert response.status_code == 202, response.text
-        followed = await status_of(client, response.headers["Location"], "paid",
-                                   seen=("eligible", "awarded", "payout_requested", "paid"))
+        followed = await status_of(
+            client, response.headers["Location"], "paid", seen=("eligible", "awarded", "payout_requested", "paid")
+        )
 
     assert [step["status"] for step in followed["timeline"]][:1] == ["submitted"]
     statuses = {step["status"]: step["detail"] for step in followed["timeline"]}
@@ -52,10 +57,15 @@ async def test_a_node_application_is_decided_awarded_paid_and_notified(services,
         payouts = await db.fetch("SELECT amount, status FROM payout.payouts WHERE application_id=$1", app_id)
         assert [(str(p["amount"]), p["status"]) for p in payouts] == [("800000.00", "paid")]
         assert (await verified(stack.database_url)).problem is None
-        notified = await _eventually(lambda: db.fetch(
-            "SELECT about, message_en FROM notify.notifications WHERE application_id=$1", app_id), 4)
-        assert {n["about"] for n in notified} == {"subsidy.decision.made.v1", "subsidy.award.granted.v1",
-                                                  "subsidy.payout.requested.v2", "subsidy.payout.paid.v2"}
+        notified = await _eventually(
+            lambda: db.fetch("SELECT about, message_en FROM notify.notifications WHERE application_id=$1", app_id), 4
+        )
+        assert {n["about"] for n in notified} == {
+            "subsidy.decision.made.v1",
+            "subsidy.award.granted.v1",
+            "subsidy.payout.requested.v2",
+            "subsidy.payout.paid.v2",
+        }
         assert any("800,000.00" in n["message_en"] for n in notified)
     finally:
         await db.close()
@@ -75,8 +85,9 @@ async def test_a_partner_webhook_hears_its_application_move_signed_with_its_secr
         registered = await client.put("/v1/partners/me/webhook", json={"url": receiver.url, "secret": secret})
         assert registered.status_code == 200
         application = EXAMPLES["1.1-node"] | {"facts": EXAMPLES["1.1-node"]["facts"] | {"node_id": f"N-{uuid.uuid4()}"}}
-        submitted = await client.post("/v1/applications", json=application,
-                                      headers={"Idempotency-Key": str(uuid.uuid4())})
+        submitted = await client.post(
+            "/v1/applications", json=application, headers={"Idempotency-Key": str(uuid.uuid4())}
+        )
 
     async with asyncio.timeout(30):
         while len(receiver.received) < 3:

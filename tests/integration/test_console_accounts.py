@@ -15,7 +15,9 @@ from sqlalchemy import select
 from services.console import accounts, sessions
 from services.console.cli import demo_accounts
 from services.console.rules import Expiry
-from services.console.tables import SCHEMA, accounts as account_rows, sessions as session_rows
+from services.console.tables import SCHEMA
+from services.console.tables import accounts as account_rows
+from services.console.tables import sessions as session_rows
 from services.intake.tables import api_keys
 from shared import db
 from shared.secretbox import SecretBox
@@ -27,9 +29,14 @@ HOURS = Expiry(idle=timedelta(hours=1), absolute=timedelta(hours=8))
 
 
 def subsidy(stack, *args, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([SUBSIDY, "console", "users", *args], capture_output=True, text=True, timeout=60,
-                          input=stdin, env={**os.environ, "DATABASE_URL": stack.database_url,
-                                            "SECRETS_KEY": SECRETS_KEY})
+    return subprocess.run(
+        [SUBSIDY, "console", "users", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input=stdin,
+        env={**os.environ, "DATABASE_URL": stack.database_url, "SECRETS_KEY": SECRETS_KEY},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +50,9 @@ async def make(stack, console_db, name: str, role: str, password: str = "a pass 
     """What `subsidy console users create` does, without starting a process."""
     intake_engine = db.create_engine(stack.database_url, "intake", pool_size=1)
     try:
-        return await accounts.create(console_db, db.sessions(intake_engine), SecretBox(SECRETS_KEY), name, role, password)
+        return await accounts.create(
+            console_db, db.sessions(intake_engine), SecretBox(SECRETS_KEY), name, role, password
+        )
     finally:
         await intake_engine.dispose()
 
@@ -54,19 +63,22 @@ async def stored(console_db, name: str):
 
 
 async def test_an_account_is_created_with_an_argon2id_hash_and_a_sealed_key_of_its_own_that_works(
-        stack, intake, console_db):
+    stack, intake, console_db
+):
     name = f"expert-{uuid.uuid4().hex[:6]}"
     made = subsidy(stack, "create", name, "--role", "reviewer", "--password-stdin", stdin="a long pass phrase here\n")
     assert made.returncode == 0, made.stderr
-    assert made.stdout.strip() == f"created {name} (reviewer)"   # no password shown: it was given
+    assert made.stdout.strip() == f"created {name} (reviewer)"  # no password shown: it was given
     row = await stored(console_db, name)
     assert row.role == "reviewer" and row.password_hash.startswith("$argon2id$")
     assert "a long pass phrase here" not in row.password_hash + row.api_key_sealed
     key = SecretBox(SECRETS_KEY).open(row.api_key_sealed)
     assert key.startswith("sk_")
     r = httpx.get(f"{intake.url}/v1/applications", headers={"Authorization": f"Bearer {key}"})
-    assert r.status_code == 200   # intake knows the account as a reviewer partner of the same name
-    assert await accounts.verify(console_db, name.upper(), "a long pass phrase here") == accounts.Account(name, "reviewer")
+    assert r.status_code == 200  # intake knows the account as a reviewer partner of the same name
+    assert await accounts.verify(console_db, name.upper(), "a long pass phrase here") == accounts.Account(
+        name, "reviewer"
+    )
     assert await accounts.verify(console_db, name, "a long pass phrase, not") is None
 
 
@@ -126,10 +138,10 @@ async def test_a_session_idle_too_long_or_too_old_is_refused_and_deleted(stack, 
     token, csrf = await sessions.start(console_db, name)
     found = await sessions.find(console_db, token, HOURS)
     assert found.csrf_token == csrf and found.token_hash != token
-    async with console_db() as session:   # the cookie's token is not in the table, only its hash
+    async with console_db() as session:  # the cookie's token is not in the table, only its hash
         assert (await session.execute(select(session_rows).where(session_rows.c.token_hash == token))).first() is None
     assert await sessions.find(console_db, token, Expiry(idle=timedelta(0), absolute=timedelta(hours=8))) is None
-    assert await sessions.find(console_db, token, HOURS) is None   # gone for good
+    assert await sessions.find(console_db, token, HOURS) is None  # gone for good
     old, _ = await sessions.start(console_db, name)
     assert await sessions.find(console_db, old, Expiry(idle=timedelta(hours=1), absolute=timedelta(0))) is None
 
@@ -141,5 +153,7 @@ async def test_a_local_stack_gets_demo_accounts_with_a_new_password_each_run(sta
     again = {name: password for name, _, password in await demo_accounts(stack.database_url, box)}
     assert again["demo-admin"] != first["demo-admin"]
     assert await accounts.verify(console_db, "demo-admin", first["demo-admin"]) is None
-    assert await accounts.verify(console_db, "demo-admin", again["demo-admin"]) == accounts.Account("demo-admin", "admin")
+    assert await accounts.verify(console_db, "demo-admin", again["demo-admin"]) == accounts.Account(
+        "demo-admin", "admin"
+    )
     assert await accounts.verify(console_db, "demo-reviewer", again["demo-reviewer"]) is not None

@@ -57,6 +57,7 @@ async def test_event_redelivered_after_a_crash_before_the_offset_commit_takes_ef
 
     async def die_before_committing(offsets):
         raise Crash()
+
     runner.commit_offsets = die_before_committing
     # The database commit happened: the award is booked. Then the consumer died.
     await eventually(lambda: count(first, awards, awards.c.award_id == award_id))
@@ -80,9 +81,13 @@ async def test_event_redelivered_after_a_crash_before_the_offset_commit_takes_ef
 async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(stack):
     before, after = award("100.00"), award("200.00")
     garbage = (CREDIT_CODE.encode(), b"{not json", before.headers())
-    sent = await send_raw(stack.bootstrap_servers, topics.AWARDS,
-                          (CREDIT_CODE.encode(), before.data, before.headers()), garbage,
-                          (CREDIT_CODE.encode(), after.data, after.headers()))
+    sent = await send_raw(
+        stack.bootstrap_servers,
+        topics.AWARDS,
+        (CREDIT_CODE.encode(), before.data, before.headers()),
+        garbage,
+        (CREDIT_CODE.encode(), after.data, after.headers()),
+    )
     assert len({m.partition for m in sent}) == 1  # one key, one partition: the poison sits between them
 
     runtime = await started(stack)
@@ -90,8 +95,9 @@ async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(sta
         for e in (before, after):
             award_id = AwardGrantedV1.model_validate_json(e.data).award_id
             await eventually(lambda: count(runtime, awards, awards.c.award_id == award_id))
-        dead = await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
-                                lambda rs: any(r.value == b"{not json" for r in rs))
+        dead = await read_until(
+            stack.bootstrap_servers, topics.DEAD_LETTERS, lambda rs: any(r.value == b"{not json" for r in rs)
+        )
         letter = next(r for r in dead if r.value == b"{not json")
         h = headers(letter)
         assert h["dlt_topic"] == topics.AWARDS and h["dlt_offset"] == str(sent[1].offset)
@@ -104,14 +110,18 @@ async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(sta
 
 
 async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(stack):
-    unknown_payout = PayoutSettledV1(payout_id=uuid.uuid4(), amount=Decimal("1.00"),
-                                     settled_on=datetime.now(UTC).date(), bank_reference="B-1")
+    unknown_payout = PayoutSettledV1(
+        payout_id=uuid.uuid4(), amount=Decimal("1.00"), settled_on=datetime.now(UTC).date(), bank_reference="B-1"
+    )
     event = Envelope.of(unknown_payout, source="/finance", key=CREDIT_CODE, subject="x")
     await publish(stack.bootstrap_servers, topics.FINANCE_RESULTS, event)
     runtime = await started(stack)
     try:
-        dead = await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
-                                lambda rs: any(headers(r).get("ce_id") == event.id for r in rs))
+        dead = await read_until(
+            stack.bootstrap_servers,
+            topics.DEAD_LETTERS,
+            lambda rs: any(headers(r).get("ce_id") == event.id for r in rs),
+        )
         h = headers(next(r for r in dead if headers(r).get("ce_id") == event.id))
         assert h["dlt_attempts"] == "3" and "unknown payout" in h["dlt_error"]
         assert h["dlt_consumer"] == "payout-ledger"
@@ -120,8 +130,13 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(stack)
 
 
 def _duplicates() -> float:
-    return REGISTRY.get_sample_value("subsidy_events_consumed_total", {
-        "consumer": "payout-ledger", "type": AwardGrantedV1.ce_type, "result": "duplicate"}) or 0
+    return (
+        REGISTRY.get_sample_value(
+            "subsidy_events_consumed_total",
+            {"consumer": "payout-ledger", "type": AwardGrantedV1.ce_type, "result": "duplicate"},
+        )
+        or 0
+    )
 
 
 async def _done(task):
@@ -135,33 +150,48 @@ async def _true(value):
 async def test_a_dead_letter_replayed_after_its_cause_is_fixed_takes_effect(stack):
     from shared.events import PayeeDetails, PayeeProvidedV1
     from shared.messaging.dead_letters import replay
+
     granted = award("5.00")
     p = AwardGrantedV1.model_validate_json(granted.data)
     payout_id = money.payout_id(p.award_id, 1)
-    early = PayoutSettledV1(payout_id=payout_id, amount=Decimal("5.00"), settled_on=datetime.now(UTC).date(),
-                            bank_reference="B-2")
+    early = PayoutSettledV1(
+        payout_id=payout_id, amount=Decimal("5.00"), settled_on=datetime.now(UTC).date(), bank_reference="B-2"
+    )
     event = Envelope.of(early, source="/finance", key=CREDIT_CODE, subject="x")
     await publish(stack.bootstrap_servers, topics.FINANCE_RESULTS, event)  # before its payout exists
     runtime = await started(stack)
     try:
-        await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
-                         lambda rs: any(headers(r).get("ce_id") == event.id for r in rs))
+        await read_until(
+            stack.bootstrap_servers,
+            topics.DEAD_LETTERS,
+            lambda rs: any(headers(r).get("ce_id") == event.id for r in rs),
+        )
         # The cause is fixed: the award, with the applicant's account, is booked and its payout sent.
-        payee = PayeeProvidedV1(application_id=p.application_id, credit_code=CREDIT_CODE, applicant_name="甲公司",
-                                payee=PayeeDetails(**payee_for("甲公司")), provided_at=datetime.now(UTC))
-        await publish(stack.bootstrap_servers, topics.PAYEES,
-                      Envelope.of(payee, source="/subsidy/intake", key=CREDIT_CODE, subject="x"))
+        payee = PayeeProvidedV1(
+            application_id=p.application_id,
+            credit_code=CREDIT_CODE,
+            applicant_name="甲公司",
+            payee=PayeeDetails(**payee_for("甲公司")),
+            provided_at=datetime.now(UTC),
+        )
+        await publish(
+            stack.bootstrap_servers,
+            topics.PAYEES,
+            Envelope.of(payee, source="/subsidy/intake", key=CREDIT_CODE, subject="x"),
+        )
         await publish(stack.bootstrap_servers, topics.AWARDS, granted)
 
         async def sent():
             async with runtime.sessions() as s:
                 return (await s.execute(select(payouts.c.status).where(payouts.c.id == payout_id))).scalar() == "sent"
+
         await eventually(sent)
         assert await replay(stack.bootstrap_servers, "payout-ledger") >= 1
 
         async def paid():
             async with runtime.sessions() as s:
                 return (await s.execute(select(payouts.c.status).where(payouts.c.id == payout_id))).scalar()
+
         assert await eventually(lambda: _is(paid, "paid")) is True
     finally:
         await runtime.stop()

@@ -28,15 +28,17 @@ async def eligibility(stack):
 async def decided(stack, *events: Envelope) -> list[DecisionMadeV1]:
     """The decisions on these submissions, in submission order."""
     ids = [e.subject for e in events]
-    records = await read_until(stack.bootstrap_servers, topics.DECISIONS,
-                               lambda rs: {headers(r)["ce_subject"] for r in rs} >= set(ids))
+    records = await read_until(
+        stack.bootstrap_servers, topics.DECISIONS, lambda rs: {headers(r)["ce_subject"] for r in rs} >= set(ids)
+    )
     by_subject = {headers(r)["ce_subject"]: DecisionMadeV1.model_validate_json(r.value) for r in records}
     return [by_subject[i] for i in ids]
 
 
 async def awards_of(stack, credit_code: str, at_least: int) -> list[AwardGrantedV1]:
-    records = await read_until(stack.bootstrap_servers, topics.AWARDS,
-                               lambda rs: sum(r.key == credit_code.encode() for r in rs) >= at_least)
+    records = await read_until(
+        stack.bootstrap_servers, topics.AWARDS, lambda rs: sum(r.key == credit_code.encode() for r in rs) >= at_least
+    )
     return [AwardGrantedV1.model_validate_json(r.value) for r in records if r.key == credit_code.encode()]
 
 
@@ -62,27 +64,41 @@ async def test_each_revenue_tier_is_paid_once_per_enterprise_across_years(stack,
 
 async def test_an_operations_centre_gets_one_award_for_each_of_its_first_two_years(stack, eligibility):
     code = applicant_code(3)
-    claims = [submitted("1.1-ops-center", code, center_id="OC-9", operation_year=y, operating_cost="1000000")
-              for y in (1, 1, 2, 3)]
+    claims = [
+        submitted("1.1-ops-center", code, center_id="OC-9", operation_year=y, operating_cost="1000000")
+        for y in (1, 1, 2, 3)
+    ]
     await publish(stack.bootstrap_servers, topics.APPLICATIONS, *claims)
     outcomes = [(d.outcome, str(d.amount)) for d in await decided(stack, *claims)]
-    assert outcomes == [("eligible", "200000.00"), ("ineligible", "0.00"), ("eligible", "200000.00"),
-                        ("ineligible", "0.00")]
+    assert outcomes == [
+        ("eligible", "200000.00"),
+        ("ineligible", "0.00"),
+        ("eligible", "200000.00"),
+        ("ineligible", "0.00"),
+    ]
 
 
 async def test_an_award_from_a_selection_counts_toward_one_time_rules(stack, eligibility):
     code = applicant_code(4)
-    typical = AwardGrantedV1(award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code=code,
-                             clause="2.4-typical-case", amount="500000.00", granted_at=datetime.now(UTC),
-                             grants=[{"subject_key": "project_id=P-SEL", "amount": "500000.00",
-                                      "project_id": "P-SEL"}])
-    await publish(stack.bootstrap_servers, topics.AWARDS,
-                  Envelope.of(typical, source="/subsidy/quota", key=code, subject="x"))
+    typical = AwardGrantedV1(
+        award_id=uuid.uuid4(),
+        application_id=uuid.uuid4(),
+        credit_code=code,
+        clause="2.4-typical-case",
+        amount="500000.00",
+        granted_at=datetime.now(UTC),
+        grants=[{"subject_key": "project_id=P-SEL", "amount": "500000.00", "project_id": "P-SEL"}],
+    )
+    await publish(
+        stack.bootstrap_servers, topics.AWARDS, Envelope.of(typical, source="/subsidy/quota", key=code, subject="x")
+    )
 
     async def recorded():
         from services.eligibility.tables import grants
+
         async with eligibility.sessions() as s:
             return (await s.execute(select(grants.c.subject_key).where(grants.c.credit_code == code))).all()
+
     assert [r.subject_key for r in await eventually(recorded)] == ["project_id=P-SEL"]
 
 
@@ -92,6 +108,7 @@ async def test_every_decision_records_the_policy_version_and_its_hash(stack, eli
     (decision,) = await decided(stack, event)
     assert decision.policy_version == "chengdu-blockchain-2023" and len(decision.policy_hash) == 64
     async with eligibility.sessions() as s:
-        body = (await s.execute(select(decisions.c.body)
-                                .where(decisions.c.application_id == decision.application_id))).scalar_one()
+        body = (
+            await s.execute(select(decisions.c.body).where(decisions.c.application_id == decision.application_id))
+        ).scalar_one()
     assert body["policy_hash"] == decision.policy_hash and body["trace"]

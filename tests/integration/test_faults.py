@@ -31,8 +31,12 @@ pytestmark = pytest.mark.integration
 
 
 def dead_lettered(group: str) -> float:
-    return sum(s.value for m in EVENTS_CONSUMED.collect() for s in m.samples
-               if s.name.endswith("_total") and s.labels["consumer"] == group and s.labels["result"] == "dead_lettered")
+    return sum(
+        s.value
+        for m in EVENTS_CONSUMED.collect()
+        for s in m.samples
+        if s.name.endswith("_total") and s.labels["consumer"] == group and s.labels["result"] == "dead_lettered"
+    )
 
 
 async def count(runtime, query) -> int:
@@ -51,15 +55,21 @@ async def count(runtime, query) -> int:
 async def terminate_backends(database_url: str, application_name: str) -> int:
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
-        return len(await conn.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                    "WHERE datname = current_database() AND application_name = $1", application_name))
+        return len(
+            await conn.fetch(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = $1",
+                application_name,
+            )
+        )
     finally:
         await conn.close()
 
 
 @pytest.mark.parametrize("fault", ["backends terminated", "server restarted"])
 async def test_with_the_database_cut_away_mid_stream_every_application_is_decided_once_and_none_dead_lettered(
-        stack, postgres, fault):
+    stack, postgres, fault
+):
     if fault == "server restarted" and CONTAINERS:
         pytest.skip("restarting a container moves its port")
     n = 1500
@@ -84,6 +94,7 @@ async def test_with_the_database_cut_away_mid_stream_every_application_is_decide
                 return await count(runtime, select(func.count()).where(ours)) == n
             except Exception:  # the test's own reads may meet the outage too
                 return False
+
         await eventually(all_decided, timeout_s=90, interval_s=0.5)
         assert await count(runtime, select(func.count(func.distinct(decisions.c.application_id))).where(ours)) == n
         assert dead_lettered(group) == dead_before
@@ -93,12 +104,14 @@ async def test_with_the_database_cut_away_mid_stream_every_application_is_decide
 
 
 async def test_a_dead_letter_whose_send_times_out_waits_in_the_outbox_and_goes_out_when_the_broker_returns(
-        stack, tmp_path):
+    stack, tmp_path
+):
     broker = Broker(tmp_path).start()
     await kafka.wait_for_broker(broker.bootstrap_servers)
     await kafka.create_topics(broker.bootstrap_servers)
-    runtime = payout_app(stack.settings("payout", kafka_bootstrap_servers=broker.bootstrap_servers,
-                                        kafka_send_timeout_s=1.0)).state.runtime
+    runtime = payout_app(
+        stack.settings("payout", kafka_bootstrap_servers=broker.bootstrap_servers, kafka_send_timeout_s=1.0)
+    ).state.runtime
     outbox = runtime.outbox
     code = applicant_code(7001)
     good = award(code, "10.00")
@@ -108,8 +121,12 @@ async def test_a_dead_letter_whose_send_times_out_waits_in_the_outbox_and_goes_o
     await holder.execute("BEGIN")
     await holder.execute("SELECT pg_advisory_xact_lock($1)", publishing_lock(outbox))
     try:
-        await send_raw(broker.bootstrap_servers, topics.AWARDS, (code.encode(), b"{not json", good.headers()),
-                       (code.encode(), good.data, good.headers()))
+        await send_raw(
+            broker.bootstrap_servers,
+            topics.AWARDS,
+            (code.encode(), b"{not json", good.headers()),
+            (code.encode(), good.data, good.headers()),
+        )
         letter = (outbox.c.topic == topics.DEAD_LETTERS) & outbox.c.published_at.is_(None)
         await eventually(lambda: count(runtime, select(func.count()).where(letter)))
         broker.pause()
@@ -119,8 +136,12 @@ async def test_a_dead_letter_whose_send_times_out_waits_in_the_outbox_and_goes_o
         assert "Timeout" in relay.last_error and runtime.unhealthy() is None
         assert await count(runtime, select(func.count()).where(letter)) == 1  # still owed, not lost
         broker.resume()
-        dead = await read_until(broker.bootstrap_servers, topics.DEAD_LETTERS,
-                                lambda rs: any(r.value == b"{not json" for r in rs), timeout_s=30)
+        dead = await read_until(
+            broker.bootstrap_servers,
+            topics.DEAD_LETTERS,
+            lambda rs: any(r.value == b"{not json" for r in rs),
+            timeout_s=30,
+        )
         assert headers(dead[-1])["dlt_consumer"] == "payout-ledger"
         assert await count(runtime, select(func.count()).where(awards.c.credit_code == code)) == 1
     finally:
@@ -148,14 +169,17 @@ async def test_a_partition_taken_away_mid_batch_is_left_to_its_new_owner_and_eac
     async def recording(offsets):
         committed_by_first.append((set(moved), set(offsets)))  # what had moved away by then
         await commit(offsets)
+
     runner.commit_offsets = recording
     try:
         await publish(stack.bootstrap_servers, topics.AWARDS, *events)
         await eventually(lambda: _true(runner._busy.locked()), timeout_s=20)  # mid-batch, blocked
         taken_from_first = set(runner._consumer.assignment())
         await second.start()
-        await eventually(lambda: _true(second.runners[0]._consumer is not None
-                                       and bool(second.runners[0]._consumer.assignment())), timeout_s=20)
+        await eventually(
+            lambda: _true(second.runners[0]._consumer is not None and bool(second.runners[0]._consumer.assignment())),
+            timeout_s=20,
+        )
         moved |= set(second.runners[0]._consumer.assignment())
         assert moved and moved <= taken_from_first
         await holder.execute("ROLLBACK")  # the first member's batch now finishes
@@ -164,11 +188,15 @@ async def test_a_partition_taken_away_mid_batch_is_left_to_its_new_owner_and_eac
         booked = select(func.count()).where(awards.c.application_id.in_([uuid.UUID(a) for a in award_ids]))
         await eventually(lambda: _is(count(first, booked), len(events)), timeout_s=60)
         async with first.sessions() as s:
-            per_award = (await s.execute(text(
-                "SELECT ref FROM payout.transfers WHERE code = 'reserve' GROUP BY ref HAVING count(*) <> 1"))).all()
+            per_award = (
+                await s.execute(
+                    text("SELECT ref FROM payout.transfers WHERE code = 'reserve' GROUP BY ref HAVING count(*) <> 1")
+                )
+            ).all()
             ours = [str(AwardGrantedV1.model_validate_json(e.data).award_id) for e in events]
-            reserved = (await s.execute(select(func.count()).where(
-                transfers.c.code == "reserve", transfers.c.ref.in_(ours)))).scalar_one()
+            reserved = (
+                await s.execute(select(func.count()).where(transfers.c.code == "reserve", transfers.c.ref.in_(ours)))
+            ).scalar_one()
         assert per_award == [] and reserved == len(events)
         assert (await verified(stack.database_url)).problem is None
         assert committed_by_first  # the first went on committing what stayed its own…
@@ -188,17 +216,33 @@ async def test_two_relays_on_one_outbox_publish_each_key_in_commit_order(stack):
     async def write(key: str) -> None:  # one transaction per event, as separate handlers would commit
         for n in range(per_key):
             async with writer.sessions.begin() as session:
-                await writer.publish(session, writer.event(SelectionConcludedV1(
-                    application_id=uuid.uuid4(), credit_code="91510100MA61R8XN39", clause="2.3-alliance-chain",
-                    year=2024, selected=True, rank=1, reason="test"), key=key, subject=f"{key}#{n:03d}"))
+                await writer.publish(
+                    session,
+                    writer.event(
+                        SelectionConcludedV1(
+                            application_id=uuid.uuid4(),
+                            credit_code="91510100MA61R8XN39",
+                            clause="2.3-alliance-chain",
+                            year=2024,
+                            selected=True,
+                            rank=1,
+                            reason="test",
+                        ),
+                        key=key,
+                        subject=f"{key}#{n:03d}",
+                    ),
+                )
 
     await writer.start()
     await other.start()  # its relay competes for the same outbox
     try:
         await asyncio.gather(*(write(k) for k in keys))
-        records = await read_until(stack.bootstrap_servers, topics.SELECTIONS,
-                                   lambda rs: sum(r.key.decode() in keys for r in rs) >= per_key * len(keys),
-                                   timeout_s=30)
+        records = await read_until(
+            stack.bootstrap_servers,
+            topics.SELECTIONS,
+            lambda rs: sum(r.key.decode() in keys for r in rs) >= per_key * len(keys),
+            timeout_s=30,
+        )
     finally:
         await writer.stop()
         await other.stop()
@@ -214,21 +258,46 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
     runtime = quota_app(stack.settings("quota")).state.runtime  # its tables and engine; not started
     producer = kafka.producer(runtime.settings)
     await producer.start()
-    relay = OutboxRelay(runtime.engine, runtime.outbox, producer, send_timeout_s=5, poll_interval_s=0.05,
-                        retention=timedelta(0), batch_size=1)
+    relay = OutboxRelay(
+        runtime.engine,
+        runtime.outbox,
+        producer,
+        send_timeout_s=5,
+        poll_interval_s=0.05,
+        retention=timedelta(0),
+        batch_size=1,
+    )
     relay.PRUNE_EVERY_S = 0.0
     async with runtime.sessions.begin() as session:
-        await runtime.publish(session, *(runtime.event(SelectionConcludedV1(
-            application_id=uuid.uuid4(), credit_code="91510100MA61R8XN39", clause="2.3-alliance-chain",
-            year=2024, selected=False, rank=None, reason="test"), key="prune", subject=str(n)) for n in range(300)))
+        await runtime.publish(
+            session,
+            *(
+                runtime.event(
+                    SelectionConcludedV1(
+                        application_id=uuid.uuid4(),
+                        credit_code="91510100MA61R8XN39",
+                        clause="2.3-alliance-chain",
+                        year=2024,
+                        selected=False,
+                        rank=None,
+                        reason="test",
+                    ),
+                    key="prune",
+                    subject=str(n),
+                )
+                for n in range(300)
+            ),
+        )
     o = runtime.outbox
     backlog = select(func.count()).select_from(o).where(o.c.published_at.is_(None))
     rows = select(func.count()).select_from(o)
     publishing = asyncio.create_task(relay.run())
     try:
+
         async def pruned_with_a_backlog():  # rows are gone while others still wait: it never went idle
             remaining, waiting = await count(runtime, rows), await count(runtime, backlog)
             return waiting > 0 and remaining < 300
+
         await eventually(pruned_with_a_backlog, timeout_s=20, interval_s=0.01)
         await eventually(lambda: _is(count(runtime, rows), 0), timeout_s=30)
     finally:

@@ -31,7 +31,9 @@ async def client(intake):
 @pytest.fixture(scope="module")
 async def keys(stack):
     return {role: await stack.key(role=role) for role in ("partner", "reviewer", "finance")} | {
-        "other": await stack.key(), "slow": await stack.key(rate="1")}
+        "other": await stack.key(),
+        "slow": await stack.key(rate="1"),
+    }
 
 
 def auth(key: str, idempotency_key: str | None = None) -> dict:
@@ -49,6 +51,7 @@ async def count_applications(stack, where: str = "true") -> int:
 
 # --- keys and roles ---------------------------------------------------------------------------
 
+
 async def test_a_request_without_a_valid_key_is_refused_with_401(client):
     for h in ({}, {"Authorization": "Bearer sk_nope_nope"}, {"Authorization": "Basic abc"}):
         r = await client.get("/v1/applications", headers=h)
@@ -60,6 +63,7 @@ async def test_a_rotated_key_replaces_the_old_one_and_a_revoked_key_stops_workin
     from services.intake import partners
     from services.intake.tables import SCHEMA
     from shared import db
+
     old = await stack.key(partner="rotating")
     engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
     try:
@@ -81,6 +85,7 @@ async def test_a_role_that_may_not_do_something_gets_403(client, keys):
 
 
 # --- submitting ---------------------------------------------------------------------------------
+
 
 async def test_an_application_is_accepted_with_where_to_follow_it(client, keys):
     r = await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"]))
@@ -105,8 +110,9 @@ async def test_the_same_idempotency_key_and_body_returns_the_original_answer(sta
 async def test_the_same_idempotency_key_with_another_body_is_a_conflict_and_stores_nothing(stack, client, keys):
     key = str(uuid.uuid4())
     await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"], key))
-    r = await client.post("/v1/applications", json=node_application(investment_cost="1.00"),
-                          headers=auth(keys["partner"], key))
+    r = await client.post(
+        "/v1/applications", json=node_application(investment_cost="1.00"), headers=auth(keys["partner"], key)
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_conflict"
     assert await count_applications(stack, f"idempotency_key = '{key}'") == 1
 
@@ -119,8 +125,9 @@ async def test_two_partners_may_use_the_same_idempotency_key_independently(clien
 
 
 async def test_a_missing_idempotency_key_is_named_in_the_error(client, keys):
-    r = await client.post("/v1/applications", json=node_application(),
-                          headers={"Authorization": f"Bearer {keys['partner']}"})
+    r = await client.post(
+        "/v1/applications", json=node_application(), headers={"Authorization": f"Bearer {keys['partner']}"}
+    )
     assert r.status_code == 422
     assert [f["field"] for f in r.json()["error"]["fields"]] == ["header.idempotency-key"]
 
@@ -133,21 +140,28 @@ async def test_a_body_over_the_size_limit_gets_413_and_is_not_stored(stack, clie
     assert await count_applications(stack, f"idempotency_key = '{key}'") == 0
 
 
-@pytest.mark.parametrize("change, field, code", [
-    (lambda a: a["applicant"].update(credit_code="91510100MA61R8XN38"), "applicant.credit_code", "invalid_credit_code"),
-    (lambda a: a.update(clause="9.9-nothing"), "clause", "unknown_clause"),
-    (lambda a: a["facts"].pop("investment_cost"), "facts.investment_cost", "missing"),
-    (lambda a: a["facts"].update(investment_cost="4e6"), "facts.investment_cost", "money_exponent"),
-    (lambda a: a["facts"].update(investment_cost=4000000.5), "facts.investment_cost", "wrong_type"),
-    (lambda a: a.update(occurred_on="2024-02-30"), "occurred_on", "invalid_date"),
-    (lambda a: a["facts"].update(colour="blue"), "facts.colour", "unknown_field"),
-    # Names and identifiers are text: no C0/C1 controls, no bidirectional overrides or isolates.
-    (lambda a: a["applicant"].update(name="成都链网\u202e司公限有技科"), "applicant.name", "invalid_character"),
-    (lambda a: a["applicant"].update(name="成都链网\x1b[31m科技"), "applicant.name", "invalid_character"),
-    (lambda a: a["facts"].update(node_id="SN-\u2066001"), "facts.node_id", "invalid_character"),
-    (lambda a: a["facts"].update(node_id="SN-\x85001"), "facts.node_id", "invalid_character"),
-    (lambda a: a["facts"].update(node_id="\u3000 "), "facts.node_id", "empty_identifier"),
-])
+@pytest.mark.parametrize(
+    "change, field, code",
+    [
+        (
+            lambda a: a["applicant"].update(credit_code="91510100MA61R8XN38"),
+            "applicant.credit_code",
+            "invalid_credit_code",
+        ),
+        (lambda a: a.update(clause="9.9-nothing"), "clause", "unknown_clause"),
+        (lambda a: a["facts"].pop("investment_cost"), "facts.investment_cost", "missing"),
+        (lambda a: a["facts"].update(investment_cost="4e6"), "facts.investment_cost", "money_exponent"),
+        (lambda a: a["facts"].update(investment_cost=4000000.5), "facts.investment_cost", "wrong_type"),
+        (lambda a: a.update(occurred_on="2024-02-30"), "occurred_on", "invalid_date"),
+        (lambda a: a["facts"].update(colour="blue"), "facts.colour", "unknown_field"),
+        # Names and identifiers are text: no C0/C1 controls, no bidirectional overrides or isolates.
+        (lambda a: a["applicant"].update(name="成都链网\u202e司公限有技科"), "applicant.name", "invalid_character"),
+        (lambda a: a["applicant"].update(name="成都链网\x1b[31m科技"), "applicant.name", "invalid_character"),
+        (lambda a: a["facts"].update(node_id="SN-\u2066001"), "facts.node_id", "invalid_character"),
+        (lambda a: a["facts"].update(node_id="SN-\x85001"), "facts.node_id", "invalid_character"),
+        (lambda a: a["facts"].update(node_id="\u3000 "), "facts.node_id", "empty_identifier"),
+    ],
+)
 async def test_bad_input_is_refused_naming_the_field_and_nothing_is_stored(stack, client, keys, change, field, code):
     application, key = node_application(), str(uuid.uuid4())
     change(application)
@@ -165,19 +179,24 @@ async def test_a_control_character_is_refused_naming_the_field_the_character_and
     application["applicant"]["name"] = "成都链网\u202e司公限有技科"
     r = await client.post("/v1/applications", json=application, headers=auth(keys["partner"]))
     assert r.status_code == 422
-    assert r.json()["error"]["fields"] == [{
-        "field": "applicant.name", "code": "invalid_character",
-        "message_en": "applicant.name: contains U+202E (RIGHT-TO-LEFT OVERRIDE) at position 5, "
-                      "a bidirectional control character: not allowed here",
-        "message_zh": "applicant.name：含控制字符、双向文本控制字符或不可见字符，不予接受"}]
+    assert r.json()["error"]["fields"] == [
+        {
+            "field": "applicant.name",
+            "code": "invalid_character",
+            "message_en": "applicant.name: contains U+202E (RIGHT-TO-LEFT OVERRIDE) at position 5, "
+            "a bidirectional control character: not allowed here",
+            "message_zh": "applicant.name：含控制字符、双向文本控制字符或不可见字符，不予接受",
+        }
+    ]
 
 
 async def test_three_spellings_of_a_node_are_one_node_and_each_application_keeps_its_own(client, keys):
     spellings = ("SN-001", "ｓｎ－００１", " sn-001 ")
     keys_decided = set()
     for spelt in spellings:
-        evaluated = await client.post("/v1/evaluations", json=node_application(node_id=spelt),
-                                      headers=auth(keys["partner"]))
+        evaluated = await client.post(
+            "/v1/evaluations", json=node_application(node_id=spelt), headers=auth(keys["partner"])
+        )
         assert evaluated.status_code == 200
         keys_decided |= {g["subject_key"] for g in evaluated.json()["grants"]}
     assert keys_decided == {"node_id=sn-001"}
@@ -198,6 +217,7 @@ async def test_a_partner_over_its_rate_gets_429_with_retry_after(client, keys):
 
 # --- following ----------------------------------------------------------------------------------
 
+
 async def test_a_partner_never_sees_another_partners_application(client, keys):
     r = await client.post("/v1/applications", json=node_application(), headers=auth(keys["partner"]))
     location = r.json()["links"]["self"]
@@ -214,15 +234,22 @@ async def test_an_unknown_application_is_404(client, keys):
 
 async def test_the_list_pages_by_cursor_newest_first_and_filters(stack, client):
     key = await stack.key()
-    ids = [(await client.post("/v1/applications", json=node_application(), headers=auth(key))).json()["id"]
-           for _ in range(5)]
+    ids = [
+        (await client.post("/v1/applications", json=node_application(), headers=auth(key))).json()["id"]
+        for _ in range(5)
+    ]
     ext = EXAMPLES["3.5-external-revenue"]
     other_clause = (await client.post("/v1/applications", json=ext, headers=auth(key))).json()["id"]
 
     seen, cursor = [], None
     while True:
-        page = (await client.get("/v1/applications", headers=auth(key),
-                                 params={"limit": 2, "clause": "1.1-node"} | ({"cursor": cursor} if cursor else {}))).json()
+        page = (
+            await client.get(
+                "/v1/applications",
+                headers=auth(key),
+                params={"limit": 2, "clause": "1.1-node"} | ({"cursor": cursor} if cursor else {}),
+            )
+        ).json()
         seen += [item["id"] for item in page["items"]]
         if not (cursor := page["next_cursor"]):
             break
@@ -231,11 +258,15 @@ async def test_the_list_pages_by_cursor_newest_first_and_filters(stack, client):
     assert {i["id"] for i in everything} == set(ids) | {other_clause}
     none = (await client.get("/v1/applications", headers=auth(key), params={"status": "paid"})).json()
     assert none == {"items": [], "next_cursor": None}
-    later = (await client.get("/v1/applications", headers=auth(key),
-                              params={"submitted_from": "2999-01-01T00:00:00+08:00"})).json()
+    later = (
+        await client.get("/v1/applications", headers=auth(key), params={"submitted_from": "2999-01-01T00:00:00+08:00"})
+    ).json()
     assert later["items"] == []
-    until_now = (await client.get("/v1/applications", headers=auth(key),
-                                  params={"submitted_to": "2999-01-01T00:00:00+08:00", "limit": 100})).json()
+    until_now = (
+        await client.get(
+            "/v1/applications", headers=auth(key), params={"submitted_to": "2999-01-01T00:00:00+08:00", "limit": 100}
+        )
+    ).json()
     assert len(until_now["items"]) == 6
     unix = await client.get("/v1/applications", headers=auth(key), params={"submitted_to": "0.5"})
     assert unix.status_code == 422 and unix.json()["error"]["fields"][0]["field"] == "query.submitted_to"
@@ -250,8 +281,9 @@ async def test_officials_find_one_applicants_applications_by_credit_code(stack, 
     other["applicant"]["credit_code"] = "91510100MA62T7BH2X"
     elsewhere = (await client.post("/v1/applications", json=other, headers=auth(key))).json()["id"]
     code = node_application()["applicant"]["credit_code"]
-    found = (await client.get("/v1/applications", headers=auth(keys["reviewer"]),
-                              params={"credit_code": code, "limit": 100})).json()["items"]
+    found = (
+        await client.get("/v1/applications", headers=auth(keys["reviewer"]), params={"credit_code": code, "limit": 100})
+    ).json()["items"]
     assert mine in {i["id"] for i in found} and elsewhere not in {i["id"] for i in found}
     assert {i["credit_code"] for i in found} == {code}
     too_long = await client.get("/v1/applications", headers=auth(key), params={"credit_code": "9" * 19})
@@ -260,10 +292,12 @@ async def test_officials_find_one_applicants_applications_by_credit_code(stack, 
 
 # --- the policy, and push -----------------------------------------------------------------------
 
+
 async def test_an_evaluation_explains_the_amount_and_stores_nothing(stack, client, keys):
     before = await count_applications(stack)
-    r = await client.post("/v1/evaluations", json=node_application(investment_cost="6000000.00"),
-                          headers=auth(keys["partner"]))
+    r = await client.post(
+        "/v1/evaluations", json=node_application(investment_cost="6000000.00"), headers=auth(keys["partner"])
+    )
     assert r.status_code == 200
     decision = r.json()
     assert (decision["outcome"], decision["amount"]) == ("eligible", "1000000.00")
@@ -282,33 +316,39 @@ async def test_the_clause_catalogue_lists_every_clause_in_both_languages(client)
 async def test_a_registered_webhook_is_published_for_notify(stack, client):
     key = await stack.key(partner="hooked-portal")
     # A public address, written as one: names would need DNS, which these machines do not have.
-    r = await client.put("/v1/partners/me/webhook", headers=auth(key),
-                         json={"url": "https://93.184.215.14/hook", "secret": "s" * 32})
+    r = await client.put(
+        "/v1/partners/me/webhook", headers=auth(key), json={"url": "https://93.184.215.14/hook", "secret": "s" * 32}
+    )
     assert r.status_code == 200 and r.json()["url"] == "https://93.184.215.14/hook"
 
     def webhook(r):
         return r.key == b"hooked-portal" and headers(r)["ce_type"] == "subsidy.webhook.registered.v2"
+
     records = await read_until(stack.bootstrap_servers, topics.PARTNERS, lambda rs: any(map(webhook, rs)))
     event = next(filter(webhook, records))
     assert b"93.184.215.14" in event.value and b"s" * 32 not in event.value
     bad = await client.put("/v1/partners/me/webhook", headers=auth(key), json={"url": "not a url", "secret": "x"})
     assert bad.status_code == 422 and {f["field"] for f in bad.json()["error"]["fields"]} == {"body.url", "body.secret"}
-    plain = await client.put("/v1/partners/me/webhook", headers=auth(key),
-                             json={"url": "http://10.0.0.1/hook", "secret": "s" * 32})
+    plain = await client.put(
+        "/v1/partners/me/webhook", headers=auth(key), json={"url": "http://10.0.0.1/hook", "secret": "s" * 32}
+    )
     assert plain.status_code == 422 and "https" in plain.json()["error"]["fields"][0]["message_en"]
 
 
 async def test_a_client_that_disconnects_mid_request_is_one_quiet_line_in_the_log(intake, keys):
     reader, writer = await asyncio.open_connection("127.0.0.1", intake.port)
-    writer.write(b"POST /v1/applications HTTP/1.1\r\nHost: intake\r\nContent-Type: application/json\r\n"
-                 b"Authorization: Bearer " + keys["partner"].encode() + b"\r\nIdempotency-Key: gone-1\r\n"
-                 b"Content-Length: 5000\r\n\r\n{\"clause\": ")
+    writer.write(
+        b"POST /v1/applications HTTP/1.1\r\nHost: intake\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + keys["partner"].encode() + b"\r\nIdempotency-Key: gone-1\r\n"
+        b'Content-Length: 5000\r\n\r\n{"clause": '
+    )
     await writer.drain()
     writer.close()  # half a body, then gone
     await writer.wait_closed()
 
     async def logged():
         return "client disconnected during POST /v1/applications" in intake.log_path.read_text()
+
     await eventually(logged, timeout_s=10)
     lines = [json.loads(line) for line in intake.log_path.read_text().splitlines() if line.startswith("{")]
     assert not [line for line in lines if line["level"] == "ERROR"]
@@ -322,17 +362,22 @@ async def test_issuing_rotating_and_revoking_a_key_announce_its_hash_and_never_t
     from services.intake import partners
     from services.intake.tables import SCHEMA
     from shared import db
+
     first = await stack.key(partner="announced", role="reviewer", rate="7")
     engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
     try:
         second = await partners.rotate(db.sessions(engine), "announced")
     finally:
         await engine.dispose()
-    records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
-                               lambda rs: sum(r.key == b"announced" for r in rs) >= 3)
+    records = await read_until(
+        stack.bootstrap_servers, topics.PARTNERS, lambda rs: sum(r.key == b"announced" for r in rs) >= 3
+    )
     mine = [(headers(r)["ce_type"], json.loads(r.value)) for r in records if r.key == b"announced"]
-    assert [t for t, _ in mine] == ["subsidy.api-key.issued.v1", "subsidy.api-key.revoked.v1",
-                                    "subsidy.api-key.issued.v1"]
+    assert [t for t, _ in mine] == [
+        "subsidy.api-key.issued.v1",
+        "subsidy.api-key.revoked.v1",
+        "subsidy.api-key.issued.v1",
+    ]
     for key, (_, body) in zip((first, second), (mine[0], mine[2])):
         _, key_id, secret = key.split("_", 2)
         assert body["key_id"] == key_id and body["role"] == "reviewer" and body["requests_per_second"] == "7.00"

@@ -29,8 +29,13 @@ async def count(runtime, query) -> int:
 
 
 def verify_command(stack) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.cli", "ledger", "verify"],
-                          env={**os.environ, **stack.env()}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "ledger", "verify"],
+        env={**os.environ, **stack.env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def test_two_replicas_booking_at_once_never_overspend_and_the_rest_wait_in_order(stack):
@@ -53,12 +58,26 @@ async def test_two_replicas_booking_at_once_never_overspend_and_the_rest_wait_in
 
         # Raised by 10: the ten that came first among those waiting go ahead, and no other.
         async with first.sessions() as s:
-            queue = (await s.execute(select(awards.c.award_id).where(
-                awards.c.award_id.in_(ids), awards.c.state == "awaiting_budget").order_by(awards.c.seq))).scalars().all()
+            queue = (
+                (
+                    await s.execute(
+                        select(awards.c.award_id)
+                        .where(awards.c.award_id.in_(ids), awards.c.state == "awaiting_budget")
+                        .order_by(awards.c.seq)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert (await fund(stack.database_url, "60.00"))["released"] == 10
         async with first.sessions() as s:
-            now_reserved = set((await s.execute(select(awards.c.award_id).where(
-                awards.c.award_id.in_(queue), awards.c.state == "reserved"))).scalars())
+            now_reserved = set(
+                (
+                    await s.execute(
+                        select(awards.c.award_id).where(awards.c.award_id.in_(queue), awards.c.state == "reserved")
+                    )
+                ).scalars()
+            )
         assert now_reserved == set(queue[:10])
         assert (await verified(stack.database_url)).problem is None
     finally:
@@ -74,8 +93,11 @@ async def test_a_row_rewritten_by_a_database_superuser_is_found_by_ledger_verify
         events = [award(applicant_code(9500 + i), "100.00") for i in range(3)]
         await publish(stack.bootstrap_servers, topics.AWARDS, *events)
         ids = [AwardGrantedV1.model_validate_json(e.data).award_id for e in events]
-        await eventually(lambda: _is(count(runtime, select(func.count()).where(
-            awards.c.award_id.in_(ids), awards.c.state == "reserved")), 3))
+        await eventually(
+            lambda: _is(
+                count(runtime, select(func.count()).where(awards.c.award_id.in_(ids), awards.c.state == "reserved")), 3
+            )
+        )
     finally:
         await runtime.stop()
     intact = await asyncio.to_thread(verify_command, stack)
@@ -83,24 +105,34 @@ async def test_a_row_rewritten_by_a_database_superuser_is_found_by_ledger_verify
 
     superuser = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
     try:
-        target = await superuser.fetchrow("SELECT seq, id FROM payout.transfers WHERE code = 'reserve' "
-                                          "ORDER BY seq DESC LIMIT 1")
+        target = await superuser.fetchrow(
+            "SELECT seq, id FROM payout.transfers WHERE code = 'reserve' ORDER BY seq DESC LIMIT 1"
+        )
         with pytest.raises(asyncpg.RaiseError, match="append-only"):
             await superuser.execute("UPDATE payout.transfers SET amount = 1 WHERE seq = $1", target["seq"])
         # The superuser turns the guard off, lowers the amount, recomputes a plain hash and makes the
         # balances agree: everything a rewrite without the ledger key can do.
         async with superuser.transaction():
             await superuser.execute("ALTER TABLE payout.transfers DISABLE TRIGGER transfers_append_only")
-            await superuser.execute("""
+            await superuser.execute(
+                """
                 UPDATE payout.transfers SET amount = 1.00,
                        hash = encode(sha256(convert_to(prev_hash || id::text || '1.00', 'UTF8')), 'hex')
-                 WHERE seq = $1""", target["seq"])
-            await superuser.execute("""
+                 WHERE seq = $1""",
+                target["seq"],
+            )
+            await superuser.execute(
+                """
                 UPDATE payout.accounts SET debits_pending = debits_pending - 99.00
-                 WHERE id = (SELECT debit FROM payout.transfers WHERE seq = $1)""", target["seq"])
-            await superuser.execute("""
+                 WHERE id = (SELECT debit FROM payout.transfers WHERE seq = $1)""",
+                target["seq"],
+            )
+            await superuser.execute(
+                """
                 UPDATE payout.accounts SET credits_pending = credits_pending - 99.00
-                 WHERE id = (SELECT credit FROM payout.transfers WHERE seq = $1)""", target["seq"])
+                 WHERE id = (SELECT credit FROM payout.transfers WHERE seq = $1)""",
+                target["seq"],
+            )
             await superuser.execute("ALTER TABLE payout.transfers ENABLE TRIGGER transfers_append_only")
     finally:
         await superuser.close()

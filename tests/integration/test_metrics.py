@@ -19,21 +19,30 @@ pytestmark = pytest.mark.integration
 
 
 def sample(text: str, name: str, **labels) -> float:
-    return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
-               if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+    )
 
 
 async def test_requests_answered_by_two_workers_are_all_counted_on_the_operators_port(stack, tmp_path):
     metrics_dir = tmp_path / "metrics"
-    intake = ServiceProcess("intake", free_port(), {**stack.env(), "HTTP_WORKERS": "2",
-                                                    "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-                            tmp_path / "intake.log").start()
+    intake = ServiceProcess(
+        "intake",
+        free_port(),
+        {**stack.env(), "HTTP_WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        tmp_path / "intake.log",
+    ).start()
     try:
         await asyncio.to_thread(intake.wait_ready)
         async with httpx.AsyncClient() as admin:
+
             async def answered() -> float:
                 text = (await admin.get(f"{intake.admin_url}/metrics")).text
                 return sample(text, "subsidy_http_requests_total", service="intake", status_class="2xx")
+
             before = await answered()
             for _ in range(60):  # a connection each, so that both workers answer some
                 async with httpx.AsyncClient() as partner:
@@ -53,29 +62,43 @@ async def test_requests_answered_by_two_workers_are_all_counted_on_the_operators
 
 async def test_a_dead_letter_an_outbox_backlog_and_lag_show_in_the_metrics(stack):
     runtime = create_app(stack.settings("payout")).state.runtime
-    dead_before = REGISTRY.get_sample_value("subsidy_dead_letters_total",
-                                            {"consumer": "payout-ledger", "type": "unknown"}) or 0
+    dead_before = (
+        REGISTRY.get_sample_value("subsidy_dead_letters_total", {"consumer": "payout-ledger", "type": "unknown"}) or 0
+    )
     await runtime.start()
     try:
         await send_raw(stack.bootstrap_servers, topics.AWARDS, (b"k", b"not an event", []))
         await publish(stack.bootstrap_servers, topics.AWARDS, builders.award("91510100MA61R8XN3X", "10.00"))
-        await read_until(stack.bootstrap_servers, topics.DEAD_LETTERS,
-                         lambda rs: any(headers(r).get("dlt_consumer") == "payout-ledger" for r in rs))
+        await read_until(
+            stack.bootstrap_servers,
+            topics.DEAD_LETTERS,
+            lambda rs: any(headers(r).get("dlt_consumer") == "payout-ledger" for r in rs),
+        )
 
         async def counted():
-            return (REGISTRY.get_sample_value("subsidy_dead_letters_total",
-                                              {"consumer": "payout-ledger", "type": "unknown"}) or 0) > dead_before
+            return (
+                REGISTRY.get_sample_value(
+                    "subsidy_dead_letters_total", {"consumer": "payout-ledger", "type": "unknown"}
+                )
+                or 0
+            ) > dead_before
+
         await eventually(counted)
 
         async def caught_up():  # every partition this member owns reports, the award's at zero
-            lags = [REGISTRY.get_sample_value("subsidy_consumer_lag", {"consumer": "payout-ledger",
-                                                                       "topic": topics.AWARDS, "partition": str(p)})
-                    for p in range(topics.PARTITIONS)]
+            lags = [
+                REGISTRY.get_sample_value(
+                    "subsidy_consumer_lag", {"consumer": "payout-ledger", "topic": topics.AWARDS, "partition": str(p)}
+                )
+                for p in range(topics.PARTITIONS)
+            ]
             return None not in lags and not any(lags)
+
         await eventually(caught_up)
 
         async def outbox_empty():
             return REGISTRY.get_sample_value("subsidy_outbox_oldest_unpublished_seconds", {"schema": "payout"}) == 0
+
         await eventually(outbox_empty)
     finally:
         await runtime.stop()

@@ -11,8 +11,15 @@ from playwright.async_api import async_playwright
 from tests.selection_tools import auth, beijing, key_works, prepare_round, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -22,15 +29,37 @@ async def rounds(stack, intake, quota, quota_clock):
     async with httpx.AsyncClient(base_url=quota.url, timeout=15) as client:
         for key in (admin, judge):
             await key_works(client, key)
-        await prepare_round(client, stack.bootstrap_servers, quota_clock, admin, {"page-judge": judge},
-                            "3.6-demo-base", 2024, [88, 75], tag="page")
+        await prepare_round(
+            client,
+            stack.bootstrap_servers,
+            quota_clock,
+            admin,
+            {"page-judge": judge},
+            "3.6-demo-base",
+            2024,
+            [88, 75],
+            tag="page",
+        )
         quota_clock.set(beijing("2024-10-12T09:00:00"))
 
         async def concluded():
-            return (await client.get("/v1/rounds/3.6-demo-base/2024", headers=auth(admin))).json()["state"] == "concluded"
+            return (await client.get("/v1/rounds/3.6-demo-base/2024", headers=auth(admin))).json()[
+                "state"
+            ] == "concluded"
+
         await until(concluded)
-        ids = await prepare_round(client, stack.bootstrap_servers, quota_clock, admin, {"page-judge": judge},
-                                  "2.3-alliance-chain", 2024, [91, 84, 70], tag="page", quota=2)
+        ids = await prepare_round(
+            client,
+            stack.bootstrap_servers,
+            quota_clock,
+            admin,
+            {"page-judge": judge},
+            "2.3-alliance-chain",
+            2024,
+            [91, 84, 70],
+            tag="page",
+            quota=2,
+        )
     return ids
 
 
@@ -50,18 +79,24 @@ async def test_the_notice_page_lists_proposed_selections_their_end_dates_and_the
     assert await page.get_attribute("html", "lang") == "zh-CN"
     assert "遴选公示" in await page.locator("h1").inner_text()
     assert await page.locator("h2").all_inner_texts() == [
-        "公示中In public notice", "如何提出异议How to object", "遴选结果Results"]
+        "公示中In public notice",
+        "如何提出异议How to object",
+        "遴选结果Results",
+    ]
 
     notice = page.locator("#in-notice").locator("xpath=..").locator("table")
     assert await notice.locator("thead th[scope=col]").count() == 6
     rows = [await r.locator("td").all_inner_texts() for r in await notice.locator("tbody tr").all()]
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
         ("1", "成都链00page科技有限公司", "CHAIN-page00", "2024-10-09"),
-        ("2", "成都链01page科技有限公司", "CHAIN-page01", "2024-10-09")]
+        ("2", "成都链01page科技有限公司", "CHAIN-page01", "2024-10-09"),
+    ]
     results = page.locator("#results").locator("xpath=..").locator("table")
     assert await results.locator("tbody tr td:nth-child(2)").all_inner_texts() == ["成都市第0区", "成都市第1区"]
-    assert "2024 — Blockchain innovation-application demonstration base" in await page.locator(
-        "#results").locator("xpath=..").inner_text()
+    assert (
+        "2024 — Blockchain innovation-application demonstration base"
+        in await page.locator("#results").locator("xpath=..").inner_text()
+    )
 
 
 async def test_every_form_control_on_the_page_has_a_label(quota, rounds, page):
@@ -91,11 +126,11 @@ async def test_an_objection_refused_by_the_server_is_explained_on_the_page(quota
     await page.select_option("#candidate", value=f"2.3-alliance-chain|2024|{rounds[0]}")
     await page.fill("#name", "王芳")
     await page.fill("#contact", "wangfang@example.cn")
-    await page.fill("#reason", "理由" + " " * 10)   # long enough for the browser; the server trims it first
+    await page.fill("#reason", "理由" + " " * 10)  # long enough for the browser; the server trims it first
     await page.click("button[type=submit]")
     alert = page.locator("[role=alert]")
     assert "申请内容有误" in await alert.inner_text() or "reason" in await alert.inner_text()
-    assert await page.input_value("#name") == "王芳"           # what was typed is kept
+    assert await page.input_value("#name") == "王芳"  # what was typed is kept
 
 
 async def test_the_page_as_a_person_sees_it(quota, rounds, page, tmp_path_factory):

@@ -22,18 +22,27 @@ from tests.kafka_tools import eventually
 from tests.smtp_server import smtp  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
-QUICK = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_POLL_INTERVAL_S": "0.05",
-         "WEBHOOK_RETRY_SCHEDULE_S": "0.1,0.1,0.1", "WEBHOOK_RETRY_JITTER": "0",
-         "WEBHOOK_ENDPOINT_CONCURRENCY": "2", "WEBHOOK_TIMEOUT_S": "20", "SMTP_SECURITY": "none",
-         "EMAIL_RETRY_SCHEDULE_S": "0.2,0.2", "NOTICE_URL": "https://subsidy.example.cn/notices"}
+QUICK = {
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    "WEBHOOK_POLL_INTERVAL_S": "0.05",
+    "WEBHOOK_RETRY_SCHEDULE_S": "0.1,0.1,0.1",
+    "WEBHOOK_RETRY_JITTER": "0",
+    "WEBHOOK_ENDPOINT_CONCURRENCY": "2",
+    "WEBHOOK_TIMEOUT_S": "20",
+    "SMTP_SECURITY": "none",
+    "EMAIL_RETRY_SCHEDULE_S": "0.2,0.2",
+    "NOTICE_URL": "https://subsidy.example.cn/notices",
+}
 
 
 @pytest.fixture(scope="module")
 def services(stack, smtp, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
     env = stack.env() | QUICK | {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port)}
-    procs = {name: ServiceProcess(name, free_port(), env, logs / f"{name}.log").start()
-             for name in ("intake", "eligibility", "notify")}
+    procs = {
+        name: ServiceProcess(name, free_port(), env, logs / f"{name}.log").start()
+        for name in ("intake", "eligibility", "notify")
+    }
     try:
         for proc in procs.values():
             proc.wait_ready()
@@ -68,8 +77,10 @@ class Portal:
 
     async def known_to_notify(self) -> None:
         """Notify has read the partner's key (replicated from intake's key events)."""
+
         async def answered():
             return (await self.notify.get("/v1/partners/me/templates")).status_code == 200
+
         await eventually(answered, timeout_s=30)
 
     async def close(self) -> None:
@@ -98,11 +109,13 @@ def bodies(receiver) -> list[dict]:
 
 
 async def arrived(receiver, count: int, timeout_s: float = 30) -> list:
-    return await eventually(lambda: _now(receiver.received if len(receiver.received) >= count else None),
-                            timeout_s=timeout_s)
+    return await eventually(
+        lambda: _now(receiver.received if len(receiver.received) >= count else None), timeout_s=timeout_s
+    )
 
 
 # ---- e-mail ----
+
 
 async def test_a_status_change_reaches_the_applicant_by_email_in_their_language(portal, smtp, stack):
     english, chinese = f"ops-{uuid.uuid4().hex[:6]}@chain.example.cn", f"cw-{uuid.uuid4().hex[:6]}@chain.example.cn"
@@ -112,7 +125,9 @@ async def test_a_status_change_reaches_the_applicant_by_email_in_their_language(
     def eligible(address):
         async def check():
             return next((m for m in smtp.to(address) if "eligible" in m["Subject"] or "符合条件" in m["Subject"]), None)
+
         return check
+
     mail_en = await eventually(eligible(english), timeout_s=30)
     mail_zh = await eventually(eligible(chinese), timeout_s=30)
 
@@ -126,34 +141,51 @@ async def test_a_status_change_reaches_the_applicant_by_email_in_their_language(
     assert app_zh in text_zh and "<p>" in mail_zh.get_body(("html",)).get_content()
     # The award follows, in the same language; each e-mail has its record.
     await eventually(lambda: _now(any("Awarded" in m["Subject"] for m in smtp.to(english))), timeout_s=30)
-    records = await eventually(lambda: _at_least(2, query(
-        stack, "SELECT * FROM notify.email_deliveries WHERE application_id = $1 AND status = 'sent'",
-        uuid.UUID(app_en))))
+    records = await eventually(
+        lambda: _at_least(
+            2,
+            query(
+                stack,
+                "SELECT * FROM notify.email_deliveries WHERE application_id = $1 AND status = 'sent'",
+                uuid.UUID(app_en),
+            ),
+        )
+    )
     assert {(r["to_address"], r["language"], r["attempts"]) for r in records} == {(english, "en", 1)}
     assert {m["Message-ID"] for m in smtp.to(english)} == {f"<{r['id']}@subsidy-notify>" for r in records}
 
 
-async def test_an_application_without_a_contact_is_emailed_nothing_and_its_partner_still_hears(portal, stack,
-                                                                                              receiver):
+async def test_an_application_without_a_contact_is_emailed_nothing_and_its_partner_still_hears(portal, stack, receiver):
     await portal.register(receiver.url)
     application = await portal.submit()
     await arrived(receiver, 2)  # eligible and awarded reached the partner…
     # …and no e-mail is owed: none was, or the ones owed before the submission was read are dropped.
-    await eventually(lambda: _none(query(stack, "SELECT * FROM notify.email_deliveries WHERE application_id = $1",
-                                         uuid.UUID(application))), timeout_s=30)
+    await eventually(
+        lambda: _none(
+            query(stack, "SELECT * FROM notify.email_deliveries WHERE application_id = $1", uuid.UUID(application))
+        ),
+        timeout_s=30,
+    )
 
 
-async def test_a_mail_server_that_refuses_for_now_is_tried_again_and_the_record_counts_the_attempts(portal, smtp,
-                                                                                                   stack):
+async def test_a_mail_server_that_refuses_for_now_is_tried_again_and_the_record_counts_the_attempts(
+    portal, smtp, stack
+):
     address = f"retry-{uuid.uuid4().hex[:6]}@chain.example.cn"
     smtp.refuse_next, refused_before = 1, smtp.refused
     application = await portal.submit({"email": address, "language": "en"})
     await eventually(lambda: _now(len(smtp.to(address)) >= 2), timeout_s=30)
     assert smtp.refused == refused_before + 1
-    async def recorded():   # the record follows the mail server's answer
-        rows = await query(stack, "SELECT attempts, status, last_error FROM notify.email_deliveries "
-                                  "WHERE application_id = $1 ORDER BY attempts", uuid.UUID(application))
+
+    async def recorded():  # the record follows the mail server's answer
+        rows = await query(
+            stack,
+            "SELECT attempts, status, last_error FROM notify.email_deliveries "
+            "WHERE application_id = $1 ORDER BY attempts",
+            uuid.UUID(application),
+        )
         return all(r["status"] != "pending" for r in rows) and rows
+
     rows = await eventually(recorded, timeout_s=30)
     # Eligible and awarded: one was refused once and sent on its second attempt.
     assert [(r["status"], r["attempts"], r["last_error"]) for r in rows] == [("sent", 1, None), ("sent", 2, None)]
@@ -161,12 +193,14 @@ async def test_a_mail_server_that_refuses_for_now_is_tried_again_and_the_record_
 
 async def test_a_partners_own_template_is_checked_then_used_for_its_applicants(portal, smtp):
     await portal.known_to_notify()
-    refused = await portal.notify.put("/v1/partners/me/templates/eligible/en",
-                                      json={"text": "Dear {{ applicant_name }}, account {{ bank_account }}"})
+    refused = await portal.notify.put(
+        "/v1/partners/me/templates/eligible/en", json={"text": "Dear {{ applicant_name }}, account {{ bank_account }}"}
+    )
     assert refused.status_code == 422
     [problem] = refused.json()["error"]["fields"]
     assert (problem["field"], problem["code"]) == ("body.text", "invalid_template") and "bank_account" in problem[
-        "message_en"]
+        "message_en"
+    ]
 
     subject = "[Chain Portal] {{ applicant_name }}: {{ amount | money }} yuan approved"
     put = await portal.notify.put("/v1/partners/me/templates/eligible/en", json={"subject": subject})
@@ -175,13 +209,15 @@ async def test_a_partners_own_template_is_checked_then_used_for_its_applicants(p
 
     address = f"tpl-{uuid.uuid4().hex[:6]}@chain.example.cn"
     await portal.submit({"email": address, "language": "en"})
-    mail = await eventually(lambda: _now(next((m for m in smtp.to(address) if "approved" in m["Subject"]), None)),
-                            timeout_s=30)
+    mail = await eventually(
+        lambda: _now(next((m for m in smtp.to(address) if "approved" in m["Subject"]), None)), timeout_s=30
+    )
     assert mail["Subject"] == "[Chain Portal] 成都链网科技有限公司: 800,000.00 yuan approved"
     assert "How it was calculated" in mail.get_body(("plain",)).get_content()  # our body, their subject
 
 
 # ---- webhooks ----
+
 
 async def test_a_delivery_is_signed_to_the_standard_webhooks_specification(portal, receiver):
     issued = (await portal.register(receiver.url))["secret"]
@@ -199,8 +235,13 @@ async def test_a_delivery_is_signed_to_the_standard_webhooks_specification(porta
 async def test_while_a_partner_rotates_its_secret_both_sign(portal, receiver, stack):
     old = (await portal.register(receiver.url))["secret"]
     new = (await portal.register(receiver.url))["secret"]
-    await eventually(lambda: query(stack, "SELECT 1 FROM notify.webhooks WHERE partner_id = $1 "
-                                          "AND previous_secret_ciphertext <> ''", portal.partner))
+    await eventually(
+        lambda: query(
+            stack,
+            "SELECT 1 FROM notify.webhooks WHERE partner_id = $1 AND previous_secret_ciphertext <> ''",
+            portal.partner,
+        )
+    )
     await portal.submit()
     posts = await arrived(receiver, 2)
     signed_by_both = [p for p in posts if len(p.headers["webhook-signature"].split(" ")) == 2]
@@ -216,15 +257,18 @@ async def test_an_endpoint_that_answers_410_is_disabled_until_registered_again(p
     await portal.submit()
     rows = await eventually(lambda: _all_settled(stack, portal.partner, 2), timeout_s=30)
     assert {r["status"] for r in rows} == {"failed"} and any(r["last_status_code"] == 410 for r in rows)
-    [hook] = await query(stack, "SELECT disabled_at, disabled_reason FROM notify.webhooks WHERE partner_id = $1",
-                         portal.partner)
+    [hook] = await query(
+        stack, "SELECT disabled_at, disabled_reason FROM notify.webhooks WHERE partner_id = $1", portal.partner
+    )
     assert hook["disabled_at"] and "410" in hook["disabled_reason"]
     # Nothing more is sent to it: the next application's deliveries fail as owed to a disabled endpoint.
     sent = len(receiver.received)
     await portal.submit()
     later = await eventually(lambda: _all_settled(stack, portal.partner, 4), timeout_s=30)
-    assert sorted(r["last_error"] for r in later if r["id"] not in {x["id"] for x in rows}) == [
-        "endpoint disabled (it answered 410 Gone); register the webhook again"] * 2
+    assert (
+        sorted(r["last_error"] for r in later if r["id"] not in {x["id"] for x in rows})
+        == ["endpoint disabled (it answered 410 Gone); register the webhook again"] * 2
+    )
     assert len(receiver.received) == sent
     refused = await portal.notify.post(f"/v1/partners/me/webhook/deliveries/{rows[0]['id']}/retry")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "endpoint_disabled"
@@ -238,6 +282,7 @@ async def test_an_endpoint_that_answers_410_is_disabled_until_registered_again(p
 
 async def test_a_slow_endpoint_does_not_delay_another_partners_deliveries(stack, services, receiver):
     from tests.webhook_receiver import Receiver, _serve
+
     slow_portal = Portal(services, await stack.key(partner=f"slow-{uuid.uuid4().hex[:6]}"), "slow")
     fast_portal = Portal(services, await stack.key(partner=f"fast-{uuid.uuid4().hex[:6]}"), "fast")
     async with _serve(Receiver(free_port())) as slow:
@@ -299,13 +344,33 @@ async def test_the_operator_sees_every_partners_deliveries_and_sends_failed_ones
     await portal.submit()
     await eventually(lambda: _all_settled(stack, portal.partner, 2), timeout_s=30)
     env = os.environ | {"DATABASE_URL": stack.database_url}
-    listed = subprocess.run([sys.executable, "-m", "services.cli", "webhooks", "deliveries", "--partner",
-                             portal.partner, "--status", "failed"], env=env, capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "webhooks",
+            "deliveries",
+            "--partner",
+            portal.partner,
+            "--status",
+            "failed",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()
     assert len(lines) == 2 and all(portal.partner in line and "failed" in line and "last 500" in line for line in lines)
-    again = subprocess.run([sys.executable, "-m", "services.cli", "webhooks", "retry", "--failed", "--partner",
-                            portal.partner], env=env, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        [sys.executable, "-m", "services.cli", "webhooks", "retry", "--failed", "--partner", portal.partner],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert again.stdout.strip() == "2 failed deliveries to send again", again.stderr
     delivered = await eventually(lambda: _delivered(stack, portal.partner, 2), timeout_s=30)
     assert {r["attempts"] for r in delivered} == {1}
@@ -321,14 +386,16 @@ async def _at_least(count: int, rows):
 
 
 async def _all_settled(stack, partner: str, count: int):
-    rows = await query(stack, "SELECT * FROM notify.webhook_deliveries WHERE partner_id = $1 AND status <> 'pending'",
-                       partner)
+    rows = await query(
+        stack, "SELECT * FROM notify.webhook_deliveries WHERE partner_id = $1 AND status <> 'pending'", partner
+    )
     return rows if len(rows) >= count else None
 
 
 async def _delivered(stack, partner: str, count: int):
-    rows = await query(stack, "SELECT * FROM notify.webhook_deliveries WHERE partner_id = $1 "
-                              "AND status = 'delivered'", partner)
+    rows = await query(
+        stack, "SELECT * FROM notify.webhook_deliveries WHERE partner_id = $1 AND status = 'delivered'", partner
+    )
     return rows if len(rows) >= count else None
 
 

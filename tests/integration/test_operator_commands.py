@@ -20,16 +20,28 @@ pytestmark = pytest.mark.integration
 
 def dead_letter(group: str, event, error: str = "boom") -> tuple[bytes, bytes, list]:
     """A letter as a consumer group leaves it on the dead-letter topic."""
-    return (event.key.encode(), event.data, event.headers() + [
-        (k, v.encode()) for k, v in {"dlt_consumer": group, "dlt_topic": topics.AWARDS, "dlt_partition": "0",
-                                     "dlt_offset": "7", "dlt_error": error, "dlt_error_type": "ValueError",
-                                     "dlt_attempts": "3", "dlt_at": f"2024-03-01T00:00:0{uuid.uuid4().int % 9}+00:00"
-                                     }.items()])
+    return (
+        event.key.encode(),
+        event.data,
+        event.headers()
+        + [
+            (k, v.encode())
+            for k, v in {
+                "dlt_consumer": group,
+                "dlt_topic": topics.AWARDS,
+                "dlt_partition": "0",
+                "dlt_offset": "7",
+                "dlt_error": error,
+                "dlt_error_type": "ValueError",
+                "dlt_attempts": "3",
+                "dlt_at": f"2024-03-01T00:00:0{uuid.uuid4().int % 9}+00:00",
+            }.items()
+        ],
+    )
 
 
 async def run(stack, *args: str):
-    env = {"KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers, "DATABASE_URL": stack.database_url,
-           "COLUMNS": "250"}
+    env = {"KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap_servers, "DATABASE_URL": stack.database_url, "COLUMNS": "250"}
     result = await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
     assert result.exit_code == 0, result.output
     return result.output
@@ -37,15 +49,20 @@ async def run(stack, *args: str):
 
 async def replayed_to_awards(stack, event_ids: set[str]) -> list:
     """The records on the awards topic carrying these events (the replays), once all are there."""
-    records = await read_until(stack.bootstrap_servers, topics.AWARDS,
-                               lambda rs: event_ids <= {headers(r).get("ce_id") for r in rs})
+    records = await read_until(
+        stack.bootstrap_servers, topics.AWARDS, lambda rs: event_ids <= {headers(r).get("ce_id") for r in rs}
+    )
     return [r for r in records if headers(r).get("ce_id") in event_ids]
 
 
 async def test_a_replay_of_one_group_never_skips_another_groups_letters(stack):
     ledger, grants = builders.award("91510100MA61R8XN3X"), builders.award("91510100MA61R8XN3X")
-    await send_raw(stack.bootstrap_servers, topics.DEAD_LETTERS,
-                   dead_letter("payout-ledger", ledger), dead_letter("eligibility-grants", grants))
+    await send_raw(
+        stack.bootstrap_servers,
+        topics.DEAD_LETTERS,
+        dead_letter("payout-ledger", ledger),
+        dead_letter("eligibility-grants", grants),
+    )
 
     listed = await run(stack, "dead-letters", "list", "--consumer", "payout-ledger")
     assert "payout-ledger" in listed and "eligibility-grants" not in listed
@@ -68,8 +85,10 @@ async def test_letters_sent_in_one_batch_are_all_read(stack):
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap_servers, acks="all", linger_ms=100)
     await producer.start()
     try:
-        sent = [await producer.send(topics.DEAD_LETTERS, value, key=key, headers=h)
-                for key, value, h in (dead_letter("payout-ledger", e) for e in batch)]
+        sent = [
+            await producer.send(topics.DEAD_LETTERS, value, key=key, headers=h)
+            for key, value, h in (dead_letter("payout-ledger", e) for e in batch)
+        ]
         await asyncio.gather(*sent)
     finally:
         await producer.stop()
@@ -80,8 +99,12 @@ async def test_letters_sent_in_one_batch_are_all_read(stack):
 async def test_letters_are_filtered_by_type_and_by_id_and_shown_whole(stack):
     award = builders.award("91510100MA61R8XN3X", "12.34")
     submitted = builders.submitted("1.1-node", "91510100MA61R8XN3X")
-    await send_raw(stack.bootstrap_servers, topics.DEAD_LETTERS, dead_letter("quota-applications", award),
-                   dead_letter("quota-applications", submitted, error="bad node"))
+    await send_raw(
+        stack.bootstrap_servers,
+        topics.DEAD_LETTERS,
+        dead_letter("quota-applications", award),
+        dead_letter("quota-applications", submitted, error="bad node"),
+    )
     found, _ = await letters(stack.bootstrap_servers)
     (by_type,) = [f for f in found if f.headers.get("ce_id") == submitted.id]
     listed = await run(stack, "dead-letters", "list", "--type", submitted.type)
@@ -100,11 +123,16 @@ async def test_status_shows_health_lag_outboxes_and_dead_letters(stack, tmp_path
     payout = ServiceProcess("payout", free_port(), stack.env(), tmp_path / "payout.log").start()
     try:
         await asyncio.to_thread(payout.wait_ready)
-        await send_raw(stack.bootstrap_servers, topics.DEAD_LETTERS, dead_letter("payout-ledger", builders.award(
-            "91510100MA61R8XN3X")))
+        await send_raw(
+            stack.bootstrap_servers,
+            topics.DEAD_LETTERS,
+            dead_letter("payout-ledger", builders.award("91510100MA61R8XN3X")),
+        )
         # The status command finds services at port_base + their index: give it payout's.
         base = payout.port - SERVICES.index("payout")
-        output = await run(stack, "status", "--port-base", str(base), "--admin-offset", str(payout.admin_port - payout.port))
+        output = await run(
+            stack, "status", "--port-base", str(base), "--admin-offset", str(payout.admin_port - payout.port)
+        )
         services_table = output.split("Consumer groups")[0]
         rows = {line.split("│")[1].strip(): line for line in services_table.splitlines() if line.count("│") > 3}
         assert "ok" in rows["payout"] and "payout-ledger" in rows["payout"]  # its loops, from the operators' port

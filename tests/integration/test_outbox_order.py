@@ -20,13 +20,29 @@ async def test_events_of_one_key_reach_their_partition_in_commit_order(stack):
     try:
         for subject in subjects:  # one transaction each, as separate handlers would commit them
             async with runtime.sessions.begin() as session:
-                await runtime.publish(session, runtime.event(SelectionConcludedV1(
-                    application_id=uuid.uuid4(), credit_code="91510100MA61R8XN39", clause="2.4-typical-case",
-                    year=2024, selected=True, rank=1, reason="test"), key=key, subject=subject))
+                await runtime.publish(
+                    session,
+                    runtime.event(
+                        SelectionConcludedV1(
+                            application_id=uuid.uuid4(),
+                            credit_code="91510100MA61R8XN39",
+                            clause="2.4-typical-case",
+                            year=2024,
+                            selected=True,
+                            rank=1,
+                            reason="test",
+                        ),
+                        key=key,
+                        subject=subject,
+                    ),
+                )
             if int(subject[-3:]) % 7 == 0:
                 runtime.relay.wake()  # some go out alone, others in batches
-        records = await read_until(stack.bootstrap_servers, topics.SELECTIONS,
-                                   lambda rs: sum(r.key == key.encode() for r in rs) >= len(subjects))
+        records = await read_until(
+            stack.bootstrap_servers,
+            topics.SELECTIONS,
+            lambda rs: sum(r.key == key.encode() for r in rs) >= len(subjects),
+        )
     finally:
         await runtime.stop()
     ours = [r for r in records if r.key == key.encode()]

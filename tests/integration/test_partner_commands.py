@@ -14,8 +14,13 @@ SUBSIDY = str(Path(sys.executable).parent / "subsidy")
 
 
 def subsidy(stack, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([SUBSIDY, "partners", *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "DATABASE_URL": stack.database_url})
+    return subprocess.run(
+        [SUBSIDY, "partners", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": stack.database_url},
+    )
 
 
 def status_with(intake, key: str) -> int:

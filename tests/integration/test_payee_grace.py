@@ -27,9 +27,13 @@ def granted(event: Envelope) -> AwardGrantedV1:
 
 def payee(event: Envelope) -> Envelope:
     a = granted(event)
-    p = PayeeProvidedV1(application_id=a.application_id, credit_code=a.credit_code, applicant_name=NAME,
-                        payee=PayeeDetails(account_name=NAME, account_number=PAYEE_ACCOUNT, bank="中国工商银行成都高新支行"),
-                        provided_at=datetime.now(UTC))
+    p = PayeeProvidedV1(
+        application_id=a.application_id,
+        credit_code=a.credit_code,
+        applicant_name=NAME,
+        payee=PayeeDetails(account_name=NAME, account_number=PAYEE_ACCOUNT, bank="中国工商银行成都高新支行"),
+        provided_at=datetime.now(UTC),
+    )
     return Envelope.of(p, source="/subsidy/intake", key=a.credit_code, subject=str(a.application_id))
 
 
@@ -50,15 +54,24 @@ async def test_details_read_after_the_award_within_the_grace_make_no_hold_anyone
         assert (quiet.status, quiet.hold_reason, quiet.hold_announced_at) == ("held", "payee_missing", None)
 
         await publish(stack.bootstrap_servers, topics.PAYEES, payee(early))
+
         async def requested():
             row = await payout_of(runtime, granted(early).award_id)
             return row.status in ("requested", "sent") and row
-        assert (await eventually(requested)).id == quiet.id   # the same payout goes, never told as held
+
+        assert (await eventually(requested)).id == quiet.id  # the same payout goes, never told as held
 
         # The other award's details never come: once the grace has passed, its applicant is told.
-        told = await read_until(stack.bootstrap_servers, topics.PAYOUTS, lambda rs: any(
-            headers(r)["ce_type"] == "subsidy.payout.held.v1" and headers(r)["ce_subject"] ==
-            str(granted(never).application_id) for r in rs), timeout_s=30)
+        told = await read_until(
+            stack.bootstrap_servers,
+            topics.PAYOUTS,
+            lambda rs: any(
+                headers(r)["ce_type"] == "subsidy.payout.held.v1"
+                and headers(r)["ce_subject"] == str(granted(never).application_id)
+                for r in rs
+            ),
+            timeout_s=30,
+        )
         held = [r for r in told if headers(r)["ce_type"] == "subsidy.payout.held.v1"]
         assert {headers(r)["ce_subject"] for r in held} == {str(granted(never).application_id)}
         row = await payout_of(runtime, granted(never).award_id)

@@ -43,20 +43,38 @@ async def db(stack):
 
 
 async def held_slots(db) -> list:
-    return await db.fetch("SELECT slot, application_id::text AS a FROM quota.slots s JOIN quota.rounds r "
-                          "ON r.id = s.round_id WHERE r.clause = '2.3-alliance-chain' AND r.year = 2024")
+    return await db.fetch(
+        "SELECT slot, application_id::text AS a FROM quota.slots s JOIN quota.rounds r "
+        "ON r.id = s.round_id WHERE r.clause = '2.3-alliance-chain' AND r.year = 2024"
+    )
 
 
 async def test_two_replicas_asked_to_rank_at_once_rank_once_within_the_quota(stack, replicas, keys, quota_clock, db):
     a, b = (httpx.AsyncClient(base_url=r.url, timeout=30) for r in replicas)
-    ids = await prepare_round(a, stack.bootstrap_servers, quota_clock, keys["admin"], {"judge": keys["judge"]},
-                              "2.3-alliance-chain", 2024, [90 - n for n in range(12)], upto="in_review")
+    ids = await prepare_round(
+        a,
+        stack.bootstrap_servers,
+        quota_clock,
+        keys["admin"],
+        {"judge": keys["judge"]},
+        "2.3-alliance-chain",
+        2024,
+        [90 - n for n in range(12)],
+        upto="in_review",
+    )
     for application_id, n in zip(ids, range(12)):
-        r = await a.put(f"{ROUND}/candidates/{application_id}/review", headers=auth(keys["judge"]),
-                        json={"scores": uniform("2.3-alliance-chain", 90 - n), "submit": True})
+        r = await a.put(
+            f"{ROUND}/candidates/{application_id}/review",
+            headers=auth(keys["judge"]),
+            json={"scores": uniform("2.3-alliance-chain", 90 - n), "submit": True},
+        )
         assert r.status_code == 200, r.text
-    answers = await asyncio.gather(*[c.post(f"{ROUND}/transitions", headers=auth(keys["admin"]),
-                                            json={"state": "ranked"}) for c in (a, b, a, b, a, b)])
+    answers = await asyncio.gather(
+        *[
+            c.post(f"{ROUND}/transitions", headers=auth(keys["admin"]), json={"state": "ranked"})
+            for c in (a, b, a, b, a, b)
+        ]
+    )
     assert sorted(r.status_code for r in answers) == [200] + [409] * 5
     assert {r.json()["error"]["code"] for r in answers if r.status_code == 409} == {"invalid_transition"}
     slots = await held_slots(db)
@@ -67,18 +85,26 @@ async def test_two_replicas_asked_to_rank_at_once_rank_once_within_the_quota(sta
 
 
 async def test_objections_upheld_at_once_on_two_replicas_promote_each_alternate_once_and_never_exceed_the_quota(
-        replicas, keys, quota_clock, db):
+    replicas, keys, quota_clock, db
+):
     a, b = (httpx.AsyncClient(base_url=r.url, timeout=30) for r in replicas)
     quota_clock.set(beijing("2024-09-27T10:00:00"))
-    assert (await a.post(f"{ROUND}/transitions", headers=auth(keys["admin"]),
-                         json={"state": "in_notice"})).status_code == 200
+    assert (
+        await a.post(f"{ROUND}/transitions", headers=auth(keys["admin"]), json={"state": "in_notice"})
+    ).status_code == 200
     ranking = (await a.get(f"{ROUND}/ranking", headers=auth(keys["admin"]))).json()
     targets = [r["application_id"] for r in ranking[:6]]
     filed = []
     for n, application_id in enumerate(targets):
-        r = await (a, b)[n % 2].post("/v1/notices/2.3-alliance-chain/2024/objections", json={
-            "application_id": application_id, "name": f"公众{n}号", "contact": f"1380000000{n}",
-            "reason": "申报材料与实际情况不符，请核查。"})
+        r = await (a, b)[n % 2].post(
+            "/v1/notices/2.3-alliance-chain/2024/objections",
+            json={
+                "application_id": application_id,
+                "name": f"公众{n}号",
+                "contact": f"1380000000{n}",
+                "reason": "申报材料与实际情况不符，请核查。",
+            },
+        )
         assert r.status_code == 201, r.text
         filed.append(r.json()["id"])
 
@@ -90,17 +116,24 @@ async def test_objections_upheld_at_once_on_two_replicas_promote_each_alternate_
         while racing:
             peak = max(peak, len(await held_slots(db)))
             await asyncio.sleep(0)
+
     watcher = asyncio.create_task(watch())
-    decisions = await asyncio.gather(*[
-        (a, b)[n % 2].post(f"{ROUND}/objections/{objection}/decision", headers=auth(keys["admin"]),
-                           json={"decision": "upheld", "reason": "经核查，异议成立。"})
-        for n, objection in enumerate(filed)])
+    decisions = await asyncio.gather(
+        *[
+            (a, b)[n % 2].post(
+                f"{ROUND}/objections/{objection}/decision",
+                headers=auth(keys["admin"]),
+                json={"decision": "upheld", "reason": "经核查，异议成立。"},
+            )
+            for n, objection in enumerate(filed)
+        ]
+    )
     racing = False
     await watcher
     assert [d.status_code for d in decisions] == [200] * 6, [d.text for d in decisions]
 
     slots = await held_slots(db)
-    assert peak <= 10 and len(slots) == 10 - 6 + 2          # two alternates, two promotions
+    assert peak <= 10 and len(slots) == 10 - 6 + 2  # two alternates, two promotions
     holders = {s["a"] for s in slots}
     assert len(holders) == len(slots)
     assert holders == set(r["application_id"] for r in ranking[6:12])

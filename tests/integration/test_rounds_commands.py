@@ -16,13 +16,29 @@ SUBSIDY = str(Path(sys.executable).parent / "subsidy")
 
 
 def subsidy(stack, quota_clock, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([SUBSIDY, "rounds", *args], capture_output=True, text=True, timeout=60, env={
-        **os.environ, "DATABASE_URL": stack.database_url, "QUOTA_CLOCK_FILE": str(quota_clock.path)})
+    return subprocess.run(
+        [SUBSIDY, "rounds", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DATABASE_URL": stack.database_url, "QUOTA_CLOCK_FILE": str(quota_clock.path)},
+    )
 
 
 async def test_an_operator_opens_a_round_sees_it_and_is_told_why_a_move_is_refused(stack, quota, quota_clock):
-    created = subsidy(stack, quota_clock, "create", "3.5-leading-enterprise", "2024",
-                      "--deadline", "2024-09-20T17:00:00+08:00", "--min-reviews", "2", "--by", "ops")
+    created = subsidy(
+        stack,
+        quota_clock,
+        "create",
+        "3.5-leading-enterprise",
+        "2024",
+        "--deadline",
+        "2024-09-20T17:00:00+08:00",
+        "--min-reviews",
+        "2",
+        "--by",
+        "ops",
+    )
     assert created.returncode == 0, created.stderr
     assert "3.5-leading-enterprise 2024: open  quota 10" in created.stdout
 
@@ -43,6 +59,15 @@ async def test_an_operator_opens_a_round_sees_it_and_is_told_why_a_move_is_refus
     assert headers(opened)["ce_type"] == "subsidy.round.state-changed.v1"
     assert opened.key == b"3.5-leading-enterprise:2024"
     assert json.loads(opened.value) | {"round_id": None, "at": None} == {
-        "round_id": None, "clause": "3.5-leading-enterprise", "year": 2024, "state": "open", "previous": None,
-        "quota": 10, "deadline": "2024-09-20T09:00:00Z", "notice_ends_on": None, "by": "ops",
-        "reason": "round created", "at": None}
+        "round_id": None,
+        "clause": "3.5-leading-enterprise",
+        "year": 2024,
+        "state": "open",
+        "previous": None,
+        "quota": 10,
+        "deadline": "2024-09-20T09:00:00Z",
+        "notice_ends_on": None,
+        "by": "ops",
+        "reason": "round created",
+        "at": None,
+    }

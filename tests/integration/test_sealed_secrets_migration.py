@@ -39,8 +39,11 @@ async def execute(url: str, sql: str) -> list:
 async def test_secrets_kept_in_clear_are_sealed_and_the_clear_column_dropped(postgres, monkeypatch):
     url = await create_database(postgres.url_template, f"test_seal_{uuid.uuid4().hex[:8]}")
     await notify_at(url, "0002_webhooks")
-    await execute(url, "INSERT INTO notify.webhooks VALUES ('portal', 'https://93.184.215.14/h', "
-                       "'whsec-in-clear', now()), ('gone', '', '', now())")
+    await execute(
+        url,
+        "INSERT INTO notify.webhooks VALUES ('portal', 'https://93.184.215.14/h', "
+        "'whsec-in-clear', now()), ('gone', '', '', now())",
+    )
 
     monkeypatch.delenv("SECRETS_KEY", raising=False)
     with pytest.raises(RuntimeError, match="set SECRETS_KEY"):
@@ -50,6 +53,8 @@ async def test_secrets_kept_in_clear_are_sealed_and_the_clear_column_dropped(pos
 
     rows = dict(await execute(url, "SELECT partner_id, secret_ciphertext FROM notify.webhooks"))
     assert SecretBox(SECRETS_KEY).open(rows["portal"]) == "whsec-in-clear" and rows["gone"] == ""
-    columns = await execute(url, "SELECT column_name FROM information_schema.columns "
-                                 "WHERE table_schema = 'notify' AND table_name = 'webhooks'")
+    columns = await execute(
+        url,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'notify' AND table_name = 'webhooks'",
+    )
     assert "secret" not in {c for (c,) in columns}

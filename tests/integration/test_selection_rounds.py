@@ -36,6 +36,7 @@ def judges(keys, n=3) -> dict[str, str]:
 
 # --- keys ------------------------------------------------------------------------------------
 
+
 async def test_keys_issued_rotated_and_revoked_at_intake_are_honoured_by_quota(stack, client, keys):
     engine = db.create_engine(stack.database_url, INTAKE, pool_size=1)
     try:
@@ -43,7 +44,7 @@ async def test_keys_issued_rotated_and_revoked_at_intake_are_honoured_by_quota(s
         rotated = await partners.rotate(db.sessions(engine), "rotating-admin")
     finally:
         await engine.dispose()
-    await key_works(client, rotated)                      # issued after the revocation, on the same key
+    await key_works(client, rotated)  # issued after the revocation, on the same key
     assert (await client.get("/v1/rounds", headers=auth(first))).status_code == 401
     assert (await client.get("/v1/rounds", headers=auth(keys["partner"]))).status_code == 403
     assert (await client.get("/v1/rounds")).status_code == 401
@@ -51,10 +52,14 @@ async def test_keys_issued_rotated_and_revoked_at_intake_are_honoured_by_quota(s
 
 # --- lifecycle -------------------------------------------------------------------------------
 
+
 async def test_an_invalid_transition_is_refused_with_a_clear_error(client, keys, quota_clock):
     quota_clock.set(beijing("2024-09-02T09:00:00"))
-    created = await client.post("/v1/rounds", headers=auth(keys["admin"]), json={
-        "clause": "3.5-leading-enterprise", "year": 2024, "deadline": "2024-09-20T17:00:00+08:00"})
+    created = await client.post(
+        "/v1/rounds",
+        headers=auth(keys["admin"]),
+        json={"clause": "3.5-leading-enterprise", "year": 2024, "deadline": "2024-09-20T17:00:00+08:00"},
+    )
     assert created.status_code == 201
     path = "/v1/rounds/3.5-leading-enterprise/2024"
     skipped = await client.post(f"{path}/transitions", headers=auth(keys["admin"]), json={"state": "ranked"})
@@ -63,11 +68,17 @@ async def test_an_invalid_transition_is_refused_with_a_clear_error(client, keys,
     assert "open cannot become ranked" in skipped.json()["error"]["message_en"]
     early = await client.post(f"{path}/transitions", headers=auth(keys["admin"]), json={"state": "closed"})
     assert early.status_code == 409 and early.json()["error"]["code"] == "deadline_not_passed"
-    twice = await client.post("/v1/rounds", headers=auth(keys["admin"]), json={
-        "clause": "3.5-leading-enterprise", "year": 2024, "deadline": "2024-09-20T17:00:00+08:00"})
+    twice = await client.post(
+        "/v1/rounds",
+        headers=auth(keys["admin"]),
+        json={"clause": "3.5-leading-enterprise", "year": 2024, "deadline": "2024-09-20T17:00:00+08:00"},
+    )
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "round_exists"
-    not_selection = await client.post("/v1/rounds", headers=auth(keys["admin"]), json={
-        "clause": "1.1-node", "year": 2024, "deadline": "2024-09-20T17:00:00+08:00"})
+    not_selection = await client.post(
+        "/v1/rounds",
+        headers=auth(keys["admin"]),
+        json={"clause": "1.1-node", "year": 2024, "deadline": "2024-09-20T17:00:00+08:00"},
+    )
     assert not_selection.status_code == 422
     for role in ("partner", "judge-1"):
         refused = await client.post(f"{path}/transitions", headers=auth(keys[role]), json={"state": "closed"})
@@ -75,13 +86,28 @@ async def test_an_invalid_transition_is_refused_with_a_clear_error(client, keys,
 
 
 async def test_a_candidate_admitted_after_the_deadline_is_refused_with_the_reason(stack, client, keys, quota_clock):
-    ids = await prepare_round(client, stack.bootstrap_servers, quota_clock, keys["admin"], judges(keys),
-                              "3.6-demo-base", 2023, [80], upto="closed", tag="late")
+    ids = await prepare_round(
+        client,
+        stack.bootstrap_servers,
+        quota_clock,
+        keys["admin"],
+        judges(keys),
+        "3.6-demo-base",
+        2023,
+        [80],
+        upto="closed",
+        tag="late",
+    )
     late_at = beijing("2023-09-25T10:00:00")
     submitted, admitted = candidate_events("3.6-demo-base", 2023, 7, submitted_at=late_at, tag="late")
     await feed(stack.bootstrap_servers, submitted, admitted)
-    records = await read_until(stack.bootstrap_servers, topics.SELECTIONS, lambda rs: any(
-        r.value and admitted.subject.encode() in r.value and b"concluded" in dict(r.headers)["ce_type"] for r in rs))
+    records = await read_until(
+        stack.bootstrap_servers,
+        topics.SELECTIONS,
+        lambda rs: any(
+            r.value and admitted.subject.encode() in r.value and b"concluded" in dict(r.headers)["ce_type"] for r in rs
+        ),
+    )
     refusal = next(r for r in records if admitted.subject.encode() in r.value)
     assert b"after the round's deadline 2023-09-20T09:00:00+00:00" in refusal.value
     listed = (await client.get("/v1/rounds/3.6-demo-base/2023/candidates", headers=auth(keys["admin"]))).json()
@@ -90,35 +116,61 @@ async def test_a_candidate_admitted_after_the_deadline_is_refused_with_the_reaso
 
 # --- reviews ---------------------------------------------------------------------------------
 
+
 async def test_a_recused_reviewer_cannot_score_and_a_submitted_review_cannot_change(stack, client, keys, quota_clock):
-    ids = await prepare_round(client, stack.bootstrap_servers, quota_clock, keys["admin"], judges(keys),
-                              "3.6-demo-base", 2024, [80, 70], upto="in_review", tag="rev")
+    ids = await prepare_round(
+        client,
+        stack.bootstrap_servers,
+        quota_clock,
+        keys["admin"],
+        judges(keys),
+        "3.6-demo-base",
+        2024,
+        [80, 70],
+        upto="in_review",
+        tag="rev",
+    )
     path = "/v1/rounds/3.6-demo-base/2024/candidates"
     judge = keys["judge-1"]
     declared = await client.put(f"{path}/{ids[0]}/conflict", headers=auth(judge), json={"reason": "曾在该区任职"})
     assert declared.status_code == 200
-    refused = await client.put(f"{path}/{ids[0]}/review", headers=auth(judge),
-                               json={"scores": uniform("3.6-demo-base", 90), "submit": True})
+    refused = await client.put(
+        f"{path}/{ids[0]}/review", headers=auth(judge), json={"scores": uniform("3.6-demo-base", 90), "submit": True}
+    )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "recused"
 
     draft = await client.put(f"{path}/{ids[1]}/review", headers=auth(judge), json={"scores": {"influence": 60}})
     assert draft.json()["status"] == "draft" and draft.json()["score"] is None
-    incomplete = await client.put(f"{path}/{ids[1]}/review", headers=auth(judge),
-                                  json={"scores": {"influence": 60}, "submit": True})
+    incomplete = await client.put(
+        f"{path}/{ids[1]}/review", headers=auth(judge), json={"scores": {"influence": 60}, "submit": True}
+    )
     assert incomplete.status_code == 422
-    assert {f["field"] for f in incomplete.json()["error"]["fields"]} == {"scores.industry_scale",
-                                                                          "scores.innovation_strength"}
-    out_of_range = await client.put(f"{path}/{ids[1]}/review", headers=auth(judge),
-                                    json={"scores": {"influence": 101, "charm": 5}})
+    assert {f["field"] for f in incomplete.json()["error"]["fields"]} == {
+        "scores.industry_scale",
+        "scores.innovation_strength",
+    }
+    out_of_range = await client.put(
+        f"{path}/{ids[1]}/review", headers=auth(judge), json={"scores": {"influence": 101, "charm": 5}}
+    )
     assert {f["field"] for f in out_of_range.json()["error"]["fields"]} == {"scores.influence", "scores.charm"}
-    submitted = await client.put(f"{path}/{ids[1]}/review", headers=auth(judge), json={
-        "scores": {"industry_scale": 80, "innovation_strength": 70, "influence": 60}, "submit": True})
+    submitted = await client.put(
+        f"{path}/{ids[1]}/review",
+        headers=auth(judge),
+        json={"scores": {"industry_scale": 80, "innovation_strength": 70, "influence": 60}, "submit": True},
+    )
     assert submitted.json() | {"updated_at": None, "submitted_at": None} == {
-        "application_id": ids[1], "reviewer_id": "judge-1", "status": "submitted", "score": "70.50",
-        "scores": {"industry_scale": 80, "innovation_strength": 70, "influence": 60}, "recused": False,
-        "updated_at": None, "submitted_at": None}
-    changed = await client.put(f"{path}/{ids[1]}/review", headers=auth(judge),
-                               json={"scores": uniform("3.6-demo-base", 99), "submit": True})
+        "application_id": ids[1],
+        "reviewer_id": "judge-1",
+        "status": "submitted",
+        "score": "70.50",
+        "scores": {"industry_scale": 80, "innovation_strength": 70, "influence": 60},
+        "recused": False,
+        "updated_at": None,
+        "submitted_at": None,
+    }
+    changed = await client.put(
+        f"{path}/{ids[1]}/review", headers=auth(judge), json={"scores": uniform("3.6-demo-base", 99), "submit": True}
+    )
     assert changed.status_code == 409 and changed.json()["error"]["code"] == "already_submitted"
 
 
@@ -132,36 +184,71 @@ async def test_what_each_reviewer_gave_is_visible_to_admins_only(client, keys):
     assert (await client.get(f"{path}/{second}/reviews", headers=auth(keys["judge-2"]))).json() == []
     seen_by_admin = (await client.get(f"{path}/{second}/reviews", headers=auth(keys["admin"]))).json()
     assert [(r["reviewer_id"], r["score"]) for r in seen_by_admin if r["status"] == "submitted"] == [
-        ("judge-1", "70.50")]
+        ("judge-1", "70.50")
+    ]
 
 
 async def test_ranking_waits_until_every_candidate_has_enough_reviews(client, keys):
-    refused = await client.post("/v1/rounds/3.6-demo-base/2024/transitions", headers=auth(keys["admin"]),
-                                json={"state": "ranked"})
+    refused = await client.post(
+        "/v1/rounds/3.6-demo-base/2024/transitions", headers=auth(keys["admin"]), json={"state": "ranked"}
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "reviews_missing"
     assert "needs 3 submitted reviews by non-recused reviewers" in refused.json()["error"]["message_en"]
 
 
 # --- objections and the notice ---------------------------------------------------------------
 
+
 async def test_an_objection_needs_a_real_name_a_contact_and_a_reason_without_control_characters(
-        stack, client, keys, quota_clock):
-    ids = await prepare_round(client, stack.bootstrap_servers, quota_clock, keys["admin"], judges(keys, 1),
-                              "2.3-alliance-chain", 2024, [90, 80], tag="obj", quota=1)
+    stack, client, keys, quota_clock
+):
+    ids = await prepare_round(
+        client,
+        stack.bootstrap_servers,
+        quota_clock,
+        keys["admin"],
+        judges(keys, 1),
+        "2.3-alliance-chain",
+        2024,
+        [90, 80],
+        tag="obj",
+        quota=1,
+    )
     url = "/v1/notices/2.3-alliance-chain/2024/objections"
-    bad = await client.post(url, json={"application_id": ids[0], "name": "张\x07伟", "contact": "1",
-                                       "reason": "short"})
+    bad = await client.post(url, json={"application_id": ids[0], "name": "张\x07伟", "contact": "1", "reason": "short"})
     assert bad.status_code == 422
     assert {f["field"] for f in bad.json()["error"]["fields"]} == {"body.name", "body.contact", "body.reason"}
-    unreachable = await client.post(url, json={"application_id": ids[0], "name": "张伟", "contact": "call me maybe",
-                                               "reason": "理由足够长，说明了问题所在。"})
+    unreachable = await client.post(
+        url,
+        json={
+            "application_id": ids[0],
+            "name": "张伟",
+            "contact": "call me maybe",
+            "reason": "理由足够长，说明了问题所在。",
+        },
+    )
     assert [(f["field"], f["message_en"]) for f in unreachable.json()["error"]["fields"]] == [
-        ("body.contact", "body.contact: Value error, must be a phone number or an e-mail address")]
-    waitlisted = await client.post(url, json={"application_id": ids[1], "name": "张伟", "contact": "13800000000",
-                                              "reason": "候补对象也想提出异议，看看会怎样。"})
+        ("body.contact", "body.contact: Value error, must be a phone number or an e-mail address")
+    ]
+    waitlisted = await client.post(
+        url,
+        json={
+            "application_id": ids[1],
+            "name": "张伟",
+            "contact": "13800000000",
+            "reason": "候补对象也想提出异议，看看会怎样。",
+        },
+    )
     assert waitlisted.status_code == 409 and waitlisted.json()["error"]["code"] == "not_in_notice"
-    good = await client.post(url, json={"application_id": ids[0], "name": "张伟", "contact": "13800000000",
-                                        "reason": "第一行理由。\r\n第二行：附证据链接。"})
+    good = await client.post(
+        url,
+        json={
+            "application_id": ids[0],
+            "name": "张伟",
+            "contact": "13800000000",
+            "reason": "第一行理由。\r\n第二行：附证据链接。",
+        },
+    )
     assert good.status_code == 201 and good.json()["status"] == "open"
 
 
@@ -170,25 +257,45 @@ async def test_a_dismissed_objection_puts_its_candidate_back_in_notice(client, k
     objection = (await client.get(f"{path}/objections", headers=auth(keys["admin"]))).json()[0]
     ranking = (await client.get(f"{path}/ranking", headers=auth(keys["admin"]))).json()
     assert ranking[0]["standing"] == "held" and ranking[0]["slot"] == 1
-    no_reason = await client.post(f"{path}/objections/{objection['id']}/decision", headers=auth(keys["admin"]),
-                                  json={"decision": "dismissed", "reason": ""})
+    no_reason = await client.post(
+        f"{path}/objections/{objection['id']}/decision",
+        headers=auth(keys["admin"]),
+        json={"decision": "dismissed", "reason": ""},
+    )
     assert no_reason.status_code == 422
-    dismissed = await client.post(f"{path}/objections/{objection['id']}/decision", headers=auth(keys["admin"]),
-                                  json={"decision": "dismissed", "reason": "经核查，申报材料属实。"})
+    dismissed = await client.post(
+        f"{path}/objections/{objection['id']}/decision",
+        headers=auth(keys["admin"]),
+        json={"decision": "dismissed", "reason": "经核查，申报材料属实。"},
+    )
     assert dismissed.status_code == 200 and dismissed.json()["decision_reason"] == "经核查，申报材料属实。"
     ranking = (await client.get(f"{path}/ranking", headers=auth(keys["admin"]))).json()
     assert [r["standing"] for r in ranking] == ["proposed", "waitlisted"]
-    again = await client.post(f"{path}/objections/{objection['id']}/decision", headers=auth(keys["admin"]),
-                              json={"decision": "upheld", "reason": "改变主意了，撤销原决定。"})
+    again = await client.post(
+        f"{path}/objections/{objection['id']}/decision",
+        headers=auth(keys["admin"]),
+        json={"decision": "upheld", "reason": "改变主意了，撤销原决定。"},
+    )
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_decided"
 
 
 async def test_a_notice_in_a_year_outside_the_calendar_is_a_clear_error(stack, client, keys, quota_clock):
-    await prepare_round(client, stack.bootstrap_servers, quota_clock, keys["admin"], judges(keys, 1),
-                        "3.6-demo-base", 2031, [90], upto="ranked", tag="cal")
+    await prepare_round(
+        client,
+        stack.bootstrap_servers,
+        quota_clock,
+        keys["admin"],
+        judges(keys, 1),
+        "3.6-demo-base",
+        2031,
+        [90],
+        upto="ranked",
+        tag="cal",
+    )
     quota_clock.set(beijing("2031-09-27T10:00:00"))
-    refused = await client.post("/v1/rounds/3.6-demo-base/2031/transitions", headers=auth(keys["admin"]),
-                                json={"state": "in_notice"})
+    refused = await client.post(
+        "/v1/rounds/3.6-demo-base/2031/transitions", headers=auth(keys["admin"]), json={"state": "in_notice"}
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "calendar_unknown"
     assert "no data for 2031" in refused.json()["error"]["message_en"]
     assert (await client.get("/v1/rounds/3.6-demo-base/2031", headers=auth(keys["admin"]))).json()["state"] == "ranked"
@@ -197,18 +304,27 @@ async def test_a_notice_in_a_year_outside_the_calendar_is_a_clear_error(stack, c
 async def test_an_application_admitted_twice_is_one_candidate(stack, client, keys, quota_clock):
     from shared.messaging.envelope import Envelope
     from shared.messaging.payloads import payload_type
+
     quota_clock.set(beijing("2025-01-02T09:00:00"))
-    created = await client.post("/v1/rounds", headers=auth(keys["admin"]), json={
-        "clause": "3.6-demo-base", "year": 2025, "deadline": "2025-01-20T17:00:00+08:00"})
+    created = await client.post(
+        "/v1/rounds",
+        headers=auth(keys["admin"]),
+        json={"clause": "3.6-demo-base", "year": 2025, "deadline": "2025-01-20T17:00:00+08:00"},
+    )
     assert created.status_code == 201
     submitted, admitted = candidate_events("3.6-demo-base", 2025, 1, tag="twice")
-    again = Envelope.of(payload_type(admitted.type).model_validate_json(admitted.data), source="/test",
-                        key=admitted.key, subject=admitted.subject)   # the same admission, a new event id
+    again = Envelope.of(
+        payload_type(admitted.type).model_validate_json(admitted.data),
+        source="/test",
+        key=admitted.key,
+        subject=admitted.subject,
+    )  # the same admission, a new event id
     after = candidate_events("3.6-demo-base", 2025, 2, tag="twice")
     await feed(stack.bootstrap_servers, submitted, admitted, again, *after)
 
-    async def both():   # the later candidate, on the same key, shows the repeat was handled first
+    async def both():  # the later candidate, on the same key, shows the repeat was handled first
         listed = (await client.get("/v1/rounds/3.6-demo-base/2025/candidates", headers=auth(keys["admin"]))).json()
         return after[1].subject in {c["application_id"] for c in listed} and listed
+
     listed = await until(both)
     assert sorted(c["application_id"] for c in listed) == sorted([admitted.subject, after[1].subject])

@@ -29,8 +29,10 @@ DEVELOPMENT = {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
 @pytest.fixture(scope="module")
 def services(stack, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
-    procs = [ServiceProcess(name, free_port(), stack.env() | DEVELOPMENT, logs / f"{name}.log").start()
-             for name in ("intake", "notify")]
+    procs = [
+        ServiceProcess(name, free_port(), stack.env() | DEVELOPMENT, logs / f"{name}.log").start()
+        for name in ("intake", "notify")
+    ]
     for proc in procs:
         proc.wait_ready()
     yield dict(zip(("intake", "notify"), procs))
@@ -47,16 +49,21 @@ async def query(stack, sql: str, *args) -> list:
 
 
 async def test_the_secret_is_sealed_in_the_event_and_in_both_tables_and_deliveries_are_signed_with_it(
-        stack, services, receiver):
+    stack, services, receiver
+):
     partner, secret = f"portal-{uuid.uuid4().hex[:8]}", f"whsec_{uuid.uuid4().hex}"
     key = await stack.key(partner=partner)
     async with httpx.AsyncClient(base_url=services["intake"].url, timeout=10) as client:
-        r = await client.put("/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"},
-                             json={"url": receiver.url, "secret": secret})
+        r = await client.put(
+            "/v1/partners/me/webhook",
+            headers={"Authorization": f"Bearer {key}"},
+            json={"url": receiver.url, "secret": secret},
+        )
     assert r.status_code == 200
 
     def registration(r):  # the partner's key was announced on the same topic
         return r.key == partner.encode() and headers(r)["ce_type"] == WebhookRegisteredV2.ce_type
+
     records = await read_until(stack.bootstrap_servers, topics.PARTNERS, lambda rs: any(map(registration, rs)))
     [event] = filter(registration, records)
     assert secret.encode() not in event.value and all(secret.encode() not in v for _, v in event.headers)
@@ -70,13 +77,40 @@ async def test_the_secret_is_sealed_in_the_event_and_in_both_tables_and_deliveri
     assert outbox and all(secret.encode() not in row["value"] for row in outbox)
 
     application_id = uuid.uuid4()
-    await publish(stack.bootstrap_servers, topics.APPLICATIONS, Envelope.of(ApplicationSubmittedV1(
-        application_id=application_id, partner_id=partner, submitted_at=datetime.now(UTC), application={}),
-        source="/test", key=CREDIT_CODE, subject=str(application_id)))
-    await publish(stack.bootstrap_servers, topics.DECISIONS, Envelope.of(DecisionMadeV1(
-        decision_id=uuid.uuid4(), application_id=application_id, credit_code=CREDIT_CODE, clause="1.1-node",
-        outcome="eligible", amount=Decimal("800000.00"), reasons=[], trace=[], policy_version="v", policy_hash="h",
-        decided_at=datetime.now(UTC)), source="/test", key=CREDIT_CODE, subject=str(application_id)))
+    await publish(
+        stack.bootstrap_servers,
+        topics.APPLICATIONS,
+        Envelope.of(
+            ApplicationSubmittedV1(
+                application_id=application_id, partner_id=partner, submitted_at=datetime.now(UTC), application={}
+            ),
+            source="/test",
+            key=CREDIT_CODE,
+            subject=str(application_id),
+        ),
+    )
+    await publish(
+        stack.bootstrap_servers,
+        topics.DECISIONS,
+        Envelope.of(
+            DecisionMadeV1(
+                decision_id=uuid.uuid4(),
+                application_id=application_id,
+                credit_code=CREDIT_CODE,
+                clause="1.1-node",
+                outcome="eligible",
+                amount=Decimal("800000.00"),
+                reasons=[],
+                trace=[],
+                policy_version="v",
+                policy_hash="h",
+                decided_at=datetime.now(UTC),
+            ),
+            source="/test",
+            key=CREDIT_CODE,
+            subject=str(application_id),
+        ),
+    )
 
     [post] = await eventually(lambda: _now(receiver.received), timeout_s=30)
     assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())

@@ -20,7 +20,7 @@ from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
 from tests.conftest import SECRETS_KEY
-from tests.kafka_tools import headers, eventually, publish, read_until
+from tests.kafka_tools import eventually, headers, publish, read_until
 
 pytestmark = pytest.mark.integration
 CREDIT_CODE = "91510100MA61R8XN39"
@@ -60,17 +60,17 @@ FORBIDDEN = [
     refused("http://127.0.0.1:8003/metrics", "insecure_scheme", "https"),
     # loopback, spelt every way the resolver reads it
     refused("https://127.0.0.1:8003/metrics", "forbidden_target", "loopback"),
-    refused("https://2130706433/", "forbidden_target", "loopback"),          # decimal
-    refused("https://017700000001/", "forbidden_target", "loopback"),        # octal
-    refused("https://0x7f000001/", "forbidden_target", "loopback"),          # hex
-    refused("https://0x7f.1/", "forbidden_target", "loopback"),              # short hex
-    refused("https://0177.0.0.01/", "forbidden_target", "loopback"),         # dotted octal
-    refused("https://127.1/", "forbidden_target", "loopback"),               # short
-    refused("https://１２７.０.０.１/", "forbidden_target", "loopback"),       # full-width digits
+    refused("https://2130706433/", "forbidden_target", "loopback"),  # decimal
+    refused("https://017700000001/", "forbidden_target", "loopback"),  # octal
+    refused("https://0x7f000001/", "forbidden_target", "loopback"),  # hex
+    refused("https://0x7f.1/", "forbidden_target", "loopback"),  # short hex
+    refused("https://0177.0.0.01/", "forbidden_target", "loopback"),  # dotted octal
+    refused("https://127.1/", "forbidden_target", "loopback"),  # short
+    refused("https://１２７.０.０.１/", "forbidden_target", "loopback"),  # full-width digits
     refused("https://[::ffff:127.0.0.1]/", "forbidden_target", "loopback"),  # IPv4-mapped IPv6
     refused("https://[0:0:0:0:0:ffff:7f00:1]/", "forbidden_target", "loopback"),
-    refused("https://[64:ff9b::7f00:1]/", "forbidden_target", "loopback"),   # NAT64
-    refused("https://[2002:7f00:1::]/", "forbidden_target", "loopback"),     # 6to4
+    refused("https://[64:ff9b::7f00:1]/", "forbidden_target", "loopback"),  # NAT64
+    refused("https://[2002:7f00:1::]/", "forbidden_target", "loopback"),  # 6to4
     # cloud metadata, every spelling
     refused("https://2852039166/latest/meta-data", "forbidden_target", "cloud metadata"),
     refused("https://0xa9fea9fe/", "forbidden_target", "cloud metadata"),
@@ -106,8 +106,9 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize("url, code, says", FORBIDDEN)
 async def test_a_webhook_that_is_not_public_is_refused_at_registration(client, key, url, code, says):
-    r = await client.put("/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"},
-                         json={"url": url, "secret": "s" * 32})
+    r = await client.put(
+        "/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"}, json={"url": url, "secret": "s" * 32}
+    )
     assert r.status_code == 422
     [field] = r.json()["error"]["fields"]
     assert (field["field"], field["code"]) == ("body.url", code)
@@ -118,18 +119,26 @@ async def test_refused_registrations_reach_nobody_and_a_public_one_does(stack, c
     partner = f"portal-{uuid.uuid4().hex[:8]}"
     key = await stack.key(partner=partner)
     for url in ("https://10.0.0.5:8443/admin", "https://2130706433/", f"https://{OWN_NAME}/"):
-        r = await client.put("/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"},
-                             json={"url": url, "secret": "s" * 32})
+        r = await client.put(
+            "/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"}, json={"url": url, "secret": "s" * 32}
+        )
         assert r.status_code == 422
     public = "https://93.184.215.14/hooks/subsidy"
-    r = await client.put("/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"},
-                         json={"url": public, "secret": "s" * 32})
+    r = await client.put(
+        "/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"}, json={"url": public, "secret": "s" * 32}
+    )
     assert r.status_code == 200 and r.json()["url"] == public
     # Events of one partner keep their order: once the public one is read, any refused one would be too.
-    records = await read_until(stack.bootstrap_servers, topics.PARTNERS,
-                               lambda rs: any(r.key == partner.encode() and public.encode() in r.value for r in rs))
-    assert [WebhookRegisteredV2.model_validate_json(r.value).url for r in records
-            if r.key == partner.encode() and headers(r)["ce_type"] == WebhookRegisteredV2.ce_type] == [public]
+    records = await read_until(
+        stack.bootstrap_servers,
+        topics.PARTNERS,
+        lambda rs: any(r.key == partner.encode() and public.encode() in r.value for r in rs),
+    )
+    assert [
+        WebhookRegisteredV2.model_validate_json(r.value).url
+        for r in records
+        if r.key == partner.encode() and headers(r)["ce_type"] == WebhookRegisteredV2.ce_type
+    ] == [public]
 
 
 @pytest.fixture
@@ -154,22 +163,56 @@ async def test_a_name_that_resolves_to_a_local_address_at_send_time_is_never_cal
     port, connections = listener
     resolved = {info[4][0] for info in socket.getaddrinfo(OWN_NAME, port, type=socket.SOCK_STREAM)}
     assert resolved and not any(ipaddress.ip_address(a).is_global for a in resolved), (
-        f"this test needs the machine's name {OWN_NAME!r} to resolve to a local address, not {resolved}")
+        f"this test needs the machine's name {OWN_NAME!r} to resolve to a local address, not {resolved}"
+    )
     # The registration intake would have refused, as if the partner's name had resolved to a public
     # address then and its DNS answered with ours afterwards (DNS rebinding).
     partner, secret = f"rebinding-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
     url = f"https://{OWN_NAME}:{port}/hooks/subsidy"
     application_id = uuid.uuid4()
-    await publish(stack.bootstrap_servers, topics.PARTNERS, envelope(
-        WebhookRegisteredV2(partner_id=partner, url=url, secret_ciphertext=SecretBox(SECRETS_KEY).seal(secret),
-                            registered_at=datetime.now(UTC)), partner))
-    await publish(stack.bootstrap_servers, topics.APPLICATIONS, envelope(ApplicationSubmittedV1(
-        application_id=application_id, partner_id=partner, submitted_at=datetime.now(UTC), application={}),
-        CREDIT_CODE))
-    await publish(stack.bootstrap_servers, topics.DECISIONS, envelope(DecisionMadeV1(
-        decision_id=uuid.uuid4(), application_id=application_id, credit_code=CREDIT_CODE, clause="1.1-node",
-        outcome="eligible", amount=Decimal("800000.00"), reasons=[], trace=[], policy_version="v", policy_hash="h",
-        decided_at=datetime.now(UTC)), CREDIT_CODE))
+    await publish(
+        stack.bootstrap_servers,
+        topics.PARTNERS,
+        envelope(
+            WebhookRegisteredV2(
+                partner_id=partner,
+                url=url,
+                secret_ciphertext=SecretBox(SECRETS_KEY).seal(secret),
+                registered_at=datetime.now(UTC),
+            ),
+            partner,
+        ),
+    )
+    await publish(
+        stack.bootstrap_servers,
+        topics.APPLICATIONS,
+        envelope(
+            ApplicationSubmittedV1(
+                application_id=application_id, partner_id=partner, submitted_at=datetime.now(UTC), application={}
+            ),
+            CREDIT_CODE,
+        ),
+    )
+    await publish(
+        stack.bootstrap_servers,
+        topics.DECISIONS,
+        envelope(
+            DecisionMadeV1(
+                decision_id=uuid.uuid4(),
+                application_id=application_id,
+                credit_code=CREDIT_CODE,
+                clause="1.1-node",
+                outcome="eligible",
+                amount=Decimal("800000.00"),
+                reasons=[],
+                trace=[],
+                policy_version="v",
+                policy_hash="h",
+                decided_at=datetime.now(UTC),
+            ),
+            CREDIT_CODE,
+        ),
+    )
 
     delivery = await eventually(lambda: settled_delivery(stack, application_id), timeout_s=30)
 
@@ -187,7 +230,10 @@ def envelope(payload, key: str) -> Envelope:
 async def settled_delivery(stack, application_id: uuid.UUID):
     db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
     try:
-        return await db.fetchrow("SELECT status, attempts, last_error FROM notify.webhook_deliveries "
-                                 "WHERE application_id = $1 AND status <> 'pending'", application_id)
+        return await db.fetchrow(
+            "SELECT status, attempts, last_error FROM notify.webhook_deliveries "
+            "WHERE application_id = $1 AND status <> 'pending'",
+            application_id,
+        )
     finally:
         await db.close()

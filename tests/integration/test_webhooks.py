@@ -13,13 +13,19 @@ import pytest
 from sqlalchemy import func, select
 
 from services.notify.main import create_app
+from services.notify.retries import Schedule
 from services.notify.signature import verify
 from services.notify.tables import application_partners, notifications, webhook_deliveries, webhooks
-from services.notify.retries import Schedule
 from services.notify.worker import DeliveryPolicy
 from shared import topics
-from shared.events import (ApplicationSubmittedV1, AwardGrantedV1, DecisionMadeV1, PayoutRequestedV1,
-                           WebhookRegisteredV1, WebhookRegisteredV2)
+from shared.events import (
+    ApplicationSubmittedV1,
+    AwardGrantedV1,
+    DecisionMadeV1,
+    PayoutRequestedV1,
+    WebhookRegisteredV1,
+    WebhookRegisteredV2,
+)
 from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from tests.conftest import SECRETS_KEY
@@ -49,22 +55,41 @@ def event(payload, key: str, subject: str) -> Envelope:
 def registered(partner_id: str, url: str, secret: str) -> Envelope:
     """What intake publishes: the secret sealed with the key intake and notify share."""
     sealed = SecretBox(SECRETS_KEY).seal(secret) if secret else ""
-    return event(WebhookRegisteredV2(partner_id=partner_id, url=url, secret_ciphertext=sealed,
-                                     registered_at=datetime.now(UTC)), partner_id, partner_id)
+    return event(
+        WebhookRegisteredV2(partner_id=partner_id, url=url, secret_ciphertext=sealed, registered_at=datetime.now(UTC)),
+        partner_id,
+        partner_id,
+    )
 
 
 def submitted(application_id: uuid.UUID, partner_id: str) -> Envelope:
-    return event(ApplicationSubmittedV1(application_id=application_id, partner_id=partner_id,
-                                        submitted_at=datetime.now(UTC), application={}),
-                 CREDIT_CODE, str(application_id))
+    return event(
+        ApplicationSubmittedV1(
+            application_id=application_id, partner_id=partner_id, submitted_at=datetime.now(UTC), application={}
+        ),
+        CREDIT_CODE,
+        str(application_id),
+    )
 
 
 def decided(application_id: uuid.UUID, amount: str = "800000.00") -> Envelope:
-    return event(DecisionMadeV1(
-        decision_id=uuid.uuid4(), application_id=application_id, credit_code=CREDIT_CODE, clause="1.1-node",
-        outcome="eligible", amount=Decimal(amount), reasons=[{"rule": "1.1-node", "passed": True}], trace=[],
-        policy_version="2026.1", policy_hash="h", decided_at=datetime.now(UTC)),
-        CREDIT_CODE, str(application_id))
+    return event(
+        DecisionMadeV1(
+            decision_id=uuid.uuid4(),
+            application_id=application_id,
+            credit_code=CREDIT_CODE,
+            clause="1.1-node",
+            outcome="eligible",
+            amount=Decimal(amount),
+            reasons=[{"rule": "1.1-node", "passed": True}],
+            trace=[],
+            policy_version="2026.1",
+            policy_hash="h",
+            decided_at=datetime.now(UTC),
+        ),
+        CREDIT_CODE,
+        str(application_id),
+    )
 
 
 async def partner_with_webhook(stack, runtime, receiver: Receiver) -> tuple[str, str]:
@@ -87,15 +112,18 @@ async def application_decided(stack, partner_id: str) -> tuple[uuid.UUID, Envelo
 
 async def deliveries_of(runtime, application_id: uuid.UUID) -> list:
     async with runtime.sessions() as s:
-        return (await s.execute(select(webhook_deliveries)
-                                .where(webhook_deliveries.c.application_id == application_id))).all()
+        return (
+            await s.execute(select(webhook_deliveries).where(webhook_deliveries.c.application_id == application_id))
+        ).all()
 
 
 async def settled(runtime, application_id: uuid.UUID, count: int = 1) -> list:
     """The application's deliveries, once `count` of them are no longer pending."""
+
     async def check():
         rows = await deliveries_of(runtime, application_id)
         return rows if sum(r.status != "pending" for r in rows) >= count else None
+
     return await eventually(check)
 
 
@@ -113,11 +141,18 @@ async def test_a_status_change_reaches_the_partner_webhook_signed_with_its_secre
     assert post.headers["content-type"] == "application/json"
     body = json.loads(post.body)
     assert body == {
-        "id": post.headers["x-subsidy-delivery"], "type": "application.status_changed",
-        "application_id": str(application_id), "status": "eligible", "event_type": DecisionMadeV1.ce_type,
+        "id": post.headers["x-subsidy-delivery"],
+        "type": "application.status_changed",
+        "application_id": str(application_id),
+        "status": "eligible",
+        "event_type": DecisionMadeV1.ce_type,
         "occurred_at": decision.time.isoformat(),
-        "detail": {"amount": "800000.00", "clause": "1.1-node", "policy_version": "2026.1",
-                   "reasons": [{"rule": "1.1-node", "passed": True}]},
+        "detail": {
+            "amount": "800000.00",
+            "clause": "1.1-node",
+            "policy_version": "2026.1",
+            "reasons": [{"rule": "1.1-node", "passed": True}],
+        },
     }
     assert (delivery.status, delivery.attempts, delivery.partner_id) == ("delivered", 1, partner_id)
     assert str(delivery.id) == body["id"] and delivery.url == receiver.url and delivery.delivered_at
@@ -134,8 +169,7 @@ async def test_a_refused_delivery_is_retried_with_growing_delays_until_the_partn
     first, second, third = receiver.received
     assert first.body == second.body == third.body  # the same delivery, resent as it was
     assert len({p.headers["x-subsidy-delivery"] for p in receiver.received}) == 1
-    assert all(verify(secret, p.headers["x-subsidy-signature"], p.body, now=time.time())
-               for p in receiver.received)
+    assert all(verify(secret, p.headers["x-subsidy-signature"], p.body, now=time.time()) for p in receiver.received)
     assert second.at - first.at >= 0.2 and third.at - second.at >= 0.4  # on the schedule
 
 
@@ -153,21 +187,25 @@ async def test_a_delivery_the_partner_keeps_refusing_is_given_up_after_the_last_
 
 
 @pytest.mark.parametrize("webhook", ["never registered", "unregistered"])
-async def test_a_status_change_owed_to_a_partner_without_a_webhook_is_dropped_after_the_grace(
-        stack, receiver, webhook):
+async def test_a_status_change_owed_to_a_partner_without_a_webhook_is_dropped_after_the_grace(stack, receiver, webhook):
     partner_id = f"association-{uuid.uuid4().hex[:8]}"
     async with notify(stack, registration_grace_s=0.5) as runtime:
         if webhook == "unregistered":
-            await publish(stack.bootstrap_servers, topics.PARTNERS,
-                          registered(partner_id, receiver.url, "s" * 16), registered(partner_id, "", ""))
-            await eventually(lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id,
-                                            webhooks.c.url == ""))
+            await publish(
+                stack.bootstrap_servers,
+                topics.PARTNERS,
+                registered(partner_id, receiver.url, "s" * 16),
+                registered(partner_id, "", ""),
+            )
+            await eventually(
+                lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id, webhooks.c.url == "")
+            )
         application_id, _ = await application_decided(stack, partner_id)
         # Both events handled: the applicant was told, and the partner is known…
-        await eventually(lambda: _count(runtime, notifications,
-                                        notifications.c.application_id == application_id))
-        await eventually(lambda: _count(runtime, application_partners,
-                                        application_partners.c.application_id == application_id))
+        await eventually(lambda: _count(runtime, notifications, notifications.c.application_id == application_id))
+        await eventually(
+            lambda: _count(runtime, application_partners, application_partners.c.application_id == application_id)
+        )
         # …and once the grace is over, no delivery remains for the partner.
         await eventually(lambda: _none(deliveries_of(runtime, application_id)))
         await asyncio.sleep(0.3)
@@ -175,8 +213,7 @@ async def test_a_status_change_owed_to_a_partner_without_a_webhook_is_dropped_af
     assert receiver.received == []
 
 
-async def test_a_status_change_read_before_its_application_waits_for_the_partner_then_is_delivered(
-        stack, receiver):
+async def test_a_status_change_read_before_its_application_waits_for_the_partner_then_is_delivered(stack, receiver):
     async with notify(stack) as runtime:
         partner_id, secret = await partner_with_webhook(stack, runtime, receiver)
         application_id = uuid.uuid4()
@@ -196,13 +233,13 @@ async def test_a_status_change_read_before_its_application_waits_for_the_partner
     assert json.loads(post.body)["status"] == "eligible"
 
 
-async def test_a_registration_read_after_the_partners_application_still_gets_its_status_changes(
-        stack, receiver):
+async def test_a_registration_read_after_the_partners_application_still_gets_its_status_changes(stack, receiver):
     partner_id, secret = f"portal-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
     async with notify(stack, registration_grace_s=60) as runtime:
         application_id, _ = await application_decided(stack, partner_id)
-        await eventually(lambda: _count(runtime, application_partners,
-                                        application_partners.c.application_id == application_id))
+        await eventually(
+            lambda: _count(runtime, application_partners, application_partners.c.application_id == application_id)
+        )
         await asyncio.sleep(0.3)  # the worker has looked: no webhook yet, so the change waits
         assert receiver.received == []
         await publish(stack.bootstrap_servers, topics.PARTNERS, registered(partner_id, receiver.url, secret))
@@ -212,19 +249,44 @@ async def test_a_registration_read_after_the_partners_application_still_gets_its
     assert verify(secret, post.headers["x-subsidy-signature"], post.body, now=time.time())
 
 
-async def test_every_status_reaches_the_partner_and_is_recorded_for_the_applicant(
-        stack, receiver):
+async def test_every_status_reaches_the_partner_and_is_recorded_for_the_applicant(stack, receiver):
     async with notify(stack) as runtime:
         partner_id, _ = await partner_with_webhook(stack, runtime, receiver)
         application_id, award_id = uuid.uuid4(), uuid.uuid4()
         await publish(stack.bootstrap_servers, topics.APPLICATIONS, submitted(application_id, partner_id))
-        await publish(stack.bootstrap_servers, topics.AWARDS, event(AwardGrantedV1(
-            award_id=award_id, application_id=application_id, credit_code=CREDIT_CODE, clause="1.1-node",
-            amount=Decimal("800000.00"), grants=[], granted_at=datetime.now(UTC)),
-            CREDIT_CODE, str(application_id)))
-        await publish(stack.bootstrap_servers, topics.PAYOUTS, event(PayoutRequestedV1(
-            payout_id=uuid.uuid4(), award_id=award_id, application_id=application_id, credit_code=CREDIT_CODE,
-            amount=Decimal("800000.00"), requested_at=datetime.now(UTC)), CREDIT_CODE, str(application_id)))
+        await publish(
+            stack.bootstrap_servers,
+            topics.AWARDS,
+            event(
+                AwardGrantedV1(
+                    award_id=award_id,
+                    application_id=application_id,
+                    credit_code=CREDIT_CODE,
+                    clause="1.1-node",
+                    amount=Decimal("800000.00"),
+                    grants=[],
+                    granted_at=datetime.now(UTC),
+                ),
+                CREDIT_CODE,
+                str(application_id),
+            ),
+        )
+        await publish(
+            stack.bootstrap_servers,
+            topics.PAYOUTS,
+            event(
+                PayoutRequestedV1(
+                    payout_id=uuid.uuid4(),
+                    award_id=award_id,
+                    application_id=application_id,
+                    credit_code=CREDIT_CODE,
+                    amount=Decimal("800000.00"),
+                    requested_at=datetime.now(UTC),
+                ),
+                CREDIT_CODE,
+                str(application_id),
+            ),
+        )
         await settled(runtime, application_id, count=2)
         told = await _count(runtime, notifications, notifications.c.application_id == application_id)
 
@@ -234,13 +296,20 @@ async def test_every_status_reaches_the_partner_and_is_recorded_for_the_applican
     assert told == 2  # the award, and the request for its payment with the date to expect
 
 
-async def test_a_registration_published_with_its_secret_in_clear_is_still_honoured_and_kept_sealed(
-        stack, receiver):
+async def test_a_registration_published_with_its_secret_in_clear_is_still_honoured_and_kept_sealed(stack, receiver):
     partner_id, secret = f"legacy-{uuid.uuid4().hex[:8]}", f"whsec-{uuid.uuid4().hex}"
     async with notify(stack) as runtime:
-        await publish(stack.bootstrap_servers, topics.PARTNERS, event(WebhookRegisteredV1(
-            partner_id=partner_id, url=receiver.url, secret=secret, registered_at=datetime.now(UTC)),
-            partner_id, partner_id))
+        await publish(
+            stack.bootstrap_servers,
+            topics.PARTNERS,
+            event(
+                WebhookRegisteredV1(
+                    partner_id=partner_id, url=receiver.url, secret=secret, registered_at=datetime.now(UTC)
+                ),
+                partner_id,
+                partner_id,
+            ),
+        )
         await eventually(lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id))
         application_id, _ = await application_decided(stack, partner_id)
         [delivery] = await settled(runtime, application_id)

@@ -69,8 +69,10 @@ async def test_intake_serves_the_document_and_its_page_beside_the_openapi_docs()
     from services.intake.main import create_app
     from shared.secretbox import new_key
     from shared.settings import Settings
-    intake = create_app(Settings(database_url="postgresql://x@localhost/x", kafka_bootstrap_servers="-",
-                                 secrets_key=new_key()))
+
+    intake = create_app(
+        Settings(database_url="postgresql://x@localhost/x", kafka_bootstrap_servers="-", secrets_key=new_key())
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=intake), base_url="http://intake") as client:
         document = (await client.get("/asyncapi.json")).json()
         page = await client.get("/asyncapi")

@@ -13,18 +13,23 @@ from services.payout.domain.verify import Problem, Verified
 
 def told(scenario) -> Played:
     """Every application decided as predicted; direct awards paid; candidates not selected."""
-    played = Played(datetime(2026, 1, 5, tzinfo=UTC), scenario.year, 2026,
-                    finished_at=datetime(2026, 1, 5, 0, 3, tzinfo=UTC))
+    played = Played(
+        datetime(2026, 1, 5, tzinfo=UTC), scenario.year, 2026, finished_at=datetime(2026, 1, 5, 0, 3, tzinfo=UTC)
+    )
     money = defaultdict(lambda: defaultdict(Decimal))
     for e in scenario.entries:
         played.ids[e.n] = f"00000000-0000-0000-0000-{e.n:012d}"
         amount = f"{e.expected_amount:.2f}"
-        steps = [{"status": "submitted", "detail": {}},
-                 {"status": e.expected, "detail": {"amount": amount, "reasons": []}}]
+        steps = [
+            {"status": "submitted", "detail": {}},
+            {"status": e.expected, "detail": {"amount": amount, "reasons": []}},
+        ]
         status = e.expected
         if e.expected == "eligible":
-            steps += [{"status": "awarded", "detail": {"amount": amount}},
-                      {"status": "paid", "detail": {"amount": amount, "settled_on": "2026-01-05"}}]
+            steps += [
+                {"status": "awarded", "detail": {"amount": amount}},
+                {"status": "paid", "detail": {"amount": amount, "settled_on": "2026-01-05"}},
+            ]
             status = "paid"
             money[e.clause]["awarded"] += e.expected_amount
             money[e.clause]["paid"] += e.expected_amount
@@ -33,11 +38,29 @@ def told(scenario) -> Played:
             status = "not_selected"
         played.applications[e.n] = {"status": status, "timeline": steps}
     # An earlier year's award is in the ledger already: only what moved is compared.
-    played.ledger_before = [{"year": 2025, "clause": "1.1-node", "awarded": Decimal("800000.00"),
-                             "paid": Decimal("800000.00"), "recovered": 0, "outstanding": 0, "cancelled": 0}]
+    played.ledger_before = [
+        {
+            "year": 2025,
+            "clause": "1.1-node",
+            "awarded": Decimal("800000.00"),
+            "paid": Decimal("800000.00"),
+            "recovered": 0,
+            "outstanding": 0,
+            "cancelled": 0,
+        }
+    ]
     played.ledger_after = played.ledger_before + [
-        {"year": 2026, "clause": clause, "awarded": m["awarded"], "paid": m["paid"], "recovered": 0,
-         "outstanding": 0, "cancelled": 0} for clause, m in money.items()]
+        {
+            "year": 2026,
+            "clause": clause,
+            "awarded": m["awarded"],
+            "paid": m["paid"],
+            "recovered": 0,
+            "outstanding": 0,
+            "cancelled": 0,
+        }
+        for clause, m in money.items()
+    ]
     played.verified = Verified(120, 40, None)
     return played
 
@@ -70,9 +93,32 @@ def test_a_ledger_that_moved_otherwise_or_does_not_verify_is_a_disagreement():
 
 
 def test_the_ledger_moved_is_after_less_before_summed_over_years():
-    before = [{"year": 2025, "clause": "4.9-standard", "awarded": 10, "paid": 10, "recovered": 0, "outstanding": 0,
-               "cancelled": 0}]
-    after = before + [{"year": 2026, "clause": "4.9-standard", "awarded": 5, "paid": 3, "recovered": 1,
-                       "outstanding": 2, "cancelled": 0}]
-    assert ledger_moved(before, after)["4.9-standard"] == {"awarded": 5, "paid": 3, "recovered": 1, "outstanding": 2,
-                                                           "cancelled": 0}
+    before = [
+        {
+            "year": 2025,
+            "clause": "4.9-standard",
+            "awarded": 10,
+            "paid": 10,
+            "recovered": 0,
+            "outstanding": 0,
+            "cancelled": 0,
+        }
+    ]
+    after = before + [
+        {
+            "year": 2026,
+            "clause": "4.9-standard",
+            "awarded": 5,
+            "paid": 3,
+            "recovered": 1,
+            "outstanding": 2,
+            "cancelled": 0,
+        }
+    ]
+    assert ledger_moved(before, after)["4.9-standard"] == {
+        "awarded": 5,
+        "paid": 3,
+        "recovered": 1,
+        "outstanding": 2,
+        "cancelled": 0,
+    }

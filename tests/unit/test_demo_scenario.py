@@ -44,13 +44,17 @@ def test_every_clause_is_applied_for_even_in_a_small_year(small, full):
 def test_applicants_are_what_intake_accepts(full):
     codes = {}
     for e in full.entries:
-        application = parse_application(e.application)    # intake's own parsing: raises on anything wrong
+        application = parse_application(e.application)  # intake's own parsing: raises on anything wrong
         code = e.application["applicant"]["credit_code"]
         assert _check_credit_code(code) == code
         assert organisation_code(code[8:16]) == code[8:17]  # the organisation code's own check (GB 11714)
-        assert code[:2] == {"enterprise": "91", "institution": "12", "social_organization": "51",
-                            "district": "11"}[application.applicant.kind]
-        assert codes.setdefault(code, e.organisation.name) == e.organisation.name   # one name per code
+        assert (
+            code[:2]
+            == {"enterprise": "91", "institution": "12", "social_organization": "51", "district": "11"}[
+                application.applicant.kind
+            ]
+        )
+        assert codes.setdefault(code, e.organisation.name) == e.organisation.name  # one name per code
         if "payee" in e.application:
             assert e.application["payee"]["account_name"] == e.application["applicant"]["name"]
     assert credit_code("enterprise", "510100", "MA61R8XN") == credit_code("enterprise", "510100", "MA61R8XN")
@@ -62,8 +66,8 @@ def test_the_year_tells_its_stories(small, full):
         bounced = played.story("bad_account")
         assert len(bounced) == 2
         for e in bounced:
-            assert e.application["payee"]["account_number"][-4:] in BOUNCING      # the stand-in refuses it
-            assert e.payee["account_number"][-4:] not in BOUNCING                 # the correction is paid
+            assert e.application["payee"]["account_number"][-4:] in BOUNCING  # the stand-in refuses it
+            assert e.payee["account_number"][-4:] not in BOUNCING  # the correction is paid
             assert e.expected == "eligible"
         assert all("payee" not in e.application and e.expected == "eligible" for e in played.story("late_payee"))
         [clawed] = played.story("clawback")

@@ -8,7 +8,7 @@ import yaml
 from services.topology import routes
 from shared.settings import Settings
 from shared.stack import PRODUCT
-from tests.deploy_tools import settings_read_by_the_code, DEPLOY
+from tests.deploy_tools import DEPLOY, settings_read_by_the_code
 
 SETTINGS = settings_read_by_the_code()
 API_PORT = Settings.model_fields["http_port"].default
@@ -21,8 +21,11 @@ def compose() -> dict:
 def ours(services: dict) -> dict:
     """The containers that run `subsidy` from our image (the others are PostgreSQL, Kafka and, for
     development, the mail sink, which runs from our image with an entrypoint of its own)."""
-    return {name: s for name, s in services.items()
-            if s.get("build", {}).get("dockerfile") == "deploy/Dockerfile" and "entrypoint" not in s}
+    return {
+        name: s
+        for name, s in services.items()
+        if s.get("build", {}).get("dockerfile") == "deploy/Dockerfile" and "entrypoint" not in s
+    }
 
 
 def dockerfile_env() -> dict[str, str]:
@@ -33,7 +36,9 @@ def dockerfile_env() -> dict[str, str]:
 def test_every_service_runs_once_as_its_own_container_after_the_migration():
     services = ours(compose()["services"])
     assert {name: s["command"] for name, s in services.items()} == {
-        "migrate": ["migrate"], **{name: ["serve", name] for name in PRODUCT}}
+        "migrate": ["migrate"],
+        **{name: ["serve", name] for name in PRODUCT},
+    }
     for name in PRODUCT:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
@@ -63,6 +68,8 @@ def test_published_ports_reach_the_api_port_and_never_the_operators_port():
 
 
 def test_the_image_health_check_asks_a_real_route_on_the_api_port():
-    check = re.search(r"HEALTHCHECK .*urlopen\('http://127\.0\.0\.1:(\d+)(/\w+)'\)", (DEPLOY / "Dockerfile").read_text())
+    check = re.search(
+        r"HEALTHCHECK .*urlopen\('http://127\.0\.0\.1:(\d+)(/\w+)'\)", (DEPLOY / "Dockerfile").read_text()
+    )
     assert int(check.group(1)) == int(dockerfile_env()["HTTP_PORT"])
     assert all(check.group(2) in routes(service) for service in PRODUCT)

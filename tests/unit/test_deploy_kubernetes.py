@@ -7,10 +7,21 @@ import pytest
 
 from services.topology import consumer_groups, routes
 from shared import topics
-from tests.deploy_tools import settings_read_by_the_code, K8S, OVERLAYS, kubectl_kustomize, of_kind, render, rendered, schema
+from tests.deploy_tools import (
+    K8S,
+    OVERLAYS,
+    kubectl_kustomize,
+    of_kind,
+    render,
+    rendered,
+    schema,
+    settings_read_by_the_code,
+)
 
-CRD_SCHEMAS = {("keda.sh/v1alpha1", "ScaledObject"): "keda-scaledobject-v1alpha1.json",
-               ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "strimzi-kafkatopic-v1beta2.json"}
+CRD_SCHEMAS = {
+    ("keda.sh/v1alpha1", "ScaledObject"): "keda-scaledobject-v1alpha1.json",
+    ("kafka.strimzi.io/v1beta2", "KafkaTopic"): "strimzi-kafkatopic-v1beta2.json",
+}
 KUBERNETES = "1.32.0"  # the oldest version the manifests must be valid for
 SETTINGS = settings_read_by_the_code()
 
@@ -50,8 +61,10 @@ def test_an_invalid_resource_is_refused_by_the_validation():
     (scaled, *_) = of_kind(rendered("local"), "ScaledObject")
     with pytest.raises(jsonschema.ValidationError):
         # The HorizontalPodAutoscaler's spelling, which KEDA would silently ignore.
-        jsonschema.validate({**scaled, "spec": {**scaled["spec"], "maxReplicas": 6}},
-                            schema(CRD_SCHEMAS[("keda.sh/v1alpha1", "ScaledObject")]))
+        jsonschema.validate(
+            {**scaled, "spec": {**scaled["spec"], "maxReplicas": 6}},
+            schema(CRD_SCHEMAS[("keda.sh/v1alpha1", "ScaledObject")]),
+        )
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -103,8 +116,10 @@ def test_every_deployment_probes_real_routes_on_the_api_port(overlay):
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_deployment_has_a_disruption_budget_over_its_pods(overlay):
     resources = rendered(overlay)
-    budgets = {b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] for b in
-               of_kind(resources, "PodDisruptionBudget")}
+    budgets = {
+        b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+        for b in of_kind(resources, "PodDisruptionBudget")
+    }
     assert budgets == {d["metadata"]["name"] for d in of_kind(resources, "Deployment")}
 
 

@@ -23,8 +23,12 @@ def exported() -> dict[str, set[str]]:
         if isinstance(metric, Counter):
             names[f"{metric._name}_total"] = labels
         elif isinstance(metric, Histogram):
-            names.update({f"{metric._name}_{s}": labels | ({"le"} if s == "bucket" else set())
-                          for s in ("bucket", "sum", "count")})
+            names.update(
+                {
+                    f"{metric._name}_{s}": labels | ({"le"} if s == "bucket" else set())
+                    for s in ("bucket", "sum", "count")
+                }
+            )
         else:
             names[metric._name] = labels
     return names
@@ -41,11 +45,17 @@ def check(expr: str) -> list[str]:
             problems.append(f"unknown metric {name}")
             continue
         labels_of_used |= known[name]
-        problems += [f"{name} has no label {label}" for label in re.findall(r"(\w+)\s*[=!~]", matchers)
-                     if label not in known[name]]
+        problems += [
+            f"{name} has no label {label}"
+            for label in re.findall(r"(\w+)\s*[=!~]", matchers)
+            if label not in known[name]
+        ]
     for grouping in GROUPING.findall(expr):
-        problems += [f"no metric here has label {label}" for label in re.split(r"\s*,\s*", grouping.strip())
-                     if label and label not in labels_of_used]
+        problems += [
+            f"no metric here has label {label}"
+            for label in re.split(r"\s*,\s*", grouping.strip())
+            if label and label not in labels_of_used
+        ]
     return problems
 
 
@@ -56,13 +66,20 @@ def alert_expressions() -> dict[str, str]:
 
 def dashboard_expressions() -> dict[str, str]:
     dashboard = json.loads((DEPLOY / "grafana" / "subsidy-operations.json").read_text())
-    return {f"{panel['title']} {target['refId']}": target["expr"]
-            for panel in dashboard["panels"] for target in panel["targets"]}
+    return {
+        f"{panel['title']} {target['refId']}": target["expr"]
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+    }
 
 
 def test_the_alerts_the_on_call_needs_are_defined():
-    assert set(alert_expressions()) == {"SubsidyConsumerLagGrowing", "SubsidyOutboxStuck", "SubsidyDeadLetter",
-                                        "SubsidyHttpErrors"}
+    assert set(alert_expressions()) == {
+        "SubsidyConsumerLagGrowing",
+        "SubsidyOutboxStuck",
+        "SubsidyDeadLetter",
+        "SubsidyHttpErrors",
+    }
 
 
 def test_every_alert_uses_only_exported_metrics_and_labels():
@@ -80,5 +97,6 @@ def test_every_dashboard_panel_uses_only_exported_metrics_and_labels():
 def test_a_misspelt_metric_or_label_is_caught():
     assert check("sum(subsidy_consumer_lags)") == ["unknown metric subsidy_consumer_lags"]
     assert check('rate(subsidy_http_requests_total{status="5xx"}[5m])') == [
-        "subsidy_http_requests_total has no label status"]
+        "subsidy_http_requests_total has no label status"
+    ]
     assert check("sum by (group) (subsidy_consumer_lag)") == ["no metric here has label group"]

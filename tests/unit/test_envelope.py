@@ -10,9 +10,15 @@ from shared.messaging.payloads import all_payload_types
 
 
 def award() -> AwardGrantedV1:
-    return AwardGrantedV1(award_id=uuid.uuid4(), application_id=uuid.uuid4(), credit_code="91510100MA61R8XN39",
-                          clause="1.1-node", amount=Decimal("800000.00"), granted_at=datetime.now(UTC),
-                          grants=[GrantLine(subject_key="node_id=SN-1", amount=Decimal("800000.00"))])
+    return AwardGrantedV1(
+        award_id=uuid.uuid4(),
+        application_id=uuid.uuid4(),
+        credit_code="91510100MA61R8XN39",
+        clause="1.1-node",
+        amount=Decimal("800000.00"),
+        granted_at=datetime.now(UTC),
+        grants=[GrantLine(subject_key="node_id=SN-1", amount=Decimal("800000.00"))],
+    )
 
 
 def test_an_event_survives_the_trip_through_kafka_headers_unchanged():
@@ -30,19 +36,52 @@ def test_an_event_answering_another_inherits_its_correlation_and_names_its_cause
     first = Envelope.of(award(), source="/a", key="K", subject="S")
     second = Envelope.of(award(), source="/b", key="K", subject="S", cause=first)
     assert (second.correlation_id, second.causation_id, second.traceparent) == (
-        first.correlation_id, first.id, first.traceparent)
+        first.correlation_id,
+        first.id,
+        first.traceparent,
+    )
     assert first.traceparent.startswith("00-") and len(first.traceparent) == 55
 
 
-@pytest.mark.parametrize("headers, value, problem", [
-    ([], b"{}", "missing CloudEvents headers"),
-    ([("ce_specversion", b"0.3"), ("ce_id", b"1"), ("ce_type", b"x"), ("ce_source", b"/"),
-      ("ce_time", b"2024-01-01T00:00:00+00:00")], b"{}", "unsupported ce_specversion"),
-    ([("ce_specversion", b"1.0"), ("ce_id", b"1"), ("ce_type", b"subsidy.nothing.v1"), ("ce_source", b"/"),
-      ("ce_time", b"2024-01-01T00:00:00+00:00")], b"{}", "unknown event type"),
-    ([("ce_specversion", b"1.0"), ("ce_id", b"1"), ("ce_type", b"subsidy.award.granted.v1"), ("ce_source", b"/"),
-      ("ce_time", b"2024-01-01T00:00:00+00:00")], b'{"amount": 1.5}', "subsidy.award.granted.v1"),
-])
+@pytest.mark.parametrize(
+    "headers, value, problem",
+    [
+        ([], b"{}", "missing CloudEvents headers"),
+        (
+            [
+                ("ce_specversion", b"0.3"),
+                ("ce_id", b"1"),
+                ("ce_type", b"x"),
+                ("ce_source", b"/"),
+                ("ce_time", b"2024-01-01T00:00:00+00:00"),
+            ],
+            b"{}",
+            "unsupported ce_specversion",
+        ),
+        (
+            [
+                ("ce_specversion", b"1.0"),
+                ("ce_id", b"1"),
+                ("ce_type", b"subsidy.nothing.v1"),
+                ("ce_source", b"/"),
+                ("ce_time", b"2024-01-01T00:00:00+00:00"),
+            ],
+            b"{}",
+            "unknown event type",
+        ),
+        (
+            [
+                ("ce_specversion", b"1.0"),
+                ("ce_id", b"1"),
+                ("ce_type", b"subsidy.award.granted.v1"),
+                ("ce_source", b"/"),
+                ("ce_time", b"2024-01-01T00:00:00+00:00"),
+            ],
+            b'{"amount": 1.5}',
+            "subsidy.award.granted.v1",
+        ),
+    ],
+)
 def test_a_message_that_can_never_be_processed_is_malformed(headers, value, problem):
     with pytest.raises(MalformedEvent, match=problem):
         Envelope.from_record(b"K", value, headers).payload()

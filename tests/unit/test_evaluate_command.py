@@ -11,8 +11,9 @@ SUBSIDY = str(Path(sys.executable).parent / "subsidy")
 
 
 def evaluate(document) -> subprocess.CompletedProcess:
-    return subprocess.run([SUBSIDY, "evaluate", "-"], input=json.dumps(document), capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [SUBSIDY, "evaluate", "-"], input=json.dumps(document), capture_output=True, text=True, timeout=60
+    )
 
 
 def test_a_decided_application_prints_its_decision_and_exits_0():

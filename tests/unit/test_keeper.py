@@ -3,7 +3,6 @@
 import asyncio
 from datetime import UTC, datetime
 
-
 from shared.db import service_metadata
 from shared.messaging.consumer import Backoff
 from shared.service import STALL_LIMIT, Loop, Runtime, keep
@@ -13,8 +12,11 @@ FAST = lambda: Backoff(first_s=0.001, max_s=0.001)  # noqa: E731
 
 
 def runtime_with(*loops: Loop) -> Runtime:
-    runtime = Runtime("test", Settings(database_url="postgresql://nobody@/none", kafka_bootstrap_servers="-"),
-                      service_metadata("test"))
+    runtime = Runtime(
+        "test",
+        Settings(database_url="postgresql://nobody@/none", kafka_bootstrap_servers="-"),
+        service_metadata("test"),
+    )
     runtime.loops = list(loops)
     return runtime
 

@@ -8,7 +8,8 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.eligibility.history import Past
 from shared.policy import EXAMPLES, PriorGrant
@@ -17,22 +18,48 @@ from tests.builders import applicant_code
 
 CODES = [applicant_code(n) for n in range(3)]
 NODE_SPELLINGS = ["SN-001", "ｓｎ－００１", " sn-001 ", "SN-002", "sn-002"]
-CAPS = {"1.1-node": Decimal("1000000"), "1.1-ops-center": Decimal("500000"), "1.2-gov-infra": Decimal("500000"),
-        "3.7-testing-lab": Decimal("2000000"), "3.5-external-revenue": Decimal("1900000")}
+CAPS = {
+    "1.1-node": Decimal("1000000"),
+    "1.1-ops-center": Decimal("500000"),
+    "1.2-gov-infra": Decimal("500000"),
+    "3.7-testing-lab": Decimal("2000000"),
+    "3.5-external-revenue": Decimal("1900000"),
+}
 
 
 claims = st.one_of(
-    st.builds(lambda code, node, cost: ("1.1-node", code, {"node_id": node, "investment_cost": str(cost)}),
-              st.sampled_from(CODES), st.sampled_from(NODE_SPELLINGS), st.integers(1, 9_000_000)),
-    st.builds(lambda code, year, cost: ("1.1-ops-center", code, {"center_id": "OC-1", "operation_year": year,
-                                                                 "operating_cost": str(cost)}),
-              st.sampled_from(CODES), st.integers(1, 4), st.integers(1, 5_000_000)),
-    st.builds(lambda code, clause, project: (clause, code, {"project_id": project}),
-              st.sampled_from(CODES), st.sampled_from(["1.2-gov-infra", "3.7-testing-lab"]),
-              st.sampled_from(["P1", "p1", "Ｐ１", "P2"])),
-    st.builds(lambda code, year, revenue: ("3.5-external-revenue", code, {"fiscal_year": year,
-                                                                          "external_revenue": str(revenue)}),
-              st.sampled_from(CODES), st.integers(2022, 2024), st.integers(0, 2_000_000_000)),
+    st.builds(
+        lambda code, node, cost: ("1.1-node", code, {"node_id": node, "investment_cost": str(cost)}),
+        st.sampled_from(CODES),
+        st.sampled_from(NODE_SPELLINGS),
+        st.integers(1, 9_000_000),
+    ),
+    st.builds(
+        lambda code, year, cost: (
+            "1.1-ops-center",
+            code,
+            {"center_id": "OC-1", "operation_year": year, "operating_cost": str(cost)},
+        ),
+        st.sampled_from(CODES),
+        st.integers(1, 4),
+        st.integers(1, 5_000_000),
+    ),
+    st.builds(
+        lambda code, clause, project: (clause, code, {"project_id": project}),
+        st.sampled_from(CODES),
+        st.sampled_from(["1.2-gov-infra", "3.7-testing-lab"]),
+        st.sampled_from(["P1", "p1", "Ｐ１", "P2"]),
+    ),
+    st.builds(
+        lambda code, year, revenue: (
+            "3.5-external-revenue",
+            code,
+            {"fiscal_year": year, "external_revenue": str(revenue)},
+        ),
+        st.sampled_from(CODES),
+        st.integers(2022, 2024),
+        st.integers(0, 2_000_000_000),
+    ),
 )
 
 
@@ -81,6 +108,10 @@ def test_one_time_rules_hold_over_any_sequence_of_claims(sequence):
 
 
 def test_the_spellings_of_one_node_are_one_subject():
-    granted = decide_all([("1.1-node", CODES[0], {"node_id": s, "investment_cost": "100"})
-                          for s in ("SN-001", "ｓｎ－００１", " sn-001 ")])
+    granted = decide_all(
+        [
+            ("1.1-node", CODES[0], {"node_id": s, "investment_cost": "100"})
+            for s in ("SN-001", "ｓｎ－００１", " sn-001 ")
+        ]
+    )
     assert [(clause, key) for _, clause, key, _, _ in granted] == [("1.1-node", "node_id=sn-001")]

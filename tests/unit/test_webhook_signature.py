@@ -20,7 +20,8 @@ def test_the_signature_is_the_hmac_of_the_timestamp_a_dot_and_the_raw_body():
 
 def test_the_documented_example_holds():
     assert sign("s3cret", 1764105600, b'{"hello":"world"}') == (
-        "6eddf50fceb00000e3f2ceea9c50ede7eb69231267641abacbb89b29d9de3cbb")
+        "6eddf50fceb00000e3f2ceea9c50ede7eb69231267641abacbb89b29d9de3cbb"
+    )
 
 
 def test_a_tampered_body_is_rejected():

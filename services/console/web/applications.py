@@ -41,8 +41,12 @@ async def list_applications(request: Request, me: Official) -> Response:
     problems = []
     credit_code = search.upper() if search else ""
     if credit_code and not CREDIT_CODE.fullmatch(credit_code):
-        problems.append(("请输入申请编号或 18 位统一社会信用代码。",
-                         "Search by an application id or an 18-character unified social credit code."))
+        problems.append(
+            (
+                "请输入申请编号或 18 位统一社会信用代码。",
+                "Search by an application id or an 18-character unified social credit code.",
+            )
+        )
         credit_code = ""
     start, end = _day(wanted["from"]), _day(wanted["to"])
     for field, value, parsed in (("from", wanted["from"], start), ("to", wanted["to"], end)):
@@ -55,13 +59,23 @@ async def list_applications(request: Request, me: Official) -> Response:
         # Days are Beijing days; the API takes instants, `to` exclusive.
         "submitted_from": f"{start.isoformat()}T00:00:00+08:00" if start else None,
         "submitted_to": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+08:00" if end else None,
-        "cursor": wanted["cursor"] or None, "limit": c.settings.console_page_size}
+        "cursor": wanted["cursor"] or None,
+        "limit": c.settings.console_page_size,
+    }
     page = await c.upstream.get("intake", "/v1/applications", key(request, me), **params)
     keep = {k: v for k, v in wanted.items() if k != "cursor" and v}
     first_href = f"/applications?{urlencode(keep)}" if wanted["cursor"] else None
     next_href = f"/applications?{urlencode(keep | {'cursor': page['next_cursor']})}" if page["next_cursor"] else None
-    return c.pages.render(request, "applications/list.html", items=page["items"], first_href=first_href,
-                          next_href=next_href, wanted=wanted, problems=problems, clauses=c.clauses)
+    return c.pages.render(
+        request,
+        "applications/list.html",
+        items=page["items"],
+        first_href=first_href,
+        next_href=next_href,
+        wanted=wanted,
+        problems=problems,
+        clauses=c.clauses,
+    )
 
 
 @router.get("/{application_id}")
@@ -69,5 +83,11 @@ async def show_application(request: Request, me: Official, application_id: uuid.
     c = console(request)
     found = await c.upstream.get("intake", f"/v1/applications/{application_id}", key(request, me))
     clause = c.clauses.get(found["clause"])
-    return c.pages.render(request, "applications/detail.html", app=found, clause=clause,
-                          decision=explanation.of(found["timeline"]), facts=explanation.facts(found["application"]))
+    return c.pages.render(
+        request,
+        "applications/detail.html",
+        app=found,
+        clause=clause,
+        decision=explanation.of(found["timeline"]),
+        facts=explanation.facts(found["application"]),
+    )

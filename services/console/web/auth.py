@@ -8,8 +8,16 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import accounts, sessions
 from services.console.rules import csrf_matches, new_token
-from services.console.web.deps import (SESSION_COOKIE, SIGNIN_COOKIE, Anyone, CsrfRefused, console, current, form,
-                                      read_form)
+from services.console.web.deps import (
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    Anyone,
+    CsrfRefused,
+    console,
+    current,
+    form,
+    read_form,
+)
 
 router = APIRouter()
 SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_\-.?=&%:+~]*")
@@ -24,11 +32,26 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _signin_page(request: Request, *, status: int = 200, problem: tuple[str, str] | None = None,
-                 name: str = "", next_path: str = "/", headers: dict | None = None) -> Response:
+def _signin_page(
+    request: Request,
+    *,
+    status: int = 200,
+    problem: tuple[str, str] | None = None,
+    name: str = "",
+    next_path: str = "/",
+    headers: dict | None = None,
+) -> Response:
     token = new_token()
-    response = console(request).pages.render(request, "signin.html", status=status, headers=headers,
-                                             signin_token=token, problem=problem, name=name, next_path=next_path)
+    response = console(request).pages.render(
+        request,
+        "signin.html",
+        status=status,
+        headers=headers,
+        signin_token=token,
+        problem=problem,
+        name=name,
+        next_path=next_path,
+    )
     response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, **COOKIE)
     return response
 
@@ -55,9 +78,17 @@ async def signin(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     if wait := await sessions.wait_needed(c.db, c.limits, name, address):
         minutes = max(1, (wait + 59) // 60)
-        return _signin_page(request, status=429, headers={"Retry-After": str(wait)}, name=name, next_path=next_path,
-                            problem=(f"登录失败次数过多，请 {minutes} 分钟后再试。",
-                                     f"Too many failed sign-ins; try again in {minutes} minute(s)."))
+        return _signin_page(
+            request,
+            status=429,
+            headers={"Retry-After": str(wait)},
+            name=name,
+            next_path=next_path,
+            problem=(
+                f"登录失败次数过多，请 {minutes} 分钟后再试。",
+                f"Too many failed sign-ins; try again in {minutes} minute(s).",
+            ),
+        )
     account = await accounts.verify(c.db, name, password) if name and password else None
     if account is None:
         await sessions.failed(c.db, name, address)
@@ -65,7 +96,7 @@ async def signin(request: Request) -> Response:
     await sessions.succeeded(c.db, account.name)
     token, _ = await sessions.start(c.db, account.name)
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, **COOKIE)   # a session cookie: gone when the browser closes
+    response.set_cookie(SESSION_COOKIE, token, **COOKIE)  # a session cookie: gone when the browser closes
     response.delete_cookie(SIGNIN_COOKIE, **COOKIE)
     return response
 

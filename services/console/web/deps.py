@@ -17,7 +17,7 @@ from services.console.web.render import Pages
 from shared.secretbox import SecretBox
 
 SESSION_COOKIE = "__Host-console-session"
-SIGNIN_COOKIE = "__Host-console-signin"   # the sign-in form's own CSRF token (double submit)
+SIGNIN_COOKIE = "__Host-console-signin"  # the sign-in form's own CSRF token (double submit)
 MAX_FORM_BYTES = 64 * 1024
 
 
@@ -30,7 +30,7 @@ class Console:
     pages: Pages
     expiry: Expiry
     limits: Limits
-    clauses: dict[str, dict]   # the policy's clauses by id (shared policy data, no I/O)
+    clauses: dict[str, dict]  # the policy's clauses by id (shared policy data, no I/O)
 
 
 class NeedSignIn(Exception):
@@ -65,6 +65,7 @@ def allow(*roles: str):
         if me.role not in roles:
             raise NotAllowed()
         return me
+
     return Depends(check)
 
 
@@ -85,7 +86,7 @@ async def read_form(request: Request) -> dict[str, list[str]]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise CsrfRefused()   # nothing of ours posts that much
+            raise CsrfRefused()  # nothing of ours posts that much
     return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
 
 

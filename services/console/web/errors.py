@@ -10,49 +10,93 @@ from starlette.exceptions import HTTPException
 from services.console.upstream import Refused, Unavailable
 from services.console.web.deps import SESSION_COOKIE, CsrfRefused, NeedSignIn, NotAllowed, console
 
-SERVICE_NAMES = {"intake": "申报受理服务 intake", "quota": "评选服务 quota", "payout": "拨付服务 payout",
-                 "broker": "消息服务 broker"}
+SERVICE_NAMES = {
+    "intake": "申报受理服务 intake",
+    "quota": "评选服务 quota",
+    "payout": "拨付服务 payout",
+    "broker": "消息服务 broker",
+}
 
 
-def _page(request: Request, status: int, title: tuple[str, str], message: tuple[str, str], code: str = "",
-          fields: list | None = None, headers: dict | None = None) -> Response:
-    return console(request).pages.render(request, "error.html", status=status, headers=headers, title=title,
-                                         message=message, code=code, fields=fields or [])
+def _page(
+    request: Request,
+    status: int,
+    title: tuple[str, str],
+    message: tuple[str, str],
+    code: str = "",
+    fields: list | None = None,
+    headers: dict | None = None,
+) -> Response:
+    return console(request).pages.render(
+        request,
+        "error.html",
+        status=status,
+        headers=headers,
+        title=title,
+        message=message,
+        code=code,
+        fields=fields or [],
+    )
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(NeedSignIn)
     async def need_sign_in(request: Request, _: NeedSignIn) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        response = RedirectResponse(f"/signin?{urlencode({'next': target})}" if request.method == "GET" else "/signin",
-                                    status_code=303)
-        if request.cookies.get(SESSION_COOKIE):   # an expired or ended session: forget it
+        response = RedirectResponse(
+            f"/signin?{urlencode({'next': target})}" if request.method == "GET" else "/signin", status_code=303
+        )
+        if request.cookies.get(SESSION_COOKIE):  # an expired or ended session: forget it
             response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
         return response
 
     @app.exception_handler(NotAllowed)
     async def not_allowed(request: Request, _: NotAllowed) -> Response:
-        return _page(request, 403, ("无权访问", "Not allowed"),
-                     ("您的角色不能查看或操作此页面。", "Your role may not see or do this."))
+        return _page(
+            request,
+            403,
+            ("无权访问", "Not allowed"),
+            ("您的角色不能查看或操作此页面。", "Your role may not see or do this."),
+        )
 
     @app.exception_handler(CsrfRefused)
     async def csrf(request: Request, _: CsrfRefused) -> Response:
-        return _page(request, 403, ("请求被拒绝", "Request refused"),
-                     ("表单缺少有效的安全令牌，请刷新页面后重试。",
-                      "The form lacked a valid security token; reload the page and try again."), code="csrf")
+        return _page(
+            request,
+            403,
+            ("请求被拒绝", "Request refused"),
+            (
+                "表单缺少有效的安全令牌，请刷新页面后重试。",
+                "The form lacked a valid security token; reload the page and try again.",
+            ),
+            code="csrf",
+        )
 
     @app.exception_handler(Refused)
     async def refused(request: Request, e: Refused) -> Response:
         headers = {"Retry-After": e.retry_after} if e.retry_after else None
-        return _page(request, e.status, ("未能完成", "Could not be done"), (e.message_zh, e.message_en), e.code,
-                     e.fields, headers)
+        return _page(
+            request,
+            e.status,
+            ("未能完成", "Could not be done"),
+            (e.message_zh, e.message_en),
+            e.code,
+            e.fields,
+            headers,
+        )
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, e: Unavailable) -> Response:
         name = SERVICE_NAMES.get(e.service, e.service)
-        return _page(request, 502, ("服务暂不可用", "Service unavailable"),
-                     (f"{name} 暂时无法访问，请稍后重试；运行状况页显示各服务状态。",
-                      f"{e.service} cannot be reached now; try again shortly. The health page shows each service."))
+        return _page(
+            request,
+            502,
+            ("服务暂不可用", "Service unavailable"),
+            (
+                f"{name} 暂时无法访问，请稍后重试；运行状况页显示各服务状态。",
+                f"{e.service} cannot be reached now; try again shortly. The health page shows each service.",
+            ),
+        )
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, e: HTTPException) -> Response:

@@ -2,8 +2,11 @@
 other site may frame them, and pages with officials' data are not cached."""
 
 HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                                 b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
@@ -27,4 +30,5 @@ class SecurityHeaders:
                 extra = HEADERS if static else [*HEADERS, (b"cache-control", b"no-store")]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
+
         await self.app(scope, receive, send_with_headers)

@@ -15,7 +15,7 @@ from shared.messaging import dead_letters
 
 router = APIRouter()
 LETTER_ID = re.compile(r"[0-9a-f]{16}")
-SHOWN = 200   # newest letters listed; the counts in the filters cover them all
+SHOWN = 200  # newest letters listed; the counts in the filters cover them all
 # Two clicks in this console at once replay a letter once; the replays topic covers the rest.
 _replaying = asyncio.Lock()
 
@@ -25,9 +25,19 @@ async def show_health(request: Request, me: Admin) -> Response:
     c = console(request)
     services = await health.everything(c.upstream.client, c.settings)
     runtime = request.app.state.runtime
-    myself = {"problem": runtime.unhealthy(), "unready": await runtime.unready(),
-              "loops": [{"name": loop.name, "running": not loop.task.done(), "restarts": loop.restarts,
-                         "last_error": loop.last_error} for loop in runtime.loops]}
+    myself = {
+        "problem": runtime.unhealthy(),
+        "unready": await runtime.unready(),
+        "loops": [
+            {
+                "name": loop.name,
+                "running": not loop.task.done(),
+                "restarts": loop.restarts,
+                "last_error": loop.last_error,
+            }
+            for loop in runtime.loops
+        ],
+    }
     return c.pages.render(request, "operations/health.html", services=services, myself=myself)
 
 
@@ -49,11 +59,26 @@ async def list_dead_letters(request: Request, me: Admin) -> Response:
     q = request.query_params
     consumer, kind, state = q.get("consumer", ""), q.get("type", ""), q.get("state", "")
     found, replayed = await _letters(request)
-    shown = [d for d in found if (not consumer or d.consumer == consumer) and (not kind or d.type == kind)
-             and (state != "waiting" or d.id not in replayed) and (state != "replayed" or d.id in replayed)]
+    shown = [
+        d
+        for d in found
+        if (not consumer or d.consumer == consumer)
+        and (not kind or d.type == kind)
+        and (state != "waiting" or d.id not in replayed)
+        and (state != "replayed" or d.id in replayed)
+    ]
     return console(request).pages.render(
-        request, "operations/dead_letters.html", letters=shown[:SHOWN], matching=len(shown), total=len(found),
-        replayed=replayed, counts=dead_letters.summary(found), consumer=consumer, kind=kind, state=state)
+        request,
+        "operations/dead_letters.html",
+        letters=shown[:SHOWN],
+        matching=len(shown),
+        total=len(found),
+        replayed=replayed,
+        counts=dead_letters.summary(found),
+        consumer=consumer,
+        kind=kind,
+        state=state,
+    )
 
 
 async def _letter_page(request: Request, letter_id: str, *, problem: Refused | None = None) -> Response:
@@ -62,8 +87,14 @@ async def _letter_page(request: Request, letter_id: str, *, problem: Refused | N
     if letter is None:
         raise Refused(404, "not_found", "没有这封死信。", "No such dead letter.")
     return console(request).pages.render(
-        request, "operations/dead_letter.html", status=problem.status if problem else 200, letter=letter,
-        replayed=letter.id in replayed, problem=problem, done=labels.DONE.get(request.query_params.get("done", "")))
+        request,
+        "operations/dead_letter.html",
+        status=problem.status if problem else 200,
+        letter=letter,
+        replayed=letter.id in replayed,
+        problem=problem,
+        done=labels.DONE.get(request.query_params.get("done", "")),
+    )
 
 
 @router.get("/dead-letters/{letter_id}")
@@ -76,7 +107,7 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
     """What `subsidy dead-letters replay --id ID` does: the event back to its topic, unless the
     replays topic says it went back already."""
     await form(request, me)
-    if not LETTER_ID.fullmatch(letter_id):   # never an empty filter, which would replay every letter
+    if not LETTER_ID.fullmatch(letter_id):  # never an empty filter, which would replay every letter
         raise Refused(404, "not_found", "没有这封死信。", "No such dead letter.")
     try:
         # No timeout of ours: one cut short between sending the event and recording it would send it
@@ -87,7 +118,14 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
         raise Unavailable("broker") from None
     if sent:
         return RedirectResponse(f"/dead-letters/{letter_id}?done=replayed", status_code=303)
-    return await _letter_page(request, letter_id, problem=Refused(
-        409, "already_replayed", "这封死信已重放过，未再次发送。若事件再次失败，会作为一封新的死信出现。",
-        "This dead letter was replayed before; nothing was sent again. Should the event fail again, it comes back "
-        "as a new dead letter."))
+    return await _letter_page(
+        request,
+        letter_id,
+        problem=Refused(
+            409,
+            "already_replayed",
+            "这封死信已重放过，未再次发送。若事件再次失败，会作为一封新的死信出现。",
+            "This dead letter was replayed before; nothing was sent again. Should the event fail again, it comes back "
+            "as a new dead letter.",
+        ),
+    )

@@ -18,8 +18,8 @@ from services.console.web.render import BEIJING
 from services.console.web.rounds import CLAUSE
 
 router = APIRouter(prefix="/payouts")
-LISTED = 100     # payouts listed, newest first
-SUMMED = 1000    # held or rejected payouts summed per line: payout's most in one answer
+LISTED = 100  # payouts listed, newest first
+SUMMED = 1000  # held or rejected payouts summed per line: payout's most in one answer
 
 
 def _year(text: str, this_year: int) -> int | None:
@@ -35,12 +35,15 @@ def _done(request: Request) -> tuple[str, str] | None:
         return None
     line, released = f"{q['year']} {q['clause']}", q.get("released", "")
     released = int(released) if released.isdigit() else 0
-    return (f"{line} 预算已设定；{released} 项等待预算的奖励已继续拨付。",
-            f"The {line} budget was set; {released} award(s) waiting for it went ahead.")
+    return (
+        f"{line} 预算已设定；{released} 项等待预算的奖励已继续拨付。",
+        f"The {line} budget was set; {released} award(s) waiting for it went ahead.",
+    )
 
 
-async def _page(request: Request, me, *, year_text: str | None = None, problem: Refused | None = None,
-                entered: dict | None = None) -> Response:
+async def _page(
+    request: Request, me, *, year_text: str | None = None, problem: Refused | None = None, entered: dict | None = None
+) -> Response:
     c, api_key, q = console(request), key(request, me), request.query_params
     this_year = datetime.now(BEIJING).year
     year = _year(q.get("year", "") if year_text is None else year_text, this_year)
@@ -58,14 +61,25 @@ async def _page(request: Request, me, *, year_text: str | None = None, problem: 
         get("payout", "/v1/budgets", api_key),
         get("payout", "/v1/payouts", api_key, status="held", year=year, limit=SUMMED),
         get("payout", "/v1/payouts", api_key, status="rejected", year=year, limit=SUMMED),
-        get("payout", "/v1/payouts", api_key, status=status, year=year, application_id=application, limit=LISTED))
+        get("payout", "/v1/payouts", api_key, status=status, year=year, application_id=application, limit=LISTED),
+    )
     return c.pages.render(
-        request, "payouts/page.html", status=problem.status if problem else 200,
-        years=budgets.by_year(report, lines, held, rejected, year), year=year,
+        request,
+        "payouts/page.html",
+        status=problem.status if problem else 200,
+        years=budgets.by_year(report, lines, held, rejected, year),
+        year=year,
         known_years=sorted({r["year"] for r in report} | {this_year}, reverse=True),
-        partial=len(held) >= SUMMED or len(rejected) >= SUMMED, payouts=listed, more=len(listed) >= LISTED,
-        wanted={"status": status, "application": application}, problems=problems, problem=problem,
-        entered=entered or {}, done=_done(request), clauses=c.clauses)
+        partial=len(held) >= SUMMED or len(rejected) >= SUMMED,
+        payouts=listed,
+        more=len(listed) >= LISTED,
+        wanted={"status": status, "application": application},
+        problems=problems,
+        problem=problem,
+        entered=entered or {},
+        done=_done(request),
+        clauses=c.clauses,
+    )
 
 
 @router.get("")
@@ -77,14 +91,20 @@ async def show_payouts(request: Request, me: Money) -> Response:
 async def set_budget(request: Request, me: Money, year: int, clause: str) -> Response:
     """Sets the line's whole amount (not an increment), as `PUT /v1/budgets/{year}/{clause}` does."""
     fields = await form(request, me)
-    if not CLAUSE.fullmatch(clause):   # it goes into payout's URL: nothing that could change the path
+    if not CLAUSE.fullmatch(clause):  # it goes into payout's URL: nothing that could change the path
         raise Refused(404, "not_found", "没有这个条款。", "No such clause.")
     typed = fields.get("amount", "")
     try:
-        done = await console(request).upstream.call("payout", "PUT", f"/v1/budgets/{year}/{clause}", key(request, me),
-                                                    json={"amount": budgets.typed_amount(typed)})
+        done = await console(request).upstream.call(
+            "payout",
+            "PUT",
+            f"/v1/budgets/{year}/{clause}",
+            key(request, me),
+            json={"amount": budgets.typed_amount(typed)},
+        )
     except Refused as refused:
-        return await _page(request, me, year_text=str(year), problem=refused,
-                           entered={"line": f"{year}-{clause}", "amount": typed})
+        return await _page(
+            request, me, year_text=str(year), problem=refused, entered={"line": f"{year}-{clause}", "amount": typed}
+        )
     query = urlencode({"year": year, "done": "budget_set", "clause": clause, "released": done["released"]})
     return RedirectResponse(f"/payouts?{query}", status_code=303)

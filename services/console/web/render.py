@@ -31,14 +31,20 @@ def _when(value: Any) -> str:
 def _money(value: Any) -> str:
     try:
         from decimal import Decimal
+
         return f"{Decimal(str(value)):,.2f}"
     except Exception:
         return str(value)
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["when"] = _when
     env.filters["money"] = _money
     env.globals["labels"] = labels
@@ -49,9 +55,11 @@ def environment() -> Environment:
 class Pages:
     env: Environment
 
-    def render(self, request: Request, template: str, status: int = 200, headers: dict | None = None,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self, request: Request, template: str, status: int = 200, headers: dict | None = None, **context: Any
+    ) -> HTMLResponse:
         me = getattr(request.state, "me", None)
         html = self.env.get_template(template).render(
-            me=me, csrf=me.csrf_token if me else "", path=request.url.path, **context)
+            me=me, csrf=me.csrf_token if me else "", path=request.url.path, **context
+        )
         return HTMLResponse(html, status_code=status, headers=headers)

@@ -4,8 +4,8 @@ reviews) and what each may do. An action quota refuses is shown on the page with
 
 import re
 import uuid
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +19,7 @@ CLAUSE = re.compile(r"[0-9]+\.[0-9]+-[a-z0-9-]+")
 
 
 def _round_path(clause: str, year: int) -> str:
-    if not CLAUSE.fullmatch(clause):   # it goes into quota's URL: nothing that could change the path
+    if not CLAUSE.fullmatch(clause):  # it goes into quota's URL: nothing that could change the path
         raise Refused(404, "not_found", "没有这个条款。", "No such clause.")
     return f"/v1/rounds/{clause}/{year}"
 
@@ -39,12 +39,22 @@ def _selection_clauses(request: Request) -> dict[str, dict]:
 
 # ---- every round ----
 
-async def _rounds_page(request: Request, me, *, problem: Refused | None = None, entered: dict | None = None) -> Response:
+
+async def _rounds_page(
+    request: Request, me, *, problem: Refused | None = None, entered: dict | None = None
+) -> Response:
     c = console(request)
     rounds = await c.upstream.get("quota", "/v1/rounds", key(request, me))
-    return c.pages.render(request, "rounds/list.html", status=problem.status if problem else 200, rounds=rounds,
-                          done=_done(request), problem=problem, entered=entered or {},
-                          selections=_selection_clauses(request))
+    return c.pages.render(
+        request,
+        "rounds/list.html",
+        status=problem.status if problem else 200,
+        rounds=rounds,
+        done=_done(request),
+        problem=problem,
+        entered=entered or {},
+        selections=_selection_clauses(request),
+    )
 
 
 @router.get("")
@@ -56,10 +66,14 @@ async def list_rounds(request: Request, me: Official) -> Response:
 async def open_round(request: Request, me: Admin) -> Response:
     fields = await form(request, me)
     deadline = fields.get("deadline", "")
-    body = {"clause": fields.get("clause", ""), "year": fields.get("year", ""),
-            # a datetime-local input: Beijing time
-            "deadline": f"{deadline}:00+08:00" if len(deadline) == 16 else deadline,
-            "min_reviews": fields.get("min_reviews") or 3, "min_score": fields.get("min_score") or "60"}
+    body = {
+        "clause": fields.get("clause", ""),
+        "year": fields.get("year", ""),
+        # a datetime-local input: Beijing time
+        "deadline": f"{deadline}:00+08:00" if len(deadline) == 16 else deadline,
+        "min_reviews": fields.get("min_reviews") or 3,
+        "min_score": fields.get("min_score") or "60",
+    }
     try:
         made = await console(request).upstream.call("quota", "POST", "/v1/rounds", key(request, me), json=body)
     except Refused as refused:
@@ -69,14 +83,23 @@ async def open_round(request: Request, me: Admin) -> Response:
 
 # ---- one round ----
 
+
 async def _round_page(request: Request, me, clause: str, year: int, *, problem: Refused | None = None) -> Response:
     c, api_key = console(request), key(request, me)
     found = await c.upstream.get("quota", _round_path(clause, year), api_key)
     candidates = await c.upstream.get("quota", _round_path(clause, year) + "/candidates", api_key)
-    return c.pages.render(request, "rounds/round.html", status=problem.status if problem else 200,
-                          round=found, candidates=candidates, clause=c.clauses.get(clause), problem=problem,
-                          done=_done(request), next_state=labels.NEXT_STATE.get(found["state"]),
-                          public_page=c.settings.endpoint("quota").url + "/notices")
+    return c.pages.render(
+        request,
+        "rounds/round.html",
+        status=problem.status if problem else 200,
+        round=found,
+        candidates=candidates,
+        clause=c.clauses.get(clause),
+        problem=problem,
+        done=_done(request),
+        next_state=labels.NEXT_STATE.get(found["state"]),
+        public_page=c.settings.endpoint("quota").url + "/notices",
+    )
 
 
 @router.get("/{clause}/{year}")
@@ -88,9 +111,13 @@ async def show_round(request: Request, me: Official, clause: str, year: int) -> 
 async def move_round(request: Request, me: Admin, clause: str, year: int) -> Response:
     fields = await form(request, me)
     try:
-        await console(request).upstream.call("quota", "POST", _round_path(clause, year) + "/transitions",
-                                             key(request, me), json={"state": fields.get("state", ""),
-                                                                     "reason": fields.get("reason", "").strip()})
+        await console(request).upstream.call(
+            "quota",
+            "POST",
+            _round_path(clause, year) + "/transitions",
+            key(request, me),
+            json={"state": fields.get("state", ""), "reason": fields.get("reason", "").strip()},
+        )
     except Refused as refused:
         return await _round_page(request, me, clause, year, problem=refused)
     return RedirectResponse(f"/rounds/{clause}/{year}?done=moved", status_code=303)
@@ -103,8 +130,9 @@ async def assign_reviewer(request: Request, me: Admin, clause: str, year: int) -
     try:
         if not reviewer:
             raise Refused(422, "missing", "请填写评审专家的账户名。", "Name the reviewer's account.")
-        await console(request).upstream.call("quota", "PUT", _round_path(clause, year) + f"/panel/{quote(reviewer, safe='')}",
-                                             key(request, me))
+        await console(request).upstream.call(
+            "quota", "PUT", _round_path(clause, year) + f"/panel/{quote(reviewer, safe='')}", key(request, me)
+        )
     except Refused as refused:
         return await _round_page(request, me, clause, year, problem=refused)
     return RedirectResponse(f"/rounds/{clause}/{year}?done=assigned", status_code=303)
@@ -112,8 +140,17 @@ async def assign_reviewer(request: Request, me: Admin, clause: str, year: int) -
 
 # ---- one candidate: reviews, conflicts ----
 
-async def _candidate_page(request: Request, me, clause: str, year: int, application_id: uuid.UUID, *,
-                          problem: Refused | None = None, entered: dict | None = None) -> Response:
+
+async def _candidate_page(
+    request: Request,
+    me,
+    clause: str,
+    year: int,
+    application_id: uuid.UUID,
+    *,
+    problem: Refused | None = None,
+    entered: dict | None = None,
+) -> Response:
     c, api_key = console(request), key(request, me)
     path = _round_path(clause, year)
     found = await c.upstream.get("quota", path, api_key)
@@ -123,10 +160,19 @@ async def _candidate_page(request: Request, me, clause: str, year: int, applicat
         raise Refused(404, "not_found", "该轮次中没有此候选对象。", "No such candidate in this round.")
     reviews = await c.upstream.get("quota", f"{path}/candidates/{application_id}/reviews", api_key)
     mine = next((r for r in reviews if r["reviewer_id"] == me.account), None)
-    return c.pages.render(request, "rounds/candidate.html", status=problem.status if problem else 200,
-                          round=found, candidate=candidate, reviews=reviews, mine=mine,
-                          criteria=_criteria(request, clause), problem=problem, done=_done(request),
-                          entered=entered or {})
+    return c.pages.render(
+        request,
+        "rounds/candidate.html",
+        status=problem.status if problem else 200,
+        round=found,
+        candidate=candidate,
+        reviews=reviews,
+        mine=mine,
+        criteria=_criteria(request, clause),
+        problem=problem,
+        done=_done(request),
+        entered=entered or {},
+    )
 
 
 @router.get("/{clause}/{year}/candidates/{application_id}")
@@ -142,11 +188,15 @@ async def save_review(request: Request, me: Reviewer, clause: str, year: int, ap
     for criterion in _criteria(request, clause):
         given = fields.get(f"score-{criterion['id']}", "").strip()
         if given:
-            scores[criterion["id"]] = int(given) if given.isdigit() else given   # quota says what is wrong
+            scores[criterion["id"]] = int(given) if given.isdigit() else given  # quota says what is wrong
     try:
         await console(request).upstream.call(
-            "quota", "PUT", f"{_round_path(clause, year)}/candidates/{application_id}/review", key(request, me),
-            json={"scores": scores, "submit": submit})
+            "quota",
+            "PUT",
+            f"{_round_path(clause, year)}/candidates/{application_id}/review",
+            key(request, me),
+            json={"scores": scores, "submit": submit},
+        )
     except Refused as refused:
         return await _candidate_page(request, me, clause, year, application_id, problem=refused, entered=fields)
     done = "review_submitted" if submit else "draft_saved"
@@ -154,19 +204,25 @@ async def save_review(request: Request, me: Reviewer, clause: str, year: int, ap
 
 
 @router.post("/{clause}/{year}/candidates/{application_id}/conflict")
-async def declare_conflict(request: Request, me: Reviewer, clause: str, year: int,
-                           application_id: uuid.UUID) -> Response:
+async def declare_conflict(
+    request: Request, me: Reviewer, clause: str, year: int, application_id: uuid.UUID
+) -> Response:
     fields = await form(request, me)
     try:
         await console(request).upstream.call(
-            "quota", "PUT", f"{_round_path(clause, year)}/candidates/{application_id}/conflict", key(request, me),
-            json={"reason": fields.get("reason", "")})
+            "quota",
+            "PUT",
+            f"{_round_path(clause, year)}/candidates/{application_id}/conflict",
+            key(request, me),
+            json={"reason": fields.get("reason", "")},
+        )
     except Refused as refused:
         return await _candidate_page(request, me, clause, year, application_id, problem=refused, entered=fields)
     return RedirectResponse(f"/rounds/{clause}/{year}/candidates/{application_id}?done=recused", status_code=303)
 
 
 # ---- ranking and objections (admins) ----
+
 
 @router.get("/{clause}/{year}/ranking")
 async def show_ranking(request: Request, me: Admin, clause: str, year: int) -> Response:
@@ -182,8 +238,16 @@ async def _objections_page(request: Request, me, clause: str, year: int, *, prob
     objections = await c.upstream.get("quota", _round_path(clause, year) + "/objections", api_key)
     listed = await c.upstream.get("quota", _round_path(clause, year) + "/candidates", api_key)
     names = {x["application_id"]: x.get("applicant_name") or x["credit_code"] for x in listed}
-    return c.pages.render(request, "rounds/objections.html", status=problem.status if problem else 200,
-                          round=found, objections=objections, names=names, problem=problem, done=_done(request))
+    return c.pages.render(
+        request,
+        "rounds/objections.html",
+        status=problem.status if problem else 200,
+        round=found,
+        objections=objections,
+        names=names,
+        problem=problem,
+        done=_done(request),
+    )
 
 
 @router.get("/{clause}/{year}/objections")
@@ -197,8 +261,12 @@ async def decide_objection(request: Request, me: Admin, clause: str, year: int, 
     decision = fields.get("decision", "")
     try:
         await console(request).upstream.call(
-            "quota", "POST", f"{_round_path(clause, year)}/objections/{objection_id}/decision", key(request, me),
-            json={"decision": decision, "reason": fields.get("reason", "")})
+            "quota",
+            "POST",
+            f"{_round_path(clause, year)}/objections/{objection_id}/decision",
+            key(request, me),
+            json={"decision": decision, "reason": fields.get("reason", "")},
+        )
     except Refused as refused:
         return await _objections_page(request, me, clause, year, problem=refused)
     done = "upheld" if decision == "upheld" else "dismissed"

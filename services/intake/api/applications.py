@@ -11,9 +11,9 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 from services.intake import reading
 from services.intake.api.auth import Reader, authorize
 from services.intake.api.docs import APPLICATION_BODY
-from shared.api_errors import ApiError, invalid, json_response, not_found, responses
 from services.intake.status import STAGE
 from services.intake.submissions import IdempotencyConflict
+from shared.api_errors import ApiError, invalid, json_response, not_found, responses
 from shared.policy import InvalidApplication, parse_application
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
@@ -22,19 +22,34 @@ Status = Literal[tuple(STAGE)]
 
 
 # The hot path declares its key and header in the document rather than as FastAPI dependencies.
-SUBMISSION = APPLICATION_BODY | {"security": [{"ApiKey": []}], "parameters": [{
-    "name": "Idempotency-Key", "in": "header", "required": True,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-    "description": "Your unique key for this application: retrying with the same key and body returns the "
-                   "original answer; another body with the same key is refused (409)."}]}
+SUBMISSION = APPLICATION_BODY | {
+    "security": [{"ApiKey": []}],
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+            "description": "Your unique key for this application: retrying with the same key and body returns the "
+            "original answer; another body with the same key is refused (409).",
+        }
+    ],
+}
 
 
 def _idempotency_key(request: Request) -> str:
     key = request.headers.get("idempotency-key", "")
     if not 1 <= len(key) <= 200:
-        raise invalid([{"field": "header.idempotency-key", "code": "missing" if not key else "invalid_format",
-                        "message_en": "header.idempotency-key: required, 1–200 characters",
-                        "message_zh": "header.idempotency-key：必填，1–200 个字符"}])
+        raise invalid(
+            [
+                {
+                    "field": "header.idempotency-key",
+                    "code": "missing" if not key else "invalid_format",
+                    "message_en": "header.idempotency-key: required, 1–200 characters",
+                    "message_zh": "header.idempotency-key：必填，1–200 个字符",
+                }
+            ]
+        )
     return key
 
 
@@ -83,8 +98,13 @@ class ApplicationPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 
 
-@router.post("", status_code=202, response_model=Receipt, openapi_extra=SUBMISSION,
-             responses=responses(401, 403, 409, 413, 422, 429))
+@router.post(
+    "",
+    status_code=202,
+    response_model=Receipt,
+    openapi_extra=SUBMISSION,
+    responses=responses(401, 403, 409, 413, 422, 429),
+)
 async def post_application(request: Request) -> Response:
     """Submit an application. It is accepted (202) once stored; follow it at `links.self`."""
     caller = await authorize(request, "partner")
@@ -95,38 +115,63 @@ async def post_application(request: Request) -> Response:
     except InvalidApplication as e:
         raise invalid([f.to_json() for f in e.errors]) from None
     try:
-        accepted = await request.app.state.submissions.submit(caller.partner_id, idempotency_key, document,
-                                                              application)
+        accepted = await request.app.state.submissions.submit(caller.partner_id, idempotency_key, document, application)
     except IdempotencyConflict:
-        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used with a different body",
-                       "该 Idempotency-Key 已用于不同的请求内容") from None
+        raise ApiError(
+            409,
+            "idempotency_conflict",
+            "this Idempotency-Key was already used with a different body",
+            "该 Idempotency-Key 已用于不同的请求内容",
+        ) from None
     location = f"/v1/applications/{accepted.application_id}"
     headers = {"Location": location} | ({"Idempotent-Replayed": "true"} if accepted.replayed else {})
     # Built directly: this is the hot path, and the shape is the documented Receipt.
-    return json_response({"id": str(accepted.application_id), "status": "submitted", "links": {"self": location}},
-                          status_code=202, headers=headers)
+    return json_response(
+        {"id": str(accepted.application_id), "status": "submitted", "links": {"self": location}},
+        status_code=202,
+        headers=headers,
+    )
 
 
 @router.get("", response_model=ApplicationPage, responses=responses(401, 403, 422, 429))
 async def list_applications(
-        request: Request, caller: Reader,
-        clause: Annotated[str | None, Query(max_length=50)] = None,
-        status: Status | None = None,
-        submitted_from: Annotated[IsoDateTime | None, Query(description="inclusive, with offset: 2024-03-01T00:00:00+08:00")] = None,
-        submitted_to: Annotated[IsoDateTime | None, Query(description="exclusive, with offset")] = None,
-        credit_code: Annotated[str | None, Query(max_length=18, description="the applicant's unified social credit code")] = None,
-        limit: Annotated[int, Query(ge=1, le=100)] = 50,
-        cursor: Annotated[str | None, Query(max_length=200)] = None) -> ApplicationPage:
+    request: Request,
+    caller: Reader,
+    clause: Annotated[str | None, Query(max_length=50)] = None,
+    status: Status | None = None,
+    submitted_from: Annotated[
+        IsoDateTime | None, Query(description="inclusive, with offset: 2024-03-01T00:00:00+08:00")
+    ] = None,
+    submitted_to: Annotated[IsoDateTime | None, Query(description="exclusive, with offset")] = None,
+    credit_code: Annotated[
+        str | None, Query(max_length=18, description="the applicant's unified social credit code")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ApplicationPage:
     """Your applications, newest first, filtered and paged by cursor."""
     try:
         rows, next_cursor = await reading.page(
-            request.app.state.runtime.sessions, caller,
-            reading.Filters(clause, status, submitted_from, submitted_to, credit_code), limit, cursor)
+            request.app.state.runtime.sessions,
+            caller,
+            reading.Filters(clause, status, submitted_from, submitted_to, credit_code),
+            limit,
+            cursor,
+        )
     except reading.BadCursor:
-        raise invalid([{"field": "query.cursor", "code": "invalid_cursor", "message_en": "cursor is not one we issued",
-                        "message_zh": "cursor 无效"}]) from None
-    return ApplicationPage(items=[ApplicationSummary.model_validate(r, from_attributes=True) for r in rows],
-                           next_cursor=next_cursor)
+        raise invalid(
+            [
+                {
+                    "field": "query.cursor",
+                    "code": "invalid_cursor",
+                    "message_en": "cursor is not one we issued",
+                    "message_zh": "cursor 无效",
+                }
+            ]
+        ) from None
+    return ApplicationPage(
+        items=[ApplicationSummary.model_validate(r, from_attributes=True) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/{application_id}", response_model=ApplicationRead, responses=responses(401, 403, 404, 422, 429))
@@ -137,16 +182,23 @@ async def get_application(request: Request, caller: Reader, application_id: UUID
         raise not_found("application")
     row, steps = found
     return ApplicationRead(
-        id=row.id, clause=row.clause, credit_code=row.credit_code, status=row.status,
-        submitted_at=row.submitted_at, updated_at=row.updated_at, application=row.body,
+        id=row.id,
+        clause=row.clause,
+        credit_code=row.credit_code,
+        status=row.status,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
+        application=row.body,
         timeline=[TimelineEntry(status="submitted", at=row.submitted_at, detail={})]
-        + [TimelineEntry(status=s.status, at=s.at, detail=s.detail) for s in steps])
+        + [TimelineEntry(status=s.status, at=s.at, detail=s.detail) for s in steps],
+    )
 
 
 async def _read_capped(request: Request) -> bytes:
     """The body, refused (413) as soon as it is known to be too large, before it is all read."""
-    too_large = ApiError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes",
-                         f"请求体超过 {MAX_BODY_BYTES} 字节")
+    too_large = ApiError(
+        413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes", f"请求体超过 {MAX_BODY_BYTES} 字节"
+    )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise too_large
@@ -163,9 +215,25 @@ def _json_object(body: bytes) -> dict[str, Any]:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise invalid([{"field": "body", "code": "invalid_json", "message_en": f"body: not valid JSON: {e}",
-                        "message_zh": "body：不是有效的 JSON"}]) from None
+        raise invalid(
+            [
+                {
+                    "field": "body",
+                    "code": "invalid_json",
+                    "message_en": f"body: not valid JSON: {e}",
+                    "message_zh": "body：不是有效的 JSON",
+                }
+            ]
+        ) from None
     if not isinstance(document, dict):
-        raise invalid([{"field": "body", "code": "wrong_type", "message_en": "body: expected a JSON object",
-                        "message_zh": "body：应为 JSON 对象"}])
+        raise invalid(
+            [
+                {
+                    "field": "body",
+                    "code": "wrong_type",
+                    "message_en": "body: expected a JSON object",
+                    "message_zh": "body：应为 JSON 对象",
+                }
+            ]
+        )
     return document

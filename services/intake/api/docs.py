@@ -10,10 +10,19 @@ from shared.policy import EXAMPLES, ApplicationAdapter
 _schema = ApplicationAdapter.json_schema(ref_template="#/components/schemas/{model}")
 _DEFS = _schema.pop("$defs", {})
 
-APPLICATION_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": _schema,
-    "examples": {clause: {"summary": f"clause {clause}", "value": example} for clause, example in EXAMPLES.items()},
-}}}}
+APPLICATION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": _schema,
+                "examples": {
+                    clause: {"summary": f"clause {clause}", "value": example} for clause, example in EXAMPLES.items()
+                },
+            }
+        },
+    }
+}
 
 DESCRIPTION = """\
 The API partner portals use to submit applications under Chengdu's blockchain-pilot subsidy policy
@@ -36,6 +45,7 @@ def install(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(_DEFS)
             app.openapi_schema = schema
         return app.openapi_schema
+
     app.openapi = openapi
 
     events = asyncapi.document()

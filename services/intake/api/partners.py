@@ -4,25 +4,34 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from services.intake.api.auth import Submitter
-from shared.webhook_secrets import BadSecret, key, new_secret
 from shared.api_errors import invalid, responses
+from shared.webhook_secrets import BadSecret, key, new_secret
 from shared.webhook_targets import TargetRefused
 
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 
 
 class WebhookIn(BaseModel):
-    url: HttpUrl = Field(description=(
-        "Where status changes are POSTed: an https URL whose host is, and resolves only to, public addresses "
-        "(no loopback, private, link-local, unique-local, carrier-grade NAT, multicast or cloud-metadata "
-        "address, however spelt). Checked again before every delivery; redirects are not followed."),
-        examples=["https://portal.example.cn/hooks/subsidy"])
-    secret: str | None = Field(None, min_length=16, max_length=200, description=(
-        "Signing secret (Standard Webhooks): leave it out and one (`whsec_…`) is issued and returned once; "
-        "or give a `whsec_` secret of 24–64 base64 bytes, or (as before) any string of 16–200 characters, "
-        "whose Standard Webhooks form is `whsec_` + base64 of its UTF-8 bytes. A new secret replaces the "
-        "old one, which keeps signing beside it for a day. Stored encrypted."),
-        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+    url: HttpUrl = Field(
+        description=(
+            "Where status changes are POSTed: an https URL whose host is, and resolves only to, public addresses "
+            "(no loopback, private, link-local, unique-local, carrier-grade NAT, multicast or cloud-metadata "
+            "address, however spelt). Checked again before every delivery; redirects are not followed."
+        ),
+        examples=["https://portal.example.cn/hooks/subsidy"],
+    )
+    secret: str | None = Field(
+        None,
+        min_length=16,
+        max_length=200,
+        description=(
+            "Signing secret (Standard Webhooks): leave it out and one (`whsec_…`) is issued and returned once; "
+            "or give a `whsec_` secret of 24–64 base64 bytes, or (as before) any string of 16–200 characters, "
+            "whose Standard Webhooks form is `whsec_` + base64 of its UTF-8 bytes. A new secret replaces the "
+            "old one, which keeps signing beside it for a day. Stored encrypted."
+        ),
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
 
     @field_validator("secret")
     @classmethod
@@ -50,8 +59,16 @@ async def put_webhook(request: Request, caller: Submitter, body: WebhookIn) -> W
     try:
         at = await request.app.state.webhooks.register(caller.partner_id, str(body.url), secret)
     except TargetRefused as refused:
-        raise invalid([{"field": "body.url", "code": refused.code, "message_en": f"body.url: {refused.message_en}",
-                        "message_zh": f"body.url：{refused.message_zh}"}]) from None
+        raise invalid(
+            [
+                {
+                    "field": "body.url",
+                    "code": refused.code,
+                    "message_en": f"body.url: {refused.message_en}",
+                    "message_zh": f"body.url：{refused.message_zh}",
+                }
+            ]
+        ) from None
     return WebhookOut(url=str(body.url), registered_at=at, secret=None if body.secret else secret)
 
 

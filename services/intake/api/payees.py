@@ -25,8 +25,12 @@ class PayeeAccepted(BaseModel):
     provided_at: datetime
 
 
-@router.put("/{application_id}/payee", status_code=202, response_model=PayeeAccepted,
-            responses=responses(400, 401, 403, 404, 422, 429))
+@router.put(
+    "/{application_id}/payee",
+    status_code=202,
+    response_model=PayeeAccepted,
+    responses=responses(400, 401, 403, 404, 422, 429),
+)
 async def put_payee(request: Request, caller: Submitter, application_id: UUID, payee: Payee) -> PayeeAccepted:
     """Give, or correct, the applicant's own bank account (account name = the applicant's name). A payout
     held for want of it (`payout_held`, reason `payee_missing`, `payee_invalid` or `payout_rejected`) is
@@ -40,10 +44,18 @@ async def put_payee(request: Request, caller: Submitter, application_id: UUID, p
         raise invalid([payee_name_mismatch("body.account_name").to_json()])
     now = datetime.now(UTC)
     application = application.model_copy(update={"payee": payee})
-    event = runtime.event(payee_provided(application_id, application, now), key=application.applicant.credit_code,
-                          subject=str(application_id))
+    event = runtime.event(
+        payee_provided(application_id, application, now),
+        key=application.applicant.credit_code,
+        subject=str(application_id),
+    )
     async with runtime.sessions.begin() as session:
         await runtime.publish(session, event)
     runtime.relay.wake()
-    return PayeeAccepted(application_id=application_id, account_name=payee.account_name,
-                         account=mask(payee.account_number), bank=payee.bank, provided_at=now)
+    return PayeeAccepted(
+        application_id=application_id,
+        account_name=payee.account_name,
+        account=mask(payee.account_number),
+        bank=payee.bank,
+        provided_at=now,
+    )

@@ -70,8 +70,9 @@ class Clause(BaseModel):
     policy_hash: str
 
 
-@router.post("/evaluations", response_model=Evaluation, openapi_extra=APPLICATION_BODY,
-             responses=responses(401, 413, 422, 429))
+@router.post(
+    "/evaluations", response_model=Evaluation, openapi_extra=APPLICATION_BODY, responses=responses(401, 413, 422, 429)
+)
 async def evaluate(request: Request, caller: AnyCaller) -> Evaluation:
     """What this application would get under the policy in force on its date. Nothing is stored.
 

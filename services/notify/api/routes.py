@@ -15,8 +15,9 @@ from shared.auth import Caller, role
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 Partner = Annotated[Caller, role("partner")]
 ERRORS = responses(401, 403, 404, 422, 429)
-StatusName = Annotated[str, Path(description="an application status, e.g. `eligible`, `payout_held`",
-                                 examples=["eligible"])]
+StatusName = Annotated[
+    str, Path(description="an application status, e.g. `eligible`, `payout_held`", examples=["eligible"])
+]
 Language = Annotated[Literal["zh", "en"], Path(description="`zh` or `en`")]
 
 
@@ -43,8 +44,11 @@ class DeliveryPage(BaseModel):
 class TemplateParts(BaseModel):
     subject: str | None = Field(None, max_length=1000, description="one line (Jinja2); null: ours")
     text: str | None = Field(None, max_length=20_000, description="the plain-text body (Jinja2); null: ours")
-    html: str | None = Field(None, max_length=50_000, description="the HTML part (Jinja2, autoescaped); null: "
-                             "ours, which wraps the text body's paragraphs")
+    html: str | None = Field(
+        None,
+        max_length=50_000,
+        description="the HTML part (Jinja2, autoescaped); null: ours, which wraps the text body's paragraphs",
+    )
 
 
 class TemplateRead(BaseModel):
@@ -69,20 +73,37 @@ async def _in_transaction(request: Request, operation, *args, **kwargs):
 
 
 @router.get("/webhook/deliveries", response_model=DeliveryPage, responses=ERRORS)
-async def list_deliveries(request: Request, caller: Partner,
-                          status: Literal["pending", "delivered", "failed"] | None = None,
-                          application_id: UUID | None = None,
-                          limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                          cursor: Annotated[str | None, Query(max_length=200)] = None) -> DeliveryPage:
+async def list_deliveries(
+    request: Request,
+    caller: Partner,
+    status: Literal["pending", "delivered", "failed"] | None = None,
+    application_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> DeliveryPage:
     """Your webhook deliveries, newest first: their state, attempts, your endpoint's last answer and
     when the next attempt is due."""
     try:
-        items, next_cursor = await _in_transaction(request, log.deliveries, partner_id=caller.partner_id,
-                                                   status=status, application_id=application_id, limit=limit,
-                                                   cursor=cursor)
+        items, next_cursor = await _in_transaction(
+            request,
+            log.deliveries,
+            partner_id=caller.partner_id,
+            status=status,
+            application_id=application_id,
+            limit=limit,
+            cursor=cursor,
+        )
     except log.BadCursor:
-        raise invalid([{"field": "query.cursor", "code": "invalid_cursor", "message_en": "cursor is not one we issued",
-                        "message_zh": "cursor 无效"}]) from None
+        raise invalid(
+            [
+                {
+                    "field": "query.cursor",
+                    "code": "invalid_cursor",
+                    "message_en": "cursor is not one we issued",
+                    "message_zh": "cursor 无效",
+                }
+            ]
+        ) from None
     return DeliveryPage(items=items, next_cursor=next_cursor)
 
 
@@ -95,8 +116,12 @@ async def get_delivery(request: Request, caller: Partner, delivery_id: UUID) -> 
         raise not_found("delivery") from None
 
 
-@router.post("/webhook/deliveries/{delivery_id}/retry", status_code=202, response_model=DeliveryRead,
-             responses=responses(401, 403, 404, 409, 422, 429))
+@router.post(
+    "/webhook/deliveries/{delivery_id}/retry",
+    status_code=202,
+    response_model=DeliveryRead,
+    responses=responses(401, 403, 404, 409, 422, 429),
+)
 async def retry_delivery(request: Request, caller: Partner, delivery_id: UUID) -> dict:
     """Send the delivery again now, exactly as before (same body, same `webhook-id`), with a fresh
     retry schedule. Refused (409) while your endpoint is disabled: register it again first."""
@@ -105,9 +130,12 @@ async def retry_delivery(request: Request, caller: Partner, delivery_id: UUID) -
     except log.NotFound:
         raise not_found("delivery") from None
     except log.EndpointDisabled as e:
-        raise ApiError(409, "endpoint_disabled", f"your webhook cannot receive it: {e}; register it again "
-                       "(PUT /v1/partners/me/webhook on intake) and retry",
-                       "您的回调地址当前无法接收：请先在受理服务重新登记回调地址，再重试") from None
+        raise ApiError(
+            409,
+            "endpoint_disabled",
+            f"your webhook cannot receive it: {e}; register it again (PUT /v1/partners/me/webhook on intake) and retry",
+            "您的回调地址当前无法接收：请先在受理服务重新登记回调地址，再重试",
+        ) from None
 
 
 @router.get("/templates", response_model=list[TemplateSummary], responses=ERRORS)
@@ -129,20 +157,27 @@ async def get_template(request: Request, caller: Partner, status: StatusName, la
 
 
 @router.put("/templates/{status}/{language}", response_model=TemplateRead, responses=ERRORS)
-async def put_template(request: Request, caller: Partner, status: StatusName, language: Language,
-                       body: TemplateParts) -> dict:
+async def put_template(
+    request: Request, caller: Partner, status: StatusName, language: Language, body: TemplateParts
+) -> dict:
     """Replace any part of the message for your applicants. Jinja2 (sandboxed); the context is the
     status's detail plus the application's facts (see `preview` and our sources in `default`). A
     template that does not compile, or does not render against the status's sample context, is
     refused with a field error naming the part."""
     _known(status)
     try:
-        return await _in_transaction(request, log.put_template, caller.partner_id, status, language,
-                                     body.model_dump())
+        return await _in_transaction(request, log.put_template, caller.partner_id, status, language, body.model_dump())
     except wording.TemplateRefused as e:
-        raise invalid([{"field": f"body.{e.part}", "code": "invalid_template",
-                        "message_en": f"body.{e.part}: {e.message}",
-                        "message_zh": f"body.{e.part}：模板无法按示例数据渲染（{e.message}）"}]) from None
+        raise invalid(
+            [
+                {
+                    "field": f"body.{e.part}",
+                    "code": "invalid_template",
+                    "message_en": f"body.{e.part}: {e.message}",
+                    "message_zh": f"body.{e.part}：模板无法按示例数据渲染（{e.message}）",
+                }
+            ]
+        ) from None
 
 
 @router.delete("/templates/{status}/{language}", status_code=204, responses=ERRORS)

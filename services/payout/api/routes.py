@@ -8,12 +8,21 @@ from sqlalchemy import select
 
 from services.payout import awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
-from services.payout.api.schemas import (BudgetLine, BudgetSet, BudgetSetResult, Cancellation, Cancelled, Clawback,
-                                         ClawbackCreate, PayoutRead)
-from services.payout.tables import awards as award_rows, payouts
+from services.payout.api.schemas import (
+    BudgetLine,
+    BudgetSet,
+    BudgetSetResult,
+    Cancellation,
+    Cancelled,
+    Clawback,
+    ClawbackCreate,
+    PayoutRead,
+)
+from services.payout.tables import awards as award_rows
+from services.payout.tables import payouts
 from shared.api_errors import json_response, responses
-from shared.routes import act, read
 from shared.payee import mask
+from shared.routes import act, read
 
 router = APIRouter(prefix="/v1")
 Year = Annotated[int, Path(ge=2000, le=2100, description="the budget year")]
@@ -21,10 +30,13 @@ YearFilter = Annotated[int | None, Query(ge=2000, le=2100)]
 Clause = Annotated[str, Path(min_length=1, max_length=50)]
 
 
-@router.put("/budgets/{year}/{clause}", response_model=BudgetSetResult, tags=["budgets"],
-            responses=responses(400, 401, 403, 409, 422, 429))
-async def set_budget(request: Request, caller: Finance, year: Year, clause: Clause,
-                     body: BudgetSet) -> BudgetSetResult:
+@router.put(
+    "/budgets/{year}/{clause}",
+    response_model=BudgetSetResult,
+    tags=["budgets"],
+    responses=responses(400, 401, 403, 409, 422, 429),
+)
+async def set_budget(request: Request, caller: Finance, year: Year, clause: Clause, body: BudgetSet) -> BudgetSetResult:
     """Set a budget line (a year and a clause) to an amount. A cut below what is committed is refused
     (409 `budget_below_committed`); awards waiting for the line go ahead, in order, as far as it reaches."""
     return BudgetSetResult(**await act(request, budgets.set_budget, year, clause, body.amount, by=caller.partner_id))
@@ -36,61 +48,100 @@ async def list_budgets(request: Request, _: Finance, year: YearFilter = None) ->
     return [BudgetLine(**line) for line in await read(request, budgets.lines, year=year)]
 
 
-@router.get("/reports/budget", tags=["reports"], responses=responses(401, 403, 422, 429) | {200: {"content": {
-    "text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-async def budget_report(request: Request, _: Finance, year: YearFilter = None,
-                        format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv") -> Response:
+@router.get(
+    "/reports/budget",
+    tags=["reports"],
+    responses=responses(401, 403, 422, 429)
+    | {200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
+)
+async def budget_report(
+    request: Request,
+    _: Finance,
+    year: YearFilter = None,
+    format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
+) -> Response:
     """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
     recovered (clawbacks recorded) and available, as CSV, XLSX or JSON."""
     rows = await read(request, reports.rows, year=year)
     if format == "json":
         return json_response([reports.as_json(r) for r in rows])
     name = f"subsidy-budget-{year or 'all'}.{format}"
-    body, media = (reports.csv_bytes(rows), "text/csv; charset=utf-8") if format == "csv" else \
-        (reports.xlsx_bytes(rows), reports.XLSX)
+    body, media = (
+        (reports.csv_bytes(rows), "text/csv; charset=utf-8")
+        if format == "csv"
+        else (reports.xlsx_bytes(rows), reports.XLSX)
+    )
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/payouts", response_model=list[PayoutRead], tags=["payouts"], responses=responses(401, 403, 422, 429))
-async def list_payouts(request: Request, _: Finance, status: Annotated[str | None, Query(max_length=20)] = None, award_id: UUID | None = None,
-                       application_id: UUID | None = None, year: YearFilter = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[PayoutRead]:
+async def list_payouts(
+    request: Request,
+    _: Finance,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    award_id: UUID | None = None,
+    application_id: UUID | None = None,
+    year: YearFilter = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[PayoutRead]:
     """Payouts, newest first, by status, award, application or budget year (the year of the line
     its award is charged to)."""
-    query = (select(payouts, award_rows.c.year).join(award_rows, award_rows.c.award_id == payouts.c.award_id)
-             .order_by(payouts.c.created_at.desc()).limit(limit))
-    for column, value in ((payouts.c.status, status), (payouts.c.award_id, award_id),
-                          (payouts.c.application_id, application_id), (award_rows.c.year, year)):
+    query = (
+        select(payouts, award_rows.c.year)
+        .join(award_rows, award_rows.c.award_id == payouts.c.award_id)
+        .order_by(payouts.c.created_at.desc())
+        .limit(limit)
+    )
+    for column, value in (
+        (payouts.c.status, status),
+        (payouts.c.award_id, award_id),
+        (payouts.c.application_id, application_id),
+        (award_rows.c.year, year),
+    ):
         if value is not None:
             query = query.where(column == value)
 
     async def fetch(session):
         return (await session.execute(query)).all()
+
     return [_payout(r) for r in await read(request, fetch)]
 
 
-@router.post("/awards/{award_id}/cancel", response_model=Cancelled, tags=["corrections"],
-             responses=responses(400, 401, 403, 404, 409, 422, 429))
+@router.post(
+    "/awards/{award_id}/cancel",
+    response_model=Cancelled,
+    tags=["corrections"],
+    responses=responses(400, 401, 403, 404, 409, 422, 429),
+)
 async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Cancellation) -> Cancelled:
     """Cancel an award whose money has not left (awaiting budget, held, requested or rejected): its
     reservation is released. A payout with the finance system cannot be cancelled (409 `payout_in_flight`)."""
     return Cancelled(**await act(request, awards.cancel, award_id, reason=body.reason, by=caller.partner_id))
 
 
-@router.post("/awards/{award_id}/clawbacks", response_model=Clawback, status_code=201, tags=["corrections"],
-             responses=responses(400, 401, 403, 404, 409, 422, 429) | {200: {"model": Clawback,
-                                                                        "description": "recorded before"}})
-async def record_clawback(request: Request, caller: Admin, award_id: UUID, body: ClawbackCreate,
-                          response: Response) -> Clawback:
+@router.post(
+    "/awards/{award_id}/clawbacks",
+    response_model=Clawback,
+    status_code=201,
+    tags=["corrections"],
+    responses=responses(400, 401, 403, 404, 409, 422, 429)
+    | {200: {"model": Clawback, "description": "recorded before"}},
+)
+async def record_clawback(
+    request: Request, caller: Admin, award_id: UUID, body: ClawbackCreate, response: Response
+) -> Clawback:
     """Record a clawback (after a failed performance review, 绩效评价, or fraud): a reversing entry and a
     receivable, never above what was paid and not yet clawed back (409 `exceeds_paid`). Idempotent by
     `key`: the same key and amount answers 200 with the clawback recorded before; another amount, 409."""
-    row, created = await act(request, clawbacks.record, award_id, key=body.key, amount=body.amount,
-                             reason=body.reason, by=caller.partner_id)
+    row, created = await act(
+        request, clawbacks.record, award_id, key=body.key, amount=body.amount, reason=body.reason, by=caller.partner_id
+    )
     response.status_code = 201 if created else 200
     return Clawback(**row)
 
 
 def _payout(r) -> PayoutRead:
-    return PayoutRead(**{k: v for k, v in r._mapping.items() if k in PayoutRead.model_fields},
-                      account=mask(r.account_number) if r.account_number else None)
+    return PayoutRead(
+        **{k: v for k, v in r._mapping.items() if k in PayoutRead.model_fields},
+        account=mask(r.account_number) if r.account_number else None,
+    )

@@ -9,10 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 
 from shared.events import Money
 
-Amount = Annotated[Decimal, Field(ge=0, lt=Decimal("1000000000000"), decimal_places=2),
-                   PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
-Positive = Annotated[Decimal, Field(gt=0, lt=Decimal("1000000000000"), decimal_places=2),
-                     PlainSerializer(lambda d: f"{d:.2f}", return_type=str)]
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, lt=Decimal("1000000000000"), decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
+]
+Positive = Annotated[
+    Decimal,
+    Field(gt=0, lt=Decimal("1000000000000"), decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
+]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
 
 
@@ -51,7 +57,8 @@ class Cancelled(BaseModel):
 class ClawbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     key: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")] = Field(
-        description="Your idempotency key: the same key and amount again is the same clawback; another amount is 409.")
+        description="Your idempotency key: the same key and amount again is the same clawback; another amount is 409."
+    )
     amount: Positive
     reason: Text
 

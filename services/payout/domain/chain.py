@@ -17,9 +17,20 @@ GENESIS = "0" * 64
 
 def content(t: Transfer) -> bytes:
     """A transfer's canonical bytes: every field, in a fixed order, unambiguous (JSON)."""
-    return json.dumps([str(t.id), t.kind, t.debit, t.credit, f"{t.amount:.2f}",
-                       str(t.pending_id) if t.pending_id else "", t.code, t.ref],
-                      ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        [
+            str(t.id),
+            t.kind,
+            t.debit,
+            t.credit,
+            f"{t.amount:.2f}",
+            str(t.pending_id) if t.pending_id else "",
+            t.code,
+            t.ref,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
 
 
 def link(key: bytes, prev_hash: str, t: Transfer) -> str:

@@ -91,13 +91,14 @@ class Transfer:
     amount: Decimal
     kind: Kind = "posted"
     pending_id: UUID | None = None
-    code: str = ""   # what it is for: budget, reserve, settle, cancel, clawback…
-    ref: str = ""    # what it is about: an award, a payout, a budget line
+    code: str = ""  # what it is for: budget, reserve, settle, cancel, clawback…
+    ref: str = ""  # what it is about: an award, a payout, a budget line
 
 
 @dataclass
 class Ledger:
     """Accounts and transfers in memory: the whole ledger (a replay), or the part a batch touches."""
+
     accounts: dict[str, Account] = field(default_factory=dict)
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
     resolved: dict[UUID, UUID] = field(default_factory=dict)  # pending id → the post or void of it
@@ -113,8 +114,10 @@ class Ledger:
             if earlier == t:
                 return "exists"
             if replace(earlier, amount=t.amount) == t:
-                raise Refused("exists_with_different_amount",
-                              f"transfer {t.id} exists with amount {earlier.amount}, not {t.amount}")
+                raise Refused(
+                    "exists_with_different_amount",
+                    f"transfer {t.id} exists with amount {earlier.amount}, not {t.amount}",
+                )
             raise Refused("exists_with_different_fields", f"transfer {t.id} exists with other content")
         if t.amount <= 0:
             raise Refused("amount_must_be_positive", f"transfer {t.id} moves {t.amount}")
@@ -141,8 +144,9 @@ class Ledger:
         for account in (debit, credit):
             if account.overdrawn():
                 self.accounts[debit.id], self.accounts[credit.id] = before
-                raise Refused("exceeds_credits",
-                              f"transfer {t.id} would take {account.id} {-account.headroom} past its credits")
+                raise Refused(
+                    "exceeds_credits", f"transfer {t.id} would take {account.id} {-account.headroom} past its credits"
+                )
         self.transfers[t.id] = t
         if t.pending_id is not None:
             self.resolved[t.pending_id] = t.id
@@ -154,11 +158,13 @@ class Ledger:
             raise Refused("pending_transfer_not_found", f"transfer {t.id} names no pending transfer {t.pending_id}")
         if (done := self.resolved.get(t.pending_id)) is not None:
             kind = self.transfers[done].kind if done in self.transfers else "post"
-            raise Refused(f"pending_transfer_already_{'posted' if kind == 'post' else 'voided'}",
-                          f"pending transfer {t.pending_id} was already resolved")
+            raise Refused(
+                f"pending_transfer_already_{'posted' if kind == 'post' else 'voided'}",
+                f"pending transfer {t.pending_id} was already resolved",
+            )
         if (pending.debit, pending.credit) != (t.debit, t.credit):
             raise Refused("pending_transfer_has_different_accounts", f"transfer {t.id} and {t.pending_id} differ")
-        if t.kind == "void" and t.amount != pending.amount or t.amount > pending.amount:
+        if (t.kind == "void" and t.amount != pending.amount) or t.amount > pending.amount:
             raise Refused("exceeds_pending_transfer_amount", f"transfer {t.id} moves {t.amount} of {pending.amount}")
         return pending
 

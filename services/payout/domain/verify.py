@@ -30,8 +30,7 @@ class Verified:
     problem: Problem | None
 
 
-def verify(key: bytes, rows: Iterable[Link], stored: Mapping[str, Account],
-           awards: Mapping[str, str]) -> Verified:
+def verify(key: bytes, rows: Iterable[Link], stored: Mapping[str, Account], awards: Mapping[str, str]) -> Verified:
     """`rows` in chain order; `stored` the accounts table; `awards` each award id → its state."""
     ledger, prev, reserved, count = Ledger(), GENESIS, set(), 0
 
@@ -59,11 +58,19 @@ def verify(key: bytes, rows: Iterable[Link], stored: Mapping[str, Account],
         if state in RESERVED_STATES and award not in reserved:
             return done(Problem(f"award {award}", f"is {state} but no transfer reserves it"))
     for account_id in sorted(set(ledger.accounts) | set(stored)):
-        entries, kept = ledger.accounts.get(account_id, Account(account_id)), stored.get(account_id, Account(account_id))
+        entries, kept = (
+            ledger.accounts.get(account_id, Account(account_id)),
+            stored.get(account_id, Account(account_id)),
+        )
         differ = [b for b in BALANCES if getattr(entries, b) != getattr(kept, b)]
         if differ:
-            return done(Problem(f"account {account_id}", "stored balances differ from its transfers: " + ", ".join(
-                f"{b} {getattr(kept, b)} (transfers say {getattr(entries, b)})" for b in differ)))
+            return done(
+                Problem(
+                    f"account {account_id}",
+                    "stored balances differ from its transfers: "
+                    + ", ".join(f"{b} {getattr(kept, b)} (transfers say {getattr(entries, b)})" for b in differ),
+                )
+            )
     for side in ("pending", "posted"):
         debits = sum((getattr(a, f"debits_{side}") for a in stored.values()), ZERO)
         credits = sum((getattr(a, f"credits_{side}") for a in stored.values()), ZERO)

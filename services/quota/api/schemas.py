@@ -1,11 +1,10 @@
 """What the quota API takes and gives: one family of schemas per resource."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
-
-import re
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, field_validator
 
@@ -14,13 +13,14 @@ from shared.policy.default import DEFAULT_BOOK
 
 SELECTIONS = tuple(sorted({cid for v in DEFAULT_BOOK.versions for cid, r in v.rules.items() if r.is_selection}))
 
-NoControl = r"^[^\x00-\x1f\x7f]+$"              # a line of text: no control characters at all
+NoControl = r"^[^\x00-\x1f\x7f]+$"  # a line of text: no control characters at all
 Prose = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$"  # text that may run over lines (\n, \r, \t allowed)
 
 
 def _text(low: int, high: int, pattern: str = NoControl, **kw) -> Any:
-    return Annotated[str, StringConstraints(min_length=low, max_length=high, pattern=pattern,
-                                            strip_whitespace=True), Field(**kw)]
+    return Annotated[
+        str, StringConstraints(min_length=low, max_length=high, pattern=pattern, strip_whitespace=True), Field(**kw)
+    ]
 
 
 class _In(BaseModel):
@@ -29,19 +29,33 @@ class _In(BaseModel):
 
 # ---- rounds ----
 
+
 class RoundCreate(_In):
     clause: Literal[SELECTIONS] = Field(description="A selection clause of the policy.")
     year: int = Field(ge=2000, le=2100)
     deadline: AwareDatetime = Field(description="Applications submitted after this are refused (ISO 8601 with offset).")
     min_reviews: int = Field(3, ge=1, le=50, description="Submitted, non-recused reviews each candidate needs.")
-    min_score: Decimal = Field(Decimal(60), ge=0, le=100, decimal_places=2,
-                               description="Nobody scoring below this is selected.")
+    min_score: Decimal = Field(
+        Decimal(60), ge=0, le=100, decimal_places=2, description="Nobody scoring below this is selected."
+    )
     notice_working_days: int | None = Field(None, ge=1, le=30, description="Default: the policy's (5).")
     quota: int | None = Field(None, ge=1, description="Default and ceiling: the policy's quota.")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "clause": "2.3-alliance-chain", "year": 2024, "deadline": "2024-09-10T17:00:00+08:00",
-        "min_reviews": 3, "min_score": "60.00", "notice_working_days": 5}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "clause": "2.3-alliance-chain",
+                    "year": 2024,
+                    "deadline": "2024-09-10T17:00:00+08:00",
+                    "min_reviews": 3,
+                    "min_score": "60.00",
+                    "notice_working_days": 5,
+                }
+            ]
+        },
+    )
 
 
 class Transition(_In):
@@ -94,6 +108,7 @@ class PanelMember(BaseModel):
 
 # ---- candidates, reviews ----
 
+
 class CandidateRead(BaseModel):
     application_id: UUID
     credit_code: str
@@ -109,7 +124,8 @@ class CandidateRead(BaseModel):
     reviews_submitted: int | None = Field(None, description="Admins only: submitted, non-recused reviews.")
     recused: list[str] | None = Field(None, description="Admins only: reviewers recused from it.")
     my_review: Literal["none", "draft", "submitted", "recused"] | None = Field(
-        None, description="Reviewers only: where their own review stands.")
+        None, description="Reviewers only: where their own review stands."
+    )
 
 
 class ConflictIn(_In):
@@ -127,9 +143,17 @@ class ReviewIn(_In):
     scores: dict[str, Any] = Field(description="criterion id → whole number 0–100, per the clause's rubric")
     submit: bool = Field(False, description="false saves a draft; true submits it, once and for all")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"scores": {"infrastructure": 82, "applications": 90, "industry_impact": 75, "sme_support": 70},
-         "submit": True}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "scores": {"infrastructure": 82, "applications": 90, "industry_impact": 75, "sme_support": 70},
+                    "submit": True,
+                }
+            ]
+        },
+    )
 
 
 class ReviewRead(BaseModel):
@@ -157,12 +181,18 @@ class RankedRead(BaseModel):
 
 # ---- objections ----
 
+
 class ObjectionIn(_In):
     application_id: UUID
     name: _text(2, 50, description="Your real name (实名)", examples=["张伟"])
     contact: _text(5, 100, description="Phone or e-mail where you can be reached", examples=["13800000000"])
-    reason: _text(10, 2000, Prose, description="What is wrong with this selection, and the evidence",
-                  examples=["该联盟链实际节点数不足 4 个，申报材料与事实不符。"])
+    reason: _text(
+        10,
+        2000,
+        Prose,
+        description="What is wrong with this selection, and the evidence",
+        examples=["该联盟链实际节点数不足 4 个，申报材料与事实不符。"],
+    )
 
     @field_validator("contact")
     @classmethod
@@ -195,11 +225,14 @@ class Decision(_In):
     decision: Literal["upheld", "dismissed"]
     reason: _text(5, 2000, Prose)
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"decision": "upheld", "reason": "经核查，节点数仅 3 个，不符合入库条件。"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"decision": "upheld", "reason": "经核查，节点数仅 3 个，不符合入库条件。"}]},
+    )
 
 
 # ---- the public notice ----
+
 
 class NoticeEntry(BaseModel):
     application_id: UUID

@@ -6,12 +6,12 @@ from shared.refusal import Refused
 
 
 class State(StrEnum):
-    OPEN = "open"                # taking candidates until the application deadline
-    CLOSED = "closed"            # deadline passed; the panel is being completed
-    IN_REVIEW = "in_review"      # reviewers score the candidates
-    RANKED = "ranked"            # scores and ranking fixed; proposed selections and waitlist known
-    IN_NOTICE = "in_notice"      # public notice (公示): anyone may object
-    CONCLUDED = "concluded"      # results final; awards and recognitions issued
+    OPEN = "open"  # taking candidates until the application deadline
+    CLOSED = "closed"  # deadline passed; the panel is being completed
+    IN_REVIEW = "in_review"  # reviewers score the candidates
+    RANKED = "ranked"  # scores and ranking fixed; proposed selections and waitlist known
+    IN_NOTICE = "in_notice"  # public notice (公示): anyone may object
+    CONCLUDED = "concluded"  # results final; awards and recognitions issued
 
 
 NEXT = {
@@ -41,13 +41,18 @@ def check_transition(current: State, target: State) -> None:
     if NEXT.get(current) == target:
         return
     en, zh = WHAT_NEXT[current]
-    raise RuleBroken("invalid_transition",
-                     f"a round that is {current.value} cannot become {target.value}: it {en}",
-                     f"评选轮次当前为 {current.value}，不能变为 {target.value}：{zh}")
+    raise RuleBroken(
+        "invalid_transition",
+        f"a round that is {current.value} cannot become {target.value}: it {en}",
+        f"评选轮次当前为 {current.value}，不能变为 {target.value}：{zh}",
+    )
 
 
 def require(state: State, *allowed: State, doing_en: str, doing_zh: str) -> None:
     if state not in allowed:
         shown = " or ".join(s.value for s in allowed)
-        raise RuleBroken("wrong_state", f"{doing_en} only while the round is {shown}; it is {state.value}",
-                         f"仅在轮次处于 {shown} 时可{doing_zh}，当前为 {state.value}")
+        raise RuleBroken(
+            "wrong_state",
+            f"{doing_en} only while the round is {shown}; it is {state.value}",
+            f"仅在轮次处于 {shown} 时可{doing_zh}，当前为 {state.value}",
+        )

@@ -10,8 +10,8 @@ from uuid import UUID
 
 
 class Standing(StrEnum):
-    PROPOSED = "proposed"            # within the quota: goes into public notice
-    WAITLISTED = "waitlisted"        # above the minimum score, beyond the quota: promoted in order
+    PROPOSED = "proposed"  # within the quota: goes into public notice
+    WAITLISTED = "waitlisted"  # above the minimum score, beyond the quota: promoted in order
     BELOW_MINIMUM = "below_minimum"  # under the round's minimum score: never selected
 
 
@@ -61,15 +61,21 @@ def _decider(a: Entry, b: Entry, chain: Sequence[str]) -> tuple[str, str]:
             continue
         if name == "submitted_at":
             if a.submitted_at != b.submitted_at:
-                return (f"equal score {a.score}; earlier submission ({a.submitted_at.isoformat()})",
-                        f"得分同为 {a.score}；提交时间更早（{a.submitted_at.isoformat()}）")
+                return (
+                    f"equal score {a.score}; earlier submission ({a.submitted_at.isoformat()})",
+                    f"得分同为 {a.score}；提交时间更早（{a.submitted_at.isoformat()}）",
+                )
             continue
         x, y = _indicator(a, name), _indicator(b, name)
         if x != y:
-            return (f"equal score {a.score}; higher {name} ({x} > {y})",
-                    f"得分同为 {a.score}；{name} 更高（{x} > {y}）")
-    return (f"equal on score and every tie-break; application id {a.application_id} sorts first",
-            f"得分及各项并列规则均相同；按申请编号 {a.application_id} 排序在前")
+            return (
+                f"equal score {a.score}; higher {name} ({x} > {y})",
+                f"得分同为 {a.score}；{name} 更高（{x} > {y}）",
+            )
+    return (
+        f"equal on score and every tie-break; application id {a.application_id} sorts first",
+        f"得分及各项并列规则均相同；按申请编号 {a.application_id} 排序在前",
+    )
 
 
 def rank(entries: Sequence[Entry], *, quota: int, min_score: Decimal, tie_breaks: Sequence[str]) -> list[Placed]:

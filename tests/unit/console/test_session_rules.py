@@ -68,7 +68,7 @@ def test_failures_older_than_the_window_do_not_count():
 
 
 def test_with_more_failures_than_the_limit_the_wait_lasts_until_fewer_than_the_limit_remain():
-    failures = [T0 + timedelta(minutes=m) for m in range(7)]   # 0..6
+    failures = [T0 + timedelta(minutes=m) for m in range(7)]  # 0..6
     now = T0 + timedelta(minutes=7)
     # 0, 1 and 2 must leave the window before only 4 remain: 2 leaves at 17 minutes
     assert LIMIT.retry_after(failures, now) == 10 * 60

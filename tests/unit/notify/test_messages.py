@@ -12,9 +12,28 @@ from services.notify import samples, wording
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 STATUSES = wording.statuses()
 # The statuses intake knows today, and those payout is adding: each must have its message.
-REQUIRED = {"eligible", "ineligible", "candidate", "in_review", "in_notice", "waitlisted", "not_proposed",
-            "objected", "removed", "selected", "not_selected", "recognized", "awarded", "payout_requested",
-            "paid", "payout_failed", "awaiting_budget", "payout_held", "payout_cancelled", "clawback_recorded"}
+REQUIRED = {
+    "eligible",
+    "ineligible",
+    "candidate",
+    "in_review",
+    "in_notice",
+    "waitlisted",
+    "not_proposed",
+    "objected",
+    "removed",
+    "selected",
+    "not_selected",
+    "recognized",
+    "awarded",
+    "payout_requested",
+    "paid",
+    "payout_failed",
+    "awaiting_budget",
+    "payout_held",
+    "payout_cancelled",
+    "clawback_recorded",
+}
 
 
 def shown(r: wording.Rendered) -> str:
@@ -71,8 +90,11 @@ def test_a_notice_message_gives_the_end_date_and_where_to_object():
 
 
 def test_a_held_payout_says_what_to_do_for_each_reason():
-    for reason, says in (("payee_missing", "登记贵单位的对公收款账户"), ("payee_invalid", "核对并更正收款账户信息"),
-                         ("payout_rejected", "核对并更正收款账户信息")):
+    for reason, says in (
+        ("payee_missing", "登记贵单位的对公收款账户"),
+        ("payee_invalid", "核对并更正收款账户信息"),
+        ("payout_rejected", "核对并更正收款账户信息"),
+    ):
         context = samples.sample("payout_held") | {"reason": reason, "reason_code": None, "what_to_do": None}
         assert says in wording.render("payout_held", "zh", context).text
 
@@ -94,18 +116,22 @@ def test_a_partner_template_replaces_only_the_parts_it_gives():
 
 def test_a_partner_html_template_is_autoescaped():
     html = "<h1>{{ subject }}</h1><p>{{ applicant_name }}</p>"
-    rendered = wording.check("awarded", "en", {"html": html},
-                             samples.sample("awarded") | {"applicant_name": "A <b>&</b> B"})
+    rendered = wording.check(
+        "awarded", "en", {"html": html}, samples.sample("awarded") | {"applicant_name": "A <b>&</b> B"}
+    )
     assert rendered.html.endswith("<p>A &lt;b&gt;&amp;&lt;/b&gt; B</p>")
 
 
-@pytest.mark.parametrize("part, source, says", [
-    ("text", "{% if amount %}unclosed", "line 1"),
-    ("subject", "{{ amount | nosuchfilter }}", "nosuchfilter"),
-    ("text", "{{ bank_account_number }}", "bank_account_number"),
-    ("html", "{{ ''.__class__.__mro__[1].__subclasses__() }}", "not allowed"),
-    ("text", "{{ reasons.append(1) }}", "not allowed"),
-])
+@pytest.mark.parametrize(
+    "part, source, says",
+    [
+        ("text", "{% if amount %}unclosed", "line 1"),
+        ("subject", "{{ amount | nosuchfilter }}", "nosuchfilter"),
+        ("text", "{{ bank_account_number }}", "bank_account_number"),
+        ("html", "{{ ''.__class__.__mro__[1].__subclasses__() }}", "not allowed"),
+        ("text", "{{ reasons.append(1) }}", "not allowed"),
+    ],
+)
 def test_a_template_that_does_not_render_against_the_sample_is_refused_naming_its_part(part, source, says):
     with pytest.raises(wording.TemplateRefused) as refused:
         wording.check("ineligible", "en", {part: source}, samples.sample("ineligible"))

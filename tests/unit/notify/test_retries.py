@@ -31,9 +31,18 @@ def test_after_the_last_scheduled_attempt_there_is_no_next_one():
     assert next_delay(Schedule(), 13, 500, None, NOW) is None
 
 
-@pytest.mark.parametrize("status, expected", [(200, Verdict.DELIVERED), (204, Verdict.DELIVERED),
-                                              (410, Verdict.GONE), (404, Verdict.RETRY), (500, Verdict.RETRY),
-                                              (307, Verdict.RETRY), (429, Verdict.RETRY)])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        (200, Verdict.DELIVERED),
+        (204, Verdict.DELIVERED),
+        (410, Verdict.GONE),
+        (404, Verdict.RETRY),
+        (500, Verdict.RETRY),
+        (307, Verdict.RETRY),
+        (429, Verdict.RETRY),
+    ],
+)
 def test_what_a_status_means(status, expected):
     assert verdict(status) is expected
 

@@ -15,8 +15,11 @@ KEY = b"ledger key"
 def history():
     award = uuid.uuid4()
     reservation = money.reserve(award, 2025, "1.1-node", D("600.00"))
-    transfers = [money.budget_change(2025, "1.1-node", D(0), D("1000.00")), reservation,
-                 money.settle(reservation, uuid.uuid4(), D("600.00"))]
+    transfers = [
+        money.budget_change(2025, "1.1-node", D(0), D("1000.00")),
+        reservation,
+        money.settle(reservation, uuid.uuid4(), D("600.00")),
+    ]
     ledger = Ledger()
     ledger.apply_all(transfers)
     return list(chain.chained(KEY, chain.GENESIS, 1, transfers)), ledger.accounts, {str(award): "paid"}
@@ -44,8 +47,10 @@ def test_a_deleted_row_is_found_at_the_next_one():
 
 def test_a_history_that_overspends_a_budget_fails_even_with_a_valid_chain():
     award = uuid.uuid4()
-    transfers = [money.budget_change(2025, "1.1-node", D(0), D("100.00")),
-                 money.reserve(award, 2025, "1.1-node", D("100.01"))]
+    transfers = [
+        money.budget_change(2025, "1.1-node", D(0), D("100.00")),
+        money.reserve(award, 2025, "1.1-node", D("100.01")),
+    ]
     rows = list(chain.chained(KEY, chain.GENESIS, 1, transfers))
     problem = verify(KEY, rows, {}, {str(award): "reserved"}).problem
     assert problem.where.startswith("row 2 ") and "exceeds_credits" in problem.why

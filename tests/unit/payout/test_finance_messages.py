@@ -13,13 +13,15 @@ NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
 
 
 def instruction(account: str = "6222020200112233445", amount: str = "800000.00") -> instructions.Instruction:
-    return instructions.Instruction(uuid.uuid4(), D(amount), "成都链网科技有限公司", account, "工商银行", "1.1-node",
-                                    uuid.uuid4())
+    return instructions.Instruction(
+        uuid.uuid4(), D(amount), "成都链网科技有限公司", account, "工商银行", "1.1-node", uuid.uuid4()
+    )
 
 
 def a_batch(*items):
-    return instructions.batch(items, NOW, debtor_name="市新经济委", debtor_account="51010000001",
-                              execution_date=NOW.date())
+    return instructions.batch(
+        items, NOW, debtor_name="市新经济委", debtor_account="51010000001", execution_date=NOW.date()
+    )
 
 
 def test_a_batch_states_its_count_and_control_sum_and_carries_each_payout_as_end_to_end_id():
@@ -27,7 +29,7 @@ def test_a_batch_states_its_count_and_control_sum_and_carries_each_payout_as_end
     batch = a_batch(one, two)
     assert (batch.number_of_transactions, batch.control_sum) == (2, D("1100000.50"))
     assert [t.end_to_end_id for t in batch.transactions] == [one.payout_id, two.payout_id]
-    assert batch.transactions[0].creditor_account == "6222020200112233445"   # in full, for the bank
+    assert batch.transactions[0].creditor_account == "6222020200112233445"  # in full, for the bank
 
 
 def test_the_message_id_follows_the_content_and_fits_pain_001():
@@ -63,7 +65,7 @@ def test_the_money_is_expected_a_service_level_of_working_days_after_the_request
     # Friday 22:00 UTC is Saturday in Beijing; then the make-up Sunday, Monday, and after the National Day week.
     assert money.expected_on(datetime(2024, 9, 27, 22, 0, tzinfo=UTC), 3) == date(2024, 10, 8)
     assert money.expected_on(datetime(2024, 9, 27, 1, 0, tzinfo=UTC), 1) == date(2024, 9, 29)
-    assert money.expected_on(datetime(2031, 1, 3, 1, 0, tzinfo=UTC), 1) == date(2031, 1, 6)   # calendar unknown
+    assert money.expected_on(datetime(2031, 1, 3, 1, 0, tzinfo=UTC), 1) == date(2031, 1, 6)  # calendar unknown
 
 
 class Row:
@@ -72,11 +74,17 @@ class Row:
 
 
 def test_bank_details_are_held_when_missing_in_another_name_or_malformed():
-    ok = dict(account_name="成都链网科技有限公司", account_number="6222020200112233445", bank="工商银行",
-              applicant_name="成都链网科技有限公司")
+    ok = dict(
+        account_name="成都链网科技有限公司",
+        account_number="6222020200112233445",
+        bank="工商银行",
+        applicant_name="成都链网科技有限公司",
+    )
     assert payee_problem(Row(**ok)) is None
     assert payee_problem(None)[0] == "payee_missing"
     assert payee_problem(Row(**ok | {"account_name": "别家公司"})) == (
-        "payee_invalid", "the account name is not the applicant's name")
+        "payee_invalid",
+        "the account name is not the applicant's name",
+    )
     assert payee_problem(Row(**ok | {"account_number": "12-34"}))[0] == "payee_invalid"
     assert mask("6222020200112233445") == "****3445"

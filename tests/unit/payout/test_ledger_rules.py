@@ -83,7 +83,7 @@ def test_no_more_is_clawed_back_than_was_paid():
     award = uuid.uuid4()
     reservation = money.reserve(award, 2025, "1.1-node", D("500.00"))
     ledger.apply(reservation)
-    with pytest.raises(Refused, match="exceeds_credits"):   # nothing paid yet: nothing to claw back
+    with pytest.raises(Refused, match="exceeds_credits"):  # nothing paid yet: nothing to claw back
         ledger.apply(money.clawback(award, "X", "review-2025", D("1.00")))
     ledger.apply(money.settle(reservation, uuid.uuid4(), D("500.00")))
     ledger.apply(money.clawback(award, "X", "review-2025", D("200.00")))
@@ -93,11 +93,14 @@ def test_no_more_is_clawed_back_than_was_paid():
     assert ledger.account(award_account(award)).debits_posted == D("500.00")
 
 
-@pytest.mark.parametrize("bad", [
-    Transfer(uuid.uuid4(), "a", "b", D("0.00")),
-    Transfer(uuid.uuid4(), "a", "a", D("1.00")),
-    Transfer(uuid.uuid4(), "a", "b", D("1.00"), "post"),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        Transfer(uuid.uuid4(), "a", "b", D("0.00")),
+        Transfer(uuid.uuid4(), "a", "a", D("1.00")),
+        Transfer(uuid.uuid4(), "a", "b", D("1.00"), "post"),
+    ],
+)
 def test_malformed_transfers_are_refused(bad):
     with pytest.raises(Refused):
         Ledger().apply(bad)

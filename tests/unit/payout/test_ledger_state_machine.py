@@ -4,7 +4,8 @@ checked after every step against a plain model of what they should add up to (Hy
 import uuid
 from decimal import Decimal as D
 
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from services.payout.domain import chain, money
@@ -24,7 +25,7 @@ class LedgerRules(RuleBasedStateMachine):
         super().__init__()
         self.ledger, self.history = Ledger(), []
         self.budget = dict.fromkeys(LINES, ZERO)
-        self.open, self.paid, self.clawed = {}, {}, {}   # award → (line, amount) / amount / amount
+        self.open, self.paid, self.clawed = {}, {}, {}  # award → (line, amount) / amount / amount
         self.states = {}
 
     def _apply(self, t):
@@ -34,8 +35,9 @@ class LedgerRules(RuleBasedStateMachine):
         return result
 
     def _committed(self, line):
-        return (sum((a for l, a in self.open.values() if l == line), ZERO)
-                + sum((a for aw, a in self.paid.items() if self.states[aw][0] == line), ZERO))
+        return sum((a for l, a in self.open.values() if l == line), ZERO) + sum(
+            (a for aw, a in self.paid.items() if self.states[aw][0] == line), ZERO
+        )
 
     @rule(line=st.sampled_from(LINES), amount=st.integers(0, 3000_00).map(lambda c: D(c) / 100))
     def set_budget(self, line, amount):
@@ -124,8 +126,9 @@ class LedgerRules(RuleBasedStateMachine):
     def debits_equal_credits(self):
         for side in ("pending", "posted"):
             accounts = self.ledger.accounts.values()
-            assert sum((getattr(a, f"debits_{side}") for a in accounts), ZERO) == \
-                sum((getattr(a, f"credits_{side}") for a in accounts), ZERO)
+            assert sum((getattr(a, f"debits_{side}") for a in accounts), ZERO) == sum(
+                (getattr(a, f"credits_{side}") for a in accounts), ZERO
+            )
 
     def teardown(self):
         rows = list(chain.chained(KEY, chain.GENESIS, 1, self.history))

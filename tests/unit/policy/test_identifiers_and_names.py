@@ -29,15 +29,19 @@ def refusal(app: dict) -> list[tuple[str, str]]:
     return [(e.field, e.code) for e in refused.value.errors]
 
 
-@pytest.mark.parametrize("spelt, key", [
-    ("SN-001", "sn-001"),
-    ("ｓｎ－００１", "sn-001"),                 # full-width forms (NFKC)
-    (" sn-001 ", "sn-001"),                    # surrounding spaces trimmed
-    ("\u3000ＳＮ－００１\u00a0", "sn-001"),      # ideographic and no-break spaces are spaces too
-    ("Node  \u3000 7", "node 7"),              # inner whitespace collapsed to one space
-    ("STRASSE-1", "strasse-1"), ("Straße-1", "strasse-1"),  # case folding, not just lower-casing
-    ("ⅫA", "xiia"),                            # compatibility characters (NFKC)
-])
+@pytest.mark.parametrize(
+    "spelt, key",
+    [
+        ("SN-001", "sn-001"),
+        ("ｓｎ－００１", "sn-001"),  # full-width forms (NFKC)
+        (" sn-001 ", "sn-001"),  # surrounding spaces trimmed
+        ("\u3000ＳＮ－００１\u00a0", "sn-001"),  # ideographic and no-break spaces are spaces too
+        ("Node  \u3000 7", "node 7"),  # inner whitespace collapsed to one space
+        ("STRASSE-1", "strasse-1"),
+        ("Straße-1", "strasse-1"),  # case folding, not just lower-casing
+        ("ⅫA", "xiia"),  # compatibility characters (NFKC)
+    ],
+)
 def test_an_identifier_is_compared_after_nfkc_trimming_case_folding_and_collapsing_spaces(spelt, key):
     assert identifier_key(spelt) == key
     assert identifier_key(key) == key  # a key is its own key
@@ -69,8 +73,7 @@ def test_a_node_paid_under_one_spelling_is_not_paid_again_under_another():
 @pytest.mark.parametrize("character", FORBIDDEN_IN_TEXT, ids=lambda c: f"U+{ord(c):04X}")
 def test_a_control_or_bidi_character_is_refused_in_an_identifier_and_in_a_name(character):
     assert refusal(node(f"SN{character}001")) == [("facts.node_id", "invalid_character")]
-    assert refusal(node("SN-001", name=f"成都{character}链网科技有限公司")) == [
-        ("applicant.name", "invalid_character")]
+    assert refusal(node("SN-001", name=f"成都{character}链网科技有限公司")) == [("applicant.name", "invalid_character")]
 
 
 def test_the_refusal_names_the_field_the_character_and_where_it_is():
@@ -78,13 +81,16 @@ def test_the_refusal_names_the_field_the_character_and_where_it_is():
         parse_application(node("SN-001", name="成都链网\u202e司公限有技科"))
     [error] = refused.value.errors
     assert error.field == "applicant.name" and error.code == "invalid_character"
-    assert error.message_en == ("applicant.name: contains U+202E (RIGHT-TO-LEFT OVERRIDE) at position 5, "
-                                "a bidirectional control character: not allowed here")
+    assert error.message_en == (
+        "applicant.name: contains U+202E (RIGHT-TO-LEFT OVERRIDE) at position 5, "
+        "a bidirectional control character: not allowed here"
+    )
     assert error.message_zh == "applicant.name：含控制字符、双向文本控制字符或不可见字符，不予接受"
 
 
-@pytest.mark.parametrize("character", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"],
-                         ids=lambda c: unicodedata.name(c))
+@pytest.mark.parametrize(
+    "character", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"], ids=lambda c: unicodedata.name(c)
+)
 def test_an_identifier_refuses_invisible_characters_that_a_name_may_need(character):
     # In a key, an invisible character makes a second node that prints like the first; in a
     # name, joiners are part of how some scripts are written, and nothing is decided on a name.

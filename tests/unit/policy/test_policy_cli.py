@@ -60,12 +60,19 @@ def test_the_catalogue_lists_every_clause_with_its_wording_and_typed_facts():
     assert node["article"] == "一（一）"
     assert "按企业或机构投入成本的 20%给予最高 100 万元一次性补贴" in node["wording_zh"]
     assert node["title_en"] and node["summary_zh"] and node["title_zh"] and node["summary_en"]
-    assert node["facts"][2] == {"name": "investment_cost", "type": "money", "required": True,
-                                "description": "money (yuan: decimal string or integer, ≤ 2 places, 0 ≤ v < 1e12)"}
-    assert node["formula"] == {"kind": "rate_with_cap", "base": "investment_cost", "rate": "0.20",
-                               "cap": "1000000.00"}
+    assert node["facts"][2] == {
+        "name": "investment_cost",
+        "type": "money",
+        "required": True,
+        "description": "money (yuan: decimal string or integer, ≤ 2 places, 0 ≤ v < 1e12)",
+    }
+    assert node["formula"] == {"kind": "rate_with_cap", "base": "investment_cost", "rate": "0.20", "cap": "1000000.00"}
     chain = entries["2.3-alliance-chain"]
     assert chain["formula"]["quota"] == 10 and chain["formula"]["notice_working_days"] == 5
-    assert {"name": "review_score", "type": "score", "required": False,
-            "description": "decimal 0–100, set by the review panel"} in chain["facts"]
+    assert {
+        "name": "review_score",
+        "type": "score",
+        "required": False,
+        "description": "decimal 0–100, set by the review panel",
+    } in chain["facts"]
     assert json.loads(json.dumps(catalogue(), ensure_ascii=False)) == catalogue()

@@ -18,5 +18,5 @@ def test_a_clock_file_not_written_yet_is_the_system_clock_and_the_file_rules_onc
 
     (tmp_path / "quota-clock").unlink()
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(seconds=5)
-    clock.set(rehearsed)            # written again: the same moment as before is read afresh
+    clock.set(rehearsed)  # written again: the same moment as before is read afresh
     assert clock.now() == rehearsed

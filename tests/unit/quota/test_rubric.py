@@ -17,8 +17,13 @@ def test_every_selection_clause_loads_a_rubric_whose_weights_sum_to_100():
 
 
 def test_a_rubric_whose_weights_do_not_sum_to_100_is_refused_at_load(tmp_path):
-    bad = variant(tmp_path, "bad", ('id = "influence"\ntitle_zh = "行业影响力"\ntitle_en = "influence in the industry"\n'
-                                    'weight = 30', 'id = "influence"\ntitle_zh = "行业影响力"\n'
-                                    'title_en = "influence in the industry"\nweight = 31'))
+    bad = variant(
+        tmp_path,
+        "bad",
+        (
+            'id = "influence"\ntitle_zh = "行业影响力"\ntitle_en = "influence in the industry"\nweight = 30',
+            'id = "influence"\ntitle_zh = "行业影响力"\ntitle_en = "influence in the industry"\nweight = 31',
+        ),
+    )
     with pytest.raises(PolicyDataError, match="sum to 101"):
         load_policies([bad])

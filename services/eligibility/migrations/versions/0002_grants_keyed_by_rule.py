@@ -3,6 +3,7 @@
 Revision ID: 0002_grants_keyed_by_rule
 Revises: aea8b943c57a
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,8 +21,13 @@ def upgrade() -> None:
     op.alter_column("grants", "cap", nullable=False, schema=S)
     op.create_primary_key("pk_grants", "grants", ["credit_code", "subject_key", "clause"], schema=S)
     op.create_check_constraint("amount_within_cap", "grants", "amount <= cap", schema=S)
-    op.create_index("ix_grants_project", "grants", ["credit_code", "project_id"], schema=S,
-                    postgresql_where=sa.text("project_id IS NOT NULL"))
+    op.create_index(
+        "ix_grants_project",
+        "grants",
+        ["credit_code", "project_id"],
+        schema=S,
+        postgresql_where=sa.text("project_id IS NOT NULL"),
+    )
     op.create_index("ix_grants_subject", "grants", ["subject_key", "clause"], schema=S)
 
 

@@ -8,6 +8,7 @@ own, `…#also-<application id>`, and the earlier holds the subject.
 Revision ID: 0003_normalised_subject_keys
 Revises: 0002_grants_keyed_by_rule
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,8 +23,12 @@ S = "eligibility"
 
 def upgrade() -> None:
     conn = op.get_bind()
-    rows = conn.execute(sa.text(f"SELECT credit_code, subject_key, clause, project_id, application_id, granted_at "
-                                f"FROM {S}.grants ORDER BY granted_at, application_id")).all()
+    rows = conn.execute(
+        sa.text(
+            f"SELECT credit_code, subject_key, clause, project_id, application_id, granted_at "
+            f"FROM {S}.grants ORDER BY granted_at, application_id"
+        )
+    ).all()
     taken = {(r.credit_code, r.subject_key, r.clause) for r in rows if identifier_key(r.subject_key) == r.subject_key}
     for r in rows:
         key = identifier_key(r.subject_key)
@@ -33,9 +38,13 @@ def upgrade() -> None:
         if (r.credit_code, key, r.clause) in taken:
             key = f"{key}#also-{r.application_id}"
         taken.add((r.credit_code, key, r.clause))
-        conn.execute(sa.text(f"UPDATE {S}.grants SET subject_key = :key, project_id = :project "
-                             f"WHERE credit_code = :code AND subject_key = :old AND clause = :clause"),
-                     {"key": key, "project": project, "code": r.credit_code, "old": r.subject_key, "clause": r.clause})
+        conn.execute(
+            sa.text(
+                f"UPDATE {S}.grants SET subject_key = :key, project_id = :project "
+                f"WHERE credit_code = :code AND subject_key = :old AND clause = :clause"
+            ),
+            {"key": key, "project": project, "code": r.credit_code, "old": r.subject_key, "clause": r.clause},
+        )
 
 
 def downgrade() -> None:
