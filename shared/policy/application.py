@@ -7,7 +7,7 @@ too, except `review_score`, which the review panel fills in later.
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
@@ -78,7 +78,9 @@ class ApplicationParser:
             for cid, facts in clause_facts.items()
         }
         members = tuple(self.models.values())
-        self.type: Any = Annotated[members, Field(discriminator="clause")] if len(members) > 1 else members[0]
+        # Union over a runtime tuple of models: the `X | Y` spelling cannot take one.
+        union = Union[members]  # noqa: UP007
+        self.type: Any = Annotated[union, Field(discriminator="clause")] if len(members) > 1 else members[0]
         self.adapter: TypeAdapter = TypeAdapter(self.type)
         self._ids = frozenset(self.models)
 
