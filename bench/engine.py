@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from shared.policy import EXAMPLES, History, PriorGrant, load_policies
+from shared.policy import History, PriorGrant, load_policies
+from tests.books import EXAMPLES
 
 N = 200_000
 TARGET = 20_000

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.baselines import SCHEMA_SQL
-from shared.policy import EXAMPLES
 from shared.secretbox import new_key
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare
+from tests.books import EXAMPLES
 
 CONNECTIONS, SECONDS, WARMUP_SECONDS = 64, 10, 3
 

@@ -42,9 +42,9 @@ from bench.intake import setup, wrk
 from shared import topics
 from shared.events import ApplicationSubmittedV1
 from shared.messaging.envelope import Envelope
-from shared.policy import EXAMPLES
 from shared.policy.applicant import check_character
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services
+from tests.books import EXAMPLES
 
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
 # Short group timeouts, as in the tests: a consumer joins its group in about a second.

@@ -10,13 +10,15 @@ from pathlib import Path
 import typer
 
 from services import ops_cli
-from services.cli_common import DATA_DIR
 from services.console import cli as console_cli
 from services.demo import cli as demo_cli
+from services.eligibility import cli as eligibility_cli
 from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from services.payout import cli as payout_cli
 from services.quota import cli as quota_cli
+from shared import commands
+from shared.commands import DATA_DIR
 from shared.stack import (
     PRODUCT,
     SERVICES,
@@ -42,11 +44,13 @@ app.add_typer(quota_cli.app, name="rounds")
 app.add_typer(notify_cli.app, name="webhooks")
 app.add_typer(payout_cli.budgets_app, name="budgets")
 app.add_typer(payout_cli.ledger_app, name="ledger")
-app.add_typer(console_cli.app, name="console")
+# Officials' keys come from intake: the console is handed intake's key issuer, never reaches for it.
+app.add_typer(console_cli.commands(intake_cli.PartnerKeys()), name="console")
 app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
 app.command("demo")(demo_cli.demo)
+app.command()(eligibility_cli.evaluate)
 outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
 app.add_typer(outbox_app, name="outbox")
 
@@ -76,7 +80,7 @@ def up(
         os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
         # …and its ledger is keyed with a key kept beside its data, made on the first run too.
         os.environ.setdefault("LEDGER_KEY", development_key(data_dir / "ledger.key"))
-        # quota keeps the system's time until `subsidy demo` writes this file (services/quota/clock.py).
+        # quota keeps the system's time until `subsidy demo` writes this file (shared/clock.py).
         os.environ.setdefault("QUOTA_CLOCK_FILE", str((data_dir / "quota-clock").resolve()))
     if not os.environ.get("LEDGER_KEY"):
         infra.stop()
@@ -110,7 +114,9 @@ def up(
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
             typer.echo(f"demo key    {asyncio.run(intake_cli.demo_key(infra.database_url))}  (partner 'demo')")
             for name, role, password in asyncio.run(
-                console_cli.demo_accounts(infra.database_url, console_cli.secret_box(data_dir))
+                console_cli.demo_accounts(
+                    infra.database_url, intake_cli.PartnerKeys(infra.database_url), console_cli.secret_box(data_dir)
+                )
             ):
                 typer.echo(f"console     {name} / {password}  ({role}; a new password each run)")
             year, made = asyncio.run(payout_cli.demo_budgets(infra.database_url))
@@ -170,6 +176,8 @@ def migrate() -> None:
     from shared.settings import Settings
 
     settings = Settings()
+    if settings.database_url is None or not settings.kafka_bootstrap_servers:
+        raise typer.BadParameter("set DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS: migrate prepares those servers")
     infra = Infrastructure(settings.database_url.get_secret_value(), settings.kafka_bootstrap_servers)
     run_prepare(infra)
 
@@ -180,9 +188,7 @@ def makemigration(service: str, message: str) -> None:
     from shared import migrations
     from shared.settings import Settings
 
-    asyncio.run(
-        migrations.new_revision(service, service, Settings(kafka_bootstrap_servers="-").sqlalchemy_url, message)
-    )
+    asyncio.run(migrations.new_revision(service, service, Settings().sqlalchemy_url, message))
 
 
 @outbox_app.command("republish")
@@ -195,7 +201,6 @@ def outbox_republish(
     """Publish again, in order, every event the outboxes still hold since SINCE: for a broker that lost
     them (DATABASE_URL). Consumers skip what they had handled already. Events older than the
     retention (OUTBOX_RETENTION_DAYS) are gone."""
-    from shared.settings import Settings
 
     unknown = set(service) - set(SERVICES)
     if unknown:
@@ -206,19 +211,9 @@ def outbox_republish(
         moment = None
     if moment is None or moment.tzinfo is None:
         raise typer.BadParameter("--since needs an ISO 8601 time with offset, e.g. 2024-03-01T00:00:00+08:00")
-    url = Settings(kafka_bootstrap_servers="-").database_url.get_secret_value()
+    url = commands.database_url()
     for name, count in asyncio.run(republish_outboxes(url, moment, tuple(service))).items():
         typer.echo(f"{name:<12}{count} event(s) to publish again")
-
-
-@app.command()
-def evaluate(file: str = typer.Argument("-", help="An application JSON (or array); - for stdin.")) -> None:
-    """Decide applications without storing anything: one JSON decision per line.
-    Exit 2 with a message naming the field for bad input."""
-    from shared.policy.cli import evaluate_main
-
-    stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
-    raise typer.Exit(evaluate_main(stream, sys.stdout, sys.stderr))
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ def status(
     """Each service's health and loops, each consumer group's lag, each outbox's backlog and the dead
     letters by type (KAFKA_BOOTSTRAP_SERVERS, DATABASE_URL; `make run`'s servers by default)."""
     from services import status as gather
-    from services.cli_common import database_url
+    from shared.commands import database_url
 
     urls = {s: f"http://{host}:{port_base + i}" for i, s in enumerate(SERVICES)}
     admin = {s: f"http://{host}:{port_base + i + admin_offset}" for i, s in enumerate(SERVICES)}

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,6 +29,24 @@ from shared.messaging.envelope import Envelope
 log = logging.getLogger(__name__)
 ROLES = ("partner", "reviewer", "finance", "admin")
 ANY_ROLE = ROLES
+
+
+class PartnerExists(ValueError):
+    """A key was asked for under a name some partner already has."""
+
+
+class KeyIssuer(Protocol):
+    """Where an API key for a new holder comes from: intake, which alone issues keys. A service that
+    needs keys for its own people (the console's officials) is handed one by the command that wires
+    it, and never reaches into intake itself."""
+
+    async def issue(self, name: str, role: str) -> str:
+        """A new partner `name` with `role`, and its key (shown once); PartnerExists if taken."""
+        ...
+
+    async def revoke(self, name: str) -> None:
+        """Every key of partner `name` stops working."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

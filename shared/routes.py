@@ -1,22 +1,36 @@
-"""What the routes of a service with a `ctx` share: one transaction per call, the events it owes
-sent right after the commit."""
+"""What the routes of a service with a `ctx` share: one transaction per call; the events it owes
+go out once it commits."""
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
-
-async def act(request: Request, operation: Callable[..., Awaitable[Any]], *args, **kwargs) -> Any:
-    """Runs `operation(session, ctx, …)` in its own transaction and wakes the relay for what it owes."""
-    runtime = request.app.state.runtime
-    async with runtime.sessions.begin() as session:
-        result = await operation(session, request.app.state.ctx, *args, **kwargs)
-    runtime.relay.wake()
-    return result
+from shared.bootstrap import Wiring
+from shared.policy.book import PolicyBook
 
 
-async def read(request: Request, query: Callable[..., Awaitable[Any]], *args, **kwargs) -> Any:
+async def act(request: Request, operation: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    """Runs `operation(session, ctx, …)` in its own transaction."""
+    async with wiring(request).sessions.begin() as session:
+        return await operation(session, request.app.state.ctx, *args, **kwargs)
+
+
+async def read(request: Request, query: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
     """Runs `query(session, …)` in a transaction of its own."""
-    async with request.app.state.runtime.sessions.begin() as session:
+    async with wiring(request).sessions.begin() as session:
         return await query(session, *args, **kwargs)
+
+
+def wiring(request: Request) -> Wiring:
+    """The process's adapters, as its composition root built them."""
+    return request.app.state.runtime.wiring  # type: ignore[no-any-return]
+
+
+def policy_book(request: Request) -> PolicyBook:
+    """The policy book the process works with now (one per request)."""
+    return wiring(request).policy.book
+
+
+WiringDep = Annotated[Wiring, Depends(wiring)]
+Book = Annotated[PolicyBook, Depends(policy_book)]

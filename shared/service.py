@@ -2,7 +2,8 @@
 its consumers, its outbox relay and its own long-running workers, each kept alive by a keeper
 and started and stopped with the app's lifespan.
 
-Nothing connects at import time; `Runtime.start` opens every client.
+Nothing connects at import time: `shared.bootstrap` builds the adapters, `Runtime.start` opens
+the clients.
 """
 
 from __future__ import annotations
@@ -20,18 +21,17 @@ from functools import partial
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import MetaData, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 from starlette.requests import ClientDisconnect
 
-from shared import db, tracing
+from shared import tracing
 from shared.admin import admin_server
-from shared.messaging import kafka, outbox
+from shared.bootstrap import Wiring
+from shared.messaging import kafka
 from shared.messaging.consumer import Backoff, Batched, ConsumerRunner, Handler, bounded
-from shared.messaging.envelope import Envelope
 from shared.messaging.faults import describe, is_transient
 from shared.messaging.outbox import OutboxRelay
-from shared.messaging.payloads import Payload, payload_type
+from shared.messaging.payloads import Payload
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, configure_logging, correlation_id
 from shared.settings import Settings
 
@@ -80,53 +80,48 @@ async def keep(loop: Loop, new_backoff: Callable[[], Backoff] = lambda: Backoff(
 
 @dataclass
 class Runtime:
-    """The adapters of one service process, wired once."""
+    """Runs one service process's loops around the adapters its composition root built."""
 
-    name: str
-    settings: Settings
-    metadata: MetaData
+    wiring: Wiring
     handlers: dict[str, dict[type[Payload], Handler | Batched]] = field(default_factory=dict)  # group → handlers
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
     resources: list[Callable[[], AbstractAsyncContextManager]] = field(default_factory=list)  # held open
 
     def __post_init__(self) -> None:
-        # An engine connects lazily: creating it here opens nothing.
-        self.engine = db.create_engine(
-            self.settings.sqlalchemy_url,
-            self.metadata.schema,
-            statement_timeout_s=self.settings.database_statement_timeout_s,
-        )
-        self.outbox = self.metadata.tables[f"{self.metadata.schema}.outbox"]
-        self.sessions = outbox.sessions(self.engine, self.outbox, after_commit=self._wake_relay)
         self.relay: OutboxRelay | None = None
         self.loops: list[Loop] = []
 
-    def _wake_relay(self) -> None:
-        if self.relay:
-            self.relay.wake()
+    @property
+    def name(self) -> str:
+        return self.wiring.service
+
+    @property
+    def settings(self) -> Settings:
+        return self.wiring.settings
 
     async def start(self) -> None:
-        s = self.settings
+        s, w = self.settings, self.wiring
         self._held = AsyncExitStack()
         for resource in self.resources:
             await self._held.enter_async_context(resource())
         self.producer = kafka.producer(s)
-        await kafka.wait_for_broker(s.kafka_bootstrap_servers)
+        await kafka.wait_for_broker(s.brokers)
         await self.producer.start()
         self.relay = OutboxRelay(
-            self.engine,
-            self.outbox,
+            w.engine,
+            w.publisher.table,
             self.producer,
             send_timeout_s=s.kafka_send_timeout_s,
             poll_interval_s=s.outbox_poll_interval_s,
             retention=timedelta(days=s.outbox_retention_days),
         )
+        w.publisher.on_written(self.relay.wake)
         self.runners = [
             ConsumerRunner(
                 group=group,
                 new_consumer=partial(kafka.consumer, s, group),
-                sessions=self.sessions,
-                inbox=self.metadata.tables[f"{self.metadata.schema}.inbox"],
+                sessions=w.sessions,
+                inbox=w.metadata.tables[f"{w.metadata.schema}.inbox"],
                 handlers=handlers,
                 max_attempts=s.consumer_max_attempts,
             )
@@ -144,25 +139,7 @@ class Runtime:
         await asyncio.gather(*(loop.task for loop in self.loops), return_exceptions=True)
         await bounded(self.producer.stop())
         await self._held.aclose()
-        await self.engine.dispose()
-
-    async def publish(self, session: AsyncSession, *events: Envelope) -> None:
-        """Owes these events in the caller's transaction: they are written as it commits, and
-        published after."""
-        outbox.owe(session, *(outbox.row(payload_type(e.type).topic, e) for e in events))
-
-    def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
-        # An event that answers another continues its trace (the consumer's span); one that
-        # starts a chain continues the request's span, when tracing is on.
-        return Envelope.of(
-            payload,
-            source=f"/subsidy/{self.name}",
-            key=key,
-            subject=subject,
-            cause=cause,
-            correlation_id=correlation_id.get(),
-            traceparent=None if cause else tracing.current_traceparent(),
-        )
+        await self.wiring.engine.dispose()
 
     def unhealthy(self) -> str | None:
         """Why this process should be restarted, if it should: a loop ended, stopped moving, or
@@ -180,7 +157,7 @@ class Runtime:
     async def unready(self) -> str | None:
         """Which dependency is unreachable, if one is (its exception's text goes to the log only)."""
         try:
-            async with self.engine.connect() as conn:
+            async with self.wiring.engine.connect() as conn:
                 await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
         except Exception as e:
             log.warning("readiness: database unreachable: %s", describe(e))

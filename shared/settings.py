@@ -1,17 +1,27 @@
 """Typed settings read from the environment; secrets never appear in a repr or a log."""
 
 from functools import cached_property
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class SettingMissing(RuntimeError):
+    """A setting this process cannot run without."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(f"set {name}: {why}")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
 
-    database_url: SecretStr = Field(description="SQLAlchemy URL, postgresql+asyncpg://…")
-    kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
+    # Required by every process with a schema of its own (`shared/bootstrap.py` refuses to wire one
+    # without), and by every process that consumes or publishes (`Runtime.start`).
+    database_url: SecretStr | None = Field(default=None, description="SQLAlchemy URL, postgresql+asyncpg://…")
+    kafka_bootstrap_servers: str | None = Field(default=None, description="host:port[,host:port]")
     # Each process gets its own consumer-group and client ids from its service name.
     service_name: str = "subsidy"
     http_host: str = "127.0.0.1"
@@ -34,6 +44,8 @@ class Settings(BaseSettings):
     # How long published events are kept, so that a broker that lost them (the embedded one keeps
     # nothing across restarts) can be given them again: longer than any outage you mean to survive.
     outbox_retention_days: float = Field(default=7, gt=0)
+    # Connections each process keeps to PostgreSQL (as many again may open under load).
+    database_pool_size: int = Field(default=10, ge=1)
     log_level: str = "INFO"
     # Policy versions beside the bundled ones (a renewal, a district's supplementary policy), as
     # TOML files in the bundled format: POLICY_EXTRA_FILES='["/etc/subsidy/district-2025.toml"]'.
@@ -54,10 +66,24 @@ class Settings(BaseSettings):
     prometheus_multiproc_dir: str | None = None
 
     @property
+    def clock_file(self) -> Path | None:
+        """A file holding the time this process's clock reads instead of the system's (see
+        shared/clock.py); only quota's settings name one."""
+        return None
+
+    @property
+    def brokers(self) -> str:
+        if not self.kafka_bootstrap_servers:
+            raise SettingMissing("KAFKA_BOOTSTRAP_SERVERS", f"{self.service_name} consumes and publishes events")
+        return self.kafka_bootstrap_servers
+
+    @property
     def admin_port_in_use(self) -> int:
         return self.admin_port or self.http_port + 1000
 
     @cached_property
     def sqlalchemy_url(self) -> str:
+        if self.database_url is None:
+            raise SettingMissing("DATABASE_URL", f"{self.service_name} keeps its state in PostgreSQL")
         url = self.database_url.get_secret_value()
         return url.replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from shared.events import ApplicationSubmittedV1, AwardGrantedV1
 from shared.messaging.envelope import Envelope
-from shared.policy import EXAMPLES
 from shared.policy.applicant import check_character
+from tests.books import EXAMPLES
 
 
 def applicant_code(n: int, prefix: str = "91510100MA") -> str:

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from shared import db, migrations
+from shared import migrations
 from shared.messaging import kafka
 from shared.secretbox import new_key
 from shared.settings import Settings
 from shared.stack import SERVICES, free_port
 from tests.infra import Broker, Postgres, create_database, postgres_server
-from tests.webhook_receiver import receiver  # noqa: F401  (a fixture for every suite)
+from tests.smtp_server import smtp  # noqa: F401  (fixtures for every suite)
+from tests.webhook_receiver import receiver  # noqa: F401
+from tests.wiring import wired
 
 _databases = itertools.count()
 # The key intake and notify seal partners' webhook secrets with, shared by every service of a run.
@@ -76,15 +78,9 @@ class Stack:
     async def key(self, partner: str | None = None, role: str = "partner", rate: str = "100000") -> str:
         """A new partner's API key (named at random unless given)."""
         from services.intake import partners
-        from services.intake.tables import SCHEMA
 
-        engine = db.create_engine(self.database_url, SCHEMA, pool_size=1)
-        try:
-            return await partners.create(
-                db.sessions(engine), partner or f"p-{uuid.uuid4().hex[:8]}", role, Decimal(rate)
-            )
-        finally:
-            await engine.dispose()
+        async with wired(self.database_url, "intake") as intake:
+            return await partners.create(intake, partner or f"p-{uuid.uuid4().hex[:8]}", role, Decimal(rate))
 
     def env(self) -> dict[str, str]:
         return {

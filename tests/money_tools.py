@@ -1,15 +1,13 @@
 """Money helpers for tests: fund a budget line, and verify the ledger, straight on payout's schema."""
 
-import os
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from services.payout import budgets
 from services.payout.audit import verify_ledger
-from services.payout.context import Context, Outbox
+from services.payout.context import Context
 from services.payout.domain.money import budget_year
-from services.payout.tables import SCHEMA, metadata
-from shared import db
+from tests.wiring import wired
 
 PAYEE_ACCOUNT = "6222020200112233445"
 
@@ -23,13 +21,8 @@ def payee_for(name: str, account_number: str = PAYEE_ACCOUNT) -> dict:
 
 
 async def _run(database_url: str, operation):
-    engine = db.create_engine(database_url, SCHEMA, pool_size=1)
-    try:
-        ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), os.environ["LEDGER_KEY"].encode())
-        async with db.sessions(engine).begin() as session:
-            return await operation(session, ctx)
-    finally:
-        await engine.dispose()
+    async with wired(database_url, "payout") as payout, payout.sessions.begin() as session:
+        return await operation(session, Context.of(payout))
 
 
 async def fund(

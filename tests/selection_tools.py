@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from services.quota.clock import FileClock
+from shared.clock import FileClock
 from shared.policy.applicant import check_character
 
 BEIJING = "+08:00"
@@ -127,9 +127,9 @@ async def feed(bootstrap: str, *envelopes) -> None:
 
 def uniform(clause: str, score: int) -> dict:
     """Every criterion of the clause's rubric scored the same, so the review's score is that number."""
-    from shared.policy.default import DEFAULT_BOOK
+    from tests.books import BOOK
 
-    return {c.id: score for c in DEFAULT_BOOK.latest.rules[clause].formula.criteria}
+    return {c.id: score for c in BOOK.latest.rules[clause].formula.criteria}
 
 
 async def prepare_round(

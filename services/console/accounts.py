@@ -2,8 +2,8 @@
 the official's behalf, so that every other service sees the official as themselves.
 
 Passwords are hashed with argon2id (`argon2-cffi`, RFC 9106's low-memory profile); the API key is
-issued through intake's partners module (as `subsidy partners create` does) and kept sealed with
-SECRETS_KEY. Revoking an account revokes its key and ends its sessions.
+issued by intake (a `KeyIssuer` the `subsidy` command hands over, as `subsidy partners create`
+would) and kept sealed with SECRETS_KEY. Revoking an account revokes its key and ends its sessions.
 """
 
 import asyncio
@@ -16,11 +16,11 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.console.tables import accounts
 from services.console.tables import sessions as session_rows
+from shared.auth import KeyIssuer, PartnerExists
 from shared.secretbox import SecretBox
 
 ROLES = ("reviewer", "finance", "admin")  # partners do not sign in to the console
@@ -90,11 +90,9 @@ def _verify(password_hash: str, password: str) -> bool:
 
 
 async def create(
-    console: async_sessionmaker, intake: async_sessionmaker, box: SecretBox, name: str, role: str, password: str
+    console: async_sessionmaker, keys: KeyIssuer, box: SecretBox, name: str, role: str, password: str
 ) -> Created:
     """Creates the account and issues its API key (a partner of intake named like the account)."""
-    from services.intake import partners
-
     name, password = check_name(name), check_password(password)
     if role not in ROLES:
         raise ValueError(f"role: one of {', '.join(ROLES)}")
@@ -103,8 +101,8 @@ async def create(
             raise AccountExists(name)
     password_hash = await asyncio.to_thread(HASHER.hash, password)
     try:
-        key = await partners.create(intake, name, role)
-    except IntegrityError:
+        key = await keys.issue(name, role)
+    except PartnerExists:
         raise AccountExists(f"{name} (an API partner of that name exists)") from None
     try:
         async with console.begin() as session:
@@ -112,15 +110,13 @@ async def create(
                 insert(accounts).values(name=name, role=role, password_hash=password_hash, api_key_sealed=box.seal(key))
             )
     except BaseException:
-        await partners.revoke(intake, name)  # no key is left behind without its account
+        await keys.revoke(name)  # no key is left behind without its account
         raise
     return Created(name, role, key)
 
 
-async def revoke(console: async_sessionmaker, intake: async_sessionmaker, name: str) -> None:
+async def revoke(console: async_sessionmaker, keys: KeyIssuer, name: str) -> None:
     """The account can no longer sign in, its sessions end and its API key stops working."""
-    from services.intake import partners
-
     name = normalise_name(name)
     async with console.begin() as session:
         done = (
@@ -134,7 +130,7 @@ async def revoke(console: async_sessionmaker, intake: async_sessionmaker, name: 
         if done is None and not (await session.execute(select(accounts.c.name).where(accounts.c.name == name))).first():
             raise UnknownAccount(name)
         await session.execute(delete(session_rows).where(session_rows.c.account == name))
-    await partners.revoke(intake, name)
+    await keys.revoke(name)
 
 
 async def set_password(console: async_sessionmaker, name: str, password: str) -> None:

@@ -16,7 +16,7 @@ from services.console.web import applications, auth, errors, operations, payouts
 from services.console.web.deps import Console
 from services.console.web.headers import SecurityHeaders
 from services.console.web.render import Pages, environment
-from shared.policy import catalogue, load_policies
+from shared.bootstrap import bootstrap
 from shared.secretbox import SecretBox
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
@@ -28,10 +28,9 @@ STATIC = Path(__file__).resolve().parent / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     if not isinstance(settings, ConsoleSettings):
         settings = ConsoleSettings(**(settings.model_dump() if settings else {"service_name": "console"}))
-    runtime = Runtime("console", settings, metadata)
+    wiring = bootstrap(settings, metadata)
     box = SecretBox.from_settings(settings)  # no SECRETS_KEY, no console: it could not open the officials' keys
     upstream = Upstream(settings)
-    runtime.resources.append(upstream.open)
     expiry = Expiry(
         idle=timedelta(minutes=settings.console_session_idle_minutes),
         absolute=timedelta(hours=settings.console_session_absolute_hours),
@@ -41,12 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SignInLimit(settings.console_signin_failures_per_account, window),
         SignInLimit(settings.console_signin_failures_per_address, window),
     )
-    runtime.workers.append(janitor(runtime.sessions, expiry, window, settings.console_janitor_interval_s))
-    clauses = {c["id"]: c for c in catalogue(load_policies(settings.policy_extra_files))}
+    runtime = Runtime(
+        wiring,
+        workers=[janitor(wiring.sessions, expiry, window, settings.console_janitor_interval_s)],
+        resources=[upstream.open],
+    )
 
     def configure(app: FastAPI) -> None:
         app.state.console = Console(
-            settings, runtime.sessions, box, upstream, Pages(environment()), expiry, limits, clauses
+            settings, wiring.sessions, box, upstream, Pages(environment()), expiry, limits, wiring.policy
         )
         # Pages, not an API: no OpenAPI document, no docs pages (which would load scripts from elsewhere).
         app.router.routes[:] = [

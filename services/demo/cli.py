@@ -6,6 +6,8 @@ from pathlib import Path
 import typer
 
 from services.demo import DEFAULT_APPLICATIONS, MIN_APPLICATIONS
+from shared.bootstrap import bootstrap
+from shared.settings import Settings
 
 
 def demo(
@@ -40,7 +42,9 @@ def demo(
     if not console.is_terminal:  # a log or a pipe: wide enough for the summary table
         console = Console(highlight=False, width=140)
     try:
-        year_played = making.generate(applicants, seed, year)
+        # The policy book as the stack's services load it (`POLICY_EXTRA_FILES` included).
+        book = bootstrap(Settings(service_name="demo")).policy.book
+        year_played = making.generate(book, applicants, seed, year)
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     try:

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from services.cli_common import sessions
 from services.demo.scenario import HELD_CLAUSE, MIN_REVIEWS, REVIEWERS, Entry, Scenario
 from services.intake.status import MONEY_STEPS
+from shared import commands
 from shared.stack import SERVICES
 
 PORTAL, ADMIN, FINANCE = "demo-year-portal", "demo-year-admin", "demo-year-finance"
@@ -139,15 +139,15 @@ def _clock_file(data_dir: Path) -> Path:
 async def issue_keys(database_url: str) -> dict[str, str]:
     """A key for each of the demo's partners (made, or rotated if they exist), as `subsidy up` does."""
     from services.intake import partners
-    from services.intake.tables import SCHEMA
+    from services.intake.tables import metadata
 
     keys = {}
-    async with sessions(SCHEMA, database_url) as maker:
+    async with commands.wired(commands.settings("intake", database=database_url), metadata) as wiring:
         for name, role in ROLES.items():
             try:
-                keys[name] = await partners.rotate(maker, name)
+                keys[name] = await partners.rotate(wiring, name)
             except partners.UnknownPartner:
-                keys[name] = await partners.create(maker, name, role, Decimal(1000))
+                keys[name] = await partners.create(wiring, name, role, Decimal(1000))
     return keys
 
 
@@ -156,9 +156,10 @@ async def ledger(database_url: str, key: bytes):
     commands call (`services.payout.reports.rows`, `services.payout.audit.verify_ledger`)."""
     from services.payout import reports
     from services.payout.audit import verify_ledger
-    from services.payout.tables import SCHEMA
+    from services.payout.tables import metadata
 
-    async with sessions(SCHEMA, database_url) as maker:
+    async with commands.wired(commands.settings("payout", database=database_url), metadata) as wiring:
+        maker = wiring.sessions
         async with maker.begin() as session:
             rows = await reports.rows(session)
         async with maker.begin() as session:
@@ -298,7 +299,7 @@ class Played:
 class Play:
     def __init__(self, stack: Stack, scenario: Scenario, show: Show, *, timeout_s: float = 900, concurrency: int = 8):
         from services.payout.domain.money import budget_year
-        from services.quota.clock import FileClock
+        from shared.clock import FileClock
 
         self.stack, self.scenario, self.show = stack, scenario, show
         self.timeout_s, self.concurrency = timeout_s, concurrency
@@ -412,12 +413,10 @@ class Play:
             )
 
     async def _budgets(self) -> None:
-        from services.payout.budgets import money_clauses
-
         year = self.played.budget_year
         self.show.phase(f"Budget lines: {year} for awards granted now, {self.year} for the selections")
         lines = {x["clause"]: x for x in (await self.finance("GET", "/v1/budgets", params={"year": year})).json()}
-        for clause in sorted(money_clauses() - set(lines)):
+        for clause in sorted(set(self.scenario.rules) - set(lines)):
             lines[clause] = (
                 await self.finance("PUT", f"/v1/budgets/{year}/{clause}", json={"amount": f"{DEMO_BUDGET:.2f}"})
             ).json()
@@ -447,11 +446,8 @@ class Play:
                 "awards until finance raises it"
             )
 
-    @staticmethod
-    def entry_money(clause: str) -> bool:
-        from shared.policy.default import DEFAULT_BOOK
-
-        rule = DEFAULT_BOOK.latest.rules[clause]
+    def entry_money(self, clause: str) -> bool:
+        rule = self.scenario.rules[clause]
         return not rule.is_selection or rule.formula.if_selected is not None
 
     async def _submit(self) -> None:

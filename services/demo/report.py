@@ -16,7 +16,6 @@ from markupsafe import Markup, escape
 
 from services.demo.play import Played
 from services.demo.scenario import Entry, Scenario
-from shared.policy.default import DEFAULT_BOOK
 
 ZERO = Decimal("0.00")
 COMPARED = ("awarded", "paid", "recovered", "outstanding", "cancelled")
@@ -105,9 +104,9 @@ def decision_of(timeline: list[dict]) -> dict | None:
 
 
 def tally(scenario: Scenario, played: Played) -> Figures:
-    rules = {c["id"]: c for c in DEFAULT_BOOK.latest.data["clauses"]}
+    rules = {c["id"]: c for c in scenario.version.data["clauses"]}
     per = {}
-    for cid, rule in DEFAULT_BOOK.latest.rules.items():
+    for cid, rule in scenario.rules.items():
         per[cid] = ClauseFigures(
             cid,
             rules[cid]["article"],
@@ -265,12 +264,12 @@ def _selections(scenario: Scenario, played: Played) -> list[dict]:
                     "explanation": r["explanation_en"],
                 }
             )
-        rule = DEFAULT_BOOK.latest.rules[clause]
+        rule = scenario.rules[clause]
         out.append(
             {
                 "clause": clause,
-                "title_zh": _title(clause)[0],
-                "title_en": _title(clause)[1],
+                "title_zh": scenario.title(clause)[0],
+                "title_en": scenario.title(clause)[1],
                 "round": got["round"],
                 "rows": rows,
                 "money": rule.formula.if_selected is not None,
@@ -278,11 +277,6 @@ def _selections(scenario: Scenario, played: Played) -> list[dict]:
             }
         )
     return out
-
-
-def _title(clause: str) -> tuple[str, str]:
-    c = next(c for c in DEFAULT_BOOK.latest.data["clauses"] if c["id"] == clause)
-    return c["title_zh"], c["title_en"]
 
 
 def _stories(scenario: Scenario, played: Played) -> dict:

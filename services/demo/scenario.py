@@ -13,15 +13,16 @@ correct them, one gives its account only when asked, and one award is clawed bac
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from services.demo import DEFAULT_APPLICATIONS, MIN_APPLICATIONS
-from shared.policy import parse_application
+from shared.policy import PolicyBook, PolicyVersion
 from shared.policy.applicant import ALPHABET, check_character
+from shared.policy.clause import ClauseRule
 from shared.policy.decision import History, PriorGrant
-from shared.policy.default import DEFAULT_BOOK
 
 # Where the year's selection rounds are played, and who sits on their panel.
 REVIEWERS = tuple(f"demo-year-expert-{i}" for i in range(1, 6))
@@ -393,11 +394,7 @@ class Entry:
     expected: str = ""  # the engine's outcome: eligible | ineligible | candidate
     expected_amount: Decimal = Decimal("0.00")
     expected_reasons: tuple[str, ...] = ()  # reason codes, or facts, of an ineligible one
-
-    @property
-    def money(self) -> bool:
-        rule = DEFAULT_BOOK.latest.rules[self.clause]
-        return not rule.is_selection or rule.formula.if_selected is not None
+    money: bool = True  # whether the clause pays (a selection may only recognise)
 
     @property
     def payee(self) -> dict:
@@ -420,6 +417,7 @@ class Objection:
 class Scenario:
     seed: int
     year: int
+    version: PolicyVersion  # the policy version in force through the year played
     entries: list[Entry]
     recusal: tuple[str, int, str, str]  # (clause, entry n, reviewer, reason)
     objections: tuple[Objection, ...]
@@ -428,8 +426,16 @@ class Scenario:
     retry_of: int = 1  # the entry a portal sends twice (same key, same body)
 
     @property
+    def rules(self) -> Mapping[str, ClauseRule]:
+        return self.version.rules
+
+    def title(self, clause: str) -> tuple[str, str]:
+        c = next(c for c in self.version.data["clauses"] if c["id"] == clause)
+        return c["title_zh"], c["title_en"]
+
+    @property
     def selections(self) -> list[str]:
-        return [c for c in DEFAULT_BOOK.latest.rules if DEFAULT_BOOK.latest.rules[c].is_selection]
+        return [c for c, rule in self.rules.items() if rule.is_selection]
 
     def by_clause(self, clause: str) -> list[Entry]:
         return [e for e in self.entries if e.clause == clause]
@@ -443,7 +449,7 @@ class Scenario:
     def scores(self, entry: Entry, reviewer: str) -> dict[str, int]:
         """The reviewer's scores of the candidate, criterion by criterion: its merit, the reviewer's
         leaning and some disagreement, deterministic by seed."""
-        rule = DEFAULT_BOOK.latest.rules[entry.clause]
+        rule = self.rules[entry.clause]
         rng = random.Random(f"{self.seed}:{self.year}:review:{entry.n}:{reviewer}")
         leaning = random.Random(f"{self.seed}:{self.year}:leaning:{reviewer}").randint(-4, 4)
         return {c.id: max(0, min(100, round(entry.quality + leaning + rng.gauss(0, 4)))) for c in rule.formula.criteria}
@@ -468,9 +474,9 @@ def _allocate(total: int, clauses: list[str]) -> dict[str, int]:
     return counts
 
 
-def _occurred_on(rng: random.Random, year: int, clause: str) -> date:
+def _occurred_on(rng: random.Random, year: int, clause: str, version: PolicyVersion) -> date:
     first = date(year, 3, 1) if clause == "3.5-external-revenue" else date(year, 1, 8)
-    first = max(first, DEFAULT_BOOK.versions[0].first_day + timedelta(days=1))
+    first = max(first, version.first_day + timedelta(days=1))
     last = date(year, 8, 30)
     return first + timedelta(days=rng.randrange((last - first).days + 1))
 
@@ -480,18 +486,22 @@ def _full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
-def generate(applications: int = DEFAULT_APPLICATIONS, seed: int = 2024, year: int = 2024) -> Scenario:
-    """The year: `applications` applications (at least MIN_APPLICATIONS) across every clause."""
+def generate(
+    book: PolicyBook, applications: int = DEFAULT_APPLICATIONS, seed: int = 2024, year: int = 2024
+) -> Scenario:
+    """The year: `applications` applications (at least MIN_APPLICATIONS) across every clause of the
+    policy version in force through it."""
     if applications < MIN_APPLICATIONS:
         raise ValueError(
             f"at least {MIN_APPLICATIONS} applications are needed to cover every clause and the year's stories"
         )
-    book = DEFAULT_BOOK
-    if not (book.version_on(date(year, 3, 1)) and book.version_on(date(year, 8, 30))):
+    version = book.version_on(date(year, 3, 1))
+    if version is None or book.version_on(date(year, 8, 30)) is not version:
         raise ValueError(f"no policy version is in force through {year}: the demo plays a year of the policy")
     rng = random.Random(f"{seed}:{year}")
     registry = _Registry(rng)
-    clauses = list(book.latest.rules)
+    rules = version.rules
+    clauses = list(rules)
     # Two of the applications are the year's extra claims (a node claimed twice, a co-built node).
     counts = _allocate(applications - 2, clauses)
     entries: list[Entry] = []
@@ -507,7 +517,9 @@ def generate(applications: int = DEFAULT_APPLICATIONS, seed: int = 2024, year: i
             "applicant": {"credit_code": org.credit_code, "name": org.name, "kind": org.kind},
             "facts": facts,
         }
-        entry = Entry(n, clause, org, application, key=f"demo-{seed}-{year}-{n:04d}", **kw)
+        rule = rules[clause]
+        money = not rule.is_selection or rule.formula.if_selected is not None
+        entry = Entry(n, clause, org, application, key=f"demo-{seed}-{year}-{n:04d}", money=money, **kw)
         entries.append(entry)
         return entry
 
@@ -524,7 +536,7 @@ def generate(applications: int = DEFAULT_APPLICATIONS, seed: int = 2024, year: i
             revenue[org.credit_code] = facts["external_revenue"]
         elif clause == "3.5-external-revenue" and org.credit_code in revenue:
             facts["external_revenue"] = revenue[org.credit_code]  # the same year's figure, twice
-        entry = add(clause, org, facts, _occurred_on(rng, year, clause))
+        entry = add(clause, org, facts, _occurred_on(rng, year, clause, version))
         firsts.setdefault(clause, entry)
 
     # One project claims under both halves of 二（四）: built as a pilot, then a typical case.
@@ -600,7 +612,7 @@ def generate(applications: int = DEFAULT_APPLICATIONS, seed: int = 2024, year: i
                 "email": f"subsidy-{entry.organisation.slug.lower()}@example.cn",
                 "language": "en" if rng.random() < 0.15 else "zh",
             }
-    _predict(entries)
+    _predict(book, entries)
 
     first_case = firsts["2.3-alliance-chain"]
     recusal = ("2.3-alliance-chain", first_case.n, REVIEWERS[-1], "曾为该企业联盟链项目提供技术咨询服务，申请回避。")
@@ -624,17 +636,17 @@ def generate(applications: int = DEFAULT_APPLICATIONS, seed: int = 2024, year: i
             "经核查，上链应用均有运行日志和用户记录，申报数据属实，异议不成立。",
         ),
     )
-    return Scenario(seed, year, entries, recusal, objections)
+    return Scenario(seed, year, version, entries, recusal, objections)
 
 
-def _predict(entries: list[Entry]) -> None:
+def _predict(book: PolicyBook, entries: list[Entry]) -> None:
     """What the policy engine decides for each, in order, with each applicant's grants so far: what
     eligibility will say (the year's tests hold the services to it)."""
     histories: dict[str, list[PriorGrant]] = {}
     for entry in entries:
-        application = parse_application(entry.application)
+        application = book.parse(entry.application)
         code = entry.organisation.credit_code
-        decision = DEFAULT_BOOK.evaluate(application, History(tuple(histories.get(code, ()))))
+        decision = book.evaluate(application, History(tuple(histories.get(code, ()))))
         entry.expected, entry.expected_amount = decision.outcome, decision.amount
         entry.expected_reasons = tuple(r.code or r.fact for r in decision.reasons)
         if decision.outcome == "eligible":

@@ -10,7 +10,6 @@ the grants made before it in the batch, and their rows are written in bulk.
 import logging
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.history import Past
 from services.eligibility.tables import decisions, grants
+from shared.bootstrap import Wiring
 from shared.events import (
     ApplicationSubmittedV1,
     AwardGrantedV1,
@@ -30,19 +30,21 @@ from shared.events import (
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.observability import count_decisions
-from shared.policy import PolicyBook, PriorGrant
-from shared.service import Runtime
+from shared.policy import PriorGrant
 
 log = logging.getLogger(__name__)
 
 
-def handlers(runtime: Runtime, book: PolicyBook):
+def handlers(wiring: Wiring):
+    publisher = wiring.publisher
+
     async def applications_submitted(
         session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]
     ) -> None:
+        book = wiring.policy.book  # one book for the whole batch
         parsed = [(event, p, a, book.history_scope(a)) for event, p in batch for a in [book.parse(p.application)]]
         past = await Past.read(session, [(a.applicant.credit_code, scope) for _, _, a, scope in parsed])
-        now = datetime.now(UTC)
+        now = wiring.clock.now()
         decision_rows, grant_rows, events, outcomes = [], [], [], Counter()
         for event, p, application, scope in parsed:
             credit_code = application.applicant.credit_code
@@ -65,7 +67,7 @@ def handlers(runtime: Runtime, book: PolicyBook):
                 }
             )
             events.append(
-                runtime.event(
+                publisher.event(
                     DecisionMadeV1(
                         decision_id=decision_id,
                         application_id=p.application_id,
@@ -105,7 +107,7 @@ def handlers(runtime: Runtime, book: PolicyBook):
                         ),
                     )
                 events.append(
-                    runtime.event(
+                    publisher.event(
                         AwardGrantedV1(
                             award_id=uuid.uuid5(p.application_id, "award"),
                             application_id=p.application_id,
@@ -125,7 +127,7 @@ def handlers(runtime: Runtime, book: PolicyBook):
                 )
             elif decision.outcome == "candidate":
                 events.append(
-                    runtime.event(
+                    publisher.event(
                         CandidateAdmittedV1(
                             application_id=p.application_id,
                             credit_code=credit_code,
@@ -155,13 +157,13 @@ def handlers(runtime: Runtime, book: PolicyBook):
             # A grant conflicting with one recorded meanwhile (a selection's award) fails the batch;
             # decided again, the claim then sees that grant and is refused for it.
             await session.execute(insert(grants), grant_rows)
-        await runtime.publish(session, *events)
+        await publisher.publish(session, *events)
         log.info("decided %d application(s): %s", len(parsed), ", ".join(f"{n} {o}" for o, n in outcomes.items()))
 
     async def selected(session: AsyncSession, event: Envelope, p: AwardGrantedV1 | RecognitionGrantedV1) -> None:
         """What a selection gives (money or recognition) counts toward one-time rules too; this
         service's own awards were recorded with their decisions."""
-        if event.source == f"/subsidy/{runtime.name}":
+        if event.source == publisher.source:
             return
         recorded = (
             (

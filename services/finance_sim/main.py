@@ -12,7 +12,9 @@ from sqlalchemy.dialects.postgresql import insert
 from services.finance_sim import answers
 from services.finance_sim.settings import FinanceSimSettings
 from services.finance_sim.tables import metadata, received
+from shared.bootstrap import bootstrap
 from shared.events import PaymentsInstructedV1
+from shared.messaging.outbox import Publisher
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
 from shared.settings import Settings
@@ -22,7 +24,8 @@ from shared.workdays import beijing_day
 def create_app(settings: Settings | None = None) -> FastAPI:
     if not isinstance(settings, FinanceSimSettings):
         settings = FinanceSimSettings(**(settings.model_dump() if settings else {"service_name": "finance_sim"}))
-    runtime = Runtime("finance_sim", settings, metadata)
+    wiring = bootstrap(settings, metadata)
+    publisher, sessions = wiring.publisher, wiring.sessions
     delay = timedelta(seconds=settings.finance_sim_delay_s)
 
     async def batch_received(session, event, m: PaymentsInstructedV1) -> None:
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     async def answer_due_batches() -> None:
         while True:
-            async with runtime.sessions.begin() as session:
+            async with sessions.begin() as session:
                 due = (
                     await session.execute(
                         select(received)
@@ -54,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     )
                 ).all()
                 for row in due:
-                    await runtime.publish(session, *_answers(runtime, settings, row))
+                    await publisher.publish(session, *_answers(publisher, settings, row))
                 if due:
                     await session.execute(
                         update(received)
@@ -63,19 +66,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     )
             await asyncio.sleep(0.2 if not due else 0)
 
-    runtime.handlers["finance-sim"] = {PaymentsInstructedV1: batch_received}
-    runtime.workers.append(answer_due_batches)
+    runtime = Runtime(
+        wiring, handlers={"finance-sim": {PaymentsInstructedV1: batch_received}}, workers=[answer_due_batches]
+    )
     return create_service_app(runtime, title="finance-system stand-in (development and tests only)")
 
 
-def _answers(runtime: Runtime, settings: FinanceSimSettings, row):
+def _answers(publisher: Publisher, settings: FinanceSimSettings, row):
     m = PaymentsInstructedV1.model_validate_json(row.body)
     now = datetime.now(UTC)
     report, booked = answers.answer(m, settings.finance_sim_reject_rate, now, beijing_day(now))
     report_id, booked_id = answers.answer_ids(m.message_id)
-    out = [dataclasses.replace(runtime.event(report, key=m.message_id, subject=m.message_id), id=str(report_id))]
+    out = [dataclasses.replace(publisher.event(report, key=m.message_id, subject=m.message_id), id=str(report_id))]
     if booked is not None:
         out.append(
-            dataclasses.replace(runtime.event(booked, key=m.message_id, subject=m.message_id), id=str(booked_id))
+            dataclasses.replace(publisher.event(booked, key=m.message_id, subject=m.message_id), id=str(booked_id))
         )
     return out

@@ -7,7 +7,15 @@ from decimal import Decimal
 import typer
 from sqlalchemy.exc import IntegrityError
 
-from services.cli_common import sessions
+from shared import commands
+
+
+def _intake(database_url: str | None = None):
+    """The commands act as intake, on its schema."""
+    from services.intake.tables import metadata
+
+    return commands.wired(commands.settings("intake", database=database_url), metadata)
+
 
 app = typer.Typer(no_args_is_help=True, help="Partner portals and their API keys.")
 
@@ -20,11 +28,10 @@ def partners_create(
 ) -> None:
     """Register a partner and print its API key (shown this once only)."""
     from services.intake import partners
-    from services.intake.tables import SCHEMA
 
     async def go():
-        async with sessions(SCHEMA) as maker:
-            return await partners.create(maker, name, role, rate)
+        async with _intake() as wiring:
+            return await partners.create(wiring, name, role, rate)
 
     try:
         typer.echo(asyncio.run(go()))
@@ -38,11 +45,10 @@ def partners_create(
 def partners_rotate(name: str) -> None:
     """Issue a new key for the partner and revoke its earlier ones; prints the new key."""
     from services.intake import partners
-    from services.intake.tables import SCHEMA
 
     async def go():
-        async with sessions(SCHEMA) as maker:
-            return await partners.rotate(maker, name)
+        async with _intake() as wiring:
+            return await partners.rotate(wiring, name)
 
     try:
         typer.echo(asyncio.run(go()))
@@ -54,11 +60,10 @@ def partners_rotate(name: str) -> None:
 def partners_revoke(name: str) -> None:
     """Revoke every key of the partner."""
     from services.intake import partners
-    from services.intake.tables import SCHEMA
 
     async def go():
-        async with sessions(SCHEMA) as maker:
-            return await partners.revoke(maker, name)
+        async with _intake() as wiring:
+            return await partners.revoke(wiring, name)
 
     typer.echo(f"revoked {asyncio.run(go())} key(s)")
 
@@ -67,11 +72,10 @@ def partners_revoke(name: str) -> None:
 def partners_publish_keys() -> None:
     """Announce every active key again, for services whose key replica started after the keys were issued."""
     from services.intake import partners
-    from services.intake.tables import SCHEMA
 
     async def go():
-        async with sessions(SCHEMA) as maker:
-            return await partners.publish_keys(maker)
+        async with _intake() as wiring:
+            return await partners.publish_keys(wiring)
 
     typer.echo(f"announced {asyncio.run(go())} key(s)")
 
@@ -79,10 +83,33 @@ def partners_publish_keys() -> None:
 async def demo_key(database_url: str) -> str:
     """The demo partner's key: a new one each run (the earlier ones revoked)."""
     from services.intake import partners
-    from services.intake.tables import SCHEMA
 
-    async with sessions(SCHEMA, database_url) as maker:
+    async with _intake(database_url) as wiring:
         try:
-            return await partners.rotate(maker, "demo")
+            return await partners.rotate(wiring, "demo")
         except partners.UnknownPartner:
-            return await partners.create(maker, "demo")
+            return await partners.create(wiring, "demo")
+
+
+class PartnerKeys:
+    """Intake's partners as the issuer of other holders' keys (`shared.auth.KeyIssuer`): the console's
+    officials get theirs here, wired by the `subsidy` command."""
+
+    def __init__(self, database_url: str | None = None):
+        self.database_url = database_url
+
+    async def issue(self, name: str, role: str) -> str:
+        from services.intake import partners
+        from shared.auth import PartnerExists
+
+        async with _intake(self.database_url) as wiring:
+            try:
+                return await partners.create(wiring, name, role)
+            except IntegrityError:
+                raise PartnerExists(name) from None
+
+    async def revoke(self, name: str) -> None:
+        from services.intake import partners
+
+        async with _intake(self.database_url) as wiring:
+            await partners.revoke(wiring, name)

@@ -10,6 +10,7 @@ from services.intake.submissions import Submissions
 from services.intake.tables import metadata
 from services.intake.webhooks import WebhookRegistry
 from shared import api_errors
+from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
 from shared.secretbox import SecretBox
 from shared.service import Runtime
@@ -19,19 +20,22 @@ from shared.webhook_targets import WebhookTargets
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings(service_name="intake")
-    runtime = Runtime("intake", settings, metadata, handlers={"intake-status": projection.HANDLERS})
+    wiring = bootstrap(settings or Settings(service_name="intake"), metadata)
     # Built first: without SECRETS_KEY intake refuses to start rather than fail on a registration.
-    webhooks = WebhookRegistry(runtime, SecretBox.from_settings(settings), WebhookTargets.from_settings(settings))
+    webhooks = WebhookRegistry(
+        wiring, SecretBox.from_settings(wiring.settings), WebhookTargets.from_settings(wiring.settings)
+    )
+    submissions = Submissions(wiring)
+    runtime = Runtime(wiring, handlers={"intake-status": projection.HANDLERS}, resources=[submissions.open])
 
     def configure(app: FastAPI) -> None:
-        app.state.keys = KeyRing(key_lookup(runtime.sessions))
-        app.state.submissions = Submissions(runtime)
+        app.state.keys = KeyRing(key_lookup(wiring.sessions))
+        app.state.submissions = submissions
         app.state.limiter = RateLimiter()
         app.state.webhooks = webhooks
         api_errors.install(app)
         for module in (applications, payees, policy, partner_routes):
             app.include_router(module.router)
-        docs.install(app)
+        docs.install(app, wiring.policy)
 
     return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — intake API")

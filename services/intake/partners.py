@@ -10,11 +10,11 @@ from decimal import Decimal
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.intake.tables import api_keys, metadata, partners
+from services.intake.tables import api_keys, partners
 from shared.auth import ROLES, KeyRecord, KeyRing, secret_hash
+from shared.bootstrap import Wiring
 from shared.events import ApiKeyIssuedV1, ApiKeyRevokedV1
-from shared.messaging import outbox
-from shared.messaging.envelope import Envelope
+from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
 
 DEFAULT_RATE = Decimal(50)
@@ -25,16 +25,12 @@ class UnknownPartner(LookupError):
     pass
 
 
-async def _announce(session, partner_id: str, subject: str, payload: Payload) -> None:
+async def _announce(session, publisher: Publisher, partner_id: str, subject: str, payload: Payload) -> None:
     """Owed to the other services' key replicas; the running intake's relay publishes it."""
-    await outbox.add(
-        session,
-        metadata.tables[f"{metadata.schema}.outbox"],
-        Envelope.of(payload, source="/subsidy/intake", key=partner_id, subject=subject),
-    )
+    await publisher.publish(session, publisher.event(payload, key=partner_id, subject=subject))
 
 
-async def _issue_key(session, partner_id: str) -> str:
+async def _issue_key(session, publisher: Publisher, partner_id: str) -> str:
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
     digest = secret_hash(secret)
     partner = (
@@ -45,6 +41,7 @@ async def _issue_key(session, partner_id: str) -> str:
     await session.execute(insert(api_keys).values(id=key_id, partner_id=partner_id, secret_hash=digest))
     await _announce(
         session,
+        publisher,
         partner_id,
         key_id,
         ApiKeyIssuedV1(
@@ -59,32 +56,30 @@ async def _issue_key(session, partner_id: str) -> str:
     return f"sk_{key_id}_{secret}"
 
 
-async def create(
-    sessions: async_sessionmaker, name: str, role: str = "partner", requests_per_second: Decimal = DEFAULT_RATE
-) -> str:
+async def create(wiring: Wiring, name: str, role: str = "partner", requests_per_second: Decimal = DEFAULT_RATE) -> str:
     """Registers a partner and returns its first key, which is never shown again."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
-    async with sessions.begin() as session:
+    async with wiring.sessions.begin() as session:
         await session.execute(insert(partners).values(id=name, role=role, requests_per_second=requests_per_second))
-        return await _issue_key(session, name)
+        return await _issue_key(session, wiring.publisher, name)
 
 
-async def rotate(sessions: async_sessionmaker, name: str) -> str:
+async def rotate(wiring: Wiring, name: str) -> str:
     """A new key for the partner; its earlier keys stop working."""
-    async with sessions.begin() as session:
+    async with wiring.sessions.begin() as session:
         if not (await session.execute(select(partners.c.id).where(partners.c.id == name))).first():
             raise UnknownPartner(name)
-        await _revoke(session, name)
-        return await _issue_key(session, name)
+        await _revoke(session, wiring.publisher, name)
+        return await _issue_key(session, wiring.publisher, name)
 
 
-async def revoke(sessions: async_sessionmaker, name: str) -> int:
-    async with sessions.begin() as session:
-        return await _revoke(session, name)
+async def revoke(wiring: Wiring, name: str) -> int:
+    async with wiring.sessions.begin() as session:
+        return await _revoke(session, wiring.publisher, name)
 
 
-async def _revoke(session, name: str) -> int:
+async def _revoke(session, publisher: Publisher, name: str) -> int:
     now = datetime.now(UTC)
     revoked = (
         (
@@ -99,14 +94,16 @@ async def _revoke(session, name: str) -> int:
         .all()
     )
     for key_id in sorted(revoked):
-        await _announce(session, name, key_id, ApiKeyRevokedV1(key_id=key_id, partner_id=name, revoked_at=now))
+        await _announce(
+            session, publisher, name, key_id, ApiKeyRevokedV1(key_id=key_id, partner_id=name, revoked_at=now)
+        )
     return len(revoked)
 
 
-async def publish_keys(sessions: async_sessionmaker) -> int:
+async def publish_keys(wiring: Wiring) -> int:
     """Announce every active key again (for replicas started after the keys were issued); replicas
     take a repeat as the same key. Returns how many were announced."""
-    async with sessions.begin() as session:
+    async with wiring.sessions.begin() as session:
         rows = (
             await session.execute(
                 select(
@@ -125,6 +122,7 @@ async def publish_keys(sessions: async_sessionmaker) -> int:
         for r in rows:
             await _announce(
                 session,
+                wiring.publisher,
                 r.partner_id,
                 r.id,
                 ApiKeyIssuedV1(

@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 
 from services.intake.tables import partners
+from shared.bootstrap import Wiring
 from shared.events import WebhookRegisteredV2
 from shared.secretbox import SecretBox
-from shared.service import Runtime
 from shared.webhook_targets import WebhookTargets
 
 
 @dataclass(frozen=True)
 class WebhookRegistry:
-    runtime: Runtime
+    wiring: Wiring
     box: SecretBox
     targets: WebhookTargets
 
@@ -29,12 +29,12 @@ class WebhookRegistry:
 
     async def _record(self, partner_id: str, url: str, secret_ciphertext: str) -> datetime:
         now = datetime.now(UTC)
-        runtime = self.runtime
-        async with runtime.sessions.begin() as session:
+        publisher = self.wiring.publisher
+        async with self.wiring.sessions.begin() as session:
             await session.execute(update(partners).where(partners.c.id == partner_id).values(webhook_url=url or None))
-            await runtime.publish(
+            await publisher.publish(
                 session,
-                runtime.event(
+                publisher.event(
                     WebhookRegisteredV2(
                         partner_id=partner_id, url=url, secret_ciphertext=secret_ciphertext, registered_at=now
                     ),
@@ -42,5 +42,4 @@ class WebhookRegistry:
                     subject=partner_id,
                 ),
             )
-        runtime.relay.wake()
         return now

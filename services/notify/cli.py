@@ -7,15 +7,20 @@ from datetime import datetime
 
 import typer
 
-from services.cli_common import in_transaction
+from shared import commands
 
 app = typer.Typer(no_args_is_help=True, help="Webhook deliveries of every partner (the notify service's database).")
 
 
 def _notify_op(operation):
-    from services.notify.tables import SCHEMA
+    """Runs `operation(session)` in one transaction of notify's schema, as the notify service."""
+    from services.notify.tables import metadata
 
-    return asyncio.run(in_transaction(SCHEMA, operation))
+    async def go():
+        async with commands.wired(commands.settings("notify"), metadata) as wiring:
+            return await commands.in_transaction(wiring, operation)
+
+    return asyncio.run(go())
 
 
 def _show_delivery(d: dict) -> None:

@@ -13,8 +13,8 @@ from services.notify.tables import application_partners, email_deliveries, notif
 from shared.events import NotificationRecordedV1
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
+from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
-from shared.service import Runtime
 
 
 def email_id(event: Envelope) -> uuid.UUID:
@@ -27,7 +27,7 @@ def summary(c: StatusChange, application_id: uuid.UUID, notice_url: str) -> tupl
     return tuple(wording.render(c.status, language, context).subject for language in ("zh", "en"))
 
 
-def handlers(runtime: Runtime, notice_url: str):
+def handlers(publisher: Publisher, notice_url: str):
     async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
         changes = [(event, p, change(p)) for event, p in batch]
         told, events = [], []
@@ -45,7 +45,7 @@ def handlers(runtime: Runtime, notice_url: str):
                 }
             )
             events.append(
-                runtime.event(
+                publisher.event(
                     NotificationRecordedV1(
                         notification_id=notification_id,
                         application_id=p.application_id,
@@ -60,7 +60,7 @@ def handlers(runtime: Runtime, notice_url: str):
                 )
             )
         await session.execute(insert(notifications), told)
-        await runtime.publish(session, *events)
+        await publisher.publish(session, *events)
         await deliveries.enqueue(session, changes)
         # An application known to have given no contact is owed no e-mail; one not known yet may
         # have, and the mail worker decides once its submission is read.

@@ -29,12 +29,12 @@ from services.notify.settings import NotifySettings
 from services.notify.tables import application_partners as apps
 from services.notify.tables import email_deliveries as e
 from services.notify.tables import partner_templates, rounds
-from shared.policy import catalogue
+from shared.policy import CurrentPolicy
+from shared.policy.catalogue import clause_titles
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 BATCH = 50
-_TITLES = {c["id"]: (c["title_zh"], c["title_en"]) for c in catalogue()}
 
 
 @dataclass(frozen=True)
@@ -59,22 +59,22 @@ def message(settings: NotifySettings, o: Outgoing) -> EmailMessage:
     return m
 
 
-def application_facts(row, notice_url: str) -> dict:
-    titles = _TITLES.get(row.clause, (None, None)) if row else (None, None)
+def application_facts(row, notice_url: str, titles: dict[str, tuple[str, str]]) -> dict:
+    title = titles.get(row.clause, (None, None)) if row else (None, None)
     facts = {"notice_url": notice_url}
     if row is not None:
         facts |= {
             "applicant_name": row.applicant_name,
             "credit_code": row.credit_code,
             "clause": row.clause,
-            "clause_title_zh": titles[0],
-            "clause_title_en": titles[1],
+            "clause_title_zh": title[0],
+            "clause_title_en": title[1],
             "occurred_on": row.occurred_on.isoformat() if row.occurred_on else None,
         }
     return facts
 
 
-async def _render(s: AsyncSession, d, app, notice_url: str) -> wording.Rendered:
+async def _render(s: AsyncSession, d, app, notice_url: str, titles: dict) -> wording.Rendered:
     override = (
         await s.execute(
             select(partner_templates.c.subject, partner_templates.c.text, partner_templates.c.html).where(
@@ -84,7 +84,7 @@ async def _render(s: AsyncSession, d, app, notice_url: str) -> wording.Rendered:
             )
         )
     ).first()
-    facts = application_facts(app, notice_url) | {"application_id": str(d.application_id)}
+    facts = application_facts(app, notice_url, titles) | {"application_id": str(d.application_id)}
     context = samples.context(d.application_status, d.context, facts)
     if d.application_status == "candidate" and app.occurred_on:
         context["year"] = context.get("year") or app.occurred_on.year
@@ -100,7 +100,9 @@ async def _render(s: AsyncSession, d, app, notice_url: str) -> wording.Rendered:
     return wording.render(d.application_status, app.language or "zh", context, override and dict(override._mapping))
 
 
-async def claim(sessions: async_sessionmaker, settings: NotifySettings, limit: int) -> list[Outgoing]:
+async def claim(
+    sessions: async_sessionmaker, settings: NotifySettings, titles: dict[str, tuple[str, str]], limit: int
+) -> list[Outgoing]:
     async with sessions.begin() as s:
         due = (
             await s.execute(
@@ -141,7 +143,7 @@ async def claim(sessions: async_sessionmaker, settings: NotifySettings, limit: i
             subject, text, html = d.subject, d.body_text, d.body_html
             if subject is None:
                 try:
-                    rendered = await _render(s, d, app, settings.notice_url)
+                    rendered = await _render(s, d, app, settings.notice_url, titles)
                 except Exception as error:  # a partner's template that breaks on real data: ours instead
                     log.warning(
                         "template of %s for %s failed (%r); sending ours", app.partner_id, d.application_status, error
@@ -152,7 +154,8 @@ async def claim(sessions: async_sessionmaker, settings: NotifySettings, limit: i
                         samples.context(
                             d.application_status,
                             d.context,
-                            application_facts(app, settings.notice_url) | {"application_id": str(d.application_id)},
+                            application_facts(app, settings.notice_url, titles)
+                            | {"application_id": str(d.application_id)},
                         ),
                     )
                 subject, text, html = rendered.subject, rendered.text, rendered.html
@@ -196,13 +199,15 @@ async def send(sessions: async_sessionmaker, settings: NotifySettings, schedule:
         await s.execute(update(e).where(e.c.id == o.id, e.c.attempts == o.attempt).values(**outcome))
 
 
-def mail_worker(sessions: async_sessionmaker, settings: NotifySettings) -> Callable[[], Awaitable[None]]:
+def mail_worker(
+    sessions: async_sessionmaker, settings: NotifySettings, policy: CurrentPolicy
+) -> Callable[[], Awaitable[None]]:
     schedule = Schedule(tuple(settings.email_retry_schedule_s), jitter=0.2)
 
     async def send_email() -> None:
         while True:
             try:
-                claimed = await claim(sessions, settings, BATCH)
+                claimed = await claim(sessions, settings, clause_titles(policy.book), BATCH)
                 limit = asyncio.Semaphore(settings.smtp_concurrency)
 
                 async def one(o: Outgoing) -> None:

@@ -14,6 +14,7 @@ from services.notify.tables import api_keys, metadata
 from services.notify.worker import DeliveryPolicy, delivery_worker
 from shared import api_errors
 from shared.auth import KeyRing, replica_lookup
+from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
 from shared.secretbox import SecretBox
 from shared.service import Runtime
@@ -37,19 +38,27 @@ What partner portals can see and change of how their applicants and their webhoo
 def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | None = None) -> FastAPI:
     settings = notify_settings(settings)
     box = SecretBox.from_settings(settings)  # without SECRETS_KEY notify refuses to start
-    runtime = Runtime("notify", settings, metadata)
-    runtime.handlers["notify-applicants"] = handlers(runtime, settings.notice_url)
-    # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
-    runtime.handlers["notify-partners"] = partners.handlers(box, timedelta(seconds=settings.webhook_rotation_overlap_s))
-    runtime.workers.append(
-        delivery_worker(
-            runtime, webhooks or DeliveryPolicy.from_settings(settings), box, WebhookTargets.from_settings(settings)
-        )
+    wiring = bootstrap(settings, metadata)
+    runtime = Runtime(
+        wiring,
+        handlers={
+            "notify-applicants": handlers(wiring.publisher, settings.notice_url),
+            # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
+            "notify-partners": partners.handlers(box, timedelta(seconds=settings.webhook_rotation_overlap_s)),
+        },
+        workers=[
+            delivery_worker(
+                wiring.sessions,
+                webhooks or DeliveryPolicy.from_settings(settings),
+                box,
+                WebhookTargets.from_settings(settings),
+            ),
+            mail_worker(wiring.sessions, settings, wiring.policy),
+        ],
     )
-    runtime.workers.append(mail_worker(runtime.sessions, settings))
 
     def configure(app: FastAPI) -> None:
-        app.state.keys = KeyRing(replica_lookup(runtime.sessions, api_keys))
+        app.state.keys = KeyRing(replica_lookup(wiring.sessions, api_keys))
         app.state.limiter = RateLimiter()
         app.state.settings = settings
         app.description = DESCRIPTION

@@ -40,7 +40,6 @@ from services.notify.settings import NotifySettings
 from services.notify.tables import application_partners, webhooks
 from services.notify.tables import webhook_deliveries as d
 from shared.secretbox import SecretBox, SecretUnreadable
-from shared.service import Runtime
 from shared.webhook_targets import Target, TargetRefused, TargetUnresolvable, WebhookTargets, pinned_request
 
 log = logging.getLogger(__name__)
@@ -175,11 +174,11 @@ class Dispatcher:
 
 
 def delivery_worker(
-    runtime: Runtime, policy: DeliveryPolicy, box: SecretBox, targets: WebhookTargets
+    sessions: async_sessionmaker, policy: DeliveryPolicy, box: SecretBox, targets: WebhookTargets
 ) -> Callable[[], Awaitable[None]]:
     async def deliver_webhooks() -> None:
         async with delivery_client(policy) as client:
-            await Dispatcher(runtime.sessions, Sender(client, box, targets), policy).run()
+            await Dispatcher(sessions, Sender(client, box, targets), policy).run()
 
     return deliver_webhooks
 

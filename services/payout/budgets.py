@@ -14,16 +14,16 @@ from services.payout.context import Context, Refusal
 from services.payout.domain import money
 from services.payout.domain.ledger import Refused, budget_account
 from services.payout.tables import accounts, awards, budgets
+from shared.policy import PolicyBook
 
 
-def money_clauses() -> set[str]:
-    from shared.policy.default import DEFAULT_BOOK
-
-    return {cid for version in DEFAULT_BOOK.versions for cid in version.rules}
+def money_clauses(book: PolicyBook) -> set[str]:
+    """The clauses a budget line can be set for: every clause of every version the book holds."""
+    return {cid for version in book.versions for cid in version.rules}
 
 
 async def set_budget(session: AsyncSession, ctx: Context, year: int, clause: str, amount: Decimal, *, by: str) -> dict:
-    if clause not in money_clauses():
+    if clause not in money_clauses(ctx.policy.book):
         raise Refusal(
             "unknown_clause", f"{clause} is not a clause of the policy", f"{clause} 不是本政策的条款编号", 422
         )

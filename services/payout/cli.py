@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-from services.cli_common import DATA_DIR, in_transaction, run
+from shared import commands
+from shared.commands import DATA_DIR
 
 budgets_app = typer.Typer(
     no_args_is_help=True, help="Budget lines per year and clause (the payout service's database)."
@@ -18,7 +19,7 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verifica
 DEMO_BUDGET = Decimal("50000000.00")
 
 
-def _ledger_key() -> bytes:
+def _ledger_key() -> str:
     key = os.environ.get("LEDGER_KEY") or (
         (DATA_DIR / "ledger.key").read_text().strip() if (DATA_DIR / "ledger.key").exists() else ""
     )
@@ -27,20 +28,24 @@ def _ledger_key() -> bytes:
             "LEDGER_KEY is not set (and no .data/ledger.key): the ledger cannot be verified or written", err=True
         )
         raise typer.Exit(2)
-    return key.encode()
+    return key
 
 
 async def _in_payout(operation, database_url: str | None = None):
-    from services.payout.context import Context, Outbox
-    from services.payout.tables import SCHEMA, metadata
+    """Runs `operation(session, ctx)` in one transaction of payout's schema, wired as the payout
+    service is."""
+    from services.payout.context import Context
+    from services.payout.settings import PayoutSettings
+    from services.payout.tables import metadata
 
-    ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), _ledger_key())
-    return await in_transaction(SCHEMA, operation, ctx, database_url=database_url)
+    settings = commands.settings("payout", PayoutSettings, database_url, ledger_key=_ledger_key())
+    async with commands.wired(settings, metadata) as wiring:
+        return await commands.in_transaction(wiring, operation, Context.of(wiring))
 
 
 def _payout_op(operation):
     """Runs `operation(session, ctx)` in one transaction of payout's schema; refusals exit 2."""
-    return run(_in_payout(operation))
+    return commands.run(_in_payout(operation))
 
 
 def _show_line(line: dict) -> None:
@@ -138,7 +143,7 @@ async def demo_budgets(database_url: str) -> tuple[int, int]:
 
     async def op(session, ctx):
         have = {line["clause"] for line in await budgets.lines(session, year=year)}
-        missing = sorted(budgets.money_clauses() - have)
+        missing = sorted(budgets.money_clauses(ctx.policy.book) - have)
         for clause in missing:
             await budgets.set_budget(session, ctx, year, clause, DEMO_BUDGET, by="subsidy up (demo)")
         return len(missing)

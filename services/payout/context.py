@@ -1,39 +1,18 @@
-"""What the money operations need from outside: a way to owe events, the ledger key, the finance
-service level and a clock. The service passes its `Runtime`; the `subsidy` commands an `Outbox`
-writing the same rows the running service's relay publishes."""
+"""What the money operations need from outside, handed over by the composition root
+(`shared/bootstrap.py`): the publisher, the ledger key, the policy (which clauses have budget
+lines), the finance service level and a clock."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.messaging import outbox
+from services.payout.settings import PayoutSettings
+from shared.bootstrap import Wiring
+from shared.clock import Clock, SystemClock
 from shared.messaging.envelope import Envelope
+from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
+from shared.policy import CurrentPolicy
 from shared.refusal import Refused
-
-
-class Publisher(Protocol):
-    def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope: ...
-
-    async def publish(self, session: AsyncSession, *events: Envelope) -> None: ...
-
-
-class Outbox:
-    """A publisher for processes other than the service itself (the CLI)."""
-
-    def __init__(self, table: Table, source: str = "/subsidy/payout"):
-        self.table, self.source = table, source
-
-    def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
-        return Envelope.of(payload, source=self.source, key=key, subject=subject, cause=cause)
-
-    async def publish(self, session: AsyncSession, *events: Envelope) -> None:
-        if events:
-            await outbox.add(session, self.table, *events)
 
 
 class Refusal(Refused):
@@ -44,14 +23,31 @@ class Refusal(Refused):
 class Context:
     publisher: Publisher
     key: bytes
+    policy: CurrentPolicy
     service_level_days: int = 3
     debtor_name: str = "成都市新经济发展委员会"
     debtor_account: str = "510100000000000000001"
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = field(default_factory=SystemClock)
     payee_grace: timedelta = timedelta(0)  # see PayoutSettings.payout_payee_grace_s
 
+    @classmethod
+    def of(cls, wiring: Wiring) -> "Context":
+        """The context of a payout process; refuses (LedgerKeyMissing) without LEDGER_KEY."""
+        s = wiring.settings
+        assert isinstance(s, PayoutSettings), "payout is wired with PayoutSettings"
+        return cls(
+            wiring.publisher,
+            s.ledger_key_bytes(),
+            wiring.policy,
+            s.finance_service_level_working_days,
+            s.finance_debtor_name,
+            s.finance_debtor_account,
+            wiring.clock,
+            timedelta(seconds=s.payout_payee_grace_s),
+        )
+
     def now(self) -> datetime:
-        return self.clock()
+        return self.clock.now()
 
     def tell(self, payload: Payload, *, credit_code: str, application_id, cause: Envelope | None) -> Envelope:
         """An applicant-scoped event: keyed by credit code, about its application."""

@@ -1,8 +1,6 @@
 """Wires the payout service: its ledger and key, the events it follows, the loop that sends
 batches to the finance system, and the finance officials' API."""
 
-from datetime import timedelta
-
 from fastapi import FastAPI
 
 from services.payout.api import routes
@@ -13,6 +11,7 @@ from services.payout.tables import api_keys, metadata
 from services.payout.worker import batcher
 from shared import api_errors
 from shared.auth import KeyRing, replica_lookup
+from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
@@ -31,22 +30,18 @@ The payout ledger of Chengdu's blockchain-pilot subsidies: budget lines, payouts
 def create_app(settings: Settings | None = None) -> FastAPI:
     if not isinstance(settings, PayoutSettings):  # plain shared settings: the payout ones from the environment
         settings = PayoutSettings(**(settings.model_dump() if settings else {"service_name": "payout"}))
-    runtime = Runtime("payout", settings, metadata)
+    wiring = bootstrap(settings, metadata)
     # Built first: without LEDGER_KEY payout refuses to start rather than fail on its first award.
-    ctx = Context(
-        runtime,
-        settings.ledger_key_bytes(),
-        settings.finance_service_level_working_days,
-        settings.finance_debtor_name,
-        settings.finance_debtor_account,
-        payee_grace=timedelta(seconds=settings.payout_payee_grace_s),
+    ctx = Context.of(wiring)
+    runtime = Runtime(
+        wiring,
+        handlers=handlers(ctx),
+        workers=[batcher(wiring.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max)],
     )
-    runtime.handlers.update(handlers(ctx))
-    runtime.workers.append(batcher(runtime.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max))
 
     def configure(app: FastAPI) -> None:
         app.state.ctx = ctx
-        app.state.keys = KeyRing(replica_lookup(runtime.sessions, api_keys))
+        app.state.keys = KeyRing(replica_lookup(wiring.sessions, api_keys))
         app.state.limiter = RateLimiter()
         app.description = DESCRIPTION
         api_errors.install(app)

@@ -3,30 +3,27 @@ the events they owe go into quota's outbox, which the running quota service publ
 
 import os
 from decimal import Decimal
-from pathlib import Path
 
 import typer
 
-from services.cli_common import in_transaction, run
+from shared import commands
 
 app = typer.Typer(no_args_is_help=True, help="Annual selection rounds (the quota service's database).")
 
 
 def _round_op(operation):
-    """Runs `operation(session, ctx)` in one transaction of quota's schema; rule refusals exit 2."""
-    from services.quota.clock import FileClock, SystemClock
-    from services.quota.context import Context, Outbox
-    from services.quota.tables import SCHEMA, metadata
-    from shared.policy import load_policies
+    """Runs `operation(session, ctx)` in one transaction of quota's schema, as the quota service
+    would (its clock included); rule refusals exit 2."""
+    from services.quota.context import Context
+    from services.quota.settings import QuotaSettings
+    from services.quota.tables import metadata
 
-    clock_file = os.environ.get("QUOTA_CLOCK_FILE")
-    ctx = Context(
-        FileClock(Path(clock_file)) if clock_file else SystemClock(),
-        Outbox(metadata.tables[f"{SCHEMA}.outbox"]),
-        load_policies(),
-    )
+    async def go():
+        async with commands.wired(commands.settings("quota", QuotaSettings), metadata) as wiring:
+            ctx = Context(wiring.clock, wiring.publisher, wiring.policy)
+            return await commands.in_transaction(wiring, operation, ctx)
 
-    return run(in_transaction(SCHEMA, operation, ctx))
+    return commands.run(go())
 
 
 def _show_round(view: dict) -> None:

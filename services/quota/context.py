@@ -1,46 +1,16 @@
-"""What the round operations need from the outside: a clock, the policy, and a way to owe events.
-
-`Runtime` is a publisher (its `event` and `publish`); the `subsidy rounds` commands use `Outbox`,
-which writes the same outbox rows the running service's relay then publishes."""
+"""What the round operations need from outside, handed over by the composition root
+(`shared/bootstrap.py`): a clock, the policy's selection terms and the publisher."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
-
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.quota.domain.lifecycle import RuleBroken
-from shared.messaging import outbox
-from shared.messaging.envelope import Envelope
-from shared.messaging.payloads import Payload
-from shared.policy import PolicyBook
+from shared.clock import Clock
+from shared.messaging.outbox import Publisher
+from shared.policy import CurrentPolicy
 from shared.policy.clause import ClauseRule
 from shared.policy.formulas import Selection
 from shared.workdays import beijing_day
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class Publisher(Protocol):
-    def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope: ...
-
-    async def publish(self, session: AsyncSession, *events: Envelope) -> None: ...
-
-
-class Outbox:
-    """A publisher for processes other than the service itself (the CLI)."""
-
-    def __init__(self, table: Table, source: str = "/subsidy/quota"):
-        self.table, self.source = table, source
-
-    def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
-        return Envelope.of(payload, source=self.source, key=key, subject=subject, cause=cause)
-
-    async def publish(self, session: AsyncSession, *events: Envelope) -> None:
-        await outbox.add(session, self.table, *events)
 
 
 @dataclass(frozen=True)
@@ -60,7 +30,7 @@ class SelectionClause:
 class Context:
     clock: Clock
     publisher: Publisher
-    book: PolicyBook
+    policy: CurrentPolicy
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -70,12 +40,13 @@ class Context:
         return beijing_day(self.clock.now())
 
     def selection(self, clause: str) -> SelectionClause:
-        for version in reversed(self.book.versions):
+        book = self.policy.book
+        for version in reversed(book.versions):
             rule = version.rules.get(clause)
             if rule is not None and rule.is_selection:
                 data = next(c for c in version.data["clauses"] if c["id"] == clause)
                 return SelectionClause(clause, rule, rule.formula, data.get("benefits_zh"), data.get("benefits_en"))
-        known = sorted({cid for v in self.book.versions for cid, r in v.rules.items() if r.is_selection})
+        known = sorted({cid for v in book.versions for cid, r in v.rules.items() if r.is_selection})
         raise RuleBroken(
             "not_a_selection",
             f"{clause} is not a selection clause; selections: {', '.join(known)}",

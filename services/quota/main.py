@@ -3,8 +3,7 @@ officials' API and the public notice."""
 
 from fastapi import FastAPI
 
-from services.quota.api import officials, public
-from services.quota.clock import FileClock, SystemClock
+from services.quota.api import docs, officials, public
 from services.quota.context import Context
 from services.quota.handlers import handlers
 from services.quota.settings import QuotaSettings
@@ -12,7 +11,7 @@ from services.quota.tables import api_keys, metadata
 from services.quota.worker import round_keeper
 from shared import api_errors
 from shared.auth import KeyRing, replica_lookup
-from shared.policy import load_policies
+from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
@@ -33,21 +32,22 @@ notice (公示) with objections, and results.
 def create_app(settings: Settings | None = None) -> FastAPI:
     if not isinstance(settings, QuotaSettings):  # plain shared settings: the quota ones from the environment
         settings = QuotaSettings(**(settings.model_dump() if settings else {"service_name": "quota"}))
-    runtime = Runtime("quota", settings, metadata)
-    clock = FileClock(settings.quota_clock_file) if settings.quota_clock_file else SystemClock()
-    ctx = Context(clock, runtime, load_policies(runtime.settings.policy_extra_files))
-    runtime.handlers.update(handlers(ctx))
-    runtime.workers.append(round_keeper(runtime, ctx, settings.quota_tick_s))
+    wiring = bootstrap(settings, metadata)
+    ctx = Context(wiring.clock, wiring.publisher, wiring.policy)
+    runtime = Runtime(
+        wiring, handlers=handlers(ctx), workers=[round_keeper(wiring.sessions, ctx, settings.quota_tick_s)]
+    )
 
     def configure(app: FastAPI) -> None:
         app.state.ctx = ctx
-        app.state.keys = KeyRing(replica_lookup(runtime.sessions, api_keys))
+        app.state.keys = KeyRing(replica_lookup(wiring.sessions, api_keys))
         app.state.limiter = RateLimiter()
         app.state.public_rate = settings.quota_public_rate
         app.description = DESCRIPTION
         api_errors.install(app)
         app.include_router(officials.router)
         app.include_router(public.router)
+        docs.install(app, wiring.policy)
 
     return create_service_app(
         runtime, configure=configure, title="Chengdu blockchain subsidy — annual selections (quota)"

@@ -58,14 +58,13 @@ async def tick(sessions, ctx: Context) -> list[tuple[str, int, str]]:
     return moved
 
 
-def round_keeper(runtime, ctx: Context, tick_s: float):
+def round_keeper(sessions, ctx: Context, tick_s: float):
     async def round_keeper() -> None:
         while True:
             try:
-                moved = await tick(runtime.sessions, ctx)
+                moved = await tick(sessions, ctx)
                 if moved:
                     log.info("rounds moved: %s", moved)
-                    runtime.relay.wake()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.brokers,
         client_id=settings.service_name,
         acks="all",
         linger_ms=2,
@@ -26,7 +26,7 @@ def producer(settings: Settings) -> AIOKafkaProducer:
 
 def consumer(settings: Settings, group: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        bootstrap_servers=settings.brokers,
         client_id=settings.service_name,
         group_id=group,
         enable_auto_commit=False,

@@ -1,6 +1,6 @@
 """Transactional outbox: events are written with the state change, then relayed to Kafka.
 
-A transaction owes events (`owe`); they are written to its outbox in one statement as it
+A transaction owes events (`Publisher.publish`); they are written to its outbox in one statement as it
 commits, so they exist if and only if the state change does. The relay publishes unpublished
 rows in id order and marks them after the broker acknowledged them; a crash in between
 publishes them again, which inboxes absorb.
@@ -25,17 +25,55 @@ from sqlalchemy import Table, delete, event, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from shared import observability
+from shared import observability, tracing
 from shared.messaging.envelope import Envelope
-from shared.messaging.payloads import payload_type
-from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED
+from shared.messaging.payloads import Payload, payload_type
+from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED, correlation_id
 
 log = logging.getLogger(__name__)
-_OWED, _WROTE = "outbox.owed", "outbox.wrote"
+_OWED, _WROTE, _WRITER = "outbox.owed", "outbox.wrote", "outbox.writer"
 
 
-def row(topic: str, event: Envelope) -> dict:
+class Publisher:
+    """The one way a process owes events. Each event carries the correlation id of the request
+    or command that started its chain (or of the event it answers), its cause, and the trace
+    context; it is written to the process's outbox in the caller's transaction and published
+    after the commit by the relay."""
+
+    def __init__(self, source: str, table: Table):
+        self.source, self.table = source, table
+        self._written: list[Callable[[], None]] = []
+
+    def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
+        # An event that answers another continues its trace (the consumer's span); one that
+        # starts a chain continues the request's span, when tracing is on.
+        return Envelope.of(
+            payload,
+            source=self.source,
+            key=key,
+            subject=subject,
+            cause=cause,
+            correlation_id=correlation_id.get(),
+            traceparent=None if cause else tracing.current_traceparent(),
+        )
+
+    async def publish(self, session: AsyncSession, *events: Envelope) -> None:
+        """Owes these events in the session's transaction: written as it commits, or not at all."""
+        owe(session, *(row(e) for e in events))
+
+    def on_written(self, callback: Callable[[], None]) -> None:
+        """`callback` runs after a transaction that wrote outbox rows committed (it wakes the relay)."""
+        self._written.append(callback)
+
+    def written(self) -> None:
+        """Rows were committed to the outbox."""
+        for callback in self._written:
+            callback()
+
+
+def row(event: Envelope) -> dict:
     """The outbox row that owes this event."""
+    topic = payload_type(event.type).topic
     return {
         "topic": topic,
         "key": event.key,
@@ -44,44 +82,46 @@ def row(topic: str, event: Envelope) -> dict:
     }
 
 
-async def add(session: AsyncSession, outbox: Table, *events: Envelope) -> None:
-    """Writes the rows owing these events now, in the caller's transaction: for code that runs
-    outside a service's own sessions (an operator's command)."""
-    await session.execute(insert(outbox), [row(payload_type(e.type).topic, e) for e in events])
+class OutboxSession(Session):
+    """A session whose owed rows are written to its publisher's outbox as its transaction commits."""
+
+
+@event.listens_for(OutboxSession, "before_commit")
+def _write_owed(session: Session) -> None:
+    # Runs inside the commit, so the rows join the transaction; one statement for all of them.
+    if owed := session.info.pop(_OWED, None):
+        session.execute(insert(session.info[_WRITER].table), owed)
+        session.info[_WROTE] = True
+
+
+@event.listens_for(OutboxSession, "after_commit")
+def _wake(session: Session) -> None:
+    observability.run_on_commit(session.info)
+    if session.info.pop(_WROTE, False):
+        session.info[_WRITER].written()
+
+
+@event.listens_for(OutboxSession, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_OWED, None)
+    session.info.pop(_WROTE, None)
+    observability.forget_on_rollback(session.info)
+
+
+def sessions(engine: AsyncEngine, publisher: Publisher) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose owed events are written to the publisher's outbox as their transaction commits."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, sync_session_class=OutboxSession, info={_WRITER: publisher}
+    )
 
 
 def owe(session: AsyncSession | Session, *rows: dict) -> None:
     """Owe these rows' events in the session's transaction: they are written as it commits."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    if not isinstance(sync, OutboxSession):
+        # Rows owed on any other session would never be written: refuse rather than lose them.
+        raise TypeError("events can be owed only on the sessions of a publisher (shared.messaging.outbox.sessions)")
     session.info.setdefault(_OWED, []).extend(rows)
-
-
-def sessions(engine: AsyncEngine, outbox: Table, after_commit: Callable[[], None]) -> async_sessionmaker:
-    """Sessions whose owed events are written to `outbox` as their transaction commits;
-    `after_commit` runs once a transaction that wrote some has committed (it wakes the relay)."""
-
-    class OutboxSession(Session):
-        pass
-
-    @event.listens_for(OutboxSession, "before_commit")
-    def write_owed(session: Session) -> None:
-        # Runs inside the commit, so the rows join the transaction; one statement for all of them.
-        if owed := session.info.pop(_OWED, None):
-            session.execute(insert(outbox), owed)
-            session.info[_WROTE] = True
-
-    @event.listens_for(OutboxSession, "after_commit")
-    def wake(session: Session) -> None:
-        observability.run_on_commit(session.info)
-        if session.info.pop(_WROTE, False):
-            after_commit()
-
-    @event.listens_for(OutboxSession, "after_rollback")
-    def forget(session: Session) -> None:
-        session.info.pop(_OWED, None)
-        session.info.pop(_WROTE, None)
-        observability.forget_on_rollback(session.info)
-
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=OutboxSession)
 
 
 def publishing_lock(outbox: Table) -> int:

@@ -1,20 +1,23 @@
-"""Chengdu blockchain-pilot subsidy policy: policy versions as data, application parsing, decisions."""
+"""Chengdu blockchain-pilot subsidy policy: policy versions as data, application parsing, decisions.
+
+No book is built here: a process gets its one book from its composition root (`shared/bootstrap.py`).
+"""
 
 from .applicant import Applicant, CreditCode
+from .application import ApplicationBase
 from .book import PolicyBook, PolicyVersion, load_policies
 from .catalogue import catalogue
 from .clause import PolicyDataError
+from .current import CurrentPolicy
 from .decision import Decision, Grant, History, HistoryScope, PriorGrant, Reason, Step
-from .default import EXAMPLES, Application, ApplicationAdapter, parse_application
 from .errors import FieldError, InvalidApplication
 from .money import Money
 
 __all__ = [
-    "EXAMPLES",
     "Applicant",
-    "Application",
-    "ApplicationAdapter",
+    "ApplicationBase",
     "CreditCode",
+    "CurrentPolicy",
     "Decision",
     "FieldError",
     "Grant",
@@ -30,5 +33,4 @@ __all__ = [
     "Step",
     "catalogue",
     "load_policies",
-    "parse_application",
 ]

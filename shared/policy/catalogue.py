@@ -2,13 +2,11 @@
 
 from .application import PANEL_FACTS
 from .book import PolicyBook
-from .default import DEFAULT_BOOK
 from .facts import fact_type
 
 
-def catalogue(book: PolicyBook | None = None, version_id: str | None = None) -> list[dict]:
-    """Clauses of one version (default: the latest-starting bundled version), JSON-safe."""
-    book = book or DEFAULT_BOOK
+def catalogue(book: PolicyBook, version_id: str | None = None) -> list[dict]:
+    """Clauses of one version (default: the book's latest-starting version), JSON-safe."""
     versions = {v.id: v for v in book.versions}
     version = versions[version_id] if version_id else book.latest
     enums = version.data.get("enums", {})
@@ -37,3 +35,8 @@ def catalogue(book: PolicyBook | None = None, version_id: str | None = None) -> 
         }
         for c in version.data["clauses"]
     ]
+
+
+def clause_titles(book: PolicyBook) -> dict[str, tuple[str, str]]:
+    """Each clause's title in Chinese and English, as the latest version holding it words it."""
+    return {c["id"]: (c["title_zh"], c["title_en"]) for v in book.versions for c in v.data["clauses"]}

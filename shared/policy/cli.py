@@ -6,14 +6,11 @@ The CLI keeps no records, so every application is decided against an empty histo
 import json
 from typing import TextIO
 
-from .catalogue import catalogue
-from .default import DEFAULT_BOOK
+from .book import PolicyBook
 from .errors import InvalidApplication
 
-__all__ = ["catalogue", "evaluate_main"]
 
-
-def evaluate_main(stream_in: TextIO, stream_out: TextIO, stream_err: TextIO) -> int:
+def evaluate_main(book: PolicyBook, stream_in: TextIO, stream_out: TextIO, stream_err: TextIO) -> int:
     """Read one application object or an array of them; 0 if all were decided, 2 on any bad input."""
     try:
         # Default float parsing on purpose: a JSON float is then refused as money (wrong_type).
@@ -25,7 +22,7 @@ def evaluate_main(stream_in: TextIO, stream_out: TextIO, stream_err: TextIO) -> 
     status = 0
     for index, item in enumerate(items):
         try:
-            app = DEFAULT_BOOK.parse(item)
+            app = book.parse(item)
         except InvalidApplication as bad:
             status = 2
             for err in bad.errors:
@@ -34,5 +31,5 @@ def evaluate_main(stream_in: TextIO, stream_out: TextIO, stream_err: TextIO) -> 
                     file=stream_err,
                 )
             continue
-        print(json.dumps(DEFAULT_BOOK.evaluate(app).to_json(), ensure_ascii=False), file=stream_out)
+        print(json.dumps(book.evaluate(app).to_json(), ensure_ascii=False), file=stream_out)
     return status

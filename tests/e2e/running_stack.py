@@ -20,8 +20,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from shared.policy import EXAMPLES
 from shared.stack import SERVICES, free_port
+from tests.books import EXAMPLES
 from tests.builders import applicant_code
 
 

@@ -20,8 +20,8 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.policy import EXAMPLES
 from shared.stack import start_services
+from tests.books import EXAMPLES
 from tests.builders import applicant_code
 from tests.money_tools import payee_for, this_year
 from tests.selection_tools import auth, key_works

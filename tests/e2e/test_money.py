@@ -16,7 +16,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from shared.policy import EXAMPLES
+from tests.books import EXAMPLES
 from tests.builders import applicant_code
 from tests.money_tools import fund, payee_for, this_year, verified
 from tests.selection_tools import auth, key_works, until

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from services.intake.status import STAGE
-from shared.policy import EXAMPLES
 from shared.policy.book import VERSIONS_DIR
 from shared.stack import start_services
+from tests.books import EXAMPLES
 from tests.builders import applicant_code
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import pytest
 
 from services.intake.status import STAGE
 from services.notify.signature import verify
-from shared.policy import EXAMPLES
+from tests.books import EXAMPLES
 from tests.money_tools import fund, payee_for, verified
 
 pytestmark = pytest.mark.e2e

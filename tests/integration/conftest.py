@@ -15,7 +15,7 @@ def intake(stack, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def quota_clock(tmp_path_factory):
-    """The quota service's time, which the test moves (see services/quota/clock.py)."""
+    """The quota service's time, which the test moves (see shared/clock.py)."""
     return clock(tmp_path_factory.mktemp("clock") / "now", "2024-09-02T09:00:00")
 
 

@@ -14,18 +14,20 @@ import pytest
 from playwright.async_api import async_playwright
 
 from services.console import accounts
-from shared import db, topics
+from services.intake.cli import PartnerKeys
+from shared import topics
 from shared.events import ApplicationSubmittedV1
 from shared.messaging import dead_letters
 from shared.messaging.envelope import Envelope
-from shared.policy import EXAMPLES
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
+from tests.books import EXAMPLES
 from tests.builders import applicant_code
 from tests.conftest import SECRETS_KEY
 from tests.kafka_tools import send_raw
 from tests.money_tools import fund, payee_for, this_year
 from tests.selection_tools import auth, beijing, key_works, prepare_round, until
+from tests.wiring import wired
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 CHROMIUM_ARGS = [
@@ -80,13 +82,8 @@ def console(stack, intake, eligibility, quota, payout, tmp_path_factory):
 @pytest.fixture(scope="module")
 async def officials(stack, intake, quota):
     """Accounts made as `subsidy console users create` makes them; quota knows their keys."""
-    from services.console.tables import SCHEMA
-    from services.intake.tables import SCHEMA as INTAKE
-
-    console_engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
-    intake_engine = db.create_engine(stack.database_url, INTAKE, pool_size=1)
     made = {}
-    try:
+    async with wired(stack.database_url, "console") as console:
         for name, role in (
             ("ada", "admin"),
             ("judge-a", "reviewer"),
@@ -95,11 +92,8 @@ async def officials(stack, intake, quota):
             ("fin", "finance"),
         ):
             made[name] = await accounts.create(
-                db.sessions(console_engine), db.sessions(intake_engine), SecretBox(SECRETS_KEY), name, role, PASSWORD
+                console.sessions, PartnerKeys(stack.database_url), SecretBox(SECRETS_KEY), name, role, PASSWORD
             )
-    finally:
-        await console_engine.dispose()
-        await intake_engine.dispose()
     async with httpx.AsyncClient(base_url=quota.url, timeout=15) as client:
         for name in ("ada", "judge-a", "judge-b"):
             await key_works(client, made[name].api_key)

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from services.console import accounts, sessions
 from services.console.cli import demo_accounts
 from services.console.rules import Expiry
-from services.console.tables import SCHEMA
 from services.console.tables import accounts as account_rows
 from services.console.tables import sessions as session_rows
+from services.intake.cli import PartnerKeys
 from services.intake.tables import api_keys
-from shared import db
 from shared.secretbox import SecretBox
 from tests.conftest import SECRETS_KEY
+from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
 SUBSIDY = str(Path(sys.executable).parent / "subsidy")
@@ -41,20 +41,15 @@ def subsidy(stack, *args, stdin: str = "") -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 async def console_db(stack):
-    engine = db.create_engine(stack.database_url, SCHEMA, pool_size=2)
-    yield db.sessions(engine)
-    await engine.dispose()
+    async with wired(stack.database_url, "console") as console:
+        yield console.sessions
 
 
 async def make(stack, console_db, name: str, role: str, password: str = "a pass phrase long enough"):
-    """What `subsidy console users create` does, without starting a process."""
-    intake_engine = db.create_engine(stack.database_url, "intake", pool_size=1)
-    try:
-        return await accounts.create(
-            console_db, db.sessions(intake_engine), SecretBox(SECRETS_KEY), name, role, password
-        )
-    finally:
-        await intake_engine.dispose()
+    """What `subsidy console users create` does, without starting a process: its key from intake."""
+    return await accounts.create(
+        console_db, PartnerKeys(stack.database_url), SecretBox(SECRETS_KEY), name, role, password
+    )
 
 
 async def stored(console_db, name: str):
@@ -111,12 +106,8 @@ async def test_revoking_an_account_ends_its_sessions_and_revokes_its_key(stack, 
     assert subsidy(stack, "revoke", name).returncode == 0
     assert await sessions.find(console_db, token, HOURS) is None
     assert await accounts.verify(console_db, name, "pass phrase of gone") is None
-    intake_engine = db.create_engine(stack.database_url, "intake", pool_size=1)
-    try:
-        async with db.sessions(intake_engine)() as session:
-            revoked = (await session.execute(select(api_keys.c.revoked_at).where(api_keys.c.partner_id == name))).all()
-    finally:
-        await intake_engine.dispose()
+    async with wired(stack.database_url, "intake") as intake, intake.sessions() as session:
+        revoked = (await session.execute(select(api_keys.c.revoked_at).where(api_keys.c.partner_id == name))).all()
     assert len(revoked) == 1 and revoked[0].revoked_at is not None
     assert subsidy(stack, "revoke", "nobody-at-all").returncode == 2
 

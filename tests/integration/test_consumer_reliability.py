@@ -43,7 +43,7 @@ async def started(stack):
 
 
 async def count(runtime, table, *where):
-    async with runtime.sessions() as s:
+    async with runtime.wiring.sessions() as s:
         return (await s.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
 
 
@@ -182,14 +182,14 @@ async def test_a_dead_letter_replayed_after_its_cause_is_fixed_takes_effect(stac
         await publish(stack.bootstrap_servers, topics.AWARDS, granted)
 
         async def sent():
-            async with runtime.sessions() as s:
+            async with runtime.wiring.sessions() as s:
                 return (await s.execute(select(payouts.c.status).where(payouts.c.id == payout_id))).scalar() == "sent"
 
         await eventually(sent)
         assert await replay(stack.bootstrap_servers, "payout-ledger") >= 1
 
         async def paid():
-            async with runtime.sessions() as s:
+            async with runtime.wiring.sessions() as s:
                 return (await s.execute(select(payouts.c.status).where(payouts.c.id == payout_id))).scalar()
 
         assert await eventually(lambda: _is(paid, "paid")) is True

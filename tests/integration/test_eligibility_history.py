@@ -96,7 +96,7 @@ async def test_an_award_from_a_selection_counts_toward_one_time_rules(stack, eli
     async def recorded():
         from services.eligibility.tables import grants
 
-        async with eligibility.sessions() as s:
+        async with eligibility.wiring.sessions() as s:
             return (await s.execute(select(grants.c.subject_key).where(grants.c.credit_code == code))).all()
 
     assert [r.subject_key for r in await eventually(recorded)] == ["project_id=P-SEL"]
@@ -107,7 +107,7 @@ async def test_every_decision_records_the_policy_version_and_its_hash(stack, eli
     await publish(stack.bootstrap_servers, topics.APPLICATIONS, event)
     (decision,) = await decided(stack, event)
     assert decision.policy_version == "chengdu-blockchain-2023" and len(decision.policy_hash) == 64
-    async with eligibility.sessions() as s:
+    async with eligibility.wiring.sessions() as s:
         body = (
             await s.execute(select(decisions.c.body).where(decisions.c.application_id == decision.application_id))
         ).scalar_one()

@@ -44,7 +44,7 @@ async def count(runtime, query) -> int:
     found dead on use, so the read is tried again, as the service itself would."""
     for attempt in range(5):
         try:
-            async with runtime.sessions() as s:
+            async with runtime.wiring.sessions() as s:
                 return (await s.execute(query)).scalar_one()
         except Exception as error:
             if not is_transient(error) or attempt == 4:
@@ -112,7 +112,7 @@ async def test_a_dead_letter_whose_send_times_out_waits_in_the_outbox_and_goes_o
     runtime = payout_app(
         stack.settings("payout", kafka_bootstrap_servers=broker.bootstrap_servers, kafka_send_timeout_s=1.0)
     ).state.runtime
-    outbox = runtime.outbox
+    outbox = runtime.wiring.publisher.table
     code = applicant_code(7001)
     good = award(code, "10.00")
     await runtime.start()
@@ -187,7 +187,7 @@ async def test_a_partition_taken_away_mid_batch_is_left_to_its_new_owner_and_eac
         award_ids = [e.subject for e in events]
         booked = select(func.count()).where(awards.c.application_id.in_([uuid.UUID(a) for a in award_ids]))
         await eventually(lambda: _is(count(first, booked), len(events)), timeout_s=60)
-        async with first.sessions() as s:
+        async with first.wiring.sessions() as s:
             per_award = (
                 await s.execute(
                     text("SELECT ref FROM payout.transfers WHERE code = 'reserve' GROUP BY ref HAVING count(*) <> 1")
@@ -215,10 +215,10 @@ async def test_two_relays_on_one_outbox_publish_each_key_in_commit_order(stack):
 
     async def write(key: str) -> None:  # one transaction per event, as separate handlers would commit
         for n in range(per_key):
-            async with writer.sessions.begin() as session:
-                await writer.publish(
+            async with writer.wiring.sessions.begin() as session:
+                await writer.wiring.publisher.publish(
                     session,
-                    writer.event(
+                    writer.wiring.publisher.event(
                         SelectionConcludedV1(
                             application_id=uuid.uuid4(),
                             credit_code="91510100MA61R8XN39",
@@ -259,8 +259,8 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
     producer = kafka.producer(runtime.settings)
     await producer.start()
     relay = OutboxRelay(
-        runtime.engine,
-        runtime.outbox,
+        runtime.wiring.engine,
+        runtime.wiring.publisher.table,
         producer,
         send_timeout_s=5,
         poll_interval_s=0.05,
@@ -268,11 +268,11 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
         batch_size=1,
     )
     relay.PRUNE_EVERY_S = 0.0
-    async with runtime.sessions.begin() as session:
-        await runtime.publish(
+    async with runtime.wiring.sessions.begin() as session:
+        await runtime.wiring.publisher.publish(
             session,
             *(
-                runtime.event(
+                runtime.wiring.publisher.event(
                     SelectionConcludedV1(
                         application_id=uuid.uuid4(),
                         credit_code="91510100MA61R8XN39",
@@ -288,7 +288,7 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
                 for n in range(300)
             ),
         )
-    o = runtime.outbox
+    o = runtime.wiring.publisher.table
     backlog = select(func.count()).select_from(o).where(o.c.published_at.is_(None))
     rows = select(func.count()).select_from(o)
     publishing = asyncio.create_task(relay.run())
@@ -304,7 +304,7 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
         publishing.cancel()
         await asyncio.gather(publishing, return_exceptions=True)
         await producer.stop()
-        await runtime.engine.dispose()
+        await runtime.wiring.engine.dispose()
 
 
 async def _true(value):

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from shared import topics
-from shared.policy import EXAMPLES
+from tests.books import EXAMPLES
 from tests.kafka_tools import eventually, headers, read_until
+from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
 
@@ -61,21 +62,16 @@ async def test_a_request_without_a_valid_key_is_refused_with_401(client):
 
 async def test_a_rotated_key_replaces_the_old_one_and_a_revoked_key_stops_working(stack, client):
     from services.intake import partners
-    from services.intake.tables import SCHEMA
-    from shared import db
 
     old = await stack.key(partner="rotating")
-    engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
-    try:
-        new = await partners.rotate(db.sessions(engine), "rotating")
+    async with wired(stack.database_url, "intake") as intake:
+        new = await partners.rotate(intake, "rotating")
         assert (await client.get("/v1/applications", headers=auth(old))).status_code == 401
         assert (await client.get("/v1/applications", headers=auth(new))).status_code == 200
-        assert await partners.revoke(db.sessions(engine), "rotating") == 1
-        fresh = await partners.rotate(db.sessions(engine), "rotating")
-        await partners.revoke(db.sessions(engine), "rotating")
+        assert await partners.revoke(intake, "rotating") == 1
+        fresh = await partners.rotate(intake, "rotating")
+        await partners.revoke(intake, "rotating")
         assert (await client.get("/v1/applications", headers=auth(fresh))).status_code == 401
-    finally:
-        await engine.dispose()
 
 
 async def test_a_role_that_may_not_do_something_gets_403(client, keys):
@@ -360,15 +356,10 @@ async def test_issuing_rotating_and_revoking_a_key_announce_its_hash_and_never_t
     import json
 
     from services.intake import partners
-    from services.intake.tables import SCHEMA
-    from shared import db
 
     first = await stack.key(partner="announced", role="reviewer", rate="7")
-    engine = db.create_engine(stack.database_url, SCHEMA, pool_size=1)
-    try:
-        second = await partners.rotate(db.sessions(engine), "announced")
-    finally:
-        await engine.dispose()
+    async with wired(stack.database_url, "intake") as intake:
+        second = await partners.rotate(intake, "announced")
     records = await read_until(
         stack.bootstrap_servers, topics.PARTNERS, lambda rs: sum(r.key == b"announced" for r in rs) >= 3
     )

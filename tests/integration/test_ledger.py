@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 async def count(runtime, query) -> int:
-    async with runtime.sessions() as s:
+    async with runtime.wiring.sessions() as s:
         return (await s.execute(query)).scalar_one()
 
 
@@ -52,12 +52,12 @@ async def test_two_replicas_booking_at_once_never_overspend_and_the_rest_wait_in
         reserved = select(func.count()).where(awards.c.award_id.in_(ids), awards.c.state == "reserved")
         assert await count(first, reserved) == 50
         line = f"budget:{this_year()}:1.1-node"
-        async with first.sessions() as s:
+        async with first.wiring.sessions() as s:
             budget = (await s.execute(select(accounts).where(accounts.c.id == line))).one()
         assert (budget.credits_posted, budget.debits_pending) == (Decimal("50.00"), Decimal("50.00"))
 
         # Raised by 10: the ten that came first among those waiting go ahead, and no other.
-        async with first.sessions() as s:
+        async with first.wiring.sessions() as s:
             queue = (
                 (
                     await s.execute(
@@ -70,7 +70,7 @@ async def test_two_replicas_booking_at_once_never_overspend_and_the_rest_wait_in
                 .all()
             )
         assert (await fund(stack.database_url, "60.00"))["released"] == 10
-        async with first.sessions() as s:
+        async with first.wiring.sessions() as s:
             now_reserved = set(
                 (
                     await s.execute(

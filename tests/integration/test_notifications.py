@@ -16,10 +16,9 @@ import httpx
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from shared.policy import EXAMPLES
 from shared.stack import ServiceProcess, free_port
+from tests.books import EXAMPLES
 from tests.kafka_tools import eventually
-from tests.smtp_server import smtp  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.integration
 QUICK = {

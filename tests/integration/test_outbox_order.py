@@ -19,10 +19,10 @@ async def test_events_of_one_key_reach_their_partition_in_commit_order(stack):
     await runtime.start()
     try:
         for subject in subjects:  # one transaction each, as separate handlers would commit them
-            async with runtime.sessions.begin() as session:
-                await runtime.publish(
+            async with runtime.wiring.sessions.begin() as session:
+                await runtime.wiring.publisher.publish(
                     session,
-                    runtime.event(
+                    runtime.wiring.publisher.event(
                         SelectionConcludedV1(
                             application_id=uuid.uuid4(),
                             credit_code="91510100MA61R8XN39",

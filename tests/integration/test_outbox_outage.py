@@ -11,7 +11,7 @@ from services.intake.main import create_app
 from services.intake.tables import applications, metadata
 from shared import topics
 from shared.messaging import kafka
-from shared.policy import EXAMPLES
+from tests.books import EXAMPLES
 from tests.infra import Broker
 from tests.kafka_tools import eventually, headers, read_until
 
@@ -41,7 +41,7 @@ async def test_application_accepted_while_the_broker_is_down_is_published_when_i
         application_id = uuid.UUID(response.json()["id"])
 
         await asyncio.sleep(2)  # the relay tries, and fails, while the broker is away
-        async with runtime.sessions() as s:
+        async with runtime.wiring.sessions() as s:
             assert (
                 await s.execute(select(applications.c.status).where(applications.c.id == application_id))
             ).scalar_one() == "submitted"
@@ -61,7 +61,7 @@ async def test_application_accepted_while_the_broker_is_down_is_published_when_i
         assert [headers(r)["ce_type"] for r in records] == ["subsidy.application.submitted.v1"]
 
         async def marked_published():  # the relay marks the row once the broker has acknowledged it
-            async with runtime.sessions() as s:
+            async with runtime.wiring.sessions() as s:
                 return (
                     await s.execute(select(outbox.c.published_at).where(outbox.c.topic == topics.APPLICATIONS))
                 ).scalar_one() is not None

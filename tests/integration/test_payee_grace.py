@@ -38,7 +38,7 @@ def payee(event: Envelope) -> Envelope:
 
 
 async def payout_of(runtime, award_id: uuid.UUID):
-    async with runtime.sessions() as s:
+    async with runtime.wiring.sessions() as s:
         return (await s.execute(select(payouts).where(payouts.c.award_id == award_id))).first()
 
 

@@ -5,10 +5,10 @@ import httpx
 import pytest
 
 from services.intake import partners
-from services.intake.tables import SCHEMA as INTAKE
-from shared import db, topics
+from shared import topics
 from tests.kafka_tools import read_until
 from tests.selection_tools import auth, beijing, candidate_events, feed, key_works, prepare_round, uniform, until
+from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +38,9 @@ def judges(keys, n=3) -> dict[str, str]:
 
 
 async def test_keys_issued_rotated_and_revoked_at_intake_are_honoured_by_quota(stack, client, keys):
-    engine = db.create_engine(stack.database_url, INTAKE, pool_size=1)
-    try:
-        first = await stack.key(partner="rotating-admin", role="admin")
-        rotated = await partners.rotate(db.sessions(engine), "rotating-admin")
-    finally:
-        await engine.dispose()
+    first = await stack.key(partner="rotating-admin", role="admin")
+    async with wired(stack.database_url, "intake") as intake:
+        rotated = await partners.rotate(intake, "rotating-admin")
     await key_works(client, rotated)  # issued after the revocation, on the same key
     assert (await client.get("/v1/rounds", headers=auth(first))).status_code == 401
     assert (await client.get("/v1/rounds", headers=auth(keys["partner"]))).status_code == 403

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from shared import tracing
-from shared.policy import EXAMPLES
+from tests.books import EXAMPLES
 from tests.builders import applicant_code
 from tests.kafka_tools import eventually
 

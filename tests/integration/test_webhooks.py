@@ -111,7 +111,7 @@ async def application_decided(stack, partner_id: str) -> tuple[uuid.UUID, Envelo
 
 
 async def deliveries_of(runtime, application_id: uuid.UUID) -> list:
-    async with runtime.sessions() as s:
+    async with runtime.wiring.sessions() as s:
         return (
             await s.execute(select(webhook_deliveries).where(webhook_deliveries.c.application_id == application_id))
         ).all()
@@ -313,7 +313,7 @@ async def test_a_registration_published_with_its_secret_in_clear_is_still_honour
         await eventually(lambda: _count(runtime, webhooks, webhooks.c.partner_id == partner_id))
         application_id, _ = await application_decided(stack, partner_id)
         [delivery] = await settled(runtime, application_id)
-        async with runtime.sessions() as s:
+        async with runtime.wiring.sessions() as s:
             [row] = (await s.execute(select(webhooks).where(webhooks.c.partner_id == partner_id))).all()
 
     assert secret not in str(row._mapping) and SecretBox(SECRETS_KEY).open(row.secret_ciphertext) == secret
@@ -351,7 +351,7 @@ async def test_a_named_host_is_called_on_the_address_checked_with_its_own_name_a
 
 
 async def _count(runtime, table, *where) -> int:
-    async with runtime.sessions() as s:
+    async with runtime.wiring.sessions() as s:
         return (await s.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
 
 

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from shared.policy import EXAMPLES, InvalidApplication, parse_application
+from shared.policy import InvalidApplication
+from tests.books import EXAMPLES, parse_application
 
 
 def with_contact(contact) -> dict:

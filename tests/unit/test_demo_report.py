@@ -9,6 +9,7 @@ from services.demo.play import Played
 from services.demo.report import ledger_moved, render, tally
 from services.demo.scenario import generate
 from services.payout.domain.verify import Problem, Verified
+from tests.books import BOOK
 
 
 def told(scenario) -> Played:
@@ -66,7 +67,7 @@ def told(scenario) -> Played:
 
 
 def test_the_tally_agrees_with_a_ledger_that_moved_by_the_year_and_the_page_is_self_contained():
-    scenario = generate(40, seed=7)
+    scenario = generate(BOOK, 40, seed=7)
     figures = tally(scenario, told(scenario))
     assert figures.ok and not figures.mispredicted and not figures.not_final
     assert figures.total.applications == 40 and len(figures.clauses) == 16
@@ -78,7 +79,7 @@ def test_the_tally_agrees_with_a_ledger_that_moved_by_the_year_and_the_page_is_s
 
 
 def test_a_ledger_that_moved_otherwise_or_does_not_verify_is_a_disagreement():
-    scenario = generate(40, seed=7)
+    scenario = generate(BOOK, 40, seed=7)
     played = told(scenario)
     played.ledger_after[-1]["paid"] += Decimal("0.01")
     figures = tally(scenario, played)

@@ -8,37 +8,36 @@ import pytest
 
 from services.demo import scenario as year
 from services.demo.scenario import BOUNCING, HELD_CLAUSE, REVIEWERS, credit_code, generate, organisation_code
-from shared.policy import parse_application
 from shared.policy.applicant import _check_credit_code
-from shared.policy.default import DEFAULT_BOOK
+from tests.books import BOOK, parse_application
 
-CLAUSES = set(DEFAULT_BOOK.latest.rules)
+CLAUSES = set(BOOK.latest.rules)
 
 
 @pytest.fixture(scope="module")
 def small():
-    return generate(40, seed=7)
+    return generate(BOOK, 40, seed=7)
 
 
 @pytest.fixture(scope="module")
 def full():
-    return generate(300)
+    return generate(BOOK, 300)
 
 
 def test_every_clause_is_applied_for_even_in_a_small_year(small, full):
     assert len(CLAUSES) == 16
-    for played in (small, full, generate(year.MIN_APPLICATIONS, seed=3)):
+    for played in (small, full, generate(BOOK, year.MIN_APPLICATIONS, seed=3)):
         assert {e.clause for e in played.entries} == CLAUSES
         # …and every direct clause has an award, every selection candidates.
         for clause in CLAUSES:
-            rule = DEFAULT_BOOK.latest.rules[clause]
+            rule = BOOK.latest.rules[clause]
             wanted = "candidate" if rule.is_selection else "eligible"
             assert any(e.expected == wanted for e in played.by_clause(clause)), clause
     assert len(small.entries) == 40 and len(full.entries) == 300
     with pytest.raises(ValueError, match="at least"):
-        generate(year.MIN_APPLICATIONS - 1)
+        generate(BOOK, year.MIN_APPLICATIONS - 1)
     with pytest.raises(ValueError, match="in force"):
-        generate(40, year=2026)
+        generate(BOOK, 40, year=2026)
 
 
 def test_applicants_are_what_intake_accepts(full):
@@ -81,23 +80,23 @@ def test_the_year_tells_its_stories(small, full):
         assert any(e.expected == "eligible" for e in played.by_clause(HELD_CLAUSE))
         # The demonstration bases outnumber the round's quota, so an upheld objection promotes one.
         bases = [e for e in played.by_clause("3.6-demo-base") if e.expected == "candidate"]
-        assert len(bases) > DEFAULT_BOOK.latest.rules["3.6-demo-base"].formula.quota
+        assert len(bases) > BOOK.latest.rules["3.6-demo-base"].formula.quota
         assert {o.decision for o in played.objections} == {"upheld", "dismissed"}
         assert played.recusal[2] in REVIEWERS
     # At full size every money-selection round has more candidates than places.
     for clause in ("2.3-alliance-chain", "2.4-typical-case", "3.5-leading-enterprise"):
         candidates = [e for e in full.by_clause(clause) if e.expected == "candidate"]
-        assert len(candidates) > DEFAULT_BOOK.latest.rules[clause].formula.quota, clause
+        assert len(candidates) > BOOK.latest.rules[clause].formula.quota, clause
     assert sum(e.expected_amount for e in full.entries if e.expected == "eligible") > Decimal(50_000_000)
 
 
 def test_scores_follow_the_rubric_and_the_same_seed_is_the_same_year(small):
-    again, other = generate(40, seed=7), generate(40, seed=8)
+    again, other = generate(BOOK, 40, seed=7), generate(BOOK, 40, seed=8)
     assert [e.application for e in again.entries] == [e.application for e in small.entries]
     assert [e.key for e in again.entries] == [e.key for e in small.entries]
     assert [e.application for e in other.entries] != [e.application for e in small.entries]
     candidate = next(e for e in small.entries if e.expected == "candidate")
-    criteria = {c.id for c in DEFAULT_BOOK.latest.rules[candidate.clause].formula.criteria}
+    criteria = {c.id for c in BOOK.latest.rules[candidate.clause].formula.criteria}
     for reviewer in REVIEWERS:
         scores = small.scores(candidate, reviewer)
         assert set(scores) == criteria and all(isinstance(v, int) and 0 <= v <= 100 for v in scores.values())

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared.policy import EXAMPLES
+from tests.books import EXAMPLES
 
 SUBSIDY = str(Path(sys.executable).parent / "subsidy")
 

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, datetime
 
+from shared.bootstrap import bootstrap
 from shared.db import service_metadata
 from shared.messaging.consumer import Backoff
 from shared.service import STALL_LIMIT, Loop, Runtime, keep
@@ -12,11 +13,8 @@ FAST = lambda: Backoff(first_s=0.001, max_s=0.001)  # noqa: E731
 
 
 def runtime_with(*loops: Loop) -> Runtime:
-    runtime = Runtime(
-        "test",
-        Settings(database_url="postgresql://nobody@/none", kafka_bootstrap_servers="-"),
-        service_metadata("test"),
-    )
+    settings = Settings(service_name="test", database_url="postgresql://nobody@/none", kafka_bootstrap_servers="-")
+    runtime = Runtime(bootstrap(settings, service_metadata("test")))
     runtime.loops = list(loops)
     return runtime
 

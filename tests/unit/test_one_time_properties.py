@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.eligibility.history import Past
-from shared.policy import EXAMPLES, PriorGrant
-from shared.policy.default import DEFAULT_BOOK as BOOK
+from shared.policy import PriorGrant
+from tests.books import BOOK, EXAMPLES
 from tests.builders import applicant_code
 
 CODES = [applicant_code(n) for n in range(3)]

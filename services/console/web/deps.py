@@ -14,6 +14,7 @@ from services.console.sessions import Limits, Signed
 from services.console.settings import ConsoleSettings
 from services.console.upstream import Upstream
 from services.console.web.render import Pages
+from shared.policy import CurrentPolicy, catalogue
 from shared.secretbox import SecretBox
 
 SESSION_COOKIE = "__Host-console-session"
@@ -30,7 +31,12 @@ class Console:
     pages: Pages
     expiry: Expiry
     limits: Limits
-    clauses: dict[str, dict]  # the policy's clauses by id (shared policy data, no I/O)
+    policy: CurrentPolicy
+
+    @property
+    def clauses(self) -> dict[str, dict]:
+        """The policy's clauses by id, as its catalogue words them (no I/O)."""
+        return {c["id"]: c for c in catalogue(self.policy.book)}
 
 
 class NeedSignIn(Exception):

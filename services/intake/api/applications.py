@@ -10,11 +10,11 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from services.intake import reading
 from services.intake.api.auth import Reader, authorize
-from services.intake.api.docs import APPLICATION_BODY
 from services.intake.status import STAGE
 from services.intake.submissions import IdempotencyConflict
 from shared.api_errors import ApiError, invalid, json_response, not_found, responses
-from shared.policy import InvalidApplication, parse_application
+from shared.policy import InvalidApplication
+from shared.routes import policy_book, wiring
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 MAX_BODY_BYTES = 64 * 1024
@@ -22,7 +22,7 @@ Status = Literal[tuple(STAGE)]
 
 
 # The hot path declares its key and header in the document rather than as FastAPI dependencies.
-SUBMISSION = APPLICATION_BODY | {
+SUBMISSION = {
     "security": [{"ApiKey": []}],
     "parameters": [
         {
@@ -111,7 +111,7 @@ async def post_application(request: Request) -> Response:
     idempotency_key = _idempotency_key(request)
     document = _json_object(await _read_capped(request))
     try:
-        application = parse_application(document)
+        application = policy_book(request).parse(document)
     except InvalidApplication as e:
         raise invalid([f.to_json() for f in e.errors]) from None
     try:
@@ -152,7 +152,7 @@ async def list_applications(
     """Your applications, newest first, filtered and paged by cursor."""
     try:
         rows, next_cursor = await reading.page(
-            request.app.state.runtime.sessions,
+            wiring(request).sessions,
             caller,
             reading.Filters(clause, status, submitted_from, submitted_to, credit_code),
             limit,
@@ -177,7 +177,7 @@ async def list_applications(
 @router.get("/{application_id}", response_model=ApplicationRead, responses=responses(401, 403, 404, 422, 429))
 async def get_application(request: Request, caller: Reader, application_id: UUID) -> ApplicationRead:
     """The application's current status and its timeline, from submission to payment."""
-    found = await reading.one(request.app.state.runtime.sessions, caller, application_id)
+    found = await reading.one(wiring(request).sessions, caller, application_id)
     if found is None:
         raise not_found("application")
     row, steps = found

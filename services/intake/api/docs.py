@@ -1,28 +1,14 @@
-"""The OpenAPI contract: the application body is the policy's own schema, with an example per clause."""
+"""The OpenAPI contract, built from the policy book the process loaded: the application body is the
+policy's own schema, with an example per clause, so `/docs` describes the policy actually in use."""
+
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from shared import asyncapi
-from shared.policy import EXAMPLES, ApplicationAdapter
-
-_schema = ApplicationAdapter.json_schema(ref_template="#/components/schemas/{model}")
-_DEFS = _schema.pop("$defs", {})
-
-APPLICATION_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": _schema,
-                "examples": {
-                    clause: {"summary": f"clause {clause}", "value": example} for clause, example in EXAMPLES.items()
-                },
-            }
-        },
-    }
-}
+from shared.policy.current import CurrentPolicy
 
 DESCRIPTION = """\
 The API partner portals use to submit applications under Chengdu's blockchain-pilot subsidy policy
@@ -37,16 +23,33 @@ The API partner portals use to submit applications under Chengdu's blockchain-pi
   JSON at `/asyncapi.json`).
 """
 
+# The operations whose body is an application (their routes read it raw, for speed and for the
+# policy's own error messages, so FastAPI does not know its schema).
+APPLICATION_BODIES = (("/v1/applications", "post"), ("/v1/evaluations", "post"))
 
-def install(app: FastAPI) -> None:
+
+def application_body(policy: CurrentPolicy) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request body of an application, and the schemas it refers to."""
+    book = policy.book
+    schema = book.parser.adapter.json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+    examples = {clause: {"summary": f"clause {clause}", "value": example} for clause, example in book.examples.items()}
+    body = {"required": True, "content": {"application/json": {"schema": schema, "examples": examples}}}
+    return body, definitions
+
+
+def install(app: FastAPI, policy: CurrentPolicy) -> None:
     def openapi() -> dict:
         if not app.openapi_schema:
             schema = get_openapi(title=app.title, version="1.0.0", description=DESCRIPTION, routes=app.routes)
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(_DEFS)
+            body, definitions = application_body(policy)
+            for path, method in APPLICATION_BODIES:
+                schema["paths"][path][method]["requestBody"] = body
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(definitions)
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]
 
     events = asyncapi.document()
     page = asyncapi.html(events)

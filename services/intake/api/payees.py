@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.intake import reading
@@ -11,8 +11,8 @@ from services.intake.api.auth import Submitter
 from services.intake.submissions import payee_provided
 from shared.api_errors import invalid, not_found, responses
 from shared.payee import Payee, mask, same_name
-from shared.policy import parse_application
 from shared.policy.application import payee_name_mismatch
+from shared.routes import Book, WiringDep
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 
@@ -31,27 +31,28 @@ class PayeeAccepted(BaseModel):
     response_model=PayeeAccepted,
     responses=responses(400, 401, 403, 404, 422, 429),
 )
-async def put_payee(request: Request, caller: Submitter, application_id: UUID, payee: Payee) -> PayeeAccepted:
+async def put_payee(
+    wiring: WiringDep, book: Book, caller: Submitter, application_id: UUID, payee: Payee
+) -> PayeeAccepted:
     """Give, or correct, the applicant's own bank account (account name = the applicant's name). A payout
     held for want of it (`payout_held`, reason `payee_missing`, `payee_invalid` or `payout_rejected`) is
     requested again at once; one already paid is not affected."""
-    runtime = request.app.state.runtime
-    found = await reading.one(runtime.sessions, caller, application_id)
+    found = await reading.one(wiring.sessions, caller, application_id)
     if found is None:
         raise not_found("application")
-    application = parse_application(found[0].body)
+    application = book.parse(found[0].body)
     if not same_name(payee.account_name, application.applicant.name):
         raise invalid([payee_name_mismatch("body.account_name").to_json()])
     now = datetime.now(UTC)
     application = application.model_copy(update={"payee": payee})
-    event = runtime.event(
+    publisher = wiring.publisher
+    event = publisher.event(
         payee_provided(application_id, application, now),
         key=application.applicant.credit_code,
         subject=str(application_id),
     )
-    async with runtime.sessions.begin() as session:
-        await runtime.publish(session, event)
-    runtime.relay.wake()
+    async with wiring.sessions.begin() as session:
+        await publisher.publish(session, event)
     return PayeeAccepted(
         application_id=application_id,
         account_name=payee.account_name,

@@ -8,13 +8,11 @@ from pydantic import BaseModel
 
 from services.intake.api.applications import _json_object, _read_capped
 from services.intake.api.auth import AnyCaller
-from services.intake.api.docs import APPLICATION_BODY
 from shared.api_errors import invalid, responses
 from shared.policy import InvalidApplication, catalogue
-from shared.policy.default import DEFAULT_BOOK as _book
+from shared.routes import Book
 
 router = APIRouter(prefix="/v1", tags=["policy"])
-_catalogue = catalogue(_book)
 
 
 class Reason(BaseModel):
@@ -70,23 +68,21 @@ class Clause(BaseModel):
     policy_hash: str
 
 
-@router.post(
-    "/evaluations", response_model=Evaluation, openapi_extra=APPLICATION_BODY, responses=responses(401, 413, 422, 429)
-)
-async def evaluate(request: Request, caller: AnyCaller) -> Evaluation:
+@router.post("/evaluations", response_model=Evaluation, responses=responses(401, 413, 422, 429))
+async def evaluate(request: Request, caller: AnyCaller, book: Book) -> Evaluation:
     """What this application would get under the policy in force on its date. Nothing is stored.
 
     The dry run knows the policy, not the applicant's earlier awards: a one-time subject already
     paid makes the real decision ineligible where this one is not."""
     document = _json_object(await _read_capped(request))
     try:
-        application = _book.parse(document)
+        application = book.parse(document)
     except InvalidApplication as e:
         raise invalid([f.to_json() for f in e.errors]) from None
-    return Evaluation.model_validate(_book.evaluate(application).to_json())
+    return Evaluation.model_validate(book.evaluate(application).to_json())
 
 
 @router.get("/clauses", response_model=list[Clause])
-async def clauses() -> list[dict]:
+async def clauses(book: Book) -> list[dict]:
     """Every claimable clause of the policy in force, in Chinese and English, with the facts to bring."""
-    return _catalogue
+    return catalogue(book)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from services.notify import log, wording
 from shared.api_errors import ApiError, invalid, not_found, responses
 from shared.auth import Caller, role
+from shared.routes import wiring
 
 router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 Partner = Annotated[Caller, role("partner")]
@@ -68,7 +69,7 @@ class TemplateSummary(BaseModel):
 
 
 async def _in_transaction(request: Request, operation, *args, **kwargs):
-    async with request.app.state.runtime.sessions.begin() as session:
+    async with wiring(request).sessions.begin() as session:
         return await operation(session, *args, **kwargs)
 
 

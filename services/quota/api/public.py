@@ -13,16 +13,15 @@ from services.quota.api import page
 from services.quota.api.schemas import ObjectionFiled, ObjectionIn, PublicRound
 from services.quota.domain.lifecycle import RuleBroken
 from shared.api_errors import ApiError, invalid, responses
+from shared.policy.catalogue import clause_titles
 from shared.policy.errors import field_errors
-from shared.routes import act, read
+from shared.routes import act, policy_book, read
 
 router = APIRouter(tags=["public notice"])
 
 
 def _titles(request: Request) -> dict[str, tuple[str, str]]:
-    return {
-        c["id"]: (c["title_zh"], c["title_en"]) for v in request.app.state.ctx.book.versions for c in v.data["clauses"]
-    }
+    return clause_titles(policy_book(request))
 
 
 def _limit(request: Request) -> None:

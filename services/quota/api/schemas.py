@@ -9,9 +9,6 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, field_validator
 
 from shared.events import RoundState
-from shared.policy.default import DEFAULT_BOOK
-
-SELECTIONS = tuple(sorted({cid for v in DEFAULT_BOOK.versions for cid, r in v.rules.items() if r.is_selection}))
 
 NoControl = r"^[^\x00-\x1f\x7f]+$"  # a line of text: no control characters at all
 Prose = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$"  # text that may run over lines (\n, \r, \t allowed)
@@ -31,7 +28,9 @@ class _In(BaseModel):
 
 
 class RoundCreate(_In):
-    clause: Literal[SELECTIONS] = Field(description="A selection clause of the policy.")
+    # Which clauses are selections is the policy's to say: the document lists them (`docs.py`),
+    # and a round of any other clause is refused (422 `not_a_selection`).
+    clause: str = Field(max_length=64, description="A selection clause of the policy.")
     year: int = Field(ge=2000, le=2100)
     deadline: AwareDatetime = Field(description="Applications submitted after this are refused (ISO 8601 with offset).")
     min_reviews: int = Field(3, ge=1, le=50, description="Submitted, non-recused reviews each candidate needs.")

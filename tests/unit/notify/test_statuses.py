@@ -27,7 +27,8 @@ from shared.events import (
     SelectionConcludedV1,
     SelectionProgressedV1,
 )
-from shared.policy import EXAMPLES, load_policies, parse_application
+from shared.policy import load_policies
+from tests.books import EXAMPLES, parse_application
 
 ID, CODE = uuid.uuid4(), "91510100MA61R8XN39"
 NOW = datetime(2024, 3, 2, tzinfo=UTC)

@@ -6,9 +6,9 @@ import unicodedata
 
 import pytest
 
-from shared.policy import EXAMPLES, ApplicationAdapter, History, InvalidApplication, parse_application
-from shared.policy.default import DEFAULT_BOOK
+from shared.policy import History, InvalidApplication
 from shared.policy.text import BIDI_CONTROLS, identifier_key
+from tests.books import BOOK, EXAMPLES, parse_application
 
 C0 = [chr(c) for c in range(0x00, 0x20)]
 C1 = [chr(c) for c in range(0x80, 0xA0)]
@@ -50,7 +50,7 @@ def test_an_identifier_is_compared_after_nfkc_trimming_case_folding_and_collapsi
 def test_sn_001_full_width_and_spaced_spellings_are_one_node():
     parsed = [parse_application(node(spelt)) for spelt in ("SN-001", "ｓｎ－００１", " sn-001 ")]
     assert {app.facts.node_id for app in parsed} == {"sn-001"}
-    keys = {g.subject_key for app in parsed for g in DEFAULT_BOOK.evaluate(app).grants}
+    keys = {g.subject_key for app in parsed for g in BOOK.evaluate(app).grants}
     assert keys == {"node_id=sn-001"}
 
 
@@ -61,11 +61,11 @@ def test_the_application_as_sent_keeps_the_partners_spelling():
 
 
 def test_a_node_paid_under_one_spelling_is_not_paid_again_under_another():
-    first = DEFAULT_BOOK.evaluate(parse_application(node("SN-001")))
+    first = BOOK.evaluate(parse_application(node("SN-001")))
     assert first.outcome == "eligible"
     history = History().plus(first)
     for spelt in ("ｓｎ－００１", " sn-001 ", "Sn-001"):
-        again = DEFAULT_BOOK.evaluate(parse_application(node(spelt)), history)
+        again = BOOK.evaluate(parse_application(node(spelt)), history)
         assert again.outcome == "ineligible", spelt
         assert "one-time award" in again.reasons[0].en
 
@@ -103,7 +103,7 @@ def test_an_identifier_that_is_only_spaces_is_empty():
 
 
 def test_the_openapi_schema_documents_the_identifier_and_name_rules():
-    schema = ApplicationAdapter.json_schema()
+    schema = BOOK.parser.adapter.json_schema()
     node_id = schema["$defs"]["Facts_1_1_node"]["properties"]["node_id"]
     assert node_id["pattern"].startswith("^[^\\x00-\\x1f\\x7f-\\x9f") and "NFKC" in node_id["description"]
     name = schema["$defs"]["Applicant"]["properties"]["name"]

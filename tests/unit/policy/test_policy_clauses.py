@@ -10,12 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from shared.policy import EXAMPLES, History, PriorGrant, parse_application
+from shared.policy import History, PriorGrant
 from shared.policy.application import EXAMPLE_APPLICANTS
-from shared.policy.default import DEFAULT_BOOK
 from shared.policy.text import identifier_key
+from tests.books import BOOK, EXAMPLES, parse_application
 
-BOOK = DEFAULT_BOOK
 CASES = []
 
 

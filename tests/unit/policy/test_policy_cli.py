@@ -4,13 +4,14 @@ import copy
 import io
 import json
 
-from shared.policy import EXAMPLES, catalogue
+from shared.policy import catalogue
 from shared.policy.cli import evaluate_main
+from tests.books import BOOK, EXAMPLES
 
 
 def run(text):
     out, err = io.StringIO(), io.StringIO()
-    status = evaluate_main(io.StringIO(text), out, err)
+    status = evaluate_main(BOOK, io.StringIO(text), out, err)
     return status, [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue()
 
 
@@ -19,7 +20,7 @@ def test_one_application_prints_one_decision_line_with_chinese_unescaped():
     assert (status, err) == (0, "")
     assert [(d["clause"], d["outcome"], d["amount"]) for d in decisions] == [("1.1-node", "eligible", "800000.00")]
     out = io.StringIO()
-    evaluate_main(io.StringIO(json.dumps(EXAMPLES["1.1-node"])), out, io.StringIO())
+    evaluate_main(BOOK, io.StringIO(json.dumps(EXAMPLES["1.1-node"])), out, io.StringIO())
     assert "超级节点" in out.getvalue()
 
 
@@ -54,7 +55,7 @@ def test_unparseable_json_returns_2_without_decisions():
 
 
 def test_the_catalogue_lists_every_clause_with_its_wording_and_typed_facts():
-    entries = {c["id"]: c for c in catalogue()}
+    entries = {c["id"]: c for c in catalogue(BOOK)}
     assert list(entries) == list(EXAMPLES)
     node = entries["1.1-node"]
     assert node["article"] == "一（一）"
@@ -75,4 +76,4 @@ def test_the_catalogue_lists_every_clause_with_its_wording_and_typed_facts():
         "required": False,
         "description": "decimal 0–100, set by the review panel",
     } in chain["facts"]
-    assert json.loads(json.dumps(catalogue(), ensure_ascii=False)) == catalogue()
+    assert json.loads(json.dumps(catalogue(BOOK), ensure_ascii=False)) == catalogue(BOOK)

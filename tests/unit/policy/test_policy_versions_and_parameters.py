@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.policy import EXAMPLES, History, PolicyBook, PriorGrant, load_policies
+from shared.policy import History, PolicyBook, PriorGrant, load_policies
 from shared.policy.book import VERSIONS_DIR
 from shared.policy.clause import PolicyDataError
+from tests.books import EXAMPLES
 
 BUNDLED = VERSIONS_DIR / "chengdu-blockchain-2023.toml"
 

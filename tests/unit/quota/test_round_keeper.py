@@ -19,8 +19,7 @@ class Unreachable:
 
 async def test_the_round_keeper_logs_and_retries_through_a_database_outage(caplog):
     sessions = Unreachable()
-    runtime = SimpleNamespace(sessions=sessions, relay=SimpleNamespace(wake=lambda: None))
-    task = asyncio.create_task(round_keeper(runtime, SimpleNamespace(now=lambda: None), tick_s=0.001)())
+    task = asyncio.create_task(round_keeper(sessions, SimpleNamespace(now=lambda: None), tick_s=0.001)())
     async with asyncio.timeout(5):
         while sessions.attempts < 3:
             await asyncio.sleep(0.001)

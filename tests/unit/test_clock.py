@@ -3,7 +3,7 @@ and the system's again once it is removed (what `subsidy up` and `subsidy demo` 
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from services.quota.clock import FileClock
+from shared.clock import FileClock
 
 
 def test_a_clock_file_not_written_yet_is_the_system_clock_and_the_file_rules_once_written(tmp_path):

@@ -1,6 +1,6 @@
-"""What time it is for the quota service. Deadlines and notice ends pass by this clock.
+"""What time it is for a process. Quota's deadlines and notice ends pass by its clock.
 
-In production it is the system clock. `QUOTA_CLOCK_FILE` names a file holding an ISO 8601
+In production it is the system clock. A clock file (quota's `QUOTA_CLOCK_FILE`) names a file holding an ISO 8601
 date-time with offset that the clock reads instead (re-read whenever the file changes), so that a
 test or a rehearsal can run a whole round — deadline, review, notice over a holiday — in minutes
 against the real servers; every replica pointed at the same file agrees on the time. While the
@@ -12,6 +12,11 @@ until a demo moves it.
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
 
 
 class SystemClock:
@@ -20,7 +25,7 @@ class SystemClock:
 
 
 class FileClock:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.path = Path(path)
         self._seen: tuple[tuple[int, int], datetime] | None = None
 
@@ -43,16 +48,3 @@ class FileClock:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(moment.isoformat())
         os.replace(tmp, self.path)
-
-
-class FixedClock:
-    """For in-process tests."""
-
-    def __init__(self, moment: datetime):
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-    def set(self, moment: datetime) -> None:
-        self.moment = moment
