@@ -467,3 +467,39 @@ class PaymentsBookedV1(Payload):
     original_message_id: str
     created_at: datetime
     entries: list[BookedEntry]
+
+
+# ---- candidates, with what a selection needs of them ----
+
+
+class CandidateGrant(BaseModel):
+    """A subject the candidate's award or recognition would settle if it is selected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subject_key: str
+    project_id: str | None = None
+
+
+class CandidateAdmittedV2(Payload):
+    """An application admitted to its clause's selection for the year, with all that the selection
+    needs of it, so that quota never reads the application nor evaluates the policy: who applies (the
+    public notice names them), for what `project` (the subject as the applicant spelt it; null where
+    the subject is the applicant itself), the subjects an award would settle, and the figures the
+    clause ranks on. Keyed `clause:year`."""
+
+    ce_type = "subsidy.candidate.admitted.v2"
+    topic = topics.CANDIDATES
+    application_id: UUID
+    credit_code: str
+    applicant_name: str
+    applicant_kind: str
+    clause: str
+    year: int
+    amount: Money  # what the candidate receives if selected
+    project: str | None
+    grants: list[CandidateGrant]
+    # The applicant's figures named by the clause's indicators and tie-breaks, as decimal strings;
+    # the review score and the submission time, which the applicant does not state, are not among
+    # them. (v1 carried every numeric fact instead.)
+    indicators: dict[str, str]
+    submitted_at: datetime

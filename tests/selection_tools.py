@@ -73,56 +73,64 @@ def new_id() -> str:
 # ---- feeding quota directly, the way eligibility would ----
 
 
-def candidate_events(
+def application_of(clause: str, year: int, n: int, *, investment: str = "2000000", tag: str = "") -> dict:
+    """Applicant n's application to a selection clause (2.3-alliance-chain or 3.6-demo-base)."""
+    if clause == "2.3-alliance-chain":
+        return alliance_chain(n, investment, tag)
+    return {
+        "clause": clause,
+        "occurred_on": f"{year}-03-01",
+        "applicant": {"credit_code": credit_code(n, "11510100MB"), "name": f"成都市第{n}区", "kind": "district"},
+        "facts": {"project_id": f"BASE-{tag}{n:02d}"},
+    }
+
+
+def admission(
     clause: str, year: int, n: int, *, investment: str = "2000000", submitted_at: datetime | None = None, tag: str = ""
-) -> list:
-    """The submission intake publishes and the admission eligibility publishes, for applicant n."""
+):
+    """The candidate.admitted.v2 event eligibility publishes for applicant n's application."""
     from datetime import UTC
     from decimal import Decimal
 
-    from shared.events import ApplicationSubmittedV1, CandidateAdmittedV1
+    from shared.events import CandidateAdmittedV2, CandidateGrant
     from shared.messaging.envelope import Envelope
+    from shared.policy.text import identifier_key
 
-    application = (
-        alliance_chain(n, investment, tag)
-        if clause == "2.3-alliance-chain"
-        else {
-            "clause": clause,
-            "occurred_on": f"{year}-03-01",
-            "applicant": {"credit_code": credit_code(n, "11510100MB"), "name": f"成都市第{n}区", "kind": "district"},
-            "facts": {"project_id": f"BASE-{tag}{n:02d}"},
-        }
-    )
+    application = application_of(clause, year, n, investment=investment, tag=tag)
+    applicant, facts = application["applicant"], application["facts"]
     application_id = uuid.uuid4()
-    at = submitted_at or datetime.now(UTC)
-    code = application["applicant"]["credit_code"]
-    amount = (
-        min(Decimal(investment) * Decimal("0.2"), Decimal(500000)) if clause == "2.3-alliance-chain" else Decimal(0)
-    )
-    submitted = ApplicationSubmittedV1(
-        application_id=application_id, partner_id="portal", submitted_at=at, application=application
-    )
-    admitted = CandidateAdmittedV1(
+    if clause == "2.3-alliance-chain":
+        project, amount = facts["chain_id"], min(Decimal(investment) * Decimal("0.2"), Decimal(500000))
+        grants = [CandidateGrant(subject_key=f"chain_id={identifier_key(project)}")]
+        indicators = {"total_investment": investment}
+    else:
+        project, amount, indicators = facts["project_id"], Decimal(0), {}
+        grants = [
+            CandidateGrant(subject_key=f"project_id={identifier_key(project)}", project_id=identifier_key(project))
+        ]
+    admitted = CandidateAdmittedV2(
         application_id=application_id,
-        credit_code=code,
+        credit_code=applicant["credit_code"],
+        applicant_name=applicant["name"],
+        applicant_kind=applicant["kind"],
         clause=clause,
         year=year,
         amount=amount,
-        indicators={},
-        submitted_at=at,
+        project=project,
+        grants=grants,
+        indicators=indicators,
+        submitted_at=submitted_at or datetime.now(UTC),
     )
-    return [
-        Envelope.of(submitted, source="/test", key=code, subject=str(application_id)),
-        Envelope.of(admitted, source="/test", key=f"{clause}:{year}", subject=str(application_id)),
-    ]
+    return Envelope.of(admitted, source="/test", key=f"{clause}:{year}", subject=str(application_id))
 
 
 async def feed(bootstrap: str, *envelopes) -> None:
-    from shared import topics
+    """Publishes each event on its own topic."""
+    from shared.messaging.payloads import payload_type
     from tests.kafka_tools import publish
 
     for e in envelopes:
-        await publish(bootstrap, topics.APPLICATIONS if e.type.endswith("submitted.v1") else topics.CANDIDATES, e)
+        await publish(bootstrap, payload_type(e.type).topic, e)
 
 
 def uniform(clause: str, score: int) -> dict:
@@ -164,9 +172,9 @@ async def prepare_round(
         },
     )
     assert r.status_code == 201, r.text
-    events = [candidate_events(clause, year, n, tag=tag) for n in range(len(scores))]
-    await feed(bootstrap, *[e for pair in events for e in pair])
-    ids = [str(uuid.UUID(pair[0].subject)) for pair in events]
+    admitted = [admission(clause, year, n, tag=tag) for n in range(len(scores))]
+    await feed(bootstrap, *admitted)
+    ids = [e.subject for e in admitted]
 
     async def joined():
         listed = (await client.get(f"{path}/candidates", headers=auth(admin))).json()
@@ -184,7 +192,7 @@ async def prepare_round(
     for state in ("in_review", "ranked", "in_notice"):
         if state == "ranked":
             for key in reviewers.values():
-                for application_id, score in zip(ids, scores):
+                for application_id, score in zip(ids, scores, strict=True):
                     done = await client.put(
                         f"{path}/candidates/{application_id}/review",
                         headers=auth(key),

@@ -10,7 +10,6 @@ the grants made before it in the batch, and their rows are written in bulk.
 import logging
 import uuid
 from collections import Counter
-from decimal import Decimal
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,7 +21,8 @@ from shared.bootstrap import Wiring
 from shared.events import (
     ApplicationSubmittedV1,
     AwardGrantedV1,
-    CandidateAdmittedV1,
+    CandidateAdmittedV2,
+    CandidateGrant,
     DecisionMadeV1,
     GrantLine,
     RecognitionGrantedV1,
@@ -30,7 +30,8 @@ from shared.events import (
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.observability import count_decisions
-from shared.policy import PriorGrant
+from shared.policy import Decision, PolicyBook, PriorGrant
+from shared.policy.application import ApplicationBase
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +129,7 @@ def handlers(wiring: Wiring):
             elif decision.outcome == "candidate":
                 events.append(
                     publisher.event(
-                        CandidateAdmittedV1(
-                            application_id=p.application_id,
-                            credit_code=credit_code,
-                            clause=decision.clause,
-                            year=decision.year,
-                            amount=decision.amount,
-                            indicators=_indicators(application),
-                            submitted_at=p.submitted_at,
-                        ),
+                        _candidacy(book, p, application, decision),
                         key=f"{decision.clause}:{decision.year}",
                         subject=str(p.application_id),
                         cause=event,
@@ -225,10 +218,24 @@ class SubjectAlreadyAwarded(ValueError):
     an operator to look at, never recorded twice."""
 
 
-def _indicators(application) -> dict[str, str]:
-    """The applicant's own figures a round may break ties on."""
-    return {
-        k: str(v)
-        for k, v in application.facts.__dict__.items()
-        if isinstance(v, int | Decimal) and not isinstance(v, bool)
-    }
+def _candidacy(
+    book: PolicyBook, p: ApplicationSubmittedV1, application: ApplicationBase, decision: Decision
+) -> CandidateAdmittedV2:
+    """The admission with all a selection needs of the candidate, read off the rule that admitted it."""
+    rule = next(v.rules[decision.clause] for v in book.versions if v.id == decision.policy_version)
+    facts = application.facts.__dict__
+    ranked_on = {*rule.formula.indicators, *rule.formula.tie_breaks} - {"review_score", "submitted_at"}
+    return CandidateAdmittedV2(
+        application_id=p.application_id,
+        credit_code=application.applicant.credit_code,
+        applicant_name=application.applicant.name,
+        applicant_kind=application.applicant.kind,
+        clause=decision.clause,
+        year=decision.year,
+        amount=decision.amount,
+        # Shown as the applicant spelt it; its subject key holds it as the policy compares it.
+        project=None if rule.subject == "applicant" else str(p.application["facts"][rule.subject]),
+        grants=[CandidateGrant(subject_key=g.subject_key, project_id=g.project_id) for g in decision.grants],
+        indicators={k: str(facts[k]) for k in sorted(ranked_on) if facts.get(k) is not None},
+        submitted_at=p.submitted_at,
+    )

@@ -95,8 +95,8 @@ def _owed(ctx: Context, selection, c, detail, now) -> list:
     if detail is None:
         raise RuleBroken(
             "details_missing",
-            f"the application {c.application_id} was never heard of",
-            f"未收到申请 {c.application_id} 的申报信息",
+            f"candidate {c.application_id} has no details (name, project, subjects) to award it by",
+            f"候选对象 {c.application_id} 缺少申报单位名称、项目及申报事项，无法据以授予",
         )
     owed = []
     amount = Decimal(c.amount)

@@ -1,7 +1,7 @@
-"""What quota follows: candidates admitted by eligibility join their clause's round for the year;
-selection applications tell it names, projects and subjects; intake's key events keep its key replica."""
-
-import logging
+"""What quota follows: candidates admitted by eligibility join their clause's round for the year,
+with what the selection needs of them (names, project, subjects, ranking figures) in the admission
+itself; intake's key events keep its key replica. Quota never reads applications: eligibility alone
+evaluates the policy."""
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -11,15 +11,12 @@ from services.quota.context import Context
 from services.quota.rounds import place_candidate, round_id
 from services.quota.tables import api_keys, candidates, details, rounds
 from shared.auth import replica_handlers
-from shared.events import ApplicationSubmittedV1, CandidateAdmittedV1
+from shared.events import CandidateAdmittedV1, CandidateAdmittedV2
 from shared.messaging.envelope import Envelope
-from shared.policy import InvalidApplication
-
-log = logging.getLogger(__name__)
 
 
 def handlers(ctx: Context) -> dict[str, dict]:
-    async def candidate_admitted(session: AsyncSession, event: Envelope, p: CandidateAdmittedV1) -> None:
+    async def join(session: AsyncSession, event: Envelope, p: CandidateAdmittedV1 | CandidateAdmittedV2) -> None:
         now = ctx.now()
         inserted = (
             await session.execute(
@@ -48,36 +45,33 @@ def handlers(ctx: Context) -> dict[str, dict]:
         cand = (await session.execute(select(candidates).where(candidates.c.application_id == p.application_id))).one()
         await place_candidate(session, ctx, row, cand, admitted_at=now, cause=event)
 
-    async def application_submitted(session: AsyncSession, event: Envelope, p: ApplicationSubmittedV1) -> None:
-        clause = p.application.get("clause")
-        rule = next((v.rules[clause] for v in reversed(ctx.book.versions) if clause in v.rules), None)
-        if rule is None or not rule.is_selection:
-            return
-        try:
-            application = ctx.book.parse(p.application)
-        except InvalidApplication as e:
-            log.warning("application %s cannot be read: %s", p.application_id, e)
-            return
-        decision = ctx.book.evaluate(application)  # only for its subject keys; eligibility decides
-        facts = application.facts.__dict__
-        ranked_on = {*rule.formula.indicators, *rule.formula.tie_breaks} - {"review_score", "submitted_at"}
+    async def admitted(session: AsyncSession, event: Envelope, p: CandidateAdmittedV2) -> None:
+        # Recorded even when the candidate is already known (from a v1 admission): this is how a
+        # candidate without details gets them.
         await session.execute(
             insert(details)
             .values(
                 application_id=p.application_id,
-                clause=clause,
-                applicant_name=application.applicant.name,
-                applicant_kind=application.applicant.kind,
-                # Shown as the applicant spelt it; compared (in subject keys) as normalised.
-                project=None if rule.subject == "applicant" else str(p.application["facts"][rule.subject]),
-                grants=[{"subject_key": g.subject_key, "project_id": g.project_id} for g in decision.grants],
-                indicators={k: str(facts[k]) for k in sorted(ranked_on) if facts.get(k) is not None},
+                clause=p.clause,
+                applicant_name=p.applicant_name,
+                applicant_kind=p.applicant_kind,
+                project=p.project,
+                grants=[g.model_dump() for g in p.grants],
             )
             .on_conflict_do_nothing()
-        )  # one application id, one content: intake never changes an application
+        )  # one application id, one content: eligibility admits an application once
+        await join(session, event, p)
+
+    async def admitted_without_details(session: AsyncSession, event: Envelope, p: CandidateAdmittedV1) -> None:
+        """A v1 admission (published before eligibility sent v2) carries no name, project or
+        subjects, and quota no longer reads applications: the candidate joins its round as before,
+        with the details the retired submissions follower recorded if it got to them, else none.
+        A round holding a candidate without details is then refused ranking (`details_missing`,
+        naming it) until a v2 admission of the same application brings them: it cannot be named
+        on the public notice nor awarded, and guessing its subjects would be a second policy."""
+        await join(session, event, p)
 
     return {
-        "quota-rounds": {CandidateAdmittedV1: candidate_admitted},
-        "quota-applications": {ApplicationSubmittedV1: application_submitted},
+        "quota-rounds": {CandidateAdmittedV2: admitted, CandidateAdmittedV1: admitted_without_details},
         "quota-keys": replica_handlers(api_keys),
     }

@@ -249,29 +249,32 @@ async def _rank(session, ctx: Context, row) -> dict:
             f"each candidate needs {row.min_reviews} submitted reviews by non-recused reviewers; short: {listed}",
             f"每个候选对象需要 {row.min_reviews} 份未回避专家提交的评审意见；不足：{listed}",
         )
-    # The applicant's own figures, as submitted (the admission event carries only some of them).
-    figures = dict(
+    # Ranked only with every candidate's details: the notice that follows names each one, and the
+    # awards settle their subjects. They come with a v2 admission; one admitted by v1 lacks them
+    # until a v2 admission of it arrives (handlers.py), which waiting alone does not bring.
+    known = set(
         (
             await session.execute(
-                select(details.c.application_id, details.c.indicators).where(
+                select(details.c.application_id).where(
                     details.c.application_id.in_([c.application_id for c in members])
                 )
             )
-        ).all()
+        ).scalars()
     )
-    unheard = [str(c.application_id) for c in members if c.application_id not in figures]
+    unheard = [str(c.application_id) for c in members if c.application_id not in known]
     if unheard:
         raise RuleBroken(
             "details_missing",
-            f"the submissions of {', '.join(unheard)} have not reached quota yet; rank again shortly",
-            f"尚未收到申请 {'、'.join(unheard)} 的申报信息，请稍后再排名",
+            f"{', '.join(unheard)} were admitted without the applicant's name, project and subjects "
+            "(a candidate.admitted.v1 event): the round cannot be ranked until a "
+            "candidate.admitted.v2 admission of each brings them",
+            f"申请 {'、'.join(unheard)} 入围时未附申报单位名称、项目及申报事项（v1 入围事件），"
+            "须待其 v2 入围事件送达后方可排名",
         )
     entries, trimmed = [], {}
     for c in members:
         score, trimmed[c.application_id] = candidate_score(scores[c.application_id])
-        entries.append(
-            Entry(c.application_id, score, {**c.indicators, **figures.get(c.application_id, {})}, c.submitted_at)
-        )
+        entries.append(Entry(c.application_id, score, c.indicators, c.submitted_at))
     selection = ctx.selection(row.clause)
     placed = rank(entries, quota=row.quota, min_score=row.min_score, tie_breaks=selection.formula.tie_breaks)
     slot = 0

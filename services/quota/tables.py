@@ -83,8 +83,9 @@ transitions = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
-# What quota keeps of each selection application it hears of (from ApplicationSubmittedV1):
-# the public notice shows names and projects, and an award names the subject it settles.
+# What the admission (CandidateAdmittedV2) tells of each candidate beyond its ranking: the public
+# notice shows names and projects, and an award names the subjects it settles. A candidate admitted
+# by a v1 event may have none (see handlers.py); the figures it is ranked on are its own row's.
 details = Table(
     "candidate_details",
     metadata,
@@ -94,8 +95,6 @@ details = Table(
     Column("applicant_kind", Text, nullable=False),
     Column("project", Text),  # the subject's id: chain, project or base; none for an enterprise
     Column("grants", JSONB, nullable=False),  # [{"subject_key", "project_id"}]
-    # The applicant's own figures the clause breaks ties on ({"total_investment": "3000000"}).
-    Column("indicators", JSONB, nullable=False),
 )
 
 notices = Table(
@@ -119,6 +118,8 @@ candidates = Table(
     Column("year", Integer, nullable=False),
     Column("credit_code", Text, nullable=False),
     Column("amount", Numeric(16, 2), nullable=False),
+    # The applicant's figures the clause ranks on ({"total_investment": "3000000"}); a v1 admission
+    # gave every numeric fact of the application, among them these.
     Column("indicators", JSONB, nullable=False),
     Column("review_score", Numeric(5, 2)),
     Column("submitted_at", DateTime(timezone=True), nullable=False),

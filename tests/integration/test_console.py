@@ -586,7 +586,7 @@ async def test_an_administrator_replays_a_dead_letter_once_and_a_second_click_is
             + [
                 (k, v.encode())
                 for k, v in {
-                    "dlt_consumer": "quota-applications",
+                    "dlt_consumer": "notify-partners",
                     "dlt_topic": topics.APPLICATIONS,
                     "dlt_partition": "0",
                     "dlt_offset": "3",

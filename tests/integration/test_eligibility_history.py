@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy import select
 from services.eligibility.main import create_app
 from services.eligibility.tables import decisions
 from shared import topics
-from shared.events import AwardGrantedV1, DecisionMadeV1
+from shared.events import AwardGrantedV1, CandidateAdmittedV2, DecisionMadeV1
 from shared.messaging.envelope import Envelope
 from tests.builders import applicant_code, submitted
 from tests.kafka_tools import eventually, headers, publish, read_until
@@ -112,3 +113,30 @@ async def test_every_decision_records_the_policy_version_and_its_hash(stack, eli
             await s.execute(select(decisions.c.body).where(decisions.c.application_id == decision.application_id))
         ).scalar_one()
     assert body["policy_hash"] == decision.policy_hash and body["trace"]
+
+
+async def test_a_candidate_is_admitted_with_what_its_selection_needs(stack, eligibility):
+    chain = submitted("2.3-alliance-chain", applicant_code(6), chain_id="  Chain-Fin-06 ", total_investment="3000000")
+    leader = submitted("3.5-leading-enterprise", applicant_code(7), external_revenue="75000000")
+    await publish(stack.bootstrap_servers, topics.APPLICATIONS, chain, leader)
+    ids = {chain.subject, leader.subject}
+    records = await read_until(
+        stack.bootstrap_servers, topics.CANDIDATES, lambda rs: {headers(r)["ce_subject"] for r in rs} >= ids
+    )
+    admitted = {
+        headers(r)["ce_subject"]: (headers(r)["ce_type"], CandidateAdmittedV2.model_validate_json(r.value))
+        for r in records
+        if headers(r)["ce_subject"] in ids
+    }
+    chain_type, by_chain = admitted[chain.subject]
+    assert chain_type == "subsidy.candidate.admitted.v2"
+    assert (by_chain.applicant_name, by_chain.applicant_kind) == ("成都链网科技有限公司", "enterprise")
+    assert by_chain.project == "  Chain-Fin-06 "  # as the applicant spelt it; compared as its subject key
+    assert [(g.subject_key, g.project_id) for g in by_chain.grants] == [("chain_id=chain-fin-06", None)]
+    # What the clause ranks on (total_investment), not every figure of the application.
+    assert by_chain.indicators == {"total_investment": "3000000"}
+    assert by_chain.amount == Decimal("500000.00") and by_chain.year == 2024
+    _, by_leader = admitted[leader.subject]
+    assert by_leader.project is None  # the subject is the applicant itself
+    assert [g.subject_key for g in by_leader.grants] == ["applicant;selection_year=2024"]
+    assert by_leader.indicators == {"external_revenue": "75000000"}

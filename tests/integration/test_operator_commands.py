@@ -102,8 +102,8 @@ async def test_letters_are_filtered_by_type_and_by_id_and_shown_whole(stack):
     await send_raw(
         stack.bootstrap_servers,
         topics.DEAD_LETTERS,
-        dead_letter("quota-applications", award),
-        dead_letter("quota-applications", submitted, error="bad node"),
+        dead_letter("notify-partners", award),
+        dead_letter("notify-partners", submitted, error="bad node"),
     )
     found, _ = await letters(stack.bootstrap_servers)
     (by_type,) = [f for f in found if f.headers.get("ce_id") == submitted.id]
@@ -115,7 +115,7 @@ async def test_letters_are_filtered_by_type_and_by_id_and_shown_whole(stack):
     assert json.loads(submitted.data)["application"]["clause"] in shown
 
     assert await replay(stack.bootstrap_servers, ids=[by_type.id]) == 1
-    listed = await run(stack, "dead-letters", "list", "--consumer", "quota-applications", "--waiting")
+    listed = await run(stack, "dead-letters", "list", "--consumer", "notify-partners", "--waiting")
     assert by_type.id not in listed and award.type in listed
 
 

@@ -7,7 +7,7 @@ import pytest
 from services.intake import partners
 from shared import topics
 from tests.kafka_tools import read_until
-from tests.selection_tools import auth, beijing, candidate_events, feed, key_works, prepare_round, uniform, until
+from tests.selection_tools import admission, auth, beijing, feed, key_works, prepare_round, uniform, until
 from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
@@ -96,8 +96,8 @@ async def test_a_candidate_admitted_after_the_deadline_is_refused_with_the_reaso
         tag="late",
     )
     late_at = beijing("2023-09-25T10:00:00")
-    submitted, admitted = candidate_events("3.6-demo-base", 2023, 7, submitted_at=late_at, tag="late")
-    await feed(stack.bootstrap_servers, submitted, admitted)
+    admitted = admission("3.6-demo-base", 2023, 7, submitted_at=late_at, tag="late")
+    await feed(stack.bootstrap_servers, admitted)
     records = await read_until(
         stack.bootstrap_servers,
         topics.SELECTIONS,
@@ -309,19 +309,92 @@ async def test_an_application_admitted_twice_is_one_candidate(stack, client, key
         json={"clause": "3.6-demo-base", "year": 2025, "deadline": "2025-01-20T17:00:00+08:00"},
     )
     assert created.status_code == 201
-    submitted, admitted = candidate_events("3.6-demo-base", 2025, 1, tag="twice")
+    admitted = admission("3.6-demo-base", 2025, 1, tag="twice")
     again = Envelope.of(
         payload_type(admitted.type).model_validate_json(admitted.data),
         source="/test",
         key=admitted.key,
         subject=admitted.subject,
     )  # the same admission, a new event id
-    after = candidate_events("3.6-demo-base", 2025, 2, tag="twice")
-    await feed(stack.bootstrap_servers, submitted, admitted, again, *after)
+    after = admission("3.6-demo-base", 2025, 2, tag="twice")
+    await feed(stack.bootstrap_servers, admitted, again, after)
 
     async def both():  # the later candidate, on the same key, shows the repeat was handled first
         listed = (await client.get("/v1/rounds/3.6-demo-base/2025/candidates", headers=auth(keys["admin"]))).json()
-        return after[1].subject in {c["application_id"] for c in listed} and listed
+        return after.subject in {c["application_id"] for c in listed} and listed
 
     listed = await until(both)
-    assert sorted(c["application_id"] for c in listed) == sorted([admitted.subject, after[1].subject])
+    assert sorted(c["application_id"] for c in listed) == sorted([admitted.subject, after.subject])
+
+
+# --- what quota knows of a candidate ---------------------------------------------------------
+
+
+async def test_a_candidate_joins_with_the_details_its_admission_carries_and_one_admitted_without_them_holds_the_ranking(
+    stack, client, keys, quota_clock
+):
+    from shared.events import CandidateAdmittedV1, CandidateAdmittedV2
+    from shared.messaging.envelope import Envelope
+
+    clause, year, admin, judge = "3.6-demo-base", 2026, keys["admin"], keys["judge-1"]
+    path = f"/v1/rounds/{clause}/{year}"
+    quota_clock.set(beijing(f"{year}-09-02T09:00:00"))
+    created = await client.post(
+        "/v1/rounds",
+        headers=auth(admin),
+        json={"clause": clause, "year": year, "deadline": f"{year}-09-20T17:00:00+08:00", "min_reviews": 1},
+    )
+    assert created.status_code == 201, created.text
+    known = admission(clause, year, 1, tag="known")
+    admitted_again = admission(clause, year, 2, tag="known")  # published later, as v2
+    v2 = CandidateAdmittedV2.model_validate_json(admitted_again.data)
+    v1 = CandidateAdmittedV1(**v2.model_dump(include=set(CandidateAdmittedV1.model_fields)))
+    unknown = Envelope.of(v1, source="/test", key=admitted_again.key, subject=admitted_again.subject)
+    await feed(stack.bootstrap_servers, known, unknown)
+
+    async def listed(count: int):
+        found = (await client.get(f"{path}/candidates", headers=auth(admin))).json()
+        return len(found) == count and {c["application_id"]: c for c in found}
+
+    joined = await until(lambda: listed(2))
+    assert (joined[known.subject]["applicant_name"], joined[known.subject]["project"]) == (
+        "成都市第1区",
+        "BASE-known01",
+    )
+    assert (joined[unknown.subject]["applicant_name"], joined[unknown.subject]["project"]) == (None, None)
+
+    assert (await client.put(f"{path}/panel/judge-1", headers=auth(admin))).status_code == 200
+    quota_clock.set(beijing(f"{year}-09-21T09:00:00"))
+    await until(lambda: _state_is(client, admin, path, "closed"))
+    assert (
+        await client.post(f"{path}/transitions", headers=auth(admin), json={"state": "in_review"})
+    ).status_code == 200
+    for application_id, score in ((known.subject, 80), (unknown.subject, 70)):
+        reviewed = await client.put(
+            f"{path}/candidates/{application_id}/review",
+            headers=auth(judge),
+            json={"scores": uniform(clause, score), "submit": True},
+        )
+        assert reviewed.status_code == 200, reviewed.text
+    refused = await client.post(f"{path}/transitions", headers=auth(admin), json={"state": "ranked"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "details_missing"
+    message = refused.json()["error"]["message_en"]
+    assert unknown.subject in message and known.subject not in message and "candidate.admitted.v2" in message
+
+    await feed(stack.bootstrap_servers, admitted_again)  # the same application, admitted with its details
+
+    async def ranked() -> bool:
+        moved = await client.post(f"{path}/transitions", headers=auth(admin), json={"state": "ranked"})
+        return moved.status_code == 200
+
+    await until(ranked)
+    after = await listed(2)
+    assert (after[unknown.subject]["applicant_name"], after[unknown.subject]["project"]) == (
+        "成都市第2区",
+        "BASE-known02",
+    )
+    assert [after[i]["rank"] for i in (known.subject, unknown.subject)] == [1, 2]
+
+
+async def _state_is(client, admin, path, wanted) -> bool:
+    return (await client.get(path, headers=auth(admin))).json()["state"] == wanted

@@ -1,0 +1,15 @@
+"""Quota hears of a candidate from its admission alone: it follows no applications."""
+
+from services.quota.handlers import handlers
+from services.topology import consumer_groups
+from shared import topics
+from shared.events import CandidateAdmittedV1, CandidateAdmittedV2
+
+
+def test_quota_follows_admissions_and_keys_and_never_applications():
+    assert consumer_groups()["quota"] == {"quota-rounds": (topics.CANDIDATES,), "quota-keys": (topics.PARTNERS,)}
+
+
+def test_admissions_of_both_versions_are_read_by_one_group():
+    # v2 is what eligibility publishes; v1 is still read for the admissions already on the topic.
+    assert set(handlers(None)["quota-rounds"]) == {CandidateAdmittedV1, CandidateAdmittedV2}
