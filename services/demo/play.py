@@ -26,8 +26,8 @@ import httpx
 
 from services.cli_common import sessions
 from services.demo.scenario import HELD_CLAUSE, MIN_REVIEWS, REVIEWERS, Entry, Scenario
-from services.intake.status import MONEY_STEPS
 from shared.stack import SERVICES
+from shared.statuses import MONEY_STEPS
 
 PORTAL, ADMIN, FINANCE = "demo-year-portal", "demo-year-admin", "demo-year-finance"
 ROLES = {PORTAL: "partner", ADMIN: "admin", FINANCE: "finance"} | dict.fromkeys(REVIEWERS, "reviewer")

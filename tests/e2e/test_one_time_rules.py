@@ -10,10 +10,10 @@ import asyncpg
 import httpx
 import pytest
 
-from services.intake.status import STAGE
 from shared.policy import EXAMPLES
 from shared.policy.book import VERSIONS_DIR
 from shared.stack import start_services
+from shared.statuses import STAGE
 from tests.builders import applicant_code
 
 pytestmark = pytest.mark.e2e
