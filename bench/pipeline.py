@@ -117,7 +117,7 @@ async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
 
 def end_to_end(extra: str | None = None) -> dict:
     """The pipeline as `make run` runs it, with a second replica of `extra` if named."""
-    from services.intake.status import STAGE
+    from shared.statuses import STAGE
 
     stack = new_stack("e2e")
     procs = {}

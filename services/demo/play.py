@@ -25,9 +25,9 @@ from pathlib import Path
 import httpx
 
 from services.demo.scenario import HELD_CLAUSE, MIN_REVIEWS, REVIEWERS, Entry, Scenario
-from services.intake.status import MONEY_STEPS
 from shared import commands
 from shared.stack import SERVICES
+from shared.statuses import MONEY_STEPS
 
 PORTAL, ADMIN, FINANCE = "demo-year-portal", "demo-year-admin", "demo-year-finance"
 ROLES = {PORTAL: "partner", ADMIN: "admin", FINANCE: "finance"} | dict.fromkeys(REVIEWERS, "reviewer")

@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.statuses import STATUS_EVENTS, StatusChange  # noqa: F401  (re-exported)
+from services.notify.statuses import Notice
 from services.notify.tables import webhook_deliveries
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
@@ -25,21 +25,21 @@ def delivery_id(event: Envelope) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"notify-webhook:{event.id}")
 
 
-def body(event: Envelope, p: Payload, change: StatusChange) -> bytes:
+def body(event: Envelope, p: Payload, notice: Notice) -> bytes:
     return orjson.dumps(
         {
             "id": str(delivery_id(event)),
             "type": STATUS_CHANGED,
             "application_id": str(p.application_id),
-            "status": change.status,
+            "status": notice.status,
             "event_type": event.type,
             "occurred_at": event.time.isoformat(),
-            "detail": change.detail,
+            "detail": notice.detail,
         }
     )
 
 
-async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, Payload, StatusChange]]) -> None:
+async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, Payload, Notice]]) -> None:
     """Owes the applications' partners these status changes.
 
     Whether the partner has a webhook is decided by the worker, not here: the application's

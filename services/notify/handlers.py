@@ -8,20 +8,21 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import deliveries, samples, wording
-from services.notify.statuses import STATUS_EVENTS, StatusChange, change
+from services.notify.statuses import Notice, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
 from shared.events import NotificationRecordedV1
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
+from shared.statuses import STATUS_EVENTS
 
 
 def email_id(event: Envelope) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"notify-email:{event.id}")
 
 
-def summary(c: StatusChange, application_id: uuid.UUID, notice_url: str) -> tuple[str, str]:
+def summary(c: Notice, application_id: uuid.UUID, notice_url: str) -> tuple[str, str]:
     """The subject lines of the default messages: what the notification record says."""
     context = samples.context(c.status, c.context, {"application_id": str(application_id), "notice_url": notice_url})
     return tuple(wording.render(c.status, language, context).subject for language in ("zh", "en"))
@@ -29,7 +30,7 @@ def summary(c: StatusChange, application_id: uuid.UUID, notice_url: str) -> tupl
 
 def handlers(publisher: Publisher, notice_url: str):
     async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
-        changes = [(event, p, change(p)) for event, p in batch]
+        changes = [(event, p, notice(p)) for event, p in batch]
         told, events = [], []
         for event, p, c in changes:
             notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")

@@ -2,8 +2,9 @@
 
 A sample names every key a template of that status may use: a real context always has them all
 (`None` where the event or the application did not say), so a partner's template that renders
-against its sample renders against every real context too. The snapshot tests render every
-status in both languages from these samples.
+against its sample renders against every real context too. A context is the status's public detail
+(`shared/statuses.py`: every key of it), notify's own extra and the application's facts. The
+snapshot tests render every status in both languages from these samples.
 """
 
 from typing import Any
@@ -24,6 +25,7 @@ _DECISION = {
     "amount": "0.00",
     "policy_version": "chengdu-blockchain-2023",
     "reasons": [],
+    "trace": [],
     "article": None,
     "explanation": None,
     "calculation": None,
@@ -35,6 +37,7 @@ _SELECTION = {
     "year": 2024,
     "rank": None,
     "reason": "",
+    "score": None,
     "notice_ends_on": None,
 }
 
@@ -98,11 +101,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "benefits_en": "a plaque (授牌)",
     },
     "awarded": {"amount": "800000.00"},
-    "awaiting_budget": {"amount": "800000.00", "budget_year": 2025},
+    "awaiting_budget": {"amount": "800000.00", "year": 2025},
     "payout_requested": {
         "payout_id": "0b8e2d4c-3f7a-4c1e-9a0d-6e5f4b3a2c1d",
         "amount": "800000.00",
         "expected_on": "2024-04-15",
+        "account": "****3445",
     },
     "payout_held": {
         "payout_id": "0b8e2d4c-3f7a-4c1e-9a0d-6e5f4b3a2c1d",
@@ -110,6 +114,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reason": "payee_invalid",
         "reason_code": "AC01",
         "what_to_do": "Correct the bank account number in the payee details",
+        "detail": "",
     },
     "paid": {
         "payout_id": "0b8e2d4c-3f7a-4c1e-9a0d-6e5f4b3a2c1d",
@@ -131,6 +136,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "clawback_recorded": {
         "amount": "200000.00",
         "reason": "the audited investment cost was 3,000,000.00, not 4,000,000.00",
+        "total_clawed_back": "200000.00",
     },
 }
 

@@ -1,6 +1,6 @@
 """The base of every event payload, and the registry that maps a `ce_type` back to its model."""
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -14,7 +14,7 @@ class Payload(BaseModel):
     ce_type: ClassVar[str]
     topic: ClassVar[str]
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "ce_type" in cls.__dict__:
             if cls.ce_type in _REGISTRY:

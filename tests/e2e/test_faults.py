@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from services.intake.status import STAGE
 from shared.stack import SERVICES
+from shared.statuses import STAGE
 from tests.e2e.running_stack import Load, Up, every_application_completed, invariants
 from tests.money_tools import fund
 

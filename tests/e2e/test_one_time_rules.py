@@ -10,9 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from services.intake.status import STAGE
 from shared.policy.book import VERSIONS_DIR
 from shared.stack import start_services
+from shared.statuses import STAGE
 from tests.books import EXAMPLES
 from tests.builders import applicant_code
 

@@ -6,8 +6,8 @@ import asyncio
 import httpx
 import pytest
 
-from services.intake.status import STAGE
 from shared.stack import ServiceProcess, free_port
+from shared.statuses import STAGE
 from tests.e2e.running_stack import Load, every_application_completed, invariants
 from tests.money_tools import fund
 

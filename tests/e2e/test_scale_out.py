@@ -7,8 +7,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.intake.status import STAGE
 from shared.stack import ServiceProcess, free_port
+from shared.statuses import STAGE
 from tests.e2e.running_stack import Load, every_application_completed, invariants
 from tests.kafka_tools import eventually
 from tests.money_tools import fund

@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 import pytest
 
-from services.intake.status import STAGE
 from services.notify.signature import verify
+from shared.statuses import STAGE
 from tests.books import EXAMPLES
 from tests.money_tools import fund, payee_for, verified
 
@@ -88,16 +88,20 @@ async def test_a_partner_webhook_hears_its_application_move_signed_with_its_secr
         submitted = await client.post(
             "/v1/applications", json=application, headers={"Idempotency-Key": str(uuid.uuid4())}
         )
-
-    async with asyncio.timeout(30):
-        while len(receiver.received) < 3:
-            await asyncio.sleep(0.1)
+        async with asyncio.timeout(30):
+            while len(receiver.received) < 3:
+                await asyncio.sleep(0.1)
+        followed = await status_of(client, submitted.headers["Location"], "awarded", seen=("eligible", "awarded"))
     bodies = [json.loads(r.body) for r in receiver.received]
     statuses = [b["status"] for b in bodies]
     assert {"eligible", "awarded"} <= set(statuses)
     money = {"awaiting_budget", "payout_held", "payout_requested", "paid"}
     assert set(statuses) - {"eligible", "awarded"} <= money and set(statuses) & money  # the money's first step
     assert {b["application_id"] for b in bodies} == {submitted.json()["id"]}
+    # The partner reads the same detail in its webhook as on the application's timeline.
+    on_timeline = {step["status"]: step["detail"] for step in followed["timeline"]}
+    told = {b["status"]: b["detail"] for b in bodies if b["status"] in ("eligible", "awarded")}
+    assert told == {status: on_timeline[status] for status in ("eligible", "awarded")}
     for r in receiver.received:
         assert verify(secret, r.headers["x-subsidy-signature"], r.body, now=int(time.time()))
         assert not verify("another secret", r.headers["x-subsidy-signature"], r.body, now=int(time.time()))

@@ -152,6 +152,7 @@ async def test_a_status_change_reaches_the_partner_webhook_signed_with_its_secre
             "clause": "1.1-node",
             "policy_version": "2026.1",
             "reasons": [{"rule": "1.1-node", "passed": True}],
+            "trace": [],
         },
     }
     assert (delivery.status, delivery.attempts, delivery.partner_id) == ("delivered", 1, partner_id)

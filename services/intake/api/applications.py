@@ -10,11 +10,11 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
 from services.intake import reading
 from services.intake.api.auth import Reader, authorize
-from services.intake.status import STAGE
 from services.intake.submissions import IdempotencyConflict
 from shared.api_errors import ApiError, invalid, json_response, not_found, responses
 from shared.policy import InvalidApplication
 from shared.routes import policy_book, wiring
+from shared.statuses import STAGE
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 MAX_BODY_BYTES = 64 * 1024
