@@ -16,10 +16,10 @@ from shared.secretbox import new_key
 from shared.settings import Settings
 from shared.stack import SERVICES, free_port
 from tests.infra import Broker, Postgres, create_database, postgres_server
-from tests.smtp_server import smtp  # noqa: F401  (fixtures for every suite)
-from tests.webhook_receiver import receiver  # noqa: F401
 from tests.wiring import wired
 
+# Fixtures every suite may use: a browser and its pages, a mail server, a webhook receiver.
+pytest_plugins = ["tests.browser", "tests.smtp_server", "tests.webhook_receiver"]
 _databases = itertools.count()
 # The key intake and notify seal partners' webhook secrets with, shared by every service of a run.
 SECRETS_KEY = new_key()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 from services.console import accounts
 from services.intake.cli import PartnerKeys
@@ -22,6 +21,7 @@ from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
 from tests.books import EXAMPLES
+from tests.browser import sign_in as signing_in
 from tests.builders import applicant_code
 from tests.conftest import SECRETS_KEY
 from tests.kafka_tools import send_raw
@@ -30,15 +30,6 @@ from tests.selection_tools import auth, beijing, key_works, prepare_round, until
 from tests.wiring import wired
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "correct horse battery staple"
 CODE = "91510100MA61R8XN39"
 PER_ADDRESS = 10
@@ -201,31 +192,8 @@ async def waiting_award(stack, intake, eligibility, payout, officials):
     return {"year": year, "application_id": r.json()["id"]}
 
 
-@pytest.fixture(scope="module")
-async def browser():
-    async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def page(browser):
-    context = await browser.new_context(locale="zh-CN")
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
-
-
 async def sign_in(page, console, name: str, password: str = PASSWORD, *, open_page: bool = True):
-    if open_page:
-        await page.goto(f"{console.url}/signin")
-    await page.fill("#name", name)
-    await page.fill("#password", password)
-    async with page.expect_navigation() as navigation:
-        await page.click("form[action='/signin'] button[type=submit]")
-    return await navigation.value
+    return await signing_in(page, console.url, name, password, open_page=open_page)
 
 
 # ---- signing in ----

@@ -6,20 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright
 
 from tests.selection_tools import auth, beijing, key_works, prepare_round, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -61,16 +51,6 @@ async def rounds(stack, intake, quota, quota_clock):
             quota=2,
         )
     return ids
-
-
-@pytest.fixture
-async def page():
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield await browser.new_page(locale="zh-CN")
-        finally:
-            await browser.close()
 
 
 async def test_the_notice_page_lists_proposed_selections_their_end_dates_and_the_results(quota, rounds, page):
