@@ -6,12 +6,12 @@ PYTEST := $(PY) -m pytest
 # The browser tests drive Debian's chromium through Playwright (Playwright's own download is unreachable).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test test-unit test-integration test-e2e bench clean
+.PHONY: run lint test test-unit test-integration test-e2e bench clean
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,dev]'
 	touch $@
 
 run: $(READY)  ## the whole system on embedded PostgreSQL and broker; Ctrl-C stops it
@@ -24,7 +24,13 @@ $(CHROMIUM):
 # kill processes and time recoveries under load, run alone afterwards.
 PARALLEL := -n 2 --dist loadfile
 
-test: $(READY) $(CHROMIUM)  ## unit, integration and end-to-end suites
+lint: $(READY)  ## ruff (lint and format), mypy, and the import contracts between services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: lint $(CHROMIUM)  ## lint, then the unit, integration and end-to-end suites
 	$(PYTEST) tests -m "not faults" $(PARALLEL)
 	$(PYTEST) tests -m faults
 

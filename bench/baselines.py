@@ -9,6 +9,7 @@ Run by bench/intake.py as `uvicorn bench.baselines:minimal|ceiling --factory`.
 import json
 import os
 import uuid
+from typing import ClassVar
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS bench.outbox (
 
 class Application(Base):
     __tablename__ = "applications"
-    __table_args__ = {"schema": "bench"}
+    __table_args__: ClassVar = {"schema": "bench"}
     id = Column(UUID(as_uuid=True), primary_key=True)
     idempotency_key = Column(Text, nullable=False, unique=True)
     body = Column(JSONB, nullable=False)

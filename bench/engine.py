@@ -26,7 +26,7 @@ def applications(book):
     """N parsed applications: each clause's example with its figures varied per item."""
     variants = []
     for i in range(N // len(EXAMPLES) + 1):
-        for clause, example in EXAMPLES.items():
+        for _clause, example in EXAMPLES.items():
             wire = copy.deepcopy(example)
             facts = wire["facts"]
             for name, value in facts.items():

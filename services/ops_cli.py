@@ -1,6 +1,7 @@
 """The operators' commands: `subsidy status`, `subsidy dead-letters list|show|replay`, `subsidy asyncapi`."""
 
 import asyncio
+import contextlib
 import json
 import os
 
@@ -137,10 +138,8 @@ def dead_letters_show(letter_id: str = typer.Argument(..., help="an id from `sub
     table.add_row("key", (letter.record.key or b"").decode(errors="replace"))
     console.print(table)
     value = (letter.record.value or b"").decode(errors="replace")
-    try:
+    with contextlib.suppress(ValueError):
         value = json.dumps(json.loads(value), indent=2, ensure_ascii=False)
-    except ValueError:
-        pass
     console.print(value, markup=False, highlight=False)
 
 

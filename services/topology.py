@@ -18,12 +18,12 @@ from shared.stack import PRODUCT
 
 @cache
 def _app(service: str) -> FastAPI:
-    given = dict(
-        database_url="postgresql://topology@localhost/topology",
-        kafka_bootstrap_servers="-",
-        service_name=service,
-        secrets_key=new_key(),
-    )
+    given = {
+        "database_url": "postgresql://topology@localhost/topology",
+        "kafka_bootstrap_servers": "-",
+        "service_name": service,
+        "secrets_key": new_key(),
+    }
     # Payout refuses to be built without the key of its ledger: any will do to read its wiring.
     settings = PayoutSettings(**given, ledger_key="topology") if service == "payout" else Settings(**given)
     return import_module(f"services.{service}.main").create_app(settings)

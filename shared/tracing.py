@@ -96,7 +96,7 @@ def consuming(group: str, envelopes: list[Envelope]) -> Iterator[list[Envelope]]
         for e in envelopes
     ]
     try:
-        yield [replace(e, traceparent=_traceparent(span)) for e, span in zip(envelopes, spans)]
+        yield [replace(e, traceparent=_traceparent(span)) for e, span in zip(envelopes, spans, strict=False)]
     except BaseException as error:
         for span in spans:
             span.record_exception(error)

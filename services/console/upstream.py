@@ -67,5 +67,8 @@ def refusal(service: str, response: httpx.Response) -> Refused:
         code, zh, en, fields = "error", f"{service} 拒绝了该请求", f"{service} refused the request", []
     if response.status_code == 401:  # the service's key replica does not know this account's key (yet)
         zh = f"{service} 尚未识别本账户的密钥（新账户的密钥需数秒同步），请稍后重试"
-        en = f"{service} does not recognise this account's key yet (a new account's key takes a few seconds to reach it); try again shortly"
+        en = (
+            f"{service} does not recognise this account's key yet (a new account's key takes a few seconds to "
+            "reach it); try again shortly"
+        )
     return Refused(response.status_code, code, zh, en, fields, response.headers.get("retry-after"))

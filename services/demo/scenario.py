@@ -134,7 +134,9 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714 organisation code check
 
 def organisation_code(body: str) -> str:
     """The 9-character organisation code (GB 11714): 8 characters and their check character."""
-    total = sum((int(c) if c.isdigit() else ord(c) - ord("A") + 10) * w for c, w in zip(body, _ORG_WEIGHTS))
+    total = sum(
+        (int(c) if c.isdigit() else ord(c) - ord("A") + 10) * w for c, w in zip(body, _ORG_WEIGHTS, strict=False)
+    )
     check = 11 - total % 11
     return body + {10: "X", 11: "0"}.get(check, str(check))
 
@@ -570,7 +572,7 @@ def generate(
     for story, on in STORIES.items():
         for clause in on:
             firsts[clause].stories.add(story)
-    for entry, ending in zip([e for e in entries if "bad_account" in e.stories], ("0004", "0001")):
+    for entry, ending in zip([e for e in entries if "bad_account" in e.stories], ("0004", "0001"), strict=False):
         entry.first_account = entry.organisation.account_number[:-4] + ending
     firsts["1.1-ops-center"].application["facts"]["operation_year"] = 2  # the clawback's performance review
 
@@ -599,6 +601,7 @@ def generate(
         for entry, q in zip(
             group,
             rng.sample(range(low, 96), len(group)) if len(group) <= 96 - low else [rng.randint(low, 95) for _ in group],
+            strict=False,
         ):
             entry.quality = q
         if clause == "3.5-leading-enterprise" and len(group) >= 3:

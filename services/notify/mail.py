@@ -210,12 +210,12 @@ def mail_worker(
                 claimed = await claim(sessions, settings, clause_titles(policy.book), BATCH)
                 limit = asyncio.Semaphore(settings.smtp_concurrency)
 
-                async def one(o: Outgoing) -> None:
+                async def one(o: Outgoing, limit: asyncio.Semaphore = limit) -> None:
                     async with limit:
                         await send(sessions, settings, schedule, o)
 
                 results = await asyncio.gather(*(one(o) for o in claimed), return_exceptions=True)
-                for o, result in zip(claimed, results):
+                for o, result in zip(claimed, results, strict=False):
                     if isinstance(result, Exception):  # its lease runs out, and it is sent again
                         log.error("recording e-mail %s failed: %r", o.id, result)
             except asyncio.CancelledError:

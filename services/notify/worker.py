@@ -23,6 +23,7 @@ retrying would only be refused again. Redirects are never followed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 class DeliveryPolicy:
     concurrency: int = 64  # requests in flight, per replica
     endpoint_concurrency: int = 4  # of which to one endpoint
-    schedule: retries.Schedule = retries.Schedule()
+    schedule: retries.Schedule = field(default_factory=retries.Schedule)
     timeout_s: float = 5.0
     poll_interval_s: float = 1.0
     lease_s: float = 60.0  # how long a claim is its sender's alone; must outlast a request
@@ -140,10 +141,8 @@ class Dispatcher:
                 if started and len(self.tasks) < self.policy.concurrency:
                     continue  # there may be more due right now
                 self._freed.clear()
-                try:  # until a slot frees up, or it is time to look again
+                with contextlib.suppress(TimeoutError):  # until a slot frees up, or it is time to look again
                     await asyncio.wait_for(self._freed.wait(), self.policy.poll_interval_s)
-                except TimeoutError:
-                    pass
         finally:
             for task in self.tasks:
                 task.cancel()

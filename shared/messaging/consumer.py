@@ -177,7 +177,9 @@ class ConsumerRunner:
                 malformed.append((record, error))
         if tracing.enabled():
             with tracing.consuming(self.group, [p.envelope for p in parsed]) as traced:
-                await self._record([replace(p, envelope=e) for p, e in zip(parsed, traced)], malformed, counts)
+                await self._record(
+                    [replace(p, envelope=e) for p, e in zip(parsed, traced, strict=False)], malformed, counts
+                )
         else:
             await self._record(parsed, malformed, counts)
         for (event_type, result), n in counts.items():

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -45,10 +45,8 @@ async def create_topics(bootstrap_servers: str, partitions: int = topics.PARTITI
         existing = set(await admin.list_topics())
         wanted = [NewTopic(t, partitions, replication) for t in topics.ALL if t not in existing]
         if wanted:
-            try:
+            with suppress(TopicAlreadyExistsError):
                 await admin.create_topics(wanted)
-            except TopicAlreadyExistsError:
-                pass
             log.info("created topics %s", [t.name for t in wanted])
     finally:
         await admin.close()

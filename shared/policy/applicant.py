@@ -16,7 +16,7 @@ ApplicantKind = Literal["enterprise", "institution", "social_organization", "dis
 
 def check_character(first17: str) -> str:
     """The 18th character for the first 17 (31 - weighted sum mod 31, where 31 maps to '0')."""
-    remainder = sum(_POSITION[c] * w for c, w in zip(first17, _WEIGHTS)) % 31
+    remainder = sum(_POSITION[c] * w for c, w in zip(first17, _WEIGHTS, strict=False)) % 31
     return ALPHABET[(31 - remainder) % 31]
 
 

@@ -193,7 +193,7 @@ class TieredThresholds:
                     ),
                 ),
             )
-        grants = tuple((t.key, ZERO, t.amount) for t in new[:-1]) + ((top.key, amount, top.amount),)
+        grants = (*tuple((t.key, ZERO, t.amount) for t in new[:-1]), (top.key, amount, top.amount))
         return Award(amount, grants, tuple(steps))
 
     def describe(self) -> dict:

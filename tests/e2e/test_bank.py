@@ -5,6 +5,7 @@ as they go. Then the invariants: money is conserved, no budget was overspent, ea
 is what was paid plus what is outstanding, and `subsidy ledger verify` passes."""
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import os
@@ -54,10 +55,8 @@ class Bank:
 
     async def forever(self, step, pause_s: float):
         while not self.stop.is_set():
-            try:
+            with contextlib.suppress(httpx.HTTPError):  # payout is down for a moment: a person tries again later
                 await step()
-            except httpx.HTTPError:
-                pass  # payout is down for a moment: a person tries again later
             await asyncio.sleep(pause_s * self.rng.uniform(0.5, 1.5))
 
     async def submit(self, intake):

@@ -425,7 +425,7 @@ async def test_an_administrator_sees_recusals_and_upholds_an_objection_and_the_w
     await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024")
     assert "judge-a" in await page.locator("section[aria-labelledby=candidates] tbody").inner_text()
 
-    first, second, third = rounds["bases"]
+    _first, _second, _third = rounds["bases"]
     await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/ranking")
     standings = await page.locator("tbody tr td:nth-child(5)").all_inner_texts()
     assert [label(s) for s in standings] == ["异议核查中", "拟入选", "候补"]

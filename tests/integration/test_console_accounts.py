@@ -138,10 +138,10 @@ async def test_a_session_idle_too_long_or_too_old_is_refused_and_deleted(stack, 
 
 
 async def test_a_local_stack_gets_demo_accounts_with_a_new_password_each_run(stack, console_db):
-    box = SecretBox(SECRETS_KEY)
-    first = {name: password for name, _, password in await demo_accounts(stack.database_url, PartnerKeys(stack.database_url), box)}
+    box, keys = SecretBox(SECRETS_KEY), PartnerKeys(stack.database_url)
+    first = {name: password for name, _, password in await demo_accounts(stack.database_url, keys, box)}
     assert set(first) == {"demo-admin", "demo-reviewer"}
-    again = {name: password for name, _, password in await demo_accounts(stack.database_url, PartnerKeys(stack.database_url), box)}
+    again = {name: password for name, _, password in await demo_accounts(stack.database_url, keys, box)}
     assert again["demo-admin"] != first["demo-admin"]
     assert await accounts.verify(console_db, "demo-admin", first["demo-admin"]) is None
     assert await accounts.verify(console_db, "demo-admin", again["demo-admin"]) == accounts.Account(

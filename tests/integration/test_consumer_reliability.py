@@ -94,7 +94,7 @@ async def test_malformed_message_is_dead_lettered_and_the_partition_moves_on(sta
     try:
         for e in (before, after):
             award_id = AwardGrantedV1.model_validate_json(e.data).award_id
-            await eventually(lambda: count(runtime, awards, awards.c.award_id == award_id))
+            await eventually(lambda award_id=award_id: count(runtime, awards, awards.c.award_id == award_id))
         dead = await read_until(
             stack.bootstrap_servers, topics.DEAD_LETTERS, lambda rs: any(r.value == b"{not json" for r in rs)
         )

@@ -332,7 +332,7 @@ async def test_a_registered_webhook_is_published_for_notify(stack, client):
 
 
 async def test_a_client_that_disconnects_mid_request_is_one_quiet_line_in_the_log(intake, keys):
-    reader, writer = await asyncio.open_connection("127.0.0.1", intake.port)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", intake.port)
     writer.write(
         b"POST /v1/applications HTTP/1.1\r\nHost: intake\r\nContent-Type: application/json\r\n"
         b"Authorization: Bearer " + keys["partner"].encode() + b"\r\nIdempotency-Key: gone-1\r\n"
@@ -369,7 +369,7 @@ async def test_issuing_rotating_and_revoking_a_key_announce_its_hash_and_never_t
         "subsidy.api-key.revoked.v1",
         "subsidy.api-key.issued.v1",
     ]
-    for key, (_, body) in zip((first, second), (mine[0], mine[2])):
+    for key, (_, body) in zip((first, second), (mine[0], mine[2]), strict=False):
         _, key_id, secret = key.split("_", 2)
         assert body["key_id"] == key_id and body["role"] == "reviewer" and body["requests_per_second"] == "7.00"
         assert body["secret_sha256"] == hashlib.sha256(secret.encode()).hexdigest()

@@ -62,7 +62,7 @@ async def test_two_replicas_asked_to_rank_at_once_rank_once_within_the_quota(sta
         [90 - n for n in range(12)],
         upto="in_review",
     )
-    for application_id, n in zip(ids, range(12)):
+    for application_id, n in zip(ids, range(12), strict=False):
         r = await a.put(
             f"{ROUND}/candidates/{application_id}/review",
             headers=auth(keys["judge"]),
@@ -136,7 +136,7 @@ async def test_objections_upheld_at_once_on_two_replicas_promote_each_alternate_
     assert peak <= 10 and len(slots) == 10 - 6 + 2  # two alternates, two promotions
     holders = {s["a"] for s in slots}
     assert len(holders) == len(slots)
-    assert holders == set(r["application_id"] for r in ranking[6:12])
+    assert holders == {r["application_id"] for r in ranking[6:12]}
     ranking = (await a.get(f"{ROUND}/ranking", headers=auth(keys["admin"]))).json()
     assert [r["standing"] for r in ranking] == ["removed"] * 6 + ["proposed"] * 6
     round_now = (await a.get(ROUND, headers=auth(keys["admin"]))).json()

@@ -35,7 +35,7 @@ def services(stack, tmp_path_factory):
     ]
     for proc in procs:
         proc.wait_ready()
-    yield dict(zip(("intake", "notify"), procs))
+    yield dict(zip(("intake", "notify"), procs, strict=False))
     for proc in procs:
         proc.stop()
 

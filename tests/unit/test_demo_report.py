@@ -105,7 +105,8 @@ def test_the_ledger_moved_is_after_less_before_summed_over_years():
             "cancelled": 0,
         }
     ]
-    after = before + [
+    after = [
+        *before,
         {
             "year": 2026,
             "clause": "4.9-standard",
@@ -114,7 +115,7 @@ def test_the_ledger_moved_is_after_less_before_summed_over_years():
             "recovered": 1,
             "outstanding": 2,
             "cancelled": 0,
-        }
+        },
     ]
     assert ledger_moved(before, after)["4.9-standard"] == {
         "awarded": 5,

@@ -93,7 +93,7 @@ def test_one_time_rules_hold_over_any_sequence_of_claims(sequence):
     for code, clause, key, amount, cap in granted:
         assert amount <= cap
         total[(code, clause, key.split(";")[0] if clause != "3.5-external-revenue" else "applicant")] += amount
-    for (code, clause, _), amount in total.items():
+    for (_code, clause, _), amount in total.items():
         per_year = 2 if clause == "1.1-ops-center" else 1  # an operations centre is paid for two years
         assert amount <= CAPS[clause] * per_year
 

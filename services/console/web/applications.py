@@ -49,7 +49,7 @@ async def list_applications(request: Request, me: Official) -> Response:
         )
         credit_code = ""
     start, end = _day(wanted["from"]), _day(wanted["to"])
-    for field, value, parsed in (("from", wanted["from"], start), ("to", wanted["to"], end)):
+    for _field, value, parsed in (("from", wanted["from"], start), ("to", wanted["to"], end)):
         if value and parsed is None:
             problems.append((f"日期格式应为 YYYY-MM-DD：{value}", f"dates are YYYY-MM-DD: {value}"))
     params: dict[str, Any] = {

@@ -74,12 +74,12 @@ class Row:
 
 
 def test_bank_details_are_held_when_missing_in_another_name_or_malformed():
-    ok = dict(
-        account_name="成都链网科技有限公司",
-        account_number="6222020200112233445",
-        bank="工商银行",
-        applicant_name="成都链网科技有限公司",
-    )
+    ok = {
+        "account_name": "成都链网科技有限公司",
+        "account_number": "6222020200112233445",
+        "bank": "工商银行",
+        "applicant_name": "成都链网科技有限公司",
+    }
     assert payee_problem(Row(**ok)) is None
     assert payee_problem(None)[0] == "payee_missing"
     assert payee_problem(Row(**ok | {"account_name": "别家公司"})) == (

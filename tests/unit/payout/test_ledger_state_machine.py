@@ -35,7 +35,7 @@ class LedgerRules(RuleBasedStateMachine):
         return result
 
     def _committed(self, line):
-        return sum((a for l, a in self.open.values() if l == line), ZERO) + sum(
+        return sum((a for held, a in self.open.values() if held == line), ZERO) + sum(
             (a for aw, a in self.paid.items() if self.states[aw][0] == line), ZERO
         )
 
@@ -116,7 +116,7 @@ class LedgerRules(RuleBasedStateMachine):
 
     @invariant()
     def each_award_is_owed_what_is_reserved_or_paid_less_clawbacks(self):
-        for award, (line, state) in self.states.items():
+        for award, (_line, state) in self.states.items():
             account = self.ledger.account(award_account(award))
             assert account.credits_pending == (self.open[award][1] if state == "reserved" else ZERO)
             assert account.credits_posted == self.paid.get(award, ZERO)

@@ -12,7 +12,7 @@ from tests.books import BOOK, EXAMPLES, parse_application
 
 C0 = [chr(c) for c in range(0x00, 0x20)]
 C1 = [chr(c) for c in range(0x80, 0xA0)]
-FORBIDDEN_IN_TEXT = C0 + ["\x7f"] + C1 + sorted(BIDI_CONTROLS)
+FORBIDDEN_IN_TEXT = [*C0, "\x7f", *C1, *sorted(BIDI_CONTROLS)]
 
 
 def node(node_id: str, name: str | None = None) -> dict:

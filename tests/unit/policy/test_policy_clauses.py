@@ -132,12 +132,12 @@ case(
 )
 
 # ---- 一（一） operations centre: 20% of the year's cost, cap 500,000 a year, years 1-2 ----
-O = "1.1-ops-center"
-case("ops_centre_first_year_gets_20_percent", O, "eligible", "360000.00")
-case("ops_centre_second_year_is_subsidised", O, "eligible", "360000.00", facts={"operation_year": 2})
+OPS = "1.1-ops-center"
+case("ops_centre_first_year_gets_20_percent", OPS, "eligible", "360000.00")
+case("ops_centre_second_year_is_subsidised", OPS, "eligible", "360000.00", facts={"operation_year": 2})
 case(
     "ops_centre_third_year_is_not_subsidised",
-    O,
+    OPS,
     "ineligible",
     "0",
     facts={"operation_year": 3},
@@ -145,7 +145,7 @@ case(
 )
 case(
     "ops_centre_not_in_business_gets_nothing",
-    O,
+    OPS,
     "ineligible",
     "0",
     facts={"in_business": False},
@@ -153,7 +153,7 @@ case(
 )
 case(
     "ops_centre_yearly_cap_reached_exactly",
-    O,
+    OPS,
     "eligible",
     "500000.00",
     facts={"operating_cost": "2500000"},
@@ -161,16 +161,16 @@ case(
 )
 case(
     "ops_centre_yearly_cap_applies",
-    O,
+    OPS,
     "eligible",
     "500000.00",
     facts={"operating_cost": "2600000"},
     says="capped at 500,000.00",
 )
-case("ops_centre_subsidy_rounds_down_to_the_fen", O, "eligible", "246.91", facts={"operating_cost": "1234.56"})
+case("ops_centre_subsidy_rounds_down_to_the_fen", OPS, "eligible", "246.91", facts={"operating_cost": "1234.56"})
 case(
     "ops_centre_without_operating_cost_gets_nothing",
-    O,
+    OPS,
     "ineligible",
     "0",
     facts={"operating_cost": "0.00"},
@@ -178,19 +178,19 @@ case(
 )
 case(
     "ops_centre_gets_one_award_per_operation_year",
-    O,
+    OPS,
     "ineligible",
     "0",
-    history=[prior(O, "center_id=OC-CD-01;operation_year=1", "360000.00")],
+    history=[prior(OPS, "center_id=OC-CD-01;operation_year=1", "360000.00")],
     says="center_id=oc-cd-01;operation_year=1 already received 360,000.00 under 1.1-ops-center (one award per year)",
 )
 case(
     "ops_centre_second_year_follows_a_first_year_award",
-    O,
+    OPS,
     "eligible",
     "360000.00",
     facts={"operation_year": 2},
-    history=[prior(O, "center_id=OC-CD-01;operation_year=1", "360000.00")],
+    history=[prior(OPS, "center_id=OC-CD-01;operation_year=1", "360000.00")],
 )
 
 # ---- 一（二） government-affairs infrastructure: 20%, cap 500,000, once per project ----
@@ -239,12 +239,12 @@ case(
 )
 
 # ---- 一（二） industrial node: relies on national/provincial, certified; 20%, cap 500,000 ----
-I = "1.2-industry-node"
-case("certified_industry_node_gets_20_percent", I, "eligible", "180000.00")
-case("institution_may_build_an_industry_node", I, "eligible", "180000.00", kind="institution")
+NODE = "1.2-industry-node"
+case("certified_industry_node_gets_20_percent", NODE, "eligible", "180000.00")
+case("institution_may_build_an_industry_node", NODE, "eligible", "180000.00", kind="institution")
 case(
     "industry_node_not_relying_on_national_or_provincial_infra_is_refused",
-    I,
+    NODE,
     "ineligible",
     "0",
     facts={"relies_on_national_or_provincial": False},
@@ -252,22 +252,22 @@ case(
 )
 case(
     "uncertified_industry_node_is_refused",
-    I,
+    NODE,
     "ineligible",
     "0",
     facts={"certified": False},
     says="不符合“经认定”：要求 certified = true，实际为 false",
 )
-case("industry_node_cap_reached_exactly", I, "eligible", "500000.00", facts={"investment_cost": "2500000.00"})
-case("industry_node_above_cap_is_capped", I, "eligible", "500000.00", facts={"investment_cost": "9000000"})
-case("industry_node_rounds_down_to_the_fen", I, "eligible", "0.01", facts={"investment_cost": "0.09"})
-case("industry_node_without_investment_gets_nothing", I, "ineligible", "0", facts={"investment_cost": "0"})
+case("industry_node_cap_reached_exactly", NODE, "eligible", "500000.00", facts={"investment_cost": "2500000.00"})
+case("industry_node_above_cap_is_capped", NODE, "eligible", "500000.00", facts={"investment_cost": "9000000"})
+case("industry_node_rounds_down_to_the_fen", NODE, "eligible", "0.01", facts={"investment_cost": "0.09"})
+case("industry_node_without_investment_gets_nothing", NODE, "ineligible", "0", facts={"investment_cost": "0"})
 case(
     "industry_node_is_paid_once_per_node",
-    I,
+    NODE,
     "ineligible",
     "0",
-    history=[prior(I, "node_id=IN-CD-12", "180000.00")],
+    history=[prior(NODE, "node_id=IN-CD-12", "180000.00")],
     says="node_id=in-cd-12 already received",
 )
 

@@ -1,6 +1,7 @@
 """The round's rules without any I/O: lifecycle, scores, ranking and notice dates."""
 
 import datetime as dt
+import itertools
 import uuid
 from decimal import Decimal
 
@@ -25,7 +26,7 @@ def entry(score: str, minutes: int = 0, investment: str = "1000000", n: int = 0)
 
 def test_a_round_moves_only_forward_one_state_at_a_time():
     path = [State.OPEN, State.CLOSED, State.IN_REVIEW, State.RANKED, State.IN_NOTICE, State.CONCLUDED]
-    for current, target in zip(path, path[1:]):
+    for current, target in itertools.pairwise(path):
         check_transition(current, target)
     for current in path:
         for target in path:
