@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -195,8 +195,12 @@ async def authorize(request: Request, *allowed: str) -> Caller:
 
 
 def role(*allowed: str):
-    # Depending on `bearer` is what puts the security scheme in the OpenAPI document.
-    async def check(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+    # Depending on `bearer` is what puts the security scheme in the OpenAPI document; its scopes are
+    # the roles the route accepts (OpenAPI 3.1 lets a non-OAuth requirement list role names), which
+    # is how a client, and the contract fuzzer, knows which key to use.
+    async def check(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer, scopes=list(allowed))]
+    ) -> Caller:
         return await authorize(request, *allowed)
 
     return Depends(check)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from fastapi import FastAPI, Request, Response
+import orjson
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.requests import ClientDisconnect
@@ -34,6 +35,7 @@ from shared.messaging.outbox import OutboxRelay
 from shared.messaging.payloads import Payload
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, configure_logging, correlation_id
 from shared.settings import Settings
+from shared.storable import refuse_unstorable
 
 log = logging.getLogger(__name__)
 STALL_LIMIT = timedelta(seconds=60)
@@ -189,7 +191,9 @@ def create_app(
             yield
         await runtime.stop()
 
-    app = FastAPI(title=title or f"subsidy {runtime.name}", lifespan=lifespan)
+    app = FastAPI(
+        title=title or f"subsidy {runtime.name}", lifespan=lifespan, dependencies=[Depends(refuse_unstorable)]
+    )
     app.state.runtime = runtime
 
     app.add_middleware(ObservedRequests, service=runtime.name)
@@ -215,6 +219,18 @@ def create_app(
     return app
 
 
+INTERNAL_ERROR = orjson.dumps(
+    {
+        "error": {
+            "code": "internal_error",
+            "message_en": "the service could not answer this request; quote its X-Correlation-Id when you report it",
+            "message_zh": "服务内部错误；请在反馈时提供 X-Correlation-Id 响应头",
+            "fields": [],
+        }
+    }
+)
+
+
 class ObservedRequests:
     """Every request gets a correlation id (the caller's `X-Correlation-Id`, or a new one) that
     its logs and the events it causes carry, and is counted by status class and timed. Plain ASGI
@@ -236,15 +252,26 @@ class ObservedRequests:
         token = correlation_id.set(cid)
         status = 500  # what the server answers when the app fails before it answered
 
+        started_answer = False
+
         async def send_with_id(message):
-            nonlocal status
+            nonlocal status, started_answer
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_answer = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Whatever escaped every handler is logged once, with its correlation id, and answered
+            # in the documented shape; the server's own plain-text 500 would carry neither.
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            if status == 500 and not started_answer:
+                await send_with_id(
+                    {"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"application/json")]}
+                )
+                await send({"type": "http.response.body", "body": INTERNAL_ERROR})
         finally:
             correlation_id.reset(token)
             self._answered.get(status // 100, self._answered[5]).inc()
