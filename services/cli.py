@@ -94,7 +94,7 @@ def up(
         os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SMTP_SECURITY="none")
     try:
         run_prepare(infra)
-        settings = Settings(**infra.env())
+        settings = Settings(database_url=infra.database_url, kafka_bootstrap_servers=infra.kafka_bootstrap_servers)
         retention = timedelta(days=settings.outbox_retention_days)
         if infra.embedded_broker:  # a fresh broker holds nothing: give it what the outboxes kept
             counts = asyncio.run(republish_outboxes(infra.database_url, datetime.now(UTC) - retention))

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -238,7 +239,7 @@ class Show:
         last = [0.0, -1]
         started = time.monotonic()
 
-        def update(done: int, note: str = "") -> None:
+        def log_line(done: int, note: str = "") -> None:
             now = time.monotonic()
             if done != last[1] and (now - last[0] >= 3 or done >= total):
                 self.console.print(
@@ -246,7 +247,7 @@ class Show:
                 )
                 last[0], last[1] = now, done
 
-        yield update
+        yield log_line
 
 
 # ---- the year ----
@@ -348,7 +349,7 @@ class Play:
             (self.payout_admin, "/v1/budgets"),
         ]
         for api, path in checks:
-            await self._until(lambda api=api, path=path: self._answers(api, path), 60, f"a key works on {path}")
+            await self._until(partial(self._answers, api, path), 60, f"a key works on {path}")
         self.show.note(f"{len(ROLES)} keys issued: {PORTAL}, {ADMIN}, {FINANCE}, {', '.join(REVIEWERS)}")
 
     async def _answers(self, api: Api, path: str) -> bool:
@@ -463,7 +464,7 @@ class Play:
                 update(len(self.played.ids))
                 return r
 
-            await gather_limited(self.concurrency, [lambda e=e: send(e) for e in first])
+            await gather_limited(self.concurrency, [partial(send, e) for e in first])
             # A portal that lost the answer sends the same application again under the same key.
             retried = self.entry[self.scenario.retry_of]
             r = await self.portal(
@@ -477,7 +478,7 @@ class Play:
                 r.json()["id"] == self.played.ids[retried.n] and r.headers.get("Idempotent-Replayed") == "true"
             )
             # Later in the year: a node claimed again, and a node another enterprise co-built.
-            await gather_limited(self.concurrency, [lambda e=e: send(e) for e in later])
+            await gather_limited(self.concurrency, [partial(send, e) for e in later])
         self.show.note(
             f"the portal's retry of application {retried.n} got its original receipt: "
             f"{'yes' if self.played.replayed else 'NO'}"
@@ -486,7 +487,8 @@ class Play:
     async def statuses(self) -> dict[int, str]:
         """Each of the year's applications' status, read from intake's list (newest first)."""
         ours = {v: k for k, v in self.played.ids.items()}
-        found, cursor = {}, None
+        found: dict[int, str] = {}
+        cursor: str | None = None
         while len(found) < len(ours):
             page = (
                 await self.portal(
@@ -583,7 +585,7 @@ class Play:
                 done[0] += 1
                 update(done[0])
 
-            await gather_limited(self.concurrency, [lambda i=i, j=j: review(i, *j) for i, j in enumerate(jobs)])
+            await gather_limited(self.concurrency, [partial(review, i, *j) for i, j in enumerate(jobs)])
         for clause in self.scenario.selections:
             await self.move(clause, "ranked")
 
@@ -776,7 +778,7 @@ class Play:
                     await self.finance("GET", "/v1/payouts", params={"application_id": application_id})
                 ).json()
 
-        await gather_limited(self.concurrency, [lambda n=n, a=a: one(n, a) for n, a in self.played.ids.items()])
+        await gather_limited(self.concurrency, [partial(one, n, a) for n, a in self.played.ids.items()])
         for clause in self.scenario.selections:
             path = f"/v1/rounds/{clause}/{self.year}"
             self.played.rounds[clause] = {
