@@ -35,13 +35,22 @@ class PartnerExists(ValueError):
     """A key was asked for under a name some partner already has."""
 
 
+class UnknownPartner(LookupError):
+    """A key was asked for, or revoked, for a partner nobody registered."""
+
+
 class KeyIssuer(Protocol):
     """Where an API key for a new holder comes from: intake, which alone issues keys. A service that
     needs keys for its own people (the console's officials) is handed one by the command that wires
     it, and never reaches into intake itself."""
 
-    async def issue(self, name: str, role: str) -> str:
-        """A new partner `name` with `role`, and its key (shown once); PartnerExists if taken."""
+    async def issue(self, name: str, role: str, requests_per_second: Decimal | None = None) -> str:
+        """A new partner `name` with `role` (and its rate, or intake's default), and its key (shown
+        once); PartnerExists if taken."""
+        ...
+
+    async def rotate(self, name: str) -> str:
+        """A new key for partner `name`, its earlier keys revoked; UnknownPartner if there is none."""
         ...
 
     async def revoke(self, name: str) -> None:

@@ -194,9 +194,9 @@ def tally(scenario: Scenario, played: Played) -> Figures:
         clauses,
         total,
         _checks(clauses, played),
-        verified.rows if verified else 0,
+        verified.transfers if verified else 0,
         verified.accounts if verified else 0,
-        str(verified.problem) if verified and verified.problem else (None if verified else "not verified"),
+        verified.problem if verified else "not verified",
         mispredicted,
         not_final,
         _selections(scenario, played),
@@ -349,7 +349,7 @@ def stacked_bars(rows: list[tuple[str, list[tuple[int, str, str]]]], *, title: s
     for i, (label, segs) in enumerate(rows):
         y = top + i * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="lbl">{escape(label)}</text>')
-        x = label_w
+        x: float = label_w
         for value, colour, what in segs:
             if not value:
                 continue
