@@ -58,7 +58,7 @@ DEAD_LETTER_HEADERS = {
 
 
 def _dead_letter_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    letter = {
+    letter: dict[str, Any] = {
         "name": "dead letter",
         "title": "DeadLetter",
         "contentType": CONTENT_TYPE,
@@ -73,7 +73,7 @@ def _dead_letter_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, A
         },
         "payload": {"description": "the failed record's value, byte for byte (usually one of the events)"},
     }
-    replay = {
+    replay: dict[str, Any] = {
         "name": "dead letter replayed",
         "title": "DeadLetterReplayed",
         "contentType": CONTENT_TYPE,
