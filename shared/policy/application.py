@@ -35,6 +35,14 @@ EXAMPLE_APPLICANTS = {
 }
 
 
+if TYPE_CHECKING:
+
+    class Facts(BaseModel):
+        """A clause's generated facts model (`_facts_model`): each declared fact an attribute."""
+
+        def __getattr__(self, name: str) -> object: ...
+
+
 class ApplicationBase(BaseModel):
     """Fields every application has; the per-clause models add `clause` and `facts`."""
 
@@ -50,7 +58,7 @@ class ApplicationBase(BaseModel):
     if TYPE_CHECKING:
         # Declared by each clause's generated model (ApplicationParser), after the fields above.
         clause: str
-        facts: BaseModel
+        facts: Facts
 
 
 def _slug(clause_id: str) -> str:
