@@ -39,8 +39,11 @@ class Formula(Protocol):
 
 
 def money_fact(facts: Mapping[str, object], name: str) -> Decimal:
-    """A money fact; parsing (facts.py) makes every one a Decimal, so anything else is a bug upstream."""
+    """A fact a formula computes with: money (a Decimal once parsed, facts.py), or a count where the
+    policy data bases an amount on one. Anything else is a bug upstream."""
     value = facts[name]
+    if isinstance(value, int):
+        return Decimal(value)
     if not isinstance(value, Decimal):
         raise TypeError(f"fact {name!r} holds {type(value).__name__}, not money")
     return value
