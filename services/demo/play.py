@@ -441,7 +441,7 @@ class Play:
 
     def entry_money(self, clause: str) -> bool:
         rule = self.scenario.rules[clause]
-        return not rule.is_selection or rule.formula.if_selected is not None
+        return not rule.is_selection or rule.selection.if_selected is not None
 
     async def _submit(self) -> None:
         entries = self.scenario.entries

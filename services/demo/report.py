@@ -113,7 +113,7 @@ def tally(scenario: Scenario, played: Played) -> Figures:
             rules[cid]["title_zh"],
             rules[cid]["title_en"],
             rule.is_selection,
-            not rule.is_selection or rule.formula.if_selected is not None,
+            not rule.is_selection or rule.selection.if_selected is not None,
         )
     mispredicted, not_final = [], []
     from services.demo.play import FINAL
@@ -272,7 +272,7 @@ def _selections(scenario: Scenario, played: Played) -> list[dict]:
                 "title_en": scenario.title(clause)[1],
                 "round": got["round"],
                 "rows": rows,
-                "money": rule.formula.if_selected is not None,
+                "money": rule.selection.if_selected is not None,
                 "chart": score_chart(rows, Decimal(got["round"]["min_score"]), got["round"]["quota"]),
             }
         )

@@ -454,12 +454,12 @@ class Scenario:
     def scores(self, entry: Entry, reviewer: str) -> dict[str, int]:
         """The reviewer's scores of the candidate, criterion by criterion: its merit, the reviewer's
         leaning and some disagreement, deterministic by seed."""
-        rule = self.rules[entry.clause]
+        criteria = self.rules[entry.clause].selection.criteria
         rng = random.Random(f"{self.seed}:{self.year}:review:{entry.n}:{reviewer}")
         leaning = random.Random(f"{self.seed}:{self.year}:leaning:{reviewer}").randint(-4, 4)
         assert entry.quality is not None, "only candidates are scored, and every candidate has a quality"
         merit = entry.quality + leaning
-        return {c.id: max(0, min(100, round(merit + rng.gauss(0, 4)))) for c in rule.formula.criteria}
+        return {c.id: max(0, min(100, round(merit + rng.gauss(0, 4)))) for c in criteria}
 
 
 def _allocate(total: int, clauses: list[str]) -> dict[str, int]:
@@ -525,7 +525,7 @@ def generate(
             "facts": facts,
         }
         rule = rules[clause]
-        money = not rule.is_selection or rule.formula.if_selected is not None
+        money = not rule.is_selection or rule.selection.if_selected is not None
         entry = Entry(n, clause, org, application, key=f"demo-{seed}-{year}-{n:04d}", money=money, **kw)
         entries.append(entry)
         return entry
