@@ -6,7 +6,7 @@ PYTEST := $(PY) -m pytest
 # The browser tests drive Debian's chromium through Playwright (Playwright's own download is unreachable).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run lint test test-unit test-integration test-e2e bench clean
+.PHONY: run lint test fuzz test-unit test-integration test-e2e bench clean
 
 $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: $(READY)  ## ruff (lint and format), mypy, and the import contracts betwee
 test: lint $(CHROMIUM)  ## lint, then the unit, integration and end-to-end suites
 	$(PYTEST) tests -m "not faults" $(PARALLEL)
 	$(PYTEST) tests -m faults
+
+fuzz: $(READY)  ## the contract fuzzer, deep: more examples and a random seed (printed; FUZZ_SEED=… replays)
+	FUZZ_DEEP=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PYTEST) tests/contract -s -p no:cacheprovider --timeout 3600
 
 test-unit: $(READY)
 	$(PYTEST) tests/unit

@@ -6,6 +6,7 @@ import orjson
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -65,6 +66,59 @@ def invalid(fields: list[dict[str, Any]]) -> ApiError:
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can answer with."""
     return {s: {"model": Error} for s in statuses}
+
+
+_MEANING = {
+    400: "The body could not be read (not UTF-8, or not the declared media type).",
+    401: "No valid API key.",
+    403: "The key's role may not do this.",
+    404: "Not found.",
+    422: "A field is missing or invalid; `fields` names each one and what is wrong.",
+    429: "Too many requests: wait for the seconds in `Retry-After`.",
+    500: "The service could not answer; quote the `X-Correlation-Id` response header when you report it.",
+}
+
+
+def common_errors(operation: dict[str, Any]) -> list[int]:
+    """The errors any operation of this shape can answer with, whatever its route does: a key's
+    refusals where it needs one, the body's and parameters' where it has them, and the server's own."""
+    statuses = [500]
+    if operation.get("security"):
+        statuses += [401, 403, 429]
+    if operation.get("requestBody"):
+        statuses += [400, 422]
+    if operation.get("parameters"):
+        statuses.append(422)
+    if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+        statuses.append(404)
+    return statuses
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declares, once for every service, the error responses each operation can give (see
+    `common_errors`), all in the one documented shape."""
+    _, definitions = models_json_schema([(Error, "serialization")], ref_template="#/components/schemas/{model}")
+    schema.setdefault("components", {}).setdefault("schemas", {}).update(definitions.get("$defs", {}))
+    shape = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            answers = operation.setdefault("responses", {})
+            for status in common_errors(operation):
+                answers.setdefault(str(status), {"description": _MEANING[status], "content": shape})
+    return schema
+
+
+def install_documented_errors(app: FastAPI) -> None:
+    """Wraps whatever builds the app's document (FastAPI's, or a service's own) with `document_errors`."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not getattr(app.state, "errors_documented", False):
+            app.openapi_schema = document_errors(build())
+            app.state.errors_documented = True
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _GENERIC = {

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import tracing
+from shared import api_errors, tracing
 from shared.admin import admin_server
 from shared.bootstrap import Wiring
 from shared.messaging import kafka
@@ -177,7 +177,11 @@ class Runtime:
 
 
 def create_app(
-    runtime: Runtime, *, configure: Callable[[FastAPI], None] = lambda app: None, title: str | None = None
+    runtime: Runtime,
+    *,
+    configure: Callable[[FastAPI], None] = lambda app: None,
+    title: str | None = None,
+    documented: bool = True,
 ) -> FastAPI:
     """The service's app. Building it opens and changes nothing (`services.topology` builds every
     service's to read its wiring); the lifespan configures logging and tracing and starts the runtime."""
@@ -196,7 +200,11 @@ def create_app(
         await runtime.stop()
 
     app = FastAPI(
-        title=title or f"subsidy {runtime.name}", lifespan=lifespan, dependencies=[Depends(refuse_unstorable)]
+        title=title or f"subsidy {runtime.name}",
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable)],
+        # A service without an API of its own publishes no document, rather than one with no paths.
+        **({} if documented else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
     )
     app.state.runtime = runtime
 
@@ -220,6 +228,7 @@ def create_app(
         return JSONResponse({"status": problem or "ready"}, status_code=503 if problem else 200)
 
     configure(app)
+    api_errors.install_documented_errors(app)
     return app
 
 

@@ -14,4 +14,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wiring = bootstrap(settings or Settings(service_name="eligibility"), metadata)
     decide, follow_awards = handlers(wiring)
     runtime = Runtime(wiring, handlers={"eligibility-decisions": decide, "eligibility-grants": follow_awards})
-    return create_service_app(runtime)
+    return create_service_app(runtime, documented=False)  # it answers on events only: no API to document

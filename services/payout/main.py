@@ -3,7 +3,7 @@ batches to the finance system, and the finance officials' API."""
 
 from fastapi import FastAPI
 
-from services.payout.api import routes
+from services.payout.api import docs, routes
 from services.payout.context import Context
 from services.payout.handlers import handlers
 from services.payout.settings import PayoutSettings
@@ -46,5 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.description = DESCRIPTION
         api_errors.install(app)
         app.include_router(routes.router)
+        docs.install(app, wiring.policy)
 
     return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — payout ledger")

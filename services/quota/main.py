@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_errors.install(app)
         app.include_router(officials.router)
         app.include_router(public.router)
-        docs.install(app, wiring.policy)
+        docs.install(app, wiring.policy, wiring.clock)
 
     return create_service_app(
         runtime, configure=configure, title="Chengdu blockchain subsidy — annual selections (quota)"

@@ -1,11 +1,12 @@
 """Money: exact yuan amounts as Decimal, and the one place their wire format is checked.
 
 A money value on the wire is a JSON string or integer holding a plain decimal (no exponent,
-at most two decimal places, 0 <= v < 1e12). Floats are refused because binary floating point
-cannot carry fen exactly; the errors use the codes of `errors.py`.
+at most two decimal places, 0 <= v < 1e12). Fractional floats are refused because binary floating
+point cannot carry fen exactly; the errors use the codes of `errors.py`.
 """
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
@@ -17,73 +18,91 @@ FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 MONEY_LIMIT = Decimal(10) ** 12
 
-_PLAIN = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
 _NEGATIVE = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
 _EXPONENT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]+")
 _TOO_PRECISE = re.compile(r"[0-9]+\.[0-9]{3,}")
+_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
 
 
-def parse_decimal(value: object, limit: Decimal, inclusive_limit: bool = False) -> Decimal:
-    """Check a wire value (str | int | Decimal) against the plain-decimal rules; return it exactly."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise PydanticCustomError(
-            "wrong_type", "must be a decimal string or an integer, not {kind}", {"kind": type(value).__name__}
-        )
-    if isinstance(value, int):
-        number = Decimal(value)
-    else:
+@dataclass(frozen=True)
+class WireDecimal:
+    """One kind of decimal on the wire. `pattern` is the whole rule for a string, and is what the
+    JSON Schema says, so a client's validator and ours agree on every string; an integer is checked
+    against `maximum`. JSON Schema counts 6836.0 as an integer, and so do we."""
+
+    pattern: str
+    maximum: Decimal
+    positive: bool = False
+
+    def parse(self, value: object) -> Decimal:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise PydanticCustomError(
+                "wrong_type", "must be a decimal string or an integer, not {kind}", {"kind": type(value).__name__}
+            )
         text = value if isinstance(value, str) else str(value)
-        if _PLAIN.fullmatch(text):
-            number = Decimal(text)
-        elif _NEGATIVE.fullmatch(text):
-            raise PydanticCustomError("out_of_range", "must not be negative, got {value}", {"value": text})
-        elif _EXPONENT.fullmatch(text):
+        if isinstance(value, str) and not re.fullmatch(self.pattern, text):
+            if _NEGATIVE.fullmatch(text):
+                raise PydanticCustomError("out_of_range", "must not be negative, got {value}", {"value": text})
+            if _EXPONENT.fullmatch(text):
+                raise PydanticCustomError(
+                    "money_exponent", "must be written without an exponent, got {value}", {"value": text}
+                )
+            if _TOO_PRECISE.fullmatch(text):
+                raise PydanticCustomError(
+                    "money_precision", "must have at most 2 decimal places, got {value}", {"value": text}
+                )
+            if not _DECIMAL.fullmatch(text):
+                raise PydanticCustomError("invalid_money", "is not a plain decimal number: '{value}'", {"value": text})
             raise PydanticCustomError(
-                "money_exponent", "must be written without an exponent, got {value}", {"value": text}
+                "out_of_range", "must be ≤ {limit}, got {value}", {"limit": self.maximum, "value": text}
             )
-        elif _TOO_PRECISE.fullmatch(text):
+        number = Decimal(text)
+        if not number.is_finite() or number < 0 or number > self.maximum or (self.positive and number == 0):
+            low = "> 0" if self.positive else "≥ 0"
             raise PydanticCustomError(
-                "money_precision", "must have at most 2 decimal places, got {value}", {"value": text}
+                "out_of_range",
+                "must be {low} and ≤ {limit}, got {value}",
+                {"low": low, "limit": self.maximum, "value": text},
             )
-        else:
-            raise PydanticCustomError("invalid_money", "is not a plain decimal number: '{value}'", {"value": text})
-    if number < 0 or number > limit or (number == limit and not inclusive_limit):
-        bound = f"≤ {limit}" if inclusive_limit else f"< {limit}"
-        raise PydanticCustomError(
-            "out_of_range", "must be ≥ 0 and {bound}, got {value}", {"bound": bound, "value": str(value)}
-        )
-    return number
+        return number
+
+    def json_schema(self, description: str) -> JsonSchemaValue:
+        text: JsonSchemaValue = {"type": "string", "pattern": f"^{self.pattern}$"}
+        if self.positive:
+            text["not"] = {"pattern": r"^0*(\.0*)?$"}
+        integer = {"type": "integer", "minimum": 1 if self.positive else 0, "maximum": int(self.maximum)}
+        return {"anyOf": [text, integer], "description": description}
 
 
-def _parse_money(value: object) -> Decimal:
-    return parse_decimal(value, MONEY_LIMIT)
+# At most 12 digits before the point and 2 after: 0 ≤ v ≤ 999,999,999,999.99.
+MONEY = WireDecimal(r"[0-9]{1,12}(\.[0-9]{1,2})?", Decimal("999999999999.99"))
+POSITIVE_MONEY = WireDecimal(MONEY.pattern, MONEY.maximum, positive=True)
+SCORE = WireDecimal(r"(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)", Decimal(100))
 
 
-def _parse_score(value: object) -> Decimal:
-    return parse_decimal(value, Decimal(100), inclusive_limit=True)
-
-
-def _schema(maximum: str) -> JsonSchemaValue:
-    return {
-        "anyOf": [
-            {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},
-            {"type": "integer", "minimum": 0, "maximum": int(Decimal(maximum))},
-        ]
-    }
+def _fen(d: Decimal) -> str:
+    return f"{d:.2f}"
 
 
 Money = Annotated[
     Decimal,
-    PlainValidator(_parse_money),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
-    WithJsonSchema(_schema("999999999999.99") | {"description": "yuan, plain decimal, ≤ 2 places"}),
+    PlainValidator(MONEY.parse),
+    PlainSerializer(_fen, return_type=str),
+    WithJsonSchema(MONEY.json_schema("yuan, plain decimal, ≤ 2 places")),
 ]
-
+PositiveMoney = Annotated[
+    Decimal,
+    PlainValidator(POSITIVE_MONEY.parse),
+    PlainSerializer(_fen, return_type=str),
+    WithJsonSchema(POSITIVE_MONEY.json_schema("yuan, more than zero, plain decimal, ≤ 2 places")),
+]
 Score = Annotated[
     Decimal,
-    PlainValidator(_parse_score),
+    PlainValidator(SCORE.parse),
     PlainSerializer(lambda d: str(d), return_type=str),
-    WithJsonSchema(_schema("100") | {"description": "review-panel score 0–100"}),
+    WithJsonSchema(SCORE.json_schema("review-panel score 0–100")),
 ]
 
 

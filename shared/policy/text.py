@@ -16,7 +16,7 @@ import unicodedata
 from pydantic_core import PydanticCustomError
 
 IDENTIFIER_MAX = 64  # characters, once normalised
-IDENTIFIER_RAW_MAX = 256  # characters as sent: NFKC can lengthen text, so bound the work first
+IDENTIFIER_RAW_MAX = IDENTIFIER_MAX  # as sent too, as the document says: NFKC can lengthen text
 
 # Embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069), and the implicit marks that
 # steer the same algorithm (LRM U+200E, RLM U+200F, ALM U+061C).

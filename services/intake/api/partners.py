@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from services.intake.api.auth import Submitter
 from shared.api_errors import invalid, responses
@@ -12,6 +12,8 @@ router = APIRouter(prefix="/v1/partners/me", tags=["partners"])
 
 
 class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: HttpUrl = Field(
         description=(
             "Where status changes are POSTed: an https URL whose host is, and resolves only to, public addresses "

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify import log, wording
 from shared.api_errors import ApiError, invalid, not_found, responses
@@ -43,6 +43,8 @@ class DeliveryPage(BaseModel):
 
 
 class TemplateParts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     subject: str | None = Field(None, max_length=1000, description="one line (Jinja2); null: ours")
     text: str | None = Field(None, max_length=20_000, description="the plain-text body (Jinja2); null: ours")
     html: str | None = Field(

@@ -1,24 +1,17 @@
 """The shapes of payout's API: budget lines, payouts, clawbacks, cancellations."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Money
+from shared.policy import money
 
-Amount = Annotated[
-    Decimal,
-    Field(ge=0, lt=Decimal("1000000000000"), decimal_places=2),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
-]
-Positive = Annotated[
-    Decimal,
-    Field(gt=0, lt=Decimal("1000000000000"), decimal_places=2),
-    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
-]
+# Money taken from a caller: what the document says of it is what is checked (`shared.policy.money`).
+Amount = money.Money
+Positive = money.PositiveMoney
 Text = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
 
 

@@ -6,18 +6,30 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_serializer, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_serializer,
+)
 
 from shared.events import RoundState
+from shared.policy.money import Score
 
-NoControl = r"^[^\x00-\x1f\x7f]+$"  # a line of text: no control characters at all
-Prose = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+$"  # text that may run over lines (\n, \r, \t allowed)
+# Text is taken as sent, spaces included: its length is what the document says, counted as sent, and
+# it must show something (one character that is neither a control nor a space).
+_VISIBLE = r"[^\x00-\x20\x7f\u00a0\u3000]"
+NoControl = rf"^[^\x00-\x1f\x7f]*{_VISIBLE}[^\x00-\x1f\x7f]*$"  # a line of text: no control characters at all
+_PROSE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+Prose = rf"^{_PROSE}*{_VISIBLE}{_PROSE}*$"  # text that may run over lines (\n, \r, \t allowed)
 
 
-def _text(low: int, high: int, pattern: str = NoControl, **kw) -> Any:
-    return Annotated[
-        str, StringConstraints(min_length=low, max_length=high, pattern=pattern, strip_whitespace=True), Field(**kw)
-    ]
+def _text(low: int, high: int, pattern: str = NoControl, **kw: Any) -> Any:
+    return Annotated[str, StringConstraints(min_length=low, max_length=high, pattern=pattern), Field(**kw)]
 
 
 class _In(BaseModel):
@@ -34,27 +46,12 @@ class RoundCreate(_In):
     year: int = Field(ge=2000, le=2100)
     deadline: AwareDatetime = Field(description="Applications submitted after this are refused (ISO 8601 with offset).")
     min_reviews: int = Field(3, ge=1, le=50, description="Submitted, non-recused reviews each candidate needs.")
-    min_score: Decimal = Field(
-        Decimal(60), ge=0, le=100, decimal_places=2, description="Nobody scoring below this is selected."
-    )
+    min_score: Score = Field(Decimal(60), description="Nobody scoring below this is selected.")
     notice_working_days: int | None = Field(None, ge=1, le=30, description="Default: the policy's (5).")
     quota: int | None = Field(None, ge=1, description="Default and ceiling: the policy's quota.")
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "clause": "2.3-alliance-chain",
-                    "year": 2024,
-                    "deadline": "2024-09-10T17:00:00+08:00",
-                    "min_reviews": 3,
-                    "min_score": "60.00",
-                    "notice_working_days": 5,
-                }
-            ]
-        },
-    )
+    # Its example is made when the document is, from the clock: a deadline that is still ahead (`docs.py`).
+    model_config = ConfigDict(extra="forbid")
 
 
 class Transition(_In):
@@ -181,10 +178,37 @@ class RankedRead(BaseModel):
 # ---- objections ----
 
 
+_ADDRESS = r"[^@\x00-\x20\x7f]+"
+CONTACT = rf"^(\+?[0-9][0-9 -]{{5,19}}|{_ADDRESS}@{_ADDRESS}\.{_ADDRESS})$"
+
+
+def _reachable(contact: str) -> str:
+    if not re.fullmatch(CONTACT, contact):
+        raise ValueError("must be a phone number or an e-mail address")
+    return contact
+
+
+Contact = Annotated[
+    str,
+    StringConstraints(min_length=5, max_length=100),
+    AfterValidator(_reachable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 5,
+            "maxLength": 100,
+            "pattern": CONTACT,
+            "description": "Phone or e-mail where you can be reached",
+            "examples": ["13800000000"],
+        }
+    ),
+]
+
+
 class ObjectionIn(_In):
     application_id: UUID
     name: _text(2, 50, description="Your real name (实名)", examples=["张伟"])
-    contact: _text(5, 100, description="Phone or e-mail where you can be reached", examples=["13800000000"])
+    contact: Contact
     reason: _text(
         10,
         2000,
@@ -192,13 +216,6 @@ class ObjectionIn(_In):
         description="What is wrong with this selection, and the evidence",
         examples=["该联盟链实际节点数不足 4 个，申报材料与事实不符。"],
     )
-
-    @field_validator("contact")
-    @classmethod
-    def _reachable(cls, contact: str) -> str:
-        if not (re.fullmatch(r"\+?[0-9][0-9 -]{5,19}", contact) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", contact)):
-            raise ValueError("must be a phone number or an e-mail address")
-        return contact
 
 
 class ObjectionFiled(BaseModel):

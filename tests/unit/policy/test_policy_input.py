@@ -81,7 +81,10 @@ bad(
     at(["facts", "investment_cost"], "1.234"),
 )
 bad(
-    "money_as_json_float_is_refused", "facts.investment_cost", "wrong_type", at(["facts", "investment_cost"], 4000000.0)
+    "money_as_fractional_json_float_is_refused",
+    "facts.investment_cost",
+    "wrong_type",
+    at(["facts", "investment_cost"], 4000000.5),
 )
 bad("money_as_boolean_is_refused", "facts.investment_cost", "wrong_type", at(["facts", "investment_cost"], True))
 bad("negative_money_is_refused", "facts.investment_cost", "out_of_range", at(["facts", "investment_cost"], "-1"))
@@ -260,7 +263,7 @@ def test_the_openapi_schema_offers_one_model_per_clause_discriminated_on_clause(
     node = schema["$defs"]["Facts_1_1_node"]
     assert node["additionalProperties"] is False
     assert set(node["required"]) == {"node_id", "node_level", "investment_cost"}
-    assert node["properties"]["investment_cost"]["anyOf"][0]["pattern"] == r"^[0-9]+(\.[0-9]{1,2})?$"
+    assert node["properties"]["investment_cost"]["anyOf"][0]["pattern"] == r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 
 
 def test_an_application_may_name_the_applicants_own_account_in_either_bracket_width():
