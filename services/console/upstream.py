@@ -11,7 +11,7 @@ from services.console.settings import ConsoleSettings
 
 
 @dataclass
-class Refused(Exception):
+class UpstreamRefused(Exception):
     """The service answered with an error: its status and its message, in both languages."""
 
     status: int
@@ -59,7 +59,7 @@ class Upstream:
         )
 
 
-def refusal(service: str, response: httpx.Response) -> Refused:
+def refusal(service: str, response: httpx.Response) -> UpstreamRefused:
     try:
         error = response.json()["error"]
         code, zh, en, fields = error["code"], error["message_zh"], error["message_en"], error.get("fields", [])
@@ -71,4 +71,4 @@ def refusal(service: str, response: httpx.Response) -> Refused:
             f"{service} does not recognise this account's key yet (a new account's key takes a few seconds to "
             "reach it); try again shortly"
         )
-    return Refused(response.status_code, code, zh, en, fields, response.headers.get("retry-after"))
+    return UpstreamRefused(response.status_code, code, zh, en, fields, response.headers.get("retry-after"))
