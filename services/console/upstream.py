@@ -30,13 +30,20 @@ class Unavailable(Exception):
 class Upstream:
     def __init__(self, settings: ConsoleSettings):
         self.settings = settings
-        self.client: httpx.AsyncClient | None = None
+        self._client: httpx.AsyncClient | None = None
 
     @asynccontextmanager
     async def open(self):
         async with httpx.AsyncClient(timeout=self.settings.console_api_timeout_s, follow_redirects=False) as client:
-            self.client = client
+            self._client = client
             yield self
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The connection pool, held open while the console runs (`open`)."""
+        if self._client is None:
+            raise RuntimeError("the console's upstream client is used before it was opened")
+        return self._client
 
     async def call(
         self, service: str, method: str, path: str, key: str | None, *, params: dict | None = None, json: Any = None

@@ -46,7 +46,7 @@ async def _letters(request: Request) -> tuple[list[dead_letters.Letter], set[str
     c = console(request)
     try:
         async with asyncio.timeout(c.settings.console_api_timeout_s):
-            found, replayed = await dead_letters.letters(c.settings.kafka_bootstrap_servers)
+            found, replayed = await dead_letters.letters(c.settings.brokers)
     except Exception:
         raise Unavailable("broker") from None
     unique = {letter.id: letter for letter in reversed(found)}
@@ -113,7 +113,7 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
         # No timeout of ours: one cut short between sending the event and recording it would send it
         # again next time (harmless, inboxes skip it), but would do so at every click on a slow broker.
         async with _replaying:
-            sent = await dead_letters.replay(console(request).settings.kafka_bootstrap_servers, ids=[letter_id])
+            sent = await dead_letters.replay(console(request).settings.brokers, ids=[letter_id])
     except Exception:
         raise Unavailable("broker") from None
     if sent:

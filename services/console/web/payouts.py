@@ -33,8 +33,8 @@ def _done(request: Request) -> tuple[str, str] | None:
     q = request.query_params
     if q.get("done") != "budget_set" or not CLAUSE.fullmatch(q.get("clause", "")) or not q.get("year", "").isdigit():
         return None
-    line, released = f"{q['year']} {q['clause']}", q.get("released", "")
-    released = int(released) if released.isdigit() else 0
+    line, released_text = f"{q['year']} {q['clause']}", q.get("released", "")
+    released = int(released_text) if released_text.isdigit() else 0
     return (
         f"{line} 预算已设定；{released} 项等待预算的奖励已继续拨付。",
         f"The {line} budget was set; {released} award(s) waiting for it went ahead.",
