@@ -49,7 +49,8 @@ app.add_typer(console_cli.commands(intake_cli.PartnerKeys()), name="console")
 app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
-app.command("demo")(demo_cli.demo)
+# …and so are the demo's people, on the stack's database the demo names.
+app.command("demo")(demo_cli.command(intake_cli.PartnerKeys))
 app.command()(eligibility_cli.evaluate)
 outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
 app.add_typer(outbox_app, name="outbox")
@@ -93,7 +94,7 @@ def up(
         os.environ.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(sink.port), SMTP_SECURITY="none")
     try:
         run_prepare(infra)
-        settings = Settings(**infra.env())
+        settings = Settings(database_url=infra.database_url, kafka_bootstrap_servers=infra.kafka_bootstrap_servers)
         retention = timedelta(days=settings.outbox_retention_days)
         if infra.embedded_broker:  # a fresh broker holds nothing: give it what the outboxes kept
             counts = asyncio.run(republish_outboxes(infra.database_url, datetime.now(UTC) - retention))

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -24,11 +26,11 @@ if TYPE_CHECKING:
 
 
 def admin_app(runtime: Runtime) -> Starlette:
-    async def metrics(_) -> Response:
+    async def metrics(_: Request) -> Response:
         body, content_type = exposition()  # every worker's, when the service runs several
         return Response(body, media_type=content_type)
 
-    async def loops(_) -> JSONResponse:
+    async def loops(_: Request) -> JSONResponse:
         now = datetime.now(UTC)
         return JSONResponse(
             {
@@ -36,7 +38,7 @@ def admin_app(runtime: Runtime) -> Starlette:
                 "loops": [
                     {
                         "name": loop.name,
-                        "running": not loop.task.done(),
+                        "running": loop.running(),
                         "restarts": loop.restarts,
                         "last_error": loop.last_error,
                         "seconds_since_progress": round((now - loop.progress()).total_seconds(), 1)
@@ -52,7 +54,7 @@ def admin_app(runtime: Runtime) -> Starlette:
 
 
 @asynccontextmanager
-async def admin_server(runtime: Runtime):
+async def admin_server(runtime: Runtime) -> AsyncIterator[None]:
     """Serves the admin app for as long as the context is open."""
     s = runtime.settings
     sock = socket.socket(socket.AF_INET6 if ":" in s.admin_host else socket.AF_INET)

@@ -78,18 +78,18 @@ _GENERIC = {
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, e: ApiError):
+    async def api_error(_: Request, e: ApiError) -> Response:
         return json_response(e.body, status_code=e.status, headers=e.headers)
 
     @app.exception_handler(Refused)
-    async def refused(_: Request, e: Refused):
+    async def refused(_: Request, e: Refused) -> Response:
         return json_response(
             {"error": {"code": e.code, "message_en": e.message_en, "message_zh": e.message_zh, "fields": e.fields}},
             status_code=e.status,
         )
 
     @app.exception_handler(IntegrityError)
-    async def integrity(_: Request, e: IntegrityError):
+    async def integrity(_: Request, e: IntegrityError) -> Response:
         # Two calls raced for the same thing and the database kept one: say so, never pretend.
         constraint = getattr(getattr(e.orig, "__cause__", None), "constraint_name", None) or "a constraint"
         return json_response(
@@ -106,7 +106,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, e: StarletteHTTPException):
+    async def http_error(request: Request, e: StarletteHTTPException) -> Response:
         code, en, zh = _GENERIC.get(e.status_code, ("error", str(e.detail), str(e.detail)))
         headers = getattr(e, "headers", None)
         if e.status_code == 405:  # Starlette names only the first matching route's methods
@@ -118,7 +118,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, e: RequestValidationError):
+    async def validation_error(_: Request, e: RequestValidationError) -> Response:
         return json_response(invalid([f.to_json() for f in field_errors(e.errors())]).body, status_code=422)
 
 

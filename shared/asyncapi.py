@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 from html import escape as html_escape
+from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
@@ -23,7 +24,7 @@ RECEIVED_TOPICS = {topics.FINANCE_RESULTS}
 KAFKA_BINDING = "0.5.0"
 
 
-def _headers(ce_type: str) -> dict:
+def _headers(ce_type: str) -> dict[str, Any]:
     text = {"type": "string"}
     return {
         "type": "object",
@@ -56,8 +57,8 @@ DEAD_LETTER_HEADERS = {
 }
 
 
-def _dead_letter_channels() -> tuple[dict, dict, dict]:
-    letter = {
+def _dead_letter_channels() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    letter: dict[str, Any] = {
         "name": "dead letter",
         "title": "DeadLetter",
         "contentType": CONTENT_TYPE,
@@ -72,7 +73,7 @@ def _dead_letter_channels() -> tuple[dict, dict, dict]:
         },
         "payload": {"description": "the failed record's value, byte for byte (usually one of the events)"},
     }
-    replay = {
+    replay: dict[str, Any] = {
         "name": "dead letter replayed",
         "title": "DeadLetterReplayed",
         "contentType": CONTENT_TYPE,
@@ -99,7 +100,7 @@ def _name(model: type[Payload]) -> str:
     return model.__name__
 
 
-def document(version: str = "1.0.0") -> dict:
+def document(version: str = "1.0.0") -> dict[str, Any]:
     models = sorted(all_payload_types().values(), key=lambda m: (m.topic, m.ce_type))
     _, schemas = models_json_schema([(m, "serialization") for m in models], ref_template="#/components/schemas/{model}")
     schemas = schemas.get("$defs", {})
@@ -163,7 +164,7 @@ def document(version: str = "1.0.0") -> dict:
     }
 
 
-def html(doc: dict) -> str:
+def html(doc: dict[str, Any]) -> str:
     """The document as one self-contained page (no scripts, nothing fetched): for people."""
     esc = _escape
     parts = [
@@ -199,5 +200,5 @@ def html(doc: dict) -> str:
     return "".join(parts) + "</html>"
 
 
-def _escape(value) -> str:
+def _escape(value: object) -> str:
     return html_escape(str(value), quote=True)

@@ -14,17 +14,20 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol, cast
 
-from fastapi import Depends, Request
+from fastapi import Request, Security, params
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Column, DateTime, MetaData, Numeric, Table, Text, select, update
+from sqlalchemy import Column, CursorResult, DateTime, MetaData, Numeric, Table, Text, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.api_errors import ApiError
 from shared.events import ApiKeyIssuedV1, ApiKeyRevokedV1
+from shared.messaging.consumer import Batched, Handler
 from shared.messaging.envelope import Envelope
+from shared.messaging.payloads import Payload
+from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 ROLES = ("partner", "reviewer", "finance", "admin")
@@ -35,13 +38,22 @@ class PartnerExists(ValueError):
     """A key was asked for under a name some partner already has."""
 
 
+class UnknownPartner(LookupError):
+    """A key was asked for, or revoked, for a partner nobody registered."""
+
+
 class KeyIssuer(Protocol):
     """Where an API key for a new holder comes from: intake, which alone issues keys. A service that
     needs keys for its own people (the console's officials) is handed one by the command that wires
     it, and never reaches into intake itself."""
 
-    async def issue(self, name: str, role: str) -> str:
-        """A new partner `name` with `role`, and its key (shown once); PartnerExists if taken."""
+    async def issue(self, name: str, role: str, requests_per_second: Decimal | None = None) -> str:
+        """A new partner `name` with `role` (and its rate, or intake's default), and its key (shown
+        once); PartnerExists if taken."""
+        ...
+
+    async def rotate(self, name: str) -> str:
+        """A new key for partner `name`, its earlier keys revoked; UnknownPartner if there is none."""
         ...
 
     async def revoke(self, name: str) -> None:
@@ -113,18 +125,18 @@ def replica_table(metadata: MetaData) -> Table:
     )
 
 
-def replica_lookup(sessions: async_sessionmaker, table: Table) -> Lookup:
+def replica_lookup(sessions: async_sessionmaker[AsyncSession], table: Table) -> Lookup:
     async def lookup(key_id: str) -> KeyRecord | None:
         async with sessions() as session:
             row = (
                 await session.execute(select(table).where(table.c.key_id == key_id, table.c.revoked_at.is_(None)))
             ).first()
-        return row and KeyRecord(row.secret_hash, row.partner_id, row.role, row.requests_per_second)
+        return None if row is None else KeyRecord(row.secret_hash, row.partner_id, row.role, row.requests_per_second)
 
     return lookup
 
 
-def replica_handlers(table: Table) -> dict:
+def replica_handlers(table: Table) -> dict[type[Payload], Handler | Batched[Any]]:
     async def issued(session: AsyncSession, event: Envelope, p: ApiKeyIssuedV1) -> None:
         # The same key issued again (a re-published event) updates its attributes but never
         # brings back a key that was revoked.
@@ -142,10 +154,14 @@ def replica_handlers(table: Table) -> dict:
         )
 
     async def revoked(session: AsyncSession, event: Envelope, p: ApiKeyRevokedV1) -> None:
-        done = await session.execute(
-            update(table)
-            .where(table.c.key_id == p.key_id, table.c.revoked_at.is_(None))
-            .values(revoked_at=p.revoked_at)
+        # An UPDATE's result is a CursorResult (with rowcount); Session.execute's signature says only Result.
+        done = cast(
+            CursorResult[Any],
+            await session.execute(
+                update(table)
+                .where(table.c.key_id == p.key_id, table.c.revoked_at.is_(None))
+                .values(revoked_at=p.revoked_at)
+            ),
         )
         if done.rowcount == 0:
             log.warning("revocation of key %s of %s: no such active key here", p.key_id, p.partner_id)
@@ -167,7 +183,8 @@ async def authorize(request: Request, *allowed: str) -> Caller:
     Routes use it through `role(...)`; a hot path calls it directly, leaving FastAPI nothing to solve.
     Needs `app.state.keys` (a KeyRing) and `app.state.limiter` (a RateLimiter)."""
     credentials = await bearer(request)
-    caller = credentials and await request.app.state.keys.caller(credentials.credentials)
+    keys: KeyRing = request.app.state.keys
+    caller = await keys.caller(credentials.credentials) if credentials else None
     if not caller:
         raise ApiError(
             401,
@@ -176,7 +193,8 @@ async def authorize(request: Request, *allowed: str) -> Caller:
             "需要有效的 API 密钥（Authorization: Bearer sk_…）",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    if wait := request.app.state.limiter.retry_after(caller.partner_id, caller.requests_per_second):
+    limiter: RateLimiter = request.app.state.limiter
+    if wait := limiter.retry_after(caller.partner_id, caller.requests_per_second):
         raise ApiError(
             429,
             "rate_limited",
@@ -194,12 +212,16 @@ async def authorize(request: Request, *allowed: str) -> Caller:
     return caller
 
 
-def role(*allowed: str):
-    # Depending on `bearer` is what puts the security scheme in the OpenAPI document.
-    async def check(request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+def role(*allowed: str) -> params.Depends:
+    # Depending on `bearer` is what puts the security scheme in the OpenAPI document; its scopes are
+    # the roles the route accepts (OpenAPI 3.1 lets a non-OAuth requirement list role names), which
+    # is how a client, and the contract fuzzer, knows which key to use.
+    async def check(
+        request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Security(bearer, scopes=list(allowed))]
+    ) -> Caller:
         return await authorize(request, *allowed)
 
-    return Depends(check)
+    return params.Depends(check)
 
 
 AnyCaller = Annotated[Caller, role(*ANY_ROLE)]

@@ -15,7 +15,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -81,5 +81,5 @@ def connection_settings(schema: str, statement_timeout_s: float) -> dict[str, st
     }
 
 
-def sessions(engine: AsyncEngine) -> async_sessionmaker:
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -8,11 +8,11 @@ import zlib
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, text
+from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 
-def _config(service: str, connection=None) -> Config:
+def _config(service: str, connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", f"services.{service}:migrations")
     config.attributes["connection"] = connection

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable
 from contextvars import ContextVar
 from decimal import Decimal
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -34,6 +35,8 @@ from prometheus_client import (
     multiprocess,
 )
 from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -74,27 +77,28 @@ def exposition() -> tuple[bytes, str]:
     """The metrics of every worker of this service, and their content type."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        # prometheus_client leaves this constructor unannotated.
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def on_commit(session, count: Callable[[], None]) -> None:
+def on_commit(session: AsyncSession | Session, count: Callable[[], None]) -> None:
     """Counts `count` once the session's transaction commits: a batch retried after a rollback is
     counted once. Works with the sessions of `shared.messaging.outbox.sessions`."""
     session.info.setdefault(_ON_COMMIT, []).append(count)
 
 
-def run_on_commit(info: dict) -> None:
+def run_on_commit(info: dict[Any, Any]) -> None:  # a Session's info
     for count in info.pop(_ON_COMMIT, ()):
         count()
 
 
-def forget_on_rollback(info: dict) -> None:
+def forget_on_rollback(info: dict[Any, Any]) -> None:
     info.pop(_ON_COMMIT, None)
 
 
-def count_decisions(session, decisions: list[tuple[str, str, Decimal]]) -> None:
+def count_decisions(session: AsyncSession | Session, decisions: list[tuple[str, str, Decimal]]) -> None:
     """(clause, outcome, amount) of each decision a transaction records; eligible ones count as awarded."""
 
     def count() -> None:
@@ -106,7 +110,7 @@ def count_decisions(session, decisions: list[tuple[str, str, Decimal]]) -> None:
     on_commit(session, count)
 
 
-def count_paid(session, amount: Decimal) -> None:
+def count_paid(session: AsyncSession | Session, amount: Decimal) -> None:
     on_commit(session, lambda: PAID.inc(float(amount)))
 
 

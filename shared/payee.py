@@ -26,13 +26,16 @@ def _account_number(value: str) -> str:
     return value
 
 
-def _text(max_length: int):
-    return Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=max_length),
-        AfterValidator(refuse_controls),
-        WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NO_CONTROLS_PATTERN}),
-    ]
+def _text_schema(max_length: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NO_CONTROLS_PATTERN})
+
+
+AccountName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(refuse_controls), _text_schema(200)
+]
+BankName = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), AfterValidator(refuse_controls), _text_schema(100)
+]
 
 
 class Payee(BaseModel):
@@ -40,11 +43,11 @@ class Payee(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    account_name: _text(200) = Field(description="户名: must be the applicant's name")
+    account_name: AccountName = Field(description="户名: must be the applicant's name")
     account_number: Annotated[
         str, AfterValidator(_account_number), WithJsonSchema({"type": "string", "pattern": ACCOUNT_NUMBER_PATTERN})
     ] = Field(description="账号: 9–30 digits")
-    bank: _text(100) = Field(description="开户行: the bank and branch")
+    bank: BankName = Field(description="开户行: the bank and branch")
 
 
 def comparable_name(name: str) -> str:

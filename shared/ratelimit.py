@@ -3,11 +3,12 @@ per replica; that keeps the hot path free of shared state."""
 
 import math
 import time
+from collections.abc import Callable
 from decimal import Decimal
 
 
 class RateLimiter:
-    def __init__(self, burst_seconds: float = 2.0, clock=time.monotonic):
+    def __init__(self, burst_seconds: float = 2.0, clock: Callable[[], float] = time.monotonic):
         self._buckets: dict[str, tuple[float, float]] = {}  # partner → (tokens, updated at)
         self._burst_seconds, self._clock = burst_seconds, clock
 

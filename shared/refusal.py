@@ -7,7 +7,12 @@ class Refused(Exception):
     answers with, and the fields at fault (if the refusal is about the input)."""
 
     def __init__(
-        self, code: str, message_en: str, message_zh: str, status: int = 409, fields: list[dict] | None = None
+        self,
+        code: str,
+        message_en: str,
+        message_zh: str,
+        status: int = 409,
+        fields: list[dict[str, str]] | None = None,
     ):
         super().__init__(message_en)
         self.code, self.message_en, self.message_zh, self.status = code, message_en, message_zh, status

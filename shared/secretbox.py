@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from shared.settings import Settings
+
 
 class SecretsKeyMissing(RuntimeError):
     pass
@@ -43,7 +45,7 @@ class SecretBox:
         self._fernet = MultiFernet(parse_keys(keys))
 
     @classmethod
-    def from_settings(cls, settings) -> SecretBox:
+    def from_settings(cls, settings: Settings) -> SecretBox:
         if settings.secrets_key is None:
             raise SecretsKeyMissing(
                 f"{settings.service_name} needs SECRETS_KEY, the key partners' webhook secrets are encrypted "

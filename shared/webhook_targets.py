@@ -30,6 +30,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 
 import httpx
 
+from shared.settings import Settings
+
 IPAddress = IPv4Address | IPv6Address
 
 METADATA_ADDRESSES = frozenset(
@@ -156,7 +158,7 @@ class WebhookTargets:
     resolve_timeout_s: float = 2.0
 
     @classmethod
-    def from_settings(cls, settings) -> WebhookTargets:
+    def from_settings(cls, settings: Settings) -> WebhookTargets:
         return cls(settings.webhook_allow_private_targets, settings.webhook_resolve_timeout_s)
 
     def parse(self, url: str) -> tuple[httpx.URL, str, int]:
@@ -227,8 +229,10 @@ class WebhookTargets:
             raise TargetUnresolvable(
                 "unresolvable_host", f"{host} does not resolve ({getattr(e, 'strerror', e)})", f"{host} 无法解析"
             ) from None
+        # An IPv4 or IPv6 socket address (all a name resolves to) starts with the address as text.
+        hosts = [info[4][0] for info in infos]
         # Scope ids ("fe80::1%eth0") are dropped: they do not change what kind of address it is.
-        return tuple(dict.fromkeys(ip_address(info[4][0].split("%")[0]) for info in infos))
+        return tuple(dict.fromkeys(ip_address(h.split("%")[0]) for h in hosts if isinstance(h, str)))
 
 
 def pinned_request(target: Target, address: IPAddress) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:

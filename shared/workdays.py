@@ -25,7 +25,8 @@ def beijing_day(moment: dt.datetime) -> dt.date:
 
 def _is_workday(day: dt.date) -> bool:
     try:
-        return chinese_calendar.is_workday(day)
+        workday: bool = chinese_calendar.is_workday(day)  # the library is untyped
+        return workday
     except NotImplementedError:
         raise CalendarUnknown(
             f"the working-day calendar has no data for {day.year}; update chinese-calendar once the "

@@ -14,7 +14,7 @@ from shared import migrations
 from shared.messaging import kafka
 from shared.secretbox import new_key
 from shared.settings import Settings
-from shared.stack import SERVICES, free_port
+from shared.stack import SERVICES, free_port, start_services
 from tests.infra import Broker, Postgres, create_database, postgres_server
 from tests.wiring import wired
 
@@ -110,3 +110,13 @@ async def stack(postgres, tmp_path_factory):
     s = await new_stack(postgres, tmp_path_factory.mktemp("broker"))
     yield s
     s.broker.stop()
+
+
+@pytest.fixture(scope="module")
+def services(stack, tmp_path_factory):
+    """The five services, each its own process, on the module's database and broker. Webhooks may
+    reach the tests' local receivers, as in development."""
+    procs = start_services(stack.env() | {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}, tmp_path_factory.mktemp("logs"))
+    yield procs
+    for proc in procs.values():
+        proc.stop()

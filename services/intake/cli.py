@@ -93,20 +93,26 @@ async def demo_key(database_url: str) -> str:
 
 class PartnerKeys:
     """Intake's partners as the issuer of other holders' keys (`shared.auth.KeyIssuer`): the console's
-    officials get theirs here, wired by the `subsidy` command."""
+    officials and the demo's people get theirs here, wired by the `subsidy` command."""
 
     def __init__(self, database_url: str | None = None):
         self.database_url = database_url
 
-    async def issue(self, name: str, role: str) -> str:
+    async def issue(self, name: str, role: str, requests_per_second: Decimal | None = None) -> str:
         from services.intake import partners
         from shared.auth import PartnerExists
 
         async with _intake(self.database_url) as wiring:
             try:
-                return await partners.create(wiring, name, role)
+                return await partners.create(wiring, name, role, requests_per_second or partners.DEFAULT_RATE)
             except IntegrityError:
                 raise PartnerExists(name) from None
+
+    async def rotate(self, name: str) -> str:
+        from services.intake import partners
+
+        async with _intake(self.database_url) as wiring:
+            return await partners.rotate(wiring, name)
 
     async def revoke(self, name: str) -> None:
         from services.intake import partners

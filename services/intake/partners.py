@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.intake.tables import api_keys, partners
-from shared.auth import ROLES, KeyRecord, KeyRing, secret_hash
+from shared.auth import ROLES, KeyRecord, KeyRing, UnknownPartner, secret_hash
 from shared.bootstrap import Wiring
 from shared.events import ApiKeyIssuedV1, ApiKeyRevokedV1
 from shared.messaging.outbox import Publisher
@@ -19,10 +19,6 @@ from shared.messaging.payloads import Payload
 
 DEFAULT_RATE = Decimal(50)
 __all__ = ["ROLES", "KeyRing", "UnknownPartner", "create", "key_lookup", "revoke", "rotate"]
-
-
-class UnknownPartner(LookupError):
-    pass
 
 
 async def _announce(session, publisher: Publisher, partner_id: str, subject: str, payload: Payload) -> None:

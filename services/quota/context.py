@@ -45,7 +45,7 @@ class Context:
             rule = version.rules.get(clause)
             if rule is not None and rule.is_selection:
                 data = next(c for c in version.data["clauses"] if c["id"] == clause)
-                return SelectionClause(clause, rule, rule.formula, data.get("benefits_zh"), data.get("benefits_en"))
+                return SelectionClause(clause, rule, rule.selection, data.get("benefits_zh"), data.get("benefits_en"))
         known = sorted({cid for v in book.versions for cid, r in v.rules.items() if r.is_selection})
         raise RuleBroken(
             "not_a_selection",

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -38,15 +39,23 @@ from shared.observability import CONSUMER_LAG, DEAD_LETTERS, EVENTS_CONSUMED, co
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, Envelope, Payload], Awaitable[None]]
+# A handler takes the payload type it is registered under: one registry holds handlers of many
+# payload types, which no static type relates to their keys, hence Any for the payload.
+Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
+
+P = TypeVar("P", bound=Payload)
 
 
 @dataclass(frozen=True)
-class Batched:
+class Batched(Generic[P]):
     """A handler given consecutive events of its type together, so that it can do their I/O in
     bulk: `fn(session, [(envelope, payload), …])`, in partition order."""
 
-    fn: Callable[[AsyncSession, list[tuple[Envelope, Payload]]], Awaitable[None]]
+    fn: Callable[[AsyncSession, list[tuple[Envelope, P]]], Awaitable[None]]
+
+
+# Payload type -> its handler (see Handler for the Any).
+Handlers = Mapping[type[Payload], Handler | Batched[Any]]
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ class _Parsed:
     record: ConsumerRecord
     envelope: Envelope
     payload: Payload
-    handler: Handler | Batched
+    handler: Handler | Batched[Any]
 
 
 class Backoff:
@@ -74,9 +83,9 @@ class ConsumerRunner:
         *,
         group: str,
         new_consumer: Callable[[], AIOKafkaConsumer],
-        sessions: async_sessionmaker,
+        sessions: async_sessionmaker[AsyncSession],
         inbox: Table,
-        handlers: dict[type[Payload], Handler | Batched],
+        handlers: Handlers,
         max_attempts: int = 3,
         max_batch: int = 1000,
         revoke_wait_s: float = 30.0,
@@ -114,7 +123,7 @@ class ConsumerRunner:
                 async with self._busy:
                     await self._process([r for records in polled.values() for r in records])
                     await self._commit({tp: records[-1].offset + 1 for tp, records in polled.items()})
-                await self._report_lag()
+                await self._report_lag(consumer)
                 self.last_progress = datetime.now(UTC)
         finally:
             self._consumer = None
@@ -166,7 +175,9 @@ class ConsumerRunner:
             del pending[0]
 
     async def _in_one_transaction(self, records: list[ConsumerRecord]) -> None:
-        parsed, malformed, counts = [], [], Counter()
+        parsed: list[_Parsed] = []
+        malformed: list[tuple[ConsumerRecord, MalformedEvent]] = []
+        counts: Counter[tuple[str, str]] = Counter()
         for record in records:
             try:
                 if (item := self._parse(record)) is None:
@@ -187,7 +198,12 @@ class ConsumerRunner:
             if result == "dead_lettered":
                 DEAD_LETTERS.labels(self.group, event_type).inc(n)
 
-    async def _record(self, parsed: list[_Parsed], malformed: list, counts: Counter) -> None:
+    async def _record(
+        self,
+        parsed: list[_Parsed],
+        malformed: list[tuple[ConsumerRecord, MalformedEvent]],
+        counts: Counter[tuple[str, str]],
+    ) -> None:
         """Claims the events in the inbox and handles those seen for the first time, in one transaction."""
         async with self._sessions.begin() as session:
             fresh = set((await session.execute(self._claim, {"ids": [p.envelope.id for p in parsed]})).scalars())
@@ -279,26 +295,29 @@ class ConsumerRunner:
             log.warning("%s: offset commit failed (%r); the records will be delivered again", self.group, error)
 
     async def commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
+        if self._consumer is None:  # only `run` commits, while it has its consumer
+            raise RuntimeError(f"{self.group}: committing offsets with no consumer running")
         await self._consumer.commit(offsets)
 
-    async def _report_lag(self) -> None:
+    async def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
         """Every partition this member owns, whether the poll brought records for it or not."""
-        for tp in self._consumer.assignment():
+        for tp in consumer.assignment():
             if self._lost(tp):
                 continue
-            highwater = self._consumer.highwater(tp)
+            highwater = consumer.highwater(tp)
             if highwater is not None:
-                lag = max(0, highwater - await self._consumer.position(tp))
+                lag = max(0, highwater - await consumer.position(tp))
                 CONSUMER_LAG.labels(self.group, tp.topic, tp.partition).set(lag)
 
 
-class _Rebalance(ConsumerRebalanceListener):
+# aiokafka ships no types (its classes are Any to the checker), and checks the listener's class.
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Before partitions move, the batch in flight stops and commits nothing for them."""
 
     def __init__(self, runner: ConsumerRunner):
         self._runner = runner
 
-    async def on_partitions_revoked(self, revoked) -> None:
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
         runner = self._runner
         runner._revoking = set(revoked)
         for tp in revoked:
@@ -312,7 +331,7 @@ class _Rebalance(ConsumerRebalanceListener):
         except TimeoutError:
             log.warning("%s: the batch in flight did not stop before the rebalance", runner.group)
 
-    async def on_partitions_assigned(self, assigned) -> None:
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
         self._runner._revoking = set()
 
 
@@ -346,7 +365,7 @@ def _text(value: bytes) -> str:
     return value.decode(errors="replace").replace("\x00", "\ufffd")
 
 
-async def bounded(aw, timeout_s: float = 5) -> None:
+async def bounded(aw: Awaitable[object], timeout_s: float = 5) -> None:
     # aiokafka's stop() can hang when the broker is away.
     try:
         await asyncio.wait_for(aw, timeout_s)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -59,7 +60,7 @@ async def wait_for_broker(bootstrap_servers: str, timeout_s: float = 30) -> None
 
 
 @contextmanager
-def _quiet(logger: logging.Logger):
+def _quiet(logger: logging.Logger) -> Iterator[None]:
     level = logger.level
     logger.setLevel(logging.CRITICAL)
     try:

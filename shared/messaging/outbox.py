@@ -17,11 +17,12 @@ import asyncio
 import logging
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, delete, event, insert, select, text, update
+from sqlalchemy import Row, Table, delete, event, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -71,11 +72,22 @@ class Publisher:
             callback()
 
 
-def row(event: Envelope) -> dict:
+class OutboxRow(TypedDict):
+    """The values of an outbox row, which owes one record."""
+
+    topic: str
+    key: str
+    value: bytes
+    headers: list[list[str]]
+
+
+def row(event: Envelope) -> OutboxRow:
     """The outbox row that owes this event."""
-    topic = payload_type(event.type).topic
+    model = payload_type(event.type)
+    if model is None:
+        raise LookupError(f"no payload type is registered as {event.type!r}")
     return {
-        "topic": topic,
+        "topic": model.topic,
         "key": event.key,
         "value": event.data,
         "headers": [[k, v.decode()] for k, v in event.headers()],
@@ -115,7 +127,7 @@ def sessions(engine: AsyncEngine, publisher: Publisher) -> async_sessionmaker[As
     )
 
 
-def owe(session: AsyncSession | Session, *rows: dict) -> None:
+def owe(session: AsyncSession | Session, *rows: OutboxRow) -> None:
     """Owe these rows' events in the session's transaction: they are written as it commits."""
     sync = session.sync_session if isinstance(session, AsyncSession) else session
     if not isinstance(sync, OutboxSession):
@@ -216,7 +228,7 @@ class OutboxRelay:
             )
             return (await conn.execute(delete(o).where(o.c.id.in_(oldest)))).rowcount
 
-    async def _send(self, rows) -> None:
+    async def _send(self, rows: Sequence[Row[*tuple[Any, ...]]]) -> None:
         acks = [
             await self._producer.send(
                 r.topic, r.value, key=r.key.encode(), headers=[(k, v.encode()) for k, v in r.headers]

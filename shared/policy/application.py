@@ -7,7 +7,7 @@ too, except `review_score`, which the review panel fills in later.
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
@@ -15,7 +15,7 @@ from shared.payee import Payee, same_name
 
 from .applicant import Applicant
 from .contact import Contact
-from .errors import InvalidApplication, field_error, from_validation_error
+from .errors import FieldError, InvalidApplication, field_error, from_validation_error
 from .facts import Day, fact_type
 
 PANEL_FACTS = frozenset({"review_score"})  # set by the review panel, so optional on submission
@@ -35,6 +35,14 @@ EXAMPLE_APPLICANTS = {
 }
 
 
+if TYPE_CHECKING:
+
+    class Facts(BaseModel):
+        """A clause's generated facts model (`_facts_model`): each declared fact an attribute."""
+
+        def __getattr__(self, name: str) -> object: ...
+
+
 class ApplicationBase(BaseModel):
     """Fields every application has; the per-clause models add `clause` and `facts`."""
 
@@ -46,6 +54,11 @@ class ApplicationBase(BaseModel):
     contact: Contact | None = None
     # Where the subsidy is paid; may also be supplied (or corrected) later through the API.
     payee: Payee | None = None
+
+    if TYPE_CHECKING:
+        # Declared by each clause's generated model (ApplicationParser), after the fields above.
+        clause: str
+        facts: Facts
 
 
 def _slug(clause_id: str) -> str:
@@ -68,20 +81,17 @@ class ApplicationParser:
     """The generated models for a set of clauses and the function that parses into them."""
 
     def __init__(self, clause_facts: Mapping[str, Mapping[str, str]], enums: Mapping[str, list[str]]):
-        self.models: dict[str, type[BaseModel]] = {
+        self.models: dict[str, type[ApplicationBase]] = {
             cid: create_model(
                 f"Application_{_slug(cid)}",
                 __base__=ApplicationBase,
-                clause=(Literal[cid], ...),
+                clause=(_tag(cid), ...),
                 facts=(_facts_model(cid, facts, enums), ...),
             )
             for cid, facts in clause_facts.items()
         }
-        members = tuple(self.models.values())
-        # Union over a runtime tuple of models: the `X | Y` spelling cannot take one.
-        union = Union[members]  # noqa: UP007
-        self.type: Any = Annotated[union, Field(discriminator="clause")] if len(members) > 1 else members[0]
-        self.adapter: TypeAdapter = TypeAdapter(self.type)
+        self.type = _one_of(tuple(self.models.values()))
+        self.adapter: TypeAdapter[ApplicationBase] = TypeAdapter(self.type)
         self._ids = frozenset(self.models)
 
     def parse(self, obj: object) -> ApplicationBase:
@@ -95,13 +105,27 @@ class ApplicationParser:
         return application
 
 
-def payee_name_mismatch(field: str):
+def _tag(clause_id: str) -> Any:
+    """The `clause` field's type: that one id (a type built at run time, hence Any to the checker)."""
+    return Literal[clause_id]
+
+
+def _one_of(models: tuple[type[ApplicationBase], ...]) -> Any:
+    """The one model, or the union of them discriminated on `clause` (a type built at run time,
+    hence Any to the checker)."""
+    if len(models) == 1:
+        return models[0]
+    # Union over a runtime tuple of models: the `X | Y` spelling cannot take one.
+    return Annotated[Union[models], Field(discriminator="clause")]  # noqa: UP007
+
+
+def payee_name_mismatch(field: str) -> FieldError:
     return field_error(
         field, "payee_name_mismatch", "must be the applicant's name: a subsidy is paid into the applicant's own account"
     )
 
 
-def example(clause_id: str, applicant_kind: str, occurred_on: dt.date, facts: Mapping[str, object]) -> dict:
+def example(clause_id: str, applicant_kind: str, occurred_on: dt.date, facts: Mapping[str, object]) -> dict[str, Any]:
     """A valid wire-shaped application (JSON-safe values) for documentation and tests."""
     return {
         "clause": clause_id,

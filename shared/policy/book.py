@@ -6,6 +6,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .application import ApplicationBase, ApplicationParser, example
 from .clause import ClauseRule, DoubleClaimGroup, PolicyDataError, VersionParams
@@ -24,7 +25,7 @@ class PolicyVersion:
     first_day: dt.date
     last_day: dt.date  # inclusive
     content_hash: str  # sha256 of the file's bytes
-    data: Mapping  # the parsed file, for the catalogue
+    data: Mapping[str, Any]  # the parsed file (as tomllib gives it), for the catalogue
     rules: Mapping[str, ClauseRule]
 
     def in_force(self, day: dt.date) -> bool:
@@ -171,7 +172,7 @@ class PolicyBook:
         step = Step(f"no policy version in force on {day}", self.latest.data["window_article"])
         return Decision(clause, "ineligible", ZERO, (reason,), (step,), (), None, None, None, day)
 
-    def _declared_facts(self) -> tuple[dict, dict]:
+    def _declared_facts(self) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
         """Clause -> declared facts across versions; a clause must mean the same facts in each."""
         clause_facts: dict[str, dict[str, str]] = {}
         enums: dict[str, list[str]] = {}
@@ -184,8 +185,8 @@ class PolicyBook:
                     raise PolicyDataError(f"clause {cid!r} declares different facts in {version.id}")
         return clause_facts, enums
 
-    def _examples(self) -> dict[str, dict]:
-        found: dict[str, dict] = {}
+    def _examples(self) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
         for version in self._newest_first:
             for clause in version.data["clauses"]:
                 if "example" in clause and clause["id"] not in found:

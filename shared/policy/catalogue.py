@@ -1,12 +1,14 @@
 """The clause catalogue served by GET /v1/clauses: what can be claimed and which facts to bring."""
 
+from typing import Any
+
 from .application import PANEL_FACTS
 from .book import PolicyBook
 from .facts import fact_type
 
 
-def catalogue(book: PolicyBook, version_id: str | None = None) -> list[dict]:
-    """Clauses of one version (default: the book's latest-starting version), JSON-safe."""
+def catalogue(book: PolicyBook, version_id: str | None = None) -> list[dict[str, Any]]:
+    """Clauses of one version (default: the book's latest-starting version), as JSON documents."""
     versions = {v.id: v for v in book.versions}
     version = versions[version_id] if version_id else book.latest
     enums = version.data.get("enums", {})

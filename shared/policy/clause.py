@@ -4,10 +4,21 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from .conditions import Condition, show
-from .decision import Decision, Grant, History, HistoryScope, Reason, Step
-from .formulas import Criterion, FixedByLevel, RateWithCap, Selection, Tier, TieredThresholds
+from .decision import Decision, Grant, History, HistoryScope, Outcome, PriorGrant, Reason, Step
+from .formulas import (
+    Criterion,
+    FixedByLevel,
+    Formula,
+    GrantRow,
+    RateWithCap,
+    Selection,
+    Tier,
+    TieredThresholds,
+    text_fact,
+)
 from .money import FEN, ZERO, yuan
 
 FORMULAS = ("rate_with_cap", "fixed_by_level", "tiered_thresholds", "selection")
@@ -42,14 +53,18 @@ class DoubleClaimGroup:
     key: str  # the fact identifying the shared project
 
 
+# A clause's table as tomllib parses it.
+ClauseData = Mapping[str, Any]
+
+
 class ClauseRule:
-    def __init__(self, data: dict, version: VersionParams, group: DoubleClaimGroup | None):
+    def __init__(self, data: ClauseData, version: VersionParams, group: DoubleClaimGroup | None):
         try:
             self._compile(data, version, group)
         except KeyError as missing:
             raise PolicyDataError(f"clause {data.get('id')!r}: missing {missing}") from None
 
-    def _compile(self, data: dict, version: VersionParams, group: DoubleClaimGroup | None) -> None:
+    def _compile(self, data: ClauseData, version: VersionParams, group: DoubleClaimGroup | None) -> None:
         self.id, self.article = data["id"], data["article"]
         self.facts: dict[str, str] = dict(data["facts"])
         self.kinds = tuple(data["applicant_kinds"])
@@ -68,7 +83,14 @@ class ClauseRule:
             if name not in self.facts:
                 raise PolicyDataError(f"clause {self.id!r} uses fact {name!r} it does not declare")
 
-    def _facts_named(self, data: dict) -> list[str]:
+    @property
+    def selection(self) -> Selection:
+        """The formula of a selection clause (`is_selection`): its quota, indicators and rubric."""
+        if not isinstance(self.formula, Selection):
+            raise TypeError(f"clause {self.id!r} is not a selection")
+        return self.formula
+
+    def _facts_named(self, data: ClauseData) -> list[str]:
         named = [c.fact for c in self.conditions]
         named += [data[k] for k in ("base", "level_fact", "tier_fact", "period_fact") if k in data]
         named += data.get("selection", {}).get("indicators", [])
@@ -80,7 +102,7 @@ class ClauseRule:
             named.append(self.group.key)
         return named
 
-    def _threshold(self, cond: dict) -> object:
+    def _threshold(self, cond: Mapping[str, Any]) -> object:
         kind = self.facts.get(cond["fact"])
         if kind is None:
             raise PolicyDataError(f"clause {self.id!r}: condition on undeclared fact {cond['fact']!r}")
@@ -89,7 +111,7 @@ class ClauseRule:
             return [Decimal(v) for v in value] if isinstance(value, list) else Decimal(value)
         return value
 
-    def _formula(self, data: dict, kind: str):
+    def _formula(self, data: ClauseData, kind: str) -> Formula:
         article = self.article
         if kind == "rate_with_cap":
             return RateWithCap(data["base"], Decimal(data["rate"]), _money(data["cap"]), article)
@@ -117,7 +139,7 @@ class ClauseRule:
             )
         raise PolicyDataError(f"clause {self.id!r}: unknown formula {kind!r}; known: {', '.join(FORMULAS)}")
 
-    def _criteria(self, rows: list[dict]) -> tuple[Criterion, ...]:
+    def _criteria(self, rows: list[Mapping[str, Any]]) -> tuple[Criterion, ...]:
         """The review rubric: unique ids, whole-percent weights above zero that sum to 100."""
         criteria = tuple(Criterion(r["id"], r["title_zh"], r["title_en"], r["weight"]) for r in rows)
         if not criteria:
@@ -142,7 +164,7 @@ class ClauseRule:
         shared = None if self.subject == "applicant" else (self.id, subject_key)
         if self.group is None:
             return HistoryScope(keys, shared_subject=shared)
-        return HistoryScope(keys, facts[self.group.key], self.group.others, shared)
+        return HistoryScope(keys, text_fact(facts, self.group.key), self.group.others, shared)
 
     def decide(self, kind: str, occurred_on: dt.date, facts: Mapping[str, object], history: History) -> Decision:
         reasons: list[Reason] = []
@@ -180,12 +202,12 @@ class ClauseRule:
             return self._decision("ineligible", ZERO, list(award.reasons), trace, (), occurred_on)
         amount, grants = award.amount, award.grants
         if self.group is not None:
-            amount, grants, refusal = self._double_claim(facts, history, amount, grants, trace)
+            amount, grants, refusal = self._double_claim(facts, history, amount, grants, trace, self.group)
             if refusal is not None:
                 return self._decision("ineligible", ZERO, [refusal], trace, (), occurred_on)
         if self.obligation_en:
             trace.append(Step(f"obligation attached to the award: {self.obligation_en}", self.article))
-        project_id = facts["project_id"] if self.has_project else None
+        project_id = text_fact(facts, "project_id") if self.has_project else None
         return self._decision(
             "candidate" if self.is_selection else "eligible",
             amount,
@@ -203,7 +225,7 @@ class ClauseRule:
             return f"{key};{self.per_year}={facts[self.per_year]}"
         return key
 
-    def _already_granted(self, subject_key: str, prior: list) -> list[Reason]:
+    def _already_granted(self, subject_key: str, prior: list[PriorGrant]) -> list[Reason]:
         rule_en, rule_zh = (
             ("one award per year", "每年限一次") if self.per_year else ("one-time award", "一次性奖补不得重复申领")
         )
@@ -246,12 +268,13 @@ class ClauseRule:
         facts: Mapping[str, object],
         history: History,
         amount: Decimal,
-        grants: tuple[tuple[str, Decimal, Decimal], ...],
+        grants: tuple[GrantRow, ...],
         trace: list[Step],
-    ):
+        group: DoubleClaimGroup,
+    ) -> tuple[Decimal, tuple[GrantRow, ...], Reason | None]:
         """The same project under another clause of the group: pay both, or only the larger (就高不重复)."""
-        project = facts[self.group.key]
-        others = [g for g in history.grants if g.clause in self.group.others and g.project_id == project]
+        project = facts[group.key]
+        others = [g for g in history.grants if g.clause in group.others and g.project_id == project]
         if not others:
             return amount, grants, None
         earlier = sum((g.amount for g in others), ZERO)
@@ -259,7 +282,7 @@ class ClauseRule:
         if self.version.double_claim == "allowed":
             trace.append(
                 Step(
-                    f"double claim allowed: {self.group.key} {project} also received {where}; "
+                    f"double claim allowed: {group.key} {project} also received {where}; "
                     f"the policy is silent, so both are paid",
                     self.article,
                 )
@@ -268,7 +291,7 @@ class ClauseRule:
         top_up = max(amount - earlier, ZERO)
         trace.append(
             Step(
-                f"no_double (就高不重复): {self.group.key} {project} already received {where}; only the "
+                f"no_double (就高不重复): {group.key} {project} already received {where}; only the "
                 f"larger award is paid in total: {yuan(amount)} − {yuan(earlier)} → {yuan(top_up)}",
                 self.article,
             )
@@ -279,15 +302,23 @@ class ClauseRule:
                 grants,
                 Reason(
                     "double_claim",
-                    f"{self.group.key} {project} already received {where}, not less than this award "
+                    f"{group.key} {project} already received {where}, not less than this award "
                     f"{yuan(amount)} (no_double: only the larger award is paid)",
-                    f"{self.group.key} {project} 已获 {where}，不低于本项 {yuan(amount)} 元（就高不重复）",
+                    f"{group.key} {project} 已获 {where}，不低于本项 {yuan(amount)} 元（就高不重复）",
                 ),
             )
         # A selection keeps its non-monetary benefits even when its money is absorbed.
         return top_up, tuple((key, top_up, cap) for key, _, cap in grants), None
 
-    def _decision(self, outcome, amount, reasons, trace, grants, occurred_on) -> Decision:
+    def _decision(
+        self,
+        outcome: Outcome,
+        amount: Decimal,
+        reasons: list[Reason],
+        trace: list[Step],
+        grants: tuple[Grant, ...],
+        occurred_on: dt.date,
+    ) -> Decision:
         return Decision(
             self.id,
             outcome,
@@ -302,7 +333,7 @@ class ClauseRule:
         )
 
 
-def _provenance_en(g) -> str:
+def _provenance_en(g: PriorGrant) -> str:
     return (
         f" (application {g.application_id}" + (f", {g.granted_on}" if g.granted_on else "") + ")"
         if g.application_id
@@ -310,7 +341,7 @@ def _provenance_en(g) -> str:
     )
 
 
-def _provenance_zh(g) -> str:
+def _provenance_zh(g: PriorGrant) -> str:
     return (
         f"（申请 {g.application_id}" + (f"，{g.granted_on}" if g.granted_on else "") + "）" if g.application_id else ""
     )

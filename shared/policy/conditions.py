@@ -1,18 +1,26 @@
 """A clause's conditions, compiled once from the policy data into checks with bilingual reasons."""
 
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from .decision import Reason, Step
 from .money import yuan
 
-OPERATORS = {
+
+def _member(value: object, allowed: frozenset[object]) -> bool:
+    return value in allowed
+
+
+# (fact value, threshold) -> met. Facts and thresholds are whatever the fact's type parses to
+# (Decimal, int, bool, str), so the comparisons are only as typed as `operator`'s own.
+OPERATORS: dict[str, Callable[[Any, Any], object]] = {
     "≥": operator.ge,
     ">": operator.gt,
     "≤": operator.le,
     "=": operator.eq,
-    "∈": lambda value, allowed: value in allowed,
+    "∈": _member,
 }
 
 
@@ -34,9 +42,15 @@ class Condition:
         if op not in OPERATORS:
             raise ValueError(f"unknown operator {op!r} on {fact}")
         self.fact, self.op, self.wording_zh, self.article = fact, op, wording_zh, article
-        # Keep the data's order for display, test membership against a frozenset.
-        self.threshold = frozenset(threshold) if op == "∈" else threshold
-        self._shown = show(list(threshold) if op == "∈" else threshold)
+        if op == "∈":
+            if not isinstance(threshold, (list, tuple)):
+                raise ValueError(f"operator ∈ on {fact} needs a list of values, not {threshold!r}")
+            # Keep the data's order for display, test membership against a frozenset.
+            self.threshold: object = frozenset(threshold)
+            self._shown = show(list(threshold))
+        else:
+            self.threshold = threshold
+            self._shown = show(threshold)
         self._test = OPERATORS[op]
 
     def check(self, facts: Mapping[str, object]) -> Reason | None:

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 Outcome = Literal["eligible", "ineligible", "candidate"]
 
@@ -105,7 +105,8 @@ class Decision:
     year: int | None = None
     occurred_on: dt.date | None = field(default=None)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
+        """The decision as a JSON document (callers add to it and read it back as JSON)."""
         return {
             "clause": self.clause,
             "outcome": self.outcome,

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 # pydantic's own error types -> our codes (our validators raise our codes directly).
 _CODES = {
@@ -64,7 +65,7 @@ class FieldError:
     message_en: str
     message_zh: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str]:
         return {"field": self.field, "code": self.code, "message_en": self.message_en, "message_zh": self.message_zh}
 
 
@@ -85,7 +86,7 @@ def from_validation_error(exc: ValidationError, clause_ids: frozenset[str]) -> I
     return InvalidApplication(field_errors(exc.errors(include_url=False), clause_ids))
 
 
-def field_errors(pydantic_errors: Iterable[dict], clause_ids: frozenset[str] = frozenset()) -> list[FieldError]:
+def field_errors(pydantic_errors: Iterable[ErrorDetails], clause_ids: frozenset[str] = frozenset()) -> list[FieldError]:
     """pydantic's errors as ours: a dotted field, a short code, English and Chinese."""
     errors = []
     for err in pydantic_errors:

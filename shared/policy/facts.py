@@ -6,6 +6,7 @@ turns that name into the validating annotation, so adding a clause never needs n
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
@@ -62,7 +63,7 @@ def _parse_date(value: object) -> dt.date:
 Day = Annotated[dt.date, PlainValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
-def fact_type(name: str, enums: dict[str, list[str]]) -> tuple[Any, str]:
+def fact_type(name: str, enums: Mapping[str, list[str]]) -> tuple[Any, str]:
     """(pydantic annotation, human label) for a declared type name; KeyError if unknown."""
     if name.startswith("enum:"):
         values = enums[name[5:]]

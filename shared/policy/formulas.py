@@ -8,17 +8,53 @@ the clause's business (clause.py); a formula only tracks subjects it invents its
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from .decision import PriorGrant, Reason, Step
 from .money import ZERO, down_to_fen, yuan
+
+GrantRow = tuple[str, Decimal, Decimal]  # (subject_key, amount, the most its rule pays)
 
 
 @dataclass(frozen=True, slots=True)
 class Award:
     amount: Decimal
-    grants: tuple[tuple[str, Decimal, Decimal], ...]  # (subject_key, amount, the most its rule pays)
+    grants: tuple[GrantRow, ...]
     steps: tuple[Step, ...]
     reasons: tuple[Reason, ...] = ()
+
+
+class Formula(Protocol):
+    """What a clause asks of its formula, whichever kind the data picks."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def subject_keys(self) -> tuple[str, ...]: ...
+
+    def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award: ...
+
+    def describe(self) -> dict[str, object]: ...
+
+
+def money_fact(facts: Mapping[str, object], name: str) -> Decimal:
+    """A fact a formula computes with: money (a Decimal once parsed, facts.py), or a count where the
+    policy data bases an amount on one. Anything else is a bug upstream."""
+    value = facts[name]
+    if isinstance(value, int):
+        return Decimal(value)
+    if not isinstance(value, Decimal):
+        raise TypeError(f"fact {name!r} holds {type(value).__name__}, not money")
+    return value
+
+
+def text_fact(facts: Mapping[str, object], name: str) -> str:
+    """An enum or identifier fact (parsed as str)."""
+    value = facts[name]
+    if not isinstance(value, str):
+        raise TypeError(f"fact {name!r} holds {type(value).__name__}, not text")
+    return value
 
 
 class RateWithCap:
@@ -32,7 +68,7 @@ class RateWithCap:
         self._rate_shown = f"{(rate * 100).normalize():f}%"
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
-        base = facts[self.base]
+        base = money_fact(facts, self.base)
         raw = base * self.rate
         paid = down_to_fen(raw)
         text = f"{self.base} {yuan(base)} × {self._rate_shown} = "
@@ -49,7 +85,7 @@ class RateWithCap:
             text += f"; cap {yuan(self.cap)} not reached → {yuan(paid)}"
         return Award(paid, ((subject_key, paid, self.cap),), (Step(text, self.article),))
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, object]:
         return {"kind": self.kind, "base": self.base, "rate": str(self.rate), "cap": f"{self.cap:.2f}"}
 
 
@@ -67,12 +103,12 @@ class FixedByLevel:
             amount = self.amounts["*"]
             text = f"fixed award {yuan(amount)}"
         else:
-            level = facts[self.level_fact]
+            level = text_fact(facts, self.level_fact)
             amount = self.amounts[level]
             text = f"{self.level_fact} {level} → fixed award {yuan(amount)}"
         return Award(amount, ((subject_key, amount, amount),), (Step(text, self.article),))
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "level_fact": self.level_fact,
@@ -108,7 +144,7 @@ class TieredThresholds:
         self.subject_keys = tuple(t.key for t in self.tiers)  # each threshold is a one-time subject
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
-        value, period = facts[self.fact], facts[self.period_fact]
+        value, period = money_fact(facts, self.fact), facts[self.period_fact]
         lowest = self.tiers[0]
         exceeded = [t for t in self.tiers if value > t.above]
         if not exceeded:
@@ -157,6 +193,7 @@ class TieredThresholds:
                     ),
                 ),
             )
+        grants: tuple[GrantRow, ...]
         if self.mode == "every_tier":
             grants = tuple((t.key, t.amount, t.amount) for t in new)
             amount = sum((t.amount for t in new), ZERO)
@@ -196,7 +233,7 @@ class TieredThresholds:
         grants = (*tuple((t.key, ZERO, t.amount) for t in new[:-1]), (top.key, amount, top.amount))
         return Award(amount, grants, tuple(steps))
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "fact": self.fact,
@@ -214,7 +251,7 @@ class Criterion:
     title_en: str
     weight: int
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, object]:
         return {"id": self.id, "title_zh": self.title_zh, "title_en": self.title_en, "weight": self.weight}
 
 
@@ -229,7 +266,7 @@ class Selection:
 
     def __init__(
         self,
-        if_selected: RateWithCap | FixedByLevel | None,
+        if_selected: Formula | None,
         quota: int,
         indicators: list[str],
         money_indicators: set[str],
@@ -254,8 +291,9 @@ class Selection:
         )
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
-        shown = ", ".join(f"{name} {self._indicator(name, facts[name])}" for name in self.indicators)
+        shown = ", ".join(f"{name} {self._indicator(name, facts)}" for name in self.indicators)
         steps = [Step(f"selection indicators: {shown}", self.article)]
+        grants: tuple[GrantRow, ...]
         if self.if_selected is None:
             amount, grants = ZERO, ((subject_key, ZERO, ZERO),)
             steps.append(Step(f"non-monetary if selected: {self.benefits_en}", self.article))
@@ -274,12 +312,12 @@ class Selection:
         )
         return Award(amount, grants, tuple(steps))
 
-    def _indicator(self, name: str, value: object) -> str:
-        if value is None:
+    def _indicator(self, name: str, facts: Mapping[str, object]) -> str:
+        if facts[name] is None:
             return "pending (set by the review panel)"
-        return yuan(value) if name in self.money_indicators else str(value)
+        return yuan(money_fact(facts, name)) if name in self.money_indicators else str(facts[name])
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "quota": self.quota,

@@ -10,6 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Annotated
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 FEN = Decimal("0.01")
@@ -62,7 +63,7 @@ def _parse_score(value: object) -> Decimal:
     return parse_decimal(value, Decimal(100), inclusive_limit=True)
 
 
-def _schema(maximum: str) -> dict:
+def _schema(maximum: str) -> JsonSchemaValue:
     return {
         "anyOf": [
             {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$"},

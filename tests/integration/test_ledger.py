@@ -1,14 +1,17 @@
 """The payout ledger against real PostgreSQL and a real broker: two replicas booking at once never
 overspend a budget, awaiting awards go ahead in the order they came, and `subsidy ledger verify`
-finds a row a database superuser rewrote."""
+(and finance asking payout's API, `GET /v1/ledger/verification`) finds a row a database superuser
+rewrote."""
 
 import asyncio
 import os
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -19,6 +22,7 @@ from shared.events import AwardGrantedV1
 from tests.builders import applicant_code, award
 from tests.kafka_tools import eventually, publish
 from tests.money_tools import fund, this_year, verified
+from tests.selection_tools import auth, key_works, until
 
 pytestmark = pytest.mark.integration
 
@@ -85,7 +89,54 @@ async def test_two_replicas_booking_at_once_never_overspend_and_the_rest_wait_in
         await second.stop()
 
 
-async def test_a_row_rewritten_by_a_database_superuser_is_found_by_ledger_verify(stack):
+@pytest.fixture(scope="module")
+async def keys(stack, intake):
+    """A finance and a partner key; the running intake announces them to payout's key replica."""
+    return {"finance": await stack.key(role="finance"), "partner": await stack.key()}
+
+
+@asynccontextmanager
+async def payout_api(stack, keys):
+    """Payout in this process, answering over its API once its replica knows the finance key."""
+    app = create_app(stack.settings("payout"))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://payout") as client,
+    ):
+        await key_works(client, keys["finance"], "/v1/budgets")
+        yield client
+
+
+async def test_finance_asks_payout_whether_the_ledger_verifies_and_a_partner_may_not(stack, keys):
+    await fund(stack.database_url, "1000.00", clause="4.9-standard")  # a transfer at least
+    async with payout_api(stack, keys) as payout:
+        answer = await payout.get("/v1/ledger/verification", headers=auth(keys["finance"]))
+        assert answer.status_code == 200, answer.text
+        found = await verified(stack.database_url)  # what `subsidy ledger verify` finds
+        assert answer.json() == {
+            "transfers": found.rows,
+            "accounts": found.accounts,
+            "intact": True,
+            "first_break": None,
+        }
+        assert found.rows > 0 and found.problem is None
+
+        async def partner_known():  # 401 until payout's replica has the partner's key
+            r = await payout.get("/v1/ledger/verification", headers=auth(keys["partner"]))
+            return r.status_code != 401 and r
+
+        refused = await until(partner_known)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        assert (await payout.get("/v1/ledger/verification")).status_code == 401
+        schema = (await payout.get("/openapi.json")).json()
+        answers = schema["paths"]["/v1/ledger/verification"]["get"]["responses"]
+        assert answers["200"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/LedgerVerification"
+        }
+        assert {"401", "403", "429"} <= set(answers)
+
+
+async def test_a_row_rewritten_by_a_database_superuser_is_found_by_ledger_verify(stack, keys):
     runtime = create_app(stack.settings("payout")).state.runtime
     await runtime.start()
     try:
@@ -139,6 +190,12 @@ async def test_a_row_rewritten_by_a_database_superuser_is_found_by_ledger_verify
     broken = await asyncio.to_thread(verify_command, stack)
     assert broken.returncode == 1
     assert f"row {target['seq']} (transfer {target['id']})" in broken.stderr and "rewritten" in broken.stderr
+    # Finance asking payout's API is told the same first break.
+    async with payout_api(stack, keys) as payout:
+        answer = (await payout.get("/v1/ledger/verification", headers=auth(keys["finance"]))).json()
+    assert answer["intact"] is False
+    assert answer["first_break"]["where"] == f"row {target['seq']} (transfer {target['id']})"
+    assert answer["first_break"]["why"] in broken.stderr
 
 
 async def _is(value, wanted):

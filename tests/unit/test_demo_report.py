@@ -5,10 +5,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from services.demo.play import Played
+from services.demo.play import Played, Verification
 from services.demo.report import ledger_moved, render, tally
 from services.demo.scenario import generate
-from services.payout.domain.verify import Problem, Verified
 from tests.books import BOOK
 
 
@@ -62,7 +61,7 @@ def told(scenario) -> Played:
         }
         for clause, m in money.items()
     ]
-    played.verified = Verified(120, 40, None)
+    played.verified = Verification(120, 40, None)
     return played
 
 
@@ -89,7 +88,7 @@ def test_a_ledger_that_moved_otherwise_or_does_not_verify_is_a_disagreement():
     assert "do not agree" in render(figures)
 
     played = told(scenario)
-    played.verified = Verified(120, 40, Problem("row 7 (transfer x)", "its hash does not match"))
+    played.verified = Verification(120, 40, "row 7 (transfer x): its hash does not match")
     assert not tally(scenario, played).agrees
 
 

@@ -80,13 +80,13 @@ def test_the_year_tells_its_stories(small, full):
         assert any(e.expected == "eligible" for e in played.by_clause(HELD_CLAUSE))
         # The demonstration bases outnumber the round's quota, so an upheld objection promotes one.
         bases = [e for e in played.by_clause("3.6-demo-base") if e.expected == "candidate"]
-        assert len(bases) > BOOK.latest.rules["3.6-demo-base"].formula.quota
+        assert len(bases) > BOOK.latest.rules["3.6-demo-base"].selection.quota
         assert {o.decision for o in played.objections} == {"upheld", "dismissed"}
         assert played.recusal[2] in REVIEWERS
     # At full size every money-selection round has more candidates than places.
     for clause in ("2.3-alliance-chain", "2.4-typical-case", "3.5-leading-enterprise"):
         candidates = [e for e in full.by_clause(clause) if e.expected == "candidate"]
-        assert len(candidates) > BOOK.latest.rules[clause].formula.quota, clause
+        assert len(candidates) > BOOK.latest.rules[clause].selection.quota, clause
     assert sum(e.expected_amount for e in full.entries if e.expected == "eligible") > Decimal(50_000_000)
 
 
@@ -96,7 +96,7 @@ def test_scores_follow_the_rubric_and_the_same_seed_is_the_same_year(small):
     assert [e.key for e in again.entries] == [e.key for e in small.entries]
     assert [e.application for e in other.entries] != [e.application for e in small.entries]
     candidate = next(e for e in small.entries if e.expected == "candidate")
-    criteria = {c.id for c in BOOK.latest.rules[candidate.clause].formula.criteria}
+    criteria = {c.id for c in BOOK.latest.rules[candidate.clause].selection.criteria}
     for reviewer in REVIEWERS:
         scores = small.scores(candidate, reviewer)
         assert set(scores) == criteria and all(isinstance(v, int) and 0 <= v <= 100 for v in scores.values())

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 from services.intake import reading
 from services.intake.api.auth import Reader, authorize
 from services.intake.submissions import IdempotencyConflict
+from shared import storable
 from shared.api_errors import ApiError, invalid, json_response, not_found, responses
 from shared.policy import InvalidApplication
 from shared.routes import policy_book, wiring
@@ -26,7 +27,7 @@ else:
 
 # The hot path declares its key and header in the document rather than as FastAPI dependencies.
 SUBMISSION = {
-    "security": [{"ApiKey": []}],
+    "security": [{"ApiKey": ["partner"]}],
     "parameters": [
         {
             "name": "Idempotency-Key",
@@ -239,4 +240,6 @@ def _json_object(body: bytes) -> dict[str, Any]:
                 }
             ]
         )
+    if found := list(storable.problems(document, "")):  # read raw, so checked here, as the edge checks the rest
+        raise storable.refused(found)
     return document

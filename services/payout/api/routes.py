@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
-from services.payout import awards, budgets, clawbacks, reports
+from services.payout import audit, awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
 from services.payout.api.schemas import (
     BudgetLine,
@@ -16,6 +16,8 @@ from services.payout.api.schemas import (
     Cancelled,
     Clawback,
     ClawbackCreate,
+    LedgerBreak,
+    LedgerVerification,
     PayoutRead,
 )
 from services.payout.tables import awards as award_rows
@@ -72,6 +74,27 @@ async def budget_report(
         else (reports.xlsx_bytes(rows), reports.XLSX)
     )
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get(
+    "/ledger/verification", response_model=LedgerVerification, tags=["reports"], responses=responses(401, 403, 429)
+)
+async def ledger_verification(request: Request, _: Finance) -> LedgerVerification:
+    """The whole ledger replayed from genesis, as `subsidy ledger verify` does: the keyed hash chain,
+    every transfer within the rules (so no budget ever overspent), each award reserved once, and the
+    stored balances equal to their transfers. It reads every transfer: ask for it when you need it."""
+
+    async def verify(session, ctx):
+        return await audit.verify_ledger(session, ctx.key)
+
+    found = await act(request, verify)
+    problem = found.problem
+    return LedgerVerification(
+        transfers=found.rows,
+        accounts=found.accounts,
+        intact=problem is None,
+        first_break=problem and LedgerBreak(where=problem.where, why=problem.why),
+    )
 
 
 @router.get("/payouts", response_model=list[PayoutRead], tags=["payouts"], responses=responses(401, 403, 422, 429))

@@ -93,3 +93,20 @@ class PayoutRead(BaseModel):
     settled_on: date | None
     bank_reference: str | None
     replaces: UUID | None
+
+
+class LedgerBreak(BaseModel):
+    where: str = Field(description="the row (`row 7 (transfer …)`), award or account where the ledger first breaks")
+    why: str
+
+
+class LedgerVerification(BaseModel):
+    """What `subsidy ledger verify` finds."""
+
+    transfers: int = Field(description="transfers replayed from genesis (up to the break, if there is one)")
+    accounts: int
+    intact: bool = Field(
+        description="the keyed hash chain unbroken, every transfer within the rules, each award reserved once, "
+        "and the stored balances equal to what the transfers add up to"
+    )
+    first_break: LedgerBreak | None = Field(description="where and why it first breaks; null when intact")

@@ -153,8 +153,8 @@ class Ledger:
         return "ok"
 
     def _pending(self, t: Transfer) -> Transfer:
-        pending = self.transfers.get(t.pending_id)
-        if pending is None or pending.kind != "pending":
+        pending = None if t.pending_id is None else self.transfers.get(t.pending_id)
+        if t.pending_id is None or pending is None or pending.kind != "pending":
             raise Refused("pending_transfer_not_found", f"transfer {t.id} names no pending transfer {t.pending_id}")
         if (done := self.resolved.get(t.pending_id)) is not None:
             kind = self.transfers[done].kind if done in self.transfers else "post"

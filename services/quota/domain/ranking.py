@@ -40,8 +40,8 @@ def _indicator(entry: Entry, name: str) -> Decimal:
         return Decimal(0)
 
 
-def _key(entry: Entry, chain: Sequence[str]) -> tuple:
-    parts: list = []
+def _key(entry: Entry, chain: Sequence[str]) -> tuple[Decimal | datetime | str, ...]:
+    parts: list[Decimal | datetime] = []
     for name in chain:
         if name == "review_score":
             parts.append(-entry.score)

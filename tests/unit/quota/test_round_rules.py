@@ -13,7 +13,7 @@ from services.quota.domain.scoring import BadScores, candidate_score, check_scor
 from shared.policy import load_policies
 from shared.workdays import CalendarUnknown, notice_end, notice_is_open
 
-RUBRIC = load_policies().latest.rules["2.3-alliance-chain"].formula.criteria
+RUBRIC = load_policies().latest.rules["2.3-alliance-chain"].selection.criteria
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 
 

@@ -9,7 +9,7 @@ from tests.unit.policy.test_policy_versions_and_parameters import variant
 
 def test_every_selection_clause_loads_a_rubric_whose_weights_sum_to_100():
     rules = load_policies().latest.rules
-    selections = {cid: r.formula for cid, r in rules.items() if r.is_selection}
+    selections = {cid: r.selection for cid, r in rules.items() if r.is_selection}
     assert set(selections) == {"2.3-alliance-chain", "2.4-typical-case", "3.5-leading-enterprise", "3.6-demo-base"}
     for formula in selections.values():
         assert formula.criteria and sum(c.weight for c in formula.criteria) == 100

@@ -1,0 +1,91 @@
+"""One rule for text at the edge: nothing reaches a handler that PostgreSQL cannot store.
+
+PostgreSQL's `text` cannot hold NUL (U+0000), and the UTF-8 it stores has no unpaired surrogates
+(U+D800–U+DFFF), which JSON's `\\ud800` escapes can still spell. A request carrying either in a
+declared query or path parameter, or in a JSON body its route parses, is answered 422
+`invalid_character` naming the field, in every service alike, before any handler runs.
+
+The check is a dependency of the app itself, so that no route can forget it, and it runs before the
+route's own parameters are read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import Request
+
+from shared.api_errors import ApiError, invalid
+from shared.policy.errors import field_error
+
+_SUSPECT_BODY = re.compile(rb"\x00|\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SUSPECT_QUERY = re.compile(rb"%00|\x00", re.IGNORECASE)
+
+
+def problem(text: str) -> str | None:
+    """Why `text` cannot be stored, or None."""
+    for position, c in enumerate(text, start=1):
+        if c == "\x00":
+            return f"contains U+0000 (NUL) at position {position}, which cannot be stored"
+        if "\ud800" <= c <= "\udfff":
+            return f"contains an unpaired surrogate U+{ord(c):04X} at position {position}, which cannot be stored"
+    return None
+
+
+def problems(value: Any, field: str) -> Iterator[tuple[str, str]]:
+    """(field, why) for every unstorable string in a parsed JSON value, keys included."""
+    if isinstance(value, str):
+        if why := problem(value):
+            yield field, why
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{field}.{key}" if field else str(key)
+            if why := problem(key):
+                yield name, f"name {why}"
+            yield from problems(item, name)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from problems(item, f"{field}.{i}" if field else str(i))
+
+
+def refused(found: list[tuple[str, str]]) -> ApiError:
+    return invalid([field_error(name, "invalid_character", why).to_json() for name, why in found])
+
+
+async def refuse_unstorable(request: Request) -> None:
+    """A dependency of every route (the app's own): refuses NUL or unpaired surrogates in the route's
+    declared path and query parameters, and in a JSON body it parses (a route that reads its body raw
+    checks it with `problems`). An ordinary request costs a few scans; only a suspect one is walked."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    found = [
+        (f"path.{name}", why)
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and (why := problem(value))
+    ]
+    if _SUSPECT_QUERY.search(request.scope.get("query_string", b"")):
+        declared = {p.alias for p in _all(dependant, "query_params")}
+        found += [
+            (f"query.{name}", why)
+            for name, value in request.query_params.multi_items()
+            if name in declared and (why := problem(value))
+        ]
+    if getattr(route, "body_field", None) is not None and _SUSPECT_BODY.search(body := await request.body()):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None  # the route's own parsing answers with its error
+        found += list(problems(document, "body"))
+    if found:
+        raise refused(found)
+
+
+def _all(dependant: Any, kind: str) -> Iterator[Any]:
+    yield from getattr(dependant, kind)
+    for sub in dependant.dependencies:
+        yield from _all(sub, kind)
