@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.tables import applications, timeline
-from shared.messaging.consumer import Batched, Handler
+from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
 from shared.statuses import STATUS_EVENTS, status_change
@@ -65,4 +65,4 @@ async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Pa
     )
 
 
-HANDLERS: dict[type[Payload], Handler | Batched] = dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))
+HANDLERS: Handlers = dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))

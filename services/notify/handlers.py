@@ -11,7 +11,7 @@ from services.notify import deliveries, samples, wording
 from services.notify.statuses import Notice, about, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
 from shared.events import NotificationRecordedV1
-from shared.messaging.consumer import Batched, Handler
+from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
@@ -29,7 +29,7 @@ def summary(c: Notice, application_id: uuid.UUID, notice_url: str) -> tuple[str,
     return zh, en
 
 
-def handlers(publisher: Publisher, notice_url: str) -> dict[type[Payload], Handler | Batched]:
+def handlers(publisher: Publisher, notice_url: str) -> Handlers:
     async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
         changes = [(event, about(p), notice(p)) for event, p in batch]
         told, events = [], []
