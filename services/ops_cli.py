@@ -6,7 +6,7 @@ import json
 import os
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from shared.stack import SERVICES
@@ -17,6 +17,13 @@ EMBEDDED_BROKER = "127.0.0.1:9092"  # `make run`'s
 
 def _bootstrap() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", EMBEDDED_BROKER)
+
+
+def _table(title: str, *columns: tuple[str, JustifyMethod]) -> Table:
+    table = Table(title=title)
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
+    return table
 
 
 def status(
@@ -54,15 +61,14 @@ def status(
         table.add_row(h.service, f"[{'green' if h.status == 'ok' else 'red'}]{h.status}[/]", loops, urls[h.service])
     console.print(table)
 
-    table = Table(title="Consumer groups (lag from the broker)")
-    for column, justify in (
+    table = _table(
+        "Consumer groups (lag from the broker)",
         ("service", "left"),
         ("group", "left"),
         ("topic", "left"),
         ("behind", "right"),
         ("partitions behind", "left"),
-    ):
-        table.add_column(column, justify=justify)
+    )
     by_group: dict[tuple, list] = {}
     for row in lags:
         by_group.setdefault((row.service, row.group, row.topic), []).append(row)
@@ -71,16 +77,14 @@ def status(
         table.add_row(service, group, topic, str(sum(r.behind for r in rows)), " ".join(behind) or "-")
     console.print(table)
 
-    table = Table(title="Outboxes")
-    for column, justify in (("service", "left"), ("unpublished", "right"), ("oldest waiting", "right")):
-        table.add_column(column, justify=justify)
+    table = _table("Outboxes", ("service", "left"), ("unpublished", "right"), ("oldest waiting", "right"))
     for o in outboxes:
         table.add_row(o.service, str(o.backlog), f"{o.oldest_s:.1f} s" if o.oldest_s is not None else "-")
     console.print(table)
 
-    table = Table(title="Dead letters")
-    for column, justify in (("consumer", "left"), ("type", "left"), ("letters", "right"), ("not replayed", "right")):
-        table.add_column(column, justify=justify)
+    table = _table(
+        "Dead letters", ("consumer", "left"), ("type", "left"), ("letters", "right"), ("not replayed", "right")
+    )
     for (consumer, event_type), (total, waiting) in letters.items():
         table.add_row(consumer, event_type, str(total), f"[{'red' if waiting else 'green'}]{waiting}[/]")
     if not letters:

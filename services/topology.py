@@ -7,6 +7,7 @@ Building an app opens nothing (engines connect lazily), so this needs no server.
 
 from functools import cache
 from importlib import import_module
+from typing import TypedDict
 
 from fastapi import FastAPI
 
@@ -16,9 +17,16 @@ from shared.settings import Settings
 from shared.stack import PRODUCT
 
 
+class _Given(TypedDict):
+    database_url: str
+    kafka_bootstrap_servers: str
+    service_name: str
+    secrets_key: str
+
+
 @cache
 def _app(service: str) -> FastAPI:
-    given = {
+    given: _Given = {
         "database_url": "postgresql://topology@localhost/topology",
         "kafka_bootstrap_servers": "-",
         "service_name": service,

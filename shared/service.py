@@ -204,7 +204,7 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(refuse_unstorable)],
         # A service without an API of its own publishes no document, rather than one with no paths.
-        **({} if documented else {"openapi_url": None, "docs_url": None, "redoc_url": None}),
+        openapi_url="/openapi.json" if documented else None,
     )
     app.state.runtime = runtime
 

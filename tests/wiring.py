@@ -19,7 +19,7 @@ def _settings_type(service: str) -> type[Settings]:
     if service not in kinds:
         return Settings
     module, name = kinds[service].split(":")
-    return getattr(import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(import_module(module), name)
 
 
 @asynccontextmanager

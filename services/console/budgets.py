@@ -100,7 +100,7 @@ def by_year(
     """Payout's report rows (`/v1/reports/budget?format=json`) with each line's waiting count and
     last change (`/v1/budgets`) and its held and rejected payouts (`/v1/payouts`), newest year first."""
     known = {(b["year"], b["clause"]): b for b in budget_lines}
-    sums: dict[str, dict[tuple[int, str], Decimal]] = {"held": {}, "rejected": {}}
+    sums: dict[str, dict[tuple[int | None, str], Decimal]] = {"held": {}, "rejected": {}}
     for name, payouts in (("held", held), ("rejected", rejected)):
         for p in payouts:
             where = (p.get("year"), p["clause"])  # a payout from before payouts told their year: no line

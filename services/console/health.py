@@ -45,7 +45,8 @@ async def _probe(client: httpx.AsyncClient, url: str) -> tuple[Probe, Any]:
 
 async def one(client: httpx.AsyncClient, name: str, url: str, admin_url: str | None) -> ServiceHealth:
     (healthz, _), (readyz, _) = await asyncio.gather(_probe(client, f"{url}/healthz"), _probe(client, f"{url}/readyz"))
-    loops, problem = None, "no operators' port configured"
+    loops: list[dict[str, Any]] | None = None
+    problem: str | None = "no operators' port configured"
     if admin_url:
         probe, body = await _probe(client, f"{admin_url}/loops")
         loops, problem = (

@@ -11,7 +11,7 @@ from services.console.settings import ConsoleSettings
 
 
 @dataclass
-class Refused(Exception):
+class UpstreamRefused(Exception):
     """The service answered with an error: its status and its message, in both languages."""
 
     status: int
@@ -30,13 +30,20 @@ class Unavailable(Exception):
 class Upstream:
     def __init__(self, settings: ConsoleSettings):
         self.settings = settings
-        self.client: httpx.AsyncClient | None = None
+        self._client: httpx.AsyncClient | None = None
 
     @asynccontextmanager
     async def open(self):
         async with httpx.AsyncClient(timeout=self.settings.console_api_timeout_s, follow_redirects=False) as client:
-            self.client = client
+            self._client = client
             yield self
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The connection pool, held open while the console runs (`open`)."""
+        if self._client is None:
+            raise RuntimeError("the console's upstream client is used before it was opened")
+        return self._client
 
     async def call(
         self, service: str, method: str, path: str, key: str | None, *, params: dict | None = None, json: Any = None
@@ -59,7 +66,7 @@ class Upstream:
         )
 
 
-def refusal(service: str, response: httpx.Response) -> Refused:
+def refusal(service: str, response: httpx.Response) -> UpstreamRefused:
     try:
         error = response.json()["error"]
         code, zh, en, fields = error["code"], error["message_zh"], error["message_en"], error.get("fields", [])
@@ -71,4 +78,4 @@ def refusal(service: str, response: httpx.Response) -> Refused:
             f"{service} does not recognise this account's key yet (a new account's key takes a few seconds to "
             "reach it); try again shortly"
         )
-    return Refused(response.status_code, code, zh, en, fields, response.headers.get("retry-after"))
+    return UpstreamRefused(response.status_code, code, zh, en, fields, response.headers.get("retry-after"))

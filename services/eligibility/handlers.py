@@ -10,6 +10,7 @@ the grants made before it in the batch, and their rows are written in bulk.
 import logging
 import uuid
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,7 +47,10 @@ def handlers(wiring: Wiring):
         parsed = [(event, p, a, book.history_scope(a)) for event, p in batch for a in [book.parse(p.application)]]
         past = await Past.read(session, [(a.applicant.credit_code, scope) for _, _, a, scope in parsed])
         now = wiring.clock.now()
-        decision_rows, grant_rows, events, outcomes = [], [], [], Counter()
+        decision_rows: list[dict[str, Any]] = []  # column values, as inserted
+        grant_rows: list[dict[str, Any]] = []
+        events: list[Envelope] = []
+        outcomes: Counter[str] = Counter()
         for event, p, application, scope in parsed:
             credit_code = application.applicant.credit_code
             decision = book.evaluate(application, past.history(credit_code, scope))

@@ -89,7 +89,8 @@ class Past:
                 for g in self._by_project.get((credit_code, scope.project_id), ())
                 if g.clause in scope.project_clauses
             }
-        others = frozenset({scope.shared_subject[1]} if self.others(credit_code, scope) else ())
+        shared = scope.shared_subject
+        others = frozenset({shared[1]} if shared is not None and self.others(credit_code, scope) else ())
         return History(tuple(found.values()), others)
 
     def others(self, credit_code: str, scope: HistoryScope) -> list[Claimant]:

@@ -6,6 +6,7 @@ detail an event means, and how far along that status is, is the shared vocabular
 (`shared/statuses.py`): notify tells partners the very same.
 """
 
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from sqlalchemy import ARRAY, Integer, Text, bindparam, insert, text
@@ -13,7 +14,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.tables import applications, timeline
-from shared.messaging.consumer import Batched
+from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
 from shared.statuses import STATUS_EVENTS, status_change
@@ -30,10 +31,21 @@ _ADVANCE = text(f"""
 )
 
 
+@runtime_checkable
+class _AboutAnApplication(Protocol):
+    """What every status event names: the application it moves."""
+
+    @property
+    def application_id(self) -> UUID: ...
+
+
 async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
-    rows, furthest = [], {}
+    rows: list[dict[str, object]] = []
+    furthest: dict[UUID, tuple[str, int]] = {}  # application → its furthest status and stage
     for event, p in batch:
         c = status_change(p)
+        if not isinstance(p, _AboutAnApplication):
+            raise TypeError(f"{type(p).__name__} is about no application")
         rows.append(
             {
                 "event_id": event.id,
@@ -53,4 +65,4 @@ async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Pa
     )
 
 
-HANDLERS = dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))
+HANDLERS: Handlers = dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))

@@ -21,6 +21,7 @@ from shared.bootstrap import Wiring
 from shared.events import ApplicationSubmittedV1, PayeeDetails, PayeeProvidedV1
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope
+from shared.payee import Payee
 from shared.policy.application import ApplicationBase
 
 # The partner's idempotency key is the origin of the application id: one key, one application.
@@ -73,10 +74,11 @@ def _owed(event: Envelope) -> list:
     return [row["topic"], row["key"], orjson.dumps(row["headers"]).decode(), row["value"]]
 
 
-def payee_provided(application_id: uuid.UUID, application: ApplicationBase, at: datetime) -> PayeeProvidedV1:
+def payee_provided(
+    application_id: uuid.UUID, application: ApplicationBase, payee: Payee, at: datetime
+) -> PayeeProvidedV1:
     """What payout is told of the bank account an application's subsidy goes to (in full: payout
     alone reads this topic)."""
-    payee = application.payee
     return PayeeProvidedV1(
         application_id=application_id,
         credit_code=application.applicant.credit_code,
@@ -99,7 +101,7 @@ class Submissions:
 
     @asynccontextmanager
     async def open(self):
-        dsn = self._settings.database_url.get_secret_value().replace("+asyncpg", "")
+        dsn = self._settings.sqlalchemy_url.replace("+asyncpg", "")
         timeout_s = self._settings.database_statement_timeout_s
         async with asyncpg.create_pool(
             dsn,
@@ -129,8 +131,10 @@ class Submissions:
         )
         owed = _owed(event)
         if application.payee is not None:
-            payee = payee_provided(app_id, application, now)
+            payee = payee_provided(app_id, application, application.payee, now)
             owed += _owed(self._publisher.event(payee, key=credit_code, subject=str(app_id)))
+        if self._pool is None:
+            raise RuntimeError("submissions are taken only while held open (`open`)")
         async with self._pool.acquire() as conn:
             written = await conn.fetchval(
                 _ACCEPT_WITH_PAYEE if application.payee is not None else _ACCEPT,

@@ -12,10 +12,9 @@ import orjson
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.statuses import Notice
+from services.notify.statuses import AboutAnApplication, Notice
 from services.notify.tables import webhook_deliveries
 from shared.messaging.envelope import Envelope
-from shared.messaging.payloads import Payload
 
 STATUS_CHANGED = "application.status_changed"
 
@@ -25,7 +24,7 @@ def delivery_id(event: Envelope) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"notify-webhook:{event.id}")
 
 
-def body(event: Envelope, p: Payload, notice: Notice) -> bytes:
+def body(event: Envelope, p: AboutAnApplication, notice: Notice) -> bytes:
     return orjson.dumps(
         {
             "id": str(delivery_id(event)),
@@ -39,7 +38,7 @@ def body(event: Envelope, p: Payload, notice: Notice) -> bytes:
     )
 
 
-async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, Payload, Notice]]) -> None:
+async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnApplication, Notice]]) -> None:
     """Owes the applications' partners these status changes.
 
     Whether the partner has a webhook is decided by the worker, not here: the application's

@@ -8,10 +8,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import deliveries, samples, wording
-from services.notify.statuses import Notice, notice
+from services.notify.statuses import Notice, about, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
 from shared.events import NotificationRecordedV1
-from shared.messaging.consumer import Batched
+from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
@@ -25,12 +25,13 @@ def email_id(event: Envelope) -> uuid.UUID:
 def summary(c: Notice, application_id: uuid.UUID, notice_url: str) -> tuple[str, str]:
     """The subject lines of the default messages: what the notification record says."""
     context = samples.context(c.status, c.context, {"application_id": str(application_id), "notice_url": notice_url})
-    return tuple(wording.render(c.status, language, context).subject for language in ("zh", "en"))
+    zh, en = (wording.render(c.status, language, context).subject for language in ("zh", "en"))
+    return zh, en
 
 
-def handlers(publisher: Publisher, notice_url: str):
+def handlers(publisher: Publisher, notice_url: str) -> Handlers:
     async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Payload]]) -> None:
-        changes = [(event, p, notice(p)) for event, p in batch]
+        changes = [(event, about(p), notice(p)) for event, p in batch]
         told, events = [], []
         for event, p, c in changes:
             notification_id = uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event.id}")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,8 +56,8 @@ def _cursor(row) -> str:
 
 def _after(cursor: str):
     try:
-        at, _, last = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        at, last = datetime.fromisoformat(at), uuid.UUID(last)
+        at_text, _, last_text = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        at, last = datetime.fromisoformat(at_text), uuid.UUID(last_text)
     except (ValueError, UnicodeError):
         raise BadCursor(cursor) from None
     return or_(d.c.created_at < at, and_(d.c.created_at == at, d.c.id < last))
@@ -129,8 +129,12 @@ async def retry_all(session: AsyncSession, *, partner_id: str | None = None, sin
         query = query.where(d.c.partner_id == partner_id)
     if since is not None:
         query = query.where(d.c.created_at >= since)
-    done = await session.execute(
-        query.values(status="pending", attempts=0, next_attempt_at=func.now(), replayed_at=func.now())
+    # An UPDATE's result is a CursorResult, which the session's execute() does not type as such.
+    done = cast(
+        CursorResult[Any],
+        await session.execute(
+            query.values(status="pending", attempts=0, next_attempt_at=func.now(), replayed_at=func.now())
+        ),
     )
     return done.rowcount
 
@@ -175,8 +179,11 @@ async def put_template(
 
 
 async def delete_template(session: AsyncSession, partner_id: str, status: str, language: str) -> bool:
-    done = await session.execute(
-        delete(t).where(t.c.partner_id == partner_id, t.c.status == status, t.c.language == language)
+    done = cast(  # a DELETE's result is a CursorResult, which execute() does not type as such
+        CursorResult[Any],
+        await session.execute(
+            delete(t).where(t.c.partner_id == partner_id, t.c.status == status, t.c.language == language)
+        ),
     )
     return bool(done.rowcount)
 

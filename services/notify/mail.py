@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy import delete, func, select, update
@@ -59,9 +60,9 @@ def message(settings: NotifySettings, o: Outgoing) -> EmailMessage:
     return m
 
 
-def application_facts(row, notice_url: str, titles: dict[str, tuple[str, str]]) -> dict:
+def application_facts(row, notice_url: str, titles: dict[str, tuple[str, str]]) -> dict[str, Any]:
     title = titles.get(row.clause, (None, None)) if row else (None, None)
-    facts = {"notice_url": notice_url}
+    facts: dict[str, Any] = {"notice_url": notice_url}
     if row is not None:
         facts |= {
             "applicant_name": row.applicant_name,
@@ -183,7 +184,7 @@ async def send(sessions: async_sessionmaker, settings: NotifySettings, schedule:
             start_tls=settings.smtp_security == "starttls",
             timeout=settings.smtp_timeout_s,
         )
-        outcome = {"status": "sent", "sent_at": func.now(), "last_error": None}
+        outcome: dict[str, object] = {"status": "sent", "sent_at": func.now(), "last_error": None}
     except Exception as error:  # the server away, busy or refusing for now, or the address refused
         delay = schedule.delay(o.attempt)
         text = f"{type(error).__name__}: {error}"[:500]

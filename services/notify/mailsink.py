@@ -22,7 +22,7 @@ def main() -> None:
     args = parser.parse_args()
     for sub in ("tmp", "new", "cur"):  # a Maildir, made whole even where the folder already exists
         (args.maildir / sub).mkdir(parents=True, exist_ok=True)
-    controller = Controller(Mailbox(str(args.maildir)), hostname=args.host, port=args.port)
+    controller = Controller(Mailbox(args.maildir), hostname=args.host, port=args.port)
     controller.start()
     print(f"mail sink on {args.host}:{args.port}, keeping mail in {args.maildir}", flush=True)
     stop = threading.Event()

@@ -21,7 +21,7 @@ COMMON: dict[str, Any] = {
     "notice_url": "https://subsidy.example.cn/notices",
 }
 
-_DECISION = {
+_DECISION: dict[str, Any] = {
     "amount": "0.00",
     "policy_version": "chengdu-blockchain-2023",
     "reasons": [],

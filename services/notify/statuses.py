@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
+from uuid import UUID
 
 from shared.events import DecisionMadeV1
 from shared.messaging.payloads import Payload
@@ -50,9 +51,10 @@ def calculation(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     for step in reversed(trace):
         if m := _RATE.match(step.get("step", "")):
             plain = {k: (v.replace(",", "") if v else None) for k, v in m.groupdict().items()}
-            zh, en = BASES.get(plain["fact"], (plain["fact"], plain["fact"].replace("_", " ")))
+            fact = m["fact"]  # a word, always there: nothing to strip
+            zh, en = BASES.get(fact, (fact, fact.replace("_", " ")))
             return {
-                "base_fact": plain["fact"],
+                "base_fact": fact,
                 "base_label_zh": zh,
                 "base_label_en": en,
                 "base": plain["base"],
@@ -65,6 +67,23 @@ def calculation(trace: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+@runtime_checkable
+class AboutAnApplication(Protocol):
+    """What every status event names: the application it moves, and its applicant."""
+
+    @property
+    def application_id(self) -> UUID: ...
+
+    @property
+    def credit_code(self) -> str: ...
+
+
+def about(p: Payload) -> AboutAnApplication:
+    if not isinstance(p, AboutAnApplication):
+        raise TypeError(f"{type(p).__name__} is about no application")
+    return p
+
+
 def notice(p: Payload) -> Notice:
     c = status_change(p)
     return Notice(c.status, c.detail, extra(p))
@@ -74,5 +93,5 @@ def extra(p: Payload) -> dict[str, Any]:
     """What the applicant's message says beyond the public detail: how a decision was reached."""
     if not isinstance(p, DecisionMadeV1):
         return {}
-    formula = next((s for s in reversed(p.trace) if s.get("article") not in (None, "施行期")), {})
+    formula: dict[str, Any] = next((s for s in reversed(p.trace) if s.get("article") not in (None, "施行期")), {})
     return {"article": formula.get("article"), "explanation": formula.get("step"), "calculation": calculation(p.trace)}

@@ -281,7 +281,7 @@ async def send(sessions: async_sessionmaker, sender: Sender, policy: DeliveryPol
     code = {"last_status_code": attempt.status_code}
     gone = attempt.status_code is not None and retries.verdict(attempt.status_code) is retries.Verdict.GONE
     if attempt.error is None:
-        outcome = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
+        outcome: dict[str, object] = {"status": "delivered", "delivered_at": func.now(), "last_error": None}
     elif gone:
         outcome = {"status": "failed", "last_error": "HTTP 410: endpoint disabled; register the webhook again"}
         log.warning("webhook of %s answered 410 Gone: disabled", c.partner_id)

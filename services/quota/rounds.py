@@ -271,9 +271,11 @@ async def _rank(session, ctx: Context, row) -> dict:
             f"申请 {'、'.join(unheard)} 入围时未附申报单位名称、项目及申报事项（v1 入围事件），"
             "须待其 v2 入围事件送达后方可排名",
         )
-    entries, trimmed = [], {}
+    entries: list[Entry] = []
+    trimmed: dict[uuid.UUID, bool] = {}
     for c in members:
         score, trimmed[c.application_id] = candidate_score(scores[c.application_id])
+        assert score is not None, "every candidate has its min_reviews (at least one), counted above"
         entries.append(Entry(c.application_id, score, c.indicators, c.submitted_at))
     selection = ctx.selection(row.clause)
     placed = rank(entries, quota=row.quota, min_score=row.min_score, tie_breaks=selection.formula.tie_breaks)

@@ -48,14 +48,21 @@ class Up:
     data_dir: Path
     port_base: int = field(default_factory=free_port_base)
     broker_port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
+    _process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def process(self) -> subprocess.Popen:
+        """`subsidy up`, once started."""
+        if self._process is None:
+            raise RuntimeError("the stack was not started")
+        return self._process
 
     def start(self) -> Up:
         env = {k: v for k, v in (os.environ | self.settings).items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
         for stale in (self.data_dir / "run").glob("*.pid"):  # a previous run's: not this one's yet
             stale.unlink()
         self.output = open(self.data_dir / "up.out", "ab")
-        self.process = subprocess.Popen(
+        self._process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -114,7 +121,7 @@ class Up:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
+        if self._process and self._process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(60)

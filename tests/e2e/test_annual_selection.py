@@ -197,8 +197,8 @@ async def test_twelve_alliance_chains_compete_for_ten_places_through_review_noti
     # 12 October: every notice has ended with no open objection; the round concludes by itself.
     quota_clock.set(beijing("2024-10-12T09:00:00"))
     await until(lambda: _is(state_of(quota, admin), "concluded"))
-    again = await move(quota, admin, "concluded", expect=409)
-    assert again["error"]["code"] == "invalid_transition"
+    concluded_again = await move(quota, admin, "concluded", expect=409)
+    assert concluded_again["error"]["code"] == "invalid_transition"
 
     selected = [r["application_id"] for r in ranking if r["standing"] == "proposed"]
     assert len(selected) == 10 and third not in selected and eleventh["application_id"] in selected

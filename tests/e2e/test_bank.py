@@ -46,7 +46,9 @@ class Bank:
         self.services, self.keys, self.rng = services, keys, rng
         self.accepted: list[str] = []
         self.reads = 0
-        self.budget_moves = Counter()
+        self.budget_moves: Counter[tuple[bool, bool, int]] = (
+            Counter()
+        )  # (a cut within what is free, a line with commitments, status) → times
         self.numbers = itertools.count(int(time.time()) % 100_000 * 10)
         self.stop = asyncio.Event()
 

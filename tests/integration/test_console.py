@@ -235,12 +235,19 @@ async def test_after_five_failed_sign_ins_an_account_waits_even_with_the_right_p
     assert (await sign_in(page, console, "judge-b")).status == 200  # other accounts are not held up
 
 
+def matched(pattern: str, text: str, group: int = 1, flags: int = 0) -> str:
+    """`group` of the first match of `pattern` in `text`; the test fails where there is none."""
+    m = re.search(pattern, text, flags)
+    assert m is not None, f"{pattern!r} not found"
+    return m.group(group)
+
+
 async def _signin_token(client: httpx.AsyncClient) -> tuple[str, str]:
     r = await client.get("/signin")
-    cookie = r.cookies.get("__Host-console-signin") or re.search(
+    cookie = r.cookies.get("__Host-console-signin") or matched(
         r"__Host-console-signin=([^;]+)", r.headers["set-cookie"]
-    ).group(1)
-    token = re.search(r'name="signin_token" value="([^"]+)"', r.text).group(1)
+    )
+    token = matched(r'name="signin_token" value="([^"]+)"', r.text)
     return cookie, token
 
 
@@ -278,7 +285,7 @@ async def test_a_form_without_its_csrf_token_is_refused(console, officials):
         assert signed.status_code == 303
         session = {
             "Cookie": "__Host-console-session="
-            + re.search(r"__Host-console-session=([^;]+)", signed.headers["set-cookie"]).group(1)
+            + matched(r"__Host-console-session=([^;]+)", signed.headers["set-cookie"])
         }
         assert (await client.get("/rounds", headers=session)).status_code == 200
         for data in ({}, {"csrf_token": "not-the-token"}, {"csrf_token": ""}):
@@ -289,7 +296,7 @@ async def test_a_form_without_its_csrf_token_is_refused(console, officials):
                 )
             ).status_code == 403
         page = (await client.get("/rounds", headers=session)).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        csrf = matched(r'name="csrf_token" value="([^"]+)"', page)
         assert (await client.post("/signout", data={"csrf_token": csrf}, headers=session)).status_code == 303
         assert (await client.get("/rounds", headers=session)).status_code == 303  # signed out
 
@@ -347,7 +354,7 @@ async def test_the_eligible_application_shows_its_amount_and_every_step_of_the_r
     assert await page.locator("a", has_text="第一页").count() == 0
     await page.click("a[rel=next]")
     seen.append(await rows.first.inner_text())
-    assert {decided["national_super"], decided["municipal"]} == {re.search(r"[0-9a-f-]{36}", t).group(0) for t in seen}
+    assert {decided["national_super"], decided["municipal"]} == {matched(r"[0-9a-f-]{36}", t, 0) for t in seen}
     assert await page.locator("a[rel=next]").count() == 0  # the last page
     await page.click("a:has-text('第一页')")
     assert await rows.first.inner_text() == seen[0]
@@ -369,7 +376,7 @@ async def test_the_eligible_application_shows_its_amount_and_every_step_of_the_r
 
 def label(text: str) -> str:
     """The Chinese of a label shown in both languages."""
-    return re.match(r"[^A-Za-z0-9 ]*", text).group(0).strip()
+    return matched(r"^[^A-Za-z0-9 ]*", text, 0).strip()
 
 
 async def test_a_reviewer_saves_a_draft_submits_a_review_and_recuses_from_another_candidate(

@@ -102,7 +102,8 @@ async def test_revoking_an_account_ends_its_sessions_and_revokes_its_key(stack, 
     name = f"gone-{uuid.uuid4().hex[:6]}"
     await make(stack, console_db, name, "admin", "pass phrase of gone")
     token, _ = await sessions.start(console_db, name)
-    assert (await sessions.find(console_db, token, HOURS)).account == name
+    signed = await sessions.find(console_db, token, HOURS)
+    assert signed is not None and signed.account == name
     assert subsidy(stack, "revoke", name).returncode == 0
     assert await sessions.find(console_db, token, HOURS) is None
     assert await accounts.verify(console_db, name, "pass phrase of gone") is None
@@ -128,6 +129,7 @@ async def test_a_session_idle_too_long_or_too_old_is_refused_and_deleted(stack, 
     await make(stack, console_db, name, "reviewer")
     token, csrf = await sessions.start(console_db, name)
     found = await sessions.find(console_db, token, HOURS)
+    assert found is not None
     assert found.csrf_token == csrf and found.token_hash != token
     async with console_db() as session:  # the cookie's token is not in the table, only its hash
         assert (await session.execute(select(session_rows).where(session_rows.c.token_hash == token))).first() is None

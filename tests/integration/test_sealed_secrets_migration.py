@@ -31,7 +31,7 @@ async def execute(url: str, sql: str) -> list:
     try:
         async with engine.begin() as conn:
             result = await conn.execute(text(sql))
-            return result.all() if result.returns_rows else []
+            return list(result.all()) if result.returns_rows else []
     finally:
         await engine.dispose()
 

@@ -310,8 +310,10 @@ async def test_an_application_admitted_twice_is_one_candidate(stack, client, key
     )
     assert created.status_code == 201
     admitted = admission("3.6-demo-base", 2025, 1, tag="twice")
+    model = payload_type(admitted.type)
+    assert model is not None
     again = Envelope.of(
-        payload_type(admitted.type).model_validate_json(admitted.data),
+        model.model_validate_json(admitted.data),
         source="/test",
         key=admitted.key,
         subject=admitted.subject,

@@ -151,7 +151,7 @@ async def listener():
         writer.close()
 
     port = free_port()
-    addresses = {info[4][0] for info in socket.getaddrinfo(OWN_NAME, port, type=socket.SOCK_STREAM)}
+    addresses = {str(info[4][0]) for info in socket.getaddrinfo(OWN_NAME, port, type=socket.SOCK_STREAM)}
     servers = [await asyncio.start_server(accept, address, port) for address in addresses]
     yield port, connections
     for server in servers:

@@ -26,6 +26,7 @@ def test_an_application_without_a_contact_is_still_valid():
 
 def test_a_contact_defaults_to_chinese_and_keeps_its_address_normalised():
     contact = parse_application(with_contact({"email": "Zhang.Wei@Example.CN"})).contact
+    assert contact is not None
     assert (contact.email, contact.phone, contact.language) == ("Zhang.Wei@example.cn", None, "zh")
 
 
@@ -33,6 +34,7 @@ def test_a_contact_may_ask_for_english_and_give_a_phone():
     contact = parse_application(
         with_contact({"email": "ops@chain.cn", "phone": "+86 138-0000-0000", "language": "en"})
     ).contact
+    assert contact is not None
     assert (contact.phone, contact.language) == ("+86 138-0000-0000", "en")
 
 

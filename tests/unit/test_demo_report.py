@@ -16,7 +16,7 @@ def told(scenario) -> Played:
     played = Played(
         datetime(2026, 1, 5, tzinfo=UTC), scenario.year, 2026, finished_at=datetime(2026, 1, 5, 0, 3, tzinfo=UTC)
     )
-    money = defaultdict(lambda: defaultdict(Decimal))
+    money: defaultdict[str, defaultdict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for e in scenario.entries:
         played.ids[e.n] = f"00000000-0000-0000-0000-{e.n:012d}"
         amount = f"{e.expected_amount:.2f}"

@@ -41,7 +41,7 @@ def test_every_clause_is_applied_for_even_in_a_small_year(small, full):
 
 
 def test_applicants_are_what_intake_accepts(full):
-    codes = {}
+    codes: dict[str, str] = {}  # credit code → the organisation named by it
     for e in full.entries:
         application = parse_application(e.application)  # intake's own parsing: raises on anything wrong
         code = e.application["applicant"]["credit_code"]

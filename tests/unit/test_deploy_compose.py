@@ -28,9 +28,16 @@ def ours(services: dict) -> dict:
     }
 
 
+def matched(pattern: str, text: str, group: int = 1, flags: int = 0) -> str:
+    """`group` of the first match of `pattern` in `text`; the test fails where there is none."""
+    m = re.search(pattern, text, flags)
+    assert m is not None, f"{pattern!r} not found"
+    return m.group(group)
+
+
 def dockerfile_env() -> dict[str, str]:
     text = (DEPLOY / "Dockerfile").read_text()
-    return dict(re.findall(r"(\w+)=(\S+)", re.search(r"^ENV (.+)$", text, re.M).group(1)))
+    return dict(re.findall(r"(\w+)=(\S+)", matched(r"^ENV (.+)$", text, flags=re.M)))
 
 
 def test_every_service_runs_once_as_its_own_container_after_the_migration():
@@ -71,5 +78,6 @@ def test_the_image_health_check_asks_a_real_route_on_the_api_port():
     check = re.search(
         r"HEALTHCHECK .*urlopen\('http://127\.0\.0\.1:(\d+)(/\w+)'\)", (DEPLOY / "Dockerfile").read_text()
     )
+    assert check is not None
     assert int(check.group(1)) == int(dockerfile_env()["HTTP_PORT"])
     assert all(check.group(2) in routes(service) for service in PRODUCT)

@@ -40,6 +40,7 @@ def test_an_event_answering_another_inherits_its_correlation_and_names_its_cause
         first.id,
         first.traceparent,
     )
+    assert first.traceparent is not None
     assert first.traceparent.startswith("00-") and len(first.traceparent) == 55
 
 

@@ -47,7 +47,8 @@ async def test_a_loop_that_keeps_failing_for_a_bug_makes_the_process_unhealthy()
         await asyncio.sleep(0.01)
     assert runtime.unhealthy() is None  # a few failures: it may yet recover
     loop.failing_since = datetime.now(UTC) - STALL_LIMIT * 2  # as if it had failed for two minutes
-    assert runtime.unhealthy().startswith("broken failing since") and "KeyError" in runtime.unhealthy()
+    problem = runtime.unhealthy()
+    assert problem is not None and problem.startswith("broken failing since") and "KeyError" in problem
     loop.task.cancel()
 
 
@@ -64,12 +65,16 @@ async def test_a_loop_waiting_out_an_outage_stays_healthy():
 
 
 async def test_a_loop_that_ended_or_stalled_makes_the_process_unhealthy():
-    done = Loop("ended", lambda: None)
+    async def never_run() -> None:  # the tasks below stand in for the loops' own
+        pass
+
+    done = Loop("ended", never_run)
     done.task = asyncio.create_task(asyncio.sleep(0))
     await done.task
     assert runtime_with(done).unhealthy() == "ended stopped"
 
-    stuck = Loop("consumer", lambda: None, progress=lambda: datetime.now(UTC) - STALL_LIMIT * 2)
+    stuck = Loop("consumer", never_run, progress=lambda: datetime.now(UTC) - STALL_LIMIT * 2)
     stuck.task = asyncio.create_task(asyncio.Event().wait())
-    assert runtime_with(stuck).unhealthy().startswith("consumer made no progress since")
+    problem = runtime_with(stuck).unhealthy()
+    assert problem is not None and problem.startswith("consumer made no progress since")
     stuck.task.cancel()

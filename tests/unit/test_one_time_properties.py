@@ -89,7 +89,7 @@ def test_one_time_rules_hold_over_any_sequence_of_claims(sequence):
     per_rule = Counter((code, clause, key) for code, clause, key, _, _ in granted)
     assert max(per_rule.values(), default=1) == 1  # one grant per applicant, clause and subject (year included)
 
-    total = defaultdict(Decimal)
+    total: defaultdict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for code, clause, key, amount, cap in granted:
         assert amount <= cap
         total[(code, clause, key.split(";")[0] if clause != "3.5-external-revenue" else "applicant")] += amount

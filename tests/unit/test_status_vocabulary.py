@@ -3,13 +3,16 @@ intake's timeline and notify's webhooks show partners that very detail."""
 
 import json
 from collections import defaultdict
+from typing import Any, cast
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake import projection
 from services.notify import deliveries
 from services.notify.handlers import handlers
 from services.notify.statuses import notice
+from services.notify.tables import metadata as notify_tables
 from shared.events import (
     ApplicationSubmittedV1,
     DecisionMadeV1,
@@ -19,6 +22,7 @@ from shared.events import (
     PayoutRequestedV1,
 )
 from shared.messaging.envelope import Envelope
+from shared.messaging.outbox import Publisher
 from shared.statuses import MONEY_STEPS, STAGE, STATUS_EVENTS, status_change
 from tests.books import EXAMPLES
 from tests.status_events import EVENTS, decision_of, example, registered_status_events
@@ -40,7 +44,8 @@ def test_every_registered_status_event_maps_to_a_ranked_status_and_a_json_detail
 def test_intake_and_notify_follow_every_registered_status_event():
     assert set(STATUS_EVENTS) == set(REGISTERED)
     assert set(projection.HANDLERS) == set(REGISTERED)
-    assert set(handlers(publisher=None, notice_url="https://x")) == set(REGISTERED)
+    publisher = Publisher("/test", notify_tables.tables["notify.outbox"])
+    assert set(handlers(publisher=publisher, notice_url="https://x")) == set(REGISTERED)
 
 
 def test_a_status_has_one_detail_shape_whichever_event_or_version_reached_it():
@@ -78,11 +83,15 @@ def test_an_event_that_moves_no_status_is_refused_not_given_one():
 class Recorded:
     """A session that keeps what a handler writes, in order, instead of writing it."""
 
-    def __init__(self):
-        self.writes = []
+    def __init__(self) -> None:
+        self.writes: list[Any] = []
 
-    async def execute(self, statement, params=None):
+    async def execute(self, statement: object, params: object = None) -> None:
         self.writes.append(params)
+
+    def session(self) -> AsyncSession:
+        """Itself, where a handler takes a session: it answers the one call handlers make here."""
+        return cast(AsyncSession, self)
 
 
 @pytest.mark.parametrize(
@@ -99,8 +108,8 @@ class Recorded:
 async def test_intakes_timeline_stores_the_detail_notifys_webhook_sends(p):
     event = Envelope.of(p, source="/test", key=p.credit_code, subject=str(p.application_id))
     intake, notify = Recorded(), Recorded()
-    await projection.statuses_changed(intake, [(event, p)])
-    await deliveries.enqueue(notify, [(event, p, notice(p))])
+    await projection.statuses_changed(intake.session(), [(event, p)])
+    await deliveries.enqueue(notify.session(), [(event, p, notice(p))])
     [step] = intake.writes[0]
     [delivery] = notify.writes[0]
     sent = json.loads(delivery["body"])

@@ -2,6 +2,7 @@
 limited per account name and per client address (429 with Retry-After past the limit)."""
 
 import re
+from typing import Literal, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +22,16 @@ from services.console.web.deps import (
 
 router = APIRouter()
 SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_\-.?=&%:+~]*")
-COOKIE = {"secure": True, "httponly": True, "samesite": "strict", "path": "/"}
+
+
+class CookieFlags(TypedDict):
+    secure: bool
+    httponly: bool
+    samesite: Literal["lax", "strict", "none"]
+    path: str
+
+
+COOKIE: CookieFlags = {"secure": True, "httponly": True, "samesite": "strict", "path": "/"}
 
 
 def _safe_next(target: str | None) -> str:

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
-from services.console.upstream import Refused, Unavailable
+from services.console.upstream import Unavailable, UpstreamRefused
 from services.console.web.deps import SESSION_COOKIE, CsrfRefused, NeedSignIn, NotAllowed, console
 
 SERVICE_NAMES = {
@@ -72,8 +72,8 @@ def install(app: FastAPI) -> None:
             code="csrf",
         )
 
-    @app.exception_handler(Refused)
-    async def refused(request: Request, e: Refused) -> Response:
+    @app.exception_handler(UpstreamRefused)
+    async def refused(request: Request, e: UpstreamRefused) -> Response:
         headers = {"Retry-After": e.retry_after} if e.retry_after else None
         return _page(
             request,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console import health, labels
-from services.console.upstream import Refused, Unavailable
+from services.console.upstream import Unavailable, UpstreamRefused
 from services.console.web.deps import Admin, console, form
 from shared.messaging import dead_letters
 
@@ -46,7 +46,7 @@ async def _letters(request: Request) -> tuple[list[dead_letters.Letter], set[str
     c = console(request)
     try:
         async with asyncio.timeout(c.settings.console_api_timeout_s):
-            found, replayed = await dead_letters.letters(c.settings.kafka_bootstrap_servers)
+            found, replayed = await dead_letters.letters(c.settings.brokers)
     except Exception:
         raise Unavailable("broker") from None
     unique = {letter.id: letter for letter in reversed(found)}
@@ -81,11 +81,11 @@ async def list_dead_letters(request: Request, me: Admin) -> Response:
     )
 
 
-async def _letter_page(request: Request, letter_id: str, *, problem: Refused | None = None) -> Response:
+async def _letter_page(request: Request, letter_id: str, *, problem: UpstreamRefused | None = None) -> Response:
     found, replayed = await _letters(request) if LETTER_ID.fullmatch(letter_id) else ([], set())
     letter = next((d for d in found if d.id == letter_id), None)
     if letter is None:
-        raise Refused(404, "not_found", "没有这封死信。", "No such dead letter.")
+        raise UpstreamRefused(404, "not_found", "没有这封死信。", "No such dead letter.")
     return console(request).pages.render(
         request,
         "operations/dead_letter.html",
@@ -108,12 +108,12 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
     replays topic says it went back already."""
     await form(request, me)
     if not LETTER_ID.fullmatch(letter_id):  # never an empty filter, which would replay every letter
-        raise Refused(404, "not_found", "没有这封死信。", "No such dead letter.")
+        raise UpstreamRefused(404, "not_found", "没有这封死信。", "No such dead letter.")
     try:
         # No timeout of ours: one cut short between sending the event and recording it would send it
         # again next time (harmless, inboxes skip it), but would do so at every click on a slow broker.
         async with _replaying:
-            sent = await dead_letters.replay(console(request).settings.kafka_bootstrap_servers, ids=[letter_id])
+            sent = await dead_letters.replay(console(request).settings.brokers, ids=[letter_id])
     except Exception:
         raise Unavailable("broker") from None
     if sent:
@@ -121,7 +121,7 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
     return await _letter_page(
         request,
         letter_id,
-        problem=Refused(
+        problem=UpstreamRefused(
             409,
             "already_replayed",
             "这封死信已重放过，未再次发送。若事件再次失败，会作为一封新的死信出现。",

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console import budgets, labels
-from services.console.upstream import Refused
+from services.console.upstream import UpstreamRefused
 from services.console.web.deps import Money, console, form, key
 from services.console.web.render import BEIJING
 from services.console.web.rounds import CLAUSE
@@ -33,8 +33,8 @@ def _done(request: Request) -> tuple[str, str] | None:
     q = request.query_params
     if q.get("done") != "budget_set" or not CLAUSE.fullmatch(q.get("clause", "")) or not q.get("year", "").isdigit():
         return None
-    line, released = f"{q['year']} {q['clause']}", q.get("released", "")
-    released = int(released) if released.isdigit() else 0
+    line, released_text = f"{q['year']} {q['clause']}", q.get("released", "")
+    released = int(released_text) if released_text.isdigit() else 0
     return (
         f"{line} 预算已设定；{released} 项等待预算的奖励已继续拨付。",
         f"The {line} budget was set; {released} award(s) waiting for it went ahead.",
@@ -42,7 +42,12 @@ def _done(request: Request) -> tuple[str, str] | None:
 
 
 async def _page(
-    request: Request, me, *, year_text: str | None = None, problem: Refused | None = None, entered: dict | None = None
+    request: Request,
+    me,
+    *,
+    year_text: str | None = None,
+    problem: UpstreamRefused | None = None,
+    entered: dict | None = None,
 ) -> Response:
     c, api_key, q = console(request), key(request, me), request.query_params
     this_year = datetime.now(BEIJING).year
@@ -92,7 +97,7 @@ async def set_budget(request: Request, me: Money, year: int, clause: str) -> Res
     """Sets the line's whole amount (not an increment), as `PUT /v1/budgets/{year}/{clause}` does."""
     fields = await form(request, me)
     if not CLAUSE.fullmatch(clause):  # it goes into payout's URL: nothing that could change the path
-        raise Refused(404, "not_found", "没有这个条款。", "No such clause.")
+        raise UpstreamRefused(404, "not_found", "没有这个条款。", "No such clause.")
     typed = fields.get("amount", "")
     try:
         done = await console(request).upstream.call(
@@ -102,7 +107,7 @@ async def set_budget(request: Request, me: Money, year: int, clause: str) -> Res
             key(request, me),
             json={"amount": budgets.typed_amount(typed)},
         )
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _page(
             request, me, year_text=str(year), problem=refused, entered={"line": f"{year}-{clause}", "amount": typed}
         )

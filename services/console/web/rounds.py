@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console import labels
-from services.console.upstream import Refused
+from services.console.upstream import UpstreamRefused
 from services.console.web.deps import Admin, Official, Reviewer, console, form, key
 
 router = APIRouter(prefix="/rounds")
@@ -20,7 +20,7 @@ CLAUSE = re.compile(r"[0-9]+\.[0-9]+-[a-z0-9-]+")
 
 def _round_path(clause: str, year: int) -> str:
     if not CLAUSE.fullmatch(clause):  # it goes into quota's URL: nothing that could change the path
-        raise Refused(404, "not_found", "没有这个条款。", "No such clause.")
+        raise UpstreamRefused(404, "not_found", "没有这个条款。", "No such clause.")
     return f"/v1/rounds/{clause}/{year}"
 
 
@@ -41,7 +41,7 @@ def _selection_clauses(request: Request) -> dict[str, dict]:
 
 
 async def _rounds_page(
-    request: Request, me, *, problem: Refused | None = None, entered: dict | None = None
+    request: Request, me, *, problem: UpstreamRefused | None = None, entered: dict | None = None
 ) -> Response:
     c = console(request)
     rounds = await c.upstream.get("quota", "/v1/rounds", key(request, me))
@@ -76,7 +76,7 @@ async def open_round(request: Request, me: Admin) -> Response:
     }
     try:
         made = await console(request).upstream.call("quota", "POST", "/v1/rounds", key(request, me), json=body)
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _rounds_page(request, me, problem=refused, entered=fields)
     return RedirectResponse(f"/rounds/{made['clause']}/{made['year']}?done=created", status_code=303)
 
@@ -84,7 +84,9 @@ async def open_round(request: Request, me: Admin) -> Response:
 # ---- one round ----
 
 
-async def _round_page(request: Request, me, clause: str, year: int, *, problem: Refused | None = None) -> Response:
+async def _round_page(
+    request: Request, me, clause: str, year: int, *, problem: UpstreamRefused | None = None
+) -> Response:
     c, api_key = console(request), key(request, me)
     found = await c.upstream.get("quota", _round_path(clause, year), api_key)
     candidates = await c.upstream.get("quota", _round_path(clause, year) + "/candidates", api_key)
@@ -118,7 +120,7 @@ async def move_round(request: Request, me: Admin, clause: str, year: int) -> Res
             key(request, me),
             json={"state": fields.get("state", ""), "reason": fields.get("reason", "").strip()},
         )
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _round_page(request, me, clause, year, problem=refused)
     return RedirectResponse(f"/rounds/{clause}/{year}?done=moved", status_code=303)
 
@@ -129,11 +131,11 @@ async def assign_reviewer(request: Request, me: Admin, clause: str, year: int) -
     reviewer = fields.get("reviewer", "").strip()
     try:
         if not reviewer:
-            raise Refused(422, "missing", "请填写评审专家的账户名。", "Name the reviewer's account.")
+            raise UpstreamRefused(422, "missing", "请填写评审专家的账户名。", "Name the reviewer's account.")
         await console(request).upstream.call(
             "quota", "PUT", _round_path(clause, year) + f"/panel/{quote(reviewer, safe='')}", key(request, me)
         )
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _round_page(request, me, clause, year, problem=refused)
     return RedirectResponse(f"/rounds/{clause}/{year}?done=assigned", status_code=303)
 
@@ -148,7 +150,7 @@ async def _candidate_page(
     year: int,
     application_id: uuid.UUID,
     *,
-    problem: Refused | None = None,
+    problem: UpstreamRefused | None = None,
     entered: dict | None = None,
 ) -> Response:
     c, api_key = console(request), key(request, me)
@@ -157,7 +159,7 @@ async def _candidate_page(
     listed = await c.upstream.get("quota", path + "/candidates", api_key)
     candidate = next((x for x in listed if x["application_id"] == str(application_id)), None)
     if candidate is None:
-        raise Refused(404, "not_found", "该轮次中没有此候选对象。", "No such candidate in this round.")
+        raise UpstreamRefused(404, "not_found", "该轮次中没有此候选对象。", "No such candidate in this round.")
     reviews = await c.upstream.get("quota", f"{path}/candidates/{application_id}/reviews", api_key)
     mine = next((r for r in reviews if r["reviewer_id"] == me.account), None)
     return c.pages.render(
@@ -197,7 +199,7 @@ async def save_review(request: Request, me: Reviewer, clause: str, year: int, ap
             key(request, me),
             json={"scores": scores, "submit": submit},
         )
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _candidate_page(request, me, clause, year, application_id, problem=refused, entered=fields)
     done = "review_submitted" if submit else "draft_saved"
     return RedirectResponse(f"/rounds/{clause}/{year}/candidates/{application_id}?done={done}", status_code=303)
@@ -216,7 +218,7 @@ async def declare_conflict(
             key(request, me),
             json={"reason": fields.get("reason", "")},
         )
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _candidate_page(request, me, clause, year, application_id, problem=refused, entered=fields)
     return RedirectResponse(f"/rounds/{clause}/{year}/candidates/{application_id}?done=recused", status_code=303)
 
@@ -232,7 +234,9 @@ async def show_ranking(request: Request, me: Admin, clause: str, year: int) -> R
     return c.pages.render(request, "rounds/ranking.html", round=found, ranking=ranking)
 
 
-async def _objections_page(request: Request, me, clause: str, year: int, *, problem: Refused | None = None) -> Response:
+async def _objections_page(
+    request: Request, me, clause: str, year: int, *, problem: UpstreamRefused | None = None
+) -> Response:
     c, api_key = console(request), key(request, me)
     found = await c.upstream.get("quota", _round_path(clause, year), api_key)
     objections = await c.upstream.get("quota", _round_path(clause, year) + "/objections", api_key)
@@ -267,7 +271,7 @@ async def decide_objection(request: Request, me: Admin, clause: str, year: int, 
             key(request, me),
             json={"decision": decision, "reason": fields.get("reason", "")},
         )
-    except Refused as refused:
+    except UpstreamRefused as refused:
         return await _objections_page(request, me, clause, year, problem=refused)
     done = "upheld" if decision == "upheld" else "dismissed"
     return RedirectResponse(f"/rounds/{clause}/{year}/objections?done={done}", status_code=303)

@@ -44,10 +44,9 @@ async def put_payee(
     if not same_name(payee.account_name, application.applicant.name):
         raise invalid([payee_name_mismatch("body.account_name").to_json()])
     now = datetime.now(UTC)
-    application = application.model_copy(update={"payee": payee})
     publisher = wiring.publisher
     event = publisher.event(
-        payee_provided(application_id, application, now),
+        payee_provided(application_id, application, payee, now),
         key=application.applicant.credit_code,
         subject=str(application_id),
     )

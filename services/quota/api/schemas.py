@@ -28,8 +28,9 @@ _PROSE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 Prose = rf"^{_PROSE}*{_VISIBLE}{_PROSE}*$"  # text that may run over lines (\n, \r, \t allowed)
 
 
-def _text(low: int, high: int, pattern: str = NoControl, **kw: Any) -> Any:
-    return Annotated[str, StringConstraints(min_length=low, max_length=high, pattern=pattern), Field(**kw)]
+def _text(low: int, high: int, pattern: str = NoControl) -> StringConstraints:
+    """Text of `low` to `high` characters as sent, matching `pattern`: `Annotated[str, _text(…)]`."""
+    return StringConstraints(min_length=low, max_length=high, pattern=pattern)
 
 
 class _In(BaseModel):
@@ -56,7 +57,7 @@ class RoundCreate(_In):
 
 class Transition(_In):
     state: Literal["closed", "in_review", "ranked", "in_notice", "concluded"]
-    reason: _text(0, 500) | Literal[""] = ""
+    reason: Annotated[str, _text(0, 500)] | Literal[""] = ""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"state": "in_review"}]})
 
@@ -125,7 +126,7 @@ class CandidateRead(BaseModel):
 
 
 class ConflictIn(_In):
-    reason: _text(2, 500, examples=["曾为该企业提供咨询服务 / advised this company in 2023"])
+    reason: Annotated[str, _text(2, 500), Field(examples=["曾为该企业提供咨询服务 / advised this company in 2023"])]
 
 
 class ConflictRead(BaseModel):
@@ -207,15 +208,16 @@ Contact = Annotated[
 
 class ObjectionIn(_In):
     application_id: UUID
-    name: _text(2, 50, description="Your real name (实名)", examples=["张伟"])
+    name: Annotated[str, _text(2, 50), Field(description="Your real name (实名)", examples=["张伟"])]
     contact: Contact
-    reason: _text(
-        10,
-        2000,
-        Prose,
-        description="What is wrong with this selection, and the evidence",
-        examples=["该联盟链实际节点数不足 4 个，申报材料与事实不符。"],
-    )
+    reason: Annotated[
+        str,
+        _text(10, 2000, Prose),
+        Field(
+            description="What is wrong with this selection, and the evidence",
+            examples=["该联盟链实际节点数不足 4 个，申报材料与事实不符。"],
+        ),
+    ]
 
 
 class ObjectionFiled(BaseModel):
@@ -239,7 +241,7 @@ class ObjectionRead(BaseModel):
 
 class Decision(_In):
     decision: Literal["upheld", "dismissed"]
-    reason: _text(5, 2000, Prose)
+    reason: Annotated[str, _text(5, 2000, Prose)]
 
     model_config = ConfigDict(
         extra="forbid",

@@ -44,6 +44,7 @@ def test_the_latest_decision_on_the_timeline_is_the_one_explained():
         step("awarded", {"amount": "800000.00"}),
     ]
     decided = explanation.of(timeline)
+    assert decided is not None and decided.articles is not None
     assert (decided.outcome, decided.amount, decided.policy_version) == ("eligible", "800000.00", "v2")
     assert [a.article for a in decided.articles] == ["施行期", "一（一）"]
 
@@ -52,6 +53,7 @@ def test_a_decision_recorded_without_its_trace_is_said_to_be_so():
     decided = explanation.of(
         [step("ineligible", {"amount": "0.00", "reasons": [{"fact": "x", "zh": "甲", "en": "a"}]})]
     )
+    assert decided is not None
     assert decided.articles is None and decided.reasons[0]["fact"] == "x"
 
 

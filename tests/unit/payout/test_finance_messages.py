@@ -45,6 +45,7 @@ def test_the_stand_in_answers_a_batch_the_same_way_every_time():
     again = answers.answer(batch, 0.3, NOW, date(2025, 3, 4))
     assert first == again
     report, booked = first
+    assert booked is not None
     rejected = {t.end_to_end_id for t in report.transactions if t.status == "RJCT"}
     assert 0 < len(rejected) < 50 and report.group_status == "PART"
     assert {e.end_to_end_id for e in booked.entries} == {t.end_to_end_id for t in batch.transactions} - rejected
@@ -56,6 +57,7 @@ def test_test_accounts_are_always_rejected_with_their_code_and_the_rest_paid_at_
     closed, good = instruction("6222020200110004"), instruction()
     report, booked = answers.answer(a_batch(closed, good), 0, NOW, date(2025, 3, 4))
     assert [(t.status, t.reason_code) for t in report.transactions] == [("RJCT", "AC04"), ("ACCP", None)]
+    assert booked is not None
     assert [(e.end_to_end_id, e.amount) for e in booked.entries] == [(good.payout_id, good.amount)]
     report, booked = answers.answer(a_batch(good), 1, NOW, date(2025, 3, 4))
     assert report.group_status == "RJCT" and booked is None
@@ -73,6 +75,11 @@ class Row:
         self.__dict__.update(kw)
 
 
+def problem_code(row: Row | None) -> str | None:
+    problem = payee_problem(row)
+    return problem[0] if problem else None
+
+
 def test_bank_details_are_held_when_missing_in_another_name_or_malformed():
     ok = {
         "account_name": "成都链网科技有限公司",
@@ -81,10 +88,10 @@ def test_bank_details_are_held_when_missing_in_another_name_or_malformed():
         "applicant_name": "成都链网科技有限公司",
     }
     assert payee_problem(Row(**ok)) is None
-    assert payee_problem(None)[0] == "payee_missing"
+    assert problem_code(None) == "payee_missing"
     assert payee_problem(Row(**ok | {"account_name": "别家公司"})) == (
         "payee_invalid",
         "the account name is not the applicant's name",
     )
-    assert payee_problem(Row(**ok | {"account_number": "12-34"}))[0] == "payee_invalid"
+    assert problem_code(Row(**ok | {"account_number": "12-34"})) == "payee_invalid"
     assert mask("6222020200112233445") == "****3445"

@@ -12,9 +12,16 @@ from services.payout.domain.ledger import Ledger, Refused, Transfer, award_accou
 LINE = budget_account(2025, "1.1-node")
 
 
+def budget_change(current: D, wanted: D) -> Transfer:
+    """The 2025 1.1-node budget moved from `current` to `wanted` (a real change: never None)."""
+    change = money.budget_change(2025, "1.1-node", current, wanted)
+    assert change is not None
+    return change
+
+
 def funded(amount: str) -> Ledger:
     ledger = Ledger()
-    ledger.apply(money.budget_change(2025, "1.1-node", D(0), D(amount)))
+    ledger.apply(budget_change(D(0), D(amount)))
     return ledger
 
 
@@ -44,8 +51,8 @@ def test_a_budget_cannot_be_cut_below_what_is_committed():
     ledger = funded("1000.00")
     ledger.apply(money.reserve(uuid.uuid4(), 2025, "1.1-node", D("800.00")))
     with pytest.raises(Refused, match="exceeds_credits"):
-        ledger.apply(money.budget_change(2025, "1.1-node", D("1000.00"), D("799.99")))
-    ledger.apply(money.budget_change(2025, "1.1-node", D("1000.00"), D("800.00")))
+        ledger.apply(budget_change(D("1000.00"), D("799.99")))
+    ledger.apply(budget_change(D("1000.00"), D("800.00")))
     assert ledger.account(LINE).headroom == 0
 
 

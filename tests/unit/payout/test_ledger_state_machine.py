@@ -13,7 +13,8 @@ from services.payout.domain.ledger import ZERO, Ledger, Refused, award_account, 
 from services.payout.domain.verify import verify
 
 KEY = b"k"
-LINES = [(2025, "1.1-node"), (2025, "4.9-standard")]
+Line = tuple[int, str]  # a budget line: year and clause
+LINES: list[Line] = [(2025, "1.1-node"), (2025, "4.9-standard")]
 amounts = st.integers(min_value=1, max_value=500_00).map(lambda c: D(c) / 100)
 
 
@@ -25,8 +26,10 @@ class LedgerRules(RuleBasedStateMachine):
         super().__init__()
         self.ledger, self.history = Ledger(), []
         self.budget = dict.fromkeys(LINES, ZERO)
-        self.open, self.paid, self.clawed = {}, {}, {}  # award → (line, amount) / amount / amount
-        self.states = {}
+        self.open: dict[uuid.UUID, tuple[Line, D]] = {}  # award → its line and the amount reserved
+        self.paid: dict[uuid.UUID, D] = {}
+        self.clawed: dict[uuid.UUID, D] = {}
+        self.states: dict[uuid.UUID, tuple[Line, str]] = {}
 
     def _apply(self, t):
         result = self.ledger.apply(t)
@@ -40,7 +43,7 @@ class LedgerRules(RuleBasedStateMachine):
         )
 
     @rule(line=st.sampled_from(LINES), amount=st.integers(0, 3000_00).map(lambda c: D(c) / 100))
-    def set_budget(self, line, amount):
+    def set_budget(self, line: Line, amount: D) -> None:
         change = money.budget_change(*line, self.budget[line], amount)
         if change is None:
             return
@@ -51,7 +54,7 @@ class LedgerRules(RuleBasedStateMachine):
             assert r.code == "exceeds_credits" and amount < self._committed(line)
 
     @rule(target=reserved_awards, line=st.sampled_from(LINES), amount=amounts)
-    def award(self, line, amount):
+    def award(self, line: Line, amount: D) -> uuid.UUID | None:
         award = uuid.uuid4()
         try:
             self._apply(money.reserve(award, *line, amount))
@@ -105,7 +108,7 @@ class LedgerRules(RuleBasedStateMachine):
         if result == "ok":
             self.clawed[award] = self.clawed.get(award, ZERO) + amount
         else:
-            assert earlier.amount == amount
+            assert earlier is not None and earlier.amount == amount
 
     @invariant()
     def no_budget_is_overspent_and_the_model_agrees(self):

@@ -7,20 +7,34 @@ failing, or if a fact a clause declares is never read while deciding the table.
 
 import copy
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 import pytest
 
-from shared.policy import History, PriorGrant
+from shared.policy import Decision, History, PriorGrant
 from shared.policy.application import EXAMPLE_APPLICANTS
 from shared.policy.text import identifier_key
 from tests.books import BOOK, EXAMPLES, parse_application
 
-CASES = []
+
+class Case(NamedTuple):
+    rule: str
+    clause: str
+    facts: dict[str, Any]
+    on: str
+    kind: str | None
+    history: tuple[PriorGrant, ...]
+    outcome: str
+    amount: Decimal
+    says: str | None
+
+
+CASES: list[Case] = []
 
 
 def case(rule, clause, outcome, amount, *, facts=None, on="2024-03-01", kind=None, history=(), says=None):
     """One row: a rule of the policy, the application that exercises it, and the expected decision."""
-    CASES.append(pytest.param(clause, facts or {}, on, kind, tuple(history), outcome, Decimal(amount), says, id=rule))
+    CASES.append(Case(rule, clause, facts or {}, on, kind, tuple(history), outcome, Decimal(amount), says))
 
 
 def prior(clause, subject_key, amount, project_id=None):
@@ -704,7 +718,9 @@ case(
 )
 
 
-@pytest.mark.parametrize("clause, facts, on, kind, history, outcome, amount, says", CASES)
+@pytest.mark.parametrize(
+    "clause, facts, on, kind, history, outcome, amount, says", [pytest.param(*c[1:], id=c.rule) for c in CASES]
+)
 def test_clause_rule(clause, facts, on, kind, history, outcome, amount, says):
     decision = BOOK.evaluate(parse_application(wire(clause, facts, on, kind)), History(history))
     text = " | ".join(
@@ -736,9 +752,10 @@ class RecordingFacts(dict):
 
 
 def _run_table_recording():
-    reads, decisions = {}, {}
-    for param in CASES:
-        clause, facts, on, kind, history = param.values[:5]
+    reads: dict[str, set[str]] = {}  # clause → the facts its rules read
+    decisions: dict[str, list[Decision]] = {}
+    for c in CASES:
+        clause, facts, on, kind, history = c.clause, c.facts, c.on, c.kind, c.history
         app = parse_application(wire(clause, facts, on, kind))
         recorder = RecordingFacts(app.facts.__dict__, reads.setdefault(clause, set()))
         decision = BOOK.decide(clause, app.applicant.kind, app.occurred_on, recorder, History(history))

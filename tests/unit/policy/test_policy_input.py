@@ -12,7 +12,7 @@ from shared.policy.applicant import check_character
 from shared.policy.errors import MESSAGES_ZH
 from tests.books import BOOK, EXAMPLES, parse_application
 
-BAD = []
+BAD: list[pytest.ParameterSet] = []
 
 
 def bad(rule, field, code, change):
@@ -274,4 +274,5 @@ def test_an_application_may_name_the_applicants_own_account_in_either_bracket_wi
         "account_number": "6222020200112233445",
         "bank": "工商银行成都高新支行",
     }
-    assert parse_application(app).payee.account_number == "6222020200112233445"
+    payee = parse_application(app).payee
+    assert payee is not None and payee.account_number == "6222020200112233445"

@@ -4,6 +4,7 @@ from services.quota.handlers import handlers
 from services.topology import consumer_groups
 from shared import topics
 from shared.events import CandidateAdmittedV1, CandidateAdmittedV2
+from tests.unit.quota import quota_context
 
 
 def test_quota_follows_admissions_and_keys_and_never_applications():
@@ -12,4 +13,4 @@ def test_quota_follows_admissions_and_keys_and_never_applications():
 
 def test_admissions_of_both_versions_are_read_by_one_group():
     # v2 is what eligibility publishes; v1 is still read for the admissions already on the topic.
-    assert set(handlers(None)["quota-rounds"]) == {CandidateAdmittedV1, CandidateAdmittedV2}
+    assert set(handlers(quota_context())["quota-rounds"]) == {CandidateAdmittedV1, CandidateAdmittedV2}

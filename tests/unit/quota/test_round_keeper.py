@@ -1,9 +1,9 @@
 """The background loop that closes and concludes rounds outlives a database outage."""
 
 import asyncio
-from types import SimpleNamespace
 
 from services.quota.worker import round_keeper
+from tests.unit.quota import quota_context
 
 
 class Unreachable:
@@ -19,7 +19,7 @@ class Unreachable:
 
 async def test_the_round_keeper_logs_and_retries_through_a_database_outage(caplog):
     sessions = Unreachable()
-    task = asyncio.create_task(round_keeper(sessions, SimpleNamespace(now=lambda: None), tick_s=0.001)())
+    task = asyncio.create_task(round_keeper(sessions, quota_context(), tick_s=0.001)())
     async with asyncio.timeout(5):
         while sessions.attempts < 3:
             await asyncio.sleep(0.001)
