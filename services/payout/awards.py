@@ -10,13 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout import payouts as making
 from services.payout.books import Books
-from services.payout.context import Context, Refusal
+from services.payout.context import Context
 from services.payout.domain import money
-from services.payout.domain.ledger import Refused, budget_account
+from services.payout.domain.ledger import TransferRefused, budget_account
 from services.payout.payouts import Award
 from services.payout.tables import awards, payouts
 from shared.events import AwardGrantedV1, PayoutCancelledV1, PayoutDeferredV1
 from shared.messaging.envelope import Envelope
+from shared.refusal import Refused
 
 RELEASE_PAGE = 1000
 
@@ -58,7 +59,7 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
             try:
                 books.apply(money.reserve(p.award_id, year, p.clause, p.amount))
                 state = "reserved"
-            except Refused as refused:
+            except TransferRefused as refused:
                 if refused.code != "exceeds_credits":
                     raise
                 queued.add(line)
@@ -151,11 +152,11 @@ async def cancel(session: AsyncSession, ctx: Context, award_id: UUID, *, reason:
     books = await Books.open(session, ctx.key)
     award = (await session.execute(select(awards).where(awards.c.award_id == award_id).with_for_update())).first()
     if award is None:
-        raise Refusal("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
+        raise Refused("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
     if award.state == "cancelled":
         return {"award_id": award_id, "state": "cancelled"}  # cancelling twice is cancelling once
     if award.state == "paid":
-        raise Refusal("already_paid", "the award is paid: record a clawback instead", "该补贴已拨付，请改为登记追回")
+        raise Refused("already_paid", "the award is paid: record a clawback instead", "该补贴已拨付，请改为登记追回")
     payout = (
         await session.execute(
             select(payouts)
@@ -167,7 +168,7 @@ async def cancel(session: AsyncSession, ctx: Context, award_id: UUID, *, reason:
         )
     ).first()
     if payout is not None and payout.status in ("sent", "accepted"):
-        raise Refusal(
+        raise Refused(
             "payout_in_flight",
             "the payout is with the finance system; cancel it once it is rejected",
             "拨付指令已发送至财政系统，待其退回后方可取消",
