@@ -13,6 +13,7 @@ from services.payout.books import Books
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.ledger import TransferRefused, budget_account
+from services.payout.domain.lifecycle import AwardState
 from services.payout.tables import accounts, awards, budgets
 from shared.policy import PolicyBook
 from shared.refusal import Refused
@@ -74,7 +75,7 @@ async def lines(session: AsyncSession, *, year: int | None = None, clause: str |
     account = accounts.alias("a")
     waiting = (
         select(awards.c.year, awards.c.clause, func.count().label("n"), func.sum(awards.c.amount).label("sum"))
-        .where(awards.c.state == "awaiting_budget")
+        .where(awards.c.state == AwardState.AWAITING_BUDGET)
         .group_by(awards.c.year, awards.c.clause)
         .subquery()
     )

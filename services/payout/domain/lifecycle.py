@@ -93,9 +93,9 @@ PAYOUT_MOVES: Mapping[PayoutState, Mapping[PayoutState, Reason]] = {
 }
 
 # The payouts still on their way (not final): an award has one of them at a time.
-OPEN_PAYOUTS = frozenset(s for s, moves in PAYOUT_MOVES.items() if moves)
+OPEN_PAYOUTS = tuple(s for s, moves in PAYOUT_MOVES.items() if moves)
 # A payout the finance system holds: its money may be leaving, so its award cannot be cancelled.
-IN_FLIGHT = frozenset({PayoutState.SENT, PayoutState.ACCEPTED})
+IN_FLIGHT = (PayoutState.SENT, PayoutState.ACCEPTED)
 
 S = TypeVar("S", AwardState, PayoutState)
 
