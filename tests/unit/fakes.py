@@ -13,6 +13,7 @@ mean nothing with one caller.
 """
 
 import operator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,8 +97,22 @@ class FakeResult:
     def scalar_one(self) -> Any:
         return self.one()[0]
 
-    def scalars(self) -> "FakeResult":
-        return FakeResult([FakeRow({"_": r[0]}) for r in self._rows])
+    def scalars(self) -> "FakeScalars":
+        return FakeScalars([r[0] for r in self._rows])
+
+
+class FakeScalars:
+    def __init__(self, values: list[Any]):
+        self._values = values
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def all(self) -> list[Any]:
+        return list(self._values)
+
+    def first(self) -> Any:
+        return self._values[0] if self._values else None
 
 
 class FakeSession:
@@ -252,6 +267,21 @@ class FakeSession:
             present = [r[column.name] for r in rows if r[column.name] is not None]
             return max(present) if present else None
         raise NotImplementedError(f"the fake session cannot compute {fn.name}")
+
+
+class FakeSessions:
+    """A session factory over one FakeSession: `sessions()` and `sessions.begin()` both give it.
+    Nothing is rolled back: a test of a refusal checks that nothing was written before it."""
+
+    def __init__(self, session: FakeSession):
+        self.session = session
+
+    @asynccontextmanager
+    async def __call__(self):
+        yield self.session
+
+    def begin(self):
+        return self()
 
 
 class FakePublisher(Publisher):
