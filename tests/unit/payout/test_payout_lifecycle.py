@@ -363,3 +363,51 @@ def test_every_state_is_reachable_from_a_start_and_the_final_ones_have_no_moves(
         assert set().union(*(reachable(s) for s in starts)) == set(table)
         for state, after in table.items():
             assert state not in after  # no move stays put: a repeat is recognised, never a move
+
+
+def test_a_refused_move_names_both_states_and_what_may_come_next_in_english_and_chinese():
+    with pytest.raises(Refused) as refused:
+        check(PayoutState.HELD, PayoutState.SENT)
+    assert refused.value.code == "invalid_transition" and refused.value.status == 409
+    assert refused.value.message_en.startswith("a payout that is held cannot become sent: ")
+    assert "it becomes requested when usable bank details are given" in refused.value.message_en
+    assert "拨付指令当前为 held，不能变为 sent" in refused.value.message_zh
+    with pytest.raises(Refused, match="an award that is paid cannot become reserved: paid is final"):
+        check(AwardState.PAID, AwardState.RESERVED)
+
+
+def test_a_finance_answer_the_payout_is_already_past_is_news_acted_on_and_one_it_never_reached_is_refused():
+    assert reported(PayoutState.SENT, accepted=True) == PayoutState.ACCEPTED
+    assert reported(PayoutState.ACCEPTED, accepted=False) == PayoutState.REJECTED  # returned by the bank
+    assert reported(PayoutState.ACCEPTED, accepted=True) is None  # the same report again
+    assert reported(PayoutState.PAID, accepted=True) is None  # the booking came before the report
+    assert reported(PayoutState.SUPERSEDED, accepted=False) is None  # the rejection was acted on
+    for never_sent in (PayoutState.HELD, PayoutState.REQUESTED):
+        for accepted in (True, False):
+            with pytest.raises(Refused) as refused:
+                reported(never_sent, accepted)
+            assert refused.value.code == "invalid_transition" and never_sent.value in refused.value.message_en
+    with pytest.raises(Refused, match="paid is final"):
+        reported(PayoutState.PAID, accepted=False)
+
+
+def test_an_award_is_cancelled_once_and_only_while_its_money_has_not_left():
+    assert cancellable(AwardState.AWAITING_BUDGET, None) is True
+    for payout in (PayoutState.HELD, PayoutState.REQUESTED, PayoutState.REJECTED):
+        assert cancellable(AwardState.RESERVED, payout) is True
+    assert cancellable(AwardState.CANCELLED, None) is False  # cancelling twice is cancelling once
+    for payout in (PayoutState.SENT, PayoutState.ACCEPTED):
+        with pytest.raises(Refused) as refused:
+            cancellable(AwardState.RESERVED, payout)
+        assert refused.value.code == "payout_in_flight"
+    with pytest.raises(Refused) as refused:
+        cancellable(AwardState.PAID, None)
+    assert refused.value.code == "already_paid" and "clawback" in refused.value.message_en
+
+
+def test_the_open_payouts_are_the_ones_the_database_keeps_one_of_per_award():
+    from services.payout.tables import payouts
+
+    (index,) = [i for i in payouts.indexes if i.name == "uq_payouts_open_award"]
+    predicate = str(index.dialect_options["postgresql"]["where"])
+    assert predicate == f"status IN ({', '.join(repr(s.value) for s in OPEN_PAYOUTS)})"
