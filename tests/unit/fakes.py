@@ -51,6 +51,13 @@ _COMPARE = {
 }
 
 
+def _nulls_last(column: str):
+    def key(row: dict[str, Any]) -> tuple[bool, Any]:
+        return row[column] is None, row[column] if row[column] is not None else 0
+
+    return key
+
+
 class FakeRow:
     """A row as SQLAlchemy gives it: attributes by column name, `_mapping`, and positions."""
 
@@ -123,10 +130,10 @@ class FakeSession:
         self.info: dict = {}
         self._identity = 0
 
-    def rows(self, table: Table) -> list[dict[str, Any]]:
+    def rows(self, table: Any) -> list[dict[str, Any]]:
         return self.tables.setdefault(table.fullname, [])
 
-    def add(self, table: Table, **values: Any) -> dict[str, Any]:
+    def add(self, table: Any, **values: Any) -> dict[str, Any]:
         """Puts a row in a table, with the database's defaults for what is not given: an identity
         counts up, a timestamp is now, anything else is NULL."""
         row = dict.fromkeys(table.c.keys()) | values
@@ -163,7 +170,7 @@ class FakeSession:
         rows = [r for r in self.rows(froms[0]) if self._holds(s.whereclause, r)]
         for clause in reversed(s._order_by_clauses):
             column, descending = self._ordering(clause)
-            rows.sort(key=lambda r, c=column: (r[c] is None, r[c] if r[c] is not None else 0), reverse=descending)
+            rows.sort(key=_nulls_last(column), reverse=descending)
         columns = list(s.selected_columns)
         if any(isinstance(self._bare(c), FunctionElement) for c in columns):
             return [FakeRow({self._name(c): self._aggregate(self._bare(c), rows) for c in columns})]
@@ -199,18 +206,20 @@ class FakeSession:
         self.statements.append(f"insert {table.fullname}")
 
     def _update(self, s: Update) -> None:
-        values = self._values(s)
-        for r in self.rows(s.table):
+        table, values = s.table, self._values(s)
+        if not isinstance(table, Table):
+            raise NotImplementedError(f"one table at a time, not {table}")
+        for r in self.rows(table):
             if self._holds(s.whereclause, r):
                 r.update(values)
-        self.statements.append(f"update {s.table.fullname}")
+        self.statements.append(f"update {table.fullname}")
 
     # --- expressions ----------------------------------------------------------------------------
 
     def _values(self, s: Insert | Update) -> dict[str, Any]:
         return {
             (k if isinstance(k, str) else k.name): (v.value if isinstance(v, BindParameter) else v)
-            for k, v in s._values.items()
+            for k, v in (s._values or {}).items()
         }
 
     def _holds(self, clause, row: dict[str, Any]) -> bool:
@@ -237,7 +246,9 @@ class FakeSession:
             return tuple(self._value(c, row) for c in element.clauses)
         if isinstance(element, BindParameter):
             value = element.effective_value
-            return [tuple(v) if isinstance(v, list) else v for v in value] if element.expanding else value
+            if element.expanding:
+                return [tuple(v) if isinstance(v, list) else v for v in value or ()]
+            return value
         if element.__class__.__name__ == "Null":
             return None
         raise NotImplementedError(f"the fake session cannot evaluate {element!r}")

@@ -155,12 +155,12 @@ class Ledger:
         return "ok"
 
     def _pending(self, t: Transfer) -> Transfer:
-        pending = self.transfers.get(t.pending_id)
+        pending = self.transfers.get(t.pending_id) if t.pending_id is not None else None
         if pending is None or pending.kind != "pending":
             raise TransferRefused(
                 "pending_transfer_not_found", f"transfer {t.id} names no pending transfer {t.pending_id}"
             )
-        if (done := self.resolved.get(t.pending_id)) is not None:
+        if (done := self.resolved.get(pending.id)) is not None:
             kind = self.transfers[done].kind if done in self.transfers else "post"
             raise TransferRefused(
                 f"pending_transfer_already_{'posted' if kind == 'post' else 'voided'}",

@@ -52,7 +52,9 @@ async def set_budget(session, amount: str, was: str = "0.00") -> Books:
     """What `budgets.set_budget` posts: the difference, from the year's funding to the line."""
     books = await Books.open(session, KEY)
     await books.load([budget_account(YEAR, CLAUSE), f"funding:{YEAR}"])
-    books.apply(money.budget_change(YEAR, CLAUSE, D(was), D(amount)))
+    change = money.budget_change(YEAR, CLAUSE, D(was), D(amount))
+    assert change is not None
+    books.apply(change)
     return books
 
 
