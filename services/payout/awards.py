@@ -10,13 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout import payouts as making
 from services.payout.books import Books
-from services.payout.context import Context, Refusal
+from services.payout.context import Context
 from services.payout.domain import money
-from services.payout.domain.ledger import Refused, budget_account
+from services.payout.domain.ledger import TransferRefused, budget_account
+from services.payout.domain.lifecycle import OPEN_PAYOUTS, AwardState, PayoutState, cancellable, check
 from services.payout.payouts import Award
 from services.payout.tables import awards, payouts
 from shared.events import AwardGrantedV1, PayoutCancelledV1, PayoutDeferredV1
 from shared.messaging.envelope import Envelope
+from shared.refusal import Refused
 
 RELEASE_PAGE = 1000
 
@@ -50,15 +52,17 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
     lines = {(year, p.clause) for _, p, year in fresh}
     await books.load(budget_account(y, c) for y, c in lines)
     queued = set(await _lines_with_a_queue(session, lines))
-    rows, reserved, waiting = [], [], []
+    rows: list[dict[str, object]] = []
+    reserved: list[tuple[Award, Envelope, int]] = []
+    waiting: list[tuple[Award, Envelope, int]] = []
     for event, p, year in fresh:
         line = (year, p.clause)
-        state = "awaiting_budget"
+        state = AwardState.AWAITING_BUDGET
         if line not in queued:
             try:
                 books.apply(money.reserve(p.award_id, year, p.clause, p.amount))
-                state = "reserved"
-            except Refused as refused:
+                state = AwardState.RESERVED
+            except TransferRefused as refused:
                 if refused.code != "exceeds_credits":
                     raise
                 queued.add(line)
@@ -75,7 +79,7 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
             }
         )
         award = Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount)
-        (reserved if state == "reserved" else waiting).append((award, event, year))
+        (reserved if state == AwardState.RESERVED else waiting).append((award, event, year))
     await session.execute(insert(awards), rows)
     await books.flush()
     await making.start(session, ctx, [(a, e) for a, e, _ in reserved])
@@ -105,7 +109,7 @@ async def _lines_with_a_queue(session: AsyncSession, lines) -> list[tuple[int, s
         return []
     rows = await session.execute(
         select(awards.c.year, awards.c.clause)
-        .where(awards.c.state == "awaiting_budget", tuple_(awards.c.year, awards.c.clause).in_(list(lines)))
+        .where(awards.c.state == AwardState.AWAITING_BUDGET, tuple_(awards.c.year, awards.c.clause).in_(list(lines)))
         .group_by(awards.c.year, awards.c.clause)
     )
     return [(r.year, r.clause) for r in rows]
@@ -121,7 +125,7 @@ async def release(session: AsyncSession, ctx: Context, books: Books, year: int, 
             await session.execute(
                 select(awards)
                 .where(
-                    awards.c.state == "awaiting_budget",
+                    awards.c.state == AwardState.AWAITING_BUDGET,
                     awards.c.year == year,
                     awards.c.clause == clause,
                     awards.c.seq > after,
@@ -134,11 +138,12 @@ async def release(session: AsyncSession, ctx: Context, books: Books, year: int, 
         ahead = money.going_ahead(
             books.account(account_id).headroom, [money.Waiting(r.award_id, r.amount) for r in queue]
         )
-        for w in ahead:
+        for w, row in zip(ahead, queue, strict=False):
+            check(AwardState(row.state), AwardState.RESERVED)
             books.apply(money.reserve(w.award_id, year, clause, w.amount))
         if ahead:
             ids = [w.award_id for w in ahead]
-            await session.execute(update(awards).where(awards.c.award_id.in_(ids)).values(state="reserved"))
+            await session.execute(update(awards).where(awards.c.award_id.in_(ids)).values(state=AwardState.RESERVED))
             await making.start(session, ctx, [(_award(r), None) for r in queue[: len(ahead)]])
         released += len(ahead)
         if len(ahead) < len(queue) or len(queue) < RELEASE_PAGE:
@@ -151,34 +156,26 @@ async def cancel(session: AsyncSession, ctx: Context, award_id: UUID, *, reason:
     books = await Books.open(session, ctx.key)
     award = (await session.execute(select(awards).where(awards.c.award_id == award_id).with_for_update())).first()
     if award is None:
-        raise Refusal("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
-    if award.state == "cancelled":
-        return {"award_id": award_id, "state": "cancelled"}  # cancelling twice is cancelling once
-    if award.state == "paid":
-        raise Refusal("already_paid", "the award is paid: record a clawback instead", "该补贴已拨付，请改为登记追回")
-    payout = (
-        await session.execute(
-            select(payouts)
-            .where(
-                payouts.c.award_id == award_id,
-                payouts.c.status.in_(("held", "requested", "sent", "accepted", "rejected")),
+        raise Refused("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
+    state = AwardState(award.state)
+    payout = None
+    if state != AwardState.CANCELLED:
+        payout = (
+            await session.execute(
+                select(payouts)
+                .where(payouts.c.award_id == award_id, payouts.c.status.in_(OPEN_PAYOUTS))
+                .with_for_update()
             )
-            .with_for_update()
-        )
-    ).first()
-    if payout is not None and payout.status in ("sent", "accepted"):
-        raise Refusal(
-            "payout_in_flight",
-            "the payout is with the finance system; cancel it once it is rejected",
-            "拨付指令已发送至财政系统，待其退回后方可取消",
-        )
-    if award.state == "reserved":
+        ).first()
+    if not cancellable(state, PayoutState(payout.status) if payout else None):
+        return {"award_id": award_id, "state": AwardState.CANCELLED}  # cancelling twice is cancelling once
+    if state == AwardState.RESERVED:
         reservation = money.reserve(award_id, award.year, award.clause, award.amount)
         await books.load([reservation.debit, reservation.credit], [reservation.id])
         books.apply(money.cancel(books.transfer(reservation.id) or reservation))
-    await session.execute(update(awards).where(awards.c.award_id == award_id).values(state="cancelled"))
+    await session.execute(update(awards).where(awards.c.award_id == award_id).values(state=AwardState.CANCELLED))
     if payout is not None:
-        await session.execute(update(payouts).where(payouts.c.id == payout.id).values(status="cancelled"))
+        await session.execute(update(payouts).where(payouts.c.id == payout.id).values(status=PayoutState.CANCELLED))
     await ctx.publisher.publish(
         session,
         ctx.tell(
@@ -198,4 +195,4 @@ async def cancel(session: AsyncSession, ctx: Context, award_id: UUID, *, reason:
     )
     await release(session, ctx, books, award.year, award.clause)
     await books.flush()
-    return {"award_id": award_id, "state": "cancelled"}
+    return {"award_id": award_id, "state": AwardState.CANCELLED}

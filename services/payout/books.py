@@ -81,7 +81,7 @@ class Books:
         return self.ledger.transfers.get(transfer_id)
 
     def apply(self, t: Transfer) -> str:
-        """The domain's verdict (`ok`, `exists`), or Refused; the accounts must have been loaded."""
+        """The domain's verdict (`ok`, `exists`), or TransferRefused; the accounts must have been loaded."""
         result = self.ledger.apply(t)
         if result == "ok":
             self._new.append(t)

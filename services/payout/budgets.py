@@ -10,11 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout import awards as award_book
 from services.payout.books import Books
-from services.payout.context import Context, Refusal
+from services.payout.context import Context
 from services.payout.domain import money
-from services.payout.domain.ledger import Refused, budget_account
+from services.payout.domain.ledger import TransferRefused, budget_account
+from services.payout.domain.lifecycle import AwardState
 from services.payout.tables import accounts, awards, budgets
 from shared.policy import PolicyBook
+from shared.refusal import Refused
 
 
 def money_clauses(book: PolicyBook) -> set[str]:
@@ -24,11 +26,11 @@ def money_clauses(book: PolicyBook) -> set[str]:
 
 async def set_budget(session: AsyncSession, ctx: Context, year: int, clause: str, amount: Decimal, *, by: str) -> dict:
     if clause not in money_clauses(ctx.policy.book):
-        raise Refusal(
+        raise Refused(
             "unknown_clause", f"{clause} is not a clause of the policy", f"{clause} 不是本政策的条款编号", 422
         )
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise Refusal(
+        raise Refused(
             "invalid_amount",
             "a budget is a non-negative amount with at most two decimals",
             "预算金额须为非负数，最多两位小数",
@@ -44,11 +46,11 @@ async def set_budget(session: AsyncSession, ctx: Context, year: int, clause: str
     if change is not None:
         try:
             books.apply(change)
-        except Refused as refused:
+        except TransferRefused as refused:
             if refused.code != "exceeds_credits":
                 raise
             committed = current - books.account(account_id).headroom
-            raise Refusal(
+            raise Refused(
                 "budget_below_committed",
                 f"{year} {clause}: {committed} is already committed (reserved or paid); the budget "
                 f"cannot be set to {amount}",
@@ -73,7 +75,7 @@ async def lines(session: AsyncSession, *, year: int | None = None, clause: str |
     account = accounts.alias("a")
     waiting = (
         select(awards.c.year, awards.c.clause, func.count().label("n"), func.sum(awards.c.amount).label("sum"))
-        .where(awards.c.state == "awaiting_budget")
+        .where(awards.c.state == AwardState.AWAITING_BUDGET)
         .group_by(awards.c.year, awards.c.clause)
         .subquery()
     )

@@ -11,11 +11,12 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout.books import Books
-from services.payout.context import Context, Refusal
+from services.payout.context import Context
 from services.payout.domain import money
-from services.payout.domain.ledger import Refused, award_account, receivable_account
+from services.payout.domain.ledger import TransferRefused, award_account, receivable_account
 from services.payout.tables import awards, clawbacks
 from shared.events import ClawbackRecordedV1
+from shared.refusal import Refused
 
 
 async def record(
@@ -25,22 +26,24 @@ async def record(
     books = await Books.open(session, ctx.key)
     award = (await session.execute(select(awards).where(awards.c.award_id == award_id).with_for_update())).first()
     if award is None:
-        raise Refusal("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
+        raise Refused("not_found", f"award {award_id} not found", f"未找到补贴 {award_id}", 404)
     transfer = money.clawback(award_id, award.credit_code, key, amount)
     await books.load([award_account(award_id), receivable_account(award.credit_code)], [transfer.id])
     try:
         result = books.apply(transfer)
-    except Refused as refused:
+    except TransferRefused as refused:
         if refused.code == "exists_with_different_amount":
-            earlier = books.transfer(transfer.id).amount
-            raise Refusal(
+            booked = books.transfer(transfer.id)
+            assert booked is not None, "refused as existing: it was loaded"
+            earlier = booked.amount
+            raise Refused(
                 "exists_with_different_amount",
                 f"clawback {key!r} of this award was recorded for {earlier}, not {amount}",
                 f"追回记录 {key!r} 已按 {earlier} 元登记，与本次金额 {amount} 元不符",
             ) from None
         if refused.code == "exceeds_credits":
             account = books.account(award_account(award_id))
-            raise Refusal(
+            raise Refused(
                 "exceeds_paid",
                 f"{account.credits_posted} was paid under this award and {account.debits_posted} already "
                 f"clawed back: at most {account.headroom} more can be",

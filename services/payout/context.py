@@ -12,11 +12,6 @@ from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
 from shared.policy import CurrentPolicy
-from shared.refusal import Refused
-
-
-class Refusal(Refused):
-    """An operation on money the rules refuse."""
 
 
 @dataclass

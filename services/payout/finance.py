@@ -15,6 +15,7 @@ from services.payout import payees as payee_book
 from services.payout.books import Books
 from services.payout.context import Context
 from services.payout.domain import instructions, money
+from services.payout.domain.lifecycle import AwardState, PayoutState, check, reported
 from services.payout.payouts import Award, held_event
 from services.payout.tables import awards, batches, payees, payouts
 from shared import observability
@@ -39,7 +40,7 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     rows = (
         await session.execute(
             select(payouts)
-            .where(payouts.c.status == "requested")
+            .where(payouts.c.status == PayoutState.REQUESTED)
             .order_by(payouts.c.requested_at, payouts.c.id)
             .limit(max_payouts)
             .with_for_update()
@@ -47,6 +48,8 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     ).all()
     if not rows:
         return 0
+    for r in rows:
+        check(PayoutState(r.status), PayoutState.SENT)
     now = ctx.now()
     message = instructions.batch(
         [
@@ -67,7 +70,9 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
         )
     )
     await session.execute(
-        update(payouts).where(payouts.c.id.in_([r.id for r in rows])).values(status="sent", batch_id=message.message_id)
+        update(payouts)
+        .where(payouts.c.id.in_([r.id for r in rows]))
+        .values(status=PayoutState.SENT, batch_id=message.message_id)
     )
     await ctx.publisher.publish(
         session, ctx.publisher.event(message, key=message.message_id, subject=message.message_id)
@@ -100,19 +105,18 @@ async def status_reported(
     rejected = []
     for t in report.transactions:
         p = found[t.end_to_end_id]
-        if t.status in ("ACCP", "ACSC"):
-            if p.status == "sent":
-                await session.execute(update(payouts).where(payouts.c.id == p.id).values(status="accepted"))
-        elif p.status in ("sent", "accepted"):
+        # An answer the payout is already past (the booking came first, or the report again) is news acted on.
+        target = reported(PayoutState(p.status), accepted=t.status in ("ACCP", "ACSC"))
+        if target == PayoutState.ACCEPTED:
+            await session.execute(update(payouts).where(payouts.c.id == p.id).values(status=target))
+        elif target == PayoutState.REJECTED:
             rejected.append((p, t.reason_code or "NARR", t.reason or money.REASONS.get(t.reason_code or "", "")))
-        elif p.status not in ("rejected", "superseded", "cancelled"):
-            raise ValueError(f"finance rejected payout {p.id}, which is {p.status}")
     await reject(session, ctx, event, rejected)
 
 
 async def reject(session: AsyncSession, ctx: Context, cause: Envelope, rejected: list) -> None:
-    """Rejected payouts are held for corrected bank details; details corrected while the payout was
-    with the bank make a new payout at once."""
+    """Rejected payouts (checked by the callers) are held for corrected bank details; details
+    corrected while the payout was with the bank make a new payout at once."""
     if not rejected:
         return
     events, corrected = [], []
@@ -128,7 +132,7 @@ async def reject(session: AsyncSession, ctx: Context, cause: Envelope, rejected:
         await session.execute(
             update(payouts)
             .where(payouts.c.id == p.id)
-            .values(status="rejected", hold_reason="payout_rejected", reason_code=code, reason=reason)
+            .values(status=PayoutState.REJECTED, hold_reason="payout_rejected", reason_code=code, reason=reason)
         )
         award = Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount)
         events.append(
@@ -155,6 +159,7 @@ async def reject(session: AsyncSession, ctx: Context, cause: Envelope, rejected:
             )
         )
         if p.requested_at and newer.get(p.application_id) and newer[p.application_id] > p.requested_at:
+            check(PayoutState.REJECTED, PayoutState.SUPERSEDED)  # rejected just now
             corrected.append((p, award, cause))
     await ctx.publisher.publish(session, *events)
     await payee_book.reissue(session, ctx, corrected)
@@ -176,25 +181,30 @@ async def booked(
     await books.load(
         {x for t in reservations.values() for x in (t.debit, t.credit)}, [t.id for t in reservations.values()]
     )
-    events, paid_now = [], {}
+    events: list[Envelope] = []
+    paid_now: dict[UUID, str] = {}
     for payout_id, amount, on, reference in entries:
         p = found[payout_id]
-        status, told = ("paid", paid_now[payout_id]) if payout_id in paid_now else (p.status, p.bank_reference)
-        if status == "paid" and told == reference and p.amount == amount:
+        status, told = (
+            (PayoutState.PAID, paid_now[payout_id])
+            if payout_id in paid_now
+            else (PayoutState(p.status), p.bank_reference)
+        )
+        if status == PayoutState.PAID and told == reference and p.amount == amount:
             continue  # the same booking told twice
-        if status == "paid":
+        if status == PayoutState.PAID:
             raise ValueError(f"finance booked payout {payout_id} again under another reference or amount")
-        if status not in ("sent", "accepted"):
-            raise ValueError(f"finance booked payout {payout_id}, which is {status}")
+        check(status, PayoutState.PAID)
+        check(AwardState(award_rows[p.award_id].state), AwardState.PAID)
         if amount != p.amount:
             raise ValueError(f"finance booked {amount} for payout {payout_id} of {p.amount}")
         books.apply(money.settle(reservations[p.award_id], payout_id, amount))
         await session.execute(
             update(payouts)
             .where(payouts.c.id == payout_id)
-            .values(status="paid", settled_on=on, bank_reference=reference)
+            .values(status=PayoutState.PAID, settled_on=on, bank_reference=reference)
         )
-        await session.execute(update(awards).where(awards.c.award_id == p.award_id).values(state="paid"))
+        await session.execute(update(awards).where(awards.c.award_id == p.award_id).values(state=AwardState.PAID))
         paid_now[payout_id] = reference
         observability.count_paid(session, amount)
         events.append(
@@ -228,6 +238,5 @@ async def settled_v1(session: AsyncSession, ctx: Context, event: Envelope, p: Pa
 
 async def rejected_v1(session: AsyncSession, ctx: Context, event: Envelope, p: PayoutRejectedV1) -> None:
     payout = (await _locked(session, [p.payout_id]))[p.payout_id]
-    if payout.status not in ("sent", "accepted", "requested"):
-        raise ValueError(f"finance rejected payout {p.payout_id}, which is {payout.status}")
+    check(PayoutState(payout.status), PayoutState.REJECTED)
     await reject(session, ctx, event, [(payout, "NARR", p.reason)])

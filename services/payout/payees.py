@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.payout import payouts as making
 from services.payout.context import Context
 from services.payout.domain import money
+from services.payout.domain.lifecycle import PayoutState, check
 from services.payout.payouts import Award, held_event, payee_problem, payees_of, requested_event
 from services.payout.tables import payees, payouts
 from shared.events import PayeeProvidedV1
@@ -46,7 +47,10 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
     waiting = (
         await session.execute(
             select(payouts)
-            .where(payouts.c.application_id.in_(list(newest)), payouts.c.status.in_(("held", "rejected")))
+            .where(
+                payouts.c.application_id.in_(list(newest)),
+                payouts.c.status.in_((PayoutState.HELD, PayoutState.REJECTED)),
+            )
             .with_for_update()
         )
     ).all()
@@ -58,9 +62,10 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
         cause = newest[w.application_id][0]
         award = Award(w.award_id, w.application_id, w.credit_code, w.clause, w.amount)
         payee = on_file.get(w.application_id)
+        status = PayoutState(w.status)
         if (held := payee_problem(payee)) is not None:
             reason, detail = held
-            if w.status == "held":
+            if status == PayoutState.HELD:
                 await session.execute(
                     update(payouts)
                     .where(payouts.c.id == w.id)
@@ -74,13 +79,15 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
                     cause=cause,
                 )
             )
-        elif w.status == "held":  # never sent: it goes now, under the same id
+        elif status == PayoutState.HELD:  # never sent: it goes now, under the same id
+            assert payee is not None, "payee_problem finds a missing payee"
+            check(status, PayoutState.REQUESTED)
             expected = money.expected_on(now, ctx.service_level_days)
             await session.execute(
                 update(payouts)
                 .where(payouts.c.id == w.id)
                 .values(
-                    status="requested",
+                    status=PayoutState.REQUESTED,
                     hold_reason=None,
                     reason=None,
                     account_name=payee.account_name,
@@ -98,18 +105,20 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
                     cause=cause,
                 )
             )
-        else:  # rejected by the bank: closed, and a new payout for the same award
+        else:  # rejected by the bank: superseded by a new payout for the same award
+            check(status, PayoutState.SUPERSEDED)
             corrected.append((w, award, cause))
     await ctx.publisher.publish(session, *events)
     await reissue(session, ctx, corrected)
 
 
 async def reissue(session: AsyncSession, ctx: Context, rejected: list) -> None:
-    """Closes rejected payouts and opens a new one for each of their awards."""
+    """Closes payouts that are rejected (the callers checked: their rows may be older) and opens a
+    new one for each of their awards."""
     if not rejected:
         return
     await session.execute(
-        update(payouts).where(payouts.c.id.in_([w.id for w, _, _ in rejected])).values(status="superseded")
+        update(payouts).where(payouts.c.id.in_([w.id for w, _, _ in rejected])).values(status=PayoutState.SUPERSEDED)
     )
     await making.start(
         session,

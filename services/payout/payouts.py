@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout.context import Context
 from services.payout.domain import money
+from services.payout.domain.lifecycle import PayoutState
 from services.payout.tables import payees, payouts
 from shared.events import PayoutHeldV1, PayoutRequestedV2
 from shared.messaging.envelope import Envelope
@@ -76,10 +77,12 @@ async def start(
         held = payee_problem(payee)
         if held and held[0] == "payee_missing" and ctx.payee_grace:
             # The details may be on their way (another topic): told only if the grace passes.
-            rows.append(row | {"status": "held", "hold_reason": held[0], "reason": held[1]})
+            rows.append(row | {"status": PayoutState.HELD, "hold_reason": held[0], "reason": held[1]})
         elif held:
             reason, detail = held
-            rows.append(row | {"status": "held", "hold_reason": reason, "reason": detail, "hold_announced_at": now})
+            rows.append(
+                row | {"status": PayoutState.HELD, "hold_reason": reason, "reason": detail, "hold_announced_at": now}
+            )
             events.append(
                 ctx.tell(
                     held_event(award, payout_id, reason, detail),
@@ -89,11 +92,12 @@ async def start(
                 )
             )
         else:
+            assert payee is not None, "payee_problem finds a missing payee"
             expected = money.expected_on(now, ctx.service_level_days)
             rows.append(
                 row
                 | {
-                    "status": "requested",
+                    "status": PayoutState.REQUESTED,
                     "account_name": payee.account_name,
                     "account_number": payee.account_number,
                     "bank": payee.bank,
@@ -166,7 +170,7 @@ async def announce_quiet_holds(session: AsyncSession, ctx: Context, limit: int =
         await session.execute(
             select(payouts)
             .where(
-                payouts.c.status == "held",
+                payouts.c.status == PayoutState.HELD,
                 payouts.c.hold_announced_at.is_(None),
                 payouts.c.created_at <= func.now() - ctx.payee_grace,
             )

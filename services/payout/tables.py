@@ -82,7 +82,7 @@ budgets = Table(
     PrimaryKeyConstraint("year", "clause"),
 )
 
-# awaiting_budget → reserved → paid; awaiting_budget | reserved → cancelled.
+# `state` is an AwardState; its moves are in services/payout/domain/lifecycle.py.
 awards = Table(
     "awards",
     metadata,
@@ -111,9 +111,7 @@ payees = Table(
     Column("provided_at", DateTime(timezone=True), nullable=False),
 )
 
-OPEN = ("held", "requested", "sent", "accepted", "rejected")
-# held → requested → sent → accepted → paid; sent | accepted → rejected → superseded (a new payout);
-# held | requested | rejected → cancelled.
+# `status` is a PayoutState; its moves are in services/payout/domain/lifecycle.py.
 payouts = Table(
     "payouts",
     metadata,

@@ -54,7 +54,7 @@ def limited(account: str) -> bool:
     return account.startswith(LIMITED_PREFIXES)
 
 
-class Refused(Exception):
+class TransferRefused(Exception):
     """The ledger refuses the transfer; `code` says why, after TigerBeetle's result codes."""
 
     def __init__(self, code: str, message: str):
@@ -109,22 +109,24 @@ class Ledger:
         return self.accounts[account_id]
 
     def apply(self, t: Transfer) -> Literal["ok", "exists"]:
-        """Applies the transfer, or raises Refused leaving the ledger unchanged."""
+        """Applies the transfer, or raises TransferRefused leaving the ledger unchanged."""
         if (earlier := self.transfers.get(t.id)) is not None:
             if earlier == t:
                 return "exists"
             if replace(earlier, amount=t.amount) == t:
-                raise Refused(
+                raise TransferRefused(
                     "exists_with_different_amount",
                     f"transfer {t.id} exists with amount {earlier.amount}, not {t.amount}",
                 )
-            raise Refused("exists_with_different_fields", f"transfer {t.id} exists with other content")
+            raise TransferRefused("exists_with_different_fields", f"transfer {t.id} exists with other content")
         if t.amount <= 0:
-            raise Refused("amount_must_be_positive", f"transfer {t.id} moves {t.amount}")
+            raise TransferRefused("amount_must_be_positive", f"transfer {t.id} moves {t.amount}")
         if t.debit == t.credit:
-            raise Refused("accounts_must_be_different", f"transfer {t.id} debits and credits {t.debit}")
+            raise TransferRefused("accounts_must_be_different", f"transfer {t.id} debits and credits {t.debit}")
         if (t.kind in ("post", "void")) != (t.pending_id is not None):
-            raise Refused("pending_id_invalid", f"transfer {t.id}: only a post or a void names a pending transfer")
+            raise TransferRefused(
+                "pending_id_invalid", f"transfer {t.id}: only a post or a void names a pending transfer"
+            )
         debit, credit = self.account(t.debit), self.account(t.credit)
         before = (replace(debit), replace(credit))
         match t.kind:
@@ -144,7 +146,7 @@ class Ledger:
         for account in (debit, credit):
             if account.overdrawn():
                 self.accounts[debit.id], self.accounts[credit.id] = before
-                raise Refused(
+                raise TransferRefused(
                     "exceeds_credits", f"transfer {t.id} would take {account.id} {-account.headroom} past its credits"
                 )
         self.transfers[t.id] = t
@@ -153,19 +155,25 @@ class Ledger:
         return "ok"
 
     def _pending(self, t: Transfer) -> Transfer:
-        pending = None if t.pending_id is None else self.transfers.get(t.pending_id)
-        if t.pending_id is None or pending is None or pending.kind != "pending":
-            raise Refused("pending_transfer_not_found", f"transfer {t.id} names no pending transfer {t.pending_id}")
-        if (done := self.resolved.get(t.pending_id)) is not None:
+        pending = self.transfers.get(t.pending_id) if t.pending_id is not None else None
+        if pending is None or pending.kind != "pending":
+            raise TransferRefused(
+                "pending_transfer_not_found", f"transfer {t.id} names no pending transfer {t.pending_id}"
+            )
+        if (done := self.resolved.get(pending.id)) is not None:
             kind = self.transfers[done].kind if done in self.transfers else "post"
-            raise Refused(
+            raise TransferRefused(
                 f"pending_transfer_already_{'posted' if kind == 'post' else 'voided'}",
                 f"pending transfer {t.pending_id} was already resolved",
             )
         if (pending.debit, pending.credit) != (t.debit, t.credit):
-            raise Refused("pending_transfer_has_different_accounts", f"transfer {t.id} and {t.pending_id} differ")
+            raise TransferRefused(
+                "pending_transfer_has_different_accounts", f"transfer {t.id} and {t.pending_id} differ"
+            )
         if (t.kind == "void" and t.amount != pending.amount) or t.amount > pending.amount:
-            raise Refused("exceeds_pending_transfer_amount", f"transfer {t.id} moves {t.amount} of {pending.amount}")
+            raise TransferRefused(
+                "exceeds_pending_transfer_amount", f"transfer {t.id} moves {t.amount} of {pending.amount}"
+            )
         return pending
 
     def apply_all(self, transfers: Iterable[Transfer]) -> None:

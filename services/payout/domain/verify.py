@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from services.payout.domain.chain import GENESIS, Link, broken_link
-from services.payout.domain.ledger import ZERO, Account, Ledger, Refused
+from services.payout.domain.ledger import ZERO, Account, Ledger, TransferRefused
 
 BALANCES = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 RESERVED_STATES = frozenset({"reserved", "paid"})
@@ -45,7 +45,7 @@ def verify(key: bytes, rows: Iterable[Link], stored: Mapping[str, Account], awar
         try:
             if ledger.apply(t) == "exists":
                 return done(Problem(where, "the same transfer is recorded twice"))
-        except Refused as refused:
+        except TransferRefused as refused:
             return done(Problem(where, f"breaks the ledger's rules ({refused.code}): {refused.message}"))
         if t.code == "reserve":
             if t.ref in reserved:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from services.payout.domain import chain, money
-from services.payout.domain.ledger import ZERO, Ledger, Refused, award_account, budget_account
+from services.payout.domain.ledger import ZERO, Ledger, TransferRefused, award_account, budget_account
 from services.payout.domain.verify import verify
 
 KEY = b"k"
@@ -50,7 +50,7 @@ class LedgerRules(RuleBasedStateMachine):
         try:
             self._apply(change)
             self.budget[line] = amount
-        except Refused as r:
+        except TransferRefused as r:
             assert r.code == "exceeds_credits" and amount < self._committed(line)
 
     @rule(target=reserved_awards, line=st.sampled_from(LINES), amount=amounts)
@@ -58,7 +58,7 @@ class LedgerRules(RuleBasedStateMachine):
         award = uuid.uuid4()
         try:
             self._apply(money.reserve(award, *line, amount))
-        except Refused as r:
+        except TransferRefused as r:
             assert r.code == "exceeds_credits" and self._committed(line) + amount > self.budget[line]
             return None
         self.open[award] = (line, amount)
@@ -99,7 +99,7 @@ class LedgerRules(RuleBasedStateMachine):
         earlier = self.ledger.transfers.get(transfer.id)
         try:
             result = self._apply(transfer)
-        except Refused as r:
+        except TransferRefused as r:
             if earlier is not None:
                 assert r.code == "exists_with_different_amount" and earlier.amount != amount
             else:
