@@ -13,6 +13,7 @@ from services import ops_cli
 from services.console import cli as console_cli
 from services.demo import cli as demo_cli
 from services.eligibility import cli as eligibility_cli
+from services.eligibility import versions_cli
 from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from services.payout import cli as payout_cli
@@ -52,6 +53,7 @@ app.command()(ops_cli.asyncapi)
 # …and so are the demo's people, on the stack's database the demo names.
 app.command("demo")(demo_cli.command(intake_cli.PartnerKeys))
 app.command()(eligibility_cli.evaluate)
+app.add_typer(versions_cli.app, name="policy")
 outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
 app.add_typer(outbox_app, name="outbox")
 
