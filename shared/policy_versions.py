@@ -101,7 +101,12 @@ class PublishedVersions:
         added = {s.version_id for s in sources} - {version_id for version_id, _ in self._held}
         gone = {version_id for version_id, _ in self._held} - {s.version_id for s in sources}
         self._held = frozenset((s.version_id, s.content_hash) for s in sources)
-        log.info("policy book now %s (added %s, removed %s)", [v.id for v in book.versions], added or "-", gone or "-")
+        log.info(
+            "policy book now %s (added %s; removed %s)",
+            ", ".join(v.id for v in book.versions),
+            ", ".join(sorted(added)) or "-",
+            ", ".join(sorted(gone)) or "-",
+        )
         return True
 
     def wake(self) -> None:
