@@ -78,6 +78,8 @@ class PublishedVersions:
         self._held: frozenset[tuple[str, str]] = frozenset()  # (id, hash) of the versions in the book
         self._parsed: dict[str, PolicyVersion] = {}  # by content hash: a text is parsed once
         self._wakeup = asyncio.Event()
+        # One refresh at a time: a slower one that read the table earlier never swaps in an older book.
+        self._refreshing = asyncio.Lock()
 
     def book_with(self, sources: Iterable[Source]) -> PolicyBook:
         """The base book with these versions added; PolicyDataError if they do not fit together."""
@@ -89,9 +91,13 @@ class PublishedVersions:
 
     async def refresh(self, session: AsyncSession) -> bool:
         """Swaps in the table's book if its versions changed; whether it did."""
+        async with self._refreshing:
+            return await self._refresh(session)
+
+    async def _refresh(self, session: AsyncSession) -> bool:
         t = self._table
         held = frozenset(
-            (await session.execute(select(t.c.version_id, t.c.content_hash).where(self._in_force))).tuples()
+            tuple(row) for row in await session.execute(select(t.c.version_id, t.c.content_hash).where(self._in_force))
         )
         if held == self._held:
             return False
@@ -108,6 +114,16 @@ class PublishedVersions:
             ", ".join(sorted(gone)) or "-",
         )
         return True
+
+    async def catch_up(self, session: AsyncSession) -> None:
+        """Refresh before a unit of work that must see every version committed before it began (a
+        decision on an application submitted after a version was published). A table the book cannot
+        take is logged here and left to the follower, which fails loudly: the work goes on under
+        the book the process has."""
+        try:
+            await self.refresh(session)
+        except PolicyDataError:
+            log.exception("the published policy versions do not fit this process's book; keeping the book it has")
 
     def wake(self) -> None:
         """Refresh now: this process has just recorded a change."""
@@ -148,7 +164,7 @@ class PublishedVersions:
         rows = await session.execute(
             select(t.c.version_id, t.c.content_hash, t.c.source).where(self._in_force).order_by(t.c.version_id)
         )
-        return [Source(*row) for row in rows.tuples()]
+        return [Source(*row) for row in rows]
 
     def _version(self, s: Source) -> PolicyVersion:
         if s.content_hash not in self._parsed:

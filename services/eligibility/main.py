@@ -31,8 +31,8 @@ policy officials': the policy's versions, drafted, approved by a second official
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     wiring = bootstrap(settings or Settings(service_name="eligibility"), metadata)
-    decide, follow_awards = handlers(wiring)
     lifecycle = Lifecycle.of(wiring)
+    decide, follow_awards = handlers(wiring, lifecycle.published)
     runtime = Runtime(
         wiring,
         handlers={
