@@ -178,9 +178,12 @@ class PublishedVersions:
 # ---- the replica a service keeps from eligibility's events ----
 
 
+REPLICA = "published_policy_versions"
+
+
 def replica_table(metadata: MetaData) -> Table:
     return Table(
-        "published_policy_versions",
+        REPLICA,
         metadata,
         Column("version_id", Text, primary_key=True),
         Column("content_hash", Text, nullable=False),
@@ -212,6 +215,15 @@ def replica(wiring: Wiring, table: Table) -> Replica:
     return Replica(
         replica_handlers(table, versions), versions.loaded(wiring.sessions), versions.follower(wiring.sessions)
     )
+
+
+async def load_replica(wiring: Wiring) -> None:
+    """Puts the published versions the process's schema holds into its book, if it keeps a replica:
+    an operator command acting as a service works with the book the service has."""
+    table = wiring.metadata.tables.get(f"{wiring.metadata.schema}.{REPLICA}")
+    if table is not None:
+        async with wiring.sessions() as session:
+            await PublishedVersions(wiring.policy, table, table.c.withdrawn_at.is_(None)).refresh(session)
 
 
 def replica_handlers(table: Table, versions: PublishedVersions) -> Handlers:

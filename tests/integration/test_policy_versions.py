@@ -19,6 +19,7 @@ from shared.stack import ServiceProcess, free_port
 from tests.kafka_tools import publish
 from tests.policy_files import illustration
 from tests.selection_tools import auth, key_works, until
+from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
 SUCCESSOR = illustration("chengdu-blockchain-2025", "2025-02-10", "2027-02-09", ('rate = "0.20"', 'rate = "0.30"'))
@@ -47,6 +48,12 @@ async def keys(stack, intake, eligibility) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=eligibility.url) as client:
         for name in ("drafter", "approver", "admin"):
             await key_works(client, made[name], "/v1/policy/versions")
+
+        async def partner_known() -> bool:  # a partner may not read: 403 once its key is known, 401 before
+            answer = await client.get("/v1/policy/versions", headers=auth(made["partner"]))
+            return answer.status_code != 401
+
+        await until(partner_known)
     return made
 
 
@@ -63,7 +70,9 @@ async def catalogue_version(intake: ServiceProcess) -> tuple[str, str]:
     return clause["policy_version"], clause["policy_hash"]
 
 
-async def test_policy_officials_draft_approve_and_withdraw_versions_with_four_eyes(eligibility, intake, keys, db):
+async def test_policy_officials_draft_approve_and_withdraw_versions_with_four_eyes(
+    stack, eligibility, intake, keys, db
+):
     async with httpx.AsyncClient(base_url=eligibility.url, timeout=15) as api:
         # Roles: policy officials write; admins read; partners neither.
         assert (await api.get("/v1/policy/versions", headers=auth(keys["partner"]))).status_code == 403
@@ -132,6 +141,13 @@ async def test_policy_officials_draft_approve_and_withdraw_versions_with_four_ey
         assert [(v["version_id"], v["state"]) for v in listed] == [
             ("chengdu-blockchain-2025", "approved"),
             ("chengdu-blockchain-2030", "withdrawn"),
+        ]
+
+    # An operator command acting as a service works with the book that service has.
+    async with wired(stack.database_url, "intake") as intake_command:
+        assert [v.id for v in intake_command.policy.book.versions] == [
+            "chengdu-blockchain-2023",
+            "chengdu-blockchain-2025",
         ]
 
     # What was done stays as it was recorded.
