@@ -4,7 +4,7 @@ were booked, and the ledger posts their reservations. An answer names a payout b
 its batch carried, 32 hex digits, or the hyphenated id of a batch sent before v2 (`payout_id_of`)."""
 
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -84,7 +84,7 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     return len(rows)
 
 
-async def _hold_malformed(session: AsyncSession, ctx: Context, rows: list, now: datetime) -> list:
+async def _hold_malformed(session: AsyncSession, ctx: Context, rows: Sequence, now: datetime) -> list:
     """The rows whose bank details still pass the payee checks; the others (taken before a check was
     tightened: an account name over pain.001's 140 characters) are held until corrected details come,
     and the applicant told, rather than cut or left to stop every batch."""
