@@ -28,7 +28,8 @@ def test_a_batch_states_its_count_and_control_sum_and_carries_each_payout_as_end
     one, two = instruction(amount="800000.00"), instruction(amount="300000.50")
     batch = a_batch(one, two)
     assert (batch.number_of_transactions, batch.control_sum) == (2, D("1100000.50"))
-    assert [t.end_to_end_id for t in batch.transactions] == [one.payout_id, two.payout_id]
+    assert [t.end_to_end_id for t in batch.transactions] == [one.payout_id.hex, two.payout_id.hex]
+    assert [instructions.payout_id_of(t.end_to_end_id) for t in batch.transactions] == [one.payout_id, two.payout_id]
     assert batch.transactions[0].creditor_account == "6222020200112233445"  # in full, for the bank
 
 
@@ -58,7 +59,7 @@ def test_test_accounts_are_always_rejected_with_their_code_and_the_rest_paid_at_
     report, booked = answers.answer(a_batch(closed, good), 0, NOW, date(2025, 3, 4))
     assert [(t.status, t.reason_code) for t in report.transactions] == [("RJCT", "AC04"), ("ACCP", None)]
     assert booked is not None
-    assert [(e.end_to_end_id, e.amount) for e in booked.entries] == [(good.payout_id, good.amount)]
+    assert [(e.end_to_end_id, e.amount) for e in booked.entries] == [(good.payout_id.hex, good.amount)]
     report, booked = answers.answer(a_batch(good), 1, NOW, date(2025, 3, 4))
     assert report.group_status == "RJCT" and booked is None
 
