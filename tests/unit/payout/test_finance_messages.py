@@ -273,3 +273,19 @@ def test_the_stand_in_answers_each_batch_in_the_spelling_it_was_sent_and_a_payou
     assert [(t.status, t.reason_code) for t in report1.transactions] == [
         (t.status, t.reason_code) for t in report2.transactions
     ]
+
+
+def test_the_stand_in_reads_a_kept_batch_as_the_version_it_came_as():
+    from services.finance_sim.main import _batch
+
+    v2 = a_batch(instruction())
+    v1 = PaymentsInstructedV1(
+        **v2.model_dump(exclude={"transactions", "payment_information_id"}),
+        transactions=[
+            CreditTransfer(**v2.transactions[0].model_dump(exclude={"end_to_end_id"}), end_to_end_id=uuid.uuid4())
+        ],
+    )
+    for m in (v1, v2):
+        assert _batch(Row(ce_type=m.ce_type, body=m.model_dump_json().encode())) == m
+    with pytest.raises(AssertionError, match="is not a batch"):
+        _batch(Row(ce_type=TransactionStatus.__name__, body=b"{}"))
