@@ -380,9 +380,9 @@ class _Checker:
     def facts(self, clause: Mapping[str, Any], path: str) -> dict[str, str]:
         declared: dict[str, str] = {}
         for name, type_name in (self.get(clause, "facts", dict, path) or {}).items():
-            try:
-                fact_type(type_name, self.enums)
-            except (KeyError, AttributeError, TypeError):
+            # Declared even if its type is unknown: one problem, not one per use of the fact.
+            declared[name] = type_name if isinstance(type_name, str) else repr(type_name)
+            if not _known_type(type_name, self.enums):
                 self.add(
                     f"{path}.facts.{name}",
                     "unknown_fact_type",
@@ -390,8 +390,6 @@ class _Checker:
                     f"事实 {name} 的类型 {type_name!r} 未知；"
                     f"可用类型：{'、'.join(TYPE_NAMES)}（枚举须在 [enums] 中定义）",
                 )
-                continue
-            declared[name] = type_name
         return declared
 
     def declared(self, facts: Mapping[str, str], name: object, key: str) -> bool:
@@ -434,6 +432,7 @@ class _Checker:
             if (
                 base is not None
                 and self.declared(facts, base, f"{path}.base")
+                and _known_type(facts[base], self.enums)
                 and facts[base] not in ("money", "count")
             ):
                 self.add(
@@ -494,6 +493,8 @@ class _Checker:
             self.money(amounts, name, f"{path}.amounts")
         if level is None or not self.declared(facts, level, f"{path}.level_fact"):
             return
+        if not _known_type(facts[level], self.enums):
+            return  # the type is the problem, said once
         values = self.enums.get(facts[level].removeprefix("enum:")) if facts[level].startswith("enum:") else None
         if values is None:
             self.add(
@@ -625,8 +626,18 @@ def _meanings(versions: Sequence[PolicyVersion]) -> dict[str, tuple[str, Mapping
     return found
 
 
+def _known_type(type_name: object, enums: Mapping[str, list[str]]) -> bool:
+    try:
+        fact_type(type_name, enums)  # type: ignore[arg-type]  # the data may hold anything
+    except (KeyError, AttributeError, TypeError):
+        return False
+    return True
+
+
 def _fits(value: object, type_name: str, enums: Mapping[str, list[str]]) -> bool:
-    """Whether a condition's threshold can be compared with a fact of this type."""
+    """Whether a condition's threshold can be compared with a fact of this type (of a known type)."""
+    if not _known_type(type_name, enums):
+        return True  # the type is the problem, said once
     if type_name.startswith("enum:"):
         return value in enums.get(type_name[5:], [])
     if type_name == "money":  # the loader makes a Decimal of the threshold
