@@ -70,7 +70,8 @@ def diff_command(
     book = _book()
     versions = {v.id: v for v in book.versions}
     if against is not None and against not in versions:
-        raise typer.BadParameter(f"no version {against!r} in the book; it holds {', '.join(versions)}")
+        typer.echo(f"no version {against!r} in the book; it holds {', '.join(versions)}", err=True)
+        raise typer.Exit(2)
     problems = validate(raw, book)
     if problems:
         _refuse(file, problems)
