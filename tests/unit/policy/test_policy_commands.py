@@ -10,7 +10,7 @@ from tests.policy_files import BUNDLED, district, successor, write
 BUNDLED_ONLY = {"POLICY_EXTRA_FILES": None}  # the book of the bundled version, whatever the shell has set
 
 
-def run(*args: str, env=BUNDLED_ONLY):
+def run(*args: object, env=BUNDLED_ONLY):
     return CliRunner().invoke(app, ["policy", *map(str, args)], env=env)
 
 
