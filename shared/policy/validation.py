@@ -327,7 +327,7 @@ class _Checker:
             members = self.get(group, "clauses", list, path) or []
             key = self.get(group, "key", str, path)
             for member in members:
-                if member not in clause_facts:
+                if not isinstance(member, str) or member not in clause_facts:
                     self.add(
                         f"{path}.clauses",
                         "unknown_clause",
@@ -585,7 +585,7 @@ class _Checker:
                     )
         meanings = _meanings(others)
         for index, clause in enumerate(data.get("clauses") or []):
-            if isinstance(clause, Mapping) and clause.get("id") in meanings:
+            if isinstance(clause, Mapping) and isinstance(clause.get("id"), str) and clause["id"] in meanings:
                 self.clause = clause["id"]
                 self.same_meaning(clause, meanings[clause["id"]], f"clauses[{index}]")
                 self.clause = None

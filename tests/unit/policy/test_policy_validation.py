@@ -200,3 +200,19 @@ def test_a_problem_reads_as_one_line_with_key_clause_and_both_languages():
     assert str(problem) == (
         "clauses[2].cap [clause 1.2-gov-infra]: must not be negative, got -500000 / 金额不得为负数，实际为 -500000"
     )
+
+
+def test_any_value_of_the_wrong_shape_is_a_problem_never_an_exception():
+    """A sample of the file's keys, each given values of other shapes: whatever the loader refuses,
+    validate names; it never raises."""
+    lines = successor().splitlines()
+    pairs = [n for n, line in enumerate(lines) if re.match(r"[a-z_]+ = ", line)]
+    for n in pairs[::15]:
+        name = lines[n].split(" = ")[0]
+        for value in ("[{ a = 1 }]", '"x"', "-1"):
+            text = "\n".join([*lines[:n], f"{name} = {value}", *lines[n + 1 :]]) + "\n"
+            found = validate(text, BOOK)
+            try:
+                parse_version(text.encode(), "edited")
+            except (ValueError, ArithmeticError, LookupError, TypeError, AttributeError):
+                assert found, f"line {n + 1}: {name} = {value}"
