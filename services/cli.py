@@ -52,6 +52,7 @@ app.command()(ops_cli.asyncapi)
 # …and so are the demo's people, on the stack's database the demo names.
 app.command("demo")(demo_cli.command(intake_cli.PartnerKeys))
 app.command()(eligibility_cli.evaluate)
+app.add_typer(eligibility_cli.policy_app, name="policy")
 outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
 app.add_typer(outbox_app, name="outbox")
 

@@ -33,7 +33,11 @@ class PolicyVersion:
 
 
 def read_version(path: Path) -> PolicyVersion:
-    raw = Path(path).read_bytes()
+    return parse_version(Path(path).read_bytes(), str(path))
+
+
+def parse_version(raw: bytes, origin: str) -> PolicyVersion:
+    """A version from a file's bytes (`origin` names it in errors); PolicyDataError if refused."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
         params = VersionParams(
@@ -74,9 +78,9 @@ def read_version(path: Path) -> PolicyVersion:
             rules,
         )
     except KeyError as exc:
-        raise PolicyDataError(f"{path}: missing key {exc}") from exc
+        raise PolicyDataError(f"{origin}: missing key {exc}") from exc
     except (ValueError, tomllib.TOMLDecodeError) as exc:  # PolicyDataError is a ValueError too
-        raise PolicyDataError(f"{path}: {exc}") from exc
+        raise PolicyDataError(f"{origin}: {exc}") from exc
 
 
 class PolicyBook:
