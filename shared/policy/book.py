@@ -169,7 +169,9 @@ class PolicyBook:
             f"occurred_on {day} is outside every policy window: {windows_en}",
             f"发生日期 {day} 不在政策施行期内：{windows_zh}",
         )
-        step = Step(f"no policy version in force on {day}", self.latest.data["window_article"])
+        step = Step(
+            f"no policy version in force on {day}", f"{day} 无施行中的政策版本", self.latest.data["window_article"]
+        )
         return Decision(clause, "ineligible", ZERO, (reason,), (step,), (), None, None, None, day)
 
     def _declared_facts(self) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:
