@@ -308,7 +308,7 @@ class Selection:
             ("earlier submission" if t == "submitted_at" else f"higher {t}") for t in tie_breaks
         )
         self._ranking_zh = "，再按".join(
-            ("提交时间先后" if t == "submitted_at" else f"{t} 由高到低") for t in tie_breaks
+            ("提交时间先后" if t == "submitted_at" else f" {t} 由高到低") for t in tie_breaks
         )
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
