@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.intake.api.applications import _json_object, _read_capped
 from services.intake.api.auth import AnyCaller
@@ -22,8 +22,10 @@ class Reason(BaseModel):
 
 
 class Step(BaseModel):
-    step: str
-    article: str
+    step: str = Field(description="the step in English (the same text as `en`)")
+    article: str = Field(description="the article of the policy the step applies, e.g. 一（一）")
+    en: str
+    zh: str
 
 
 class Grant(BaseModel):
