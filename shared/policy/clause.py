@@ -178,14 +178,8 @@ class ClauseRule:
                 version.window_article,
             )
         ]
-        if kind not in self.kinds:
-            reasons.append(
-                Reason(
-                    "applicant.kind",
-                    f"needs applicant kind ∈ {show(self.kinds)}, has {kind}",
-                    f"申请主体类型须为 {show(self.kinds)} 之一，实际为 {kind}",
-                )
-            )
+        if (wrong_kind := self.kind_refused(kind)) is not None:
+            reasons.append(wrong_kind)
         for cond in self.conditions:
             reason = cond.check(facts)
             if reason is None:
@@ -224,6 +218,16 @@ class ClauseRule:
             trace,
             tuple(Grant(key, value, cap, project_id) for key, value, cap in grants),
             occurred_on,
+        )
+
+    def kind_refused(self, kind: str) -> Reason | None:
+        """Why an applicant of this kind may not claim under the clause, or None if it may."""
+        if kind in self.kinds:
+            return None
+        return Reason(
+            "applicant.kind",
+            f"needs applicant kind ∈ {show(self.kinds)}, has {kind}",
+            f"申请主体类型须为 {show(self.kinds)} 之一，实际为 {kind}",
         )
 
     def _subject_key(self, facts: Mapping[str, object], occurred_on: dt.date) -> str:

@@ -33,6 +33,11 @@ class Formula(Protocol):
     @property
     def subject_keys(self) -> tuple[str, ...]: ...
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The facts the amount depends on (what matching needs known to say an amount)."""
+        ...
+
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award: ...
 
     def describe(self) -> dict[str, object]: ...
@@ -65,6 +70,7 @@ class RateWithCap:
 
     def __init__(self, base: str, rate: Decimal, cap: Decimal, article: str):
         self.base, self.rate, self.cap, self.article = base, rate, cap, article
+        self.inputs = (base,)
         self._rate_shown = f"{(rate * 100).normalize():f}%"
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
@@ -105,6 +111,7 @@ class FixedByLevel:
 
     def __init__(self, level_fact: str | None, amounts: dict[str, Decimal], article: str):
         self.level_fact, self.amounts, self.article = level_fact, amounts, article
+        self.inputs = (level_fact,) if level_fact else ()
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
         if self.level_fact is None:
@@ -149,6 +156,7 @@ class TieredThresholds:
         if mode not in ("every_tier", "highest_only"):
             raise ValueError(f"unknown tier_mode {mode!r}")
         self.fact, self.period_fact, self.mode, self.article = fact, period_fact, mode, article
+        self.inputs = (fact, period_fact)
         self.tiers = sorted(tiers, key=lambda t: t.above)
         self.subject_keys = tuple(t.key for t in self.tiers)  # each threshold is a one-time subject
 
@@ -303,6 +311,7 @@ class Selection:
             article,
         )
         self.subject_keys = if_selected.subject_keys if if_selected else ()
+        self.inputs = if_selected.inputs if if_selected else ()  # the indicators rank, they do not pay
         self.benefits_zh = benefits_zh or benefits_en
         self._ranking = ", then ".join(
             ("earlier submission" if t == "submitted_at" else f"higher {t}") for t in tie_breaks
