@@ -62,7 +62,7 @@ class ClauseMatch(BaseModel):
     amount: str | None = Field(
         pattern=r"^[0-9]+\.[0-9]{2}$",
         description="yuan, two decimals, wherever the known facts determine it (for a selection: what it "
-        "receives if selected); null when not eligible or not yet determined"
+        "receives if selected); null when not eligible or not yet determined",
     )
     missing: list[str] = Field(description="facts the clause needs that were not given, in the clause's order")
     reasons: list[Reason] = Field(description="why not eligible, in both languages")

@@ -34,9 +34,10 @@ def test_every_step_of_every_example_is_in_both_languages_with_its_article(claus
     decision = BOOK.evaluate(app)
     assert decision.outcome in ("eligible", "candidate")
     assert_bilingual(decision)
-    rule = BOOK.version_on(app.occurred_on).rules[clause]
-    window = BOOK.version_on(app.occurred_on).data["window_article"]
-    assert {s.article for s in decision.trace} <= {rule.article, window}  # the clause's own article
+    version = BOOK.version_on(app.occurred_on)
+    assert version is not None
+    # The clause's own article, or the version's window.
+    assert {s.article for s in decision.trace} <= {version.rules[clause].article, version.data["window_article"]}
 
 
 def test_an_ineligible_decision_explains_its_met_conditions_in_both_languages():

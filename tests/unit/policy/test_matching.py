@@ -127,22 +127,16 @@ def test_a_day_no_version_is_in_force_on_is_refused_saying_the_windows():
     assert "施行期为 2023-02-10 至 2025-02-09" in refused.value.message_zh
 
 
-def request(**changes):
-    body = {"applicant": dict(EXAMPLE_APPLICANTS["enterprise"]), "as_of": "2024-03-01", "facts": {}}
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        target = body
-        for p in parents:
-            target = target[p]
-        target[leaf] = value
-    return body
+def request(applicant=None, **changes):
+    body = {"applicant": EXAMPLE_APPLICANTS["enterprise"] | (applicant or {}), "as_of": "2024-03-01", "facts": {}}
+    return body | changes
 
 
 @pytest.mark.parametrize(
     ("changes", "field", "code"),
     [
-        ({"applicant__kind": "company"}, "applicant.kind", "invalid_choice"),
-        ({"applicant__credit_code": "91510100MA61R8XN30"}, "applicant.credit_code", "invalid_credit_code"),
+        ({"applicant": {"kind": "company"}}, "applicant.kind", "invalid_choice"),
+        ({"applicant": {"credit_code": "91510100MA61R8XN30"}}, "applicant.credit_code", "invalid_credit_code"),
         ({"as_of": "2024-02-30"}, "as_of", "invalid_date"),
         ({"facts": {"investment_cost": 12.5}}, "facts.investment_cost", "wrong_type"),
         ({"facts": {"investment_cost": "12.345"}}, "facts.investment_cost", "money_precision"),
