@@ -20,6 +20,7 @@ The API partner portals use to submit applications under Chengdu's blockchain-pi
 * **Keys**: every call but `GET /v1/clauses` needs `Authorization: Bearer sk_…`.
 * **Retries are safe**: `POST /v1/applications` needs an `Idempotency-Key`.
 * **Errors** share one shape: `{"error": {"code", "message_en", "message_zh", "fields": [...]}}`.
+* **Matching**: `POST /v1/matches` says which clauses an applicant may claim from whatever is known of it.
 * **Money** is a decimal string (`"4000000.00"`) or an integer, never a float, at most two decimals.
 * **Push**: register a webhook (`PUT /v1/partners/me/webhook`) instead of polling.
 * **Events**: the Kafka events, for systems connected to the bus: [`/asyncapi`](/asyncapi) (AsyncAPI 3,
