@@ -26,6 +26,7 @@ from .decision import EMPTY_HISTORY, Reason
 from .errors import FieldError, InvalidApplication, field_errors
 from .facts import Day, fact_type
 from .formulas import Selection
+from .money import ZERO
 
 if TYPE_CHECKING:
     from .book import PolicyVersion
@@ -132,10 +133,10 @@ def _match_clause(
         return found("not_eligible", reasons=tuple(reasons))
     formula = rule.formula.if_selected if isinstance(rule.formula, Selection) else rule.formula
     if formula is None:  # a non-monetary selection: nothing to pay, whatever the facts
-        return found("possibly", Decimal("0.00"))
+        return found("possibly", ZERO)
     if any(name not in known for name in formula.inputs):
         return found("possibly")
-    award = formula.award(known, "applicant", [], as_of.year)
+    award = formula.award(known, "applicant", [], as_of.year)  # grants (and so their subject) are not needed
     if award.reasons:
         return found("not_eligible", reasons=award.reasons)
     return found("possibly", award.amount)
