@@ -69,6 +69,7 @@ async def fuzz(url: str, keys: dict[str, str], report_dir: Path) -> tuple[int, s
     return process.returncode or 0, out.decode(errors="replace")
 
 
+@pytest.mark.timeout(0 if os.environ.get("FUZZ_DEEP") else 900)  # four fuzzers at once on two cores
 async def test_every_api_keeps_its_documented_contract(services, keys, tmp_path):
     print(f"schemathesis seed {SEED}, {EXAMPLES} examples an operation (replay: FUZZ_SEED={SEED})")
     runs = await asyncio.gather(*(fuzz(services[name].url, keys, tmp_path / name) for name in FUZZED))
