@@ -69,6 +69,7 @@ def handlers(wiring: Wiring):
                     "outcome": decision.outcome,
                     "amount": decision.amount,
                     "body": body,
+                    "application": replayable(application, p),
                 }
             )
             events.append(
@@ -215,6 +216,18 @@ def handlers(wiring: Wiring):
         {ApplicationSubmittedV1: Batched(applications_submitted)},
         {AwardGrantedV1: selected, RecognitionGrantedV1: selected},
     )
+
+
+def replayable(application: ApplicationBase, p: ApplicationSubmittedV1) -> dict[str, Any]:
+    """What a replay of the decision needs (`subsidy policy whatif`): the application as parsed,
+    without whom to tell or pay, and when it was submitted."""
+    return {
+        "clause": application.clause,
+        "applicant": application.applicant.model_dump(mode="json"),
+        "occurred_on": application.occurred_on.isoformat(),
+        "facts": application.facts.model_dump(mode="json"),
+        "submitted_at": p.submitted_at.isoformat(),
+    }
 
 
 class SubjectAlreadyAwarded(ValueError):
