@@ -10,6 +10,7 @@ the grants made before it in the batch, and their rows are written in bulk.
 import logging
 import uuid
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -69,7 +70,7 @@ def handlers(wiring: Wiring):
                     "outcome": decision.outcome,
                     "amount": decision.amount,
                     "body": body,
-                    "application": replayable(application, p),
+                    "application": replayable(application, p.submitted_at),
                 }
             )
             events.append(
@@ -218,7 +219,7 @@ def handlers(wiring: Wiring):
     )
 
 
-def replayable(application: ApplicationBase, p: ApplicationSubmittedV1) -> dict[str, Any]:
+def replayable(application: ApplicationBase, submitted_at: datetime) -> dict[str, Any]:
     """What a replay of the decision needs (`subsidy policy whatif`): the application as parsed,
     without whom to tell or pay, and when it was submitted."""
     return {
@@ -226,7 +227,7 @@ def replayable(application: ApplicationBase, p: ApplicationSubmittedV1) -> dict[
         "applicant": application.applicant.model_dump(mode="json"),
         "occurred_on": application.occurred_on.isoformat(),
         "facts": application.facts.model_dump(mode="json"),
-        "submitted_at": p.submitted_at.isoformat(),
+        "submitted_at": submitted_at.isoformat(),
     }
 
 

@@ -1,20 +1,22 @@
 """Eligibility's stored decisions read as a replay takes them (`shared.policy.whatif`).
 
 Every decision is read, in the order taken: those whose application date falls in the window are
-replayed (or skipped, where the application was not kept or no longer parses); the others only
+replayed (or skipped, where the application was not kept or no longer fits its clause); the others only
 contribute the grants they made, at their place, since those stand. Nothing is written: the
 transaction is read-only.
 """
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Date, and_, case, cast, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.tables import decisions, grants
-from shared.policy import InvalidApplication, PolicyBook, PriorGrant
+from shared.policy import PolicyBook, PriorGrant
 from shared.policy.whatif import Recorded, StoredApplication
 from shared.workdays import BEIJING
 
@@ -47,6 +49,7 @@ async def stored(session: AsyncSession, book: PolicyBook, first: dt.date, last: 
             case((in_window, decisions.c.application), else_=None).label("application"),
         ).order_by(decisions.c.seq)
     )
+    declared = declared_facts(book)
     entries: list[Entry] = []
     seen: set[str] = set()
     for r in rows:
@@ -54,7 +57,7 @@ async def stored(session: AsyncSession, book: PolicyBook, first: dt.date, last: 
         seen.add(application_id)
         made = tuple(by_application.get(application_id, ()))
         if r.in_window:
-            entries.append(_stored(book, r, made))
+            entries.append(_stored(r, made, declared))
         elif made:
             entries.append(Recorded(r.credit_code, made))
     # Grants of no decision here (awarded by another service on an application eligibility never
@@ -63,20 +66,39 @@ async def stored(session: AsyncSession, book: PolicyBook, first: dt.date, last: 
     return [*orphans, *entries]
 
 
-def _stored(book: PolicyBook, r: Any, made: tuple[PriorGrant, ...]) -> StoredApplication:
+def _stored(r: Any, made: tuple[PriorGrant, ...], declared: Mapping[str, Mapping[str, str]]) -> StoredApplication:
     year = r.decided_at.astimezone(BEIJING).year  # the budget year payout charges its award to
     baseline = (r.credit_code, r.clause, year, r.outcome, r.amount, made)
-    if r.application is None:
+    kept = r.application
+    facts = None if kept is None else _facts(declared.get(r.clause), kept["facts"])
+    if kept is None or facts is None:
         return StoredApplication(*baseline)
-    wire = {k: v for k, v in r.application.items() if k != "submitted_at"}
-    try:
-        application = book.parse(wire)
-    except InvalidApplication:  # kept under facts the draft's book no longer declares: skipped
-        return StoredApplication(*baseline)
+    applicant = kept["applicant"]
     return StoredApplication(
-        *baseline,
-        application.applicant.name,
-        application.applicant.kind,
-        application.occurred_on,
-        application.facts.__dict__,
+        *baseline, applicant["name"], applicant["kind"], dt.date.fromisoformat(kept["occurred_on"]), facts
     )
+
+
+def _facts(types: Mapping[str, str] | None, kept: Mapping[str, Any]) -> dict[str, object] | None:
+    """The facts as parsing gave them when the application was decided. They were validated then
+    (identifiers already in the form they are compared in), so they are only decoded here, by the
+    types the clause declares: parsing them all again would cost more than replaying them. None
+    where they no longer fit the clause, which the replay then skips."""
+    if types is None or kept.keys() != types.keys():
+        return None
+    facts = dict(kept)
+    try:
+        for name, kind in types.items():
+            if kind in _DECIMAL and facts[name] is not None:
+                facts[name] = Decimal(facts[name])
+    except (ArithmeticError, TypeError):
+        return None
+    return facts
+
+
+_DECIMAL = frozenset({"money", "score"})
+
+
+def declared_facts(book: PolicyBook) -> dict[str, Mapping[str, str]]:
+    """Each clause's facts and their types (the same in every version of a book)."""
+    return {cid: rule.facts for version in book.versions for cid, rule in version.rules.items()}
