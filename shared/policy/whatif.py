@@ -168,24 +168,34 @@ def replay(entries: Iterable[StoredApplication | Recorded], draft: PolicyVersion
             line.skipped += 1
             history.record(code, entry.grants)
             continue
+        was = entry.outcome
+        selected = was == "candidate" and bool(entry.grants)  # assumed selected again if still a candidate
         rule = rules.get(entry.clause)
         if rule is None:  # the draft drops the clause
             outcome: Outcome = "ineligible"
             amount = ZERO
         else:
-            decision = rule.decide(entry.kind, day, facts, history.of(code, rule.history_scope(facts, day)))
+            # An applicant without grants so far has no history to gather.
+            past = history.of(code, rule.history_scope(facts, day)) if code in history.holders else _EMPTY
+            decision = rule.decide(entry.kind, day, facts, past)
             outcome, amount = decision.outcome, decision.amount
-            if outcome == "eligible" or (outcome == "candidate" and entry.selected):
+            if decision.grants and (outcome == "eligible" or (selected and outcome == "candidate")):
                 history.record(
-                    code,
-                    [PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id) for g in decision.grants],
+                    code, [PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id) for g in decision.grants]
                 )
-        was = entry.outcome
-        before = entry.amount if was == "eligible" or entry.selected else ZERO
-        after = amount if outcome == "eligible" or (outcome == "candidate" and entry.selected) else ZERO
+        before = entry.amount if was == "eligible" or selected else ZERO
+        after = amount if outcome == "eligible" or (selected and outcome == "candidate") else ZERO
         line.applications += 1
-        line.baseline += before
-        line.draft += after
+        if before or after:
+            line.baseline += before
+            line.draft += after
+            sums = paid.get(code)
+            if sums is None:
+                sums = paid[code] = [ZERO, ZERO]
+            sums[0] += before
+            sums[1] += after
+            if entry.name:
+                names[code] = entry.name
         if outcome != was or after != before:
             line.changed += 1
             if after > before:
@@ -196,13 +206,6 @@ def replay(entries: Iterable[StoredApplication | Recorded], draft: PolicyVersion
                 line.newly_eligible += 1
             elif outcome == "ineligible":
                 line.no_longer_eligible += 1
-        sums = paid.get(code)
-        if sums is None:
-            sums = paid[code] = [ZERO, ZERO]
-        sums[0] += before
-        sums[1] += after
-        if entry.name:
-            names[code] = entry.name
     return _report(lines, paid, names)
 
 
@@ -224,9 +227,11 @@ class _ReplayHistory:
     def __init__(self) -> None:
         self._by_subject: dict[tuple[str, str], list[PriorGrant]] = {}
         self._by_project: dict[tuple[str, str], list[PriorGrant]] = {}
+        self.holders: set[str] = set()  # the applicants granted anything so far
 
     def record(self, credit_code: str, grants: Iterable[PriorGrant]) -> None:
         for g in grants:
+            self.holders.add(credit_code)
             self._by_subject.setdefault((credit_code, g.subject_key), []).append(g)
             if g.project_id is not None:
                 self._by_project.setdefault((credit_code, g.project_id), []).append(g)
