@@ -52,8 +52,9 @@ def whatif(
     window = _day(first, "--from"), _day(last, "--to")
     if window[0] > window[1]:
         raise typer.BadParameter("--from is after --to")
+    draft = _read_draft(file)
     made_at = dt.datetime.now(dt.UTC)
-    report, draft = commands.run(_replay(file, *window))
+    report = commands.run(_replay(draft, *window))
     if format is Format.json:
         text = json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n"
     elif format is Format.csv:
@@ -68,21 +69,28 @@ def whatif(
         typer.echo(f"written to {out}", err=True)
 
 
-async def _replay(file: Path, first: dt.date, last: dt.date) -> tuple[Report, PolicyVersion]:
+async def _replay(draft: PolicyVersion, first: dt.date, last: dt.date) -> Report:
     async with commands.wired(commands.settings("eligibility"), metadata) as wiring:
-        book, draft = _draft_book(wiring.policy.book, file)
+        book = _with_draft(wiring.policy.book, draft)
         entries = await commands.in_transaction(wiring, stored, book, first, last)
-    return replay(entries, draft), draft
+    return replay(entries, draft)
 
 
-def _draft_book(book: PolicyBook, file: Path) -> tuple[PolicyBook, PolicyVersion]:
-    """The process's book with the draft's version added (in place of a version of the same id),
-    so that stored applications are read as that book reads them."""
+def _read_draft(file: Path) -> PolicyVersion:
     try:
-        draft = read_version(file)
-        return PolicyBook([*(v for v in book.versions if v.id != draft.id), draft]), draft
+        return read_version(file)
     except PolicyDataError as bad:
-        typer.echo(f"the draft cannot be read with the policy in force: {bad}", err=True)
+        typer.echo(f"the draft is not a policy version: {bad}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _with_draft(book: PolicyBook, draft: PolicyVersion) -> PolicyBook:
+    """The process's book with the draft's version added (in place of a version of the same id):
+    the stored applications are read as that book reads them."""
+    try:
+        return PolicyBook([*(v for v in book.versions if v.id != draft.id), draft])
+    except PolicyDataError as bad:
+        typer.echo(f"the draft does not fit the policy in force: {bad}", err=True)
         raise typer.Exit(2) from None
 
 

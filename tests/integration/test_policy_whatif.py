@@ -70,11 +70,11 @@ async def stored(stack):
     return claims
 
 
-async def whatif(stack, *args: str, env: dict | None = None) -> str:
+async def whatif(stack, *args: str, env: dict | None = None, status: int = 0) -> str:
     environment = {"DATABASE_URL": stack.database_url, "COLUMNS": "250", "SUBSIDY_FINANCE_KEY": ""} | (env or {})
     result = await asyncio.to_thread(CliRunner().invoke, app, ["policy", "whatif", *args], env=environment)
-    assert result.exit_code == 0, result.output
-    return result.stdout
+    assert result.exit_code == status, result.output
+    return result.stdout if status == 0 else result.stderr
 
 
 async def test_three_node_claims_replayed_at_a_higher_rate_each_gain_the_difference(stack, stored, successor):
@@ -92,6 +92,19 @@ async def test_three_node_claims_replayed_at_a_higher_rate_each_gain_the_differe
 async def test_outside_the_window_nothing_is_replayed(stack, stored, successor):
     report = json.loads(await whatif(stack, str(successor), "--from", "2025-01-01", "--to", "2025-12-31"))
     assert (report["applications"], report["changed"], report["total"]["delta"]) == (0, 0, "0.00")
+
+
+async def test_a_draft_declaring_other_facts_for_a_clause_is_refused(stack, stored, tmp_path):
+    text = illustration(
+        "illustrative-other-facts",
+        "2025-02-10",
+        "2027-02-09",
+        ('investment_cost = "money"', 'investment_cost = "count"'),
+    )
+    said = await whatif(
+        stack, str(write(tmp_path, "other", text)), "--from", "2024-01-01", "--to", "2024-12-31", status=2
+    )
+    assert "does not fit the policy in force" in said and "1.1-node" in said
 
 
 async def test_a_row_per_clause_and_a_total_as_csv(stack, stored, successor, tmp_path):
