@@ -49,6 +49,7 @@ test-e2e: $(READY) $(CHROMIUM)
 bench: $(READY)  ## figures beside baselines measured in the same run
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/engine.py
+	$(PY) bench/whatif.py
 	$(PY) bench/intake.py
 	$(PY) bench/ledger.py
 	$(PY) bench/pipeline.py
