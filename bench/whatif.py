@@ -86,7 +86,7 @@ def decided(book, wires: list[dict]) -> tuple[list[StoredApplication], list]:
             )
         )
         decision = book.evaluate(app, relevant)
-        grants = ()
+        grants: tuple[PriorGrant, ...] = ()
         if decision.outcome == "eligible":
             past[code] = history.plus(decision)
             grants = tuple(PriorGrant(decision.clause, g.subject_key, g.amount, g.project_id) for g in decision.grants)
@@ -128,10 +128,16 @@ def main() -> None:
         wires = wire_applications(book)
         stored, decisions = decided(book, wires)
 
+        inputs = [
+            (s.clause, s.kind, s.occurred_on, s.facts)
+            for s in stored
+            if s.occurred_on is not None and s.facts is not None
+        ]
+
         def engine() -> None:
             decide = book.decide
-            for s in stored:
-                decide(s.clause, s.kind, s.occurred_on, s.facts)
+            for clause, kind, occurred_on, facts in inputs:
+                decide(clause, kind, occurred_on, facts)
 
         replay(stored[:5_000], draft)  # warm-up
         engine_s, replay_s = 1e9, 1e9

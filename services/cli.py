@@ -13,7 +13,6 @@ from services import ops_cli
 from services.console import cli as console_cli
 from services.demo import cli as demo_cli
 from services.eligibility import cli as eligibility_cli
-from services.eligibility import whatif_cli
 from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from services.payout import cli as payout_cli
@@ -48,7 +47,6 @@ app.add_typer(payout_cli.ledger_app, name="ledger")
 # Officials' keys come from intake: the console is handed intake's key issuer, never reaches for it.
 app.add_typer(console_cli.commands(intake_cli.PartnerKeys()), name="console")
 app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
-app.add_typer(whatif_cli.app, name="policy")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
 # …and so are the demo's people, on the stack's database the demo names.

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from services.eligibility import whatif_cli
 from shared.bootstrap import bootstrap
 from shared.policy.book import PolicyBook, parse_version
 from shared.policy.diff import Language, diff, render
@@ -77,3 +78,6 @@ def diff_command(
         _refuse(file, problems)
     result = diff(versions[against] if against else book.latest, parse_version(raw, str(file)))
     typer.echo("\n\n".join(render(result, one) for one in LANGUAGES[language]))
+
+
+policy_app.command("whatif")(whatif_cli.whatif)

@@ -22,8 +22,6 @@ from shared.policy.whatif import Report, replay
 PAYOUT_URL = "http://127.0.0.1:8003"  # payout under `make run`
 FINANCE_KEY_ENV = "SUBSIDY_FINANCE_KEY"
 
-app = typer.Typer(no_args_is_help=True, help="Policy versions: what a draft would change.")
-
 
 class Format(StrEnum):
     json = "json"
@@ -31,7 +29,6 @@ class Format(StrEnum):
     html = "html"
 
 
-@app.command()
 def whatif(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The draft policy version (a TOML file)."),
     first: str = typer.Option(..., "--from", help="First application date (occurred_on) replayed, YYYY-MM-DD."),
