@@ -35,7 +35,7 @@ test: lint $(CHROMIUM)  ## lint, then the unit, integration and end-to-end suite
 	$(PYTEST) tests -m faults
 
 fuzz: $(READY)  ## the contract fuzzer, deep: more examples and a random seed (printed; FUZZ_SEED=… replays)
-	FUZZ_DEEP=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PYTEST) tests/contract -s -p no:cacheprovider --timeout 3600
+	FUZZ_DEEP=1 FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PYTEST) tests/contract -s -p no:cacheprovider
 
 test-unit: $(READY)
 	$(PYTEST) tests/unit
@@ -49,6 +49,7 @@ test-e2e: $(READY) $(CHROMIUM)
 bench: $(READY)  ## figures beside baselines measured in the same run
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/engine.py
+	$(PY) bench/whatif.py
 	$(PY) bench/intake.py
 	$(PY) bench/ledger.py
 	$(PY) bench/pipeline.py

@@ -9,17 +9,20 @@ Run by bench/intake.py as `uvicorn bench.baselines:minimal|ceiling --factory`.
 import json
 import os
 import uuid
-from typing import ClassVar
 
 import asyncpg
 from fastapi import FastAPI, Request
 from sqlalchemy import Column, DateTime, Text, func
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-from sqlalchemy.orm import declarative_base
+from sqlalchemy.orm import DeclarativeBase
 
 URL = os.environ.get("DATABASE_URL", "")
-Base = declarative_base()
+
+
+class Base(DeclarativeBase):
+    pass
+
 
 SCHEMA_SQL = """
 CREATE SCHEMA IF NOT EXISTS bench;
@@ -34,7 +37,7 @@ CREATE TABLE IF NOT EXISTS bench.outbox (
 
 class Application(Base):
     __tablename__ = "applications"
-    __table_args__: ClassVar = {"schema": "bench"}
+    __table_args__ = {"schema": "bench"}  # noqa: RUF012 (SQLAlchemy reads it as declared)
     id = Column(UUID(as_uuid=True), primary_key=True)
     idempotency_key = Column(Text, nullable=False, unique=True)
     body = Column(JSONB, nullable=False)
@@ -80,6 +83,7 @@ def ceiling():
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        assert pool is not None, "lifespan started"
         key = dict(scope["headers"])[b"idempotency-key"].decode()
         app_id = uuid.uuid4()
         await pool.execute(insert, app_id, key, body.decode(), body)

@@ -70,7 +70,9 @@ def wrk(
         text=True,
         check=True,
     ).stdout
-    total, value, unit = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out).groups()
+    summary = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", out)
+    assert summary, out
+    total, value, unit = summary.groups()
     duration_s = float(value) * {"ms": 0.001, "s": 1, "m": 60}[unit]
     failed = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
@@ -83,7 +85,9 @@ def wrk(
 
 
 def _latency(out: str, pct: str) -> float:
-    value, unit = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", out).groups()
+    found = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", out)
+    assert found, out
+    value, unit = found.groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
@@ -127,17 +131,15 @@ def uvicorn(factory: str, port: int, env: dict, log: Path, workers: int) -> subp
 
 async def setup(database_url: str) -> str:
     from services.intake import partners
-    from services.intake.tables import SCHEMA
-    from shared import db
+    from services.intake.tables import metadata
+    from shared import commands
 
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     await conn.execute(SCHEMA_SQL)
     await conn.close()
-    engine = db.create_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1), SCHEMA, 1)
-    try:
-        return await partners.create(db.sessions(engine), f"bench-{os.getpid()}", "partner", Decimal(10**6))
-    finally:
-        await engine.dispose()
+    url = database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    async with commands.wired(commands.settings("intake", database=url), metadata) as wiring:
+        return await partners.create(wiring, f"bench-{os.getpid()}", "partner", Decimal(10**6))
 
 
 def measure(name: str, url: str, path: str, key: str) -> dict:
@@ -181,7 +183,7 @@ def main() -> None:
             intake = ServiceProcess(
                 "intake", free_port(), env | {"HTTP_WORKERS": str(workers)}, data / "intake.log"
             ).start()
-            procs.append(intake.process)
+            procs.append(intake.started)
             intake.wait_ready()
             ours = measure(
                 f"intake: validate, dedupe, write + outbox, {workers} proc", intake.url, "/v1/applications", key

@@ -27,15 +27,17 @@ from sqlalchemy import MetaData, insert, text
 from services.payout import awards as award_book
 from services.payout import budgets
 from services.payout.books import Books
-from services.payout.context import Context, Outbox
+from services.payout.context import Context
 from services.payout.domain import chain, money
+from services.payout.settings import PayoutSettings
 from services.payout.tables import SCHEMA, metadata, transfers
-from shared import db, migrations
+from shared import commands, migrations
+from shared.bootstrap import bootstrap
 from shared.events import AwardGrantedV1
 from shared.messaging.envelope import Envelope
 
 BATCH, BATCHES = 500, 40
-KEY = os.urandom(32)
+KEY = os.urandom(32).hex()
 PLAIN = """CREATE TABLE IF NOT EXISTS payout.plain_transfers (LIKE payout.transfers INCLUDING DEFAULTS)"""
 PLAIN_TABLE = transfers.to_metadata(MetaData(), schema=SCHEMA, name="plain_transfers")
 
@@ -50,7 +52,7 @@ async def ledger_postings(sessions) -> float:
     for _ in range(BATCHES):
         batch = reservations(BATCH)
         async with sessions.begin() as session:
-            books = await Books.open(session, KEY)
+            books = await Books.open(session, KEY.encode())
             await books.load([batch[0].debit] + [t.credit for t in batch])
             for t in batch:
                 books.apply(t)
@@ -104,9 +106,9 @@ async def award_bookings(sessions, ctx) -> float:
 
 async def run(database_url: str) -> None:
     await migrations.upgrade("payout", SCHEMA, database_url)
-    engine = db.create_engine(database_url, SCHEMA, pool_size=2)
-    sessions = db.sessions(engine)
-    ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), KEY)
+    settings = commands.settings("payout", PayoutSettings, database_url, ledger_key=KEY, database_pool_size=2)
+    wiring = bootstrap(settings, metadata)
+    sessions, ctx = wiring.sessions, Context.of(wiring)
     try:
         async with sessions.begin() as session:
             await session.execute(text(PLAIN))
@@ -119,7 +121,7 @@ async def run(database_url: str) -> None:
         ledger = min([await ledger_postings(sessions) for _ in range(2)])
         bookings = await award_bookings(sessions, ctx)
     finally:
-        await engine.dispose()
+        await wiring.engine.dispose()
     print(f"\nThe payout ledger on embedded PostgreSQL, {BATCHES} batches of {BATCH} (the slower of 2 runs each):")
     print(f"  baseline: the same rows into a plain table   {baseline:>9,.0f} rows/s")
     print(

@@ -88,20 +88,23 @@ def new_stack(name: str) -> Stack:
 async def fund(database_url: str) -> None:
     """This year's node budget line, large enough for every award of the run."""
     from services.payout import budgets
-    from services.payout.context import Context, Outbox
+    from services.payout.context import Context
     from services.payout.domain.money import budget_year
-    from services.payout.tables import SCHEMA, metadata
-    from shared import db
+    from services.payout.settings import PayoutSettings
+    from services.payout.tables import metadata
+    from shared import commands
 
-    engine = db.create_engine(database_url.replace("postgresql://", "postgresql+asyncpg://", 1), SCHEMA, 1)
-    try:
-        ctx = Context(Outbox(metadata.tables[f"{SCHEMA}.outbox"]), MONEY["LEDGER_KEY"].encode())
-        async with db.sessions(engine).begin() as session:
-            await budgets.set_budget(
-                session, ctx, budget_year(datetime.now(UTC)), "1.1-node", Decimal("100000000000.00"), by="bench"
-            )
-    finally:
-        await engine.dispose()
+    url = database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    settings = commands.settings("payout", PayoutSettings, url, ledger_key=MONEY["LEDGER_KEY"])
+    async with commands.wired(settings, metadata) as wiring, wiring.sessions.begin() as session:
+        await budgets.set_budget(
+            session,
+            Context.of(wiring),
+            budget_year(datetime.now(UTC)),
+            "1.1-node",
+            Decimal("100000000000.00"),
+            by="bench",
+        )
 
 
 async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
@@ -192,7 +195,7 @@ def drain(stack: Stack, service: str, expected: int, groups=None) -> float:
             now = time.monotonic()
             if first_at is None and handled:
                 first_at, first_count = now, handled
-            if handled >= expected:
+            if handled >= expected and first_at is not None and first_count is not None:
                 wait_published(stack, service)
                 return (handled - first_count) / (now - first_at)
             time.sleep(0.05)

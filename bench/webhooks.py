@@ -39,7 +39,7 @@ ENDPOINTS, PER_ENDPOINT, SLOW_SHARE = 100, 10, 0.05
 CONCURRENCY, ENDPOINT_LIMIT = 64, 4
 
 
-def receiver(slow: set[int], log: Path) -> subprocess.Popen:
+def receiver(slow: set[int], log: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -62,8 +62,7 @@ def receiver(slow: set[int], log: Path) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             httpx.post(f"http://127.0.0.1:{port}/e/-1", timeout=1)
-            process.port = port
-            return process
+            return process, port
         except httpx.HTTPError:
             time.sleep(0.1)
     raise TimeoutError("the receiver did not start")
@@ -87,7 +86,7 @@ async def run(url: str, slow: set[int], endpoint_limit: int, data: Path, batches
     engine = db.create_engine(url, "notify")
     sessions = db.sessions(engine)
     box = SecretBox(new_key())
-    rx = receiver(slow, data / "receiver.log")
+    rx, rx_port = receiver(slow, data / "receiver.log")
     try:
         async with engine.begin() as conn:
             await conn.execute(webhook_deliveries.delete())
@@ -97,7 +96,7 @@ async def run(url: str, slow: set[int], endpoint_limit: int, data: Path, batches
                 [
                     {
                         "partner_id": f"p{n}",
-                        "url": f"http://127.0.0.1:{rx.port}/e/{n}",
+                        "url": f"http://127.0.0.1:{rx_port}/e/{n}",
                         "secret_ciphertext": box.seal(new_secret()),
                         "registered_at": db_now(),
                     }

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 from shared import topics
 from shared.messaging.payloads import Payload
@@ -399,7 +399,7 @@ class ClawbackRecordedV1(Payload):
 
 
 class CreditTransfer(BaseModel):
-    """pain.001 CdtTrfTxInf: one payout."""
+    """pain.001 CdtTrfTxInf: one payout (v1: no longer published, see CreditTransferV2)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     end_to_end_id: UUID  # the payout id
@@ -411,6 +411,8 @@ class CreditTransfer(BaseModel):
     remittance_information: str
 
 
+# Its end-to-end ids (36 characters) do not fit pain.001: no longer published, still read by the
+# finance stand-in for batches already on the topic.
 class PaymentsInstructedV1(Payload):
     """pain.001 CstmrCdtTrfInitn: a batch of payouts for the finance system (keyed by message id)."""
 
@@ -426,11 +428,72 @@ class PaymentsInstructedV1(Payload):
     transactions: list[CreditTransfer]
 
 
+# pain.001 v2: every identifier and text within the ISO 20022 type of the element it maps to
+# (lengths in characters, as ISO counts them). v1 carried the payout id hyphenated as EndToEndId:
+# 36 characters, one more than Max35Text allows.
+Max35Text = Annotated[str, StringConstraints(min_length=1, max_length=35)]
+Max140Text = Annotated[str, StringConstraints(min_length=1, max_length=140)]
+# GenericAccountIdentification1/Id: an account that is not an IBAN, as Chinese accounts are not.
+Max34Text = Annotated[str, StringConstraints(min_length=1, max_length=34)]
+# The payout id's 32 lowercase hex digits (`UUID.hex`): a Max35Text.
+EndToEndId = Annotated[str, StringConstraints(min_length=32, max_length=35, pattern=r"^[0-9a-f]{32}$")]
+# ActiveOrHistoricCurrencyAndAmount and DecimalNumber: at most 18 digits; yuan have 2 decimals.
+IsoAmount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=18, decimal_places=2),
+    PlainSerializer(lambda d: f"{d:.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,16}\.[0-9]{2}$"}, mode="serialization"),
+]
+# GrpHdr/NbOfTxs is a Max15NumericText: at most 15 digits.
+NumberOfTransactions = Annotated[int, Field(ge=1, le=999_999_999_999_999)]
+
+
+class CreditTransferV2(BaseModel):
+    """pain.001 CdtTrfTxInf: one payout, each text within its ISO 20022 type."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    end_to_end_id: EndToEndId  # PmtId/EndToEndId: the payout id as 32 hex digits
+    amount: IsoAmount  # Amt/InstdAmt
+    currency: Literal["CNY"] = "CNY"  # InstdAmt/@Ccy (ActiveOrHistoricCurrencyCode)
+    creditor_name: Max140Text  # Cdtr/Nm: the account name (intake refuses one over 140)
+    creditor_account: Max34Text  # CdtrAcct/Id/Othr/Id
+    creditor_agent: Max140Text  # CdtrAgt/FinInstnId/Nm: the bank and branch
+    remittance_information: Max140Text  # RmtInf/Ustrd
+
+
+class PaymentsInstructedV2(Payload):
+    """pain.001 CstmrCdtTrfInitn: a batch of payouts for the finance system (keyed by message id);
+    every identifier and text fits its ISO 20022 type, and the end-to-end ids are 32 hex digits."""
+
+    ce_type = "subsidy.finance.payments-instructed.v2"
+    topic = topics.FINANCE_INSTRUCTIONS
+    message_id: Max35Text  # GrpHdr/MsgId, derived from the content
+    created_at: datetime  # GrpHdr/CreDtTm
+    number_of_transactions: NumberOfTransactions  # GrpHdr/NbOfTxs
+    control_sum: IsoAmount  # GrpHdr/CtrlSum
+    payment_information_id: Max35Text  # PmtInf/PmtInfId: one payment information per batch
+    debtor_name: Max140Text  # PmtInf/Dbtr/Nm
+    debtor_account: Max34Text  # PmtInf/DbtrAcct/Id/Othr/Id
+    requested_execution_date: date  # PmtInf/ReqdExctnDt
+    transactions: list[CreditTransferV2] = Field(min_length=1)
+
+
+# An end-to-end id as an answer echoes it (pain.002 OrgnlEndToEndId, camt.054 EndToEndId): the
+# 32 hex digits a v2 batch sent, or the hyphenated UUID of a batch sent as v1. The answers' types
+# were widened to it rather than versioned: every answer valid before is valid still and names the
+# same payout, and a payout that predates v2 reads the 32 digits as the same UUID — whereas a new
+# answer type would be skipped, and lost, by a payout replica that does not know it.
+ECHOED_END_TO_END_ID = (
+    r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
+EchoedEndToEndId = Annotated[str, StringConstraints(min_length=32, max_length=36, pattern=ECHOED_END_TO_END_ID)]
+
+
 class TransactionStatus(BaseModel):
     """pain.002 TxInfAndSts."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    end_to_end_id: UUID
+    end_to_end_id: EchoedEndToEndId  # OrgnlEndToEndId
     status: Literal["ACCP", "ACSC", "RJCT"]
     reason_code: str | None = None  # StsRsnInf/Rsn/Cd, e.g. AC01, AC04, BE01
     reason: str = ""  # StsRsnInf/AddtlInf
@@ -452,7 +515,7 @@ class BookedEntry(BaseModel):
     """camt.054 Ntry/NtryDtls/TxDtls: one payment booked."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    end_to_end_id: UUID
+    end_to_end_id: EchoedEndToEndId  # NtryDtls/TxDtls/Refs/EndToEndId
     amount: Money
     booked_on: date  # Ntry/BookgDt
     bank_reference: str  # Ntry/AcctSvcrRef

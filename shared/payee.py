@@ -30,8 +30,15 @@ def _text_schema(max_length: int) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NO_CONTROLS_PATTERN})
 
 
+# The account name goes to the bank as the creditor's name (pain.001 Cdtr/Nm, an ISO 20022
+# Max140Text): a longer one is refused here, with a field error the partner can act on, rather
+# than cut — a cut name would not match the account and the bank would return the payment.
+ACCOUNT_NAME_MAX = 140
 AccountName = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(refuse_controls), _text_schema(200)
+    str,
+    StringConstraints(min_length=1, max_length=ACCOUNT_NAME_MAX),
+    AfterValidator(refuse_controls),
+    _text_schema(ACCOUNT_NAME_MAX),
 ]
 BankName = Annotated[
     str, StringConstraints(min_length=1, max_length=100), AfterValidator(refuse_controls), _text_schema(100)
@@ -43,7 +50,7 @@ class Payee(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
-    account_name: AccountName = Field(description="户名: must be the applicant's name")
+    account_name: AccountName = Field(description="户名: must be the applicant's name, at most 140 characters")
     account_number: Annotated[
         str, AfterValidator(_account_number), WithJsonSchema({"type": "string", "pattern": ACCOUNT_NUMBER_PATTERN})
     ] = Field(description="账号: 9–30 digits")

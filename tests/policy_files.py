@@ -70,3 +70,33 @@ def district(directory: Path) -> Path:
         "bars-district-2025",
         illustration("bars-district-2025", "2025-02-10", "2027-02-09", extra=DISTRICT_NODE),
     )
+
+
+SUCCESSOR_ID = "chengdu-blockchain-2025"
+
+
+def in_clause(text: str, clause_id: str, old: str, new: str) -> str:
+    """`text` with `old` replaced by `new` once, inside clause `clause_id`'s tables only."""
+    start = text.index(f'\nid = "{clause_id}"\n')
+    end = text.find("\n[[clauses]]", start)
+    end = len(text) if end == -1 else end
+    block = text[start:end]
+    if old not in block:
+        raise ValueError(f"clause {clause_id} has no {old!r}")
+    return text[:start] + block.replace(old, new, 1) + text[end:]
+
+
+def without_clause(text: str, clause_id: str) -> str:
+    """`text` without clause `clause_id`'s tables."""
+    start = text.index(f'[[clauses]]\nid = "{clause_id}"\n')
+    end = text.find("\n[[clauses]]", start + 1)
+    return text[:start] + ("" if end == -1 else text[end + 1 :])
+
+
+def successor(
+    *edits: tuple[str, str], version_id: str = SUCCESSOR_ID, first_day: str = "2025-02-10", extra: str = ""
+) -> str:
+    """An illustrative renewal of the bundled policy, 2025-02-10 … 2027-02-09, paying 30% for 1.1-node
+    (titles say it is an illustration), with `edits` applied and `extra` clauses appended."""
+    text = illustration(version_id, first_day, "2027-02-09", *edits, extra=extra)
+    return in_clause(text, "1.1-node", 'rate = "0.20"', 'rate = "0.30"')

@@ -223,9 +223,6 @@ class _Registry:
         bank, number = self._account()
         return Organisation(name, kind, code, bank, number, slug)
 
-    def districts_left(self) -> int:
-        return len(self.districts)
-
 
 # ---- what: each clause's facts, plausible, and the way an application of it falls short ----
 

@@ -1,11 +1,22 @@
-"""`subsidy evaluate`: decide applications as eligibility would, storing nothing."""
+"""`subsidy evaluate`: decide applications as eligibility would, storing nothing; `subsidy policy …`:
+the policy versions eligibility decides under."""
 
 import sys
+from pathlib import Path
 
 import typer
 
+from services.eligibility import whatif_cli
 from shared.bootstrap import bootstrap
+from shared.policy.book import PolicyBook, parse_version
+from shared.policy.diff import Language, diff, render
+from shared.policy.validation import Problem, validate
 from shared.settings import Settings
+
+policy_app = typer.Typer(
+    no_args_is_help=True,
+    help="Policy versions: check a file before it joins the book, compare it with a version of the book.",
+)
 
 
 def evaluate(file: str = typer.Argument("-", help="An application JSON (or array); - for stdin.")) -> None:
@@ -16,3 +27,57 @@ def evaluate(file: str = typer.Argument("-", help="An application JSON (or array
     core = bootstrap(Settings(service_name="eligibility"))
     stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
     raise typer.Exit(evaluate_main(core.policy.book, stream, sys.stdout, sys.stderr))
+
+
+def _book() -> PolicyBook:
+    """The book eligibility loads (the bundled versions and POLICY_EXTRA_FILES)."""
+    return bootstrap(Settings(service_name="eligibility")).policy.book
+
+
+LANGUAGES: dict[str, tuple[Language, ...]] = {"both": ("zh", "en"), "zh": ("zh",), "en": ("en",)}
+POLICY_FILE = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A policy version's TOML file.")
+
+
+def _refuse(file: Path, problems: list[Problem]) -> None:
+    typer.echo(f"invalid: {file}: {len(problems)} problem(s)")
+    for problem in problems:
+        typer.echo(f"  {problem}")
+    raise typer.Exit(2)
+
+
+@policy_app.command("validate")
+def validate_command(file: Path = POLICY_FILE) -> None:
+    """Check FILE against the rules of the policy data and the versions already in the book.
+    Exit 0 if valid; exit 2 listing each problem (key, clause, English / Chinese)."""
+    raw = file.read_bytes()
+    problems = validate(raw, _book())
+    if problems:
+        _refuse(file, problems)
+    version = parse_version(raw, str(file))
+    typer.echo(f"valid: {version.id} ({len(version.rules)} clauses, window {version.first_day} – {version.last_day})")
+
+
+@policy_app.command("diff")
+def diff_command(
+    file: Path = POLICY_FILE,
+    against: str | None = typer.Option(None, help="A version id of the book; default: the newest version."),
+    language: str = typer.Option("both", help="zh, en, or both"),
+) -> None:
+    """What FILE changes from a version of the book, clause by clause, in Chinese and English.
+    Exit 2 with the problems if FILE is not valid."""
+    if language not in LANGUAGES:
+        raise typer.BadParameter(f"--language must be zh, en or both, not {language!r}")
+    raw = file.read_bytes()
+    book = _book()
+    versions = {v.id: v for v in book.versions}
+    if against is not None and against not in versions:
+        typer.echo(f"no version {against!r} in the book; it holds {', '.join(versions)}", err=True)
+        raise typer.Exit(2)
+    problems = validate(raw, book)
+    if problems:
+        _refuse(file, problems)
+    result = diff(versions[against] if against else book.latest, parse_version(raw, str(file)))
+    typer.echo("\n\n".join(render(result, one) for one in LANGUAGES[language]))
+
+
+policy_app.command("whatif")(whatif_cli.whatif)

@@ -10,6 +10,7 @@ the grants made before it in the batch, and their rows are written in bulk.
 import logging
 import uuid
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -74,6 +75,7 @@ def handlers(wiring: Wiring, published: PublishedVersions):
                     "outcome": decision.outcome,
                     "amount": decision.amount,
                     "body": body,
+                    "application": replayable(application, p.submitted_at),
                 }
             )
             events.append(
@@ -220,6 +222,18 @@ def handlers(wiring: Wiring, published: PublishedVersions):
         {ApplicationSubmittedV1: Batched(applications_submitted)},
         {AwardGrantedV1: selected, RecognitionGrantedV1: selected},
     )
+
+
+def replayable(application: ApplicationBase, submitted_at: datetime) -> dict[str, Any]:
+    """What a replay of the decision needs (`subsidy policy whatif`): the application as parsed,
+    without whom to tell or pay, and when it was submitted."""
+    return {
+        "clause": application.clause,
+        "applicant": application.applicant.model_dump(mode="json"),
+        "occurred_on": application.occurred_on.isoformat(),
+        "facts": application.facts.model_dump(mode="json"),
+        "submitted_at": submitted_at.isoformat(),
+    }
 
 
 class SubjectAlreadyAwarded(ValueError):

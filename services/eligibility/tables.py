@@ -32,6 +32,13 @@ decisions = Table(
     Column("amount", Numeric(16, 2), nullable=False),
     Column("body", JSONB, nullable=False),  # the whole decision: reasons, trace, policy version and hash
     Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What a replay of the decision needs (`subsidy policy whatif`): the application as parsed
+    # (clause, applicant, occurred_on, facts; no contact or payee) and when it was submitted.
+    # Decisions stored before it was kept have none, and a replay skips them.
+    Column("application", JSONB),
+    # The order decisions were taken in, which a replay follows: an applicant's decisions are
+    # taken one after another, each seeing the grants of those before it.
+    Column("seq", BigInteger, Identity(), nullable=False, unique=True),
 )
 
 # What each applicant has been granted, by subject: the history one-time rules are decided against.

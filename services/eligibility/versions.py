@@ -25,7 +25,8 @@ from shared.bootstrap import Wiring
 from shared.clock import Clock
 from shared.events import PolicyVersionPublishedV1, PolicyVersionWithdrawnV1
 from shared.messaging.outbox import Publisher
-from shared.policy import PolicyBook, PolicyDataError
+from shared.policy import PolicyBook
+from shared.policy.validation import Problem, validate
 from shared.policy_versions import PublishedVersions, version_of
 from shared.refusal import Refused
 from shared.workdays import BEIJING
@@ -52,36 +53,44 @@ class Lifecycle:
         )
 
 
-def check_source(source: str, book: PolicyBook) -> list[str]:
-    """What is wrong with a version's text, if it is to join `book`: nothing, or each problem.
-
-    For now the policy loader's own errors: the text must be a version the engine can apply, and
-    fit the book (an id and a first day of its own, the same facts for a clause as in the other
-    versions)."""
-    try:
-        PolicyBook([*book.versions, version_of(source, "the draft")])
-    except LOADER_ERRORS as error:
-        return [problem(error)]
+def check_source(source: str, book: PolicyBook) -> list[Problem]:
+    """What is wrong with a version's text, if it is to be published into `book`: nothing, or each
+    problem, named by its TOML key (`shared.policy.validation`). A version published at run time
+    takes an id of its own: one that is in the book already (bundled, or in POLICY_EXTRA_FILES) is
+    refused even with the same text."""
+    if problems := validate(source, book):
+        return problems
+    version = version_of(source, "the draft")
+    if any(v.id == version.id for v in book.versions):
+        return [
+            Problem(
+                "id",
+                None,
+                "version_in_book",
+                f"{version.id} is a version of the book already (bundled, or in POLICY_EXTRA_FILES): "
+                "a version published at run time takes an id of its own",
+                f"{version.id} 已在政策库中（随版本发布或由 POLICY_EXTRA_FILES 加载），"
+                "运行时发布的版本须使用新的版本号",
+            )
+        ]
     return []
 
 
-# What the loader raises for a text that is no version: its own error, or, where a key holds a
-# value of the wrong shape, Python's.
-LOADER_ERRORS = (PolicyDataError, TypeError, AttributeError)
-
-
-def problem(error: Exception) -> str:
-    return str(error) if isinstance(error, PolicyDataError) else f"the draft: malformed ({error})"
-
-
-def invalid(problems: list[str]) -> Refused:
+def invalid(problems: list[Problem]) -> Refused:
     return Refused(
         "invalid_policy_version",
-        "the text is not a policy version that can be published: " + "; ".join(problems),
-        "该文本不是可发布的政策版本：" + "；".join(problems),
+        "the text is not a policy version that can be published: "
+        + "; ".join(f"{p.key or '(file)'}: {p.en}" for p in problems),
+        "该文本不是可发布的政策版本：" + "；".join(f"{p.key or '（文件）'}：{p.zh}" for p in problems),
         status=422,
         fields=[
-            {"field": "source", "code": "invalid_policy_version", "message_en": p, "message_zh": p} for p in problems
+            {
+                "field": f"source.{p.key}" if p.key else "source",
+                "code": p.code,
+                "message_en": p.en if p.clause is None else f"clause {p.clause}: {p.en}",
+                "message_zh": p.zh if p.clause is None else f"条款 {p.clause}：{p.zh}",
+            }
+            for p in problems
         ],
     )
 
@@ -92,13 +101,15 @@ async def draft(session: AsyncSession, lifecycle: Lifecycle, source: str, by: st
     that could join the book."""
     by = rules.official(by)
     await _lock(session)
+    book = await lifecycle.published.book_in(session)
     try:
         version = version_of(source, "the draft")
-    except LOADER_ERRORS as error:
-        raise invalid([problem(error)]) from None
-    existing = await _record(session, version.id)
-    drafting = rules.draft(existing, version.id, version.content_hash)
-    if problems := check_source(source, await lifecycle.published.book_in(session)):
+    # Not a version at all: say why, key by key (whatever the loader raises is its refusal).
+    except (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError):
+        raise invalid(check_source(source, book)) from None
+    # An approved or withdrawn id is refused for what it is, before the text is checked against the book.
+    drafting = rules.draft(await _record(session, version.id), version.id, version.content_hash)
+    if problems := check_source(source, book):
         raise invalid(problems)
     if drafting is Drafting.UNCHANGED:
         return await one(session, version.id)

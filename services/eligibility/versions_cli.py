@@ -14,6 +14,13 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Policy versions: drafted, approved by a second official, withdrawn (eligibility's database).",
 )
+
+
+def install(group: typer.Typer) -> None:
+    """Adds these commands to `group` (the `subsidy policy` group, beside a file's checks)."""
+    group.registered_commands.extend(app.registered_commands)
+
+
 BY = typer.Option(..., "--by", help="who acts: the official's name")
 REASON = typer.Option("", "--reason", help="why (kept with the step)")
 

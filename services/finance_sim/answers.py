@@ -5,6 +5,10 @@ answered once or redelivered and answered again.
 Test accounts: an account number ending in 0001, 0004 or 0006 is always rejected with AC01
 (incorrect account number), AC04 (closed account) or AC06 (blocked account). Other payouts are
 rejected at the configured rate, by a hash of their id.
+
+Every answer echoes each payout's end-to-end id as its batch spelt it: 32 hex digits from a v2
+batch, the hyphenated id from a v1 one. Verdicts and references are drawn from the payout id itself,
+so they do not depend on the spelling.
 """
 
 import hashlib
@@ -15,8 +19,10 @@ from uuid import UUID, uuid5
 from shared.events import (
     BookedEntry,
     CreditTransfer,
+    CreditTransferV2,
     PaymentsBookedV1,
     PaymentsInstructedV1,
+    PaymentsInstructedV2,
     PaymentStatusReportedV1,
     TransactionStatus,
 )
@@ -37,16 +43,29 @@ def _fraction(text: str) -> float:
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) / 16**12
 
 
-def verdict(t: CreditTransfer, reject_rate: float) -> str | None:
+Batch = PaymentsInstructedV1 | PaymentsInstructedV2
+Transfer = CreditTransfer | CreditTransferV2
+
+
+def echoed(t: Transfer) -> str:
+    """The transfer's end-to-end id as the batch spelt it."""
+    return str(t.end_to_end_id)
+
+
+def _payout(t: Transfer) -> str:
+    return str(UUID(echoed(t)))  # the hyphenated payout id, whichever spelling it came in
+
+
+def verdict(t: Transfer, reject_rate: float) -> str | None:
     """The reason code the transfer is rejected with, or None when it is paid."""
     if code := TEST_ACCOUNTS.get(t.creditor_account[-4:]):
         return code
-    if _fraction(f"reject:{t.end_to_end_id}") < reject_rate:
-        return CODES[int(_fraction(f"code:{t.end_to_end_id}") * len(CODES))]
+    if _fraction(f"reject:{_payout(t)}") < reject_rate:
+        return CODES[int(_fraction(f"code:{_payout(t)}") * len(CODES))]
     return None
 
 
-def malformed(m: PaymentsInstructedV1) -> str | None:
+def malformed(m: Batch) -> str | None:
     if m.number_of_transactions != len(m.transactions):
         return f"NbOfTxs {m.number_of_transactions} but {len(m.transactions)} transactions"
     if m.control_sum != sum((t.amount for t in m.transactions), Decimal("0.00")):
@@ -60,11 +79,11 @@ def answer_ids(message_id: str) -> tuple[UUID, UUID]:
 
 
 def answer(
-    m: PaymentsInstructedV1, reject_rate: float, now: datetime, booked_on: date
+    m: Batch, reject_rate: float, now: datetime, booked_on: date
 ) -> tuple[PaymentStatusReportedV1, PaymentsBookedV1 | None]:
     if why := malformed(m):
         statuses = [
-            TransactionStatus(end_to_end_id=t.end_to_end_id, status="RJCT", reason_code="FF01", reason=why)
+            TransactionStatus(end_to_end_id=echoed(t), status="RJCT", reason_code="FF01", reason=why)
             for t in m.transactions
         ]
     else:
@@ -72,9 +91,9 @@ def answer(
         for t in m.transactions:
             code = verdict(t, reject_rate)
             statuses.append(
-                TransactionStatus(end_to_end_id=t.end_to_end_id, status="RJCT", reason_code=code, reason=REASONS[code])
+                TransactionStatus(end_to_end_id=echoed(t), status="RJCT", reason_code=code, reason=REASONS[code])
                 if code
-                else TransactionStatus(end_to_end_id=t.end_to_end_id, status="ACCP")
+                else TransactionStatus(end_to_end_id=echoed(t), status="ACCP")
             )
     accepted = {s.end_to_end_id for s in statuses if s.status == "ACCP"}
     group = "ACCP" if len(accepted) == len(statuses) else "RJCT" if not accepted else "PART"
@@ -93,13 +112,13 @@ def answer(
         created_at=now,
         entries=[
             BookedEntry(
-                end_to_end_id=t.end_to_end_id,
+                end_to_end_id=echoed(t),
                 amount=t.amount,
                 booked_on=booked_on,
-                bank_reference="CNAPS" + hashlib.sha256(str(t.end_to_end_id).encode()).hexdigest()[:16].upper(),
+                bank_reference="CNAPS" + hashlib.sha256(_payout(t).encode()).hexdigest()[:16].upper(),
             )
             for t in m.transactions
-            if t.end_to_end_id in accepted
+            if echoed(t) in accepted
         ],
     )
     return report, booked

@@ -1,5 +1,6 @@
-"""Wires the finance-system stand-in: it takes payout batches off `subsidy.finance-instructions`,
-keeps each, and answers it after a delay with a status report and a booking notification."""
+"""Wires the finance-system stand-in: it takes payout batches off `subsidy.finance-instructions`
+(v2, and v1 ones still on the topic), keeps each, and answers it after a delay with a status report
+and a booking notification."""
 
 import asyncio
 import dataclasses
@@ -13,8 +14,9 @@ from services.finance_sim import answers
 from services.finance_sim.settings import FinanceSimSettings
 from services.finance_sim.tables import metadata, received
 from shared.bootstrap import bootstrap
-from shared.events import PaymentsInstructedV1
+from shared.events import PaymentsInstructedV1, PaymentsInstructedV2
 from shared.messaging.outbox import Publisher
+from shared.messaging.payloads import payload_type
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
 from shared.settings import Settings
@@ -28,20 +30,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     publisher, sessions = wiring.publisher, wiring.sessions
     delay = timedelta(seconds=settings.finance_sim_delay_s)
 
-    async def batch_received(session, event, m: PaymentsInstructedV1) -> None:
+    async def batch_received(session, event, m: answers.Batch) -> None:
         kept = (
             await session.execute(
                 insert(received)
-                .values(message_id=m.message_id, body=event.data, answer_after=datetime.now(UTC) + delay)
+                .values(
+                    message_id=m.message_id,
+                    ce_type=m.ce_type,
+                    body=event.data,
+                    answer_after=datetime.now(UTC) + delay,
+                )
                 .on_conflict_do_nothing()
                 .returning(received.c.message_id)
             )
         ).first()
         if kept is None:
-            earlier = (
-                await session.execute(select(received.c.body).where(received.c.message_id == m.message_id))
-            ).scalar()
-            if PaymentsInstructedV1.model_validate_json(earlier) != m:
+            earlier = (await session.execute(select(received).where(received.c.message_id == m.message_id))).one()
+            if _batch(earlier) != m:
                 raise ValueError(f"batch {m.message_id} was sent before with another content")
 
     async def answer_due_batches() -> None:
@@ -67,13 +72,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.sleep(0.2 if not due else 0)
 
     runtime = Runtime(
-        wiring, handlers={"finance-sim": {PaymentsInstructedV1: batch_received}}, workers=[answer_due_batches]
+        wiring,
+        handlers={"finance-sim": {PaymentsInstructedV2: batch_received, PaymentsInstructedV1: batch_received}},
+        workers=[answer_due_batches],
     )
     return create_service_app(runtime, title="finance-system stand-in (development and tests only)")
 
 
+def _batch(row) -> answers.Batch:
+    """A kept batch, read as the version it came as."""
+    model = payload_type(row.ce_type)
+    batch = model.model_validate_json(row.body) if model else None
+    assert isinstance(batch, PaymentsInstructedV1 | PaymentsInstructedV2), f"{row.ce_type} is not a batch"
+    return batch
+
+
 def _answers(publisher: Publisher, settings: FinanceSimSettings, row):
-    m = PaymentsInstructedV1.model_validate_json(row.body)
+    m = _batch(row)
     now = datetime.now(UTC)
     report, booked = answers.answer(m, settings.finance_sim_reject_rate, now, beijing_day(now))
     report_id, booked_id = answers.answer_ids(m.message_id)

@@ -10,6 +10,7 @@ received = Table(
     "received",
     metadata,
     Column("message_id", Text, primary_key=True),
+    Column("ce_type", Text, nullable=False),  # which version of the batch the body is
     Column("body", LargeBinary, nullable=False),
     Column("answer_after", DateTime(timezone=True), nullable=False),
     Column("answered_at", DateTime(timezone=True)),

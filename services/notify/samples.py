@@ -28,6 +28,7 @@ _DECISION: dict[str, Any] = {
     "trace": [],
     "article": None,
     "explanation": None,
+    "explanation_zh": None,
     "calculation": None,
 }
 _SELECTION = {
@@ -47,6 +48,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "amount": "800000.00",
         "article": "一（一）",
         "explanation": "investment_cost 4,000,000.00 × 20% = 800,000.00; cap 1,000,000.00 not reached → 800,000.00",
+        "explanation_zh": "investment_cost 4,000,000.00 元 × 20% = 800,000.00 元；"
+        "未超过上限 1,000,000.00 元 → 800,000.00 元",
         "calculation": {
             "base_fact": "investment_cost",
             "base_label_zh": "投入成本",
@@ -81,6 +84,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "explanation": "admitted to the 2024 selection: at most 10 a year, ranked by higher review_score, then "
         "higher total_investment, then earlier submission; final after 5 working days of public "
         "notice (公示)",
+        "explanation_zh": "纳入 2024 年度遴选：每年不超过 10 个，按 review_score 由高到低，"
+        "再按 total_investment 由高到低，再按提交时间先后排序；公示 5 个工作日后确定",
         "round": {"state": "open", "deadline": "2024-09-20T17:00:00+08:00", "quota": 10, "notice_ends_on": None},
     },
     "in_review": _SELECTION,

@@ -3,7 +3,7 @@
 The status and its public detail are the shared vocabulary's (`shared/statuses.py`): the webhook
 sends that detail as it is, and intake's timeline shows the same. An applicant's message is rendered
 from that detail plus a few facts only the templates need (`extra`): a decision's article, its
-explanation, and its calculation taken apart from the trace. That is notify's wording, not the
+explanation (in English and Chinese), and its calculation taken apart from the trace. That is notify's wording, not the
 vocabulary.
 """
 
@@ -94,4 +94,10 @@ def extra(p: Payload) -> dict[str, Any]:
     if not isinstance(p, DecisionMadeV1):
         return {}
     formula: dict[str, Any] = next((s for s in reversed(p.trace) if s.get("article") not in (None, "施行期")), {})
-    return {"article": formula.get("article"), "explanation": formula.get("step"), "calculation": calculation(p.trace)}
+    return {
+        "article": formula.get("article"),
+        "explanation": formula.get("step"),
+        # Decisions recorded before steps carried Chinese have none: the English is shown instead.
+        "explanation_zh": formula.get("zh") or formula.get("step"),
+        "calculation": calculation(p.trace),
+    }

@@ -1,10 +1,11 @@
 """The exchange with the city's finance system: requested payouts leave in pain.001-shaped batches;
 pain.002-shaped status reports accept or reject each one; camt.054-shaped notifications say which
-were booked, and the ledger posts their reservations."""
+were booked, and the ledger posts their reservations. An answer names a payout by the end-to-end id
+its batch carried, 32 hex digits, or the hyphenated id of a batch sent before v2 (`payout_id_of`)."""
 
 import zlib
-from collections.abc import Iterable
-from datetime import date
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from services.payout.books import Books
 from services.payout.context import Context
 from services.payout.domain import instructions, money
 from services.payout.domain.lifecycle import AwardState, PayoutState, check, reported
-from services.payout.payouts import Award, held_event
+from services.payout.payouts import Award, held_event, malformed
 from services.payout.tables import awards, batches, payees, payouts
 from shared import observability
 from shared.events import (
@@ -48,9 +49,12 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     ).all()
     if not rows:
         return 0
+    now = ctx.now()
+    rows = await _hold_malformed(session, ctx, rows, now)
+    if not rows:
+        return 0
     for r in rows:
         check(PayoutState(r.status), PayoutState.SENT)
-    now = ctx.now()
     message = instructions.batch(
         [
             instructions.Instruction(r.id, r.amount, r.account_name, r.account_number, r.bank, r.clause, r.award_id)
@@ -80,6 +84,34 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     return len(rows)
 
 
+async def _hold_malformed(session: AsyncSession, ctx: Context, rows: Sequence, now: datetime) -> list:
+    """The rows whose bank details still pass the payee checks; the others (taken before a check was
+    tightened: an account name over pain.001's 140 characters) are held until corrected details come,
+    and the applicant told, rather than cut or left to stop every batch."""
+    fit, events = [], []
+    for r in rows:
+        if (why := malformed(r)) is None:
+            fit.append(r)
+            continue
+        check(PayoutState(r.status), PayoutState.HELD)
+        await session.execute(
+            update(payouts)
+            .where(payouts.c.id == r.id)
+            .values(status=PayoutState.HELD, hold_reason="payee_invalid", reason=why, hold_announced_at=now)
+        )
+        award = Award(r.award_id, r.application_id, r.credit_code, r.clause, r.amount)
+        events.append(
+            ctx.tell(
+                held_event(award, r.id, "payee_invalid", why),
+                credit_code=r.credit_code,
+                application_id=r.application_id,
+                cause=None,
+            )
+        )
+    await ctx.publisher.publish(session, *events)
+    return fit
+
+
 async def _locked(session: AsyncSession, ids: Iterable[UUID]) -> dict:
     wanted = list(set(ids))
     found = {
@@ -96,15 +128,16 @@ async def _locked(session: AsyncSession, ids: Iterable[UUID]) -> dict:
 async def status_reported(
     session: AsyncSession, ctx: Context, event: Envelope, report: PaymentStatusReportedV1
 ) -> None:
-    found = await _locked(session, (t.end_to_end_id for t in report.transactions))
+    answered = [(instructions.payout_id_of(t.end_to_end_id), t) for t in report.transactions]
+    found = await _locked(session, (payout_id for payout_id, _ in answered))
     await session.execute(
         update(batches)
         .where(batches.c.message_id == report.original_message_id)
         .values(group_status=report.group_status)
     )
     rejected = []
-    for t in report.transactions:
-        p = found[t.end_to_end_id]
+    for payout_id, t in answered:
+        p = found[payout_id]
         # An answer the payout is already past (the booking came first, or the report again) is news acted on.
         target = reported(PayoutState(p.status), accepted=t.status in ("ACCP", "ACSC"))
         if target == PayoutState.ACCEPTED:
@@ -228,7 +261,12 @@ async def booked(
 
 
 async def payments_booked(session: AsyncSession, ctx: Context, event: Envelope, n: PaymentsBookedV1) -> None:
-    await booked(session, ctx, event, [(e.end_to_end_id, e.amount, e.booked_on, e.bank_reference) for e in n.entries])
+    await booked(
+        session,
+        ctx,
+        event,
+        [(instructions.payout_id_of(e.end_to_end_id), e.amount, e.booked_on, e.bank_reference) for e in n.entries],
+    )
 
 
 # The first interface, one payout per message: still understood.

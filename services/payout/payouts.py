@@ -32,12 +32,20 @@ def payee_problem(row) -> tuple[str, str] | None:
     """(reason, detail) when these bank details cannot be paid into."""
     if row is None:
         return "payee_missing", "no bank account was given for this application"
-    try:
-        payee = Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
-    except ValidationError as e:
-        return "payee_invalid", "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+    if why := malformed(row):
+        return "payee_invalid", why
+    payee = Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
     if why := problem(payee, row.applicant_name):
         return "payee_invalid", why
+    return None
+
+
+def malformed(row) -> str | None:
+    """What is wrong with the form of a row's bank details (account_name, account_number, bank), if anything."""
+    try:
+        Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+    except ValidationError as e:
+        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
     return None
 
 

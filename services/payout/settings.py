@@ -22,9 +22,10 @@ class PayoutSettings(Settings):
     # An award read before its application's bank details (they come on another topic) is held
     # quietly this long before the applicant is told the details are missing.
     payout_payee_grace_s: float = Field(default=5.0, ge=0, le=3600)
-    # The city's account the payments are made from (pain.001 Dbtr / DbtrAcct).
-    finance_debtor_name: str = "成都市新经济发展委员会"
-    finance_debtor_account: str = "510100000000000000001"
+    # The city's account the payments are made from (pain.001 Dbtr/Nm, a Max140Text, and
+    # DbtrAcct/Id/Othr/Id, a Max34Text): refused at start rather than in every batch.
+    finance_debtor_name: str = Field(default="成都市新经济发展委员会", min_length=1, max_length=140)
+    finance_debtor_account: str = Field(default="510100000000000000001", min_length=1, max_length=34)
 
     def ledger_key_bytes(self) -> bytes:
         if self.ledger_key is None or not self.ledger_key.get_secret_value():

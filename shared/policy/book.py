@@ -12,6 +12,7 @@ from .application import ApplicationBase, ApplicationParser, example
 from .clause import ClauseRule, DoubleClaimGroup, PolicyDataError, VersionParams
 from .decision import EMPTY_HISTORY, Decision, History, HistoryScope, Reason, Step
 from .facts import fact_type
+from .matching import Matches, MatchParser, MatchRequest, NoPolicyInForce, match
 from .money import ZERO
 
 VERSIONS_DIR = Path(__file__).parent / "versions"
@@ -37,8 +38,8 @@ def read_version(path: Path) -> PolicyVersion:
 
 
 def parse_version(raw: bytes, origin: str) -> PolicyVersion:
-    """A version from its file's bytes (a file, or a version published at run time); `origin`
-    names it in errors. The content hash is the sha256 of exactly these bytes."""
+    """A version from a file's bytes, or a version's text published at run time (`origin` names it in
+    errors; the content hash is the sha256 of exactly these bytes); PolicyDataError if refused."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
         params = VersionParams(
@@ -100,7 +101,9 @@ class PolicyBook:
         if len(set(starts)) != len(starts) or len(set(ids)) != len(ids):
             raise PolicyDataError(f"two versions share an id or a first day: {ids}")
         self._newest_first = self.versions[::-1]
-        self.parser = ApplicationParser(*self._declared_facts())
+        declared = self._declared_facts()
+        self.parser = ApplicationParser(*declared)
+        self.match_parser = MatchParser(*declared)
         self.examples = self._examples()
 
     @classmethod
@@ -119,6 +122,17 @@ class PolicyBook:
 
     def parse(self, obj: object) -> ApplicationBase:
         return self.parser.parse(obj)
+
+    def parse_match(self, obj: object) -> MatchRequest:
+        return self.match_parser.parse(obj)
+
+    def match(self, request: MatchRequest) -> Matches:
+        """Every clause of the version in force on `request.as_of`, judged on the facts known
+        (`matching.py`); NoPolicyInForce if none is."""
+        version = self.version_on(request.as_of)
+        if version is None:
+            raise NoPolicyInForce(request.as_of, [(v.id, v.first_day, v.last_day) for v in self.versions])
+        return match(version, request)
 
     def history_scope(self, app: ApplicationBase) -> HistoryScope:
         """The earlier grants the decision on `app` can depend on (none outside every window)."""
@@ -174,7 +188,9 @@ class PolicyBook:
             f"occurred_on {day} is outside every policy window: {windows_en}",
             f"发生日期 {day} 不在政策施行期内：{windows_zh}",
         )
-        step = Step(f"no policy version in force on {day}", self.latest.data["window_article"])
+        step = Step(
+            f"no policy version in force on {day}", f"{day} 无施行中的政策版本", self.latest.data["window_article"]
+        )
         return Decision(clause, "ineligible", ZERO, (reason,), (step,), (), None, None, None, day)
 
     def _declared_facts(self) -> tuple[dict[str, dict[str, str]], dict[str, list[str]]]:

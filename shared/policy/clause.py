@@ -79,6 +79,7 @@ class ClauseRule:
         self.formula = self._formula(data, data["formula"])
         self.is_selection = isinstance(self.formula, Selection)
         self.obligation_en = data.get("obligation_en")
+        self.obligation_zh = data.get("obligation_zh") or self.obligation_en
         for name in self._facts_named(data):
             if name not in self.facts:
                 raise PolicyDataError(f"clause {self.id!r} uses fact {name!r} it does not declare")
@@ -136,6 +137,7 @@ class ClauseRule:
                 self.version.notice_working_days,
                 article,
                 self._criteria(sel.get("criteria", [])),
+                data.get("benefits_zh"),
             )
         raise PolicyDataError(f"clause {self.id!r}: unknown formula {kind!r}; known: {', '.join(FORMULAS)}")
 
@@ -172,17 +174,12 @@ class ClauseRule:
         trace = [
             Step(
                 f"occurred_on {occurred_on} is within {version.version_id} ({version.first_day} – {version.last_day})",
+                f"发生日期 {occurred_on} 在 {version.version_id} 施行期内（{version.first_day} 至 {version.last_day}）",
                 version.window_article,
             )
         ]
-        if kind not in self.kinds:
-            reasons.append(
-                Reason(
-                    "applicant.kind",
-                    f"needs applicant kind ∈ {show(self.kinds)}, has {kind}",
-                    f"申请主体类型须为 {show(self.kinds)} 之一，实际为 {kind}",
-                )
-            )
+        if (wrong_kind := self.kind_refused(kind)) is not None:
+            reasons.append(wrong_kind)
         for cond in self.conditions:
             reason = cond.check(facts)
             if reason is None:
@@ -206,7 +203,13 @@ class ClauseRule:
             if refusal is not None:
                 return self._decision("ineligible", ZERO, [refusal], trace, (), occurred_on)
         if self.obligation_en:
-            trace.append(Step(f"obligation attached to the award: {self.obligation_en}", self.article))
+            trace.append(
+                Step(
+                    f"obligation attached to the award: {self.obligation_en}",
+                    f"获得支持须履行：{self.obligation_zh}",
+                    self.article,
+                )
+            )
         project_id = text_fact(facts, "project_id") if self.has_project else None
         return self._decision(
             "candidate" if self.is_selection else "eligible",
@@ -215,6 +218,16 @@ class ClauseRule:
             trace,
             tuple(Grant(key, value, cap, project_id) for key, value, cap in grants),
             occurred_on,
+        )
+
+    def kind_refused(self, kind: str) -> Reason | None:
+        """Why an applicant of this kind may not claim under the clause, or None if it may."""
+        if kind in self.kinds:
+            return None
+        return Reason(
+            "applicant.kind",
+            f"needs applicant kind ∈ {show(self.kinds)}, has {kind}",
+            f"申请主体类型须为 {show(self.kinds)} 之一，实际为 {kind}",
         )
 
     def _subject_key(self, facts: Mapping[str, object], occurred_on: dt.date) -> str:
@@ -247,6 +260,8 @@ class ClauseRule:
             Step(
                 f"{g.subject_key} was also awarded {yuan(g.amount)} under {g.clause}{_provenance_en(g)}; "
                 f"claims across clauses follow the policy's double_claim = {self.version.double_claim}",
+                f"{g.subject_key} 已在 {g.clause}{_provenance_zh(g)}获得 {yuan(g.amount)} 元；"
+                f"跨条款申领按本政策 double_claim = {self.version.double_claim} 处理",
                 self.article,
             )
             for g in history.grants
@@ -257,6 +272,7 @@ class ClauseRule:
                 Step(
                     f"{subject_key} has also been awarded to another applicant under {self.id}: allowed, "
                     "each is paid for its own investment; marked for the reviewers",
+                    f"{subject_key} 亦已在 {self.id} 项下奖补给其他申请人：允许，各按自身投入计补；已标记，请评审关注",
                     self.article,
                     flag="subject_claimed_by_other_applicant",
                 )
@@ -279,11 +295,13 @@ class ClauseRule:
             return amount, grants, None
         earlier = sum((g.amount for g in others), ZERO)
         where = ", ".join(f"{yuan(g.amount)} under {g.clause}" for g in others)
+        where_zh = "、".join(f"{g.clause} 项下 {yuan(g.amount)} 元" for g in others)
         if self.version.double_claim == "allowed":
             trace.append(
                 Step(
                     f"double claim allowed: {group.key} {project} also received {where}; "
                     f"the policy is silent, so both are paid",
+                    f"允许跨条款申领：{group.key} {project} 另获 {where_zh}；政策未作限制，两项均予支付",
                     self.article,
                 )
             )
@@ -293,6 +311,8 @@ class ClauseRule:
             Step(
                 f"no_double (就高不重复): {group.key} {project} already received {where}; only the "
                 f"larger award is paid in total: {yuan(amount)} − {yuan(earlier)} → {yuan(top_up)}",
+                f"就高不重复：{group.key} {project} 已获 {where_zh}；合计只按较高一项支付："
+                f"{yuan(amount)} − {yuan(earlier)} → {yuan(top_up)} 元",
                 self.article,
             )
         )

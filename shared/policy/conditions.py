@@ -60,8 +60,11 @@ class Condition:
         return self._reason(value)
 
     def met_step(self, facts: Mapping[str, object]) -> Step:
+        value = show(facts[self.fact])
         return Step(
-            f"{self.fact} {show(facts[self.fact])} {self.op} {self._shown}: met ({self.wording_zh})", self.article
+            f"{self.fact} {value} {self.op} {self._shown}: met ({self.wording_zh})",
+            f"符合“{self.wording_zh}”：{self.fact} {value} {self.op} {self._shown}",
+            self.article,
         )
 
     def _reason(self, value: object) -> Reason:

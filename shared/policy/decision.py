@@ -21,12 +21,23 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of the reasoning, with the article of the policy it applies; `flag` marks a step
-    reviewers should look at (`subject_claimed_by_other_applicant`, …)."""
+    """One step of the reasoning, in English (`step`) and Chinese (`zh`), with the article of the
+    policy it applies; `flag` marks a step reviewers should look at (`subject_claimed_by_other_applicant`, …)."""
 
     step: str
+    zh: str
     article: str
     flag: str | None = None
+
+    @property
+    def en(self) -> str:
+        return self.step
+
+    def to_json(self) -> dict[str, str]:
+        # `step` stays the English text: readers older than `en` and `zh` (and notify's
+        # calculation parser) read it.
+        shown = {"step": self.step, "article": self.article, "en": self.step, "zh": self.zh}
+        return shown | ({"flag": self.flag} if self.flag else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +125,7 @@ class Decision:
             "reasons": [
                 {"fact": r.fact, "en": r.en, "zh": r.zh} | ({"code": r.code} if r.code else {}) for r in self.reasons
             ],
-            "trace": [
-                {"step": s.step, "article": s.article} | ({"flag": s.flag} if s.flag else {}) for s in self.trace
-            ],
+            "trace": [s.to_json() for s in self.trace],
             "grants": [
                 {
                     "subject_key": g.subject_key,

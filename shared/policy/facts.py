@@ -42,6 +42,9 @@ _SIMPLE: dict[str, tuple[Any, str]] = {
     "score": (Score, "decimal 0–100, set by the review panel"),
 }
 
+# The type names a policy file may declare, as its authors write them.
+TYPE_NAMES = (*_SIMPLE, "enum:<name>")
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 

@@ -33,6 +33,11 @@ class Formula(Protocol):
     @property
     def subject_keys(self) -> tuple[str, ...]: ...
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The facts the amount depends on (what matching needs known to say an amount)."""
+        ...
+
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award: ...
 
     def describe(self) -> dict[str, object]: ...
@@ -65,25 +70,34 @@ class RateWithCap:
 
     def __init__(self, base: str, rate: Decimal, cap: Decimal, article: str):
         self.base, self.rate, self.cap, self.article = base, rate, cap, article
+        self.inputs = (base,)
         self._rate_shown = f"{(rate * 100).normalize():f}%"
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
         base = money_fact(facts, self.base)
         raw = base * self.rate
         paid = down_to_fen(raw)
+        # The English wording is parsed by notify (`services/notify/statuses.py`): keep its shape.
         text = f"{self.base} {yuan(base)} × {self._rate_shown} = "
+        zh = f"{self.base} {yuan(base)} 元 × {self._rate_shown} = "
         if paid == raw:
             text += yuan(paid)
+            zh += f"{yuan(paid)} 元"
         else:
             text += f"{raw.normalize():,f}, rounded down to the fen {yuan(paid)}"
+            zh += f"{raw.normalize():,f} 元，按分向下取整为 {yuan(paid)} 元"
+        cap = yuan(self.cap)
         if paid > self.cap:
-            text += f"; capped at {yuan(self.cap)} → {yuan(self.cap)}"
+            text += f"; capped at {cap} → {cap}"
+            zh += f"；超过上限 {cap} 元，按上限计 → {cap} 元"
             paid = self.cap
         elif paid == self.cap:
-            text += f"; exactly the cap {yuan(self.cap)} → {yuan(paid)}"
+            text += f"; exactly the cap {cap} → {yuan(paid)}"
+            zh += f"；恰为上限 {cap} 元 → {yuan(paid)} 元"
         else:
-            text += f"; cap {yuan(self.cap)} not reached → {yuan(paid)}"
-        return Award(paid, ((subject_key, paid, self.cap),), (Step(text, self.article),))
+            text += f"; cap {cap} not reached → {yuan(paid)}"
+            zh += f"；未超过上限 {cap} 元 → {yuan(paid)} 元"
+        return Award(paid, ((subject_key, paid, self.cap),), (Step(text, zh, self.article),))
 
     def describe(self) -> dict[str, object]:
         return {"kind": self.kind, "base": self.base, "rate": str(self.rate), "cap": f"{self.cap:.2f}"}
@@ -97,16 +111,18 @@ class FixedByLevel:
 
     def __init__(self, level_fact: str | None, amounts: dict[str, Decimal], article: str):
         self.level_fact, self.amounts, self.article = level_fact, amounts, article
+        self.inputs = (level_fact,) if level_fact else ()
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
         if self.level_fact is None:
             amount = self.amounts["*"]
-            text = f"fixed award {yuan(amount)}"
+            text, zh = f"fixed award {yuan(amount)}", f"定额奖补 {yuan(amount)} 元"
         else:
             level = text_fact(facts, self.level_fact)
             amount = self.amounts[level]
             text = f"{self.level_fact} {level} → fixed award {yuan(amount)}"
-        return Award(amount, ((subject_key, amount, amount),), (Step(text, self.article),))
+            zh = f"{self.level_fact} 为 {level} → 定额奖补 {yuan(amount)} 元"
+        return Award(amount, ((subject_key, amount, amount),), (Step(text, zh, self.article),))
 
     def describe(self) -> dict[str, object]:
         return {
@@ -140,6 +156,7 @@ class TieredThresholds:
         if mode not in ("every_tier", "highest_only"):
             raise ValueError(f"unknown tier_mode {mode!r}")
         self.fact, self.period_fact, self.mode, self.article = fact, period_fact, mode, article
+        self.inputs = (fact, period_fact)
         self.tiers = sorted(tiers, key=lambda t: t.above)
         self.subject_keys = tuple(t.key for t in self.tiers)  # each threshold is a one-time subject
 
@@ -167,12 +184,14 @@ class TieredThresholds:
         steps = [
             Step(
                 f"fiscal {period} {self.fact} {yuan(value)} exceeds " + ", ".join(yuan(t.above) for t in exceeded),
+                f"{period} 年度 {self.fact} {yuan(value)} 元，超过门槛 " + "、".join(yuan(t.above) for t in exceeded),
                 self.article,
             )
         ]
         steps += [
             Step(
                 f"threshold {yuan(t.above)} already rewarded {yuan(used[t.key].amount)} earlier: not paid again",
+                f"门槛 {yuan(t.above)} 此前已获奖励 {yuan(used[t.key].amount)} 元：不再重复奖励",
                 self.article,
             )
             for t in exceeded
@@ -202,6 +221,9 @@ class TieredThresholds:
                     "every_tier: pays each threshold newly exceeded: "
                     + " + ".join(f"{yuan(t.amount)} (> {yuan(t.above)})" for t in new)
                     + f" = {yuan(amount)}",
+                    "逐档奖励，每个首次超过的门槛各奖一次："
+                    + " + ".join(f"{yuan(t.amount)}（> {yuan(t.above)}）" for t in new)
+                    + f" = {yuan(amount)} 元",
                     self.article,
                 )
             )
@@ -213,6 +235,8 @@ class TieredThresholds:
             Step(
                 f"highest_only: highest newly exceeded threshold {yuan(top.above)} pays "
                 f"{yuan(top.amount)} less {yuan(earlier)} paid by earlier tiers = {yuan(amount)}",
+                f"就高补差：首次超过的最高门槛 {yuan(top.above)} 元奖励 {yuan(top.amount)} 元，"
+                f"减去此前各档已获 {yuan(earlier)} 元 = {yuan(amount)} 元",
                 self.article,
             )
         )
@@ -275,6 +299,7 @@ class Selection:
         notice_days: int,
         article: str,
         criteria: tuple[Criterion, ...] = (),
+        benefits_zh: str | None = None,
     ):
         self.if_selected, self.quota, self.indicators = if_selected, quota, indicators
         self.criteria = criteria
@@ -286,36 +311,54 @@ class Selection:
             article,
         )
         self.subject_keys = if_selected.subject_keys if if_selected else ()
+        self.inputs = if_selected.inputs if if_selected else ()  # the indicators rank, they do not pay
+        self.benefits_zh = benefits_zh or benefits_en
         self._ranking = ", then ".join(
             ("earlier submission" if t == "submitted_at" else f"higher {t}") for t in tie_breaks
+        )
+        self._ranking_zh = "，再按".join(
+            ("提交时间先后" if t == "submitted_at" else f" {t} 由高到低") for t in tie_breaks
         )
 
     def award(self, facts: Mapping[str, object], subject_key: str, prior: list[PriorGrant], year: int) -> Award:
         shown = ", ".join(f"{name} {self._indicator(name, facts)}" for name in self.indicators)
-        steps = [Step(f"selection indicators: {shown}", self.article)]
+        shown_zh = "，".join(f"{name} {self._indicator(name, facts, zh=True)}" for name in self.indicators)
+        steps = [Step(f"selection indicators: {shown}", f"遴选指标：{shown_zh}", self.article)]
         grants: tuple[GrantRow, ...]
         if self.if_selected is None:
             amount, grants = ZERO, ((subject_key, ZERO, ZERO),)
-            steps.append(Step(f"non-monetary if selected: {self.benefits_en}", self.article))
+            steps.append(
+                Step(
+                    f"non-monetary if selected: {self.benefits_en}",
+                    f"入选后给予非资金支持：{self.benefits_zh}",
+                    self.article,
+                )
+            )
         else:
             inner = self.if_selected.award(facts, subject_key, prior, year)
             amount, grants = inner.amount, inner.grants
             steps.extend(inner.steps)
             if self.benefits_en:
-                steps.append(Step(f"also if selected: {self.benefits_en}", self.article))
+                steps.append(
+                    Step(f"also if selected: {self.benefits_en}", f"入选后另享：{self.benefits_zh}", self.article)
+                )
         steps.append(
             Step(
                 f"admitted to the {year} selection: at most {self.quota} a year, ranked by "
                 f"{self._ranking}; final after {self.notice_days} working days of public notice (公示)",
+                f"纳入 {year} 年度遴选：每年不超过 {self.quota} 个，按{self._ranking_zh}排序；"
+                f"公示 {self.notice_days} 个工作日后确定",
                 self.article,
             )
         )
         return Award(amount, grants, tuple(steps))
 
-    def _indicator(self, name: str, facts: Mapping[str, object]) -> str:
+    def _indicator(self, name: str, facts: Mapping[str, object], zh: bool = False) -> str:
         if facts[name] is None:
-            return "pending (set by the review panel)"
-        return yuan(money_fact(facts, name)) if name in self.money_indicators else str(facts[name])
+            return "待评审专家评分" if zh else "pending (set by the review panel)"
+        if name in self.money_indicators:
+            return yuan(money_fact(facts, name)) + (" 元" if zh else "")
+        return str(facts[name])
 
     def describe(self) -> dict[str, object]:
         return {

@@ -342,6 +342,11 @@ async def test_an_official_finds_an_applicants_applications_and_reads_why_one_wa
     articles = await section.locator("ol.trace > li .article").all_inner_texts()
     assert articles == ["施行期", "一（一）"]
     assert "investment_cost 4,000,000.00 > 0.00: met" in await section.locator("ol.trace").inner_text()
+    # Each step in Chinese first, its English beside it.
+    step = section.locator("ol.trace li li", has_text="investment_cost 4,000,000.00 > 0.00: met")
+    assert (await step.inner_text()).startswith("符合“按企业或机构投入成本”：investment_cost 4,000,000.00 > 0.00")
+    english = await step.locator("span.en[lang=en]").inner_text()
+    assert english == "investment_cost 4,000,000.00 > 0.00: met (按企业或机构投入成本)"
 
 
 async def test_the_eligible_application_shows_its_amount_and_every_step_of_the_reckoning(
@@ -367,6 +372,7 @@ async def test_the_eligible_application_shows_its_amount_and_every_step_of_the_r
     assert "800,000.00 元" in await section.locator(".outcome").inner_text()
     steps = await section.locator("ol.trace").inner_text()
     assert "× 20% = 800,000.00; cap 1,000,000.00 not reached" in steps
+    assert "× 20% = 800,000.00 元；未超过上限 1,000,000.00 元" in steps
     timeline = await page.locator("section[aria-labelledby=timeline] tbody").inner_text()
     assert "已提交" in timeline and "符合条件" in timeline
 

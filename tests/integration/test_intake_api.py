@@ -298,7 +298,68 @@ async def test_an_evaluation_explains_the_amount_and_stores_nothing(stack, clien
     decision = r.json()
     assert (decision["outcome"], decision["amount"]) == ("eligible", "1000000.00")
     assert any("cap" in step["step"] and step["article"] == "一（一）" for step in decision["trace"])
+    assert all(step["zh"] and step["en"] == step["step"] for step in decision["trace"])
+    assert "超过上限 1,000,000.00 元" in decision["trace"][-1]["zh"]
     assert await count_applications(stack) == before
+
+
+def match_request(**changes) -> dict:
+    return {
+        "applicant": dict(EXAMPLES["1.1-node"]["applicant"]),
+        "as_of": "2024-03-01",
+        "facts": {"node_level": "national_super", "investment_cost": "4000000.00", "node_id": "SN-9"},
+    } | changes
+
+
+async def test_a_match_judges_every_clause_on_what_is_known_best_first_and_stores_nothing(stack, client, keys):
+    before = await count_applications(stack)
+    r = await client.post("/v1/matches", json=match_request(), headers=auth(keys["partner"]))
+    assert r.status_code == 200
+    found = r.json()
+    assert (found["policy_version"], found["as_of"]) == ("chengdu-blockchain-2023", "2024-03-01")
+    assert len(found["matches"]) == 16
+    first = found["matches"][0]
+    assert (first["clause"], first["status"], first["amount"], first["missing"]) == (
+        "1.1-node",
+        "eligible",
+        "800000.00",
+        [],
+    )
+    industry = next(m for m in found["matches"] if m["clause"] == "1.2-industry-node")
+    assert industry["status"] == "possibly" and industry["missing"] == ["relies_on_national_or_provincial", "certified"]
+    last = found["matches"][-1]
+    assert last["clause"] == "3.6-demo-base" and last["status"] == "not_eligible"
+    assert last["reasons"][0]["fact"] == "applicant.kind" and "实际为 enterprise" in last["reasons"][0]["zh"]
+    assert await count_applications(stack) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"),
+    [
+        ({"applicant": {**EXAMPLES["1.1-node"]["applicant"], "kind": "company"}}, "applicant.kind", "invalid_choice"),
+        ({"facts": {"investment_cost": 4000000.5}}, "facts.investment_cost", "wrong_type"),
+        ({"facts": {"colour": "blue"}}, "facts.colour", "unknown_field"),
+        ({"as_of": "2024-02-30"}, "as_of", "invalid_date"),
+    ],
+)
+async def test_a_bad_match_request_is_refused_naming_the_field(client, keys, changes, field, code):
+    r = await client.post("/v1/matches", json=match_request(**changes), headers=auth(keys["partner"]))
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert [(f["field"], f["code"]) for f in error["fields"]] == [(field, code)]
+    assert all(f["message_en"] and f["message_zh"] for f in error["fields"])
+
+
+async def test_a_match_on_a_day_no_policy_is_in_force_is_refused_saying_so(client, keys):
+    r = await client.post("/v1/matches", json=match_request(as_of="2030-01-01"), headers=auth(keys["partner"]))
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] == "no_policy_in_force" and "2023-02-10 – 2025-02-09" in error["message_en"]
+    assert [f["field"] for f in error["fields"]] == ["as_of"] and error["message_zh"]
+
+
+async def test_a_match_needs_a_key(client):
+    assert (await client.post("/v1/matches", json=match_request())).status_code == 401
 
 
 async def test_the_clause_catalogue_lists_every_clause_in_both_languages(client):

@@ -1,6 +1,10 @@
 """The AsyncAPI document describes every event as the code publishes it, and is valid AsyncAPI 3."""
 
 import json
+import re
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import httpx
 import jsonschema
@@ -81,3 +85,68 @@ async def test_intake_serves_the_document_and_its_page_beside_the_openapi_docs()
     assert page.headers["content-type"].startswith("text/html")
     assert "subsidy.application.submitted.v1" in page.text and "<script" not in page.text
     assert "/asyncapi" in openapi["info"]["description"]
+
+
+def test_the_finance_instructions_show_each_text_s_iso_20022_limit_and_a_batch_meets_them():
+    doc = asyncapi.document()
+    schemas = doc["components"]["schemas"]
+    batch, transfer = schemas["PaymentsInstructedV2"]["properties"], schemas["CreditTransferV2"]["properties"]
+    lengths = {name: field.get("maxLength") for name, field in (batch | transfer).items() if field["type"] == "string"}
+    assert lengths == {
+        "message_id": 35,
+        "payment_information_id": 35,
+        "debtor_name": 140,
+        "debtor_account": 34,
+        "end_to_end_id": 35,
+        "creditor_name": 140,
+        "creditor_account": 34,
+        "creditor_agent": 140,
+        "remittance_information": 140,
+        "created_at": None,  # ISODateTime
+        "requested_execution_date": None,  # ISODate
+        "control_sum": None,  # a decimal string: its pattern is its limit
+        "amount": None,
+        "currency": None,  # a const
+    }
+    assert transfer["end_to_end_id"]["pattern"] == "^[0-9a-f]{32}$"
+    assert transfer["amount"]["pattern"] == batch["control_sum"]["pattern"] == r"^[0-9]{1,16}\.[0-9]{2}$"
+    assert batch["number_of_transactions"]["maximum"] == 10**15 - 1
+    assert "PaymentsInstructedV2" in doc["channels"]["finance-instructions"]["messages"]
+
+    # A bank-side bridge validating against the document takes what payout sends.
+    from services.payout.domain import instructions
+
+    item = instructions.Instruction(
+        uuid.uuid4(),
+        Decimal("800000.00"),
+        "成都链网科技有限公司",
+        "6222020200112233445",
+        "工商银行",
+        "1.1-node",
+        uuid.uuid4(),
+    )
+    sent = instructions.batch(
+        [item],
+        datetime(2025, 3, 3, 2, tzinfo=UTC),
+        debtor_name="委",
+        debtor_account="51",
+        execution_date=date(2025, 3, 3),
+    )
+    validator = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/PaymentsInstructedV2", "components": {"schemas": schemas}},
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+    validator.validate(json.loads(sent.model_dump_json()))
+    hyphenated = json.loads(sent.model_dump_json())
+    hyphenated["transactions"][0]["end_to_end_id"] = str(item.payout_id)  # as v1 carried it: refused
+    assert not validator.is_valid(hyphenated)
+
+
+def test_the_answers_document_both_spellings_of_the_end_to_end_id_they_echo():
+    schemas = asyncapi.document()["components"]["schemas"]
+    for model in ("TransactionStatus", "BookedEntry"):
+        echoed = schemas[model]["properties"]["end_to_end_id"]
+        assert echoed["maxLength"] == 36 and "format" not in echoed
+        payout_id = uuid.uuid4()
+        assert re.search(echoed["pattern"], payout_id.hex) and re.search(echoed["pattern"], str(payout_id))
+        assert not re.search(echoed["pattern"], f"urn:uuid:{payout_id}")

@@ -70,6 +70,11 @@ PAYOUT_MOVES: Mapping[PayoutState, Mapping[PayoutState, Reason]] = {
     },
     PayoutState.REQUESTED: {
         PayoutState.SENT: ("it leaves in a batch to the finance system", "随批次发送至财政系统"),
+        # Details taken before the finance exchange's limits (an account name over 140 characters).
+        PayoutState.HELD: (
+            "its bank details fail the checks made again as the batch is made",
+            "组批时复核收款账户未通过",
+        ),
         # The first interface answered each payout as it was requested, before batches.
         PayoutState.REJECTED: ("the finance system rejects it (first interface)", "财政系统退回（第一版接口）"),
         PayoutState.CANCELLED: CANCELS,

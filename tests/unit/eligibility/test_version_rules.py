@@ -7,7 +7,7 @@ import pytest
 
 from services.eligibility.domain import versions as rules
 from services.eligibility.domain.versions import Drafting, Record, State
-from services.eligibility.versions import check_source
+from services.eligibility.versions import check_source, invalid
 from shared.policy import load_policies
 from shared.policy_versions import content_hash
 from shared.refusal import Refused
@@ -76,19 +76,37 @@ def test_a_successor_fits_the_bundled_book():
     assert check_source(SUCCESSOR, load_policies()) == []
 
 
-def test_a_draft_that_is_no_version_or_does_not_fit_the_book_is_told_why():
+def test_a_draft_that_is_no_version_or_does_not_fit_the_book_is_told_why_key_by_key():
     book = load_policies()
-    (broken,) = check_source("id = 'x'\nfirst_day = ", book)
-    assert "the draft" in broken
-    (missing,) = check_source(SUCCESSOR.replace('window_article = "施行期"', ""), book)
-    assert "window_article" in missing
-    (same_id,) = check_source(BUNDLED.read_text(encoding="utf-8"), book)  # the bundled version again
-    assert "share an id or a first day" in same_id
-    (same_start,) = check_source(illustration("chengdu-blockchain-2025", "2023-02-10", "2027-02-09"), book)
-    assert "share an id or a first day" in same_start
-    assert check_source(SUCCESSOR.replace('tier_mode = "every_tier"', "tier_mode = 3"), book) == [
-        "the draft: unknown tier_mode 3"
+
+    def codes(text: str) -> list[tuple[str, str]]:
+        return [(p.key, p.code) for p in check_source(text, book)]
+
+    assert codes("id = 'x'\nfirst_day = ") == [("first_day", "bad_date")]
+    assert codes(SUCCESSOR.replace('window_article = "施行期"', "")) == [("window_article", "missing")]
+    assert codes(SUCCESSOR.replace('tier_mode = "every_tier"', "tier_mode = 3")) == [("tier_mode", "wrong_type")]
+    assert codes(illustration("chengdu-blockchain-2025", "2023-02-10", "2027-02-09")) == [
+        ("first_day", "same_first_day")
     ]
+
+
+def test_a_version_of_the_book_is_not_published_again_even_with_its_own_text():
+    (again,) = check_source(BUNDLED.read_text(encoding="utf-8"), load_policies())
+    assert (again.key, again.code) == ("id", "version_in_book") and "an id of its own" in again.en
+
+
+def test_a_refusal_names_each_problem_as_a_field_of_the_source():
+    refusal = invalid(check_source(SUCCESSOR.replace('window_article = "施行期"', ""), load_policies()))
+    assert (refusal.code, refusal.status) == ("invalid_policy_version", 422)
+    assert refusal.fields == [
+        {
+            "field": "source.window_article",
+            "code": "missing",
+            "message_en": "window_article is required",
+            "message_zh": "缺少必填项 window_article",
+        }
+    ]
+    assert "window_article" in refusal.message_en
 
 
 def test_a_texts_hash_is_the_sha256_of_its_bytes_as_a_bundled_files():

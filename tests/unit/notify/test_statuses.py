@@ -37,9 +37,19 @@ def test_a_capped_amount_says_it_was_capped():
     )
 
 
-def test_a_fixed_award_is_explained_by_the_engines_own_words():
+def test_a_fixed_award_is_explained_by_the_engines_own_words_in_each_language():
     c = notice(decision_of(EXAMPLES["3.5-ministry-demo"]))
     assert c.extra["calculation"] is None and c.extra["explanation"] == "fixed award 300,000.00"
+    assert c.extra["explanation_zh"] == "定额奖补 300,000.00 元"
+    context = samples.context("eligible", c.context, {"application_id": str(ID)})
+    assert "计算依据（政策第三（五）条）：定额奖补 300,000.00 元" in wording.render("eligible", "zh", context).text
+    assert "fixed award 300,000.00" in wording.render("eligible", "en", context).text
+
+
+def test_a_decision_recorded_before_steps_carried_chinese_is_explained_in_english():
+    decision = decision_of(EXAMPLES["3.5-ministry-demo"])
+    old = decision.model_copy(update={"trace": [{"step": s["step"], "article": s["article"]} for s in decision.trace]})
+    assert notice(old).extra["explanation_zh"] == "fixed award 300,000.00"
 
 
 def test_an_ineligible_decision_carries_its_reasons_in_both_languages():

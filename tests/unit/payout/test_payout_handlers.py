@@ -16,6 +16,7 @@ from services.payout.tables import awards as award_rows
 from services.payout.tables import payees, payouts
 from shared.events import (
     AwardGrantedV1,
+    PaymentsInstructedV2,
     PaymentStatusReportedV1,
     PayoutDeferredV1,
     PayoutFailedV2,
@@ -158,18 +159,51 @@ async def test_a_rejection_holds_the_payout_for_corrected_details_and_a_report_o
 
     owed = len(ctx.publisher.owed)
     with pytest.raises(Refused) as refused:
-        await finance.status_reported(session, ctx, *report(TransactionStatus(end_to_end_id=unsent_id, status="ACCP")))
+        await finance.status_reported(
+            session, ctx, *report(TransactionStatus(end_to_end_id=unsent_id.hex, status="ACCP"))
+        )
     assert refused.value.code == "invalid_transition" and "requested" in refused.value.message_en
     assert payout_of(session, unsent)["status"] == "requested"
 
-    rejection = TransactionStatus(end_to_end_id=payout_id, status="RJCT", reason_code="AC04", reason="Closed account")
+    rejection = TransactionStatus(
+        end_to_end_id=payout_id.hex, status="RJCT", reason_code="AC04", reason="Closed account"
+    )
     await finance.status_reported(session, ctx, *report(rejection))
     payout = payout_of(session, sent)
     assert (payout["status"], payout["hold_reason"], payout["reason_code"]) == ("rejected", "payout_rejected", "AC04")
     assert ctx.publisher.types()[owed:] == [PayoutFailedV2.ce_type, PayoutHeldV1.ce_type]
 
-    # The same rejection told again is news already acted on: nothing more happens.
+    # The same rejection told again is news already acted on: nothing more happens, whichever way
+    # the end-to-end id is spelt (as sent, or hyphenated as batches before v2 carried it).
     await finance.status_reported(session, ctx, *report(rejection))
+    hyphenated = TransactionStatus(
+        end_to_end_id=str(payout_id), status="RJCT", reason_code="AC04", reason="Closed account"
+    )
+    await finance.status_reported(session, ctx, *report(hyphenated))
     assert payout_of(session, sent)["status"] == "rejected"
     assert ctx.publisher.types()[owed:] == [PayoutFailedV2.ce_type, PayoutHeldV1.ce_type]
     assert PayoutRequestedV2.ce_type in ctx.publisher.types()[:owed]
+
+
+async def test_a_payout_requested_with_an_account_name_too_long_for_pain_001_is_held_and_the_rest_are_sent(
+    session, ctx
+):
+    """Details taken before account names were limited to 140 characters (pain.001 Cdtr/Nm) are
+    neither cut nor allowed to stop the batch: that payout is held for corrected details."""
+    await (await set_budget(session, "1000.00")).flush()
+    long_named, fine = (
+        await grant(session, ctx, "100.00", with_details=True),
+        await grant(session, ctx, "20.00", with_details=True),
+    )
+    payout_of(session, long_named)["account_name"] = "甲" * 141
+    owed = len(ctx.publisher.owed)
+
+    assert await finance.send_batch(session, ctx, max_payouts=10) == 1
+
+    held = payout_of(session, long_named)
+    assert (held["status"], held["hold_reason"]) == ("held", "payee_invalid")
+    assert "140 characters" in held["reason"]
+    assert payout_of(session, fine)["status"] == "sent"
+    assert ctx.publisher.types()[owed:] == [PayoutHeldV1.ce_type, PaymentsInstructedV2.ce_type]
+    batch = PaymentsInstructedV2.model_validate_json(ctx.publisher.owed[-1].data)
+    assert [t.end_to_end_id for t in batch.transactions] == [payout_of(session, fine)["id"].hex]

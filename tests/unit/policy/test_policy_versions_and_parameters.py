@@ -231,8 +231,11 @@ def test_a_decision_serialises_to_json_safe_values():
     assert data["grants"] == [
         {"subject_key": "node_id=sn-001", "amount": "800000.00", "cap": "1000000.00", "project_id": None}
     ]
+    english = "investment_cost 4,000,000.00 × 20% = 800,000.00; cap 1,000,000.00 not reached → 800,000.00"
     assert data["trace"][-1] == {
-        "step": "investment_cost 4,000,000.00 × 20% = 800,000.00; cap 1,000,000.00 not reached → 800,000.00",
+        "step": english,
         "article": "一（一）",
+        "en": english,
+        "zh": "investment_cost 4,000,000.00 元 × 20% = 800,000.00 元；未超过上限 1,000,000.00 元 → 800,000.00 元",
     }
     assert data["occurred_on"] == "2024-03-01" and data["year"] is None

@@ -1,15 +1,15 @@
 """policy versions as a managed lifecycle (drafted, approved by a second official, withdrawn), every
 step recorded append-only; and intake's API keys, replicated for eligibility's own API
 
-Revision ID: 0004_policy_version_lifecycle
-Revises: 0003_normalised_subject_keys
+Revision ID: 0005_policy_version_lifecycle
+Revises: 0004_decisions_keep_application
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_policy_version_lifecycle"
-down_revision = "0003_normalised_subject_keys"
+revision = "0005_policy_version_lifecycle"
+down_revision = "0004_decisions_keep_application"
 branch_labels = None
 depends_on = None
 S = "eligibility"
