@@ -4,6 +4,7 @@ API, their publication, and the book its decisions are taken under), and its key
 from fastapi import FastAPI
 
 from services.eligibility import versions
+from services.eligibility.api import checks as check_routes
 from services.eligibility.api import versions as version_routes
 from services.eligibility.handlers import handlers
 from services.eligibility.tables import api_keys, metadata
@@ -23,6 +24,9 @@ policy officials': the policy's versions, drafted, approved by a second official
 * **Keys**: the same API keys as intake (`Authorization: Bearer sk_…`). `policy_admin` drafts,
   approves and withdraws; `policy_admin` and `admin` read.
 * **Four eyes**: a version is approved by an official other than its drafter.
+* **Before drafting**: `POST /v1/policy/checks` says whether a text could be drafted (each problem by
+  its TOML key) and what it changes; `POST /v1/policy/whatif` replays the stored decisions under it.
+  Nothing is stored. `policy_admin` and `admin` may.
 * **No restart**: an approved version reaches every service's policy book within seconds; a
   withdrawn one leaves it. A version's id stands for one text for ever.
 * **Errors** share one shape: `{"error": {"code", "message_en", "message_zh", "fields": [...]}}`.
@@ -53,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.description = DESCRIPTION
         api_errors.install(app)
         app.include_router(version_routes.router)
+        app.include_router(check_routes.router)
 
     return create_service_app(
         runtime, configure=configure, title="Chengdu blockchain subsidy — eligibility and policy versions"

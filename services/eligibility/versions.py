@@ -33,6 +33,8 @@ from shared.workdays import BEIJING
 
 log = logging.getLogger(__name__)
 LIFECYCLE_LOCK = zlib.crc32(b"eligibility.policy_versions")
+# What reading a text that is not a version may raise: the loader's refusal, whatever it is.
+NOT_A_VERSION = (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,10 @@ async def draft(session: AsyncSession, lifecycle: Lifecycle, source: str, by: st
     try:
         version = version_of(source, "the draft")
     # Not a version at all: say why, key by key (whatever the loader raises is its refusal).
-    except (LookupError, ValueError, TypeError, AttributeError, ArithmeticError, RecursionError):
+    except NOT_A_VERSION:
         raise invalid(check_source(source, book)) from None
     # An approved or withdrawn id is refused for what it is, before the text is checked against the book.
-    drafting = rules.draft(await _record(session, version.id), version.id, version.content_hash)
+    drafting = rules.draft(await record(session, version.id), version.id, version.content_hash)
     if problems := check_source(source, book):
         raise invalid(problems)
     if drafting is Drafting.UNCHANGED:
@@ -262,15 +264,14 @@ async def _lock(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LIFECYCLE_LOCK})
 
 
-async def _record(session: AsyncSession, version_id: str) -> Record | None:
+async def record(session: AsyncSession, version_id: str, *, lock: bool = True) -> Record | None:
+    """What the rules need of a version, if there is one (its row locked for this transaction, unless
+    only read)."""
     v = policy_versions
-    row = (
-        await session.execute(
-            select(v.c.version_id, v.c.content_hash, v.c.state, v.c.first_day, v.c.drafted_by)
-            .where(v.c.version_id == version_id)
-            .with_for_update()
-        )
-    ).first()
+    query = select(v.c.version_id, v.c.content_hash, v.c.state, v.c.first_day, v.c.drafted_by).where(
+        v.c.version_id == version_id
+    )
+    row = (await session.execute(query.with_for_update() if lock else query)).first()
     return (
         None
         if row is None
@@ -279,10 +280,10 @@ async def _record(session: AsyncSession, version_id: str) -> Record | None:
 
 
 async def _found(session: AsyncSession, version_id: str) -> Record:
-    record = await _record(session, version_id)
-    if record is None:
+    found = await record(session, version_id)
+    if found is None:
         raise _not_found(version_id)
-    return record
+    return found
 
 
 def _not_found(version_id: str) -> Refused:

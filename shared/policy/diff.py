@@ -124,6 +124,11 @@ def render(result: VersionDiff, language: Language) -> str:
     return "\n".join(lines)
 
 
+def describe(change: Change, language: Language) -> str:
+    """One change as a line of text in one language: "rate: 0.20 → 0.30", "比例：0.20 → 0.30"."""
+    return _line(change, language == "en")
+
+
 def _line(change: Change, en: bool) -> str:
     label = LABELS[change.what][0 if en else 1].format(item=change.item)
     if change.old is None:
