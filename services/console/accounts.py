@@ -23,7 +23,7 @@ from services.console.tables import sessions as session_rows
 from shared.auth import KeyIssuer, PartnerExists
 from shared.secretbox import SecretBox
 
-ROLES = ("reviewer", "finance", "admin")  # partners do not sign in to the console
+ROLES = ("reviewer", "finance", "admin", "policy_admin")  # partners do not sign in to the console
 MIN_PASSWORD_LENGTH = 12
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,62}")
 HASHER = PasswordHasher()

@@ -60,7 +60,7 @@ def commands(keys: KeyIssuer) -> typer.Typer:
     @users.command("create")
     def create(
         name: str,
-        role: str = typer.Option(..., help="reviewer | finance | admin"),
+        role: str = typer.Option(..., help="reviewer | finance | admin | policy_admin"),
         password_stdin: bool = typer.Option(
             False,
             "--password-stdin",

@@ -4,6 +4,7 @@ ROLES = {
     "admin": ("管理员", "administrator"),
     "reviewer": ("评审专家", "reviewer"),
     "finance": ("财务", "finance"),
+    "policy_admin": ("政策管理", "policy official"),
     "partner": ("申报平台", "partner"),
 }
 
@@ -122,6 +123,44 @@ DONE = {
         "死信已重放：事件已送回原主题，并按编号记录，不会再次重放。",
         "The dead letter was replayed: the event is back on its topic, recorded by id so it is never replayed twice.",
     ),
+    "policy_drafted": (
+        "草稿已保存，须由另一名政策管理人员批准后生效。",
+        "The draft was saved; another policy official must approve it before it takes effect.",
+    ),
+    "policy_approved": (
+        "版本已批准：各服务将在数秒内将其纳入政策库，无需重启。",
+        "The version was approved: every service adds it to its policy book within seconds, with no restart.",
+    ),
+    "policy_withdrawn": ("版本已撤回，其版本号不再使用。", "The version was withdrawn; its id is never used again."),
+}
+
+VERSION_STATE = {
+    "draft": ("草稿", "draft"),
+    "approved": ("已批准", "approved"),
+    "withdrawn": ("已撤回", "withdrawn"),
+}
+
+VERSION_STEP = {
+    "drafted": ("起草", "drafted"),
+    "redrafted": ("修改草稿", "redrafted"),
+    "approved": ("批准", "approved"),
+    "withdrawn": ("撤回", "withdrawn"),
+}
+
+CLAUSE_CHANGE = {
+    "added": ("新增", "new"),
+    "removed": ("删除", "removed"),
+    "changed": ("有变更", "changed"),
+}
+
+WHATIF_COUNTS = {
+    "applications": ("重算申请", "replayed"),
+    "skipped": ("跳过（未保留申请）", "skipped: application not kept"),
+    "changed": ("结果变化", "changed"),
+    "gained": ("增加", "paid more"),
+    "lost": ("减少", "paid less"),
+    "newly_eligible": ("新增符合", "newly eligible"),
+    "no_longer_eligible": ("不再符合", "no longer eligible"),
 }
 
 

@@ -30,7 +30,7 @@ accounts = Table(
     Column("api_key_sealed", Text, nullable=False),  # the account's own API key, sealed with SECRETS_KEY
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("revoked_at", DateTime(timezone=True)),
-    CheckConstraint("role IN ('reviewer', 'finance', 'admin')", name="role"),
+    CheckConstraint("role IN ('reviewer', 'finance', 'admin', 'policy_admin')", name="role"),
 )
 
 # The cookie holds a random token; only its SHA-256 is kept, so the table cannot be replayed.

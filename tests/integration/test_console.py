@@ -21,6 +21,7 @@ from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import ServiceProcess, free_port
 from tests.books import EXAMPLES
+from tests.browser import assert_accessible
 from tests.browser import sign_in as signing_in
 from tests.builders import applicant_code
 from tests.conftest import SECRETS_KEY
@@ -676,47 +677,6 @@ async def test_a_finance_official_raises_a_budget_the_waiting_award_goes_ahead_a
 
 
 # ---- accessibility, on every page ----
-
-A11Y = """() => {
-  const named = el => el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
-  const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')];
-  return {
-    lang: document.documentElement.lang,
-    h1: document.querySelectorAll('h1').length,
-    unnamed: controls.filter(el => el.tagName === 'BUTTON' ? !el.innerText.trim() : !named(el)).map(el => el.outerHTML),
-    unscoped: [...document.querySelectorAll('th')].filter(th => !th.getAttribute('scope')).map(th => th.outerHTML),
-    skip: document.querySelector('body > a.skip')?.getAttribute('href'),
-  };
-}"""
-
-FOCUSED = """() => {
-  const el = document.activeElement, style = getComputedStyle(el);
-  return {tag: el.tagName, outline: style.outlineStyle, width: parseFloat(style.outlineWidth)};
-}"""
-
-
-async def assert_accessible(page, url: str) -> None:
-    response = await page.goto(url)
-    assert response.status == 200, url
-    found = await page.evaluate(A11Y)
-    assert found["lang"] == "zh-CN", url
-    assert found["h1"] == 1, url
-    assert found["unnamed"] == [], url
-    assert found["unscoped"] == [], url
-    assert found["skip"] == "#main", url
-    await page.keyboard.press("Tab")  # the first stop is the skip link, and it is visible when focused
-    assert await page.evaluate("() => document.activeElement.className") == "skip", url
-    for _ in range(12):  # every stop is a control, with a visible focus ring
-        focused = await page.evaluate(FOCUSED)
-        if focused["tag"] == "BODY":
-            break
-        assert focused["tag"] in ("A", "BUTTON", "INPUT", "SELECT", "TEXTAREA", "SUMMARY", "PRE"), (url, focused)
-        assert focused["outline"] != "none" and focused["width"] >= 2, (url, focused)
-        await page.keyboard.press("Tab")
-    await page.goto(url)
-    await page.keyboard.press("Tab")
-    await page.keyboard.press("Enter")  # the skip link takes focus to the main content
-    assert await page.evaluate("() => document.activeElement.id") == "main", url
 
 
 async def test_every_page_has_its_language_one_heading_named_controls_scoped_headers_and_visible_focus(

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from starlette.datastructures import UploadFile
 
 from services.console import sessions
 from services.console.rules import Expiry, csrf_matches
@@ -20,6 +21,9 @@ from shared.secretbox import SecretBox
 SESSION_COOKIE = "__Host-console-session"
 SIGNIN_COOKIE = "__Host-console-signin"  # the sign-in form's own CSRF token (double submit)
 MAX_FORM_BYTES = 64 * 1024
+# A form carrying a policy version's text (eligibility takes at most 512 Ki characters, up to 4 bytes
+# each in UTF-8, and a form may carry it twice: uploaded and pasted).
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024 + 64 * 1024
 
 
 @dataclass
@@ -51,6 +55,10 @@ class CsrfRefused(Exception):
     pass
 
 
+class TooLarge(Exception):
+    pass
+
+
 def console(request: Request) -> Console:
     return request.app.state.console
 
@@ -78,8 +86,10 @@ def allow(*roles: str):
 Official = Annotated[Signed, allow("admin", "reviewer")]
 Admin = Annotated[Signed, allow("admin")]
 Reviewer = Annotated[Signed, allow("reviewer")]
-Anyone = Annotated[Signed, allow("admin", "reviewer", "finance")]
+Anyone = Annotated[Signed, allow("admin", "reviewer", "finance", "policy_admin")]
 Money = Annotated[Signed, allow("admin", "finance")]
+PolicyReader = Annotated[Signed, allow("policy_admin", "admin")]
+PolicyAdmin = Annotated[Signed, allow("policy_admin")]
 
 
 def key(request: Request, me: Signed) -> str:
@@ -102,3 +112,27 @@ async def form(request: Request, me: Signed) -> dict[str, str]:
     if not csrf_matches(me.csrf_token, (fields.get("csrf_token") or [""])[0]):
         raise CsrfRefused()
     return {k: v[0] for k, v in fields.items()}
+
+
+@dataclass(frozen=True)
+class Upload:
+    fields: dict[str, str]  # each field's first value, as the browser sent it
+    files: dict[str, bytes]  # each file chosen, as its bytes (empty when none was)
+
+
+async def upload_form(request: Request, me: Signed) -> Upload:
+    """A posted multipart form (a file may come with it), once its CSRF token matched the session's."""
+    size = request.headers.get("content-length", "")
+    if not size.isdigit() or int(size) > MAX_UPLOAD_BYTES:  # browsers always say how long a form is
+        raise TooLarge()
+    fields: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    async with request.form(max_files=2, max_fields=20, max_part_size=MAX_UPLOAD_BYTES) as posted:
+        if not csrf_matches(me.csrf_token, str(posted.get("csrf_token") or "")):
+            raise CsrfRefused()
+        for name, value in posted.multi_items():
+            if isinstance(value, UploadFile):
+                files.setdefault(name, await value.read())
+            else:
+                fields.setdefault(name, value)
+    return Upload(fields, files)

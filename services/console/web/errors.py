@@ -8,12 +8,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from services.console.upstream import Unavailable, UpstreamRefused
-from services.console.web.deps import SESSION_COOKIE, CsrfRefused, NeedSignIn, NotAllowed, console
+from services.console.web.deps import SESSION_COOKIE, CsrfRefused, NeedSignIn, NotAllowed, TooLarge, console
 
 SERVICE_NAMES = {
     "intake": "申报受理服务 intake",
     "quota": "评选服务 quota",
     "payout": "拨付服务 payout",
+    "eligibility": "资格审核与政策版本服务 eligibility",
     "broker": "消息服务 broker",
 }
 
@@ -70,6 +71,18 @@ def install(app: FastAPI) -> None:
                 "The form lacked a valid security token; reload the page and try again.",
             ),
             code="csrf",
+        )
+
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, _: TooLarge) -> Response:
+        return _page(
+            request,
+            413,
+            ("内容过大", "Too large"),
+            (
+                "提交的内容过大：政策文本最多 512K 个字符。",
+                "What was sent is too large: a policy text has at most 512 Ki characters.",
+            ),
         )
 
     @app.exception_handler(UpstreamRefused)

@@ -37,6 +37,16 @@ def _money(value: Any) -> str:
         return str(value)
 
 
+def _signed(value: Any) -> str:
+    """A difference, its sign always shown: +200,000.00, -1.00, +0.00."""
+    try:
+        from decimal import Decimal
+
+        return f"{Decimal(str(value)):+,.2f}"
+    except Exception:
+        return str(value)
+
+
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -47,6 +57,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = _when
     env.filters["money"] = _money
+    env.filters["signed"] = _signed
     env.globals["labels"] = labels
     return env
 
