@@ -68,7 +68,7 @@ async def assert_accessible(page: Page, url: str) -> None:
     """The page has its language, one heading, named controls, scoped headers, a skip link and a
     visible focus ring on every stop of the keyboard."""
     response = await page.goto(url)
-    assert response.status == 200, url
+    assert response is not None and response.status == 200, url
     found = await page.evaluate(A11Y)
     assert found["lang"] == "zh-CN", url
     assert found["h1"] == 1, url
