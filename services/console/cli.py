@@ -123,7 +123,7 @@ def commands(keys: KeyIssuer) -> typer.Typer:
 
         for row in asyncio.run(go()):
             state = f"revoked {row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "active"
-            typer.echo(f"{row.name:<24}{row.role:<10}{state}")
+            typer.echo(f"{row.name:<24}{row.role:<14}{state}")
 
     return app
 

@@ -18,7 +18,7 @@ from services.console.rules import Expiry
 from services.console.tables import accounts as account_rows
 from services.console.tables import sessions as session_rows
 from services.intake.cli import PartnerKeys
-from services.intake.tables import api_keys
+from services.intake.tables import api_keys, partners
 from shared.secretbox import SecretBox
 from tests.conftest import SECRETS_KEY
 from tests.wiring import wired
@@ -83,7 +83,18 @@ def test_without_a_password_one_is_made_and_printed_once(stack):
     assert made.returncode == 0, made.stderr
     password = made.stdout.split("password: ")[1].split()[0]
     assert len(password) >= 16
-    assert f"{name:<24}finance   active" in subsidy(stack, "list").stdout
+    assert f"{name:<24}finance       active" in subsidy(stack, "list").stdout
+
+
+async def test_a_policy_official_gets_a_key_of_that_role(stack, intake, console_db):
+    name = f"policy-{uuid.uuid4().hex[:6]}"
+    made = subsidy(stack, "create", name, "--role", "policy_admin")
+    assert made.returncode == 0, made.stderr
+    assert (await stored(console_db, name)).role == "policy_admin"
+    assert f"{name:<24}policy_admin  active" in subsidy(stack, "list").stdout
+    async with wired(stack.database_url, "intake") as intake_db, intake_db.sessions() as session:
+        role = (await session.execute(select(partners.c.role).where(partners.c.id == name))).scalar_one()
+    assert role == "policy_admin"
 
 
 async def test_weak_passwords_partner_roles_bad_names_and_taken_names_are_refused(stack, console_db):
