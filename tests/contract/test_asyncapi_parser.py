@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from shared import asyncapi
+from shared.messaging.payloads import all_payload_types
 
 # The first test also waits for the install (15-20 s; npm gives up on an unreachable registry in about a minute).
 pytestmark = pytest.mark.timeout(300)
@@ -71,6 +72,7 @@ def test_the_parser_finds_no_error_and_no_warning_in_the_document(parser):
     assert printed.exit_code == 0
     result = parse(parser, printed.output)
     assert serious(result) == [] and result["parsed"]
+    assert sorted(result["messages"]) == sorted([*all_payload_types(), "dead letter", "dead letter replayed"])
 
 
 def _wrong_action(doc: dict) -> None:

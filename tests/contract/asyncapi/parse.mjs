@@ -1,5 +1,6 @@
 // Parses the AsyncAPI document on stdin with the reference parser (@asyncapi/parser) and prints
-// what it found as JSON: {"parsed": bool, "diagnostics": [{severity, code, message, path}]}.
+// what it found as JSON: {"parsed": bool, "diagnostics": [{severity, code, message, path}], "messages": [name]},
+// the messages being every one the parsed document holds, as the parser resolved them.
 // It exits 0 whatever the diagnostics say: judging them is the test's job.
 import { Parser, DiagnosticSeverity } from '@asyncapi/parser';
 
@@ -19,4 +20,5 @@ const found = diagnostics.map((d) => ({
   message: d.message,
   path: d.path.join('/'),
 }));
-process.stdout.write(JSON.stringify({ parsed: document !== undefined, diagnostics: found }, null, 1) + '\n');
+const messages = document ? document.allMessages().all().map((m) => m.name()) : [];
+process.stdout.write(JSON.stringify({ parsed: document !== undefined, diagnostics: found, messages }, null, 1) + '\n');
