@@ -13,6 +13,7 @@ from services import ops_cli
 from services.console import cli as console_cli
 from services.demo import cli as demo_cli
 from services.eligibility import cli as eligibility_cli
+from services.eligibility import versions_cli
 from services.intake import cli as intake_cli
 from services.notify import cli as notify_cli
 from services.payout import cli as payout_cli
@@ -52,7 +53,14 @@ app.command()(ops_cli.asyncapi)
 # …and so are the demo's people, on the stack's database the demo names.
 app.command("demo")(demo_cli.command(intake_cli.PartnerKeys))
 app.command()(eligibility_cli.evaluate)
-app.add_typer(eligibility_cli.policy_app, name="policy")
+# One group for the policy's versions: a file checked (validate, diff, whatif), then drafted, approved
+# by a second official and withdrawn (versions_cli) on eligibility's database.
+versions_cli.install(eligibility_cli.policy_app)
+app.add_typer(
+    eligibility_cli.policy_app,
+    name="policy",
+    help="Policy versions: check a file (validate, diff, whatif); draft, approve, withdraw and list them.",
+)
 outbox_app = typer.Typer(no_args_is_help=True, help="The services' transactional outboxes.")
 app.add_typer(outbox_app, name="outbox")
 

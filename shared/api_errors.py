@@ -121,6 +121,12 @@ def install_documented_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def forget_document(app: FastAPI) -> None:
+    """The app's document is built again on its next request (the policy book it describes changed)."""
+    app.openapi_schema = None
+    app.state.errors_documented = False
+
+
 _GENERIC = {
     400: ("bad_request", "the request is malformed", "请求格式错误"),
     401: ("unauthorized", "a valid API key is required", "需要有效的 API 密钥"),

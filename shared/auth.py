@@ -30,7 +30,8 @@ from shared.messaging.payloads import Payload
 from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
-ROLES = ("partner", "reviewer", "finance", "admin")
+# policy_admin: the commission's officials who draft, approve and withdraw policy versions (eligibility).
+ROLES = ("partner", "reviewer", "finance", "admin", "policy_admin")
 ANY_ROLE = ROLES
 
 

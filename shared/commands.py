@@ -19,6 +19,7 @@ from sqlalchemy import MetaData
 
 from shared.bootstrap import Wiring, bootstrap
 from shared.observability import correlation_id
+from shared.policy_versions import load_replica
 from shared.refusal import Refused
 from shared.settings import Settings
 
@@ -48,10 +49,12 @@ def settings(service: str, kind: type[S] = Settings, database: str | None = None
 @asynccontextmanager
 async def wired(settings: Settings, metadata: MetaData) -> AsyncIterator[Wiring]:
     """The command's composition root, its connections closed when it is done. Every event the
-    command owes carries one correlation id."""
+    command owes carries one correlation id, and its book has the policy versions published at run
+    time that its service's schema holds."""
     wiring = bootstrap(settings, metadata)
     token = correlation_id.set(correlation_id.get() or str(uuid.uuid4()))
     try:
+        await load_replica(wiring)
         yield wiring
     finally:
         correlation_id.reset(token)

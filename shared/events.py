@@ -566,3 +566,37 @@ class CandidateAdmittedV2(Payload):
     # them. (v1 carried every numeric fact instead.)
     indicators: dict[str, str]
     submitted_at: datetime
+
+
+# ---- policy versions published at run time (eligibility owns them) ----
+
+
+class PolicyVersionPublishedV1(Payload):
+    """A policy version was approved (four eyes: its approver is not its drafter), or eligibility
+    announces again, as it starts, one approved before. Every service that reads the policy adds it
+    to its book; `content_hash` is the sha256 of `source`'s UTF-8 bytes, and a version id once
+    published never stands for another text. Keyed by version id."""
+
+    ce_type = "subsidy.policy-version.published.v1"
+    topic = topics.POLICY_VERSIONS
+    version_id: str
+    content_hash: str
+    source: str  # the version's TOML, as drafted
+    first_day: date
+    last_day: date
+    drafted_by: str
+    approved_by: str
+    approved_at: datetime
+
+
+class PolicyVersionWithdrawnV1(Payload):
+    """An approved version was withdrawn before its first day, no decision having been taken under
+    it: every service takes it out of its book. Keyed by version id."""
+
+    ce_type = "subsidy.policy-version.withdrawn.v1"
+    topic = topics.POLICY_VERSIONS
+    version_id: str
+    content_hash: str
+    withdrawn_by: str
+    withdrawn_at: datetime
+    reason: str

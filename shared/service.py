@@ -229,6 +229,9 @@ def create_app(
 
     configure(app)
     api_errors.install_documented_errors(app)
+    # A document built from the policy book (intake's application body, quota's and payout's clauses)
+    # describes the book in use: a version published or withdrawn at run time makes it anew.
+    runtime.wiring.policy.on_replace(lambda _: api_errors.forget_document(app))
     return app
 
 

@@ -16,6 +16,9 @@ DEAD_LETTER_REPLAYS = "subsidy.dead-letters.replays"
 ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
 PAYEES = "subsidy.payees"  # applicants' bank details, from intake to payout only (full account numbers)
 FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"  # pain.001-shaped batches, keyed by message id
+# Policy versions approved or withdrawn at run time, from eligibility to every service that reads the
+# policy; keyed by version id, so that a version's publication and withdrawal stay in order.
+POLICY_VERSIONS = "subsidy.policy-versions"
 
 ALL = (
     APPLICATIONS,
@@ -32,6 +35,7 @@ ALL = (
     ROUNDS,
     PAYEES,
     FINANCE_INSTRUCTIONS,
+    POLICY_VERSIONS,
 )
 PARTITIONS = 6
 
@@ -52,4 +56,5 @@ KEYS = {
     DEAD_LETTERS: "the failed record's key",
     DEAD_LETTER_REPLAYS: "the dead letter's id",
     ROUNDS: "the round, `clause:year`",
+    POLICY_VERSIONS: "the policy version's id",
 }

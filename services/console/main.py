@@ -10,12 +10,13 @@ from services.console.janitor import janitor
 from services.console.rules import Expiry, SignInLimit
 from services.console.sessions import Limits
 from services.console.settings import ConsoleSettings
-from services.console.tables import metadata
+from services.console.tables import metadata, published_policy_versions
 from services.console.upstream import Upstream
 from services.console.web import applications, auth, errors, operations, payouts, rounds
 from services.console.web.deps import Console
 from services.console.web.headers import SecurityHeaders
 from services.console.web.render import Pages, environment
+from shared import policy_versions
 from shared.bootstrap import bootstrap
 from shared.secretbox import SecretBox
 from shared.service import Runtime
@@ -40,10 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SignInLimit(settings.console_signin_failures_per_account, window),
         SignInLimit(settings.console_signin_failures_per_address, window),
     )
+    published = policy_versions.replica(wiring, published_policy_versions)
     runtime = Runtime(
         wiring,
-        workers=[janitor(wiring.sessions, expiry, window, settings.console_janitor_interval_s)],
-        resources=[upstream.open],
+        handlers={"console-policy": published.handlers},
+        workers=[janitor(wiring.sessions, expiry, window, settings.console_janitor_interval_s), published.follow],
+        resources=[published.load, upstream.open],
     )
 
     def configure(app: FastAPI) -> None:

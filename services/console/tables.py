@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 
 from shared.db import service_metadata
+from shared.policy_versions import replica_table as policy_replica_table
 
 SCHEMA = "console"
 metadata = service_metadata(SCHEMA)
@@ -55,3 +56,6 @@ signin_failures = Table(
     Index("ix_signin_failures_account_at", "account", "at"),
     Index("ix_signin_failures_address_at", "address", "at"),
 )
+
+# The policy versions eligibility published, kept so that a restart knows them without the broker.
+published_policy_versions = policy_replica_table(metadata)

@@ -34,16 +34,21 @@ from shared.messaging.envelope import Envelope
 from shared.observability import count_decisions
 from shared.policy import Decision, PolicyBook, PriorGrant
 from shared.policy.application import ApplicationBase
+from shared.policy_versions import PublishedVersions
 
 log = logging.getLogger(__name__)
 
 
-def handlers(wiring: Wiring):
+def handlers(wiring: Wiring, published: PublishedVersions):
     publisher = wiring.publisher
 
     async def applications_submitted(
         session: AsyncSession, batch: list[tuple[Envelope, ApplicationSubmittedV1]]
     ) -> None:
+        # A version approved elsewhere (another pod, `subsidy policy approve`) may have reached the
+        # portals before this process's follower saw it: an application that follows its
+        # publication is decided under it. One small query per batch.
+        await published.catch_up(session)
         book = wiring.policy.book  # one book for the whole batch
         parsed = [(event, p, a, book.history_scope(a)) for event, p in batch for a in [book.parse(p.application)]]
         past = await Past.read(session, [(a.applicant.credit_code, scope) for _, _, a, scope in parsed])

@@ -2,6 +2,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Identity,
     Index,
@@ -14,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from shared.auth import replica_table
 from shared.db import service_metadata
 
 SCHEMA = "eligibility"
@@ -61,3 +63,42 @@ grants = Table(
     Index("ix_grants_project", "credit_code", "project_id", postgresql_where=text("project_id IS NOT NULL")),
     Index("ix_grants_subject", "subject_key", "clause"),
 )
+
+# The policy versions eligibility owns (services/eligibility/domain/versions.py): one row per version
+# id, its text and where it stands. An approved version's text never changes.
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("version_id", Text, primary_key=True),
+    Column("content_hash", Text, nullable=False),  # sha256 of the text's UTF-8 bytes
+    Column("source", Text, nullable=False),  # the TOML, as drafted
+    Column("state", Text, nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("drafted_by", Text, nullable=False),
+    Column("drafted_at", DateTime(timezone=True), nullable=False),
+    Column("approved_by", Text),
+    Column("approved_at", DateTime(timezone=True)),
+    Column("withdrawn_by", Text),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    CheckConstraint("state IN ('draft', 'approved', 'withdrawn')", name="known_state"),
+    CheckConstraint(
+        "state = 'draft' OR approved_by IS NOT NULL OR withdrawn_by IS NOT NULL", name="state_has_its_official"
+    ),
+)
+
+# Every step of every version, who took it, when and why: append-only (a trigger refuses changes).
+policy_version_steps = Table(
+    "policy_version_steps",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("version_id", Text, nullable=False, index=True),
+    Column("step", Text, nullable=False),  # drafted | redrafted | approved | withdrawn
+    Column("content_hash", Text, nullable=False),  # the text the step was taken on
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+# Intake's API keys, replicated from its key events, for eligibility's own API (policy versions).
+api_keys = replica_table(metadata)

@@ -23,7 +23,7 @@ app = typer.Typer(no_args_is_help=True, help="Partner portals and their API keys
 @app.command("create")
 def partners_create(
     name: str,
-    role: str = typer.Option("partner", help="partner | reviewer | finance | admin"),
+    role: str = typer.Option("partner", help="partner | reviewer | finance | admin | policy_admin"),
     rate: Decimal = typer.Option(Decimal(50), help="requests a second allowed per intake replica"),
 ) -> None:
     """Register a partner and print its API key (shown this once only)."""

@@ -7,9 +7,9 @@ from services.intake.api import applications, docs, payees, policy
 from services.intake.api import partners as partner_routes
 from services.intake.partners import KeyRing, key_lookup
 from services.intake.submissions import Submissions
-from services.intake.tables import metadata
+from services.intake.tables import metadata, published_policy_versions
 from services.intake.webhooks import WebhookRegistry
-from shared import api_errors
+from shared import api_errors, policy_versions
 from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
 from shared.secretbox import SecretBox
@@ -26,7 +26,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wiring, SecretBox.from_settings(wiring.settings), WebhookTargets.from_settings(wiring.settings)
     )
     submissions = Submissions(wiring)
-    runtime = Runtime(wiring, handlers={"intake-status": projection.HANDLERS}, resources=[submissions.open])
+    published = policy_versions.replica(wiring, published_policy_versions)
+    runtime = Runtime(
+        wiring,
+        handlers={"intake-status": projection.HANDLERS, "intake-policy": published.handlers},
+        resources=[published.load, submissions.open],
+        workers=[published.follow],
+    )
 
     def configure(app: FastAPI) -> None:
         app.state.keys = KeyRing(key_lookup(wiring.sessions))

@@ -2,6 +2,7 @@ from sqlalchemy import Column, Date, DateTime, ForeignKey, Index, Integer, Numer
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.db import service_metadata
+from shared.policy_versions import replica_table as policy_replica_table
 
 SCHEMA = "intake"
 metadata = service_metadata(SCHEMA)
@@ -58,3 +59,6 @@ timeline = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("detail", JSONB, nullable=False),
 )
+
+# The policy versions eligibility published, kept so that a restart knows them without the broker.
+published_policy_versions = policy_replica_table(metadata)

@@ -10,9 +10,9 @@ from services.notify.api import routes
 from services.notify.handlers import handlers
 from services.notify.mail import mail_worker
 from services.notify.settings import notify_settings
-from services.notify.tables import api_keys, metadata
+from services.notify.tables import api_keys, metadata, published_policy_versions
 from services.notify.worker import DeliveryPolicy, delivery_worker
-from shared import api_errors
+from shared import api_errors, policy_versions
 from shared.auth import KeyRing, replica_lookup
 from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
@@ -39,12 +39,14 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
     settings = notify_settings(settings)
     box = SecretBox.from_settings(settings)  # without SECRETS_KEY notify refuses to start
     wiring = bootstrap(settings, metadata)
+    published = policy_versions.replica(wiring, published_policy_versions)
     runtime = Runtime(
         wiring,
         handlers={
             "notify-applicants": handlers(wiring.publisher, settings.notice_url),
             # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
             "notify-partners": partners.handlers(box, timedelta(seconds=settings.webhook_rotation_overlap_s)),
+            "notify-policy": published.handlers,
         },
         workers=[
             delivery_worker(
@@ -54,7 +56,9 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
                 WebhookTargets.from_settings(settings),
             ),
             mail_worker(wiring.sessions, settings, wiring.policy),
+            published.follow,
         ],
+        resources=[published.load],
     )
 
     def configure(app: FastAPI) -> None:

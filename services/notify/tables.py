@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import replica_table
 from shared.db import service_metadata
+from shared.policy_versions import replica_table as policy_replica_table
 
 SCHEMA = "notify"
 metadata = service_metadata(SCHEMA)
@@ -147,3 +148,6 @@ rounds = Table(
 
 # Intake's API keys, replicated from its key events, for notify's own API.
 api_keys = replica_table(metadata)
+
+# The policy versions eligibility published, kept so that a restart knows them without the broker.
+published_policy_versions = policy_replica_table(metadata)

@@ -7,9 +7,9 @@ from services.payout.api import docs, routes
 from services.payout.context import Context
 from services.payout.handlers import handlers
 from services.payout.settings import PayoutSettings
-from services.payout.tables import api_keys, metadata
+from services.payout.tables import api_keys, metadata, published_policy_versions
 from services.payout.worker import batcher
-from shared import api_errors
+from shared import api_errors, policy_versions
 from shared.auth import KeyRing, replica_lookup
 from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
@@ -33,10 +33,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     wiring = bootstrap(settings, metadata)
     # Built first: without LEDGER_KEY payout refuses to start rather than fail on its first award.
     ctx = Context.of(wiring)
+    published = policy_versions.replica(wiring, published_policy_versions)
     runtime = Runtime(
         wiring,
-        handlers=handlers(ctx),
-        workers=[batcher(wiring.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max)],
+        handlers={**handlers(ctx), "payout-policy": published.handlers},
+        workers=[
+            batcher(wiring.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max),
+            published.follow,
+        ],
+        resources=[published.load],
     )
 
     def configure(app: FastAPI) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from shared.auth import replica_table
 from shared.db import service_metadata
+from shared.policy_versions import replica_table as policy_replica_table
 
 SCHEMA = "payout"
 metadata = service_metadata(SCHEMA)
@@ -175,3 +176,6 @@ clawbacks = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("award_id", "key"),
 )
+
+# The policy versions eligibility published, kept so that a restart knows them without the broker.
+published_policy_versions = policy_replica_table(metadata)

@@ -7,9 +7,9 @@ from services.quota.api import docs, officials, public
 from services.quota.context import Context
 from services.quota.handlers import handlers
 from services.quota.settings import QuotaSettings
-from services.quota.tables import api_keys, metadata
+from services.quota.tables import api_keys, metadata, published_policy_versions
 from services.quota.worker import round_keeper
-from shared import api_errors
+from shared import api_errors, policy_versions
 from shared.auth import KeyRing, replica_lookup
 from shared.bootstrap import bootstrap
 from shared.ratelimit import RateLimiter
@@ -34,8 +34,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings = QuotaSettings(**(settings.model_dump() if settings else {"service_name": "quota"}))
     wiring = bootstrap(settings, metadata)
     ctx = Context(wiring.clock, wiring.publisher, wiring.policy)
+    published = policy_versions.replica(wiring, published_policy_versions)
     runtime = Runtime(
-        wiring, handlers=handlers(ctx), workers=[round_keeper(wiring.sessions, ctx, settings.quota_tick_s)]
+        wiring,
+        handlers={**handlers(ctx), "quota-policy": published.handlers},
+        workers=[round_keeper(wiring.sessions, ctx, settings.quota_tick_s), published.follow],
+        resources=[published.load],
     )
 
     def configure(app: FastAPI) -> None:

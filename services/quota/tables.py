@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shared.auth import replica_table
 from shared.db import service_metadata
+from shared.policy_versions import replica_table as policy_replica_table
 
 SCHEMA = "quota"
 metadata = service_metadata(SCHEMA)
@@ -208,3 +209,6 @@ objections = Table(
 )
 
 api_keys = replica_table(metadata)
+
+# The policy versions eligibility published, kept so that a restart knows them without the broker.
+published_policy_versions = policy_replica_table(metadata)

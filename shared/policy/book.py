@@ -38,7 +38,8 @@ def read_version(path: Path) -> PolicyVersion:
 
 
 def parse_version(raw: bytes, origin: str) -> PolicyVersion:
-    """A version from a file's bytes (`origin` names it in errors); PolicyDataError if refused."""
+    """A version from a file's bytes, or a version's text published at run time (`origin` names it in
+    errors; the content hash is the sha256 of exactly these bytes); PolicyDataError if refused."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
         params = VersionParams(

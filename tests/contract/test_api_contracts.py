@@ -20,12 +20,13 @@ from tests.selection_tools import key_works
 
 pytestmark = pytest.mark.e2e
 
-FUZZED = ("intake", "quota", "payout", "notify")
-ROLES = ("partner", "reviewer", "finance", "admin")
+FUZZED = ("intake", "eligibility", "quota", "payout", "notify")
+ROLES = ("partner", "reviewer", "finance", "admin", "policy_admin")  # every role an operation may accept
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("FUZZ_SEED") or (random.randrange(2**31) if os.environ.get("FUZZ_DEEP") else 1))
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 PROBES = {
+    "eligibility": ("policy_admin", "/v1/policy/versions"),
     "quota": ("admin", "/v1/rounds"),
     "payout": ("admin", "/v1/budgets"),
     "notify": ("partner", "/v1/partners/me/templates"),

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from services.cli import app
 from services.eligibility.handlers import handlers
 from services.eligibility.tables import decisions
+from services.eligibility.versions import Lifecycle
 from shared.events import ApplicationSubmittedV1
 from shared.stack import ServiceProcess, free_port
 from tests.builders import applicant_code, submitted
@@ -41,7 +42,7 @@ def successor(tmp_path_factory):
 async def decide(database_url: str, *events) -> None:
     """The events decided by eligibility's own handler, in one batch, and stored."""
     async with wired(database_url, "eligibility") as eligibility:
-        batch = handlers(eligibility)[0][ApplicationSubmittedV1]
+        batch = handlers(eligibility, Lifecycle.of(eligibility).published)[0][ApplicationSubmittedV1]
         async with eligibility.sessions.begin() as session:
             await batch.fn(session, [(e, e.payload()) for e in events])
 

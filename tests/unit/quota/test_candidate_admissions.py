@@ -7,8 +7,12 @@ from shared.events import CandidateAdmittedV1, CandidateAdmittedV2
 from tests.unit.quota import quota_context
 
 
-def test_quota_follows_admissions_and_keys_and_never_applications():
-    assert consumer_groups()["quota"] == {"quota-rounds": (topics.CANDIDATES,), "quota-keys": (topics.PARTNERS,)}
+def test_quota_follows_admissions_keys_and_policy_versions_and_never_applications():
+    assert consumer_groups()["quota"] == {
+        "quota-rounds": (topics.CANDIDATES,),
+        "quota-keys": (topics.PARTNERS,),
+        "quota-policy": (topics.POLICY_VERSIONS,),
+    }
 
 
 def test_admissions_of_both_versions_are_read_by_one_group():

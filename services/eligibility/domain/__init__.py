@@ -1,0 +1,1 @@
+"""Eligibility's rules as plain Python: no I/O, testable in microseconds."""
