@@ -89,3 +89,38 @@ def _all(dependant: Any, kind: str) -> Iterator[Any]:
     yield from getattr(dependant, kind)
     for sub in dependant.dependencies:
         yield from _all(sub, kind)
+
+
+# What the document says of every string a client may send: no NUL. (An unpaired surrogate cannot be
+# written in a JSON Schema pattern; the generators and validators clients use do not produce one.)
+NO_NUL = "^[^\\u0000]*$"
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """States the rule in the document: every free string (one with no pattern, format or choices of
+    its own) and every free object key gets `NO_NUL`, so a client's validator refuses what we refuse."""
+    _document(schema.get("components", {}).get("schemas", {}))
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            _document(operation.get("parameters", []))
+            _document(operation.get("requestBody", {}))
+    return schema
+
+
+def _document(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _document(item)
+        return
+    if not isinstance(node, dict):
+        return
+    kinds = node.get("type")
+    if (kinds == "string" or (isinstance(kinds, list) and "string" in kinds)) and not (
+        {"pattern", "format", "enum", "const"} & node.keys()
+    ):
+        node["pattern"] = NO_NUL
+    if kinds == "object" and node.get("additionalProperties") is not False and "propertyNames" not in node:
+        node["propertyNames"] = {"pattern": NO_NUL}
+    for key, value in node.items():
+        if key not in ("examples", "example", "default", "const", "enum"):
+            _document(value)
