@@ -97,14 +97,38 @@ NO_NUL = "^[^\\u0000]*$"
 
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:
-    """States the rule in the document: every free string (one with no pattern, format or choices of
-    its own) and every free object key gets `NO_NUL`, so a client's validator refuses what we refuse."""
-    _document(schema.get("components", {}).get("schemas", {}))
-    for path in schema.get("paths", {}).values():
-        for operation in path.values():
-            _document(operation.get("parameters", []))
-            _document(operation.get("requestBody", {}))
+    """States the rule in the document: every free string a client sends (one with no pattern, format
+    or choices of its own) and every free object key gets `NO_NUL`, so a client's validator refuses
+    what we refuse. Answers are left as they are: an error echoes the field it refuses."""
+    components = schema.get("components", {}).get("schemas", {})
+    sent: list[Any] = [
+        part
+        for path in schema.get("paths", {}).values()
+        for operation in path.values()
+        for part in (operation.get("parameters", []), operation.get("requestBody", {}))
+    ]
+    names = _referenced(sent, components)
+    for part in [*sent, *(components[name] for name in names)]:
+        _document(part)
     return schema
+
+
+def _referenced(node: Any, components: dict[str, Any], found: set[str] | None = None) -> set[str]:
+    """The components a part of the document refers to, directly or through others."""
+    found = set() if found is None else found
+    if isinstance(node, list):
+        for item in node:
+            _referenced(item, components, found)
+    elif isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in found and name in components:
+                found.add(name)
+                _referenced(components[name], components, found)
+        for value in node.values():
+            _referenced(value, components, found)
+    return found
 
 
 def _document(node: Any) -> None:
