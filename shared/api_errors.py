@@ -108,25 +108,6 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install_documented_errors(app: FastAPI) -> None:
-    """Wraps whatever builds the app's document (FastAPI's, or a service's own) with `document_errors`."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if not getattr(app.state, "errors_documented", False):
-            app.openapi_schema = document_errors(build())
-            app.state.errors_documented = True
-        return app.openapi_schema or build()
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def forget_document(app: FastAPI) -> None:
-    """The app's document is built again on its next request (the policy book it describes changed)."""
-    app.openapi_schema = None
-    app.state.errors_documented = False
-
-
 _GENERIC = {
     400: ("bad_request", "the request is malformed", "请求格式错误"),
     401: ("unauthorized", "a valid API key is required", "需要有效的 API 密钥"),

@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, Request, Response
@@ -26,7 +27,7 @@ from sqlalchemy import text
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import api_errors, tracing
+from shared import api_errors, storable, tracing
 from shared.admin import admin_server
 from shared.bootstrap import Wiring
 from shared.messaging import kafka
@@ -35,7 +36,6 @@ from shared.messaging.faults import describe, is_transient
 from shared.messaging.outbox import OutboxRelay
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, configure_logging, correlation_id
 from shared.settings import Settings
-from shared.storable import refuse_unstorable
 
 log = logging.getLogger(__name__)
 STALL_LIMIT = timedelta(seconds=60)
@@ -202,7 +202,7 @@ def create_app(
     app = FastAPI(
         title=title or f"subsidy {runtime.name}",
         lifespan=lifespan,
-        dependencies=[Depends(refuse_unstorable)],
+        dependencies=[Depends(storable.refuse_unstorable)],
         # A service without an API of its own publishes no document, rather than one with no paths.
         openapi_url="/openapi.json" if documented else None,
     )
@@ -228,11 +228,29 @@ def create_app(
         return JSONResponse({"status": problem or "ready"}, status_code=503 if problem else 200)
 
     configure(app)
-    api_errors.install_documented_errors(app)
-    # A document built from the policy book (intake's application body, quota's and payout's clauses)
-    # describes the book in use: a version published or withdrawn at run time makes it anew.
-    runtime.wiring.policy.on_replace(lambda _: api_errors.forget_document(app))
+    _document_the_edge(app)
     return app
+
+
+def _document_the_edge(app: FastAPI) -> None:
+    """Whatever builds the app's document (FastAPI's, or a service's own from its policy book), the
+    rules every service shares are stated in it: the common errors and the text that can be stored.
+    A document built from the policy book describes the book in use: a version published or
+    withdrawn at run time makes it anew."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not getattr(app.state, "edge_documented", False):
+            app.openapi_schema = storable.document(api_errors.document_errors(build()))
+            app.state.edge_documented = True
+        return app.openapi_schema or build()
+
+    def forget(_: object) -> None:
+        app.openapi_schema = None
+        app.state.edge_documented = False
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.state.runtime.wiring.policy.on_replace(forget)
 
 
 INTERNAL_ERROR = orjson.dumps(

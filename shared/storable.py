@@ -89,3 +89,62 @@ def _all(dependant: Any, kind: str) -> Iterator[Any]:
     yield from getattr(dependant, kind)
     for sub in dependant.dependencies:
         yield from _all(sub, kind)
+
+
+# What the document says of every string a client may send: no NUL. (An unpaired surrogate cannot be
+# written in a JSON Schema pattern; the generators and validators clients use do not produce one.)
+NO_NUL = "^[^\\u0000]*$"
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """States the rule in the document: every free string a client sends (one with no pattern, format
+    or choices of its own) and every free object key gets `NO_NUL`, so a client's validator refuses
+    what we refuse. Answers are left as they are: an error echoes the field it refuses."""
+    components = schema.get("components", {}).get("schemas", {})
+    sent: list[Any] = [
+        part
+        for path in schema.get("paths", {}).values()
+        for operation in path.values()
+        for part in (operation.get("parameters", []), operation.get("requestBody", {}))
+    ]
+    names = _referenced(sent, components)
+    for part in [*sent, *(components[name] for name in names)]:
+        _document(part)
+    return schema
+
+
+def _referenced(node: Any, components: dict[str, Any], found: set[str] | None = None) -> set[str]:
+    """The components a part of the document refers to, directly or through others."""
+    found = set() if found is None else found
+    if isinstance(node, list):
+        for item in node:
+            _referenced(item, components, found)
+    elif isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in found and name in components:
+                found.add(name)
+                _referenced(components[name], components, found)
+        for value in node.values():
+            _referenced(value, components, found)
+    return found
+
+
+def _document(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _document(item)
+        return
+    if not isinstance(node, dict):
+        return
+    kinds = node.get("type")
+    if (kinds == "string" or (isinstance(kinds, list) and "string" in kinds)) and not (
+        {"pattern", "format", "enum", "const"} & node.keys()
+    ):
+        node["pattern"] = NO_NUL
+    if kinds == "object" and node.get("additionalProperties") is not False and "propertyNames" not in node:
+        node["propertyNames"] = {"pattern": NO_NUL}
+    for key, value in node.items():
+        if key not in ("examples", "example", "default", "const", "enum"):
+            _document(value)

@@ -12,6 +12,7 @@ import httpx
 import typer
 
 from services.eligibility.tables import metadata
+from services.eligibility.versions import Lifecycle
 from services.eligibility.whatif_read import stored
 from services.eligibility.whatif_render import BudgetLine, Budgets, Context, against_budgets, csv_text, html_page
 from shared import commands
@@ -68,6 +69,8 @@ def whatif(
 
 async def _replay(draft: PolicyVersion, first: dt.date, last: dt.date) -> Report:
     async with commands.wired(commands.settings("eligibility"), metadata) as wiring:
+        async with wiring.sessions() as session:  # the versions approved at run time too
+            await Lifecycle.of(wiring).published.refresh(session)
         book = _with_draft(wiring.policy.book, draft)
         entries = await commands.in_transaction(wiring, stored, book, first, last)
     return replay(entries, draft)
