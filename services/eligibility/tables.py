@@ -43,7 +43,7 @@ decisions = Table(
     # language): where an earlier applicant is told of a clause it could claim (`matches.py`).
     # Decisions stored before they were kept have neither.
     Column("partner_id", Text),
-    Column("contact", JSONB),
+    Column("contact", JSONB(none_as_null=True)),  # SQL NULL where it gave none
 )
 
 # What each applicant has been granted, by subject: the history one-time rules are decided against.
