@@ -600,3 +600,43 @@ class PolicyVersionWithdrawnV1(Payload):
     withdrawn_by: str
     withdrawn_at: datetime
     reason: str
+
+
+# ---- what earlier applicants could claim (免申即享) ----
+
+
+class MatchContact(BaseModel):
+    """Whom the applicant's latest application named to be told, and in which language."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    email: str
+    phone: str | None = None
+    language: Literal["zh", "en"] = "zh"
+
+
+class MatchFoundV1(Payload):
+    """An earlier applicant's stored facts satisfy a clause of a policy version that it never
+    applied, nor was granted, under. Nothing is awarded: the policy requires an application, so the
+    applicant is told how to claim (`claim_route`, with `clause`, an application dated within
+    `first_day` … `last_day`). Told once per applicant, clause and version, through the partner
+    that submitted its latest application and the contact that application gave. Keyed by credit code."""
+
+    ce_type = "subsidy.match.found.v1"
+    topic = topics.MATCHES
+    notice_id: UUID  # the same for the same applicant, clause and version, whoever finds it
+    credit_code: str
+    applicant_name: str
+    clause: str
+    article: str
+    title_zh: str
+    title_en: str
+    policy_version: str
+    first_day: date  # the version's window: the dates an application under it may bear
+    last_day: date
+    amount: Money  # what the known facts would be paid (for a selection: if selected)
+    selection: bool  # awarded by an annual selection: a claim makes the applicant a candidate
+    partner_id: str  # who submitted the applicant's latest application
+    latest_application_id: UUID  # that application
+    contact: MatchContact | None  # the contact it gave; none: only the partner is told
+    claim_route: str  # intake's route for an application, e.g. "POST /v1/applications"
+    found_at: datetime

@@ -19,6 +19,8 @@ FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"  # pain.001-shaped batches
 # Policy versions approved or withdrawn at run time, from eligibility to every service that reads the
 # policy; keyed by version id, so that a version's publication and withdrawal stay in order.
 POLICY_VERSIONS = "subsidy.policy-versions"
+# What an applicant could claim and has not (免申即享), from eligibility to notify; keyed by credit code.
+MATCHES = "subsidy.matches"
 
 ALL = (
     APPLICATIONS,
@@ -36,6 +38,7 @@ ALL = (
     PAYEES,
     FINANCE_INSTRUCTIONS,
     POLICY_VERSIONS,
+    MATCHES,
 )
 PARTITIONS = 6
 
@@ -57,4 +60,5 @@ KEYS = {
     DEAD_LETTER_REPLAYS: "the dead letter's id",
     ROUNDS: "the round, `clause:year`",
     POLICY_VERSIONS: "the policy version's id",
+    MATCHES: _CREDIT_CODE,
 }

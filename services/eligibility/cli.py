@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from services.eligibility import whatif_cli
+from services.eligibility import matches_cli, whatif_cli
 from shared.bootstrap import bootstrap
 from shared.policy.book import PolicyBook, parse_version
 from shared.policy.diff import Language, diff, render
@@ -81,3 +81,4 @@ def diff_command(
 
 
 policy_app.command("whatif")(whatif_cli.whatif)
+policy_app.command("matches")(matches_cli.matches)

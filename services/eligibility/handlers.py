@@ -76,6 +76,9 @@ def handlers(wiring: Wiring, published: PublishedVersions):
                     "amount": decision.amount,
                     "body": body,
                     "application": replayable(application, p.submitted_at),
+                    # Kept to tell the applicant, through its partner, of clauses it could claim.
+                    "partner_id": p.partner_id,
+                    "contact": application.contact.model_dump(mode="json") if application.contact else None,
                 }
             )
             events.append(

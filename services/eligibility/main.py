@@ -1,9 +1,10 @@
 """Wires the eligibility service: the events it decides on, the policy versions it owns (their
-API, their publication, and the book its decisions are taken under), and its key replica."""
+API, their publication, and the book its decisions are taken under), the search, on each version's
+publication, for earlier applicants who could claim under it, and its key replica."""
 
 from fastapi import FastAPI
 
-from services.eligibility import versions
+from services.eligibility import matches, versions
 from services.eligibility.api import checks as check_routes
 from services.eligibility.api import versions as version_routes
 from services.eligibility.handlers import handlers
@@ -43,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "eligibility-decisions": decide,
             "eligibility-grants": follow_awards,
             "eligibility-keys": replica_handlers(api_keys),
+            # Its own group: a search for earlier applicants' matches holds up no decision.
+            "eligibility-matches": matches.handlers(lifecycle),
         },
         # Its approved versions are in its book before it decides anything, and announced again to
         # every service (a broker may have started empty); then the book follows its table.

@@ -39,6 +39,11 @@ decisions = Table(
     # The order decisions were taken in, which a replay follows: an applicant's decisions are
     # taken one after another, each seeing the grants of those before it.
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),
+    # Who submitted the application, and whom it named to be told (`contact`: email, phone,
+    # language): where an earlier applicant is told of a clause it could claim (`matches.py`).
+    # Decisions stored before they were kept have neither.
+    Column("partner_id", Text),
+    Column("contact", JSONB(none_as_null=True)),  # SQL NULL where it gave none
 )
 
 # What each applicant has been granted, by subject: the history one-time rules are decided against.
@@ -98,6 +103,36 @@ policy_version_steps = Table(
     Column("by", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("reason", Text, nullable=False),
+)
+
+# Each clause of a policy version that an earlier applicant could claim and was told of (免申即享,
+# `matches.py`): once per applicant, clause and version, whoever finds it and however often.
+match_notices = Table(
+    "match_notices",
+    metadata,
+    Column("credit_code", Text, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("version_id", Text, nullable=False),
+    Column("amount", Numeric(16, 2), nullable=False),
+    Column("partner_id", Text, nullable=False),  # whom it was told through
+    Column("found_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("credit_code", "clause", "version_id"),
+    Index("ix_match_notices_version", "version_id"),
+)
+
+# Every search for them: on a version's publication (once per version: an announcement of it
+# again is no new search) or an operator's command (`subsidy policy matches`).
+match_scans = Table(
+    "match_scans",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("version_id", Text, nullable=False),
+    Column("trigger", Text, nullable=False),  # published | command
+    Column("scanned_at", DateTime(timezone=True), nullable=False),
+    Column("found", BigInteger, nullable=False, server_default="0"),  # matches found
+    Column("told", BigInteger, nullable=False, server_default="0"),  # of which newly told
+    CheckConstraint("trigger IN ('published', 'command')", name="known_trigger"),
+    Index("ix_match_scans_published", "version_id", unique=True, postgresql_where=text("trigger = 'published'")),
 )
 
 # Intake's API keys, replicated from its key events, for eligibility's own API (policy versions).

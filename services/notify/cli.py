@@ -26,7 +26,7 @@ def _notify_op(operation):
 def _show_delivery(d: dict) -> None:
     when = d["next_attempt_at"] or d["delivered_at"]
     typer.echo(
-        f"{d['id']}  {d['partner_id']:<16} {d['application_status'] or '-':<17} {d['status']:<9} "
+        f"{d['id']}  {d['partner_id']:<16} {d['application_status'] or d['type']:<17} {d['status']:<9} "
         f"attempts {d['attempts']:<2} last {d['last_status_code'] or '-':<4} "
         f"{'next' if d['next_attempt_at'] else 'at'} {when.isoformat() if when else '-'}"
         + (f"  ({d['last_error']})" if d["last_error"] and d["status"] != "delivered" else "")

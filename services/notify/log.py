@@ -36,7 +36,9 @@ def _view(row) -> dict[str, Any]:
     return {
         "id": row.id,
         "partner_id": row.partner_id,
+        "type": row.type,
         "application_id": row.application_id,
+        "credit_code": row.credit_code,
         "application_status": row.application_status,
         "status": row.status,
         "attempts": row.attempts,

@@ -2,8 +2,9 @@
 
 Each pass claims due e-mails (`FOR UPDATE SKIP LOCKED`, so replicas share the work): an e-mail
 whose application is known without a contact is dropped; one whose application is not known yet
-waits for it up to `CONTACT_GRACE_S` after the status change. The others are rendered on their
-first attempt — the application's partner's templates merged over ours, in the contact's
+waits for it up to `CONTACT_GRACE_S` after the status change; one about no application (a match,
+`matches.py`) was addressed and rendered when owed, and is sent as it is. The others are rendered
+on their first attempt — the application's partner's templates merged over ours, in the contact's
 language — and the rendered message is stored, so that every retry sends the same message under
 the same `Message-ID`. Claims carry a lease; each result is recorded in its own transaction.
 """
@@ -116,6 +117,10 @@ async def claim(
         ).all()
         if not due:
             return []
+        # An e-mail about no application (a match told to an applicant) was addressed and rendered
+        # as it was owed: it waits for nothing.
+        addressed = [d for d in due if d.application_id is None]
+        due = [d for d in due if d.application_id is not None]
         known = {
             a.application_id: a
             for a in (
@@ -133,6 +138,11 @@ async def claim(
         if dropped:
             await s.execute(delete(e).where(e.c.id.in_(dropped)))  # owed to nobody
         out = []
+        for d in addressed:
+            await s.execute(
+                update(e).where(e.c.id == d.id).values(attempts=d.attempts + 1, next_attempt_at=now + LEASE)
+            )
+            out.append(Outgoing(d.id, d.attempts + 1, d.to_address, d.subject, d.body_text, d.body_html))
         for d in due:
             app = known.get(d.application_id)
             if d.id in dropped:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.notify import partners
+from services.notify import matches, partners
 from services.notify.api import routes
 from services.notify.handlers import handlers
 from services.notify.mail import mail_worker
@@ -43,7 +43,11 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
     runtime = Runtime(
         wiring,
         handlers={
-            "notify-applicants": handlers(wiring.publisher, settings.notice_url),
+            # Status changes of applications, and what applicants could claim (免申即享).
+            "notify-applicants": {
+                **handlers(wiring.publisher, settings.notice_url),
+                **matches.handlers(settings.notice_url),
+            },
             # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
             "notify-partners": partners.handlers(box, timedelta(seconds=settings.webhook_rotation_overlap_s)),
             "notify-policy": published.handlers,

@@ -143,6 +143,20 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "reason": "the audited investment cost was 3,000,000.00, not 4,000,000.00",
         "total_clawed_back": "200000.00",
     },
+    # Not a status: a clause an earlier applicant could claim and has not (免申即享), told with how
+    # to claim. It names no application (`application_id` and `occurred_on` stay null).
+    "match_found": {
+        "clause": "1.2-industry-node",
+        "clause_title_zh": "产业区块链基础设施节点建设补贴",
+        "clause_title_en": "Building a node of Chengdu's industrial blockchain infrastructure",
+        "article": "一（二）",
+        "policy_version": "chengdu-blockchain-2023",
+        "amount": "500000.00",
+        "selection": False,
+        "claim_route": "POST /v1/applications",
+        "first_day": "2023-02-10",
+        "last_day": "2025-02-09",
+    },
 }
 
 

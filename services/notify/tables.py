@@ -70,7 +70,11 @@ webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the event it reports
-    Column("application_id", UUID(as_uuid=True), nullable=False),
+    # The body's `type`: an application's status change, or what an applicant could claim
+    # (`match.found`, about an applicant: no application, its credit code instead).
+    Column("type", Text, nullable=False, server_default="application.status_changed"),
+    Column("application_id", UUID(as_uuid=True)),
+    Column("credit_code", Text),  # a match's applicant
     Column("partner_id", Text),  # null while the application's partner is not known yet
     Column("body", LargeBinary, nullable=False),  # the exact bytes sent and signed, every attempt
     Column("status", Text, nullable=False, server_default="pending"),  # → delivered | failed
@@ -94,13 +98,16 @@ webhook_deliveries = Table(
 
 # One e-mail per status change of an application that gave a contact: owed in the transaction
 # that handles the status event, rendered on its first attempt (so every retry sends the same
-# message), sent by `mail.py`.
+# message), sent by `mail.py`. And one per match told to an applicant's contact (`matches.py`),
+# rendered as it is owed.
 email_deliveries = Table(
     "email_deliveries",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),  # derived from the event it reports
-    Column("application_id", UUID(as_uuid=True), nullable=False),
-    Column("application_status", Text, nullable=False),
+    # Null for what an applicant could claim (`match_found`): addressed and rendered when owed.
+    Column("application_id", UUID(as_uuid=True)),
+    Column("credit_code", Text),  # a match's applicant
+    Column("application_status", Text, nullable=False),  # the template: a status, or `match_found`
     Column("context", JSONB, nullable=False),  # what the event says; the application's facts join at render
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),  # → sent | failed

@@ -4,8 +4,9 @@ facts are known about it, each clause judged on the facts it declares.
 A clause is `eligible` when every fact it needs is known and the decision on them is eligible (or, for
 a selection, admits it as a candidate); `not_eligible` when the applicant's kind or a known fact fails
 it; otherwise `possibly`: nothing known fails it, but some facts it needs are missing. An amount is
-given wherever the known facts determine it. Earlier awards are not consulted: a one-time subject
-already paid is refused by the real decision, not here.
+given wherever the known facts determine it. Earlier awards are consulted only where the caller
+hands them in (`history`, as a decision's): without them a one-time subject already paid is refused
+by the real decision, not here.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing_extensions import TypedDict
 from .applicant import Applicant
 from .application import PANEL_FACTS
 from .clause import ClauseRule, PolicyDataError
-from .decision import EMPTY_HISTORY, Reason
+from .decision import EMPTY_HISTORY, History, Reason
 from .errors import FieldError, InvalidApplication, field_errors
 from .facts import Day, fact_type
 from .formulas import Selection
@@ -96,12 +97,19 @@ class NoPolicyInForce(ValueError):
         super().__init__(self.message_en)
 
 
-def match(version: PolicyVersion, request: MatchRequest) -> Matches:
-    """Every clause of `version` judged on the request's facts, best first: eligible by amount,
-    then possibly (by amount where known), then not eligible, each in the policy's order."""
+def match(
+    version: PolicyVersion,
+    request: MatchRequest,
+    history: History = EMPTY_HISTORY,
+    clauses: frozenset[str] | None = None,
+) -> Matches:
+    """Every clause of `version` (or those of `clauses`) judged on the request's facts, against the
+    applicant's earlier grants where given, best first: eligible by amount, then possibly (by amount
+    where known), then not eligible, each in the policy's order."""
     found = [
-        _match_clause(version.rules[data["id"]], data, request.applicant.kind, request.as_of, request.facts)
+        _match_clause(version.rules[data["id"]], data, request.applicant.kind, request.as_of, request.facts, history)
         for data in version.data["clauses"]
+        if clauses is None or data["id"] in clauses
     ]
     ranked = sorted(
         enumerate(found),
@@ -111,7 +119,12 @@ def match(version: PolicyVersion, request: MatchRequest) -> Matches:
 
 
 def _match_clause(
-    rule: ClauseRule, data: Mapping[str, Any], kind: str, as_of: dt.date, facts: Mapping[str, object]
+    rule: ClauseRule,
+    data: Mapping[str, Any],
+    kind: str,
+    as_of: dt.date,
+    facts: Mapping[str, object],
+    history: History,
 ) -> Match:
     known = {name: facts[name] for name in rule.facts if name in facts}
     missing = tuple(name for name in rule.facts if name not in known and name not in PANEL_FACTS)
@@ -122,7 +135,7 @@ def _match_clause(
     if not missing:
         # Everything is known: the clause's own decision, exactly as an application would get it.
         complete = {name: known.get(name) for name in rule.facts}  # panel facts not given: None
-        decision = rule.decide(kind, as_of, complete, EMPTY_HISTORY)
+        decision = rule.decide(kind, as_of, complete, history)
         if decision.outcome == "ineligible":
             return found("not_eligible", reasons=decision.reasons)
         return found("eligible", decision.amount)

@@ -6,6 +6,7 @@ The successor is an illustration, not law (its titles say so): the bundled 2023 
 window with 1.1-node's rate raised from 20% to 30%."""
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -30,11 +31,11 @@ def subsidy(stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([SUBSIDY, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
-def node_claim() -> dict:
+def node_claim(occurred_on: str = "2026-03-01") -> dict:
     return {
         "clause": "1.1-node",
         "applicant": {"credit_code": "91510100MA61R8XN39", "name": APPLICANT, "kind": "enterprise"},
-        "occurred_on": "2026-03-01",
+        "occurred_on": occurred_on,
         "facts": {
             "node_id": f"SN-{uuid.uuid4().hex[:8]}",
             "node_level": "national_super",
@@ -44,9 +45,10 @@ def node_claim() -> dict:
     }
 
 
-async def decided(intake: httpx.AsyncClient) -> tuple[str, str, str]:
+async def decided(intake: httpx.AsyncClient, occurred_on: str = "2026-03-01") -> tuple[str, str, str]:
     """Submits a node claim (202) and waits for its decision: (outcome, amount, policy version)."""
-    posted = await intake.post("/v1/applications", json=node_claim(), headers={"Idempotency-Key": str(uuid.uuid4())})
+    claim = node_claim(occurred_on)
+    posted = await intake.post("/v1/applications", json=claim, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert posted.status_code == 202, posted.text
     async with asyncio.timeout(60):
         while (found := (await intake.get(f"/v1/applications/{posted.json()['id']}")).json())["status"] == "submitted":
@@ -60,13 +62,36 @@ async def catalogue_version(intake: httpx.AsyncClient) -> str:
 
 
 async def test_a_successor_approved_by_a_second_official_is_applied_without_a_restart(stack, services, tmp_path):
+    # Checked before anything is stored: the successor is valid; a window ending before it starts is
+    # named, and such a file cannot be drafted.
+    successor = write(tmp_path, "successor", SUCCESSOR)
+    assert subsidy(stack, "policy", "validate", str(successor)).returncode == 0
+    backwards = write(tmp_path, "backwards", SUCCESSOR.replace("last_day = 2027-02-09", "last_day = 2025-01-09"))
+    checked = subsidy(stack, "policy", "validate", str(backwards))
+    assert checked.returncode == 2 and "last_day" in checked.stdout, checked.stdout
+    assert subsidy(stack, "policy", "draft", str(backwards), "--by", "张三").returncode == 2
+
+    # What it would have changed: three 2024 node claims, decided at 20%, replayed at 30%.
+    key = await stack.key()
+    async with httpx.AsyncClient(
+        base_url=services["intake"].url, timeout=15, headers={"Authorization": f"Bearer {key}"}
+    ) as intake:
+        for _ in range(3):
+            assert await decided(intake, "2024-03-01") == ("eligible", "200000.00", "chengdu-blockchain-2023")
+    whatif = subsidy(
+        stack, "policy", "whatif", str(successor), "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json"
+    )
+    assert whatif.returncode == 0, whatif.stderr
+    report = json.loads(whatif.stdout)
+    assert (report["applications"], report["changed"], report["total"]["delta"]) == (3, 3, "300000.00")
+
     # A broken file: exit 2 with its problem, nothing stored.
     broken = write(tmp_path, "broken", SUCCESSOR.replace('window_article = "施行期"', ""))
     refused = subsidy(stack, "policy", "draft", str(broken), "--by", "张三")
     assert refused.returncode == 2 and "window_article" in refused.stderr, refused.stderr
     assert subsidy(stack, "policy", "list").stdout.strip() == ""
 
-    drafted = subsidy(stack, "policy", "draft", str(write(tmp_path, "successor", SUCCESSOR)), "--by", "张三")
+    drafted = subsidy(stack, "policy", "draft", str(successor), "--by", "张三")
     assert drafted.returncode == 0, drafted.stderr
     assert drafted.stdout.strip() == SUCCESSOR_ID
 

@@ -92,4 +92,4 @@ def test_every_event_type_is_versioned_and_past_tense():
     for ce_type in all_payload_types():
         *_, verb, version = ce_type.split(".")
         assert version.startswith("v") and version[1:].isdigit(), ce_type
-        assert verb.endswith("ed") or verb in {"made", "paid", "held", "withdrawn"}, ce_type
+        assert verb.endswith("ed") or verb in {"made", "paid", "held", "withdrawn", "found"}, ce_type

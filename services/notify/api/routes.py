@@ -24,8 +24,12 @@ Language = Annotated[Literal["zh", "en"], Path(description="`zh` or `en`")]
 
 class DeliveryRead(BaseModel):
     id: UUID = Field(description="also the `webhook-id` header of every attempt")
-    application_id: UUID
-    application_status: str | None = Field(description="the status the delivery reports")
+    type: Literal["application.status_changed", "match.found"] = Field(
+        description="the body's `type`: an application's status change, or a clause an applicant could claim"
+    )
+    application_id: UUID | None = Field(description="the application whose status changed; null for `match.found`")
+    credit_code: str | None = Field(description="the applicant a `match.found` is about; null otherwise")
+    application_status: str | None = Field(description="the status the delivery reports; null for `match.found`")
     status: Literal["pending", "delivered", "failed"]
     attempts: int
     last_status_code: int | None = Field(description="your endpoint's last HTTP status, if it answered")

@@ -33,6 +33,8 @@ REQUIRED = {
     "payout_held",
     "payout_cancelled",
     "clawback_recorded",
+    # Not an application's status: a clause an earlier applicant could claim (免申即享).
+    "match_found",
 }
 
 
@@ -87,6 +89,20 @@ def test_a_notice_message_gives_the_end_date_and_where_to_object():
     assert "2024年10月9日" in zh.subject and context["notice_url"] in zh.text
     en = wording.render("in_notice", "en", context)
     assert "9 October 2024" in en.subject and "rank 3" in en.subject and context["notice_url"] in en.text
+
+
+def test_a_match_says_it_is_no_award_and_how_to_claim_in_both_languages():
+    context = samples.sample("match_found") | {"selection": True}
+    zh = wording.render("match_found", "zh", context)
+    en = wording.render("match_found", "en", context)
+    assert "须提出申请" in zh.subject and "1.2-industry-node" in zh.subject
+    assert "本通知不是补贴决定" in zh.text and "提交条款 1.2-industry-node 的申请" in zh.text
+    assert "POST /v1/applications" in zh.text and "2023年2月10日 至 2025年2月9日" in zh.text
+    assert "500,000.00 元（须在年度遴选中入选）" in zh.text
+    assert "an application is needed" in en.subject
+    assert "This is not an award" in en.text and "submit an application under clause 1.2-industry-node" in en.text
+    assert "POST /v1/applications" in en.text and "between 10 February 2023 and 9 February 2025" in en.text
+    assert "500,000.00 yuan if you are selected" in en.text
 
 
 def test_a_held_payout_says_what_to_do_for_each_reason():
