@@ -57,7 +57,10 @@ def command(keys: Callable[[str], KeyIssuer]) -> Callable[..., None]:
         try:
             stack = play.Stack.find(host, port_base, data_dir)
             issuer = keys(play.stack_database(data_dir))
-            played = asyncio.run(play.Play(stack, issuer, year_played, play.Show(console), timeout_s=timeout).run())
+            playing = play.Play(
+                stack, issuer, year_played, play.Show(console), timeout_s=timeout, policy_ends=book.latest.last_day
+            )
+            played = asyncio.run(playing.run())
         except play.NotPlayable as e:
             console.print(f"[bold red]refused:[/] {e}")
             raise typer.Exit(2) from None

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from services.demo.renewal import RENEWAL_ID, renewal
 from services.demo.scenario import HELD_CLAUSE, MIN_REVIEWS, REVIEWERS, Entry, Scenario
 from shared.auth import KeyIssuer, UnknownPartner
 from shared.stack import SERVICES
@@ -34,7 +35,10 @@ from shared.statuses import MONEY_STEPS
 from shared.workdays import beijing_day
 
 PORTAL, ADMIN, FINANCE = "demo-year-portal", "demo-year-admin", "demo-year-finance"
-ROLES = {PORTAL: "partner", ADMIN: "admin", FINANCE: "finance"} | dict.fromkeys(REVIEWERS, "reviewer")
+POLICY = "demo-year-policy"  # a policy official: replays an illustrative renewal over the year
+ROLES = {PORTAL: "partner", ADMIN: "admin", FINANCE: "finance", POLICY: "policy_admin"} | dict.fromkeys(
+    REVIEWERS, "reviewer"
+)
 DEMO_BUDGET = Decimal("50000000.00")
 DEMO_RATE = Decimal(1000)  # requests a second: the portal submits hundreds at once, unlike a partner's usual rate
 CLOCK_FILE = "quota-clock"  # in the stack's data directory: `subsidy up` points quota at it
@@ -69,7 +73,7 @@ class Stack:
                 f"subsidy demo plays only against a local development stack (make run): {host} is not "
                 "this machine. It writes applications, budgets and clawbacks; never point it elsewhere."
             )
-        for name in ("intake", "quota", "payout", "finance_sim"):
+        for name in ("intake", "eligibility", "quota", "payout", "finance_sim"):
             try:
                 healthy = httpx.get(f"{urls[name]}/healthz", timeout=5).status_code == 200
             except httpx.HTTPError:
@@ -276,6 +280,9 @@ class Played:
     ledger_before: list[dict] = field(default_factory=list)  # the finance report's rows, before and after
     ledger_after: list[dict] = field(default_factory=list)
     verified: Verification | None = None
+    # What an illustrative renewal would have paid on the year: its id, window, the period replayed
+    # and eligibility's what-if report.
+    whatif: dict = field(default_factory=dict)
     finished_at: datetime | None = None
 
 
@@ -289,6 +296,7 @@ class Play:
         *,
         timeout_s: float = 900,
         concurrency: int = 8,
+        policy_ends: date | None = None,
     ):
         from shared.clock import FileClock
 
@@ -301,6 +309,8 @@ class Play:
         self.played = Played(now, scenario.year, beijing_day(now).year)
         self.apis: list[Api] = []
         self.entry = {e.n: e for e in scenario.entries}
+        # The last day of the newest version the stack's book was built with: a renewal follows it.
+        self.policy_ends = policy_ends or scenario.version.last_day
 
     def api(self, service: str, key: str | None = None) -> Api:
         made = Api(self.stack.urls[service], key)
@@ -322,6 +332,7 @@ class Play:
             await self._conclude()
             await self._money()
             await self._gather()
+            await self._whatif()
         finally:
             self.stack.clock_file.unlink(missing_ok=True)  # quota keeps the system's time again
             for api in self.apis:
@@ -340,6 +351,7 @@ class Play:
         self.public = self.api("quota")
         self.finance = self.api("payout", keys[FINANCE])
         self.payout_admin = self.api("payout", keys[ADMIN])
+        self.policy = self.api("eligibility", keys[POLICY])
         # Quota and payout learn keys from intake's events: wait until they know them.
         checks = [
             (self.portal, "/v1/applications?limit=1"),
@@ -347,10 +359,11 @@ class Play:
             *[(e, "/v1/rounds") for e in self.experts.values()],
             (self.finance, "/v1/budgets"),
             (self.payout_admin, "/v1/budgets"),
+            (self.policy, "/v1/policy/versions"),
         ]
         for api, path in checks:
             await self._until(partial(self._answers, api, path), 60, f"a key works on {path}")
-        self.show.note(f"{len(ROLES)} keys issued: {PORTAL}, {ADMIN}, {FINANCE}, {', '.join(REVIEWERS)}")
+        self.show.note(f"{len(ROLES)} keys issued: {PORTAL}, {ADMIN}, {FINANCE}, {POLICY}, {', '.join(REVIEWERS)}")
 
     async def _answers(self, api: Api, path: str) -> bool:
         return (await api("GET", path, expect=(200, 401, 403))).status_code == 200
@@ -789,6 +802,26 @@ class Play:
             }
         self.played.ledger_after = await self._budget_report()
         self.played.verified = await self._verification()
+
+    # -- a renewal's what-if, as a policy official runs it --
+
+    async def _whatif(self) -> None:
+        """What an illustrative renewal (1.1-node at 30%) would have paid on the year's applications,
+        replayed by eligibility over its stored decisions; nothing is drafted or stored."""
+        self.show.phase("What an illustrative renewal would have paid on the year (a what-if)")
+        approved = [
+            date.fromisoformat(v["last_day"])
+            for v in (await self.policy("GET", "/v1/policy/versions")).json()
+            if v["state"] == "approved"
+        ]
+        first_day = max([self.policy_ends, *approved]) + timedelta(days=1)
+        period = {"from": f"{self.year}-01-01", "to": f"{self.year}-12-31"}
+        report = (await self.policy("POST", "/v1/policy/whatif", json={"source": renewal(first_day), **period})).json()
+        self.played.whatif = {"version": RENEWAL_ID, "first_day": first_day, "report": report, **period}
+        self.show.note(
+            f"{report['applications']} application(s) replayed, {report['changed']} changed: "
+            f"{Decimal(report['total']['delta']):+,.2f} yuan under the renewal"
+        )
 
     # -- the ledger, as finance reads it --
 

@@ -456,6 +456,22 @@ def score_chart(rows: list[dict], min_score: Decimal, quota: int, width: int = 8
     return Markup("".join(parts))
 
 
+def whatif_chart(report: dict) -> Markup:
+    """Per clause, what was paid as decided beside what the renewal would pay (eligibility's what-if)."""
+    rows = [
+        (
+            clause,
+            [
+                (Decimal(t["total"]["baseline"]), "#9fb3c8", "as decided · 现行"),
+                (Decimal(t["total"]["draft"]), "#3f7fbf", "under the renewal · 续期示例"),
+            ],
+        )
+        for clause, t in sorted(report["clauses"].items())
+        if Decimal(t["total"]["baseline"]) or Decimal(t["total"]["draft"])
+    ]
+    return grouped_bars(rows, title="paid by clause: as decided and under the illustrative renewal")
+
+
 # ---- the page ----
 
 
@@ -478,7 +494,10 @@ def render(figures: Figures) -> str:
         for f in figures.clauses
         if f.money
     ]
+    whatif = figures.played.whatif
     return env.get_template("report.html").render(
+        whatif=whatif,
+        whatif_chart=whatif_chart(whatif["report"]) if whatif else "",
         f=figures,
         s=figures.scenario,
         p=figures.played,

@@ -4,7 +4,7 @@ new key (its earlier ones revoked), the others are made with their role and the 
 import itertools
 from decimal import Decimal
 
-from services.demo.play import ADMIN, DEMO_RATE, FINANCE, PORTAL, ROLES, issue_keys
+from services.demo.play import ADMIN, DEMO_RATE, FINANCE, POLICY, PORTAL, ROLES, issue_keys
 from services.demo.scenario import REVIEWERS
 from shared.auth import KeyIssuer, PartnerExists, UnknownPartner
 
@@ -41,7 +41,8 @@ async def test_an_earlier_runs_partner_gets_a_new_key_and_the_others_are_made():
     issuer = Issuer({FINANCE: "finance"})
     given: KeyIssuer = issuer
     keys = await issue_keys(given)
-    assert set(keys) == set(ROLES) == {PORTAL, ADMIN, FINANCE, *REVIEWERS}
+    assert set(keys) == set(ROLES) == {PORTAL, ADMIN, FINANCE, POLICY, *REVIEWERS}
+    assert ROLES[POLICY] == "policy_admin"
     assert issuer.keys[FINANCE] == [keys[FINANCE]]  # the earlier key revoked
     assert issuer.partners[FINANCE] == ("finance", Decimal(50))  # kept as it was
     for name in set(ROLES) - {FINANCE}:

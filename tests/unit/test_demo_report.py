@@ -123,3 +123,24 @@ def test_the_ledger_moved_is_after_less_before_summed_over_years():
         "outstanding": 2,
         "cancelled": 0,
     }
+
+
+def test_the_renewals_what_if_has_its_section_and_chart():
+    scenario = generate(BOOK, 40, seed=7)
+    played = told(scenario)
+    node = {
+        "applications": 2,
+        "changed": 1,
+        "total": {"baseline": "800000.00", "draft": "1000000.00", "delta": "200000.00"},
+    }
+    played.whatif = {
+        "version": "demo-illustrative-renewal",
+        "first_day": "2025-02-10",
+        "from": "2024-01-01",
+        "to": "2024-12-31",
+        "report": {**node, "clauses": {"1.1-node": node}, "years": {}, "applicants": []},
+    }
+    page = render(tally(scenario, played))
+    section = page[page.index("What an illustrative renewal would have paid") :]
+    assert "demo-illustrative-renewal" in section and "200000.00" in section
+    assert "<svg" in section[: section.index("账本核对")]
