@@ -71,6 +71,8 @@ async def test_subsidy_demo_plays_a_year_whose_report_agrees_with_the_ledger(sta
     assert not clock_file.exists()  # quota keeps the system's time again
     page = report.read_text()
     assert "The totals agree with the ledger" in page and "<svg" in page and "<script" not in page
+    whatif = page[page.index("What an illustrative renewal would have paid") : page.index("账本核对")]
+    assert "demo-illustrative-renewal" in whatif and "<svg" in whatif and "<code>1.1-node</code>" in whatif
 
     db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
     try:
