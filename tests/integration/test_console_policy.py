@@ -4,6 +4,8 @@ problems or what it changes and what it would have paid, save it as a draft; its
 approve it, another official does. Every step goes through eligibility's API with the official's key."""
 
 import json
+import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -227,3 +229,20 @@ async def test_the_policy_pages_have_their_language_one_heading_named_controls_a
     await sign_in(page, console, "pol-a")
     for path in ("/policy", "/policy/new", f"/policy/versions/{SUCCESSOR_ID}?from=2024-01-01&to=2024-12-31"):
         await assert_accessible(page, console.url + path)
+
+
+async def test_the_policy_pages_as_a_person_sees_them(console, officials, decided, page, tmp_path_factory):
+    """Not an assertion on pixels: screenshots for a person to look at (kept in $SUBSIDY_SCREENSHOTS if set)."""
+    shots = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or tmp_path_factory.mktemp("screens"))
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await sign_in(page, console, "pol-a")
+    await page.goto(f"{console.url}/policy/new")
+    await page.fill("#source", successor(version_id="chengdu-blockchain-2026", first_day="2026-01-01"))
+    await page.click("form[action='/policy/check'] button[type=submit]")
+    await page.fill("#from", "2024-01-01")
+    await page.fill("#to", "2024-12-31")
+    await page.click("#whatif-form button[type=submit]")
+    await page.screenshot(path=str(shots / "console-policy-check.png"), full_page=True)
+    await page.goto(f"{console.url}/policy")
+    await page.screenshot(path=str(shots / "console-policy-list.png"), full_page=True)
+    assert all((shots / f"console-policy-{n}.png").stat().st_size > 10_000 for n in ("check", "list"))
