@@ -25,6 +25,11 @@ _SUSPECT_BODY = re.compile(rb"\x00|\\u0000|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SUSPECT_QUERY = re.compile(rb"%00|\x00", re.IGNORECASE)
 
 
+def suspect(body: bytes) -> bool:
+    """Whether a JSON body's bytes could hold a NUL or a lone surrogate: a few scans, no parsing."""
+    return _SUSPECT_BODY.search(body) is not None
+
+
 def problem(text: str) -> str | None:
     """Why `text` cannot be stored, or None."""
     for position, c in enumerate(text, start=1):
@@ -75,7 +80,8 @@ async def refuse_unstorable(request: Request) -> None:
             for name, value in request.query_params.multi_items()
             if name in declared and (why := problem(value))
         ]
-    if getattr(route, "body_field", None) is not None and _SUSPECT_BODY.search(body := await request.body()):
+    if getattr(route, "body_field", None) is not None and suspect(await request.body()):
+        body = await request.body()
         try:
             document = json.loads(body)
         except ValueError:

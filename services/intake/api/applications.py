@@ -240,6 +240,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
                 }
             ]
         )
-    if found := list(storable.problems(document, "")):  # read raw, so checked here, as the edge checks the rest
+    # Read raw, so checked here as the edge checks the rest (walked only if the bytes could hold such text).
+    if storable.suspect(body) and (found := list(storable.problems(document, ""))):
         raise storable.refused(found)
     return document
