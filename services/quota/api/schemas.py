@@ -137,7 +137,12 @@ class ConflictRead(BaseModel):
 
 
 class ReviewIn(_In):
-    scores: dict[str, Any] = Field(description="criterion id → whole number 0–100, per the clause's rubric")
+    # Read as any JSON so that the rubric names each bad score (`scoring.check_scores`); the document
+    # says what it takes.
+    scores: dict[str, Any] = Field(
+        description="criterion id → whole number 0–100, per the clause's rubric",
+        json_schema_extra={"additionalProperties": {"type": "integer", "minimum": 0, "maximum": 100}},
+    )
     submit: bool = Field(False, description="false saves a draft; true submits it, once and for all")
 
     model_config = ConfigDict(
