@@ -1,14 +1,19 @@
 """Secrets we must be able to read back (partners' webhook secrets sign every delivery), kept
 encrypted wherever they rest or travel: in events, and in tables.
 
-A sealed secret is a Fernet token (AES-128-CBC with HMAC-SHA256, from `cryptography`), keyed by
-the `SECRETS_KEY` setting. That setting may list several keys separated by commas: the first
-seals, every one opens, so a key is rotated by putting the new one first and dropping the old one
-once nothing sealed with it remains.
+A sealed secret is `<key id>:<Fernet token>` (AES-128-CBC with HMAC-SHA256, from `cryptography`),
+keyed by the `SECRETS_KEY` setting. That setting may list several keys separated by commas: the
+first seals, every one opens, so a key is rotated by putting the new one first, resealing what the
+services keep (`subsidy keys rotate secrets` does both), and dropping the old key once nothing sealed
+with it remains (events that carried it included). The key id — the first 8 hex digits of a SHA-256
+over a fixed label and the key — names the key without revealing it: the token is opened with that
+key alone, and a secret sealed with a key no longer configured is named as such. A token without an
+id (sealed before ids) is tried with every key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -40,9 +45,18 @@ def parse_keys(value: str) -> list[Fernet]:
         ) from None
 
 
+def key_id(key: str) -> str:
+    """The id of a Fernet key as sealed secrets name it."""
+    return hashlib.sha256(b"subsidy secrets key id\x00" + key.strip().encode()).hexdigest()[:8]
+
+
 class SecretBox:
     def __init__(self, keys: str):
-        self._fernet = MultiFernet(parse_keys(keys))
+        listed = [k.strip() for k in keys.split(",") if k.strip()]
+        fernets = parse_keys(keys)
+        self._fernet = MultiFernet(fernets)
+        self._by_id = dict(zip((key_id(k) for k in listed), fernets, strict=True))
+        self.ids = tuple(self._by_id)  # the first seals
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
@@ -54,13 +68,28 @@ class SecretBox:
         return cls(settings.secrets_key.get_secret_value())
 
     def seal(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode()).decode("ascii")
+        return f"{self.ids[0]}:{self._fernet.encrypt(secret.encode()).decode('ascii')}"
 
     def open(self, sealed: str) -> str:
+        kid, token = sealed_with(sealed), sealed.rpartition(":")[2]
+        fernet = self._fernet if kid is None else self._by_id.get(kid)
+        if fernet is None:
+            raise SecretUnreadable(f"the secret was sealed with key {kid}, which SECRETS_KEY does not hold")
         try:
-            return self._fernet.decrypt(sealed.encode("ascii")).decode()
+            return fernet.decrypt(token.encode("ascii")).decode()
         except (InvalidToken, UnicodeError):
             raise SecretUnreadable("the secret was sealed with another SECRETS_KEY, or altered") from None
+
+    def reseal(self, sealed: str) -> str:
+        """The same secret sealed with the first key; as it is when it already was. SecretUnreadable
+        when no configured key opens it."""
+        return sealed if sealed_with(sealed) == self.ids[0] else self.seal(self.open(sealed))
+
+
+def sealed_with(sealed: str) -> str | None:
+    """The id of the key a sealed secret names; None for one sealed before ids."""
+    kid, sep, _ = sealed.partition(":")
+    return kid if sep else None
 
 
 def new_key() -> str:
