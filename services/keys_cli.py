@@ -2,8 +2,8 @@
 
 Rotation adds a key and keeps the old ones: the first key of each list signs or seals, every one
 verifies or opens. Ledger rows and heads name the key they were made with, so the old ledger key
-stays listed for as long as the ledger lasts. Sealed secrets are resealed with the new key by the
-services that keep them (notify's webhook secrets, the console's accounts' keys), each in its own
+stays listed for as long as the ledger lasts. Once every service runs with the new list, `reseal`
+has the sealed secrets resealed with the new key by the services that keep them (notify's webhook secrets, the console's accounts' keys), each in its own
 schema through its own code; the old secrets key may be dropped once nothing sealed with it remains
 (events still retained in outboxes or on the broker carry secrets sealed with it).
 
@@ -112,9 +112,9 @@ def rotate(
     which: str = typer.Argument("all", help=" | ".join(WHICH)),
     data_dir: Path = typer.Option(DATA_DIR, help="the local stack's data directory"),
 ) -> None:
-    """On a local stack: add a new ledger key and/or secrets key (first, the old ones kept), and reseal
-    the secrets the services keep with the new secrets key. Restart the stack afterwards so that the
-    services sign and seal with the new keys; until then they keep using the old ones, which stay valid."""
+    """On a local stack: add a new ledger key and/or secrets key (first, the old ones kept). Restart the
+    stack afterwards so that the services sign and seal with the new keys (until then they use the old
+    ones, which stay valid), then reseal the kept secrets with `subsidy keys reseal`."""
     from shared.secretbox import SecretBox
 
     if which not in WHICH:
@@ -128,10 +128,11 @@ def rotate(
         typer.echo(f"ledger key {rotate_ledger(data_dir)} added, first in {data_dir / 'ledger.keys'}")
     if which in ("secrets", "all"):
         keys = rotate_secrets(data_dir)
-        first = SecretBox(keys).ids[0]
-        typer.echo(f"secrets key {first} added, first in {data_dir / 'secrets.key'}")
-        _report_resealed(asyncio.run(reseal_all(keys)), first)
+        typer.echo(f"secrets key {SecretBox(keys).ids[0]} added, first in {data_dir / 'secrets.key'}")
     typer.echo("restart the stack (Ctrl-C, then `make run`) so that the services take the new keys")
+    if which in ("secrets", "all"):
+        # Not before: a service still running with the old list alone could not open what was resealed.
+        typer.echo("then `subsidy keys reseal` reseals the secrets the services keep with the new secrets key")
 
 
 @keys_app.command("reseal")

@@ -107,7 +107,10 @@ def head(key: bytes | KeyRing, seq: int, hash_: str, published_at: datetime) -> 
 def check_head(key: bytes | KeyRing, published: Head, at_seq: Link | None, last_seq: int) -> str | None:
     """Why the book does not hold the published head, if it does not: `at_seq` is the book's row at the
     head's sequence number (None when there is none), `last_seq` its newest (0 when it is empty)."""
-    candidates = KeyRing.of(key).candidates(published.key_id)
+    ring = KeyRing.of(key)
+    candidates = ring.candidates(published.key_id)
+    if not candidates:
+        return f"it names ledger key {published.key_id}, which is not among the configured keys ({', '.join(ring.ids)})"
     if not any(
         hmac.compare_digest(_head_mac(k, published.seq, published.hash, published.published_at), published.mac)
         for k in candidates

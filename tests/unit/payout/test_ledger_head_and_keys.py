@@ -70,7 +70,10 @@ def test_a_head_whose_mac_does_not_verify_is_refused():
     problem = verify(OLD, rows, accounts, awards, forged).problem
     assert problem is not None and "MAC does not verify" in problem.why
     stranger = chain.head(b"someone else's key material", 3, rows[-1].hash, AT)
-    assert "MAC does not verify" in verify(OLD, rows, accounts, awards, stranger).problem.why  # type: ignore[union-attr]
+    unknown = verify(OLD, rows, accounts, awards, stranger).problem
+    assert unknown is not None and f"names ledger key {stranger.key_id}, which is not among" in unknown.why
+    posing = dataclasses.replace(stranger, key_id=derived_id(OLD))
+    assert "MAC does not verify" in verify(OLD, rows, accounts, awards, posing).problem.why  # type: ignore[union-attr]
 
 
 def test_the_head_mac_is_the_same_whichever_time_zone_carried_the_time():
