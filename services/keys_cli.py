@@ -3,9 +3,10 @@
 Rotation adds a key and keeps the old ones: the first key of each list signs or seals, every one
 verifies or opens. Ledger rows and heads name the key they were made with, so the old ledger key
 stays listed for as long as the ledger lasts. Once every service runs with the new list, `reseal`
-has the sealed secrets resealed with the new key by the services that keep them (notify's webhook secrets, the console's accounts' keys), each in its own
-schema through its own code; the old secrets key may be dropped once nothing sealed with it remains
-(events still retained in outboxes or on the broker carry secrets sealed with it).
+has the services that keep sealed secrets (notify's webhook secrets, the console's accounts' keys)
+reseal them with the new key, each in its own schema through its own code; the old secrets key may
+be dropped once nothing sealed with it remains (events still retained in outboxes or on the broker
+carry secrets sealed with it).
 
 On a local stack (`make run`) the keys live in its data directory (`ledger.key` and, once rotated,
 `ledger.keys`; `secrets.key`), and `rotate` writes them there. A deployment keeps its keys in its

@@ -17,10 +17,15 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class SecretsKeyMissing(RuntimeError):
@@ -92,7 +97,7 @@ def sealed_with(sealed: str) -> str | None:
     return kid if sep else None
 
 
-async def reseal_rows(session, table, key: str, *columns: str, box: SecretBox) -> int:
+async def reseal_rows(session: AsyncSession, table: Table, key: str, *columns: str, box: SecretBox) -> int:
     """Reseals the secrets kept in `columns` of `table` (a service's own, rows named by `key`) with
     the box's first key, each row locked while it is; how many secrets changed. The secret inside is
     the same, so a reader that opens one before or after its row is resealed sees no difference."""

@@ -40,7 +40,10 @@ def as_json(head: chain.Head) -> dict:
 def from_json(data: object) -> chain.Head:
     """A head as published (a batch's `ledger_head`, the event's data, the finance system's answer,
     a report's); pydantic's ValidationError names what is wrong with it."""
-    h = LedgerHead.model_validate({k: v for k, v in data.items() if k in LedgerHead.model_fields})  # type: ignore[union-attr]
+    if not isinstance(data, dict):
+        raise ValueError("a ledger head is a JSON object: seq, hash, published_at, key_id, mac")
+    # The finance system's answer says also when and with what it came: not part of the head.
+    h = LedgerHead.model_validate({k: v for k, v in data.items() if k in LedgerHead.model_fields})
     return chain.Head(h.seq, h.hash, h.published_at, h.key_id, h.mac)
 
 

@@ -57,7 +57,7 @@ def test_an_emptied_book_fails_when_a_head_was_published():
 
 
 def test_a_book_rebuilt_past_the_head_with_other_rows_fails_at_the_head():
-    rows, accounts, awards = history()
+    rows, _, _ = history()
     head = chain.head(OLD, 2, rows[1].hash, AT)
     other, other_accounts, other_awards = history()  # the same kinds of rows, other ids: other hashes
     problem = verify(OLD, other, other_accounts, other_awards, head).problem
