@@ -148,10 +148,10 @@ def reseal(data_dir: Path = typer.Option(DATA_DIR, help="the local stack's data 
 @keys_app.command("show")
 def show(data_dir: Path = typer.Option(DATA_DIR, help="the local stack's data directory")) -> None:
     """The ids of the keys in force (never the keys): the ledger's and the secrets key's, signing first."""
-    from services.payout.cli import _ledger_keys
+    from services.payout.cli import ledger_keys
     from services.payout.domain.keys import parse
     from shared.secretbox import SecretBox
 
-    given = _ledger_keys()
+    given = ledger_keys(data_dir)
     typer.echo("ledger keys:  " + ", ".join(parse(given.get("ledger_keys"), given.get("ledger_key")).ids))
     typer.echo("secrets keys: " + ", ".join(SecretBox(_secrets_keys(data_dir)).ids))

@@ -24,13 +24,13 @@ def local_key_file(name: str, data_dir: Path = DATA_DIR) -> str:
     return path.read_text().strip() if path.exists() else ""
 
 
-def _ledger_keys() -> dict[str, str]:
+def ledger_keys(data_dir: Path = DATA_DIR) -> dict[str, str]:
     """LEDGER_KEYS and LEDGER_KEY from the environment; on a local stack (no DATABASE_URL) what
     `subsidy up` keeps in its data (`ledger.keys` after a rotation, `ledger.key`)."""
     local = "DATABASE_URL" not in os.environ
     keys = {
-        "ledger_keys": os.environ.get("LEDGER_KEYS") or (local_key_file("ledger.keys") if local else ""),
-        "ledger_key": os.environ.get("LEDGER_KEY") or (local_key_file("ledger.key") if local else ""),
+        "ledger_keys": os.environ.get("LEDGER_KEYS") or (local_key_file("ledger.keys", data_dir) if local else ""),
+        "ledger_key": os.environ.get("LEDGER_KEY") or (local_key_file("ledger.key", data_dir) if local else ""),
     }
     if not any(keys.values()):
         typer.echo(
@@ -49,7 +49,7 @@ async def _in_payout(operation, database_url: str | None = None):
     from services.payout.settings import PayoutSettings
     from services.payout.tables import metadata
 
-    settings = commands.settings("payout", PayoutSettings, database_url, **_ledger_keys())
+    settings = commands.settings("payout", PayoutSettings, database_url, **ledger_keys())
     async with commands.wired(settings, metadata) as wiring:
         return await commands.in_transaction(wiring, operation, Context.of(wiring))
 
