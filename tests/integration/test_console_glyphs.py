@@ -5,6 +5,7 @@ with the CJK fonts hidden from it draws boxes, and the check says so: it can fai
 The console is built by its own composition root in this process and its pages are handed to the
 browser directly; its sign-in page needs no database."""
 
+import os
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,8 +36,8 @@ async def console() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def without_chinese_fonts(directory: Path) -> dict[str, str]:
-    """An environment in which fontconfig, and so Chromium, sees every font but those with Chinese."""
+def without_chinese_fonts(directory: Path) -> Path:
+    """A fontconfig file with which fontconfig, and so Chromium, sees every font but those with Chinese."""
     chinese = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, check=True).stdout
     rejected = "".join(f"<glob>{line.rstrip(': ')}</glob>" for line in chinese.splitlines() if line.strip())
     config = directory / "fonts.conf"
@@ -46,11 +47,13 @@ def without_chinese_fonts(directory: Path) -> dict[str, str]:
         f"<cachedir>{directory / 'cache'}</cachedir>"
         f"<selectfont><rejectfont>{rejected}</rejectfont></selectfont></fontconfig>"
     )
-    return {"FONTCONFIG_FILE": str(config)}
+    return config
 
 
-async def drawn(console: httpx.AsyncClient, path: str, env: dict[str, str] | None) -> tuple[str, str]:
-    """The Chinese characters of a console page, and those drawn as boxes, in a fresh headless Chromium."""
+async def drawn(console: httpx.AsyncClient, path: str, fonts: Path | None = None) -> tuple[str, str]:
+    """The Chinese characters of a console page, and those drawn as boxes, in a fresh headless Chromium
+    (seeing the fonts a fontconfig file gives, if one is)."""
+    env: dict[str, str | float | bool] = {**os.environ, **({"FONTCONFIG_FILE": str(fonts)} if fonts else {})}
 
     async def serve(route: Route) -> None:
         request = route.request
@@ -70,12 +73,12 @@ async def drawn(console: httpx.AsyncClient, path: str, env: dict[str, str] | Non
 
 
 async def test_the_consoles_chinese_is_drawn_in_a_font_that_has_it(console):
-    chinese, missing = await drawn(console, "/signin", env=None)
+    chinese, missing = await drawn(console, "/signin")
     assert "登录" in chinese and "账户名" in chinese and "。" in chinese
     assert missing == "", f"drawn as empty boxes: {missing!r} (is fonts-noto-cjk installed? see the Makefile)"
 
 
 async def test_with_no_chinese_font_the_check_finds_every_character_drawn_as_a_box(console, tmp_path):
-    chinese, missing = await drawn(console, "/signin", env=without_chinese_fonts(tmp_path))
+    chinese, missing = await drawn(console, "/signin", without_chinese_fonts(tmp_path))
     assert "登录" in chinese
     assert set(missing) >= set("登录账户名密码"), missing
