@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from services.intake import reading
 from services.intake.api.auth import Submitter
 from services.intake.submissions import payee_provided
-from shared.api_errors import invalid, not_found, responses
+from shared.api_errors import concerns, invalid, not_found, responses
 from shared.payee import Payee, mask, same_name
 from shared.policy.application import payee_name_mismatch
 from shared.routes import Book, WiringDep
@@ -30,6 +30,7 @@ class PayeeAccepted(BaseModel):
     status_code=202,
     response_model=PayeeAccepted,
     responses=responses(400, 401, 403, 404, 422, 429),
+    openapi_extra=concerns("payee"),
 )
 async def put_payee(
     wiring: WiringDep, book: Book, caller: Submitter, application_id: UUID, payee: Payee

@@ -22,7 +22,7 @@ from services.payout.api.schemas import (
 )
 from services.payout.tables import awards as award_rows
 from services.payout.tables import payouts
-from shared.api_errors import json_response, responses
+from shared.api_errors import concerns, json_response, responses
 from shared.payee import mask
 from shared.routes import act, read
 
@@ -37,6 +37,7 @@ Clause = Annotated[str, Path(min_length=1, max_length=50)]
     response_model=BudgetSetResult,
     tags=["budgets"],
     responses=responses(400, 401, 403, 409, 422, 429),
+    openapi_extra=concerns("budget"),
 )
 async def set_budget(request: Request, caller: Finance, year: Year, clause: Clause, body: BudgetSet) -> BudgetSetResult:
     """Set a budget line (a year and a clause) to an amount. A cut below what is committed is refused
@@ -152,6 +153,7 @@ async def list_payouts(
     response_model=Cancelled,
     tags=["corrections"],
     responses=responses(400, 401, 403, 404, 409, 422, 429),
+    openapi_extra=concerns("cancellation"),
 )
 async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Cancellation) -> Cancelled:
     """Cancel an award whose money has not left (awaiting budget, held, requested or rejected): its
@@ -166,6 +168,7 @@ async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Ca
     tags=["corrections"],
     responses=responses(400, 401, 403, 404, 409, 422, 429)
     | {200: {"model": Clawback, "description": "recorded before"}},
+    openapi_extra=concerns("clawback"),
 )
 async def record_clawback(
     request: Request, caller: Admin, award_id: UUID, body: ClawbackCreate, response: Response
