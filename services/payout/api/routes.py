@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from services.payout import audit, awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
@@ -105,24 +105,34 @@ async def list_payouts(
     award_id: UUID | None = None,
     application_id: UUID | None = None,
     year: YearFilter = None,
+    credit_code: Annotated[
+        str | None, Query(max_length=18, description="the applicant's unified social credit code")
+    ] = None,
+    after: Annotated[
+        UUID | None, Query(description="the last payout of the previous page: the page goes on after it")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PayoutRead]:
-    """Payouts, newest first, by status, award, application or budget year (the year of the line
-    its award is charged to)."""
+    """Payouts, newest first, by status, award, application, credit code or budget year (the year of
+    the line its award is charged to); paged by `after`, the last payout of the page before."""
     query = (
         select(payouts, award_rows.c.year)
         .join(award_rows, award_rows.c.award_id == payouts.c.award_id)
-        .order_by(payouts.c.created_at.desc())
+        .order_by(payouts.c.created_at.desc(), payouts.c.id.desc())
         .limit(limit)
     )
     for column, value in (
         (payouts.c.status, status),
         (payouts.c.award_id, award_id),
         (payouts.c.application_id, application_id),
+        (payouts.c.credit_code, credit_code),
         (award_rows.c.year, year),
     ):
         if value is not None:
             query = query.where(column == value)
+    if after is not None:  # keyset: a payout made meanwhile never shifts a page; an unknown one ends the list
+        mark = select(payouts.c.created_at).where(payouts.c.id == after).scalar_subquery()
+        query = query.where(tuple_(payouts.c.created_at, payouts.c.id) < tuple_(mark, after))
 
     async def fetch(session):
         return (await session.execute(query)).all()
