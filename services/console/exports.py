@@ -1,7 +1,9 @@
 """Lists written out as files, with no I/O: CSV (UTF-8 with a BOM, so that Excel reads the Chinese
 right) and XLSX, each column headed in Chinese with English beside it. Money is exact: the APIs give
-it as decimal strings, CSV keeps them as they are, and XLSX gets numeric cells from `Decimal`
-(never a float) shown with two decimals."""
+it as decimal strings, CSV keeps them as they are, and XLSX gets numeric cells from `Decimal` shown
+with two decimals. A spreadsheet number holds 15 significant digits (openpyxl writes 16, through a
+float): an amount needing more (ten trillion yuan or more, to the fen) is written as its exact text
+rather than rounded."""
 
 import csv
 import io
@@ -13,6 +15,7 @@ from typing import Any
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 MONEY_FORMAT = "#,##0.00"
+EXACT_DIGITS = 15  # what a spreadsheet's number (an IEEE double) always holds exactly
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -56,6 +59,13 @@ def csv_bytes(columns: Sequence[Column], rows: Iterable[dict]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()
 
 
+def _xlsx_cell(column: Column, row: dict) -> Any:
+    value = _cell(column, row)
+    if isinstance(value, Decimal) and len(value.normalize().as_tuple().digits) > EXACT_DIGITS:
+        return f"{value:.2f}"
+    return value
+
+
 def xlsx_bytes(columns: Sequence[Column], rows: Iterable[dict], title: str) -> bytes:
     from openpyxl import Workbook
 
@@ -64,7 +74,7 @@ def xlsx_bytes(columns: Sequence[Column], rows: Iterable[dict], title: str) -> b
     sheet.title = title[:31]
     sheet.append([c.heading for c in columns])
     for row in rows:
-        sheet.append([_cell(c, row) for c in columns])  # openpyxl writes a Decimal as a number cell
+        sheet.append([_xlsx_cell(c, row) for c in columns])  # openpyxl writes a Decimal as a number cell
     for index, column in enumerate(columns, start=1):
         if column.money:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
