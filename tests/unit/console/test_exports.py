@@ -14,7 +14,7 @@ from services.console import exports
 
 COLUMNS = (exports.Column("id", "编号", "Id"), exports.Column("amount", "金额", "Amount", money=True))
 # Amounts a float cannot hold exactly, and one larger than a double's 15–17 significant digits.
-ROWS = [
+ROWS: list[dict] = [
     {"id": "a", "amount": "0.10"},
     {"id": "b", "amount": "98765432109876543.21"},
     {"id": "c", "amount": "300000.00"},
