@@ -22,6 +22,7 @@ from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox
 from shared.stack import start_services, stop_all
 from tests.books import EXAMPLES
+from tests.browser import assert_accessible
 from tests.browser import sign_in as signing_in
 from tests.builders import applicant_code
 from tests.conftest import SECRETS_KEY
@@ -214,6 +215,13 @@ async def test_finance_reads_an_award_without_its_forms_and_cannot_post_them(con
     ):
         refused = await page.request.post(f"{console.url}/payouts/awards/{extra['award_id']}/{action}", form=form)
         assert refused.status == 403, action
+
+
+async def test_the_award_page_has_its_language_one_heading_named_controls_and_visible_focus(
+    console, officials, awards, page
+):
+    await sign_in(page, console, "ada")
+    await assert_accessible(page, f"{console.url}/payouts/awards/{awards['extra']['award_id']}")
 
 
 # ---- downloads, search and pages ----
