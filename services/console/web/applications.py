@@ -1,5 +1,6 @@
 """Applications, read from intake's API with the official's key: a list with filters, search by
-credit code or id, and one application with its timeline and the decision explained clause by clause."""
+credit code or id (the list downloads whole as CSV or XLSX), and one application with its timeline
+and the decision explained clause by clause."""
 
 import re
 import uuid
@@ -98,13 +99,7 @@ async def export_applications(request: Request, me: Official, format: str = "csv
     found = _as_id(wanted["q"])
     if found:  # one application, when the search is its id
         one = await c.upstream.get("intake", f"/v1/applications/{found}", api_key)
-        rows = [
-            {
-                k: v
-                for k, v in one.items()
-                if k in ("id", "clause", "credit_code", "status", "submitted_at", "updated_at")
-            }
-        ]
+        rows = [{column.key: one[column.key] for column in APPLICATIONS}]
     else:
         params, _ = _search(c, wanted)
         rows = await downloads.intake_pages(c.upstream, api_key, params)

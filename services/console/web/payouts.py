@@ -1,7 +1,8 @@
 """Payouts and budgets, through payout's API with the official's own key (finance and admins):
 each budget line by year and clause, drawn as a bar and written out in a table; a form to set a
-line's whole amount, which lets awards waiting for it go ahead; and the payouts, by status, with
-why any is held. Payout decides what may be done, and a refusal is shown with its reason."""
+line's whole amount, which lets awards waiting for it go ahead; and the payouts, a page at a time, by
+status, application or credit code, with why any is held. The list (every page of it) and the ledger's
+report download as CSV or XLSX. Payout decides what may be done, and a refusal is shown with its reason."""
 
 import asyncio
 import uuid
