@@ -162,6 +162,8 @@ async def test_an_administrator_records_a_clawback_and_one_above_what_was_paid_i
         await page.click("#clawback-form button[type=submit]")
     assert page.url.endswith("?done=clawback_recorded"), await page.locator("[role=alert]").all_inner_texts()
     assert "追回已记录" in await page.locator("[role=status]").inner_text()
+    recorded = page.locator("section[aria-labelledby=recovered] tbody tr td")
+    assert (await recorded.all_inner_texts())[:3] == ["1,000.50", "绩效评价不合格", "ada"]
     await page.fill("#clawback-amount", str(Decimal(paid["amount"])))  # more than what is left to claw back
     await page.fill("#clawback-reason", "查实弄虚作假")
     await page.check("#clawback-confirm")

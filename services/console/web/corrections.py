@@ -48,6 +48,7 @@ async def _page(
     form_name: str = "",
 ) -> Response:
     attempts = await _attempts(request, me, award_id)
+    recorded = await console(request).upstream.get("payout", f"/v1/awards/{award_id}/clawbacks", key(request, me))
     return console(request).pages.render(
         request,
         "payouts/award.html",
@@ -55,6 +56,7 @@ async def _page(
         award_id=award_id,
         latest=attempts[0],
         attempts=attempts,
+        clawbacks=recorded,
         problem=problem,
         failed=form_name if problem else "",
         entered=entered or {},

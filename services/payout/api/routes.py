@@ -21,6 +21,7 @@ from services.payout.api.schemas import (
     PayoutRead,
 )
 from services.payout.tables import awards as award_rows
+from services.payout.tables import clawbacks as clawback_rows
 from services.payout.tables import payouts
 from shared.api_errors import json_response, responses
 from shared.payee import mask
@@ -171,6 +172,23 @@ async def record_clawback(
     )
     response.status_code = 201 if created else 200
     return Clawback(**row)
+
+
+@router.get(
+    "/awards/{award_id}/clawbacks",
+    response_model=list[Clawback],
+    tags=["corrections"],
+    responses=responses(401, 403, 422, 429),
+)
+async def list_clawbacks(request: Request, _: Finance, award_id: UUID) -> list[Clawback]:
+    """The award's clawbacks, oldest first: each amount, reason, who recorded it and when (none: an
+    empty list, whether the award exists or not)."""
+    query = select(clawback_rows).where(clawback_rows.c.award_id == award_id).order_by(clawback_rows.c.recorded_at)
+
+    async def fetch(session):
+        return (await session.execute(query)).all()
+
+    return [Clawback(**r._mapping) for r in await read(request, fetch)]
 
 
 def _payout(r) -> PayoutRead:
