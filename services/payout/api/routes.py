@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
 from services.payout import anchor, audit, awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
@@ -21,6 +21,7 @@ from services.payout.api.schemas import (
     PayoutRead,
 )
 from services.payout.tables import awards as award_rows
+from services.payout.tables import clawbacks as clawback_rows
 from services.payout.tables import payouts
 from shared.api_errors import concerns, json_response, responses
 from shared.payee import mask
@@ -123,24 +124,34 @@ async def list_payouts(
     award_id: UUID | None = None,
     application_id: UUID | None = None,
     year: YearFilter = None,
+    credit_code: Annotated[
+        str | None, Query(max_length=18, description="the applicant's unified social credit code")
+    ] = None,
+    after: Annotated[
+        UUID | None, Query(description="the last payout of the previous page: the page goes on after it")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PayoutRead]:
-    """Payouts, newest first, by status, award, application or budget year (the year of the line
-    its award is charged to)."""
+    """Payouts, newest first, by status, award, application, credit code or budget year (the year of
+    the line its award is charged to); paged by `after`, the last payout of the page before."""
     query = (
         select(payouts, award_rows.c.year)
         .join(award_rows, award_rows.c.award_id == payouts.c.award_id)
-        .order_by(payouts.c.created_at.desc())
+        .order_by(payouts.c.created_at.desc(), payouts.c.id.desc())
         .limit(limit)
     )
     for column, value in (
         (payouts.c.status, status),
         (payouts.c.award_id, award_id),
         (payouts.c.application_id, application_id),
+        (payouts.c.credit_code, credit_code),
         (award_rows.c.year, year),
     ):
         if value is not None:
             query = query.where(column == value)
+    if after is not None:  # keyset: a payout made meanwhile never shifts a page; an unknown one ends the list
+        mark = select(payouts.c.created_at).where(payouts.c.id == after).scalar_subquery()
+        query = query.where(tuple_(payouts.c.created_at, payouts.c.id) < tuple_(mark, after))
 
     async def fetch(session):
         return (await session.execute(query)).all()
@@ -181,6 +192,23 @@ async def record_clawback(
     )
     response.status_code = 201 if created else 200
     return Clawback(**row)
+
+
+@router.get(
+    "/awards/{award_id}/clawbacks",
+    response_model=list[Clawback],
+    tags=["corrections"],
+    responses=responses(401, 403, 422, 429),
+)
+async def list_clawbacks(request: Request, _: Finance, award_id: UUID) -> list[Clawback]:
+    """The award's clawbacks, oldest first: each amount, reason, who recorded it and when (none: an
+    empty list, whether the award exists or not)."""
+    query = select(clawback_rows).where(clawback_rows.c.award_id == award_id).order_by(clawback_rows.c.recorded_at)
+
+    async def fetch(session):
+        return (await session.execute(query)).all()
+
+    return [Clawback(**r._mapping) for r in await read(request, fetch)]
 
 
 def _payout(r) -> PayoutRead:
