@@ -6,6 +6,10 @@ measured in the same run on the same database, are two baselines doing the same 
 what a team would write first (FastAPI + one SQLAlchemy ORM insert) and the ceiling (a bare ASGI
 app with raw asyncpg). Intake does more per request: authenticates, rate-limits, validates the
 application against the policy, deduplicates by key and writes an outbox row.
+
+The rate limit holds across intake's replicas, so it is one statement on the database per request
+(shared/ratelimit.py); its own line gives what that statement costs alone and how many a second one
+partner's row takes, beside a bare round trip on the same kind of pool.
 """
 
 import asyncio
@@ -142,6 +146,52 @@ async def setup(database_url: str) -> str:
         return await partners.create(wiring, f"bench-{os.getpid()}", "partner", Decimal(10**6))
 
 
+async def limiter_cost(database_url: str, calls: int = 3000, callers: int = 64) -> None:
+    from services.intake.tables import SCHEMA
+    from shared import commands
+    from shared.ratelimit import SharedRateLimiter
+
+    url = database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    limiter = SharedRateLimiter(commands.settings("intake", database=url), SCHEMA)
+    rate = Decimal(10**6)  # never refused: every call is the allowed path, which writes
+    pool_size = 5  # the limiter's own pool, as intake opens it
+    async with (
+        limiter.open(),
+        asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=1, max_size=pool_size) as pool,
+    ):
+
+        async def limit() -> None:
+            assert await limiter.retry_after("bench-limiter", rate) is None
+
+        async def round_trip() -> None:
+            await pool.fetchval("SELECT 1")
+
+        figures = []
+        for call in (limit, round_trip):
+            for _ in range(200):  # warm-up: connections opened, statements prepared
+                await call()
+            start = time.perf_counter()
+            for _ in range(calls):
+                await call()
+            alone_us = (time.perf_counter() - start) / calls * 1e6
+
+            async def caller(call=call) -> None:
+                for _ in range(calls // callers):
+                    await call()
+
+            start = time.perf_counter()
+            await asyncio.gather(*[caller() for _ in range(callers)])
+            figures.append((alone_us, callers * (calls // callers) / (time.perf_counter() - start)))
+    (limit_us, limit_rate), (trip_us, trip_rate) = figures
+    print(
+        f"  rate limit across replicas (one GCRA upsert, one partner's row): {limit_us:>5.0f} µs a request alone,"
+        f" {limit_rate:>6.0f}/s from {callers} callers\n"
+        f"  a bare round trip on the same pool (SELECT 1):                    {trip_us:>5.0f} µs,"
+        f"                {trip_rate:>6.0f}/s\n",
+        flush=True,
+    )
+
+
 def measure(name: str, url: str, path: str, key: str) -> dict:
     wrk(url, path, key, WARMUP_SECONDS)
     result = wrk(url, path, key, SECONDS) | {"name": name}
@@ -171,6 +221,7 @@ def main() -> None:
             ("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
             ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling"),
         )
+        asyncio.run(limiter_cost(infra.database_url))
         for workers in (1, 2):
             results = []
             for name, factory in baselines:
