@@ -148,17 +148,12 @@ async def setup(database_url: str) -> str:
 
 async def limiter_cost(database_url: str, calls: int = 3000, callers: int = 64) -> None:
     from services.intake.tables import SCHEMA
-    from shared import commands
     from shared.ratelimit import SharedRateLimiter
 
-    url = database_url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    limiter = SharedRateLimiter(commands.settings("intake", database=url), SCHEMA)
     rate = Decimal(10**6)  # never refused: every call is the allowed path, which writes
-    pool_size = 5  # the limiter's own pool, as intake opens it
-    async with (
-        limiter.open(),
-        asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=1, max_size=pool_size) as pool,
-    ):
+    # The size of intake's hot-path pool, which the limit shares.
+    async with asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=2, max_size=20) as pool:
+        limiter = SharedRateLimiter(lambda: pool, SCHEMA)
 
         async def limit() -> None:
             assert await limiter.retry_after("bench-limiter", rate) is None

@@ -8,16 +8,12 @@ every replica: intake uses it, where a partner's rate is the contract. Both answ
 
 import math
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
 
 import asyncpg
-
-from shared import db
-from shared.settings import Settings
 
 REFUSED_FOR_GOOD_S = 60  # what a caller with no rate at all is told to wait
 
@@ -68,50 +64,28 @@ _TAKE = """
               FROM {table} WHERE partner_id = $1) AS wait_s"""
 
 
-async def _keep(connection: asyncpg.Connection) -> None:
-    """Nothing to reset between uses: one statement, no session state (asyncpg's default reset
-    would cost a round trip per request)."""
-
-
 class SharedRateLimiter:
     """Rates that hold across replicas, kept in `schema`'s `rate_limits` table (the service's own
     migration makes it: `partner_id text PRIMARY KEY, theoretical_arrival timestamptz NOT NULL`,
-    UNLOGGED). One statement per request on a small pool of its own; held open by the service's
-    runtime (`open`).
+    UNLOGGED). One statement per request, on the pool `pool()` gives: the service's hot-path pool,
+    so that the limit opens no connections of its own and waits on no smaller pool than the
+    requests it limits.
 
     The table is unlogged: its updates write no WAL, so the commit waits for no disk flush and the
     hot row is cheap to update. What that costs is after a database crash (or a failover) the
     table comes back empty, so each caller gets one fresh burst: a limit, not a ledger."""
 
-    def __init__(self, settings: Settings, schema: str, *, burst_seconds: float = 2.0, pool_size: int = 5):
-        self._settings, self._schema = settings, schema
+    def __init__(self, pool: Callable[[], asyncpg.Pool], schema: str, *, burst_seconds: float = 2.0):
+        self._pool = pool
         self._burst = timedelta(seconds=burst_seconds)
-        self._pool_size = pool_size
         self._take = _TAKE.format(table=f"{schema}.rate_limits")
-        self._pool: asyncpg.Pool | None = None
-
-    @asynccontextmanager
-    async def open(self) -> AsyncIterator[None]:
-        timeout_s = self._settings.database_statement_timeout_s
-        async with asyncpg.create_pool(
-            self._settings.sqlalchemy_url.replace("+asyncpg", ""),
-            min_size=1,
-            max_size=self._pool_size,
-            reset=_keep,
-            command_timeout=timeout_s,
-            server_settings=db.connection_settings(self._schema, timeout_s),
-        ) as self._pool:
-            yield
-        self._pool = None
 
     async def retry_after(self, partner_id: str, rate: Decimal) -> int | None:
         if rate <= 0:
             return REFUSED_FOR_GOOD_S
-        if self._pool is None:
-            raise RuntimeError("rates are checked only while held open (`open`)")
         interval = timedelta(seconds=float(1 / rate))
         window = max(interval, self._burst)
-        row = await self._pool.fetchrow(self._take, partner_id, interval, window)
+        row = await self._pool().fetchrow(self._take, partner_id, interval, window)
         if row["allowed"]:
             return None
         # Unknown only where another replica's first request for this caller committed after this

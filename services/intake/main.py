@@ -27,12 +27,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     submissions = Submissions(wiring)
     published = policy_versions.replica(wiring, published_policy_versions)
-    # A partner's rate holds in total across every intake replica (its state in intake's schema).
-    limiter = SharedRateLimiter(wiring.settings, SCHEMA, burst_seconds=wiring.settings.rate_limit_burst_s)
+    # A partner's rate holds in total across every intake replica (its state in intake's schema),
+    # checked on the hot path's own connections.
+    limiter = SharedRateLimiter(submissions.pool, SCHEMA, burst_seconds=wiring.settings.rate_limit_burst_s)
     runtime = Runtime(
         wiring,
         handlers={"intake-status": projection.HANDLERS, "intake-policy": published.handlers},
-        resources=[published.load, submissions.open, limiter.open],
+        resources=[published.load, submissions.open],
         workers=[published.follow],
     )
 

@@ -8,6 +8,7 @@ import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.console import health, labels
 from services.console.replays import ReplayClaims
@@ -103,6 +104,29 @@ async def show_dead_letter(request: Request, me: Admin, letter_id: str) -> Respo
     return await _letter_page(request, letter_id)
 
 
+def _not_sent(letter_id: str, held: dead_letters.Claim | None) -> UpstreamRefused:
+    """Why a replay sent nothing: the letter went back before, or a replay claimed it and has not
+    confirmed sending it (in progress, or stopped midway: then an operator sends it again)."""
+    if held is None or held.state == "sent":
+        return UpstreamRefused(
+            409,
+            "already_replayed",
+            "这封死信已重放过，未再次发送。若事件再次失败，会作为一封新的死信出现。",
+            "This dead letter was replayed before; nothing was sent again. Should the event fail again, it comes back "
+            "as a new dead letter.",
+        )
+    at = held.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return UpstreamRefused(
+        409,
+        "replay_unconfirmed",
+        f"这封死信已由 {held.by} 于 {at}（北京时间）认领重放，尚未确认发送。若长时间仍未确认，说明重放中途停止："
+        f"请运行 subsidy dead-letters replay --id {letter_id} --resend-unconfirmed 再次发送。",
+        f"This dead letter was claimed for replay by {held.by} at {at} (Beijing time) and its sending is not "
+        f"confirmed yet. If it stays so, that replay stopped midway: send it again with "
+        f"`subsidy dead-letters replay --id {letter_id} --resend-unconfirmed`.",
+    )
+
+
 @router.post("/dead-letters/{letter_id}/replay")
 async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Response:
     """What `subsidy dead-letters replay --id ID` does: the event back to its topic, unless a replay
@@ -117,28 +141,10 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
         done = await dead_letters.replay(
             c.settings.brokers, ids=[letter_id], claims=ReplayClaims(c.db), by=f"console:{me.account}"
         )
+    except SQLAlchemyError:  # where the claims are kept
+        raise Unavailable("database") from None
     except Exception:
         raise Unavailable("broker") from None
     if done.sent:
         return RedirectResponse(f"/dead-letters/{letter_id}?done=replayed", status_code=303)
-    held = done.held.get(letter_id)
-    if held is not None and held.state == "sending":
-        at = held.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-        problem = UpstreamRefused(
-            409,
-            "replay_unconfirmed",
-            f"这封死信已由 {held.by} 于 {at}（北京时间）认领重放，尚未确认发送。若长时间仍未确认，说明重放中途停止："
-            f"请运行 subsidy dead-letters replay --id {letter_id} --resend-unconfirmed 再次发送。",
-            f"This dead letter was claimed for replay by {held.by} at {at} (Beijing time) and its sending is not "
-            f"confirmed yet. If it stays so, that replay stopped midway: send it again with "
-            f"`subsidy dead-letters replay --id {letter_id} --resend-unconfirmed`.",
-        )
-    else:
-        problem = UpstreamRefused(
-            409,
-            "already_replayed",
-            "这封死信已重放过，未再次发送。若事件再次失败，会作为一封新的死信出现。",
-            "This dead letter was replayed before; nothing was sent again. Should the event fail again, it comes back "
-            "as a new dead letter.",
-        )
-    return await _letter_page(request, letter_id, problem=problem)
+    return await _letter_page(request, letter_id, problem=_not_sent(letter_id, done.held.get(letter_id)))
