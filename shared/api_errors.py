@@ -76,13 +76,14 @@ _MEANING = {
     422: "A field is missing or invalid; `fields` names each one and what is wrong.",
     429: "Too many requests: wait for the seconds in `Retry-After`.",
     500: "The service could not answer; quote the `X-Correlation-Id` response header when you report it.",
+    503: "Busy, or its database away for a moment: nothing was done; try again after `Retry-After` seconds.",
 }
 
 
 def common_errors(operation: dict[str, Any]) -> list[int]:
     """The errors any operation of this shape can answer with, whatever its route does: a key's
     refusals where it needs one, the body's and parameters' where it has them, and the server's own."""
-    statuses = [500]
+    statuses = [500, 503]
     if operation.get("security"):
         statuses += [401, 403, 429]
     if operation.get("requestBody"):

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
-from services.payout import audit, awards, budgets, clawbacks, reports
+from services.payout import anchor, audit, awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
 from services.payout.api.schemas import (
     BudgetLine,
@@ -54,7 +54,18 @@ async def list_budgets(request: Request, _: Finance, year: YearFilter = None) ->
     "/reports/budget",
     tags=["reports"],
     responses=responses(401, 403, 422, 429)
-    | {200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
+    | {
+        200: {
+            "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+            "headers": {
+                "Ledger-Head": {
+                    "description": "the ledger's head as of the report, signed (JSON: seq, hash, published_at, "
+                    "key_id, mac): keep it, and `subsidy ledger verify --head` shows whether the book still holds it",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
 )
 async def budget_report(
     request: Request,
@@ -63,17 +74,23 @@ async def budget_report(
     format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
 ) -> Response:
     """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
-    recovered (clawbacks recorded) and available, as CSV, XLSX or JSON."""
-    rows = await read(request, reports.rows, year=year)
+    recovered (clawbacks recorded) and available, as CSV, XLSX or JSON; with the ledger's head as of
+    the report in the `Ledger-Head` header (and on its own sheet in XLSX)."""
+
+    async def report(session, ctx):
+        return await reports.rows(session, year=year), await anchor.current(session, ctx)
+
+    rows, head = await act(request, report)
+    signed = {"Ledger-Head": reports.head_line(head)}
     if format == "json":
-        return json_response([reports.as_json(r) for r in rows])
+        return json_response([reports.as_json(r) for r in rows], headers=signed)
     name = f"subsidy-budget-{year or 'all'}.{format}"
     body, media = (
         (reports.csv_bytes(rows), "text/csv; charset=utf-8")
         if format == "csv"
-        else (reports.xlsx_bytes(rows), reports.XLSX)
+        else (reports.xlsx_bytes(rows, head), reports.XLSX)
     )
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"', **signed})
 
 
 @router.get(
