@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # How long published events are kept, so that a broker that lost them (the embedded one keeps
     # nothing across restarts) can be given them again: longer than any outage you mean to survive.
     outbox_retention_days: float = Field(default=7, gt=0)
+    # A partner may spend this many seconds of its rate at once (at least one request). Intake
+    # keeps the rates in its schema, so they hold across its replicas (shared/ratelimit.py).
+    rate_limit_burst_s: float = Field(default=2.0, gt=0)
     # Connections each process keeps to PostgreSQL (as many again may open under load).
     database_pool_size: int = Field(default=10, ge=1)
     log_level: str = "INFO"

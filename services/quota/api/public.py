@@ -24,9 +24,9 @@ def _titles(request: Request) -> dict[str, tuple[str, str]]:
     return clause_titles(policy_book(request))
 
 
-def _limit(request: Request) -> None:
+async def _limit(request: Request) -> None:
     host = request.client.host if request.client else "unknown"
-    if wait := request.app.state.limiter.retry_after(f"public:{host}", request.app.state.public_rate):
+    if wait := await request.app.state.limiter.retry_after(f"public:{host}", request.app.state.public_rate):
         raise ApiError(
             429,
             "rate_limited",
@@ -53,7 +53,7 @@ async def notices(request: Request) -> list[dict]:
 async def file_objection(request: Request, clause: str, year: int, body: ObjectionIn) -> dict:
     """Objects to a proposed selection during its notice, under your real name, with a contact and the
     reason. Public: no key. Refused after the candidate's notice end date."""
-    _limit(request)
+    await _limit(request)
     row = await act(
         request,
         objections.file,
@@ -80,7 +80,7 @@ async def notice_form(request: Request) -> HTMLResponse:
         k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True).items()
     }
     try:
-        _limit(request)
+        await _limit(request)
         clause, year, application_id = (form.get("candidate", "") + "||").split("|")[:3]
         try:
             body = ObjectionIn.model_validate(
