@@ -13,6 +13,12 @@ alone on it, and its events/s are the events its consumer groups recorded in the
 the time between the first and the last. Beside them, in the same run, the broker's raw consume
 rate: a bare aiokafka consumer reading the same backlog and doing nothing with it.
 
+Beside those, on the same stack (bench/cpu.py reads /proc): the CPU each process spends per
+application (its idle cost, measured on the same stack before the load, subtracted), the idle
+stack's CPU as a share of one core, and the time from POST to `payout_requested` (p50/p99) with
+applications offered at a steady 200 a second (an open loop: a slow answer does not hold back the
+next post).
+
 A long past: eligibility alone deciding node claims that all come from one applicant with 10,000
 earlier grants, beside the same claims from an applicant with no past. A decision reads only the
 grants it can depend on, so the two rates should be alike.
@@ -32,12 +38,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import Meter, postmaster_pid, spent
 from bench.intake import setup, wrk
 from shared import topics
 from shared.events import ApplicationSubmittedV1
@@ -47,6 +55,7 @@ from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare,
 from tests.books import EXAMPLES
 
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
+IDLE_S, STEADY_RATE, STEADY_S = 20, 200, 10
 # Short group timeouts, as in the tests: a consumer joins its group in about a second.
 FAST_GROUPS = {"KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
 # The keys the services refuse to start without (webhook secrets, the ledger's chain), and quick batches.
@@ -129,7 +138,9 @@ def end_to_end(extra: str | None = None) -> dict:
         if extra:
             procs[f"{extra}-2"] = ServiceProcess(extra, free_port(), stack.env, stack.data / f"{extra}-2.log").start()
             procs[f"{extra}-2"].wait_ready()
-        started = time.monotonic()
+        meter = stack_meter(stack, procs)
+        idle = idle_cost(meter)
+        before, started = meter.read(), time.monotonic()
         posted = wrk(
             procs["intake"].url,
             "/v1/applications",
@@ -146,7 +157,13 @@ def end_to_end(extra: str | None = None) -> dict:
                 break
             time.sleep(0.2)
         finished_s = time.monotonic() - started
+        used = spent(before, meter.read())
+        cpu_ms = {name: 1000 * (used[name] - idle[name] * finished_s) / accepted for name in used}
+        latency = asyncio.run(steady_latency(stack, procs["intake"].url)) if not extra else None
         return {
+            "cpu_ms": cpu_ms,
+            "idle": idle,
+            "latency": latency,
             "accepted": accepted,
             "accept_rate": accepted / posting_s,
             "e2e_rate": accepted / finished_s,
@@ -159,6 +176,72 @@ def end_to_end(extra: str | None = None) -> dict:
             proc.stop()
         stack.infra.stop()
         shutil.rmtree(stack.data, ignore_errors=True)
+
+
+def stack_meter(stack: Stack, procs: dict[str, ServiceProcess]) -> Meter:
+    """CPU of each service process, PostgreSQL (all its backends) and the broker."""
+    postgres = postmaster_pid(stack.data)
+
+    def pids() -> dict[str, int]:
+        found = {name: p.process.pid for name, p in procs.items() if p.process}
+        if postgres:
+            found["postgresql"] = postgres
+        if broker := stack.infra.broker_pid:
+            found["broker"] = broker
+        return found
+
+    return Meter(pids)
+
+
+def idle_cost(meter: Meter) -> dict[str, float]:
+    """Each process's CPU seconds per second while the stack, started and settled, has nothing to do."""
+    time.sleep(5)  # consumers joined, relays and schedulers in their steady rhythm
+    before = meter.read()
+    time.sleep(IDLE_S)
+    return {name: s / IDLE_S for name, s in spent(before, meter.read()).items()}
+
+
+async def steady_latency(stack: Stack, intake_url: str) -> tuple[int, float, float]:
+    """POST → payout_requested at a steady offered load: (applications, p50 ms, p99 ms)."""
+    posted: dict[str, datetime] = {}
+    headers = {"Authorization": f"Bearer {stack.key}"}
+
+    async def post(client: httpx.AsyncClient, n: int) -> None:
+        application = copy.deepcopy(EXAMPLES["1.1-node"])
+        application["applicant"]["credit_code"] = applicant_code(n, "91510100MS")
+        application["facts"]["node_id"] = f"steady-{n}"
+        application["payee"] = {
+            "account_name": application["applicant"]["name"],
+            "account_number": "6222020200112233445",
+            "bank": "中国工商银行成都高新支行",
+        }
+        at = datetime.now(UTC)
+        r = await client.post("/v1/applications", json=application, headers=headers | {"Idempotency-Key": str(n)})
+        if r.status_code == 202:
+            posted[r.json()["id"]] = at
+
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=intake_url, limits=limits, timeout=30) as client:
+        start, sent = time.monotonic(), []
+        for n in range(STEADY_RATE * STEADY_S):
+            await asyncio.sleep(max(0.0, start + n / STEADY_RATE - time.monotonic()))
+            sent.append(asyncio.create_task(post(client, n)))
+        await asyncio.gather(*sent)
+    db = await stack.db()
+    try:
+        while True:
+            reached = await db.fetch(
+                "SELECT application_id::text AS id, min(at) AS at FROM intake.timeline "
+                "WHERE status = 'payout_requested' AND application_id = ANY($1::uuid[]) GROUP BY 1",
+                list(posted),
+            )
+            if len(reached) == len(posted):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await db.close()
+    waits = sorted((r["at"] - posted[r["id"]]).total_seconds() * 1000 for r in reached)
+    return len(waits), waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.99))]
 
 
 async def inbox_count(stack: Stack, service: str, groups) -> int:
@@ -322,6 +405,18 @@ def report(e2e: dict, label: str) -> None:
         f"   end to end / acceptance: {e2e['e2e_rate'] / e2e['accept_rate']:.2f}",
         flush=True,
     )
+    cpu, idle = e2e["cpu_ms"], e2e["idle"]
+    print(f"    CPU per application (idle cost subtracted): {sum(cpu.values()):.2f} ms in all")
+    for name in sorted(cpu, key=cpu.__getitem__, reverse=True):
+        print(f"      {name:<12} {cpu[name]:>6.2f} ms   idle {100 * idle[name]:>5.1f}% of a core")
+    print(f"    idle stack: {100 * sum(idle.values()):.1f}% of a core (measured over {IDLE_S} s before the load)")
+    if e2e["latency"]:
+        n, p50, p99 = e2e["latency"]
+        print(
+            f"    POST → payout_requested at a steady {STEADY_RATE}/s offered ({n} applications): "
+            f"p50 {p50:.0f} ms, p99 {p99:.0f} ms",
+            flush=True,
+        )
 
 
 def main() -> None:
