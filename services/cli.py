@@ -205,13 +205,10 @@ def roles_command() -> None:
     from shared import roles
 
     settings = roles.RoleSettings()
-    unknown = set(settings.database_passwords) - {roles.MIGRATOR, *SERVICES}
-    if settings.database_url is None or unknown:
-        raise typer.BadParameter(
-            f"DATABASE_PASSWORDS names no role of ours: {', '.join(sorted(unknown))}"
-            if unknown
-            else "set DATABASE_URL: an administrator's, that may create roles"
-        )
+    if settings.database_url is None:
+        raise typer.BadParameter("set DATABASE_URL: an administrator's, one that may create roles")
+    if unknown := set(settings.database_passwords) - {roles.MIGRATOR, *SERVICES}:
+        raise typer.BadParameter(f"DATABASE_PASSWORDS names roles that are not ours: {', '.join(sorted(unknown))}")
     passwords = {role: p.get_secret_value() for role, p in settings.database_passwords.items()}
     asyncio.run(roles.create(settings.sqlalchemy_url, SERVICES, passwords))
     typer.echo(f"roles ready: {roles.MIGRATOR}, and for each of {', '.join(SERVICES)} its owner and its own login")

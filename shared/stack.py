@@ -67,7 +67,9 @@ class Infrastructure:
     @classmethod
     def start(cls, data_dir: Path, *, broker_port: int | None = None) -> Infrastructure:
         """Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS where set; starts embedded servers otherwise."""
-        infra = cls(os.environ.get("DATABASE_URL", ""), os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""), True)
+        infra = cls(
+            os.environ.get("DATABASE_URL", ""), os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""), administers_roles=True
+        )
         data_dir.mkdir(parents=True, exist_ok=True)
         infra._data_dir = data_dir
         if not infra.database_url:

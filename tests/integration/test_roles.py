@@ -2,11 +2,21 @@
 other's; payout's may add to its ledger and never change what is there; the schemas belong to their
 owners, whom only the migrations become."""
 
+import asyncio
+import json
+import uuid
+
 import asyncpg
 import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner
 
+from services.cli import app
 from shared import migrations, roles
 from shared.stack import SERVICES
+from tests.infra import create_database
 from tests.money_tools import fund
 
 pytestmark = pytest.mark.integration
@@ -107,3 +117,52 @@ async def test_no_service_process_is_connected_as_a_superuser(stack, services):
     assert {s["application_name"] for s in sessions} == set(SERVICES)  # every service is connected…
     for session in sessions:  # …each as its own role, none a superuser
         assert (session["usename"], session["rolsuper"]) == (session["application_name"], False), dict(session)
+
+
+async def test_an_earlier_releases_schema_is_handed_to_its_owner(postgres):
+    url = await create_database(postgres.url_template, f"test_roles_{uuid.uuid4().hex[:8]}")
+    engine = create_async_engine(url)
+    try:  # migrated as an earlier release did: by whoever connected (here the superuser)
+        async with engine.begin() as conn:
+            await conn.execute(text('CREATE SCHEMA "payout"'))
+            await conn.run_sync(lambda c: command.upgrade(migrations._config("payout", c), "head"))
+    finally:
+        await engine.dispose()
+    await roles.create(url, ["payout"])
+    await migrations.upgrade("payout", "payout", url)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        owners = await conn.fetch(
+            """SELECT DISTINCT c.relowner::regrole::text AS owner FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'payout'
+               UNION SELECT p.proowner::regrole::text FROM pg_proc p
+               JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'payout'
+               UNION SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'payout'"""
+        )
+        assert [o["owner"] for o in owners] == ["payout_owner"]
+        assert await conn.fetchval("SELECT has_table_privilege('payout', 'payout.transfers', 'INSERT')")
+        assert not await conn.fetchval("SELECT has_table_privilege('payout', 'payout.transfers', 'UPDATE')")
+    finally:
+        await conn.close()
+
+
+def test_subsidy_roles_sets_each_named_roles_password_and_refuses_a_stranger(stack, monkeypatch):
+    # The tests' server either trusts its socket (any password will do) or takes the ones derived
+    # from its administrator's, which the services here connect with: keep those.
+    passwords = roles.development_passwords(stack.database_url, ["payout"]) or {"payout": "any"}
+    monkeypatch.setenv("DATABASE_URL", stack.database_url)
+    monkeypatch.setenv("DATABASE_PASSWORDS", json.dumps(passwords))
+    done = CliRunner().invoke(app, ["roles"])
+    assert done.exit_code == 0, done.output
+    monkeypatch.setenv("DATABASE_PASSWORDS", json.dumps({"postgres": "x"}))
+    refused = CliRunner().invoke(app, ["roles"])
+    assert refused.exit_code == 2 and "not ours: postgres" in refused.output
+
+    async def verifier() -> str:
+        conn = await connect(stack)
+        try:
+            return await conn.fetchval("SELECT rolpassword FROM pg_authid WHERE rolname = 'payout'")
+        finally:
+            await conn.close()
+
+    assert asyncio.run(verifier()).startswith("SCRAM-SHA-256$4096:")
