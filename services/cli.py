@@ -128,14 +128,16 @@ def up(
             )
         typer.echo(f"\nAPI docs    {procs['intake'].url}/docs")
         if "DATABASE_URL" not in os.environ:  # a local stack: hand the developer a key to try it with
-            typer.echo(f"demo key    {asyncio.run(intake_cli.demo_key(infra.database_url))}  (partner 'demo')")
+            # Each acts as its service does, with that service's own role.
+            intake = infra.login_url("intake")
+            typer.echo(f"demo key    {asyncio.run(intake_cli.demo_key(intake))}  (partner 'demo')")
             for name, role, password in asyncio.run(
                 console_cli.demo_accounts(
-                    infra.database_url, intake_cli.PartnerKeys(infra.database_url), console_cli.secret_box(data_dir)
+                    infra.login_url("console"), intake_cli.PartnerKeys(intake), console_cli.secret_box(data_dir)
                 )
             ):
                 typer.echo(f"console     {name} / {password}  ({role}; a new password each run)")
-            year, made = asyncio.run(payout_cli.demo_budgets(infra.database_url))
+            year, made = asyncio.run(payout_cli.demo_budgets(infra.login_url("payout")))
             if made:
                 typer.echo(
                     f"budgets     {payout_cli.DEMO_BUDGET:,.2f} yuan for each clause of {year} ({made} line(s) set; "
@@ -188,7 +190,8 @@ def serve(service: str = typer.Argument(..., help=" | ".join(SERVICES))) -> None
 
 @app.command()
 def migrate() -> None:
-    """Create the topics and bring every service's schema up to date (DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS)."""
+    """Create the topics and bring every service's schema up to date (KAFKA_BOOTSTRAP_SERVERS, and
+    DATABASE_URL: in production `subsidy_migrate`'s, which migrates each schema as its owner)."""
     from shared.settings import Settings
 
     settings = Settings()
@@ -196,6 +199,25 @@ def migrate() -> None:
         raise typer.BadParameter("set DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS: migrate prepares those servers")
     infra = Infrastructure(settings.database_url.get_secret_value(), settings.kafka_bootstrap_servers)
     run_prepare(infra)
+
+
+@app.command("roles")
+def roles_command() -> None:
+    """Make the database's roles and the services' schemas, or put them right (DATABASE_URL: an
+    administrator's, one that may create roles): each schema's owner, `subsidy_migrate` (which
+    `subsidy migrate` connects as) and each service's own login role, with the passwords in
+    DATABASE_PASSWORDS ({"intake": "…", …}). Once, and again when a service is added; `subsidy up`
+    does it on its own database."""
+    from shared import roles
+
+    settings = roles.RoleSettings()
+    if settings.database_url is None:
+        raise typer.BadParameter("set DATABASE_URL: an administrator's, one that may create roles")
+    if unknown := set(settings.database_passwords) - {roles.MIGRATOR, *SERVICES}:
+        raise typer.BadParameter(f"DATABASE_PASSWORDS names roles that are not ours: {', '.join(sorted(unknown))}")
+    passwords = {role: p.get_secret_value() for role, p in settings.database_passwords.items()}
+    asyncio.run(roles.create(settings.sqlalchemy_url, SERVICES, passwords))
+    typer.echo(f"roles ready: {roles.MIGRATOR}, and for each of {', '.join(SERVICES)} its owner and its own login")
 
 
 @app.command()

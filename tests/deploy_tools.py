@@ -104,10 +104,11 @@ def settings_read_by_the_code() -> set[str]:
     from services.notify.settings import NotifySettings
     from services.payout.settings import PayoutSettings
     from services.quota.settings import QuotaSettings
+    from shared.roles import RoleSettings
     from shared.settings import Settings
 
     return {
         name.upper()
-        for cls in (Settings, QuotaSettings, NotifySettings, PayoutSettings, ConsoleSettings)
+        for cls in (Settings, QuotaSettings, NotifySettings, PayoutSettings, ConsoleSettings, RoleSettings)
         for name in cls.model_fields
     }

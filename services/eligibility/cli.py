@@ -37,7 +37,7 @@ def _book() -> PolicyBook:
     """The book eligibility decides under: the bundled versions, POLICY_EXTRA_FILES and, where its
     database is at hand (DATABASE_URL, or `make run`'s while it runs), the versions approved at run
     time. Without one the command still works, and says what it read."""
-    url = commands.running_database_url()
+    url = commands.running_database_url("eligibility")
     if url is None:
         typer.echo("(no database: the bundled versions and POLICY_EXTRA_FILES only)", err=True)
         return bootstrap(Settings(service_name="eligibility")).policy.book

@@ -1,11 +1,14 @@
 """deploy/docker-compose.yml stays true to the code: the services it runs, their commands and
 ports, and only environment variables the settings read."""
 
+import json
 import re
 
 import yaml
+from sqlalchemy.engine import make_url
 
 from services.topology import routes
+from shared import roles
 from shared.settings import Settings
 from shared.stack import PRODUCT
 from tests.deploy_tools import DEPLOY, settings_read_by_the_code
@@ -40,14 +43,29 @@ def dockerfile_env() -> dict[str, str]:
     return dict(re.findall(r"(\w+)=(\S+)", matched(r"^ENV (.+)$", text, flags=re.M)))
 
 
-def test_every_service_runs_once_as_its_own_container_after_the_migration():
+def test_every_service_runs_once_as_its_own_container_after_the_roles_and_the_migration():
     services = ours(compose()["services"])
     assert {name: s["command"] for name, s in services.items()} == {
+        "roles": ["roles"],
         "migrate": ["migrate"],
         **{name: ["serve", name] for name in PRODUCT},
     }
+    assert services["migrate"]["depends_on"]["roles"]["condition"] == "service_completed_successfully"
     for name in PRODUCT:
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_each_service_connects_as_its_own_role_with_a_secret_of_its_own():
+    services = ours(compose()["services"])
+    passwords = json.loads(services["roles"]["environment"]["DATABASE_PASSWORDS"])
+    connects = {name: make_url(s["environment"]["DATABASE_URL"]) for name, s in services.items() if name != "roles"}
+    assert {name: url.username for name, url in connects.items()} == {
+        "migrate": roles.MIGRATOR,
+        **{name: name for name in PRODUCT},
+    }
+    # The password each connects with is the one `roles` gives its role, and no two share one.
+    assert {url.username: url.password for url in connects.values()} == passwords
+    assert len(set(passwords.values())) == len(passwords)
 
 
 def test_every_environment_variable_is_a_setting_the_code_reads():

@@ -1,12 +1,15 @@
 """The Kubernetes manifests say what the code does: valid resources, autoscaling ceilings that fit
 the partitions of the groups' topics, probes on real routes, topics as the code declares them."""
 
+import json
+
 import jsonschema
 import kubernetes_validate
 import pytest
+from sqlalchemy.engine import make_url
 
 from services.topology import consumer_groups, routes
-from shared import topics
+from shared import roles, topics
 from tests.deploy_tools import (
     K8S,
     OVERLAYS,
@@ -132,16 +135,42 @@ def test_no_service_exposes_the_operators_port(overlay):
         assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"], service["metadata"]["name"]
 
 
+def database_secret(workload: dict) -> str:
+    """The Secret holding a workload's DATABASE_URL: the service's own, the migration's, or (for
+    the Job making the roles) the administrator's."""
+    name = workload["metadata"]["name"].removeprefix("subsidy-")
+    return f"subsidy-database-{'admin' if name == 'roles' else name}"
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_settings_come_from_the_config_map_and_the_secret_and_are_all_read_by_the_code(overlay):
+def test_settings_come_from_the_config_map_and_the_secrets_and_are_all_read_by_the_code(overlay):
     resources = rendered(overlay)
     assert set(settings_of(resources)) <= SETTINGS, set(settings_of(resources)) - SETTINGS
     for workload in of_kind(resources, "Deployment") + of_kind(resources, "Job"):
         (container,) = workload["spec"]["template"]["spec"]["containers"]
-        sources = {next(iter(s)): s[next(iter(s))]["name"] for s in container["envFrom"]}
-        assert sources == {"configMapRef": "subsidy-settings", "secretRef": "subsidy-secrets"}
-    for secret in of_kind(resources, "Secret"):  # production's comes from the cluster's secret manager
+        sources = [(kind, s[kind]["name"]) for s in container["envFrom"] for kind in s]
+        keys = [] if workload["metadata"]["name"] == "subsidy-roles" else [("secretRef", "subsidy-secrets")]
+        assert sources == [("configMapRef", "subsidy-settings"), *keys, ("secretRef", database_secret(workload))]
+    for secret in of_kind(resources, "Secret"):  # production's come from the cluster's secret manager
         assert set(secret["stringData"]) <= SETTINGS
+
+
+def test_each_workload_connects_as_its_own_role_with_a_password_of_its_own():
+    resources = rendered("local")
+    secrets = {s["metadata"]["name"]: s["stringData"] for s in of_kind(resources, "Secret")}
+    assert "DATABASE_URL" not in secrets["subsidy-secrets"]  # shared by all: no database role in it
+    given = json.loads(secrets["subsidy-database-admin"]["DATABASE_PASSWORDS"])
+    connects = {
+        workload["metadata"]["name"]: make_url(secrets[database_secret(workload)]["DATABASE_URL"])
+        for workload in of_kind(resources, "Deployment") + of_kind(resources, "Job")
+        if workload["metadata"]["name"] != "subsidy-roles"
+    }
+    assert {name: url.username for name, url in connects.items()} == {
+        "subsidy-migrate": roles.MIGRATOR,
+        **{service: service for service in consumer_groups()},
+    }
+    assert {url.username: url.password for url in connects.values()} == given
+    assert len(set(given.values())) == len(given)
 
 
 def test_the_migration_job_runs_the_migrations():
