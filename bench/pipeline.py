@@ -208,7 +208,7 @@ async def steady_latency(stack: Stack, intake_url: str) -> tuple[int, float, flo
 
     async def post(client: httpx.AsyncClient, n: int) -> None:
         application = copy.deepcopy(EXAMPLES["1.1-node"])
-        application["applicant"]["credit_code"] = applicant_code(n, "91510100MS")
+        application["applicant"]["credit_code"] = applicant_code(n, "91510100MW")
         application["facts"]["node_id"] = f"steady-{n}"
         application["payee"] = {
             "account_name": application["applicant"]["name"],
