@@ -154,10 +154,15 @@ def dead_letters_replay(
     letter_id: list[str] = typer.Option(None, "--id", help="only these letters (repeatable)"),
 ) -> None:
     """Send the letters not replayed yet back to their topics, once their cause is fixed. Letters the
-    filters leave out stay for a later replay."""
-    from shared.messaging.dead_letters import replay
+    filters leave out stay for a later replay; so do those whose event is older than the inboxes
+    remember (INBOX_RETENTION_DAYS), which groups that had handled it might handle again."""
+    from datetime import timedelta
 
-    count = asyncio.run(replay(_bootstrap(), consumer, event_type, letter_id or None))
+    from shared.messaging.dead_letters import replay
+    from shared.settings import Settings
+
+    keep = timedelta(days=Settings().inbox_retention_days)
+    count = asyncio.run(replay(_bootstrap(), consumer, event_type, letter_id or None, inbox_retention=keep))
     typer.echo(f"replayed {count} event(s)")
 
 

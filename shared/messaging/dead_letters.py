@@ -13,6 +13,9 @@ position in the dead-letter topic: a replay filtered to one group or type leaves
 letter where it was, for a later replay to find. A letter replayed and failing again comes back
 as a new letter (a new id), for the next replay. The id is stable across a broker that lost its
 data and got the letters again from the outboxes.
+
+Inboxes forget events after INBOX_RETENTION_DAYS (shared/retention.py): a letter whose event is
+older than that is not replayed, since the groups that had handled it might handle it again.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared import topics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,14 @@ class Letter:
     def topic(self) -> str:
         """Where the event came from, and where a replay sends it."""
         return self.headers.get("dlt_topic", "")
+
+    @property
+    def event_time(self) -> datetime | None:
+        """When the event happened, as it says (`ce_time`), if it says so legibly."""
+        try:
+            return datetime.fromisoformat(self.headers["ce_time"])
+        except (KeyError, ValueError):
+            return None
 
     @property
     def origin(self) -> str:
@@ -146,10 +161,16 @@ def summary(found: Iterable[Letter]) -> dict[str, dict[str, int]]:
 
 
 async def replay(
-    bootstrap_servers: str, consumer: str | None = None, event_type: str | None = None, ids: Iterable[str] | None = None
+    bootstrap_servers: str,
+    consumer: str | None = None,
+    event_type: str | None = None,
+    ids: Iterable[str] | None = None,
+    *,
+    inbox_retention: timedelta | None = None,
 ) -> int:
     """Sends back the letters not replayed before that match every filter given; returns how many.
-    Each is recorded as replayed once its topic has it: a replay cut short sends the rest next time."""
+    Each is recorded as replayed once its topic has it: a replay cut short sends the rest next time.
+    With `inbox_retention`, letters whose event is older than that stay where they are (logged)."""
     found, replayed = await letters(bootstrap_servers)
     # A letter on the topic twice (published again from an outbox) goes back once.
     todo = list(
@@ -159,6 +180,16 @@ async def replay(
             if letter.id not in replayed and letter.matches(consumer, event_type, ids)
         }.values()
     )
+    if inbox_retention is not None:
+        oldest = datetime.now(UTC) - inbox_retention
+        if forgotten := [x for x in todo if x.event_time is not None and x.event_time < oldest]:
+            log.warning(
+                "not replaying %d letter(s) whose event is older than the inboxes remember (%s): %s",
+                len(forgotten),
+                inbox_retention,
+                ", ".join(x.id for x in forgotten),
+            )
+            todo = [x for x in todo if x not in forgotten]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
     await producer.start()
     try:
