@@ -118,6 +118,8 @@ async def post_steadily(url: str, key: str, rate: float, seconds: float) -> tupl
 async def count(database_url: str) -> dict[str, int]:
     db = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
+        # One snapshot for every count, so that a table and its pending rows agree.
+        await db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         tables = {table: table for table in BOUNDED + KEPT} | {f"{t} pending": rows for t, rows in PENDING.items()}
         return {name: await db.fetchval(f"SELECT count(*) FROM {rows}") for name, rows in tables.items()}
     finally:

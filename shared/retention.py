@@ -28,12 +28,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, MetaData, Table, and_, delete, func, select, text, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.observability import ROWS_PRUNED, TABLE_BYTES, TABLE_ROWS
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+LOCK_NOT_AVAILABLE = "55P03"  # the slice's lock_timeout ran out
 
 Expired = Callable[[datetime], ColumnElement[bool]]
 
@@ -111,7 +113,15 @@ class Pruner:
         for rule in self._rules:
             pruned[rule.table.name] = 0
             while True:
-                deleted = await self._slice(rule)
+                try:
+                    deleted = await self._slice(rule)
+                except DBAPIError as error:
+                    if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                        raise
+                    # A migration or a maintenance command holds the table: not a failure, and
+                    # nothing to wait for; the next tick tries again.
+                    log.info("%s.%s is locked; pruned on a later tick", self._schema, rule.table.name)
+                    break
                 if deleted is None:  # another replica holds the lock: it prunes, this one rests
                     return pruned
                 pruned[rule.table.name] += deleted

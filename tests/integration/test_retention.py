@@ -225,3 +225,35 @@ async def test_a_second_replica_leaves_the_pruning_to_the_one_at_it(stack):
             assert await pruner(w.engine, "quota", rules).prune() == {"inbox": 0}  # it stopped at its first slice
     finally:
         await w.engine.dispose()
+
+
+async def test_a_table_locked_elsewhere_is_left_for_a_later_tick_and_the_others_are_pruned(stack):
+    settings = stack.settings("quota")
+    w = quota_app(settings).state.runtime.wiring
+    inbox, outbox = w.metadata.tables["quota.inbox"], w.metadata.tables["quota.outbox"]
+    try:
+        async with w.engine.begin() as conn:
+            await conn.execute(insert(inbox), [{"consumer": "g", "event_id": "locked", "processed_at": LONG_AGO}])
+            await conn.execute(
+                insert(outbox),
+                [
+                    {
+                        "topic": "t",
+                        "key": "k",
+                        "headers": [],
+                        "value": b"{}",
+                        "created_at": LONG_AGO,
+                        "published_at": NOW,
+                    }
+                ],
+            )
+        async with w.engine.connect() as holder:  # a migration, say, holding the inbox
+            await holder.execute(text("LOCK TABLE quota.inbox IN ACCESS EXCLUSIVE MODE"))
+            rules = messaging_rules(w.metadata, settings)
+            quick = Pruner(w.engine, "quota", rules, interval_s=60, pause_s=0, lock_timeout_ms=100)
+
+            assert await quick.prune() == {"inbox": 0, "outbox": 1}
+            await holder.rollback()
+        assert await quick.prune() == {"inbox": 1, "outbox": 0}
+    finally:
+        await w.engine.dispose()
