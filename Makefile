@@ -3,8 +3,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 READY  := $(VENV)/.installed
 PYTEST := $(PY) -m pytest
-# The browser tests drive Debian's chromium through Playwright (Playwright's own download is unreachable).
+# The browser tests drive Debian's chromium through Playwright (Playwright's own download is unreachable),
+# with a CJK font: the console and the notice page are Chinese first, and without one every character
+# renders as an empty box (tests/integration/test_console_glyphs.py fails).
 CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+BROWSER  := $(CHROMIUM) $(CJK_FONT)
 
 .PHONY: run lint test fuzz test-unit test-integration test-e2e bench clean
 
@@ -17,8 +21,9 @@ $(READY): pyproject.toml
 run: $(READY)  ## the whole system on embedded PostgreSQL and broker; Ctrl-C stops it
 	$(VENV)/bin/subsidy up
 
-$(CHROMIUM):
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+# One install for whichever is missing (a grouped target: the recipe makes both).
+$(BROWSER) &:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
 
 # Two workers take whole modules (each starts its own database and broker); the fault tests, which
 # kill processes and time recoveries under load, run alone afterwards.
@@ -30,7 +35,7 @@ lint: $(READY)  ## ruff (lint and format), mypy, and the import contracts betwee
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: lint $(CHROMIUM)  ## lint, then the unit, integration and end-to-end suites
+test: lint $(BROWSER)  ## lint, then the unit, integration and end-to-end suites
 	$(PYTEST) tests -m "not faults" $(PARALLEL)
 	$(PYTEST) tests -m faults
 
@@ -40,10 +45,10 @@ fuzz: $(READY)  ## the contract fuzzer, deep: more examples and a random seed (p
 test-unit: $(READY)
 	$(PYTEST) tests/unit
 
-test-integration: $(READY) $(CHROMIUM)
+test-integration: $(READY) $(BROWSER)
 	$(PYTEST) tests/integration
 
-test-e2e: $(READY) $(CHROMIUM)
+test-e2e: $(READY) $(BROWSER)
 	$(PYTEST) tests/e2e
 
 bench: $(READY)  ## figures beside baselines measured in the same run

@@ -6,6 +6,10 @@ measured in the same run on the same database, are two baselines doing the same 
 what a team would write first (FastAPI + one SQLAlchemy ORM insert) and the ceiling (a bare ASGI
 app with raw asyncpg). Intake does more per request: authenticates, rate-limits, validates the
 application against the policy, deduplicates by key and writes an outbox row.
+
+The rate limit holds across intake's replicas, so it is one statement on the database per request
+(shared/ratelimit.py); its own line gives what that statement costs alone and how many a second one
+partner's row takes, beside a bare round trip on the same kind of pool.
 """
 
 import asyncio
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -142,6 +147,66 @@ async def setup(database_url: str) -> str:
         return await partners.create(wiring, f"bench-{os.getpid()}", "partner", Decimal(10**6))
 
 
+def _cpu_s(pid: int) -> float | None:
+    """A process's CPU time so far (user + system), where it runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def limiter_cost(database_url: str, calls: int = 5000, callers: int = 64) -> None:
+    """The rate limit's statement beside a bare round trip: CPU each costs the server's backend and
+    this client (CPU time, which a machine busy with other work hardly changes, unlike wall time),
+    and how many a second 64 callers get on one partner's row."""
+    from services.intake.tables import SCHEMA
+    from shared.ratelimit import SharedRateLimiter
+
+    rate = Decimal(10**6)  # never refused: every call is the allowed path, which writes
+    dsn = database_url.replace("+asyncpg", "")
+
+    def one_call(kind: str, pool: asyncpg.Pool) -> Callable[[], Awaitable[object]]:
+        limiter = SharedRateLimiter(lambda: pool, SCHEMA)
+        if kind == "limit":
+            return lambda: limiter.retry_after("bench-limiter", rate)
+        return lambda: pool.fetchval("SELECT 1")
+
+    figures = []
+    for kind in ("limit", "round trip"):
+        # One connection for the CPU figures, so that one backend does all the work.
+        async with asyncpg.create_pool(dsn, min_size=1, max_size=1) as one:
+            call = one_call(kind, one)
+            backend = await one.fetchval("SELECT pg_backend_pid()")
+            for _ in range(200):  # warm-up: statements prepared
+                await call()
+            server, client = _cpu_s(backend), time.process_time()
+            for _ in range(calls):
+                await call()
+            client_us = (time.process_time() - client) / calls * 1e6
+            after = _cpu_s(backend)
+            server_us = (after - server) / calls * 1e6 if server is not None and after is not None else float("nan")
+        # Then on a pool the size of intake's hot-path one, which the limit shares.
+        async with asyncpg.create_pool(dsn, min_size=callers // 4, max_size=20) as pool:
+            call = one_call(kind, pool)
+
+            async def caller(call: Callable[[], Awaitable[object]] = call) -> None:
+                for _ in range(calls // callers):
+                    await call()
+
+            start = time.perf_counter()
+            await asyncio.gather(*[caller() for _ in range(callers)])
+            figures.append((server_us, client_us, callers * (calls // callers) / (time.perf_counter() - start)))
+    (limit_server, limit_client, limit_rate), (trip_server, trip_client, trip_rate) = figures
+    print(
+        f"  rate limit across replicas (one GCRA upsert on one partner's row), CPU a request: "
+        f"{limit_server:.0f} µs PostgreSQL + {limit_client:.0f} µs intake; {limit_rate:.0f}/s from {callers} callers\n"
+        f"  a bare round trip (SELECT 1), CPU:                                               "
+        f"{trip_server:.0f} µs PostgreSQL + {trip_client:.0f} µs client; {trip_rate:.0f}/s\n",
+        flush=True,
+    )
+
+
 def measure(name: str, url: str, path: str, key: str) -> dict:
     wrk(url, path, key, WARMUP_SECONDS)
     result = wrk(url, path, key, SECONDS) | {"name": name}
@@ -171,6 +236,7 @@ def main() -> None:
             ("baseline: FastAPI + SQLAlchemy ORM insert", "bench.baselines:minimal"),
             ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling"),
         )
+        asyncio.run(limiter_cost(infra.database_url))
         for workers in (1, 2):
             results = []
             for name, factory in baselines:

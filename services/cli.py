@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from services import ops_cli
+from services import keys_cli, ops_cli
 from services.console import cli as console_cli
 from services.demo import cli as demo_cli
 from services.eligibility import cli as eligibility_cli
@@ -48,6 +48,7 @@ app.add_typer(payout_cli.ledger_app, name="ledger")
 # Officials' keys come from intake: the console is handed intake's key issuer, never reaches for it.
 app.add_typer(console_cli.commands(intake_cli.PartnerKeys()), name="console")
 app.add_typer(ops_cli.dead_letters_app, name="dead-letters")
+app.add_typer(keys_cli.keys_app, name="keys")
 app.command()(ops_cli.status)
 app.command()(ops_cli.asyncapi)
 # …and so are the demo's people, on the stack's database the demo names.
@@ -88,13 +89,18 @@ def up(
         # may reach receivers on this machine. Either may be set otherwise from the environment.
         os.environ.setdefault("SECRETS_KEY", development_key(data_dir / "secrets.key"))
         os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
-        # …and its ledger is keyed with a key kept beside its data, made on the first run too.
+        # …and its ledger is keyed with a key kept beside its data, made on the first run too, and
+        # with the keys `subsidy keys rotate` added (the newest first), once it has.
         os.environ.setdefault("LEDGER_KEY", development_key(data_dir / "ledger.key"))
+        if (rotated := data_dir / "ledger.keys").exists():
+            os.environ.setdefault("LEDGER_KEYS", rotated.read_text().strip())
         # quota keeps the system's time until `subsidy demo` writes this file (shared/clock.py).
         os.environ.setdefault("QUOTA_CLOCK_FILE", str((data_dir / "quota-clock").resolve()))
-    if not os.environ.get("LEDGER_KEY"):
+    if not (os.environ.get("LEDGER_KEY") or os.environ.get("LEDGER_KEYS")):
         infra.stop()
-        raise typer.BadParameter("set LEDGER_KEY: payout keys its ledger with it and refuses to start without it")
+        raise typer.BadParameter(
+            "set LEDGER_KEY (or LEDGER_KEYS): payout keys its ledger with it and refuses to start without it"
+        )
     procs = {}
     sink = None
     if "SMTP_HOST" not in os.environ:

@@ -152,18 +152,47 @@ def dead_letters_replay(
     consumer: str = typer.Option(None, help="only this consumer group's"),
     event_type: str = typer.Option(None, "--type", help="only events of this ce_type"),
     letter_id: list[str] = typer.Option(None, "--id", help="only these letters (repeatable)"),
+    resend_unconfirmed: bool = typer.Option(
+        False,
+        "--resend-unconfirmed",
+        help="also send again letters a replay claimed and never confirmed sending (it stopped midway), "
+        "once the claim is a few minutes old",
+    ),
 ) -> None:
     """Send the letters not replayed yet back to their topics, once their cause is fixed. Letters the
     filters leave out stay for a later replay; so do those whose event is older than the inboxes
-    remember (INBOX_RETENTION_DAYS), which groups that had handled it might handle again."""
+    remember (INBOX_RETENTION_DAYS), which groups that had handled it might handle again. Acts as
+    the console (its database, DATABASE_URL or `make run`'s): each letter is claimed there by its id
+    first, so that a replay running at the same time (the console's, another command's) sends it once."""
+    import getpass
+    import socket
     from datetime import timedelta
 
+    from services.console.replays import ReplayClaims
+    from services.console.tables import metadata
+    from shared import commands
     from shared.messaging.dead_letters import replay
-    from shared.settings import Settings
 
-    keep = timedelta(days=Settings().inbox_retention_days)
-    count = asyncio.run(replay(_bootstrap(), consumer, event_type, letter_id or None, inbox_retention=keep))
-    typer.echo(f"replayed {count} event(s)")
+    async def replaying():
+        async with commands.wired(commands.settings("console"), metadata) as console:
+            return await replay(
+                _bootstrap(),
+                consumer,
+                event_type,
+                letter_id or None,
+                claims=ReplayClaims(console.sessions),
+                by=f"subsidy dead-letters replay ({getpass.getuser()}@{socket.gethostname()})",
+                resend_unconfirmed=resend_unconfirmed,
+                inbox_retention=timedelta(days=console.settings.inbox_retention_days),
+            )
+
+    done = asyncio.run(replaying())
+    for held_id, claim in done.held.items():
+        what = "sent" if claim.state == "sent" else "claimed and not confirmed sent (see --resend-unconfirmed)"
+        typer.echo(f"{held_id}: left alone, {what} by {claim.by} at {claim.at.isoformat(timespec='seconds')}")
+    for old_id in done.too_old:
+        typer.echo(f"{old_id}: left alone, its event is older than the inboxes remember (INBOX_RETENTION_DAYS)")
+    typer.echo(f"replayed {len(done.sent)} event(s)")
 
 
 def asyncapi() -> None:

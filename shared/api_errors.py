@@ -57,10 +57,71 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found", f"未找到{what}")
 
 
-def invalid(fields: list[dict[str, Any]]) -> ApiError:
-    return ApiError(
-        422, "invalid_application", "the application is not valid; see fields", "申请内容有误，详见字段说明", fields
-    )
+# What a request's body can describe, in English and Chinese: a route declares which one its body is
+# (`openapi_extra=concerns("webhook")`), and whatever fails to validate on that route is answered
+# 422 `invalid_webhook`, "the webhook is not valid", "Webhook 无效", its fields named in `fields`;
+# its document says so. A route that declares none (a query's filters) answers `invalid_request`.
+RESOURCES: dict[str, tuple[str, str]] = {
+    "request": ("request", "请求"),
+    "application": ("application", "申请"),
+    "payee": ("payee account", "收款账户"),
+    "match": ("match request", "政策匹配请求"),
+    "webhook": ("webhook", "Webhook"),
+    "policy_draft": ("policy draft", "政策草案"),
+    "approval": ("approval", "审批"),
+    "withdrawal": ("withdrawal", "撤回"),
+    "policy_check": ("policy check", "政策校验请求"),
+    "whatif": ("what-if request", "政策模拟测算请求"),
+    "round": ("round", "遴选轮次"),
+    "state_change": ("state change", "状态变更"),
+    "conflict_declaration": ("conflict-of-interest declaration", "利益冲突声明"),
+    "review": ("review", "评审意见"),
+    "objection": ("objection", "异议"),
+    "objection_decision": ("objection decision", "异议处理决定"),
+    "budget": ("budget", "预算"),
+    "cancellation": ("cancellation", "撤销"),
+    "clawback": ("clawback", "追回"),
+    "template": ("template", "通知模板"),
+}
+
+
+def concerns(resource: str) -> dict[str, Any]:
+    """A route's `openapi_extra`: the resource its body describes (a key of RESOURCES)."""
+    if resource not in RESOURCES:
+        raise KeyError(f"{resource!r} is not a resource errors can name; add it to RESOURCES")
+    return {"x-resource": resource}
+
+
+def resource_of(route: object) -> str:
+    return str((getattr(route, "openapi_extra", None) or {}).get("x-resource", "request"))
+
+
+def invalid_body(resource: str, fields: list[dict[str, Any]]) -> dict[str, Any]:
+    en, zh = RESOURCES[resource]
+    return {
+        "error": {
+            "code": f"invalid_{resource}",
+            "message_en": f"the {en} is not valid; see fields",
+            "message_zh": f"{zh}{' ' if zh[-1].isascii() else ''}无效，详见字段说明",
+            "fields": fields,
+        }
+    }
+
+
+class Invalid(ApiError):
+    """A 422 naming fields; which resource it names is the route's (`concerns`), unless given."""
+
+    def __init__(self, fields: list[dict[str, Any]], resource: str | None = None):
+        error = invalid_body(resource or "request", fields)["error"]
+        super().__init__(422, error["code"], error["message_en"], error["message_zh"], fields)
+        self.fields, self.resource = fields, resource
+
+    def on(self, route: object) -> dict[str, Any]:
+        return invalid_body(self.resource or resource_of(route), self.fields)
+
+
+def invalid(fields: list[dict[str, Any]], resource: str | None = None) -> Invalid:
+    return Invalid(fields, resource)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -73,16 +134,16 @@ _MEANING = {
     401: "No valid API key.",
     403: "The key's role may not do this.",
     404: "Not found.",
-    422: "A field is missing or invalid; `fields` names each one and what is wrong.",
     429: "Too many requests: wait for the seconds in `Retry-After`.",
     500: "The service could not answer; quote the `X-Correlation-Id` response header when you report it.",
+    503: "Busy, or its database away for a moment: nothing was done; try again after `Retry-After` seconds.",
 }
 
 
 def common_errors(operation: dict[str, Any]) -> list[int]:
     """The errors any operation of this shape can answer with, whatever its route does: a key's
     refusals where it needs one, the body's and parameters' where it has them, and the server's own."""
-    statuses = [500]
+    statuses = [500, 503]
     if operation.get("security"):
         statuses += [401, 403, 429]
     if operation.get("requestBody"):
@@ -103,9 +164,32 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             answers = operation.setdefault("responses", {})
-            for status in common_errors(operation):
-                answers.setdefault(str(status), {"description": _MEANING[status], "content": shape})
+            statuses = common_errors(operation)
+            for status in statuses:
+                if status != 422:
+                    answers.setdefault(str(status), {"description": _MEANING[status], "content": shape})
+            if 422 in statuses or "422" in answers:
+                answers["422"] = _invalid_answer(operation)
     return schema
+
+
+def _invalid_answer(operation: dict[str, Any]) -> dict[str, Any]:
+    """The 422 an operation answers when its input fails validation, with the code it carries (its
+    rules may refuse with other 422 codes, which its description names)."""
+    resource = operation.get("x-resource", "request")
+    where = "body" if operation.get("requestBody") else "query"
+    missing = {
+        "field": f"{where}.…",
+        "code": "missing",
+        "message_en": "is required but missing",
+        "message_zh": "缺少必填字段",
+    }
+    example = invalid_body(resource, [missing])
+    return {
+        "description": f"The {RESOURCES[resource][0]} is not valid: `invalid_{resource}`, with `fields` naming "
+        "each field that is missing or invalid and what is wrong with it.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}, "example": example}},
+    }
 
 
 _GENERIC = {
@@ -119,8 +203,9 @@ _GENERIC = {
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, e: ApiError) -> Response:
-        return json_response(e.body, status_code=e.status, headers=e.headers)
+    async def api_error(request: Request, e: ApiError) -> Response:
+        body = e.on(request.scope.get("route")) if isinstance(e, Invalid) else e.body
+        return json_response(body, status_code=e.status, headers=e.headers)
 
     @app.exception_handler(Refused)
     async def refused(_: Request, e: Refused) -> Response:
@@ -159,8 +244,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, e: RequestValidationError) -> Response:
-        return json_response(invalid([f.to_json() for f in field_errors(e.errors())]).body, status_code=422)
+    async def validation_error(request: Request, e: RequestValidationError) -> Response:
+        fields = [f.to_json() for f in field_errors(e.errors())]
+        return json_response(invalid_body(resource_of(request.scope.get("route")), fields), status_code=422)
 
 
 def _allowed_methods(request: Request) -> set[str]:

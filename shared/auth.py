@@ -27,7 +27,7 @@ from shared.events import ApiKeyIssuedV1, ApiKeyRevokedV1
 from shared.messaging.consumer import Batched, Handler
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
-from shared.ratelimit import RateLimiter
+from shared.ratelimit import Limiter
 
 log = logging.getLogger(__name__)
 # policy_admin: the commission's officials who draft, approve and withdraw policy versions (eligibility).
@@ -182,7 +182,7 @@ bearer = HTTPBearer(
 async def authorize(request: Request, *allowed: str) -> Caller:
     """The caller of this request, if its key is valid, its role allowed and its rate not exceeded.
     Routes use it through `role(...)`; a hot path calls it directly, leaving FastAPI nothing to solve.
-    Needs `app.state.keys` (a KeyRing) and `app.state.limiter` (a RateLimiter)."""
+    Needs `app.state.keys` (a KeyRing) and `app.state.limiter` (a `shared.ratelimit.Limiter`)."""
     credentials = await bearer(request)
     keys: KeyRing = request.app.state.keys
     caller = await keys.caller(credentials.credentials) if credentials else None
@@ -194,8 +194,8 @@ async def authorize(request: Request, *allowed: str) -> Caller:
             "需要有效的 API 密钥（Authorization: Bearer sk_…）",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    limiter: RateLimiter = request.app.state.limiter
-    if wait := limiter.retry_after(caller.partner_id, caller.requests_per_second):
+    limiter: Limiter = request.app.state.limiter
+    if wait := await limiter.retry_after(caller.partner_id, caller.requests_per_second):
         raise ApiError(
             429,
             "rate_limited",

@@ -478,6 +478,54 @@ class PaymentsInstructedV2(Payload):
     transactions: list[CreditTransferV2] = Field(min_length=1)
 
 
+# The payout ledger's chain head as published outside payout's database, after Certificate
+# Transparency's signed tree heads: the newest row's sequence number and hash, when it was published,
+# and an HMAC-SHA256 over those under the ledger key `key_id` names. Whoever keeps the newest one can
+# later show that the ledger was not cut back, emptied or rewritten (`subsidy ledger verify --head`).
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+LedgerKeyId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
+
+
+class LedgerHead(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    seq: int = Field(ge=0)  # 0 (with the genesis hash) is the head of an empty ledger
+    hash: Sha256Hex
+    published_at: datetime
+    key_id: LedgerKeyId
+    mac: Sha256Hex
+
+
+class PaymentsInstructedV3(Payload):
+    """pain.001 CstmrCdtTrfInitn as v2, carrying the payout ledger's head when the batch was made, for
+    the finance system to keep (a supplementary-data block in ISO 20022 terms)."""
+
+    ce_type = "subsidy.finance.payments-instructed.v3"
+    topic = topics.FINANCE_INSTRUCTIONS
+    message_id: Max35Text  # GrpHdr/MsgId, derived from the content
+    created_at: datetime  # GrpHdr/CreDtTm
+    number_of_transactions: NumberOfTransactions  # GrpHdr/NbOfTxs
+    control_sum: IsoAmount  # GrpHdr/CtrlSum
+    payment_information_id: Max35Text  # PmtInf/PmtInfId: one payment information per batch
+    debtor_name: Max140Text  # PmtInf/Dbtr/Nm
+    debtor_account: Max34Text  # PmtInf/DbtrAcct/Id/Othr/Id
+    requested_execution_date: date  # PmtInf/ReqdExctnDt
+    transactions: list[CreditTransferV2] = Field(min_length=1)
+    ledger_head: LedgerHead  # SplmtryData: the ledger's head as the batch was made
+
+
+class LedgerHeadPublishedV1(Payload):
+    """The payout ledger's head, published whenever the chain has grown (keyed `ledger`, so heads stay
+    in order); the finance system keeps every one it receives, beside the batches."""
+
+    ce_type = "subsidy.ledger.head-published.v1"
+    topic = topics.FINANCE_INSTRUCTIONS
+    seq: int = Field(ge=0)
+    hash: Sha256Hex
+    published_at: datetime
+    key_id: LedgerKeyId
+    mac: Sha256Hex
+
+
 # An end-to-end id as an answer echoes it (pain.002 OrgnlEndToEndId, camt.054 EndToEndId): the
 # 32 hex digits a v2 batch sent, or the hyphenated UUID of a batch sent as v1. The answers' types
 # were widened to it rather than versioned: every answer valid before is valid still and names the

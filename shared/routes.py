@@ -1,5 +1,10 @@
 """What the routes of a service with a `ctx` share: one transaction per call; the events it owes
-go out once it commits."""
+go out once it commits.
+
+A call whose transaction PostgreSQL chose as a deadlock's victim, or refused for a serialization
+conflict, left nothing behind: it is run again from the start, a few times, before its caller is
+told the service is busy (503). A person cancelling an award while the bank's answer for it is
+being booked should see the one outcome, not a 500."""
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -7,19 +12,32 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from shared.bootstrap import Wiring
+from shared.messaging.faults import lost_a_race
 from shared.policy.book import PolicyBook
+
+ATTEMPTS = 4
 
 
 async def act(request: Request, operation: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
     """Runs `operation(session, ctx, …)` in its own transaction."""
-    async with wiring(request).sessions.begin() as session:
-        return await operation(session, request.app.state.ctx, *args, **kwargs)
+    return await _in_transaction(request, operation, request.app.state.ctx, *args, **kwargs)
 
 
 async def read(request: Request, query: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
     """Runs `query(session, …)` in a transaction of its own."""
-    async with wiring(request).sessions.begin() as session:
-        return await query(session, *args, **kwargs)
+    return await _in_transaction(request, query, *args, **kwargs)
+
+
+async def _in_transaction(request: Request, work: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+    sessions = wiring(request).sessions
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            async with sessions.begin() as session:
+                return await work(session, *args, **kwargs)
+        except Exception as e:
+            if attempt == ATTEMPTS or not lost_a_race(e):
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def wiring(request: Request) -> Wiring:

@@ -276,6 +276,17 @@ INTERNAL_ERROR = orjson.dumps(
     }
 )
 
+UNAVAILABLE = orjson.dumps(
+    {
+        "error": {
+            "code": "unavailable",
+            "message_en": "the service is busy or its database is away for a moment; try again after Retry-After",
+            "message_zh": "服务繁忙或数据库暂不可用；请在 Retry-After 秒后重试",
+            "fields": [],
+        }
+    }
+)
+
 
 class ObservedRequests:
     """Every request gets a correlation id (the caller's `X-Correlation-Id`, or a new one) that
@@ -309,15 +320,19 @@ class ObservedRequests:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as error:
             # Whatever escaped every handler is logged once, with its correlation id, and answered
-            # in the documented shape; the server's own plain-text 500 would carry neither.
-            log.exception("%s %s failed", scope["method"], scope["path"])
+            # in the documented shape; the server's own plain-text 500 would carry neither. The
+            # database or broker away or busy is not the caller's fault nor a bug: 503, try again.
+            busy = is_transient(error)
+            if busy:
+                log.warning("%s %s: %s", scope["method"], scope["path"], describe(error))
+            else:
+                log.exception("%s %s failed", scope["method"], scope["path"])
             if status == 500 and not started_answer:
-                await send_with_id(
-                    {"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"application/json")]}
-                )
-                await send({"type": "http.response.body", "body": INTERNAL_ERROR})
+                headers = [(b"content-type", b"application/json")] + ([(b"retry-after", b"1")] if busy else [])
+                await send_with_id({"type": "http.response.start", "status": 503 if busy else 500, "headers": headers})
+                await send({"type": "http.response.body", "body": UNAVAILABLE if busy else INTERNAL_ERROR})
         finally:
             correlation_id.reset(token)
             self._answered.get(status // 100, self._answered[5]).inc()

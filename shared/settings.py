@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     retention_interval_s: float = Field(default=60, gt=0)
     retention_batch_size: int = Field(default=1000, ge=1)
     retention_pause_s: float = Field(default=0.1, ge=0)
+    # A partner may spend this many seconds of its rate at once (at least one request). Intake
+    # keeps the rates in its schema, so they hold across its replicas (shared/ratelimit.py).
+    rate_limit_burst_s: float = Field(default=2.0, gt=0)
     # Connections each process keeps to PostgreSQL (as many again may open under load).
     database_pool_size: int = Field(default=10, ge=1)
     log_level: str = "INFO"

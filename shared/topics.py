@@ -15,7 +15,8 @@ DEAD_LETTERS = "subsidy.dead-letters"
 DEAD_LETTER_REPLAYS = "subsidy.dead-letters.replays"
 ROUNDS = "subsidy.rounds"  # keyed by `clause:year`
 PAYEES = "subsidy.payees"  # applicants' bank details, from intake to payout only (full account numbers)
-FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"  # pain.001-shaped batches, keyed by message id
+# pain.001-shaped batches, keyed by message id, and the ledger's heads, keyed `ledger`
+FINANCE_INSTRUCTIONS = "subsidy.finance-instructions"
 # Policy versions approved or withdrawn at run time, from eligibility to every service that reads the
 # policy; keyed by version id, so that a version's publication and withdrawal stay in order.
 POLICY_VERSIONS = "subsidy.policy-versions"
@@ -52,7 +53,7 @@ KEYS = {
     AWARDS: _CREDIT_CODE,
     PAYOUTS: _CREDIT_CODE,
     FINANCE_RESULTS: "the instruction batch's message id (the first interface: the applicant's credit code)",
-    FINANCE_INSTRUCTIONS: "the batch's message id",
+    FINANCE_INSTRUCTIONS: "the batch's message id; a ledger head, `ledger`",
     PAYEES: _CREDIT_CODE,
     NOTIFICATIONS: _CREDIT_CODE,
     PARTNERS: "the partner's id",

@@ -46,6 +46,49 @@ async def sign_in(page: Page, console_url: str, name: str, password: str, *, ope
     return await navigation.value
 
 
+# Every Chinese character on the page (Han, and CJK punctuation), drawn in the font its element has,
+# beside a character no font has (U+0378, unassigned): where the two are drawn alike, or nothing is
+# drawn, the page shows an empty box for it.
+MISSING_GLYPHS = """() => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const g = canvas.getContext('2d', {willReadFrequently: true});
+  const drawn = (font, text) => {
+    g.clearRect(0, 0, 64, 64);
+    g.font = font;
+    g.textBaseline = 'top';
+    g.fillText(text, 4, 4);
+    return g.getImageData(0, 0, 64, 64).data.join(',');
+  };
+  const blank = drawn('16px sans-serif', '');
+  const chinese = new Set(), missing = new Set(), seen = new Set();
+  const texts = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+    const font = getComputedStyle(node.parentElement).font;
+    for (const c of node.data.match(/[\\p{Script=Han}\\u3001-\\u303f\\uff01-\\uff5e]/gu) || []) {
+      if (seen.has(font + c)) continue;
+      seen.add(font + c);
+      chinese.add(c);
+      const glyph = drawn(font, c);
+      if (glyph === drawn(font, '\\u0378') || glyph === blank) missing.add(c);
+    }
+  }
+  return {chinese: [...chinese].join(''), missing: [...missing].join('')};
+}"""
+
+
+async def missing_glyphs(page: Page) -> tuple[str, str]:
+    """The Chinese characters on the page, and those of them drawn as an empty box."""
+    found = await page.evaluate(MISSING_GLYPHS)
+    return found["chinese"], found["missing"]
+
+
+async def assert_chinese_renders(page: Page) -> None:
+    """Every Chinese character on the page is drawn with a glyph of its own."""
+    _, missing = await missing_glyphs(page)
+    assert not missing, f"{page.url}: no font draws {missing!r} (is fonts-noto-cjk installed? see the Makefile)"
+
+
 A11Y = """() => {
   const named = el => el.labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
   const controls = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')];
@@ -75,6 +118,7 @@ async def assert_accessible(page: Page, url: str) -> None:
     assert found["unnamed"] == [], url
     assert found["unscoped"] == [], url
     assert found["skip"] == "#main", url
+    await assert_chinese_renders(page)
     await page.keyboard.press("Tab")  # the first stop is the skip link, and it is visible when focused
     assert await page.evaluate("() => document.activeElement.className") == "skip", url
     for _ in range(12):  # every stop is a control, with a visible focus ring

@@ -64,8 +64,17 @@ def sample(model: type[Payload]) -> Payload:
     return model.model_validate(_fields(model))
 
 
+SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
 def _fields(model: type[BaseModel]) -> dict[str, Any]:
-    return {name: _value(field.annotation) for name, field in model.model_fields.items()}
+    return {
+        # A hash or MAC takes 64 hex digits, wider than any other text.
+        name: uuid.uuid4().hex * 2
+        if any(getattr(m, "pattern", None) == SHA256_HEX for m in field.metadata)
+        else _value(field.annotation)
+        for name, field in model.model_fields.items()
+    }
 
 
 def _value(annotation: Any) -> Any:

@@ -16,12 +16,12 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.console.tables import accounts
 from services.console.tables import sessions as session_rows
 from shared.auth import KeyIssuer, PartnerExists
-from shared.secretbox import SecretBox
+from shared.secretbox import SecretBox, reseal_rows
 
 ROLES = ("reviewer", "finance", "admin", "policy_admin")  # partners do not sign in to the console
 MIN_PASSWORD_LENGTH = 12
@@ -180,3 +180,8 @@ async def verify(console: async_sessionmaker, name: str, password: str) -> Accou
         async with console.begin() as session:
             await session.execute(update(accounts).where(accounts.c.name == name).values(password_hash=fresh))
     return Account(row.name, row.role)
+
+
+async def reseal(session: AsyncSession, box: SecretBox) -> int:
+    """Accounts' API keys resealed with the first SECRETS_KEY, after a rotation."""
+    return await reseal_rows(session, accounts, "name", "api_key_sealed", box=box)

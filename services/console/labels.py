@@ -132,6 +132,18 @@ DONE = {
         "The version was approved: every service adds it to its policy book within seconds, with no restart.",
     ),
     "policy_withdrawn": ("版本已撤回，其版本号不再使用。", "The version was withdrawn; its id is never used again."),
+    "award_cancelled": (
+        "奖励已取消：其预留已释放，预算可再用；操作人已记录。",
+        "The award was cancelled: its reservation went back to the budget; you are recorded as the one who did it.",
+    ),
+    "clawback_recorded": (
+        "追回已记录：冲正分录与应收款已入账；操作人已记录。",
+        "The clawback was recorded: a reversing entry and a receivable, with you as the one who recorded it.",
+    ),
+    "payee_corrected": (
+        "收款账户已更正：因账户问题暂缓或被退回的拨付将随即重新申请。",
+        "The bank details were corrected: a payout held or returned for them is requested again at once.",
+    ),
 }
 
 VERSION_STATE = {

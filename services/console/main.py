@@ -12,7 +12,7 @@ from services.console.sessions import Limits
 from services.console.settings import ConsoleSettings
 from services.console.tables import metadata, published_policy_versions
 from services.console.upstream import Upstream
-from services.console.web import applications, auth, errors, operations, payouts, policy, rounds
+from services.console.web import applications, auth, corrections, errors, operations, payouts, policy, rounds
 from services.console.web.deps import Console
 from services.console.web.headers import SecurityHeaders
 from services.console.web.render import Pages, environment
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(SecurityHeaders)
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
         errors.install(app)
-        for module in (auth, applications, rounds, payouts, policy, operations):
+        for module in (auth, applications, rounds, payouts, corrections, policy, operations):
             app.include_router(module.router)
 
     return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — operator console")

@@ -1,5 +1,6 @@
-"""The console's own tables: accounts, their sessions, and sign-in attempts. Everything else the
-console shows belongs to the other services and is read through their APIs."""
+"""The console's own tables: accounts, their sessions, sign-in attempts, and the dead letters it
+sent back. Everything else the console shows belongs to the other services and is read through
+their APIs."""
 
 from sqlalchemy import (
     BigInteger,
@@ -55,6 +56,20 @@ signin_failures = Table(
     Column("cleared", Boolean, nullable=False, server_default="false"),
     Index("ix_signin_failures_account_at", "account", "at"),
     Index("ix_signin_failures_address_at", "address", "at"),
+)
+
+# The dead letters sent back (by the console or `subsidy dead-letters replay`), each claimed by its
+# id before it is sent, so that replicas replaying it at once send it once (shared/messaging/
+# dead_letters.py). `sending` until its topic has it; then `sent`.
+replays = Table(
+    "replays",
+    metadata,
+    Column("letter_id", Text, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("claimed_by", Text, nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True)),
+    CheckConstraint("state IN ('sending', 'sent')", name="state"),
 )
 
 # The policy versions eligibility published, kept so that a restart knows them without the broker.

@@ -23,6 +23,7 @@ from shared.events import (
     PaymentsBookedV1,
     PaymentsInstructedV1,
     PaymentsInstructedV2,
+    PaymentsInstructedV3,
     PaymentStatusReportedV1,
     TransactionStatus,
 )
@@ -43,7 +44,7 @@ def _fraction(text: str) -> float:
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16) / 16**12
 
 
-Batch = PaymentsInstructedV1 | PaymentsInstructedV2
+Batch = PaymentsInstructedV1 | PaymentsInstructedV2 | PaymentsInstructedV3
 Transfer = CreditTransfer | CreditTransferV2
 
 

@@ -1,6 +1,7 @@
 """Wires the finance-system stand-in: it takes payout batches off `subsidy.finance-instructions`
-(v2, and v1 ones still on the topic), keeps each, and answers it after a delay with a status report
-and a booking notification."""
+(v3, and v2 and v1 ones still on the topic), keeps each, and answers it after a delay with a status
+report and a booking notification. It keeps the ledger heads that come in v3 batches and as events
+on the same topic, and serves the newest (heads.py)."""
 
 import asyncio
 import dataclasses
@@ -10,11 +11,11 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.finance_sim import answers
+from services.finance_sim import answers, heads
 from services.finance_sim.settings import FinanceSimSettings
 from services.finance_sim.tables import metadata, received
 from shared.bootstrap import bootstrap
-from shared.events import PaymentsInstructedV1, PaymentsInstructedV2
+from shared.events import LedgerHeadPublishedV1, PaymentsInstructedV1, PaymentsInstructedV2, PaymentsInstructedV3
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import payload_type
 from shared.service import Runtime
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             earlier = (await session.execute(select(received).where(received.c.message_id == m.message_id))).one()
             if _batch(earlier) != m:
                 raise ValueError(f"batch {m.message_id} was sent before with another content")
+        if isinstance(m, PaymentsInstructedV3):
+            await heads.keep(session, m.ledger_head, m.message_id)
 
     async def answer_due_batches() -> None:
         while True:
@@ -73,17 +76,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     runtime = Runtime(
         wiring,
-        handlers={"finance-sim": {PaymentsInstructedV2: batch_received, PaymentsInstructedV1: batch_received}},
+        handlers={
+            "finance-sim": {
+                PaymentsInstructedV3: batch_received,
+                PaymentsInstructedV2: batch_received,
+                PaymentsInstructedV1: batch_received,
+                LedgerHeadPublishedV1: heads.head_published,
+            }
+        },
         workers=[answer_due_batches],
     )
-    return create_service_app(runtime, title="finance-system stand-in (development and tests only)")
+    return create_service_app(
+        runtime,
+        configure=lambda app: app.include_router(heads.router),
+        title="finance-system stand-in (development and tests only)",
+    )
 
 
 def _batch(row) -> answers.Batch:
     """A kept batch, read as the version it came as."""
     model = payload_type(row.ce_type)
     batch = model.model_validate_json(row.body) if model else None
-    assert isinstance(batch, PaymentsInstructedV1 | PaymentsInstructedV2), f"{row.ce_type} is not a batch"
+    assert isinstance(batch, PaymentsInstructedV1 | PaymentsInstructedV2 | PaymentsInstructedV3), (
+        f"{row.ce_type} is not a batch"
+    )
     return batch
 
 

@@ -7,11 +7,11 @@ from services.intake.api import applications, docs, payees, policy
 from services.intake.api import partners as partner_routes
 from services.intake.partners import KeyRing, key_lookup
 from services.intake.submissions import Submissions
-from services.intake.tables import metadata, published_policy_versions
+from services.intake.tables import SCHEMA, metadata, published_policy_versions
 from services.intake.webhooks import WebhookRegistry
 from shared import api_errors, policy_versions
 from shared.bootstrap import bootstrap
-from shared.ratelimit import RateLimiter
+from shared.ratelimit import SharedRateLimiter
 from shared.secretbox import SecretBox
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     submissions = Submissions(wiring)
     published = policy_versions.replica(wiring, published_policy_versions)
+    # A partner's rate holds in total across every intake replica (its state in intake's schema),
+    # checked on the hot path's own connections.
+    limiter = SharedRateLimiter(submissions.pool, SCHEMA, burst_seconds=wiring.settings.rate_limit_burst_s)
     runtime = Runtime(
         wiring,
         handlers={"intake-status": projection.HANDLERS, "intake-policy": published.handlers},
@@ -37,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def configure(app: FastAPI) -> None:
         app.state.keys = KeyRing(key_lookup(wiring.sessions))
         app.state.submissions = submissions
-        app.state.limiter = RateLimiter()
+        app.state.limiter = limiter
         app.state.webhooks = webhooks
         api_errors.install(app)
         for module in (applications, payees, policy, partner_routes):

@@ -113,6 +113,12 @@ class Submissions:
         ) as self._pool:
             yield
 
+    def pool(self) -> asyncpg.Pool:
+        """The hot path's pool, which the rate limit shares (`shared/ratelimit.py`)."""
+        if self._pool is None:
+            raise RuntimeError("submissions are taken only while held open (`open`)")
+        return self._pool
+
     async def submit(
         self, partner_id: str, idempotency_key: str, document: dict[str, Any], application: ApplicationBase
     ) -> Accepted:

@@ -60,5 +60,16 @@ timeline = Table(
     Column("detail", JSONB, nullable=False),
 )
 
+# Each partner's rate across every intake replica (`shared/ratelimit.py`'s SharedRateLimiter):
+# the time by which it will have spent its allowance. Unlogged: no WAL for a row updated on every
+# request; a database crash empties it, which gives each partner one fresh burst.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("partner_id", Text, primary_key=True),
+    Column("theoretical_arrival", DateTime(timezone=True), nullable=False),
+    prefixes=["UNLOGGED"],
+)
+
 # The policy versions eligibility published, kept so that a restart knows them without the broker.
 published_policy_versions = policy_replica_table(metadata)

@@ -21,7 +21,7 @@ from shared.auth import replica_handlers
 from shared.events import ApplicationSubmittedV1, RoundStateChangedV1, WebhookRegisteredV1, WebhookRegisteredV2
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
-from shared.secretbox import SecretBox, SecretUnreadable
+from shared.secretbox import SecretBox, SecretUnreadable, reseal_rows
 
 
 async def record_webhook(
@@ -146,3 +146,10 @@ def handlers(box: SecretBox, rotation_overlap: timedelta) -> dict:
         RoundStateChangedV1: round_changed,
         **replica_handlers(api_keys),
     }
+
+
+async def reseal(session: AsyncSession, box: SecretBox) -> int:
+    """Partners' signing secrets (current and previous) resealed with the first SECRETS_KEY, after a rotation."""
+    return await reseal_rows(
+        session, webhooks, "partner_id", "secret_ciphertext", "previous_secret_ciphertext", box=box
+    )

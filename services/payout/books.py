@@ -17,6 +17,7 @@ from sqlalchemy import ARRAY, Boolean, Numeric, Text, bindparam, insert, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout.domain import chain
+from services.payout.domain.keys import KeyRing
 from services.payout.domain.ledger import Account, Ledger, Transfer
 from services.payout.tables import accounts, transfers
 
@@ -38,12 +39,24 @@ def as_transfer(row) -> Transfer:
     return Transfer(row.id, row.debit, row.credit, row.amount, row.kind, row.pending_id, row.code, row.ref)
 
 
+def as_link(row) -> chain.Link:
+    return chain.Link(row.seq, as_transfer(row), row.prev_hash, row.hash, row.key_id)
+
+
+async def newest(session: AsyncSession) -> tuple[int, str]:
+    """The chain's newest row (sequence number, hash); (0, genesis) for an empty book."""
+    last = (
+        await session.execute(select(transfers.c.seq, transfers.c.hash).order_by(transfers.c.seq.desc()).limit(1))
+    ).first()
+    return (last.seq, last.hash) if last else (0, chain.GENESIS)
+
+
 def as_account(row) -> Account:
     return Account(row.id, row.debits_pending, row.debits_posted, row.credits_pending, row.credits_posted)
 
 
 class Books:
-    def __init__(self, session: AsyncSession, key: bytes, last_seq: int, last_hash: str):
+    def __init__(self, session: AsyncSession, key: bytes | KeyRing, last_seq: int, last_hash: str):
         self._session, self._key = session, key
         self._seq, self._hash = last_seq, last_hash
         self.ledger = Ledger()
@@ -51,12 +64,9 @@ class Books:
         self._touched: set[str] = set()
 
     @classmethod
-    async def open(cls, session: AsyncSession, key: bytes) -> Books:
+    async def open(cls, session: AsyncSession, key: bytes | KeyRing) -> Books:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK})
-        last = (
-            await session.execute(select(transfers.c.seq, transfers.c.hash).order_by(transfers.c.seq.desc()).limit(1))
-        ).first()
-        return cls(session, key, last.seq if last else 0, last.hash if last else chain.GENESIS)
+        return cls(session, key, *await newest(session))
 
     async def load(self, account_ids: Iterable[str] = (), transfer_ids: Iterable[UUID] = ()) -> None:
         """Reads these accounts, these transfers and whatever posted or voided them."""
@@ -108,6 +118,7 @@ class Books:
                     "ref": t.ref,
                     "prev_hash": link.prev_hash,
                     "hash": link.hash,
+                    "key_id": link.key_id,
                 }
             )
             self._seq, self._hash = link.seq, link.hash

@@ -19,16 +19,27 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The payout ledger: verifica
 DEMO_BUDGET = Decimal("50000000.00")
 
 
-def _ledger_key() -> str:
-    key = os.environ.get("LEDGER_KEY") or (
-        (DATA_DIR / "ledger.key").read_text().strip() if (DATA_DIR / "ledger.key").exists() else ""
-    )
-    if not key:
+def local_key_file(name: str, data_dir: Path = DATA_DIR) -> str:
+    path = data_dir / name
+    return path.read_text().strip() if path.exists() else ""
+
+
+def ledger_keys(data_dir: Path = DATA_DIR) -> dict[str, str]:
+    """LEDGER_KEYS and LEDGER_KEY from the environment; on a local stack (no DATABASE_URL) what
+    `subsidy up` keeps in its data (`ledger.keys` after a rotation, `ledger.key`)."""
+    local = "DATABASE_URL" not in os.environ
+    keys = {
+        "ledger_keys": os.environ.get("LEDGER_KEYS") or (local_key_file("ledger.keys", data_dir) if local else ""),
+        "ledger_key": os.environ.get("LEDGER_KEY") or (local_key_file("ledger.key", data_dir) if local else ""),
+    }
+    if not any(keys.values()):
         typer.echo(
-            "LEDGER_KEY is not set (and no .data/ledger.key): the ledger cannot be verified or written", err=True
+            "LEDGER_KEY (or LEDGER_KEYS) is not set (and no .data/ledger.key): the ledger cannot be verified "
+            "or written",
+            err=True,
         )
         raise typer.Exit(2)
-    return key
+    return {name: value for name, value in keys.items() if value}
 
 
 async def _in_payout(operation, database_url: str | None = None):
@@ -38,7 +49,7 @@ async def _in_payout(operation, database_url: str | None = None):
     from services.payout.settings import PayoutSettings
     from services.payout.tables import metadata
 
-    settings = commands.settings("payout", PayoutSettings, database_url, ledger_key=_ledger_key())
+    settings = commands.settings("payout", PayoutSettings, database_url, **ledger_keys())
     async with commands.wired(settings, metadata) as wiring:
         return await commands.in_transaction(wiring, operation, Context.of(wiring))
 
@@ -87,24 +98,77 @@ def budgets_list(year: int = typer.Option(None, help="only this year")) -> None:
         _show_line(line)
 
 
+def _published_head(source: str | None, port_base: int):
+    """The head to hold the book to, and where it came from: `source` (a file or URL), else on a
+    local stack the finance stand-in's newest; (None, why) when there is none to be had."""
+    from services.payout import anchor
+    from shared.stack import SERVICES
+
+    given = source is not None
+    if source is None:
+        if "DATABASE_URL" in os.environ:
+            return None, "no published head given (--head FILE|URL, or LEDGER_HEAD)"
+        source = f"http://127.0.0.1:{port_base + SERVICES.index('finance_sim')}/v1/ledger/head"
+    try:
+        head = anchor.read(source)
+    except Exception as error:  # an unreadable head is the operator's to fix, named with its source
+        if given:
+            typer.echo(f"cannot read the published head from {source}: {error}", err=True)
+            raise typer.Exit(2) from None
+        return None, f"the finance stand-in ({source}) did not answer: {type(error).__name__}"
+    return head, source if head else f"{source} has received no head yet"
+
+
 @ledger_app.command("verify")
-def ledger_verify() -> None:
-    """Check the ledger from genesis: the keyed hash chain, every transfer within the rules (so no budget
-    ever overspent), each award reserved once, and stored balances equal to the transfers.
-    Exit 0 when it holds; exit 1 naming the first broken row (DATABASE_URL, LEDGER_KEY)."""
+def ledger_verify(
+    head: str = typer.Option(
+        None,
+        "--head",
+        envvar="LEDGER_HEAD",
+        help="a published head to hold the book to: a JSON file (a report's or a batch's head) or a URL "
+        "answering one (the finance system's GET /v1/ledger/head); on a local stack the finance stand-in's",
+    ),
+    port_base: int = typer.Option(8000, help="intake's port on a local stack, as `subsidy up`"),
+) -> None:
+    """Check the ledger against the newest head published outside it (the book must still hold that
+    row, with that hash, and the head's MAC must verify), then from genesis: the keyed hash chain,
+    every transfer within the rules (so no budget ever overspent), each award reserved once, and stored
+    balances equal to the transfers. Exit 0 when it holds; exit 1 naming the missing head or the first
+    broken row (DATABASE_URL, LEDGER_KEY or LEDGER_KEYS)."""
     from services.payout.audit import verify_ledger
 
+    published, source = _published_head(head, port_base)
+
     async def op(session, ctx):
-        return await verify_ledger(session, ctx.key)
+        return await verify_ledger(session, ctx.key, published)
 
     result = _payout_op(op)
     if result.problem:
         typer.echo(f"BROKEN at {result.problem}", err=True)
         raise typer.Exit(1)
+    against = (
+        f"holding {published} ({source})"
+        if published
+        else f"no published head checked ({source}): rows cut from the end would not show"
+    )
     typer.echo(
         f"ledger verified: {result.rows} transfer(s), {result.accounts} account(s), chain intact, "
-        "every transfer within the rules, balances equal to their transfers"
+        f"every transfer within the rules, balances equal to their transfers; {against}"
     )
+
+
+@ledger_app.command("head")
+def ledger_head() -> None:
+    """Print the ledger's head now, signed (JSON): keep it, and `subsidy ledger verify --head FILE` will
+    show whether the book still holds it."""
+    import json
+
+    from services.payout import anchor
+
+    async def op(session, ctx):
+        return await anchor.current(session, ctx)
+
+    typer.echo(json.dumps(anchor.as_json(_payout_op(op)), indent=2))
 
 
 @ledger_app.command("report")
@@ -114,7 +178,8 @@ def ledger_report(
     output: Path = typer.Option(None, "--output", "-o", help="file to write (default: stdout for csv)"),
 ) -> None:
     """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
-    recovered and available, as CSV or XLSX."""
+    recovered and available, as CSV or XLSX; with the ledger's head as of the report (printed to
+    stderr, and on its own sheet in XLSX)."""
     from services.payout import reports
 
     if format not in ("csv", "xlsx"):
@@ -122,16 +187,20 @@ def ledger_report(
     if format == "xlsx" and output is None:
         raise typer.BadParameter("an XLSX report needs --output FILE")
 
-    async def op(session, ctx):
-        return await reports.rows(session, year=year)
+    from services.payout import anchor
 
-    rows = _payout_op(op)
-    body = reports.csv_bytes(rows) if format == "csv" else reports.xlsx_bytes(rows)
+    async def op(session, ctx):
+        return await reports.rows(session, year=year), await anchor.current(session, ctx)
+
+    rows, head = _payout_op(op)
+    body = reports.csv_bytes(rows) if format == "csv" else reports.xlsx_bytes(rows, head)
     if output is None:
         sys.stdout.write(body.decode("utf-8-sig"))
     else:
         output.write_bytes(body)
         typer.echo(f"wrote {len(rows)} line(s) to {output}")
+    # The head travels with the report (its own sheet in XLSX): whoever keeps it can check the book later.
+    typer.echo(f"ledger head: {reports.head_line(head)}", err=True)
 
 
 async def demo_budgets(database_url: str) -> tuple[int, int]:

@@ -5,6 +5,7 @@ lines), the finance service level and a clock."""
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from services.payout.domain.keys import KeyRing
 from services.payout.settings import PayoutSettings
 from shared.bootstrap import Wiring
 from shared.clock import Clock, SystemClock
@@ -17,7 +18,7 @@ from shared.policy import CurrentPolicy
 @dataclass
 class Context:
     publisher: Publisher
-    key: bytes
+    key: bytes | KeyRing  # the ledger's keys: the first signs, all verify (a single key: its id derived)
     policy: CurrentPolicy
     service_level_days: int = 3
     debtor_name: str = "成都市新经济发展委员会"
@@ -27,12 +28,12 @@ class Context:
 
     @classmethod
     def of(cls, wiring: Wiring) -> "Context":
-        """The context of a payout process; refuses (LedgerKeyMissing) without LEDGER_KEY."""
+        """The context of a payout process; refuses (LedgerKeyMissing) without LEDGER_KEY or LEDGER_KEYS."""
         s = wiring.settings
         assert isinstance(s, PayoutSettings), "payout is wired with PayoutSettings"
         return cls(
             wiring.publisher,
-            s.ledger_key_bytes(),
+            s.ledger_key_ring(),
             wiring.policy,
             s.finance_service_level_working_days,
             s.finance_debtor_name,

@@ -1,4 +1,5 @@
-"""The exchange with the city's finance system: requested payouts leave in pain.001-shaped batches;
+"""The exchange with the city's finance system: requested payouts leave in pain.001-shaped batches,
+each carrying the ledger's head for the finance system to keep;
 pain.002-shaped status reports accept or reject each one; camt.054-shaped notifications say which
 were booked, and the ledger posts their reservations. An answer names a payout by the end-to-end id
 its batch carried, 32 hex digits, or the hyphenated id of a batch sent before v2 (`payout_id_of`)."""
@@ -12,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.payout import anchor
 from services.payout import payees as payee_book
 from services.payout.books import Books
 from services.payout.context import Context
@@ -64,6 +66,7 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
         debtor_name=ctx.debtor_name,
         debtor_account=ctx.debtor_account,
         execution_date=money.expected_on(now, 0),
+        ledger_head=anchor.as_payload(await anchor.current(session, ctx)),
     )
     await session.execute(
         insert(batches).values(

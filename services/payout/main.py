@@ -1,8 +1,9 @@
-"""Wires the payout service: its ledger and key, the events it follows, the loop that sends
-batches to the finance system, and the finance officials' API."""
+"""Wires the payout service: its ledger and keys, the events it follows, the loops that send
+batches to the finance system and publish the ledger's head, and the finance officials' API."""
 
 from fastapi import FastAPI
 
+from services.payout import anchor
 from services.payout.api import docs, routes
 from services.payout.context import Context
 from services.payout.handlers import handlers
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workers=[
             batcher(wiring.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max),
             published.follow,
+            anchor.publisher(wiring.sessions, ctx, settings.ledger_head_interval_s),
         ],
         resources=[published.load],
     )

@@ -1,14 +1,19 @@
 """Reports for finance: per year and clause, what was budgeted, awarded, cancelled, waits for budget,
 is reserved, paid, outstanding (awarded, not paid, not cancelled), recovered (clawbacks recorded)
-and still available — as CSV (stdlib) and XLSX (openpyxl)."""
+and still available — as CSV (stdlib) and XLSX (openpyxl). Each report carries the ledger's head as
+of it (domain/chain.py): a sheet of its own in XLSX, the `Ledger-Head` header of the API's answer,
+a line on the command's stderr; whoever keeps it can later show the ledger was not cut back."""
 
 import csv
 import io
+import json
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.payout import anchor
+from services.payout.domain.chain import Head
 from services.payout.tables import SCHEMA
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -69,7 +74,12 @@ def csv_bytes(report: list[dict]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode()  # a BOM, so that Excel reads the clause ids right
 
 
-def xlsx_bytes(report: list[dict]) -> bytes:
+def head_line(head: Head) -> str:
+    """The head as one line of JSON (what `subsidy ledger verify --head FILE` reads)."""
+    return json.dumps(anchor.as_json(head), separators=(",", ":"))
+
+
+def xlsx_bytes(report: list[dict], head: Head | None = None) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -82,6 +92,10 @@ def xlsx_bytes(report: list[dict]) -> bytes:
     for row in sheet.iter_rows(min_row=2, min_col=3, max_col=len(COLUMNS)):
         for cell in row:
             cell.number_format = "#,##0.00"
+    if head is not None:
+        kept = book.create_sheet("ledger head")
+        for name, value in anchor.as_json(head).items():
+            kept.append([name, value])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

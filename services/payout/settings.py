@@ -3,6 +3,7 @@ service level."""
 
 from pydantic import Field, SecretStr
 
+from services.payout.domain.keys import KeyRing, parse
 from shared.settings import Settings
 
 
@@ -14,6 +15,13 @@ class PayoutSettings(Settings):
     # The key every ledger row's HMAC is made with; without it the chain can be neither extended nor
     # verified. Keep it outside the database (a secrets store): whoever holds it can rewrite history.
     ledger_key: SecretStr | None = None
+    # Several ledger keys, each with an id, while keys are rotated: `id:key,id:key…`, the first making
+    # new rows and heads, every one (and LEDGER_KEY, when set, under an id derived from it) verifying.
+    # Each row names its key, so an old key stays listed as long as the ledger holds rows made with it.
+    ledger_keys: SecretStr | None = None
+    # How often the ledger's head is published (as an event, for the finance system to keep) once the
+    # chain has grown; it also travels in every batch.
+    ledger_head_interval_s: float = Field(default=5.0, gt=0)
     # Working days the finance system takes to pay once a payout is requested: the expected date.
     finance_service_level_working_days: int = Field(default=3, ge=0, le=60)
     # A batch (pain.001) leaves every this many seconds, or as soon as this many payouts wait.
@@ -27,10 +35,13 @@ class PayoutSettings(Settings):
     finance_debtor_name: str = Field(default="成都市新经济发展委员会", min_length=1, max_length=140)
     finance_debtor_account: str = Field(default="510100000000000000001", min_length=1, max_length=34)
 
-    def ledger_key_bytes(self) -> bytes:
-        if self.ledger_key is None or not self.ledger_key.get_secret_value():
+    def ledger_key_ring(self) -> KeyRing:
+        """LEDGER_KEYS then LEDGER_KEY; LedgerKeyMissing without either, ValueError when malformed."""
+        many = self.ledger_keys.get_secret_value() if self.ledger_keys else ""
+        one = self.ledger_key.get_secret_value() if self.ledger_key else ""
+        if not (many.strip() or one):
             raise LedgerKeyMissing(
-                f"{self.service_name} needs LEDGER_KEY, the key the ledger's hash chain is "
+                f"{self.service_name} needs LEDGER_KEY (or LEDGER_KEYS), the key the ledger's hash chain is "
                 "made with (any long random string; `python -m shared.secretbox` makes one)"
             )
-        return self.ledger_key.get_secret_value().encode()
+        return parse(many, one)

@@ -46,6 +46,7 @@ transfers = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False, unique=True),
+    Column("key_id", Text),  # the ledger key `hash` was made with; none on rows older than key ids
     CheckConstraint("amount > 0", name="positive_amount"),
     CheckConstraint("kind IN ('posted', 'pending', 'post', 'void')", name="known_kind"),
     # A pending transfer is posted or voided once at most.

@@ -14,8 +14,17 @@ letter where it was, for a later replay to find. A letter replayed and failing a
 as a new letter (a new id), for the next replay. The id is stable across a broker that lost its
 data and got the letters again from the outboxes.
 
-Inboxes forget events after INBOX_RETENTION_DAYS (shared/retention.py): a letter whose event is
-older than that is not replayed, since the groups that had handled it might handle it again.
+Two replays of one letter at once (two console replicas, the console and the command) send it
+once: each letter is first claimed by its id in the replaying service's database (`Claims`; the
+console's `replays` table), and sent only once that claim is committed. A claim held already,
+by the same letter id, means the letter went back (or is going back): nothing is sent, and the
+caller says so. A replay cut short between its claim and its send leaves the claim `sending`; an
+operator sends such a letter again on purpose (`resend_unconfirmed`), and only once the claim is
+older than any send in progress could be.
+
+Inboxes forget events after INBOX_RETENTION_DAYS (shared/retention.py): given it, a replay leaves
+alone a letter whose event is older than that, since the groups that had handled the event might
+handle it again.
 """
 
 from __future__ import annotations
@@ -23,16 +32,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from shared import topics
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -160,17 +167,50 @@ def summary(found: Iterable[Letter]) -> dict[str, dict[str, int]]:
     return {"consumers": dict(sorted(groups.items())), "types": dict(sorted(types.items()))}
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A letter's replay as the database holds it: `granted` when this replay may send it."""
+
+    granted: bool
+    state: str  # sending | sent
+    by: str
+    at: datetime
+
+
+class Claims(Protocol):
+    """Where a service records the letters it sends back, claimed before they are sent."""
+
+    async def claim(self, letter_id: str, by: str, *, resend_unconfirmed: bool = False) -> Claim:
+        """Granted when no replay claimed this letter before (or, with `resend_unconfirmed`, when
+        one claimed it long ago and never confirmed sending it); otherwise the claim held."""
+
+    async def sent(self, letter_id: str) -> None:
+        """The letter is on its topic (and recorded on the replays topic)."""
+
+
+@dataclass
+class Replayed:
+    sent: list[str] = field(default_factory=list)
+    # Letters another replay claimed first (same letter id), left alone: what that claim says.
+    held: dict[str, Claim] = field(default_factory=dict)
+    # Letters whose event is older than the inboxes remember, left alone (see above).
+    too_old: list[str] = field(default_factory=list)
+
+
 async def replay(
     bootstrap_servers: str,
     consumer: str | None = None,
     event_type: str | None = None,
     ids: Iterable[str] | None = None,
     *,
+    claims: Claims,
+    by: str,
+    resend_unconfirmed: bool = False,
     inbox_retention: timedelta | None = None,
-) -> int:
-    """Sends back the letters not replayed before that match every filter given; returns how many.
-    Each is recorded as replayed once its topic has it: a replay cut short sends the rest next time.
-    With `inbox_retention`, letters whose event is older than that stay where they are (logged)."""
+) -> Replayed:
+    """Sends back the letters not replayed before that match every filter given, each claimed first
+    (see above). Each is recorded as replayed once its topic has it: a replay cut short sends the
+    rest next time. With `inbox_retention`, letters whose event is older than that stay."""
     found, replayed = await letters(bootstrap_servers)
     # A letter on the topic twice (published again from an outbox) goes back once.
     todo = list(
@@ -180,24 +220,27 @@ async def replay(
             if letter.id not in replayed and letter.matches(consumer, event_type, ids)
         }.values()
     )
+    done = Replayed()
     if inbox_retention is not None:
         oldest = datetime.now(UTC) - inbox_retention
-        if forgotten := [x for x in todo if x.event_time is not None and x.event_time < oldest]:
-            log.warning(
-                "not replaying %d letter(s) whose event is older than the inboxes remember (%s): %s",
-                len(forgotten),
-                inbox_retention,
-                ", ".join(x.id for x in forgotten),
-            )
-            todo = [x for x in todo if x not in forgotten]
+        done.too_old = [x.id for x in todo if x.event_time is not None and x.event_time < oldest]
+        todo = [x for x in todo if x.id not in done.too_old]
+    if not todo:
+        return done
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
     await producer.start()
     try:
         for letter in todo:
+            claim = await claims.claim(letter.id, by, resend_unconfirmed=resend_unconfirmed)
+            if not claim.granted:
+                done.held[letter.id] = claim
+                continue
             r = letter.record
             original = [(k, v) for k, v in r.headers if not k.startswith("dlt_")]
             await producer.send_and_wait(letter.headers["dlt_topic"], r.value, key=r.key, headers=original)
             await producer.send_and_wait(topics.DEAD_LETTER_REPLAYS, b"{}", key=letter.id.encode())
+            await claims.sent(letter.id)
+            done.sent.append(letter.id)
     finally:
         await asyncio.wait_for(producer.stop(), 10)
-    return len(todo)
+    return done

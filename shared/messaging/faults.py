@@ -46,6 +46,12 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, (OperationalError, InterfaceError))
 
 
+def lost_a_race(error: BaseException) -> bool:
+    """Whether PostgreSQL rolled the transaction back to let a concurrent one through (deadlock
+    victim, serialization conflict): the same work, run again from the start, may well pass."""
+    return any(getattr(e, "sqlstate", None) in ("40001", "40P01") for e in _causes(error))
+
+
 def _causes(error: BaseException) -> Iterator[BaseException]:
     """The error, then what it wraps (SQLAlchemy's `.orig`, then `__cause__`/`__context__`)."""
     seen: set[int] = set()

@@ -6,6 +6,7 @@ import asyncio
 import copy
 import io
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -187,7 +188,7 @@ async def test_clawbacks_are_bounded_by_what_was_paid_and_idempotent_by_key(stac
     assert paid["amount"] == last(timeline, "clawback_recorded")["total_clawed_back"]
 
 
-async def test_finance_reads_the_report_as_csv_and_xlsx_and_the_ledger_verifies(stack, payout, keys):
+async def test_finance_reads_the_report_as_csv_and_xlsx_and_the_ledger_verifies(stack, payout, keys, tmp_path):
     from openpyxl import load_workbook
 
     finance = auth(keys["finance"])
@@ -199,7 +200,12 @@ async def test_finance_reads_the_report_as_csv_and_xlsx_and_the_ledger_verifies(
     )
     standard = next(r.split(",") for r in rows if ",4.9-standard," in r)
     assert standard[4] == "500000.00" and standard[-1] == "500000.00"  # the cancelled award freed its line
+    # The report carries the ledger's head as of it, signed, for finance to keep.
+    head = json.loads(report.headers["ledger-head"])
+    assert head["seq"] > 0 and len(head["hash"]) == len(head["mac"]) == 64
     xlsx = await payout.get("/v1/reports/budget", params={"year": this_year(), "format": "xlsx"}, headers=finance)
+    kept = dict(load_workbook(io.BytesIO(xlsx.content))["ledger head"].values)
+    assert kept["seq"] >= head["seq"] and kept["key_id"] == head["key_id"]
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [c.value for c in sheet[1]][:3] == ["year", "clause", "budget"] and sheet.max_row == len(rows) + 1
     node = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[1] == "1.1-node")
@@ -216,3 +222,12 @@ async def test_finance_reads_the_report_as_csv_and_xlsx_and_the_ledger_verifies(
         text=True,
     )
     assert done.returncode == 0 and "ledger verified" in done.stdout, done.stderr
+    (kept_head := tmp_path / "head.json").write_text(json.dumps(head))
+    held = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "services.cli", "ledger", "verify", "--head", str(kept_head)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert held.returncode == 0 and f"holding published head #{head['seq']}" in held.stdout, held.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.browser import assert_chinese_renders
 from tests.selection_tools import auth, beijing, key_works, prepare_round, until
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -109,7 +110,8 @@ async def test_an_objection_refused_by_the_server_is_explained_on_the_page(quota
     await page.fill("#reason", " " * 12)  # long enough for the browser; the server wants something to read
     await page.click("button[type=submit]")
     alert = page.locator("[role=alert]")
-    assert "申请内容有误" in await alert.inner_text() or "reason" in await alert.inner_text()
+    said = await alert.inner_text()
+    assert "异议无效" in said and "the objection is not valid" in said and "reason" in said
     assert await page.input_value("#name") == "王芳"  # what was typed is kept
 
 
@@ -117,6 +119,7 @@ async def test_the_page_as_a_person_sees_it(quota, rounds, page, tmp_path_factor
     """Not an assertion on pixels: a screenshot for a person to look at (kept in $SUBSIDY_SCREENSHOTS if set)."""
     await page.set_viewport_size({"width": 1200, "height": 900})
     await page.goto(f"{quota.url}/notices")
+    await assert_chinese_renders(page)  # the screenshot shows Chinese, not boxes
     shot = Path(os.environ.get("SUBSIDY_SCREENSHOTS") or tmp_path_factory.mktemp("screens")) / "notices.png"
     await page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000

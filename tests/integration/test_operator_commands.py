@@ -11,11 +11,13 @@ from aiokafka import AIOKafkaProducer
 from typer.testing import CliRunner
 
 from services.cli import app
+from services.console.replays import ReplayClaims
 from shared import topics
 from shared.messaging.dead_letters import letters, replay
 from shared.stack import SERVICES, ServiceProcess, free_port
 from tests import builders
 from tests.kafka_tools import headers, read_until, send_raw
+from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
 
@@ -49,6 +51,13 @@ async def run(stack, *args: str):
     return result.output
 
 
+async def replayed(stack, **filters) -> int:
+    """How many letters a replay sends back, acting as the console (as the command does)."""
+    async with wired(stack.database_url, "console") as console:
+        done = await replay(stack.bootstrap_servers, **filters, claims=ReplayClaims(console.sessions), by="a test")
+    return len(done.sent)
+
+
 async def replayed_to_awards(stack, event_ids: set[str]) -> list:
     """The records on the awards topic carrying these events (the replays), once all are there."""
     records = await read_until(
@@ -69,8 +78,8 @@ async def test_a_replay_of_one_group_never_skips_another_groups_letters(stack):
     listed = await run(stack, "dead-letters", "list", "--consumer", "payout-ledger")
     assert "payout-ledger" in listed and "eligibility-grants" not in listed
 
-    assert await replay(stack.bootstrap_servers, consumer="payout-ledger") == 1
-    assert await replay(stack.bootstrap_servers, consumer="payout-ledger") == 0  # once only
+    assert await replayed(stack, consumer="payout-ledger") == 1
+    assert await replayed(stack, consumer="payout-ledger") == 0  # once only
     # The other group's letter was passed over by that filter, and is still there to replay.
     assert "replayed 1 event(s)" in await run(stack, "dead-letters", "replay", "--consumer", "eligibility-grants")
     back = await replayed_to_awards(stack, {ledger.id, grants.id})
@@ -116,7 +125,7 @@ async def test_letters_are_filtered_by_type_and_by_id_and_shown_whole(stack):
     assert "bad node" in shown and "dlt_consumer" in shown and submitted.id in shown
     assert json.loads(submitted.data)["application"]["clause"] in shown
 
-    assert await replay(stack.bootstrap_servers, ids=[by_type.id]) == 1
+    assert await replayed(stack, ids=[by_type.id]) == 1
     listed = await run(stack, "dead-letters", "list", "--consumer", "notify-partners", "--waiting")
     assert by_type.id not in listed and award.type in listed
 
@@ -157,8 +166,11 @@ async def test_a_letter_older_than_the_inboxes_remember_is_not_replayed(stack):
         dead_letter("quota-rounds", fresh),
     )
 
-    assert await replay(stack.bootstrap_servers, consumer="quota-rounds", inbox_retention=timedelta(days=14)) == 1
-    found, replayed = await letters(stack.bootstrap_servers)
+    # INBOX_RETENTION_DAYS is 14 by default.
+    output = await run(stack, "dead-letters", "replay", "--consumer", "quota-rounds")
+    found, sent_back = await letters(stack.bootstrap_servers)
     (old,) = [f for f in found if f.headers.get("ce_id") == forgotten.id]
     (new,) = [f for f in found if f.headers.get("ce_id") == fresh.id]
-    assert new.id in replayed and old.id not in replayed
+    assert "replayed 1 event(s)" in output
+    assert f"{old.id}: left alone, its event is older than the inboxes remember" in output
+    assert new.id in sent_back and old.id not in sent_back

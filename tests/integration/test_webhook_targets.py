@@ -110,7 +110,9 @@ async def test_a_webhook_that_is_not_public_is_refused_at_registration(client, k
         "/v1/partners/me/webhook", headers={"Authorization": f"Bearer {key}"}, json={"url": url, "secret": "s" * 32}
     )
     assert r.status_code == 422
-    [field] = r.json()["error"]["fields"]
+    error = r.json()["error"]
+    assert (error["code"], error["message_zh"]) == ("invalid_webhook", "Webhook 无效，详见字段说明")
+    [field] = error["fields"]
     assert (field["field"], field["code"]) == ("body.url", code)
     assert says in field["message_en"] and field["message_zh"].startswith("body.url：")
 

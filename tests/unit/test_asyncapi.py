@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from shared import asyncapi, topics
+from shared.events import LedgerHead
 from shared.messaging.payloads import all_payload_types
 from tests.deploy_tools import schema
 
@@ -90,8 +91,10 @@ async def test_intake_serves_the_document_and_its_page_beside_the_openapi_docs()
 def test_the_finance_instructions_show_each_text_s_iso_20022_limit_and_a_batch_meets_them():
     doc = asyncapi.document()
     schemas = doc["components"]["schemas"]
-    batch, transfer = schemas["PaymentsInstructedV2"]["properties"], schemas["CreditTransferV2"]["properties"]
-    lengths = {name: field.get("maxLength") for name, field in (batch | transfer).items() if field["type"] == "string"}
+    batch, transfer = schemas["PaymentsInstructedV3"]["properties"], schemas["CreditTransferV2"]["properties"]
+    lengths = {
+        name: field.get("maxLength") for name, field in (batch | transfer).items() if field.get("type") == "string"
+    }
     assert lengths == {
         "message_id": 35,
         "payment_information_id": 35,
@@ -111,7 +114,10 @@ def test_the_finance_instructions_show_each_text_s_iso_20022_limit_and_a_batch_m
     assert transfer["end_to_end_id"]["pattern"] == "^[0-9a-f]{32}$"
     assert transfer["amount"]["pattern"] == batch["control_sum"]["pattern"] == r"^[0-9]{1,16}\.[0-9]{2}$"
     assert batch["number_of_transactions"]["maximum"] == 10**15 - 1
-    assert "PaymentsInstructedV2" in doc["channels"]["finance-instructions"]["messages"]
+    assert {"PaymentsInstructedV2", "PaymentsInstructedV3", "LedgerHeadPublishedV1"} <= set(
+        doc["channels"]["finance-instructions"]["messages"]
+    )
+    assert batch["ledger_head"] == {"$ref": "#/components/schemas/LedgerHead"}
 
     # A bank-side bridge validating against the document takes what payout sends.
     from services.payout.domain import instructions
@@ -131,9 +137,12 @@ def test_the_finance_instructions_show_each_text_s_iso_20022_limit_and_a_batch_m
         debtor_name="委",
         debtor_account="51",
         execution_date=date(2025, 3, 3),
+        ledger_head=LedgerHead(
+            seq=1, hash="a" * 64, published_at=datetime(2025, 3, 3, 2, tzinfo=UTC), key_id="k1", mac="b" * 64
+        ),
     )
     validator = jsonschema.Draft202012Validator(
-        {"$ref": "#/components/schemas/PaymentsInstructedV2", "components": {"schemas": schemas}},
+        {"$ref": "#/components/schemas/PaymentsInstructedV3", "components": {"schemas": schemas}},
         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
     )
     validator.validate(json.loads(sent.model_dump_json()))

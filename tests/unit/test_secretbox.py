@@ -3,8 +3,17 @@
 import stat
 
 import pytest
+from cryptography.fernet import Fernet
 
-from shared.secretbox import SecretBox, SecretsKeyMissing, SecretUnreadable, development_key, new_key
+from shared.secretbox import (
+    SecretBox,
+    SecretsKeyMissing,
+    SecretUnreadable,
+    development_key,
+    key_id,
+    new_key,
+    sealed_with,
+)
 from shared.settings import Settings
 
 SECRET = "whsec_s3cret-of-the-portal"
@@ -59,3 +68,27 @@ def test_the_development_key_is_made_once_and_readable_by_its_owner_only(tmp_pat
     first = development_key(path)
     assert development_key(path) == first and SecretBox(first).open(SecretBox(first).seal(SECRET)) == SECRET
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_sealed_secret_names_its_key_and_a_missing_key_is_named():
+    old, new = new_key(), new_key()
+    sealed = SecretBox(old).seal(SECRET)
+    assert sealed_with(sealed) == key_id(old) and old not in sealed
+    with pytest.raises(SecretUnreadable, match=f"sealed with key {key_id(old)}"):
+        SecretBox(new).open(sealed)
+
+
+def test_resealing_after_a_rotation_moves_a_secret_to_the_new_key_and_keeps_it():
+    old, new = new_key(), new_key()
+    sealed = SecretBox(old).seal(SECRET)
+    rotated = SecretBox(f"{new},{old}")
+    resealed = rotated.reseal(sealed)
+    assert sealed_with(resealed) == key_id(new) and SecretBox(new).open(resealed) == SECRET
+    assert rotated.reseal(resealed) == resealed  # already under the first key: left as it is
+
+
+def test_a_secret_sealed_before_key_ids_still_opens_and_is_resealed_with_one():
+    old, new = new_key(), new_key()
+    bare = Fernet(old).encrypt(SECRET.encode()).decode()  # how secrets were sealed before
+    assert sealed_with(bare) is None and SecretBox(f"{new},{old}").open(bare) == SECRET
+    assert sealed_with(SecretBox(f"{new},{old}").reseal(bare)) == key_id(new)

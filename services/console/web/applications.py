@@ -1,5 +1,6 @@
 """Applications, read from intake's API with the official's key: a list with filters, search by
-credit code or id, and one application with its timeline and the decision explained clause by clause."""
+credit code or id (the list downloads whole as CSV or XLSX), and one application with its timeline
+and the decision explained clause by clause."""
 
 import re
 import uuid
@@ -11,6 +12,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.console import explanation, labels
+from services.console.exports import APPLICATIONS
+from services.console.web import downloads
 from services.console.web.deps import Official, console, key
 
 router = APIRouter(prefix="/applications")
@@ -29,16 +32,10 @@ def _query(request: Request) -> dict[str, str]:
     return {name: q.get(name, "").strip()[:100] for name in ("q", "clause", "status", "from", "to", "cursor")}
 
 
-@router.get("")
-async def list_applications(request: Request, me: Official) -> Response:
-    c, wanted = console(request), _query(request)
-    search = wanted["q"]
-    if search:
-        try:
-            return RedirectResponse(f"/applications/{uuid.UUID(search)}", status_code=303)
-        except ValueError:
-            pass
+def _search(c, wanted: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Intake's query for what the official asked, and what of it could not be understood."""
     problems = []
+    search = wanted["q"]
     credit_code = search.upper() if search else ""
     if credit_code and not CREDIT_CODE.fullmatch(credit_code):
         problems.append(
@@ -59,9 +56,25 @@ async def list_applications(request: Request, me: Official) -> Response:
         # Days are Beijing days; the API takes instants, `to` exclusive.
         "submitted_from": f"{start.isoformat()}T00:00:00+08:00" if start else None,
         "submitted_to": f"{(end + timedelta(days=1)).isoformat()}T00:00:00+08:00" if end else None,
-        "cursor": wanted["cursor"] or None,
-        "limit": c.settings.console_page_size,
     }
+    return params, problems
+
+
+def _as_id(search: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(search) if search else None
+    except ValueError:
+        return None
+
+
+@router.get("")
+async def list_applications(request: Request, me: Official) -> Response:
+    c, wanted = console(request), _query(request)
+    found = _as_id(wanted["q"])
+    if found:
+        return RedirectResponse(f"/applications/{found}", status_code=303)
+    params, problems = _search(c, wanted)
+    params |= {"cursor": wanted["cursor"] or None, "limit": c.settings.console_page_size}
     page = await c.upstream.get("intake", "/v1/applications", key(request, me), **params)
     keep = {k: v for k, v in wanted.items() if k != "cursor" and v}
     first_href = f"/applications?{urlencode(keep)}" if wanted["cursor"] else None
@@ -72,10 +85,25 @@ async def list_applications(request: Request, me: Official) -> Response:
         items=page["items"],
         first_href=first_href,
         next_href=next_href,
+        export_query=urlencode(keep),
         wanted=wanted,
         problems=problems,
         clauses=c.clauses,
     )
+
+
+@router.get("/export")
+async def export_applications(request: Request, me: Official, format: str = "csv") -> Response:
+    """Every application the list's filters and search find (not only the page shown), as CSV or XLSX."""
+    c, wanted, api_key = console(request), _query(request), key(request, me)
+    found = _as_id(wanted["q"])
+    if found:  # one application, when the search is its id
+        one = await c.upstream.get("intake", f"/v1/applications/{found}", api_key)
+        rows = [{column.key: one[column.key] for column in APPLICATIONS}]
+    else:
+        params, _ = _search(c, wanted)
+        rows = await downloads.intake_pages(c.upstream, api_key, params)
+    return downloads.download(format, APPLICATIONS, rows, "applications")
 
 
 @router.get("/{application_id}")

@@ -1,7 +1,8 @@
 """Payouts and budgets, through payout's API with the official's own key (finance and admins):
 each budget line by year and clause, drawn as a bar and written out in a table; a form to set a
-line's whole amount, which lets awards waiting for it go ahead; and the payouts, by status, with
-why any is held. Payout decides what may be done, and a refusal is shown with its reason."""
+line's whole amount, which lets awards waiting for it go ahead; and the payouts, a page at a time, by
+status, application or credit code, with why any is held. The list (every page of it) and the ledger's
+report download as CSV or XLSX. Payout decides what may be done, and a refusal is shown with its reason."""
 
 import asyncio
 import uuid
@@ -11,14 +12,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.console import budgets, labels
+from services.console import budgets, exports, labels
 from services.console.upstream import UpstreamRefused
+from services.console.web import downloads
+from services.console.web.applications import CREDIT_CODE
 from services.console.web.deps import Money, console, form, key
 from services.console.web.render import BEIJING
 from services.console.web.rounds import CLAUSE
 
 router = APIRouter(prefix="/payouts")
-LISTED = 100  # payouts listed, newest first
 SUMMED = 1000  # held or rejected payouts summed per line: payout's most in one answer
 
 
@@ -41,6 +43,25 @@ def _done(request: Request) -> tuple[str, str] | None:
     )
 
 
+def _filters(request: Request, this_year: int, year_text: str | None = None) -> tuple[dict, list[tuple[str, str]]]:
+    """Payout's query for the list's filters (year, status, application id, credit code), and what of
+    them could not be understood."""
+    q, problems = request.query_params, []
+    year = _year(q.get("year", "") if year_text is None else year_text, this_year)
+    status = q.get("status", "") if q.get("status", "") in labels.PAYOUT_STATUS else ""
+    application = q.get("application", "").strip()
+    try:
+        application = str(uuid.UUID(application)) if application else ""
+    except ValueError:
+        problems.append(("申请编号格式有误。", "That is not an application id."))
+        application = ""
+    credit_code = q.get("credit_code", "").strip().upper()
+    if credit_code and not CREDIT_CODE.fullmatch(credit_code):
+        problems.append(("统一社会信用代码应为 18 位。", "A unified social credit code has 18 characters."))
+        credit_code = ""
+    return {"year": year, "status": status, "application_id": application, "credit_code": credit_code}, problems
+
+
 async def _page(
     request: Request,
     me,
@@ -51,23 +72,26 @@ async def _page(
 ) -> Response:
     c, api_key, q = console(request), key(request, me), request.query_params
     this_year = datetime.now(BEIJING).year
-    year = _year(q.get("year", "") if year_text is None else year_text, this_year)
-    status = q.get("status", "") if q.get("status", "") in labels.PAYOUT_STATUS else ""
-    problems = []
-    application = q.get("application", "").strip()
-    try:
-        application = str(uuid.UUID(application)) if application else ""
-    except ValueError:
-        problems.append(("申请编号格式有误。", "That is not an application id."))
-        application = ""
+    wanted, problems = _filters(request, this_year, year_text)
+    year, size = wanted["year"], c.settings.console_page_size
+    after = q.get("after", "")
+    after = after if _is_id(after) else ""
     get = c.upstream.get
     report, lines, held, rejected, listed = await asyncio.gather(
         get("payout", "/v1/reports/budget", api_key, format="json"),
         get("payout", "/v1/budgets", api_key),
         get("payout", "/v1/payouts", api_key, status="held", year=year, limit=SUMMED),
         get("payout", "/v1/payouts", api_key, status="rejected", year=year, limit=SUMMED),
-        get("payout", "/v1/payouts", api_key, status=status, year=year, application_id=application, limit=LISTED),
+        get("payout", "/v1/payouts", api_key, **wanted, after=after, limit=size + 1),
     )
+    keep = {
+        "year": "all" if year is None else year,
+        "status": wanted["status"],
+        "application": wanted["application_id"],
+        "credit_code": wanted["credit_code"],
+    }
+    keep = {k: v for k, v in keep.items() if v}
+    shown = listed[:size]
     return c.pages.render(
         request,
         "payouts/page.html",
@@ -76,9 +100,16 @@ async def _page(
         year=year,
         known_years=sorted({r["year"] for r in report} | {this_year}, reverse=True),
         partial=len(held) >= SUMMED or len(rejected) >= SUMMED,
-        payouts=listed,
-        more=len(listed) >= LISTED,
-        wanted={"status": status, "application": application},
+        payouts=shown,
+        first_href=f"/payouts?{urlencode(keep)}#payouts" if after else None,
+        next_href=f"/payouts?{urlencode(keep | {'after': shown[-1]['id']})}#payouts" if len(listed) > size else None,
+        export_query=urlencode(keep),
+        report_query=urlencode({"year": keep["year"]}),
+        wanted={
+            "status": wanted["status"],
+            "application": wanted["application_id"],
+            "credit_code": wanted["credit_code"],
+        },
         problems=problems,
         problem=problem,
         entered=entered or {},
@@ -87,9 +118,36 @@ async def _page(
     )
 
 
+def _is_id(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 @router.get("")
 async def show_payouts(request: Request, me: Money) -> Response:
     return await _page(request, me)
+
+
+@router.get("/export")
+async def export_payouts(request: Request, me: Money, format: str = "csv") -> Response:
+    """Every payout the list's filters find (not only the page shown), as CSV or XLSX."""
+    c = console(request)
+    wanted, _ = _filters(request, datetime.now(BEIJING).year)
+    rows = await downloads.payout_pages(c.upstream, key(request, me), wanted)
+    return downloads.download(format, exports.PAYOUTS, rows, "payouts")
+
+
+@router.get("/report")
+async def export_report(request: Request, me: Money, format: str = "csv") -> Response:
+    """The ledger's report (per year and clause: budget, awarded, cancelled, awaiting, reserved, paid,
+    outstanding, recovered, available) for the year shown, as CSV or XLSX."""
+    c = console(request)
+    year = _year(request.query_params.get("year", ""), datetime.now(BEIJING).year)
+    rows = await c.upstream.get("payout", "/v1/reports/budget", key(request, me), format="json", year=year)
+    return downloads.download(format, exports.LEDGER, rows, f"ledger-report-{year or 'all'}")
 
 
 @router.post("/budgets/{year}/{clause}")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.eligibility import checks, versions
 from services.eligibility.api.versions import MAX_SOURCE, PolicyReader, VersionId
-from shared.api_errors import responses
+from shared.api_errors import concerns, responses
 from shared.refusal import Refused
 from shared.routes import read, wiring
 
@@ -223,7 +223,12 @@ def _period(first: dt.date, last: dt.date, where: str) -> None:
         )
 
 
-@router.post("/checks", response_model=CheckResult, responses=responses(401, 403, 404, 422, 429))
+@router.post(
+    "/checks",
+    response_model=CheckResult,
+    responses=responses(401, 403, 404, 422, 429),
+    openapi_extra=concerns("policy_check"),
+)
 async def check(
     request: Request, _: PolicyReader, body: Annotated[CheckRequest, Body(openapi_examples=CHECK_EXAMPLES)]
 ) -> CheckResult:
@@ -235,7 +240,12 @@ async def check(
     return CheckResult(**await read(request, checks.check, request.app.state.ctx, body.source, body.against))
 
 
-@router.post("/whatif", response_model=WhatIfReport, responses=responses(401, 403, 404, 422, 429))
+@router.post(
+    "/whatif",
+    response_model=WhatIfReport,
+    responses=responses(401, 403, 404, 422, 429),
+    openapi_extra=concerns("whatif"),
+)
 async def whatif(
     request: Request,
     _: PolicyReader,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.eligibility import versions
-from shared.api_errors import responses
+from shared.api_errors import concerns, responses
 from shared.auth import Caller, role
 from shared.routes import act, read
 
@@ -66,7 +66,13 @@ class Version(VersionSummary):
     steps: list[StepTaken]
 
 
-@router.post("/drafts", status_code=201, response_model=Version, responses=responses(401, 403, 409, 422, 429))
+@router.post(
+    "/drafts",
+    status_code=201,
+    response_model=Version,
+    responses=responses(401, 403, 409, 422, 429),
+    openapi_extra=concerns("policy_draft"),
+)
 async def draft(request: Request, caller: PolicyAdmin, body: DraftCreate) -> Version:
     """Drafts a version from its text; the caller is its drafter. A text that is not a version the
     engine can apply, or that does not fit the policy book (an id or a first day another version has,
@@ -89,7 +95,10 @@ async def get_version(request: Request, _: PolicyReader, version_id: VersionId) 
 
 
 @router.post(
-    "/versions/{version_id}/approval", response_model=Version, responses=responses(401, 403, 404, 409, 422, 429)
+    "/versions/{version_id}/approval",
+    response_model=Version,
+    responses=responses(401, 403, 404, 409, 422, 429),
+    openapi_extra=concerns("approval"),
 )
 async def approve(request: Request, caller: PolicyAdmin, version_id: VersionId, body: Step | None = None) -> Version:
     """Approves a draft, which every service then adds to its policy book, with no restart: applications
@@ -99,7 +108,10 @@ async def approve(request: Request, caller: PolicyAdmin, version_id: VersionId, 
 
 
 @router.post(
-    "/versions/{version_id}/withdrawal", response_model=Version, responses=responses(401, 403, 404, 409, 422, 429)
+    "/versions/{version_id}/withdrawal",
+    response_model=Version,
+    responses=responses(401, 403, 404, 409, 422, 429),
+    openapi_extra=concerns("withdrawal"),
 )
 async def withdraw(request: Request, caller: PolicyAdmin, version_id: VersionId, body: Step | None = None) -> Version:
     """Withdraws a draft, or an approved version whose first day is still ahead and under which nothing

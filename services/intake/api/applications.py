@@ -12,7 +12,7 @@ from services.intake import reading
 from services.intake.api.auth import Reader, authorize
 from services.intake.submissions import IdempotencyConflict
 from shared import storable
-from shared.api_errors import ApiError, invalid, json_response, not_found, responses
+from shared.api_errors import ApiError, concerns, invalid, json_response, not_found, responses
 from shared.policy import InvalidApplication
 from shared.routes import policy_book, wiring
 from shared.statuses import STAGE
@@ -106,7 +106,7 @@ class ApplicationPage(BaseModel):
     "",
     status_code=202,
     response_model=Receipt,
-    openapi_extra=SUBMISSION,
+    openapi_extra=SUBMISSION | concerns("application"),
     responses=responses(401, 403, 409, 413, 422, 429),
 )
 async def post_application(request: Request) -> Response:

@@ -6,5 +6,7 @@ from shared.auth import ANY_ROLE, AnyCaller, Caller, authorize, role
 
 Submitter = Annotated[Caller, role("partner")]
 Reader = Annotated[Caller, role("partner", "reviewer", "admin")]
+# Bank details: the partner's own applications, or any application when an admin corrects them.
+PayeeGiver = Annotated[Caller, role("partner", "admin")]
 
 __all__ = ["ANY_ROLE", "AnyCaller", "Reader", "Submitter", "authorize"]

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from services.intake.api.auth import Submitter
-from shared.api_errors import invalid, responses
+from shared.api_errors import concerns, invalid, responses
 from shared.webhook_secrets import BadSecret, key, new_secret
 from shared.webhook_targets import TargetRefused
 
@@ -52,7 +52,12 @@ class WebhookOut(BaseModel):
     secret: str | None = Field(None, description="the secret issued, when you gave none: shown this once only")
 
 
-@router.put("/webhook", response_model=WebhookOut, responses=responses(400, 401, 403, 422, 429))
+@router.put(
+    "/webhook",
+    response_model=WebhookOut,
+    responses=responses(400, 401, 403, 422, 429),
+    openapi_extra=concerns("webhook"),
+)
 async def put_webhook(request: Request, caller: Submitter, body: WebhookIn) -> WebhookOut:
     """Register (or replace) the webhook that receives your applications' status changes, signed to the
     Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature`). Registering

@@ -1,4 +1,5 @@
-"""A partner supplies or corrects the bank account an application's subsidy is paid into."""
+"""A partner supplies or corrects the bank account an application's subsidy is paid into; an admin
+may correct it too."""
 
 from datetime import UTC, datetime
 from uuid import UUID
@@ -7,9 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from services.intake import reading
-from services.intake.api.auth import Submitter
+from services.intake.api.auth import PayeeGiver
 from services.intake.submissions import payee_provided
-from shared.api_errors import invalid, not_found, responses
+from shared.api_errors import concerns, invalid, not_found, responses
 from shared.payee import Payee, mask, same_name
 from shared.policy.application import payee_name_mismatch
 from shared.routes import Book, WiringDep
@@ -30,11 +31,13 @@ class PayeeAccepted(BaseModel):
     status_code=202,
     response_model=PayeeAccepted,
     responses=responses(400, 401, 403, 404, 422, 429),
+    openapi_extra=concerns("payee"),
 )
 async def put_payee(
-    wiring: WiringDep, book: Book, caller: Submitter, application_id: UUID, payee: Payee
+    wiring: WiringDep, book: Book, caller: PayeeGiver, application_id: UUID, payee: Payee
 ) -> PayeeAccepted:
-    """Give, or correct, the applicant's own bank account (account name = the applicant's name). A payout
+    """Give, or correct, the applicant's own bank account (account name = the applicant's name): a partner
+    for its own applications, an admin for any (the console's correction form). A payout
     held for want of it (`payout_held`, reason `payee_missing`, `payee_invalid` or `payout_rejected`) is
     requested again at once; one already paid is not affected."""
     found = await reading.one(wiring.sessions, caller, application_id)

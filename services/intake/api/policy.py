@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from services.intake.api.applications import _json_object, _read_capped
 from services.intake.api.auth import AnyCaller
-from shared.api_errors import ApiError, invalid, responses
+from shared.api_errors import ApiError, concerns, invalid, responses
 from shared.policy import InvalidApplication, catalogue
 from shared.policy.matching import NoPolicyInForce
 from shared.routes import Book
@@ -100,7 +100,12 @@ class Clause(BaseModel):
     policy_hash: str
 
 
-@router.post("/evaluations", response_model=Evaluation, responses=responses(401, 413, 422, 429))
+@router.post(
+    "/evaluations",
+    response_model=Evaluation,
+    responses=responses(401, 413, 422, 429),
+    openapi_extra=concerns("application"),
+)
 async def evaluate(request: Request, caller: AnyCaller, book: Book) -> Evaluation:
     """What this application would get under the policy in force on its date. Nothing is stored.
 
@@ -114,7 +119,9 @@ async def evaluate(request: Request, caller: AnyCaller, book: Book) -> Evaluatio
     return Evaluation.model_validate(book.evaluate(application).to_json())
 
 
-@router.post("/matches", response_model=MatchResult, responses=responses(401, 413, 422, 429))
+@router.post(
+    "/matches", response_model=MatchResult, responses=responses(401, 413, 422, 429), openapi_extra=concerns("match")
+)
 async def match(request: Request, caller: AnyCaller, book: Book) -> MatchResult:
     """Which clauses this applicant may claim (政策找企业), from whatever facts are known of it.
     Nothing is stored.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notify import log, wording
-from shared.api_errors import ApiError, invalid, not_found, responses
+from shared.api_errors import ApiError, concerns, invalid, not_found, responses
 from shared.auth import Caller, role
 from shared.routes import wiring
 
@@ -163,7 +163,9 @@ async def get_template(request: Request, caller: Partner, status: StatusName, la
     return await _in_transaction(request, log.template, caller.partner_id, status, language)
 
 
-@router.put("/templates/{status}/{language}", response_model=TemplateRead, responses=ERRORS)
+@router.put(
+    "/templates/{status}/{language}", response_model=TemplateRead, responses=ERRORS, openapi_extra=concerns("template")
+)
 async def put_template(
     request: Request, caller: Partner, status: StatusName, language: Language, body: TemplateParts
 ) -> dict:

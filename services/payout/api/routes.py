@@ -4,9 +4,9 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 
-from services.payout import audit, awards, budgets, clawbacks, reports
+from services.payout import anchor, audit, awards, budgets, clawbacks, reports
 from services.payout.api.common import Admin, Finance
 from services.payout.api.schemas import (
     BudgetLine,
@@ -21,8 +21,9 @@ from services.payout.api.schemas import (
     PayoutRead,
 )
 from services.payout.tables import awards as award_rows
+from services.payout.tables import clawbacks as clawback_rows
 from services.payout.tables import payouts
-from shared.api_errors import json_response, responses
+from shared.api_errors import concerns, json_response, responses
 from shared.payee import mask
 from shared.routes import act, read
 
@@ -37,6 +38,7 @@ Clause = Annotated[str, Path(min_length=1, max_length=50)]
     response_model=BudgetSetResult,
     tags=["budgets"],
     responses=responses(400, 401, 403, 409, 422, 429),
+    openapi_extra=concerns("budget"),
 )
 async def set_budget(request: Request, caller: Finance, year: Year, clause: Clause, body: BudgetSet) -> BudgetSetResult:
     """Set a budget line (a year and a clause) to an amount. A cut below what is committed is refused
@@ -54,7 +56,18 @@ async def list_budgets(request: Request, _: Finance, year: YearFilter = None) ->
     "/reports/budget",
     tags=["reports"],
     responses=responses(401, 403, 422, 429)
-    | {200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}},
+    | {
+        200: {
+            "content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+            "headers": {
+                "Ledger-Head": {
+                    "description": "the ledger's head as of the report, signed (JSON: seq, hash, published_at, "
+                    "key_id, mac): keep it, and `subsidy ledger verify --head` shows whether the book still holds it",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
 )
 async def budget_report(
     request: Request,
@@ -63,17 +76,23 @@ async def budget_report(
     format: Annotated[Literal["csv", "xlsx", "json"], Query()] = "csv",
 ) -> Response:
     """Per year and clause: budget, awarded, cancelled, awaiting budget, reserved, paid, outstanding,
-    recovered (clawbacks recorded) and available, as CSV, XLSX or JSON."""
-    rows = await read(request, reports.rows, year=year)
+    recovered (clawbacks recorded) and available, as CSV, XLSX or JSON; with the ledger's head as of
+    the report in the `Ledger-Head` header (and on its own sheet in XLSX)."""
+
+    async def report(session, ctx):
+        return await reports.rows(session, year=year), await anchor.current(session, ctx)
+
+    rows, head = await act(request, report)
+    signed = {"Ledger-Head": reports.head_line(head)}
     if format == "json":
-        return json_response([reports.as_json(r) for r in rows])
+        return json_response([reports.as_json(r) for r in rows], headers=signed)
     name = f"subsidy-budget-{year or 'all'}.{format}"
     body, media = (
         (reports.csv_bytes(rows), "text/csv; charset=utf-8")
         if format == "csv"
-        else (reports.xlsx_bytes(rows), reports.XLSX)
+        else (reports.xlsx_bytes(rows, head), reports.XLSX)
     )
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"', **signed})
 
 
 @router.get(
@@ -105,24 +124,34 @@ async def list_payouts(
     award_id: UUID | None = None,
     application_id: UUID | None = None,
     year: YearFilter = None,
+    credit_code: Annotated[
+        str | None, Query(max_length=18, description="the applicant's unified social credit code")
+    ] = None,
+    after: Annotated[
+        UUID | None, Query(description="the last payout of the previous page: the page goes on after it")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PayoutRead]:
-    """Payouts, newest first, by status, award, application or budget year (the year of the line
-    its award is charged to)."""
+    """Payouts, newest first, by status, award, application, credit code or budget year (the year of
+    the line its award is charged to); paged by `after`, the last payout of the page before."""
     query = (
         select(payouts, award_rows.c.year)
         .join(award_rows, award_rows.c.award_id == payouts.c.award_id)
-        .order_by(payouts.c.created_at.desc())
+        .order_by(payouts.c.created_at.desc(), payouts.c.id.desc())
         .limit(limit)
     )
     for column, value in (
         (payouts.c.status, status),
         (payouts.c.award_id, award_id),
         (payouts.c.application_id, application_id),
+        (payouts.c.credit_code, credit_code),
         (award_rows.c.year, year),
     ):
         if value is not None:
             query = query.where(column == value)
+    if after is not None:  # keyset: a payout made meanwhile never shifts a page; an unknown one ends the list
+        mark = select(payouts.c.created_at).where(payouts.c.id == after).scalar_subquery()
+        query = query.where(tuple_(payouts.c.created_at, payouts.c.id) < tuple_(mark, after))
 
     async def fetch(session):
         return (await session.execute(query)).all()
@@ -135,6 +164,7 @@ async def list_payouts(
     response_model=Cancelled,
     tags=["corrections"],
     responses=responses(400, 401, 403, 404, 409, 422, 429),
+    openapi_extra=concerns("cancellation"),
 )
 async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Cancellation) -> Cancelled:
     """Cancel an award whose money has not left (awaiting budget, held, requested or rejected): its
@@ -149,6 +179,7 @@ async def cancel_award(request: Request, caller: Admin, award_id: UUID, body: Ca
     tags=["corrections"],
     responses=responses(400, 401, 403, 404, 409, 422, 429)
     | {200: {"model": Clawback, "description": "recorded before"}},
+    openapi_extra=concerns("clawback"),
 )
 async def record_clawback(
     request: Request, caller: Admin, award_id: UUID, body: ClawbackCreate, response: Response
@@ -161,6 +192,23 @@ async def record_clawback(
     )
     response.status_code = 201 if created else 200
     return Clawback(**row)
+
+
+@router.get(
+    "/awards/{award_id}/clawbacks",
+    response_model=list[Clawback],
+    tags=["corrections"],
+    responses=responses(401, 403, 422, 429),
+)
+async def list_clawbacks(request: Request, _: Finance, award_id: UUID) -> list[Clawback]:
+    """The award's clawbacks, oldest first: each amount, reason, who recorded it and when (none: an
+    empty list, whether the award exists or not)."""
+    query = select(clawback_rows).where(clawback_rows.c.award_id == award_id).order_by(clawback_rows.c.recorded_at)
+
+    async def fetch(session):
+        return (await session.execute(query)).all()
+
+    return [Clawback(**r._mapping) for r in await read(request, fetch)]
 
 
 def _payout(r) -> PayoutRead:

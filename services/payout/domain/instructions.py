@@ -4,7 +4,7 @@ A batch's message id is derived from what it holds (its payouts' ids), so the sa
 has the same id and a different content never does: a batch cannot be sent twice with two
 contents under one id.
 
-Every identifier and text fits the ISO 20022 type of the element it becomes (`PaymentsInstructedV2`
+Every identifier and text fits the ISO 20022 type of the element it becomes (`PaymentsInstructedV3`
 declares them): a payout's EndToEndId is its id's 32 hex digits, and answers may echo either that or,
 for batches sent before, the hyphenated id; `payout_id_of` reads both.
 """
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from shared.events import ECHOED_END_TO_END_ID, CreditTransferV2, PaymentsInstructedV2
+from shared.events import ECHOED_END_TO_END_ID, CreditTransferV2, LedgerHead, PaymentsInstructedV3
 from shared.workdays import BEIJING
 
 MAX_MESSAGE_ID = 35  # pain.001 Max35Text
@@ -70,13 +70,15 @@ def batch(
     debtor_name: str,
     debtor_account: str,
     execution_date: date,
-) -> PaymentsInstructedV2:
-    """The pain.001 of these payouts. Text over its ISO 20022 type is refused (a ValidationError),
-    never cut: the names were checked against the same limits before a payout was requested."""
+    ledger_head: LedgerHead,
+) -> PaymentsInstructedV3:
+    """The pain.001 of these payouts, carrying the ledger's head. Text over its ISO 20022 type is
+    refused (a ValidationError), never cut: the names were checked against the same limits before a
+    payout was requested."""
     if not instructions:
         raise ValueError("a batch holds at least one payout")
     batch_id = message_id(created_at, [i.payout_id for i in instructions])
-    return PaymentsInstructedV2(
+    return PaymentsInstructedV3(
         message_id=batch_id,
         created_at=created_at,
         number_of_transactions=len(instructions),
@@ -96,4 +98,5 @@ def batch(
             )
             for i in instructions
         ],
+        ledger_head=ledger_head,
     )

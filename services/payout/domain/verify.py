@@ -2,12 +2,17 @@
 every transfer within the rules when it was made (so no budget was ever overspent and no award
 clawed back beyond what was paid), each award reserved once, and the stored balances equal to
 what the transfers add up to. It stops at the first problem and names it.
+
+Given a head published outside the payout database, it first holds the book to it: a book cut back
+(or emptied) below the head, or rewritten at it, is named before anything else, since the chain
+that remains may well be intact.
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from services.payout.domain.chain import GENESIS, Link, broken_link
+from services.payout.domain.chain import GENESIS, Head, Link, broken_link, check_head
+from services.payout.domain.keys import KeyRing
 from services.payout.domain.ledger import ZERO, Account, Ledger, TransferRefused
 
 BALANCES = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
@@ -30,12 +35,26 @@ class Verified:
     problem: Problem | None
 
 
-def verify(key: bytes, rows: Iterable[Link], stored: Mapping[str, Account], awards: Mapping[str, str]) -> Verified:
-    """`rows` in chain order; `stored` the accounts table; `awards` each award id → its state."""
+def verify(
+    key: bytes | KeyRing,
+    rows: Iterable[Link],
+    stored: Mapping[str, Account],
+    awards: Mapping[str, str],
+    head: Head | None = None,
+) -> Verified:
+    """`rows` in chain order; `stored` the accounts table; `awards` each award id → its state; `head`
+    the newest head published, if one is known."""
     ledger, prev, reserved, count = Ledger(), GENESIS, set(), 0
 
     def done(problem: Problem | None) -> Verified:
         return Verified(count, len(ledger.accounts), problem)
+
+    if head is not None:
+        rows = list(rows)
+        at_seq = next((r for r in rows if r.seq == head.seq), None)
+        if why := check_head(key, head, at_seq, rows[-1].seq if rows else 0):
+            count = len(rows)
+            return Verified(count, len(stored), Problem(str(head), why))
 
     for row in rows:
         count += 1

@@ -23,7 +23,7 @@ from services.quota.api.schemas import (
     Transition,
 )
 from services.quota.domain.lifecycle import State
-from shared.api_errors import responses
+from shared.api_errors import concerns, responses
 from shared.routes import act, read
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
@@ -31,7 +31,7 @@ ROUND = "/{clause}/{year}"
 ERRORS = responses(400, 401, 403, 404, 409, 422, 429)
 
 
-@router.post("", status_code=201, response_model=RoundRead, responses=ERRORS)
+@router.post("", status_code=201, response_model=RoundRead, responses=ERRORS, openapi_extra=concerns("round"))
 async def create_round(request: Request, caller: Admin, body: RoundCreate) -> dict:
     """**admin**. Opens the round of a selection clause for a year, with its quota from the policy."""
     row = await act(
@@ -61,7 +61,7 @@ async def get_round(request: Request, caller: Official, clause: str, year: int) 
     return await read(request, reading.one_round, clause, year)
 
 
-@router.post(ROUND + "/transitions", response_model=RoundRead, responses=ERRORS)
+@router.post(ROUND + "/transitions", response_model=RoundRead, responses=ERRORS, openapi_extra=concerns("state_change"))
 async def move_round(request: Request, caller: Admin, clause: str, year: int, body: Transition) -> dict:
     """**admin**. Moves the round to its next state: open → closed → in_review → ranked → in_notice →
     concluded. Anything else, or a move whose conditions do not hold, is refused (409) with the reason."""
@@ -104,7 +104,12 @@ async def candidate_reviews(
     )
 
 
-@router.put(ROUND + "/candidates/{application_id}/conflict", response_model=ConflictRead, responses=ERRORS)
+@router.put(
+    ROUND + "/candidates/{application_id}/conflict",
+    response_model=ConflictRead,
+    responses=ERRORS,
+    openapi_extra=concerns("conflict_declaration"),
+)
 async def declare_conflict(
     request: Request, caller: Reviewer, clause: str, year: int, application_id: UUID, body: ConflictIn
 ) -> dict:
@@ -115,7 +120,12 @@ async def declare_conflict(
     )._mapping
 
 
-@router.put(ROUND + "/candidates/{application_id}/review", response_model=ReviewRead, responses=ERRORS)
+@router.put(
+    ROUND + "/candidates/{application_id}/review",
+    response_model=ReviewRead,
+    responses=ERRORS,
+    openapi_extra=concerns("review"),
+)
 async def save_review(
     request: Request, caller: Reviewer, clause: str, year: int, application_id: UUID, body: ReviewIn
 ) -> dict:
@@ -139,7 +149,12 @@ async def list_objections(request: Request, caller: Admin, clause: str, year: in
     return await read(request, reading.objection_list, clause, year)
 
 
-@router.post(ROUND + "/objections/{objection_id}/decision", response_model=ObjectionRead, responses=ERRORS)
+@router.post(
+    ROUND + "/objections/{objection_id}/decision",
+    response_model=ObjectionRead,
+    responses=ERRORS,
+    openapi_extra=concerns("objection_decision"),
+)
 async def decide_objection(
     request: Request, caller: Admin, clause: str, year: int, objection_id: UUID, body: Decision
 ) -> dict:

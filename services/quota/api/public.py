@@ -12,7 +12,7 @@ from services.quota import read as reading
 from services.quota.api import page
 from services.quota.api.schemas import ObjectionFiled, ObjectionIn, PublicRound
 from services.quota.domain.lifecycle import RuleBroken
-from shared.api_errors import ApiError, invalid, responses
+from shared.api_errors import ApiError, concerns, invalid, responses
 from shared.policy.catalogue import clause_titles
 from shared.policy.errors import field_errors
 from shared.routes import act, policy_book, read
@@ -24,9 +24,9 @@ def _titles(request: Request) -> dict[str, tuple[str, str]]:
     return clause_titles(policy_book(request))
 
 
-def _limit(request: Request) -> None:
+async def _limit(request: Request) -> None:
     host = request.client.host if request.client else "unknown"
-    if wait := request.app.state.limiter.retry_after(f"public:{host}", request.app.state.public_rate):
+    if wait := await request.app.state.limiter.retry_after(f"public:{host}", request.app.state.public_rate):
         raise ApiError(
             429,
             "rate_limited",
@@ -48,11 +48,12 @@ async def notices(request: Request) -> list[dict]:
     status_code=201,
     response_model=ObjectionFiled,
     responses=responses(400, 404, 409, 422, 429),
+    openapi_extra=concerns("objection"),
 )
 async def file_objection(request: Request, clause: str, year: int, body: ObjectionIn) -> dict:
     """Objects to a proposed selection during its notice, under your real name, with a contact and the
     reason. Public: no key. Refused after the candidate's notice end date."""
-    _limit(request)
+    await _limit(request)
     row = await act(
         request,
         objections.file,
@@ -79,7 +80,7 @@ async def notice_form(request: Request) -> HTMLResponse:
         k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True).items()
     }
     try:
-        _limit(request)
+        await _limit(request)
         clause, year, application_id = (form.get("candidate", "") + "||").split("|")[:3]
         try:
             body = ObjectionIn.model_validate(
@@ -91,7 +92,7 @@ async def notice_form(request: Request) -> HTMLResponse:
                 }
             )
         except ValidationError as e:
-            raise invalid([f.to_json() for f in field_errors(e.errors(include_url=False))]) from None
+            raise invalid([f.to_json() for f in field_errors(e.errors(include_url=False))], "objection") from None
         if not year.isdigit():
             raise invalid(
                 [
@@ -101,7 +102,8 @@ async def notice_form(request: Request) -> HTMLResponse:
                         "message_en": "candidate: choose one",
                         "message_zh": "candidate：请选择异议对象",
                     }
-                ]
+                ],
+                "objection",
             )
         row = await act(
             request,

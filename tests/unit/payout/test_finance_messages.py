@@ -12,10 +12,18 @@ from pydantic.fields import FieldInfo
 from services.finance_sim import answers
 from services.payout.domain import instructions, money
 from services.payout.payouts import payee_problem
-from shared.events import CreditTransfer, CreditTransferV2, PaymentsInstructedV1, TransactionStatus
+from shared.events import (
+    CreditTransfer,
+    CreditTransferV2,
+    LedgerHead,
+    PaymentsInstructedV1,
+    PaymentsInstructedV2,
+    TransactionStatus,
+)
 from shared.payee import Payee, mask
 
 NOW = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+HEAD = LedgerHead(seq=7, hash="a" * 64, published_at=NOW, key_id="k1", mac="b" * 64)
 
 
 def instruction(account: str = "6222020200112233445", amount: str = "800000.00") -> instructions.Instruction:
@@ -26,7 +34,7 @@ def instruction(account: str = "6222020200112233445", amount: str = "800000.00")
 
 def a_batch(*items):
     return instructions.batch(
-        items, NOW, debtor_name="市新经济委", debtor_account="51010000001", execution_date=NOW.date()
+        items, NOW, debtor_name="市新经济委", debtor_account="51010000001", execution_date=NOW.date(), ledger_head=HEAD
     )
 
 
@@ -146,7 +154,10 @@ def check_iso_limits(message: BaseModel) -> int:
     checked = 0
     for path, field, value in walk(message):
         name = path.rsplit(".", 1)[-1]
-        if get_origin(field.annotation) is Literal:
+        if field.annotation is LedgerHead:
+            # SplmtryData: the ledger's head, no pain.001 element; its own schema bounds every part.
+            assert value.seq >= 0 and len(value.hash) == len(value.mac) == 64, path
+        elif get_origin(field.annotation) is Literal:
             assert value in get_args(field.annotation), path  # a closed set of codes (the currency)
         elif field.annotation is str:
             assert name in ISO_LENGTHS, f"{path}: a string with no ISO 20022 type named in ISO_LENGTHS"
@@ -181,10 +192,12 @@ def longest_instruction(account: str = "6" * 30) -> instructions.Instruction:
 
 def test_every_field_of_a_batch_fits_the_iso_20022_type_of_the_element_it_becomes():
     items = [longest_instruction(), instruction(), longest_instruction(account="6222020200110004")]
-    batch = instructions.batch(items, NOW, debtor_name="委" * 140, debtor_account="5" * 34, execution_date=NOW.date())
-    assert check_iso_limits(batch) == 8 + 7 * len(items)  # every field, of the batch and each transfer
+    batch = instructions.batch(
+        items, NOW, debtor_name="委" * 140, debtor_account="5" * 34, execution_date=NOW.date(), ledger_head=HEAD
+    )
+    assert check_iso_limits(batch) == 9 + 7 * len(items)  # every field, of the batch (its head too) and each transfer
     assert all(len(t.creditor_name) == 140 for t in batch.transactions[::2])  # sent whole, not cut
-    assert check_iso_limits(a_batch(instruction())) == 8 + 7
+    assert check_iso_limits(a_batch(instruction())) == 9 + 7
 
 
 def test_a_field_without_a_declared_limit_fails_the_walk():
@@ -235,7 +248,14 @@ def test_text_over_its_iso_type_is_refused_never_cut():
     with pytest.raises(ValidationError, match="creditor_name"):
         a_batch(too_long)
     with pytest.raises(ValidationError, match="debtor_name"):
-        instructions.batch([instruction()], NOW, debtor_name="委" * 141, debtor_account="1", execution_date=NOW.date())
+        instructions.batch(
+            [instruction()],
+            NOW,
+            debtor_name="委" * 141,
+            debtor_account="1",
+            execution_date=NOW.date(),
+            ledger_head=HEAD,
+        )
 
 
 def test_an_account_name_over_140_characters_is_refused_as_the_details_are_given_and_held_at_payout():
@@ -258,7 +278,7 @@ def test_the_stand_in_answers_each_batch_in_the_spelling_it_was_sent_and_a_payou
     items = [instruction() for _ in range(30)] + [instruction("6222020200110004")]
     v2 = a_batch(*items)
     v1 = PaymentsInstructedV1(
-        **v2.model_dump(exclude={"transactions", "payment_information_id"}),
+        **v2.model_dump(exclude={"transactions", "payment_information_id", "ledger_head"}),
         transactions=[
             CreditTransfer(**t.model_dump(exclude={"end_to_end_id"}), end_to_end_id=i.payout_id)
             for t, i in zip(v2.transactions, items, strict=True)
@@ -280,12 +300,13 @@ def test_the_stand_in_reads_a_kept_batch_as_the_version_it_came_as():
 
     v2 = a_batch(instruction())
     v1 = PaymentsInstructedV1(
-        **v2.model_dump(exclude={"transactions", "payment_information_id"}),
+        **v2.model_dump(exclude={"transactions", "payment_information_id", "ledger_head"}),
         transactions=[
             CreditTransfer(**v2.transactions[0].model_dump(exclude={"end_to_end_id"}), end_to_end_id=uuid.uuid4())
         ],
     )
-    for m in (v1, v2):
+    v2_sent = PaymentsInstructedV2(**v2.model_dump(exclude={"ledger_head"}))  # before batches carried heads
+    for m in (v1, v2_sent, v2):
         assert _batch(Row(ce_type=m.ce_type, body=m.model_dump_json().encode())) == m
     with pytest.raises(AssertionError, match="is not a batch"):
         _batch(Row(ce_type=TransactionStatus.__name__, body=b"{}"))

@@ -16,7 +16,7 @@ from services.payout.tables import awards as award_rows
 from services.payout.tables import payees, payouts
 from shared.events import (
     AwardGrantedV1,
-    PaymentsInstructedV2,
+    PaymentsInstructedV3,
     PaymentStatusReportedV1,
     PayoutDeferredV1,
     PayoutFailedV2,
@@ -204,6 +204,6 @@ async def test_a_payout_requested_with_an_account_name_too_long_for_pain_001_is_
     assert (held["status"], held["hold_reason"]) == ("held", "payee_invalid")
     assert "140 characters" in held["reason"]
     assert payout_of(session, fine)["status"] == "sent"
-    assert ctx.publisher.types()[owed:] == [PayoutHeldV1.ce_type, PaymentsInstructedV2.ce_type]
-    batch = PaymentsInstructedV2.model_validate_json(ctx.publisher.owed[-1].data)
+    assert ctx.publisher.types()[owed:] == [PayoutHeldV1.ce_type, PaymentsInstructedV3.ce_type]
+    batch = PaymentsInstructedV3.model_validate_json(ctx.publisher.owed[-1].data)
     assert [t.end_to_end_id for t in batch.transactions] == [payout_of(session, fine)["id"].hex]

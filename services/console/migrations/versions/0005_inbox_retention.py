@@ -1,16 +1,16 @@
 """the inbox's oldest rows found by index, for the pruner (shared/retention.py)
 
 Revision ID: 0005_inbox_retention
-Revises: 0004_published_policy_versions
+Revises: 0004_dead_letter_replays
 """
 
 from alembic import op
 
 revision = "0005_inbox_retention"
-down_revision = "0004_published_policy_versions"
+down_revision = "0004_dead_letter_replays"
 branch_labels = None
 depends_on = None
-S = "payout"
+S = "console"
 
 
 def upgrade() -> None:

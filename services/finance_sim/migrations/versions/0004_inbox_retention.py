@@ -1,16 +1,16 @@
 """the inbox's oldest rows found by index, for the pruner (shared/retention.py)
 
 Revision ID: 0004_inbox_retention
-Revises: 0003_policy_admin_accounts
+Revises: 0003_ledger_heads
 """
 
 from alembic import op
 
 revision = "0004_inbox_retention"
-down_revision = "0003_policy_admin_accounts"
+down_revision = "0003_ledger_heads"
 branch_labels = None
 depends_on = None
-S = "console"
+S = "finance_sim"
 
 
 def upgrade() -> None:

@@ -1,16 +1,16 @@
 """the inbox's oldest rows found by index, for the pruner (shared/retention.py)
 
-Revision ID: 0003_inbox_retention
-Revises: 3f6d2b8a9c41
+Revision ID: 0007_inbox_retention
+Revises: 0006_rate_limits
 """
 
 from alembic import op
 
-revision = "0003_inbox_retention"
-down_revision = "3f6d2b8a9c41"
+revision = "0007_inbox_retention"
+down_revision = "0006_rate_limits"
 branch_labels = None
 depends_on = None
-S = "finance_sim"
+S = "intake"
 
 
 def upgrade() -> None:

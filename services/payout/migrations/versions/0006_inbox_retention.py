@@ -1,16 +1,16 @@
 """the inbox's oldest rows found by index, for the pruner (shared/retention.py)
 
 Revision ID: 0006_inbox_retention
-Revises: 0005_published_policy_versions
+Revises: 0005_transfer_key_ids
 """
 
 from alembic import op
 
 revision = "0006_inbox_retention"
-down_revision = "0005_published_policy_versions"
+down_revision = "0005_transfer_key_ids"
 branch_labels = None
 depends_on = None
-S = "intake"
+S = "payout"
 
 
 def upgrade() -> None:
