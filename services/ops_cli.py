@@ -160,11 +160,13 @@ def dead_letters_replay(
     ),
 ) -> None:
     """Send the letters not replayed yet back to their topics, once their cause is fixed. Letters the
-    filters leave out stay for a later replay. Acts as the console (its database, DATABASE_URL or
-    `make run`'s): each letter is claimed there by its id first, so that a replay running at the
-    same time (the console's, another command's) sends it once."""
+    filters leave out stay for a later replay; so do those whose event is older than the inboxes
+    remember (INBOX_RETENTION_DAYS), which groups that had handled it might handle again. Acts as
+    the console (its database, DATABASE_URL or `make run`'s): each letter is claimed there by its id
+    first, so that a replay running at the same time (the console's, another command's) sends it once."""
     import getpass
     import socket
+    from datetime import timedelta
 
     from services.console.replays import ReplayClaims
     from services.console.tables import metadata
@@ -181,12 +183,15 @@ def dead_letters_replay(
                 claims=ReplayClaims(console.sessions),
                 by=f"subsidy dead-letters replay ({getpass.getuser()}@{socket.gethostname()})",
                 resend_unconfirmed=resend_unconfirmed,
+                inbox_retention=timedelta(days=console.settings.inbox_retention_days),
             )
 
     done = asyncio.run(replaying())
     for held_id, claim in done.held.items():
         what = "sent" if claim.state == "sent" else "claimed and not confirmed sent (see --resend-unconfirmed)"
         typer.echo(f"{held_id}: left alone, {what} by {claim.by} at {claim.at.isoformat(timespec='seconds')}")
+    for old_id in done.too_old:
+        typer.echo(f"{old_id}: left alone, its event is older than the inboxes remember (INBOX_RETENTION_DAYS)")
     typer.echo(f"replayed {len(done.sent)} event(s)")
 
 

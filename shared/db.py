@@ -47,6 +47,8 @@ def service_metadata(schema: str) -> MetaData:
         Column("event_id", Text, nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         PrimaryKeyConstraint("consumer", "event_id"),
+        # The pruner walks the oldest rows first (shared/retention.py).
+        Index("ix_inbox_processed_at", "processed_at"),
     )
     return metadata
 

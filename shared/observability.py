@@ -14,6 +14,8 @@ What the on-call asks, and the metric that answers:
                                     subsidy_paid_yuan_total
 - are partners getting errors?      subsidy_http_requests_total{service,status_class},
                                     subsidy_http_request_duration_seconds{service}
+- are the tables bounded?           subsidy_table_rows{schema,table}, subsidy_table_bytes{schema,table},
+                                    subsidy_rows_pruned_total{schema,table} (shared/retention.py)
 """
 
 import logging
@@ -69,6 +71,21 @@ HTTP_DURATION = Histogram(
     ["service"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+
+# Measured by each service's pruner on its tick (shared/retention.py), not on every scrape.
+TABLE_ROWS = Gauge(
+    "subsidy_table_rows",
+    "Rows in a table of the service's schema (the planner's estimate)",
+    ["schema", "table"],
+    multiprocess_mode="mostrecent",
+)
+TABLE_BYTES = Gauge(
+    "subsidy_table_bytes",
+    "Bytes a table of the service's schema takes, with its indexes and TOAST",
+    ["schema", "table"],
+    multiprocess_mode="mostrecent",
+)
+ROWS_PRUNED = Counter("subsidy_rows_pruned_total", "Rows deleted once past their retention", ["schema", "table"])
 
 _ON_COMMIT = "observability.on_commit"
 

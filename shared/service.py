@@ -35,6 +35,7 @@ from shared.messaging.consumer import Backoff, ConsumerRunner, Handlers, bounded
 from shared.messaging.faults import describe, is_transient
 from shared.messaging.outbox import OutboxRelay
 from shared.observability import HTTP_DURATION, HTTP_REQUESTS, configure_logging, correlation_id
+from shared.retention import Pruner, Rule, messaging_rules
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,8 @@ class Runtime:
     handlers: Mapping[str, Handlers] = field(default_factory=dict)  # group → handlers
     workers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # long-running loops
     resources: list[Callable[[], AbstractAsyncContextManager[object]]] = field(default_factory=list)  # held open
+    # What the service keeps only for a while, beside its inbox and outbox (shared/retention.py).
+    retention: list[Rule] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.relay: OutboxRelay | None = None
@@ -118,7 +121,6 @@ class Runtime:
             self.producer,
             send_timeout_s=s.kafka_send_timeout_s,
             poll_interval_s=s.outbox_poll_interval_s,
-            retention=timedelta(days=s.outbox_retention_days),
         )
         w.publisher.on_written(relay.wake)
         self.runners = [
@@ -135,6 +137,16 @@ class Runtime:
         self.loops = [Loop(f"{self.name}-relay", relay.run, lambda: relay.last_progress)]
         self.loops += [Loop(r.group, r.run, partial(getattr, r, "last_progress")) for r in self.runners]
         self.loops += [Loop(work.__name__, work) for work in self.workers]
+        self.pruner = Pruner(
+            w.engine,
+            str(w.metadata.schema),
+            messaging_rules(w.metadata, s) + self.retention,
+            interval_s=s.retention_interval_s,
+            batch=s.retention_batch_size,
+            pause_s=s.retention_pause_s,
+        )
+        # No progress to report: it sleeps most of the time, and a failure restarts it.
+        self.loops.append(Loop(f"{self.name}-retention", self.pruner.run))
         for loop in self.loops:
             loop.task = asyncio.create_task(keep(loop), name=loop.name)
 

@@ -2,9 +2,9 @@
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     # How long published events are kept, so that a broker that lost them (the embedded one keeps
     # nothing across restarts) can be given them again: longer than any outage you mean to survive.
     outbox_retention_days: float = Field(default=7, gt=0)
+    # How long a consumer's inbox remembers an event it handled, which is what makes a redelivered
+    # event do nothing: at least OUTBOX_RETENTION_DAYS (refused otherwise) and at least the topics'
+    # retention (retention.ms, 7 days in deploy/k8s), so that nothing still redeliverable is forgotten.
+    inbox_retention_days: float = Field(default=14, gt=0)
+    # The pruner (shared/retention.py): how often it looks, how many rows one slice deletes, and
+    # the pause between slices, so that pruning never holds up the hot path.
+    retention_interval_s: float = Field(default=60, gt=0)
+    retention_batch_size: int = Field(default=1000, ge=1)
+    retention_pause_s: float = Field(default=0.1, ge=0)
     # A partner may spend this many seconds of its rate at once (at least one request). Intake
     # keeps the rates in its schema, so they hold across its replicas (shared/ratelimit.py).
     rate_limit_burst_s: float = Field(default=2.0, gt=0)
@@ -67,6 +76,17 @@ class Settings(BaseSettings):
     # Where a service's worker processes keep their metrics for the operators' port to add up;
     # `subsidy serve` empties it at start, or makes a temporary one when unset.
     prometheus_multiproc_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _inbox_outlives_outbox(self) -> Self:
+        if self.inbox_retention_days < self.outbox_retention_days:
+            raise ValueError(
+                f"INBOX_RETENTION_DAYS ({self.inbox_retention_days:g}) is shorter than OUTBOX_RETENTION_DAYS "
+                f"({self.outbox_retention_days:g}): an event published again from an outbox would be handled twice "
+                f"/ INBOX_RETENTION_DAYS（{self.inbox_retention_days:g}）短于 OUTBOX_RETENTION_DAYS"
+                f"（{self.outbox_retention_days:g}）：从发件箱重新发布的事件会被重复处理"
+            )
+        return self
 
     @property
     def clock_file(self) -> Path | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.console.janitor import janitor
+from services.console import sessions
 from services.console.rules import Expiry, SignInLimit
 from services.console.sessions import Limits
 from services.console.settings import ConsoleSettings
@@ -45,8 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(
         wiring,
         handlers={"console-policy": published.handlers},
-        workers=[janitor(wiring.sessions, expiry, window, settings.console_janitor_interval_s), published.follow],
+        workers=[published.follow],
         resources=[published.load, upstream.open],
+        retention=sessions.retention(expiry, window),
     )
 
     def configure(app: FastAPI) -> None:

@@ -4,11 +4,12 @@ the console, and a restarted one, agrees on them)."""
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.console.rules import Expiry, SignInLimit, new_token, token_hash
 from services.console.tables import accounts, sessions, signin_failures
+from shared.retention import Rule
 
 TOUCH_EVERY = timedelta(seconds=30)  # last_seen_at is written at most this often per session
 
@@ -66,21 +67,18 @@ async def end(db: async_sessionmaker, token: str) -> None:
         await session.execute(delete(sessions).where(sessions.c.token_hash == token_hash(token)))
 
 
-async def prune(db: async_sessionmaker, expiry: Expiry, window: timedelta) -> int:
-    """Deletes expired sessions and sign-in failures older than the window; returns how many sessions."""
-    now = datetime.now(UTC)
-    async with db.begin() as session:
-        gone = (
-            await session.execute(
-                delete(sessions)
-                .where(
-                    or_(sessions.c.last_seen_at <= now - expiry.idle, sessions.c.created_at <= now - expiry.absolute)
-                )
-                .returning(sessions.c.token_hash)
-            )
-        ).all()
-        await session.execute(delete(signin_failures).where(signin_failures.c.at <= now - window))
-    return len(gone)
+def retention(expiry: Expiry, window: timedelta) -> list[Rule]:
+    """Expired sessions, and sign-in failures older than the window, for the console's pruner
+    (shared/retention.py). An expired session is refused whether or not it has been deleted yet:
+    this only keeps the tables small."""
+
+    def expired(now: datetime) -> ColumnElement[bool]:
+        return or_(sessions.c.last_seen_at <= now - expiry.idle, sessions.c.created_at <= now - expiry.absolute)
+
+    return [
+        Rule(sessions, sessions.c.token_hash, expired),
+        Rule(signin_failures, signin_failures.c.id, lambda now: signin_failures.c.at <= now - window),
+    ]
 
 
 # ---- failed sign-ins ----

@@ -32,8 +32,6 @@ class ConsoleSettings(Settings):
     console_signin_failures_per_account: int = Field(default=5, ge=1)
     console_signin_failures_per_address: int = Field(default=20, ge=1)
     console_signin_window_s: int = Field(default=900, ge=1)
-    # How often expired sessions and old sign-in attempts are deleted.
-    console_janitor_interval_s: float = Field(default=60, gt=0)
 
     def endpoint(self, service: str) -> Endpoint:
         return self.console_services.get(service) or LOCAL[service]

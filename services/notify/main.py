@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from services.notify import matches, partners
+from services.notify import matches, partners, retention
 from services.notify.api import routes
 from services.notify.handlers import handlers
 from services.notify.mail import mail_worker
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
             published.follow,
         ],
         resources=[published.load],
+        retention=retention.rules(settings),
     )
 
     def configure(app: FastAPI) -> None:

@@ -54,6 +54,8 @@ class NotifySettings(Settings):
     webhook_rotation_overlap_s: float = Field(default=86400.0, ge=0)
     # The deprecated `X-Subsidy-Signature` header, beside the Standard Webhooks ones.
     webhook_legacy_signature: bool = True
+    # How long sent (or given up) webhooks and e-mails stay in the delivery log (services/notify/retention.py).
+    delivery_log_retention_days: float = Field(default=30, gt=0)
 
     @field_validator("smtp_from")
     @classmethod

@@ -88,6 +88,7 @@ webhook_deliveries = Table(
     Column("last_status_code", Integer),  # the partner's last HTTP answer, if it answered
     Column("replayed_at", DateTime(timezone=True)),  # last sent again on request
     Index("ix_webhook_deliveries_partner", "partner_id", "created_at"),
+    Index("ix_webhook_deliveries_created_at", "created_at"),  # the oldest first, for the pruner
     Index(
         "ix_webhook_deliveries_due",
         "next_attempt_at",
@@ -123,6 +124,7 @@ email_deliveries = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_email_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("ix_email_deliveries_application", "application_id"),
+    Index("ix_email_deliveries_created_at", "created_at"),  # the oldest first, for the pruner
 )
 
 # A partner's own wording for its applicants: any of the parts, for one status and language.

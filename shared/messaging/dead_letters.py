@@ -21,6 +21,10 @@ by the same letter id, means the letter went back (or is going back): nothing is
 caller says so. A replay cut short between its claim and its send leaves the claim `sending`; an
 operator sends such a letter again on purpose (`resend_unconfirmed`), and only once the claim is
 older than any send in progress could be.
+
+Inboxes forget events after INBOX_RETENTION_DAYS (shared/retention.py): given it, a replay leaves
+alone a letter whose event is older than that, since the groups that had handled the event might
+handle it again.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -67,6 +71,14 @@ class Letter:
     def topic(self) -> str:
         """Where the event came from, and where a replay sends it."""
         return self.headers.get("dlt_topic", "")
+
+    @property
+    def event_time(self) -> datetime | None:
+        """When the event happened, as it says (`ce_time`), if it says so legibly."""
+        try:
+            return datetime.fromisoformat(self.headers["ce_time"])
+        except (KeyError, ValueError):
+            return None
 
     @property
     def origin(self) -> str:
@@ -181,6 +193,8 @@ class Replayed:
     sent: list[str] = field(default_factory=list)
     # Letters another replay claimed first (same letter id), left alone: what that claim says.
     held: dict[str, Claim] = field(default_factory=dict)
+    # Letters whose event is older than the inboxes remember, left alone (see above).
+    too_old: list[str] = field(default_factory=list)
 
 
 async def replay(
@@ -192,10 +206,11 @@ async def replay(
     claims: Claims,
     by: str,
     resend_unconfirmed: bool = False,
+    inbox_retention: timedelta | None = None,
 ) -> Replayed:
     """Sends back the letters not replayed before that match every filter given, each claimed first
     (see above). Each is recorded as replayed once its topic has it: a replay cut short sends the
-    rest next time."""
+    rest next time. With `inbox_retention`, letters whose event is older than that stay."""
     found, replayed = await letters(bootstrap_servers)
     # A letter on the topic twice (published again from an outbox) goes back once.
     todo = list(
@@ -206,6 +221,10 @@ async def replay(
         }.values()
     )
     done = Replayed()
+    if inbox_retention is not None:
+        oldest = datetime.now(UTC) - inbox_retention
+        done.too_old = [x.id for x in todo if x.event_time is not None and x.event_time < oldest]
+        todo = [x for x in todo if x.id not in done.too_old]
     if not todo:
         return done
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")

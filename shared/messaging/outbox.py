@@ -8,21 +8,22 @@ publishes them again, which inboxes absorb.
 Only one relay publishes a schema's outbox at a time, which is what keeps one key's events in
 commit order: each publishing transaction first takes a transaction-level advisory lock, so
 leadership can never outlive the session that holds it. Published rows are kept for
-`retention` so that they can be published again (`republish`) to a broker that lost them.
+OUTBOX_RETENTION_DAYS so that they can be published again (`republish`) to a broker that lost
+them; the service's pruner deletes them after that (shared/retention.py), never the relay, which
+has events to publish.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import zlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Row, Table, delete, event, insert, select, text, update
+from sqlalchemy import Row, Table, event, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -144,7 +145,6 @@ def publishing_lock(outbox: Table) -> int:
 class OutboxRelay:
     # After a wake-up, wait this long so that a burst of commits goes out as one batch.
     LINGER_S = 0.005
-    PRUNE_EVERY_S = 60.0
 
     def __init__(
         self,
@@ -154,15 +154,12 @@ class OutboxRelay:
         *,
         send_timeout_s: float,
         poll_interval_s: float,
-        retention: timedelta,
         batch_size: int = 500,
     ):
         self._engine, self._outbox, self._producer = engine, outbox, producer
         self._send_timeout_s, self._poll_interval_s, self._batch = send_timeout_s, poll_interval_s, batch_size
-        self._retention = retention
         self._wakeup = asyncio.Event()
         self._lock_key = publishing_lock(outbox)
-        self._next_prune = 0.0
         self._oldest = OUTBOX_OLDEST.labels(outbox.schema)
         OUTBOX_PUBLISHED.labels(outbox.schema)  # exists from zero, before the first event goes out
         self.last_progress = datetime.now(UTC)
@@ -176,9 +173,6 @@ class OutboxRelay:
         while True:
             published = await self.publish_pending()
             self.last_progress = datetime.now(UTC)
-            if time.monotonic() >= self._next_prune:
-                await self.prune()
-                self._next_prune = time.monotonic() + self.PRUNE_EVERY_S
             if published < self._batch:
                 self._wakeup.clear()
                 try:
@@ -213,20 +207,6 @@ class OutboxRelay:
         if len(rows) < self._batch:
             self._oldest.set(0)  # it published everything that was waiting
         return len(rows)
-
-    async def prune(self) -> int:
-        """Deletes rows published and older than the retention, a bounded slice at a time."""
-        o = self._outbox
-        cutoff = datetime.now(UTC) - self._retention
-        async with self._engine.begin() as conn:
-            oldest = (
-                select(o.c.id)
-                .where(o.c.published_at.is_not(None), o.c.created_at < cutoff)
-                .order_by(o.c.id)
-                .limit(10_000)
-                .scalar_subquery()
-            )
-            return (await conn.execute(delete(o).where(o.c.id.in_(oldest)))).rowcount
 
     async def _send(self, rows: Sequence[Row[*tuple[Any, ...]]]) -> None:
         acks = [

@@ -4,7 +4,6 @@ invariant: every event takes effect exactly once, and nothing good is dead-lette
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 import asyncpg
 import pytest
@@ -23,6 +22,7 @@ from shared.messaging import kafka
 from shared.messaging.faults import is_transient
 from shared.messaging.outbox import OutboxRelay, publishing_lock
 from shared.observability import EVENTS_CONSUMED
+from shared.retention import Pruner, messaging_rules
 from tests.builders import applicant_code, award, submitted
 from tests.infra import CONTAINERS, Broker
 from tests.kafka_tools import eventually, headers, publish, read_until, send_raw
@@ -259,7 +259,9 @@ async def test_two_relays_on_one_outbox_publish_each_key_in_commit_order(stack):
 
 
 async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
-    runtime = quota_app(stack.settings("quota")).state.runtime  # its tables and engine; not started
+    # Retentions of a few milliseconds: published rows may go at once.
+    settings = stack.settings("quota", outbox_retention_days=1e-7, inbox_retention_days=1e-7)
+    runtime = quota_app(settings).state.runtime  # its tables and engine; not started
     producer = kafka.producer(runtime.settings)
     await producer.start()
     relay = OutboxRelay(
@@ -268,10 +270,10 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
         producer,
         send_timeout_s=5,
         poll_interval_s=0.05,
-        retention=timedelta(0),
         batch_size=1,
     )
-    relay.PRUNE_EVERY_S = 0.0
+    w = runtime.wiring
+    pruner = Pruner(w.engine, "quota", messaging_rules(w.metadata, settings), interval_s=0.01, batch=50, pause_s=0)
     async with runtime.wiring.sessions.begin() as session:
         await runtime.wiring.publisher.publish(
             session,
@@ -295,7 +297,7 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
     o = runtime.wiring.publisher.table
     backlog = select(func.count()).select_from(o).where(o.c.published_at.is_(None))
     rows = select(func.count()).select_from(o)
-    publishing = asyncio.create_task(relay.run())
+    publishing, pruning = asyncio.create_task(relay.run()), asyncio.create_task(pruner.run())
     try:
 
         async def pruned_with_a_backlog():  # rows are gone while others still wait: it never went idle
@@ -306,7 +308,8 @@ async def test_published_rows_are_pruned_while_the_relay_is_busy(stack):
         await eventually(lambda: _is(count(runtime, rows), 0), timeout_s=30)
     finally:
         publishing.cancel()
-        await asyncio.gather(publishing, return_exceptions=True)
+        pruning.cancel()
+        await asyncio.gather(publishing, pruning, return_exceptions=True)
         await producer.stop()
         await runtime.wiring.engine.dispose()
 

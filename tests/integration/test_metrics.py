@@ -4,6 +4,7 @@ worker processes a service runs."""
 import asyncio
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from prometheus_client import REGISTRY
@@ -102,3 +103,38 @@ async def test_a_dead_letter_an_outbox_backlog_and_lag_show_in_the_metrics(stack
         await eventually(outbox_empty)
     finally:
         await runtime.stop()
+
+
+async def test_table_sizes_and_rows_pruned_show_on_the_operators_port(stack, tmp_path):
+    db = await asyncpg.connect(stack.database_url.replace("+asyncpg", ""))
+    try:  # three events handled long before the inbox's retention (14 days)
+        await db.executemany(
+            "INSERT INTO intake.inbox (consumer, event_id, processed_at) "
+            "VALUES ('old', $1, now() - interval '60 days')",
+            [(f"e-{n}",) for n in range(3)],
+        )
+    finally:
+        await db.close()
+    env = {**stack.env(), "RETENTION_INTERVAL_S": "0.2"}
+    intake = ServiceProcess("intake", free_port(), env, tmp_path / "intake.log").start()
+    try:
+        await asyncio.to_thread(intake.wait_ready)
+        async with httpx.AsyncClient() as admin:
+
+            async def measured():
+                text = (await admin.get(f"{intake.admin_url}/metrics")).text
+                pruned = sample(text, "subsidy_rows_pruned_total", schema="intake", table="inbox")
+                return pruned == 3 and "subsidy_table_bytes{" in text and text  # pruned, then measured
+
+            text = await eventually(measured)
+        for table in ("inbox", "outbox", "applications"):
+            assert sample(text, "subsidy_table_bytes", schema="intake", table=table) > 0
+            rows = [
+                s.value
+                for f in text_string_to_metric_families(text)
+                for s in f.samples
+                if s.name == "subsidy_table_rows" and s.labels == {"schema": "intake", "table": table}
+            ]
+            assert len(rows) == 1 and rows[0] >= 0
+    finally:
+        intake.stop()

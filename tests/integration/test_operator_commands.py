@@ -1,8 +1,10 @@
 """`subsidy dead-letters` and `subsidy status` against a real broker and database."""
 
 import asyncio
+import dataclasses
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -150,3 +152,25 @@ async def test_status_shows_health_lag_outboxes_and_dead_letters(stack, tmp_path
         assert "Outboxes" in output and "Dead letters" in output and "subsidy.award.granted.v1" in output
     finally:
         payout.stop()
+
+
+async def test_a_letter_older_than_the_inboxes_remember_is_not_replayed(stack):
+    # Groups that had handled an event forget it after INBOX_RETENTION_DAYS: sent again, they would
+    # handle it again.
+    fresh = builders.award("91510100MA61R8XN3X")
+    forgotten = dataclasses.replace(builders.award("91510100MA61R8XN3X"), time=datetime.now(UTC) - timedelta(days=20))
+    await send_raw(
+        stack.bootstrap_servers,
+        topics.DEAD_LETTERS,
+        dead_letter("quota-rounds", forgotten),
+        dead_letter("quota-rounds", fresh),
+    )
+
+    # INBOX_RETENTION_DAYS is 14 by default.
+    output = await run(stack, "dead-letters", "replay", "--consumer", "quota-rounds")
+    found, sent_back = await letters(stack.bootstrap_servers)
+    (old,) = [f for f in found if f.headers.get("ce_id") == forgotten.id]
+    (new,) = [f for f in found if f.headers.get("ce_id") == fresh.id]
+    assert "replayed 1 event(s)" in output
+    assert f"{old.id}: left alone, its event is older than the inboxes remember" in output
+    assert new.id in sent_back and old.id not in sent_back

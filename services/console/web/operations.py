@@ -5,6 +5,7 @@ a letter goes back once only, however many console replicas are asked at once.""
 
 import asyncio
 import re
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -127,6 +128,18 @@ def _not_sent(letter_id: str, held: dead_letters.Claim | None) -> UpstreamRefuse
     )
 
 
+def _too_old(days: float) -> UpstreamRefused:
+    """The services' inboxes no longer remember the event: groups that had handled it would again."""
+    return UpstreamRefused(
+        409,
+        "too_old_to_replay",
+        f"这封死信的事件早于收件箱的保留期（INBOX_RETENTION_DAYS，{days:g} 天），未重放："
+        "已处理过它的消费组会再处理一次。",
+        f"This dead letter's event is older than the inboxes remember (INBOX_RETENTION_DAYS, {days:g} days); it was "
+        "not replayed: the groups that had handled it would handle it again.",
+    )
+
+
 @router.post("/dead-letters/{letter_id}/replay")
 async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Response:
     """What `subsidy dead-letters replay --id ID` does: the event back to its topic, unless a replay
@@ -139,7 +152,11 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
         # No timeout of ours: one cut short between claiming the letter and sending it would leave
         # it claimed and unsent, for an operator to send again on purpose.
         done = await dead_letters.replay(
-            c.settings.brokers, ids=[letter_id], claims=ReplayClaims(c.db), by=f"console:{me.account}"
+            c.settings.brokers,
+            ids=[letter_id],
+            claims=ReplayClaims(c.db),
+            by=f"console:{me.account}",
+            inbox_retention=timedelta(days=c.settings.inbox_retention_days),
         )
     except SQLAlchemyError:  # where the claims are kept
         raise Unavailable("database") from None
@@ -147,4 +164,6 @@ async def replay_dead_letter(request: Request, me: Admin, letter_id: str) -> Res
         raise Unavailable("broker") from None
     if done.sent:
         return RedirectResponse(f"/dead-letters/{letter_id}?done=replayed", status_code=303)
+    if done.too_old:
+        return await _letter_page(request, letter_id, problem=_too_old(c.settings.inbox_retention_days))
     return await _letter_page(request, letter_id, problem=_not_sent(letter_id, done.held.get(letter_id)))
