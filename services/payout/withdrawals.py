@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.payout import awards as awarding
+from services.payout.books import Books
 from services.payout.context import Context
 from services.payout.domain.lifecycle import AwardState
 from services.payout.tables import awards, withdrawals
@@ -21,6 +22,10 @@ TOO_LATE = ("already_paid", "payout_in_flight")  # awards.cancel's refusals once
 
 
 async def withdrawn(session: AsyncSession, ctx: Context, event: Envelope, p: ApplicationWithdrawnV1) -> None:
+    # The ledger's lock first, as booking an award takes it before it reads the withdrawals: an award
+    # and its withdrawal read at once on two partitions are then one after the other, never both
+    # missing the other.
+    await Books.open(session, ctx.key)
     if (
         await session.execute(
             select(withdrawals.c.application_id).where(withdrawals.c.application_id == p.application_id)
