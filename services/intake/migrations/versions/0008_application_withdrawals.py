@@ -1,31 +1,31 @@
-"""applications withdrawn, so that an award read after its withdrawal is booked cancelled
+"""who withdrew an application, when and why (one withdrawal an application)
 
-Revision ID: 0006_application_withdrawals
-Revises: 0005_transfer_key_ids
+Revision ID: 0008_application_withdrawals
+Revises: 0007_inbox_retention
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0006_application_withdrawals"
-down_revision = "0005_transfer_key_ids"
+revision = "0008_application_withdrawals"
+down_revision = "0007_inbox_retention"
 branch_labels = None
 depends_on = None
-S = "payout"
+S = "intake"
 
 
 def upgrade() -> None:
     op.create_table(
         "withdrawals",
         sa.Column("application_id", postgresql.UUID(as_uuid=True), nullable=False),
-        sa.Column("credit_code", sa.Text(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("by", sa.Text(), nullable=False),
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("outcome", sa.Text(), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("outcome IN ('cancelled', 'no_award', 'too_late')", name="known_outcome"),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["application_id"], ["intake.applications.id"], name=op.f("fk_withdrawals_application_id")
+        ),
         sa.PrimaryKeyConstraint("application_id", name=op.f("pk_withdrawals")),
         schema=S,
     )
