@@ -3,7 +3,8 @@
 service that takes a body, and each route's document says which code its 422 carries.
 
 Each service is built by its own composition root, in this process, with keys checked by a fake key
-ring (one key per role): validation answers before anything reaches the database."""
+ring (one key per role) and rates kept in the process (intake's are kept in its database): validation
+answers before anything reaches the database."""
 
 import uuid
 from decimal import Decimal
@@ -15,6 +16,7 @@ import pytest
 
 from shared.api_errors import RESOURCES
 from shared.auth import ROLES, KeyRecord, KeyRing, secret_hash
+from shared.ratelimit import RateLimiter
 from shared.secretbox import new_key
 from shared.settings import Settings
 from shared.stack import SERVICES
@@ -40,6 +42,8 @@ def _app(service: str):
     )
     app = import_module(f"services.{service}.main").create_app(settings)
     app.state.keys = KeyRing(_fake_keys)
+    if hasattr(app.state, "limiter"):
+        app.state.limiter = RateLimiter()
     return app
 
 
