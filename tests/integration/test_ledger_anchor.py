@@ -244,6 +244,7 @@ def notify_runtime(stack, secrets_key: str):
     return notify_app(settings, webhooks=quick).state.runtime
 
 
+@pytest.mark.timeout(300)  # its own waits (up to 90 s for the last payment) say what is missing first
 async def test_keys_rotated_under_load_keep_the_ledger_verifying_and_both_webhook_secrets_sign(
     books, monkeypatch, receiver
 ):
