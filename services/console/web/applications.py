@@ -17,7 +17,7 @@ from services.console import explanation, labels
 from services.console.exports import APPLICATIONS
 from services.console.upstream import UpstreamRefused
 from services.console.web import downloads
-from services.console.web.deps import Admin, Official, console, form, key
+from services.console.web.deps import Admin, Official, confirmed, console, form, key
 
 router = APIRouter(prefix="/applications")
 CREDIT_CODE = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{18}")
@@ -122,16 +122,6 @@ async def export_applications(request: Request, me: Official, format: str = "csv
     return downloads.download(format, APPLICATIONS, rows, "applications")
 
 
-def _unconfirmed() -> UpstreamRefused:
-    return UpstreamRefused(
-        422,
-        "not_confirmed",
-        "此操作不可撤销：请勾选确认后再提交。",
-        "This cannot be undone: tick the confirmation, then submit.",
-        [{"field": "confirm", "message_zh": "请勾选确认", "message_en": "tick to confirm"}],
-    )
-
-
 async def _page(
     request: Request,
     me,
@@ -168,8 +158,7 @@ async def show_application(request: Request, me: Official, application_id: uuid.
 async def withdraw_application(request: Request, me: Admin, application_id: uuid.UUID) -> Response:
     fields = await form(request, me)
     try:
-        if fields.get("confirm") != "yes":
-            raise _unconfirmed()
+        confirmed(fields)
         await console(request).upstream.call(
             "intake",
             "POST",

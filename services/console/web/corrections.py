@@ -12,20 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import budgets, labels
 from services.console.upstream import UpstreamRefused
-from services.console.web.deps import Admin, Money, console, form, key
+from services.console.web.deps import Admin, Money, confirmed, console, form, key
 
 router = APIRouter(prefix="/payouts/awards")
 ATTEMPTS = 100  # an award's payouts: one per attempt, a handful at most
-
-
-def _unconfirmed() -> UpstreamRefused:
-    return UpstreamRefused(
-        422,
-        "not_confirmed",
-        "此操作不可撤销：请勾选确认后再提交。",
-        "This cannot be undone: tick the confirmation, then submit.",
-        [{"field": "confirm", "message_zh": "请勾选确认", "message_en": "tick to confirm"}],
-    )
 
 
 async def _attempts(request: Request, me, award_id: uuid.UUID) -> list[dict]:
@@ -74,8 +64,7 @@ async def show_award(request: Request, me: Money, award_id: uuid.UUID) -> Respon
 async def cancel_award(request: Request, me: Admin, award_id: uuid.UUID) -> Response:
     fields = await form(request, me)
     try:
-        if fields.get("confirm") != "yes":
-            raise _unconfirmed()
+        confirmed(fields)
         await console(request).upstream.call(
             "payout",
             "POST",
@@ -92,8 +81,7 @@ async def cancel_award(request: Request, me: Admin, award_id: uuid.UUID) -> Resp
 async def record_clawback(request: Request, me: Admin, award_id: uuid.UUID) -> Response:
     fields = await form(request, me)
     try:
-        if fields.get("confirm") != "yes":
-            raise _unconfirmed()
+        confirmed(fields)
         made = await console(request).upstream.call(
             "payout",
             "POST",

@@ -13,7 +13,7 @@ from services.console import sessions
 from services.console.rules import Expiry, csrf_matches
 from services.console.sessions import Limits, Signed
 from services.console.settings import ConsoleSettings
-from services.console.upstream import Upstream
+from services.console.upstream import Upstream, UpstreamRefused
 from services.console.web.render import Pages
 from shared.policy import CurrentPolicy, catalogue
 from shared.secretbox import SecretBox
@@ -112,6 +112,19 @@ async def form(request: Request, me: Signed) -> dict[str, str]:
     if not csrf_matches(me.csrf_token, (fields.get("csrf_token") or [""])[0]):
         raise CsrfRefused()
     return {k: v[0] for k, v in fields.items()}
+
+
+def confirmed(fields: dict[str, str]) -> None:
+    """What cannot be undone (a cancellation, a clawback, a withdrawal) goes ahead only with its
+    confirmation ticked: checked here as well as in the browser."""
+    if fields.get("confirm") != "yes":
+        raise UpstreamRefused(
+            422,
+            "not_confirmed",
+            "此操作不可撤销：请勾选确认后再提交。",
+            "This cannot be undone: tick the confirmation, then submit.",
+            [{"field": "confirm", "message_zh": "请勾选确认", "message_en": "tick to confirm"}],
+        )
 
 
 @dataclass(frozen=True)
