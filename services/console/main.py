@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.console import sessions
+from services.console import replays, sessions
 from services.console.rules import Expiry, SignInLimit
 from services.console.sessions import Limits
 from services.console.settings import ConsoleSettings
@@ -47,7 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         handlers={"console-policy": published.handlers},
         workers=[published.follow],
         resources=[published.load, upstream.open],
-        retention=sessions.retention(expiry, window),
+        retention=[
+            *sessions.retention(expiry, window),
+            *replays.retention(timedelta(days=settings.inbox_retention_days)),
+        ],
     )
 
     def configure(app: FastAPI) -> None:

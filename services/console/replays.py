@@ -12,11 +12,21 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.console.tables import replays
 from shared.messaging.dead_letters import Claim
+from shared.retention import Rule, older_than
 
 UNIQUE_VIOLATION = "23505"
 # A claim still `sending` after this is one cut short (the replayer stopped between claiming and
 # sending), not one in progress: only then may an operator send its letter again, on purpose.
 UNCONFIRMED_AFTER = timedelta(minutes=2)
+
+
+def retention(inbox_retention: timedelta) -> list[Rule]:
+    """Claims of letters sent longer ago than the inboxes remember, for the console's pruner
+    (shared/retention.py): such a letter's event is older still, so a replay of it is refused as
+    too old whether or not its claim is kept. A claim still `sending` stays for its operator."""
+    return [
+        Rule(replays, replays.c.claimed_at, older_than(replays.c.sent_at, inbox_retention, replays.c.state == "sent"))
+    ]
 
 
 def _unique_violation(e: IntegrityError) -> bool:

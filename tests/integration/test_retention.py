@@ -9,9 +9,10 @@ from prometheus_client import REGISTRY
 from pydantic import ValidationError
 from sqlalchemy import event, func, insert, select, text
 
+from services.console.replays import retention as replay_retention
 from services.console.rules import Expiry
 from services.console.sessions import retention as console_retention
-from services.console.tables import accounts, sessions, signin_failures
+from services.console.tables import accounts, replays, sessions, signin_failures
 from services.eligibility.main import create_app as eligibility_app
 from services.eligibility.tables import decisions
 from services.notify import retention as notify_retention
@@ -210,6 +211,46 @@ async def test_expired_console_sessions_and_old_sign_in_failures_go_live_session
         assert pruned == {"sessions": 2, "signin_failures": 1}
         async with engine.connect() as conn:
             assert set((await conn.execute(select(sessions.c.token_hash))).scalars()) == {"live"}
+    finally:
+        await engine.dispose()
+
+
+async def test_replay_claims_go_once_their_letters_are_older_than_the_inboxes_remember(stack):
+    engine = create_engine(stack.settings("console").sqlalchemy_url, "console")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                insert(replays),
+                [
+                    {
+                        "letter_id": "sent long ago",
+                        "state": "sent",
+                        "claimed_by": "a",
+                        "claimed_at": YESTERDAY,
+                        "sent_at": YESTERDAY,
+                    },
+                    {
+                        "letter_id": "sent just now",
+                        "state": "sent",
+                        "claimed_by": "a",
+                        "claimed_at": NOW,
+                        "sent_at": NOW,
+                    },
+                    {
+                        "letter_id": "cut short",
+                        "state": "sending",
+                        "claimed_by": "a",
+                        "claimed_at": YESTERDAY,
+                        "sent_at": None,
+                    },
+                ],
+            )
+        pruned = await pruner(engine, "console", replay_retention(timedelta(hours=1))).prune()
+
+        assert pruned == {"replays": 1}
+        async with engine.connect() as conn:
+            kept = set((await conn.execute(select(replays.c.letter_id))).scalars())
+        assert kept == {"sent just now", "cut short"}  # a claim cut short stays for its operator
     finally:
         await engine.dispose()
 
