@@ -8,6 +8,7 @@ from shared.auth import replica_handlers
 from shared.events import (
     AwardGrantedV1,
     PayeeProvidedV1,
+    PayeeProvidedV2,
     PaymentsBookedV1,
     PaymentStatusReportedV1,
     PayoutRejectedV1,
@@ -24,10 +25,13 @@ def handlers(ctx: Context) -> dict[str, dict]:
         handle.__name__ = fn.__name__
         return handle
 
+    # One handler for both versions, so that a batch mixing them is handled in order, together.
+    payees_given = Batched(lambda s, b: payees.provided(s, ctx, b))
     return {
         "payout-ledger": {
             AwardGrantedV1: Batched(lambda s, b: awards.book(s, ctx, b)),
-            PayeeProvidedV1: Batched(lambda s, b: payees.provided(s, ctx, b)),
+            PayeeProvidedV1: payees_given,
+            PayeeProvidedV2: payees_given,
             PaymentStatusReportedV1: bound(finance.status_reported),
             PaymentsBookedV1: bound(finance.payments_booked),
             PayoutSettledV1: bound(finance.settled_v1),
