@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import labels
 from services.console.upstream import UpstreamRefused
+from services.console.web import paging
 from services.console.web.deps import Admin, Official, Reviewer, console, form, key
 
 router = APIRouter(prefix="/rounds")
@@ -44,12 +45,13 @@ async def _rounds_page(
     request: Request, me, *, problem: UpstreamRefused | None = None, entered: dict | None = None
 ) -> Response:
     c = console(request)
-    rounds = await c.upstream.get("quota", "/v1/rounds", key(request, me))
+    rounds = paging.page(request, await c.upstream.get("quota", "/v1/rounds", key(request, me)), "/rounds")
     return c.pages.render(
         request,
         "rounds/list.html",
         status=problem.status if problem else 200,
-        rounds=rounds,
+        rounds=rounds.items,
+        listed=rounds,
         done=_done(request),
         problem=problem,
         entered=entered or {},
