@@ -26,7 +26,7 @@ def handlers(ctx: Context) -> dict[str, dict]:
         return handle
 
     # One handler for both versions, so that a batch mixing them is handled in order, together.
-    payees_given = Batched(lambda s, b: payees.provided(s, ctx, b))
+    payees_given: Batched[PayeeProvidedV1 | PayeeProvidedV2] = Batched(lambda s, b: payees.provided(s, ctx, b))
     return {
         "payout-ledger": {
             AwardGrantedV1: Batched(lambda s, b: awards.book(s, ctx, b)),
