@@ -69,7 +69,8 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "webhook": ("webhook", "Webhook"),
     "policy_draft": ("policy draft", "政策草案"),
     "approval": ("approval", "审批"),
-    "withdrawal": ("withdrawal", "撤回"),
+    "withdrawal": ("withdrawal", "撤回"),  # of a policy version
+    "application_withdrawal": ("application withdrawal", "撤回申请"),
     "policy_check": ("policy check", "政策校验请求"),
     "whatif": ("what-if request", "政策模拟测算请求"),
     "round": ("round", "遴选轮次"),

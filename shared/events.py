@@ -24,6 +24,22 @@ class ApplicationSubmittedV1(Payload):
     application: dict[str, Any]  # the wire application, already validated by intake
 
 
+class ApplicationWithdrawnV1(Payload):
+    """The applicant (through the partner that submitted the application) or an official withdrew
+    the application: nothing more is to be decided or paid on it. Keyed by credit code on the
+    applications topic, after its submission. `by` is the key's holder who withdrew it."""
+
+    ce_type = "subsidy.application.withdrawn.v1"
+    topic = topics.APPLICATIONS
+    application_id: UUID
+    credit_code: str
+    clause: str
+    partner_id: str  # who submitted it
+    reason: str
+    by: str
+    withdrawn_at: datetime
+
+
 class DecisionMadeV1(Payload):
     ce_type = "subsidy.decision.made.v1"
     topic = topics.DECISIONS

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.events import (
+    ApplicationWithdrawnV1,
     AwardGrantedV1,
     ClawbackRecordedV1,
     DecisionMadeV1,
@@ -41,7 +42,10 @@ from shared.messaging.payloads import Payload
 # a dismissal puts it back in notice), so the latest one wins. The money steps share one stage too,
 # for the same reason: payout publishes them in order on one topic and key, and they go back and
 # forth (`payout_failed`, then `payout_requested` again once the bank details are corrected; `paid`,
-# then `clawback_recorded`).
+# then `clawback_recorded`). A withdrawal shares that stage: it ends whatever came before it (a
+# decision or selection step read after it does not undo it), and what payout does about it — the
+# award's payment cancelled, or paid all the same when the money had already left — comes after
+# it, on the payouts topic, and is the latest word.
 STAGE: dict[str, int] = {
     "submitted": 0,
     "eligible": 1,
@@ -64,6 +68,7 @@ STAGE: dict[str, int] = {
     "paid": 5,
     "payout_cancelled": 5,
     "clawback_recorded": 5,
+    "withdrawn": 5,
 }
 MONEY_STEPS = tuple(status for status, stage in STAGE.items() if stage == STAGE["paid"])
 
@@ -83,6 +88,7 @@ STATUS_EVENTS: tuple[type[Payload], ...] = (
     PayoutPaidV2,
     PayoutCancelledV1,
     ClawbackRecordedV1,
+    ApplicationWithdrawnV1,
 )
 
 
@@ -203,4 +209,6 @@ def status_change(p: Payload) -> StatusChange:
                     "total_clawed_back": _decimal(p.total_clawed_back),
                 },
             )
+        case ApplicationWithdrawnV1():
+            return StatusChange("withdrawn", {"reason": p.reason, "by": p.by})
     raise TypeError(f"{type(p).__name__} is not a status change")

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 import shared.events  # noqa: F401  (fills the payload registry)
 from shared import topics
 from shared.events import (
+    ApplicationSubmittedV1,
+    ApplicationWithdrawnV1,
     AwardGrantedV1,
     ClawbackRecordedV1,
     DecisionMadeV1,
@@ -32,15 +34,21 @@ from shared.messaging.payloads import Payload, all_payload_types
 from tests.books import BOOK, parse_application
 
 # The topics whose events move an application along; candidates are the rounds' business, and
-# their admission is already told by the decision.
-STATUS_TOPICS = {topics.DECISIONS, topics.SELECTIONS, topics.AWARDS, topics.PAYOUTS}
+# their admission is already told by the decision. A submission's status is intake's own, written as
+# it accepts it.
+STATUS_TOPICS = {topics.APPLICATIONS, topics.DECISIONS, topics.SELECTIONS, topics.AWARDS, topics.PAYOUTS}
+NOT_STATUS_EVENTS = {ApplicationSubmittedV1}
 ID, CODE = uuid.uuid4(), "91510100MA61R8XN39"
 NOW = datetime(2024, 3, 2, tzinfo=UTC)
 
 
 def registered_status_events() -> set[type[Payload]]:
     """Every event type about one application published where statuses are followed."""
-    return {t for t in all_payload_types().values() if "application_id" in t.model_fields and t.topic in STATUS_TOPICS}
+    return {
+        t
+        for t in all_payload_types().values()
+        if "application_id" in t.model_fields and t.topic in STATUS_TOPICS and t not in NOT_STATUS_EVENTS
+    }
 
 
 def _value(annotation: Any) -> Any:
@@ -219,5 +227,17 @@ EVENTS = [
         ),
         "clawback_recorded",
         {"amount": "200000.00", "reason": "audit", "total_clawed_back": "300000.00"},
+    ),
+    (
+        ApplicationWithdrawnV1(
+            **BASE,
+            clause="1.1-node",
+            partner_id="portal",
+            reason="project cancelled",
+            by="official",
+            withdrawn_at=NOW,
+        ),
+        "withdrawn",
+        {"reason": "project cancelled", "by": "official"},
     ),
 ]

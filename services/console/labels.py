@@ -30,6 +30,7 @@ APPLICATION_STATUS = {
     "payout_held": ("暂缓拨付", "payout held"),
     "payout_cancelled": ("已取消拨付", "payout cancelled"),
     "clawback_recorded": ("已追回", "clawback recorded"),
+    "withdrawn": ("已撤回", "withdrawn"),
 }
 
 ROUND_STATE = {
@@ -139,6 +140,11 @@ DONE = {
     "clawback_recorded": (
         "追回已记录：冲正分录与应收款已入账；操作人已记录。",
         "The clawback was recorded: a reversing entry and a receivable, with you as the one who recorded it.",
+    ),
+    "application_withdrawn": (
+        "申请已撤回：不再审核、不再拨付；尚未报送财政的拨付将被取消；操作人已记录。",
+        "The application was withdrawn: nothing more is decided or paid on it; a payout not yet with the finance "
+        "system is cancelled; you are recorded as the one who did it.",
     ),
     "payee_corrected": (
         "收款账户已更正：因账户问题暂缓或被退回的拨付将随即重新申请。",

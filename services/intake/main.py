@@ -3,7 +3,7 @@
 from fastapi import FastAPI
 
 from services.intake import projection
-from services.intake.api import applications, docs, payees, policy
+from services.intake.api import applications, docs, payees, policy, withdrawals
 from services.intake.api import partners as partner_routes
 from services.intake.partners import KeyRing, key_lookup
 from services.intake.submissions import Submissions
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = limiter
         app.state.webhooks = webhooks
         api_errors.install(app)
-        for module in (applications, payees, policy, partner_routes):
+        for module in (applications, payees, withdrawals, policy, partner_routes):
             app.include_router(module.router)
         docs.install(app, wiring.policy)
 

@@ -60,6 +60,18 @@ timeline = Table(
     Column("detail", JSONB, nullable=False),
 )
 
+# Who withdrew an application, when and why: one withdrawal an application, so that asking again
+# answers with this one instead of owing a second event. Its status moves with its event.
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("application_id", UUID(as_uuid=True), ForeignKey(applications.c.id), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("by", Text, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+    Column("event_id", Text, nullable=False),
+)
+
 # Each partner's rate across every intake replica (`shared/ratelimit.py`'s SharedRateLimiter):
 # the time by which it will have spent its allowance. Unlogged: no WAL for a row updated on every
 # request; a database crash empties it, which gives each partner one fresh burst.

@@ -138,6 +138,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "amount": "800000.00",
         "reason": "the award was revoked after an audit",
     },
+    "withdrawn": {"reason": "the project was cancelled", "by": "chengdu-portal"},
     "clawback_recorded": {
         "amount": "200000.00",
         "reason": "the audited investment cost was 3,000,000.00, not 4,000,000.00",

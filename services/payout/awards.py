@@ -15,12 +15,17 @@ from services.payout.domain import money
 from services.payout.domain.ledger import TransferRefused, budget_account
 from services.payout.domain.lifecycle import OPEN_PAYOUTS, AwardState, PayoutState, cancellable, check
 from services.payout.payouts import Award
-from services.payout.tables import awards, payouts
+from services.payout.tables import awards, payouts, withdrawals
 from shared.events import AwardGrantedV1, PayoutCancelledV1, PayoutDeferredV1
 from shared.messaging.envelope import Envelope
 from shared.refusal import Refused
 
 RELEASE_PAGE = 1000
+
+
+def withdrawn_reason(why: str) -> str:
+    """The cancellation's reason when the application was withdrawn."""
+    return f"withdrawn: {why}"
 
 
 def _award(row) -> Award:
@@ -47,6 +52,9 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
             continue  # the same award published again: booked once
         known[p.award_id] = p.amount
         fresh.append((event, p, money.budget_year(p.granted_at)))
+    if not fresh:
+        return
+    fresh = await _book_withdrawn(session, ctx, fresh)
     if not fresh:
         return
     lines = {(year, p.clause) for _, p, year in fresh}
@@ -102,6 +110,59 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
             for a, e, year in waiting
         ),
     )
+
+
+async def _book_withdrawn(
+    session: AsyncSession, ctx: Context, fresh: list[tuple[Envelope, AwardGrantedV1, int]]
+) -> list[tuple[Envelope, AwardGrantedV1, int]]:
+    """Books cancelled, reserving nothing, the awards of applications already withdrawn (awards and
+    withdrawals come on different topics, so either may be read first); returns the others."""
+    withdrawn = {
+        r.application_id: r
+        for r in await session.execute(
+            select(withdrawals).where(withdrawals.c.application_id.in_({p.application_id for _, p, _ in fresh}))
+        )
+    }
+    if not withdrawn:
+        return fresh
+    cancelled = [(e, p, y) for e, p, y in fresh if p.application_id in withdrawn]
+    await session.execute(
+        insert(awards),
+        [
+            {
+                "award_id": p.award_id,
+                "application_id": p.application_id,
+                "credit_code": p.credit_code,
+                "clause": p.clause,
+                "year": year,
+                "amount": p.amount,
+                "state": AwardState.CANCELLED,
+                "granted_at": p.granted_at,
+            }
+            for _, p, year in cancelled
+        ],
+    )
+    await ctx.publisher.publish(
+        session,
+        *(
+            ctx.tell(
+                PayoutCancelledV1(
+                    award_id=p.award_id,
+                    payout_id=None,
+                    application_id=p.application_id,
+                    credit_code=p.credit_code,
+                    amount=p.amount,
+                    reason=withdrawn_reason(withdrawn[p.application_id].reason),
+                    by=withdrawn[p.application_id].by,
+                ),
+                credit_code=p.credit_code,
+                application_id=p.application_id,
+                cause=e,
+            )
+            for e, p, _ in cancelled
+        ),
+    )
+    return [(e, p, y) for e, p, y in fresh if p.application_id not in withdrawn]
 
 
 async def _lines_with_a_queue(session: AsyncSession, lines) -> list[tuple[int, str]]:

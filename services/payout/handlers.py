@@ -1,11 +1,13 @@
 """What payout follows: awards become reservations and payouts; bank details release held payouts;
-the finance system's answers settle or reject them; intake's key events keep its key replica."""
+the finance system's answers settle or reject them; a withdrawn application's award is cancelled;
+intake's key events keep its key replica."""
 
-from services.payout import awards, finance, payees
+from services.payout import awards, finance, payees, withdrawals
 from services.payout.context import Context
 from services.payout.tables import api_keys
 from shared.auth import replica_handlers
 from shared.events import (
+    ApplicationWithdrawnV1,
     AwardGrantedV1,
     PayeeProvidedV1,
     PayeeProvidedV2,
@@ -36,6 +38,7 @@ def handlers(ctx: Context) -> dict[str, dict]:
             PaymentsBookedV1: bound(finance.payments_booked),
             PayoutSettledV1: bound(finance.settled_v1),
             PayoutRejectedV1: bound(finance.rejected_v1),
+            ApplicationWithdrawnV1: bound(withdrawals.withdrawn),
         },
         "payout-keys": replica_handlers(api_keys),
     }

@@ -180,5 +180,22 @@ clawbacks = Table(
     UniqueConstraint("award_id", "key"),
 )
 
+# Applications withdrawn (intake's ApplicationWithdrawnV1), so that an award read after its
+# withdrawal is booked cancelled. `outcome`: what the withdrawal did when it was read —
+# `cancelled` (an award's payment was cancelled), `no_award` (none yet; one that comes is booked
+# cancelled), `too_late` (the money had left for the finance system or was paid: it goes ahead).
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    Column("application_id", UUID(as_uuid=True), primary_key=True),
+    Column("credit_code", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("by", Text, nullable=False),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("outcome IN ('cancelled', 'no_award', 'too_late')", name="known_outcome"),
+)
+
 # The policy versions eligibility published, kept so that a restart knows them without the broker.
 published_policy_versions = policy_replica_table(metadata)

@@ -1,6 +1,8 @@
 """Applications, read from intake's API with the official's key: a list with filters, search by
 credit code or id (the list downloads whole as CSV or XLSX), and one application with its timeline
-and the decision explained clause by clause."""
+and the decision explained clause by clause. An admin may withdraw an application there (intake's
+`POST /v1/applications/{id}/withdrawal`, with the official's own key, so intake's rules apply and
+the official is recorded as who withdrew it); it cannot be undone, so the form must be confirmed."""
 
 import re
 import uuid
@@ -13,11 +15,25 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import explanation, labels
 from services.console.exports import APPLICATIONS
+from services.console.upstream import UpstreamRefused
 from services.console.web import downloads
-from services.console.web.deps import Official, console, key
+from services.console.web.deps import Admin, Official, console, form, key
 
 router = APIRouter(prefix="/applications")
 CREDIT_CODE = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{18}")
+# Statuses after which intake refuses a withdrawal (or it was withdrawn): the form is not offered.
+NOT_WITHDRAWABLE = frozenset(
+    {
+        "ineligible",
+        "not_selected",
+        "removed",
+        "recognized",
+        "paid",
+        "payout_cancelled",
+        "clawback_recorded",
+        "withdrawn",
+    }
+)
 
 
 def _day(value: str) -> date | None:
@@ -106,16 +122,61 @@ async def export_applications(request: Request, me: Official, format: str = "csv
     return downloads.download(format, APPLICATIONS, rows, "applications")
 
 
-@router.get("/{application_id}")
-async def show_application(request: Request, me: Official, application_id: uuid.UUID) -> Response:
+def _unconfirmed() -> UpstreamRefused:
+    return UpstreamRefused(
+        422,
+        "not_confirmed",
+        "此操作不可撤销：请勾选确认后再提交。",
+        "This cannot be undone: tick the confirmation, then submit.",
+        [{"field": "confirm", "message_zh": "请勾选确认", "message_en": "tick to confirm"}],
+    )
+
+
+async def _page(
+    request: Request,
+    me,
+    application_id: uuid.UUID,
+    *,
+    problem: UpstreamRefused | None = None,
+    entered: dict | None = None,
+) -> Response:
     c = console(request)
     found = await c.upstream.get("intake", f"/v1/applications/{application_id}", key(request, me))
     clause = c.clauses.get(found["clause"])
+    withdrawn = any(s["status"] == "withdrawn" for s in found["timeline"])
     return c.pages.render(
         request,
         "applications/detail.html",
+        status=problem.status if problem else 200,
         app=found,
         clause=clause,
         decision=explanation.of(found["timeline"]),
         facts=explanation.facts(found["application"]),
+        withdrawable=not withdrawn and found["status"] not in NOT_WITHDRAWABLE,
+        problem=problem,
+        entered=entered or {},
+        done=labels.DONE.get(request.query_params.get("done", "")),
     )
+
+
+@router.get("/{application_id}")
+async def show_application(request: Request, me: Official, application_id: uuid.UUID) -> Response:
+    return await _page(request, me, application_id)
+
+
+@router.post("/{application_id}/withdrawal")
+async def withdraw_application(request: Request, me: Admin, application_id: uuid.UUID) -> Response:
+    fields = await form(request, me)
+    try:
+        if fields.get("confirm") != "yes":
+            raise _unconfirmed()
+        await console(request).upstream.call(
+            "intake",
+            "POST",
+            f"/v1/applications/{application_id}/withdrawal",
+            key(request, me),
+            json={"reason": fields.get("reason", "").strip()},
+        )
+    except UpstreamRefused as refused:
+        return await _page(request, me, application_id, problem=refused, entered=fields)
+    return RedirectResponse(f"/applications/{application_id}?done=application_withdrawn", status_code=303)

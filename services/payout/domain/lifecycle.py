@@ -44,6 +44,8 @@ CANCELS = ("an admin cancels the award", "管理员取消该补贴")
 AWARD_STARTS: Mapping[AwardState, Reason] = {
     AwardState.AWAITING_BUDGET: ("its budget line cannot hold it yet", "预算额度暂不足"),
     AwardState.RESERVED: ("its budget line holds it", "预算额度足以覆盖"),
+    # Awards come on another topic than withdrawals: one read after its application was withdrawn.
+    AwardState.CANCELLED: ("its application was withdrawn before the award was read", "获奖前申请已撤回"),
 }
 PAYOUT_STARTS: Mapping[PayoutState, Reason] = {
     PayoutState.HELD: ("the applicant's bank details are missing or unusable", "申请人收款账户缺失或无效"),

@@ -33,6 +33,7 @@ REQUIRED = {
     "payout_held",
     "payout_cancelled",
     "clawback_recorded",
+    "withdrawn",
     # Not an application's status: a clause an earlier applicant could claim (免申即享).
     "match_found",
 }
