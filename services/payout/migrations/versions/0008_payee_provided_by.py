@@ -3,15 +3,15 @@
 Details given before this revision came with the application or from its partner (`PayeeProvidedV1`):
 their role is partner and their giver, not carried by the event, is left empty.
 
-Revision ID: 0007_payee_provided_by
-Revises: 0006_inbox_retention
+Revision ID: 0008_payee_provided_by
+Revises: 0007_application_withdrawals
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_payee_provided_by"
-down_revision = "0006_inbox_retention"
+revision = "0008_payee_provided_by"
+down_revision = "0007_application_withdrawals"
 branch_labels = None
 depends_on = None
 S = "payout"
