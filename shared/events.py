@@ -304,6 +304,21 @@ class PayeeProvidedV1(Payload):
     provided_at: datetime
 
 
+class PayeeProvidedV2(Payload):
+    """As v1, and who gave or corrected the account: the partner for its own application, or an
+    administrator (the console's correction form). A v1 was always the partner that submitted."""
+
+    ce_type = "subsidy.payee.provided.v2"
+    topic = topics.PAYEES
+    application_id: UUID
+    credit_code: str
+    applicant_name: str
+    payee: PayeeDetails
+    provided_at: datetime
+    provided_by: str = Field(description="the caller's partner or account id")
+    provided_by_role: Literal["partner", "admin"]
+
+
 class PayoutDeferredV1(Payload):
     """The award does not fit in what is left of its budget line: it waits, in order, and goes
     ahead when the budget is raised."""

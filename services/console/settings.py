@@ -24,7 +24,7 @@ class ConsoleSettings(Settings):
     # listed is shown on the health page.
     console_services: dict[str, Endpoint] = Field(default_factory=lambda: dict(LOCAL))
     console_api_timeout_s: float = Field(default=10.0, gt=0)  # also how long reading the dead letters may take
-    console_page_size: int = Field(default=25, ge=1, le=100)  # applications, and payouts, a page
+    console_page_size: int = Field(default=25, ge=1, le=100)  # rows a page, in every list
     # A session ends after this long without a request, and in any case this long after sign-in.
     console_session_idle_minutes: float = Field(default=30, gt=0)
     console_session_absolute_hours: float = Field(default=12, gt=0)

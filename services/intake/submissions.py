@@ -18,7 +18,7 @@ import orjson
 from services.intake.tables import SCHEMA
 from shared import db
 from shared.bootstrap import Wiring
-from shared.events import ApplicationSubmittedV1, PayeeDetails, PayeeProvidedV1
+from shared.events import ApplicationSubmittedV1, PayeeDetails, PayeeProvidedV2
 from shared.messaging import outbox
 from shared.messaging.envelope import Envelope
 from shared.payee import Payee
@@ -75,15 +75,17 @@ def _owed(event: Envelope) -> list:
 
 
 def payee_provided(
-    application_id: uuid.UUID, application: ApplicationBase, payee: Payee, at: datetime
-) -> PayeeProvidedV1:
+    application_id: uuid.UUID, application: ApplicationBase, payee: Payee, at: datetime, by: str, role: str
+) -> PayeeProvidedV2:
     """What payout is told of the bank account an application's subsidy goes to (in full: payout
-    alone reads this topic)."""
-    return PayeeProvidedV1(
+    alone reads this topic), and who gave it (`by`, a partner or an admin's account, in `role`)."""
+    return PayeeProvidedV2(
         application_id=application_id,
         credit_code=application.applicant.credit_code,
         applicant_name=application.applicant.name,
         provided_at=at,
+        provided_by=by,
+        provided_by_role="admin" if role == "admin" else "partner",
         payee=PayeeDetails(account_name=payee.account_name, account_number=payee.account_number, bank=payee.bank),
     )
 
@@ -137,7 +139,7 @@ class Submissions:
         )
         owed = _owed(event)
         if application.payee is not None:
-            payee = payee_provided(app_id, application, application.payee, now)
+            payee = payee_provided(app_id, application, application.payee, now, partner_id, "partner")
             owed += _owed(self._publisher.event(payee, key=credit_code, subject=str(app_id)))
         if self._pool is None:
             raise RuntimeError("submissions are taken only while held open (`open`)")

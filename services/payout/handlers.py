@@ -10,6 +10,7 @@ from shared.events import (
     ApplicationWithdrawnV1,
     AwardGrantedV1,
     PayeeProvidedV1,
+    PayeeProvidedV2,
     PaymentsBookedV1,
     PaymentStatusReportedV1,
     PayoutRejectedV1,
@@ -26,10 +27,13 @@ def handlers(ctx: Context) -> dict[str, dict]:
         handle.__name__ = fn.__name__
         return handle
 
+    # One handler for both versions, so that a batch mixing them is handled in order, together.
+    payees_given: Batched[PayeeProvidedV1 | PayeeProvidedV2] = Batched(lambda s, b: payees.provided(s, ctx, b))
     return {
         "payout-ledger": {
             AwardGrantedV1: Batched(lambda s, b: awards.book(s, ctx, b)),
-            PayeeProvidedV1: Batched(lambda s, b: payees.provided(s, ctx, b)),
+            PayeeProvidedV1: payees_given,
+            PayeeProvidedV2: payees_given,
             PaymentStatusReportedV1: bound(finance.status_reported),
             PaymentsBookedV1: bound(finance.payments_booked),
             PayoutSettledV1: bound(finance.settled_v1),

@@ -1,5 +1,6 @@
-"""Bank details from intake: kept per application (the newest wins), and acted on at once — a payout
-held for want of them is requested, one rejected by the bank is replaced by a new payout."""
+"""Bank details from intake: kept per application (the newest wins) with who gave them, and acted on
+at once — a payout held for want of them is requested, one rejected by the bank is replaced by a new
+payout."""
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -11,7 +12,7 @@ from services.payout.domain import money
 from services.payout.domain.lifecycle import PayoutState, check
 from services.payout.payouts import Award, held_event, payee_problem, payees_of, requested_event
 from services.payout.tables import payees, payouts
-from shared.events import PayeeProvidedV1
+from shared.events import PayeeProvidedV1, PayeeProvidedV2
 from shared.messaging.envelope import Envelope
 
 _NEW = insert(payees)
@@ -21,12 +22,30 @@ _UPSERT = _NEW.on_conflict_do_update(
     where=payees.c.provided_at <= _NEW.excluded.provided_at,
     set_={
         c: _NEW.excluded[c]
-        for c in ("credit_code", "applicant_name", "account_name", "account_number", "bank", "provided_at")
+        for c in (
+            "credit_code",
+            "applicant_name",
+            "account_name",
+            "account_number",
+            "bank",
+            "provided_at",
+            "provided_by",
+            "provided_by_role",
+        )
     },
 )
 
 
-async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, PayeeProvidedV1]]) -> None:
+def _giver(p: PayeeProvidedV1 | PayeeProvidedV2) -> dict:
+    """Who gave the details: a v1 does not say, and was only ever the partner that submitted."""
+    if isinstance(p, PayeeProvidedV2):
+        return {"provided_by": p.provided_by, "provided_by_role": p.provided_by_role}
+    return {"provided_by": None, "provided_by_role": "partner"}
+
+
+async def provided(
+    session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, PayeeProvidedV1 | PayeeProvidedV2]]
+) -> None:
     newest: dict = {}
     for event, p in batch:
         if p.application_id not in newest or newest[p.application_id][1].provided_at <= p.provided_at:
@@ -40,6 +59,7 @@ async def provided(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
             "account_number": p.payee.account_number,
             "bank": p.payee.bank,
             "provided_at": p.provided_at,
+            **_giver(p),
         }
         for _, p in newest.values()
     ]

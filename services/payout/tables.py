@@ -111,6 +111,8 @@ payees = Table(
     Column("account_number", Text, nullable=False),
     Column("bank", Text, nullable=False),
     Column("provided_at", DateTime(timezone=True), nullable=False),
+    Column("provided_by", Text),  # the partner or admin account; empty when told by a v1 event (its partner)
+    Column("provided_by_role", Text, nullable=False),  # partner or admin
 )
 
 # `status` is a PayoutState; its moves are in services/payout/domain/lifecycle.py.

@@ -386,16 +386,29 @@ def label(text: str) -> str:
     return matched(r"^[^A-Za-z0-9 ]*", text, 0).strip()
 
 
+async def every_row(page, url: str, rows: str) -> list[str]:
+    """The rows `rows` finds on every page of a list (one a page here), from `url` on."""
+    await page.goto(url)
+    found = []
+    while True:
+        found += await page.locator(rows).all_inner_texts()
+        following = page.locator("nav.pager a[rel=next]")
+        if not await following.count():
+            return found
+        async with page.expect_navigation():
+            await following.click()
+
+
 async def test_a_reviewer_saves_a_draft_submits_a_review_and_recuses_from_another_candidate(
     console, quota, officials, rounds, page
 ):
     first, second = rounds["chains"]
     base = f"{console.url}/rounds/2.3-alliance-chain/2024"
     await sign_in(page, console, "judge-a")
+    candidate_rows = "section[aria-labelledby=candidates] tbody tr"
+    assert len(await every_row(page, base, candidate_rows)) == 2  # a page each
     await page.goto(base)
-    candidates = page.locator("section[aria-labelledby=candidates] tbody tr")
-    assert await candidates.count() == 2
-    assert "未评审" in await candidates.first.inner_text()
+    assert "未评审" in await page.locator(candidate_rows).first.inner_text()
     await page.goto(f"{base}/candidates/{first}")
     await page.fill("#score-infrastructure", "80")
     await page.fill("#score-applications", "90")
@@ -428,20 +441,22 @@ async def test_a_reviewer_saves_a_draft_submits_a_review_and_recuses_from_anothe
             for c in (await client.get("/v1/rounds/2.3-alliance-chain/2024/candidates", headers=admin)).json()
         }
         assert listed[second]["recused"] == ["judge-a"]
-    await page.goto(base)
-    assert [t.split("\t")[-1] for t in await candidates.all_inner_texts()] == ["已提交submitted", "已回避recused"]
+    rows = await every_row(page, base, candidate_rows)
+    assert [t.split("\t")[-1] for t in rows] == ["已提交submitted", "已回避recused"]
 
 
 async def test_an_administrator_sees_recusals_and_upholds_an_objection_and_the_waitlist_moves_up(
     console, officials, rounds, page
 ):
     await sign_in(page, console, "ada")
-    await page.goto(f"{console.url}/rounds/2.3-alliance-chain/2024")
-    assert "judge-a" in await page.locator("section[aria-labelledby=candidates] tbody").inner_text()
+    candidates = await every_row(
+        page, f"{console.url}/rounds/2.3-alliance-chain/2024", "section[aria-labelledby=candidates] tbody tr"
+    )
+    assert any("judge-a" in c for c in candidates)
 
     _first, _second, _third = rounds["bases"]
-    await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/ranking")
-    standings = await page.locator("tbody tr td:nth-child(5)").all_inner_texts()
+    ranking = f"{console.url}/rounds/3.6-demo-base/2024/ranking"
+    standings = await every_row(page, ranking, "tbody tr td:nth-child(5)")
     assert [label(s) for s in standings] == ["异议核查中", "拟入选", "候补"]
 
     await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/objections")
@@ -453,8 +468,7 @@ async def test_an_administrator_sees_recusals_and_upholds_an_objection_and_the_w
     assert "异议成立" in await page.locator("[role=status]").inner_text()
     assert "成立" in await page.locator("article.objection h2").first.inner_text()
 
-    await page.goto(f"{console.url}/rounds/3.6-demo-base/2024/ranking")
-    standings = await page.locator("tbody tr td:nth-child(5)").all_inner_texts()
+    standings = await every_row(page, ranking, "tbody tr td:nth-child(5)")
     assert [label(s) for s in standings] == ["已移除", "拟入选", "拟入选"]
     round_page = await page.goto(f"{console.url}/rounds/3.6-demo-base/2024")
     assert round_page.status == 200

@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 PASSWORD = "correct horse battery staple"
 CLAUSE = "1.1-node"
 NAME = EXAMPLES[CLAUSE]["applicant"]["name"]
+PARTNER = "portal-corrections"
 STORIES = ("paid", "missing", "held", "extra")  # one application each, its own applicant
 
 
@@ -70,11 +71,16 @@ async def officials(stack, procs):
 
 
 @pytest.fixture(scope="module")
-async def awards(stack, procs, officials):
+async def partner_key(stack) -> str:
+    return await stack.key(partner=PARTNER)
+
+
+@pytest.fixture(scope="module")
+async def awards(stack, procs, officials, partner_key):
     """Four awards of 1.1: one paid, one held for want of bank details, one held and one more (both
     without bank details), each found by its story."""
     await fund(stack.database_url)
-    key = await stack.key(partner="portal-corrections")
+    key = partner_key
     found = {}
     async with httpx.AsyncClient(base_url=procs["intake"].url, timeout=15) as client:
         for n, story in enumerate(STORIES):
@@ -178,8 +184,8 @@ async def test_an_administrator_records_a_clawback_and_one_above_what_was_paid_i
     ]
 
 
-async def test_an_administrator_corrects_bank_details_and_the_held_payout_is_paid(
-    console, procs, officials, awards, page
+async def test_an_administrator_corrects_bank_details_the_held_payout_is_paid_and_who_set_them_is_recorded(
+    console, procs, officials, awards, partner_key, page
 ):
     missing = awards["missing"]
     await sign_in(page, console, "ada")
@@ -201,7 +207,29 @@ async def test_an_administrator_corrects_bank_details_and_the_held_payout_is_pai
         listed = await payouts_of(procs, officials, missing["application_id"])
         return listed[0]["status"] == "paid" and listed[0]
 
-    assert (await until(paid, 60))["account"] == "****3999"
+    done = await until(paid, 60)
+    assert done["account"] == "****3999"
+    assert (done["payee_provided_by"], done["payee_provided_by_role"]) == ("ada", "admin")
+    await page.goto(f"{console.url}/payouts/awards/{missing['award_id']}")
+    assert "ada" in await page.locator("#payee-given").inner_text()
+    # The partner corrects them in turn (its own application): payout records the partner.
+    async with httpx.AsyncClient(base_url=procs["intake"].url, timeout=15) as client:
+        r = await client.put(
+            f"/v1/applications/{missing['application_id']}/payee", json=payee_for(NAME), headers=auth(partner_key)
+        )
+        assert r.status_code == 202, r.text
+
+    async def by_partner():
+        listed = await payouts_of(procs, officials, missing["application_id"])
+        return listed[0]["payee_provided_by"] == PARTNER and listed[0]
+
+    assert (await until(by_partner, 60))["payee_provided_by_role"] == "partner"
+    await page.reload()
+    given = await page.locator("#payee-given").inner_text()
+    assert PARTNER in given and "申报平台" in given
+    # Details given with the application are the submitting partner's too.
+    submitted = (await payouts_of(procs, officials, awards["paid"]["application_id"]))[0]
+    assert (submitted["payee_provided_by"], submitted["payee_provided_by_role"]) == (PARTNER, "partner")
 
 
 async def test_finance_reads_an_award_without_its_forms_and_cannot_post_them(console, officials, awards, page):

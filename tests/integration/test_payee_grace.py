@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from services.payout.main import create_app as payout_app
-from services.payout.tables import payouts
+from services.payout.tables import payees, payouts
 from shared import topics
 from shared.events import AwardGrantedV1, PayeeDetails, PayeeProvidedV1
 from shared.messaging.envelope import Envelope
@@ -60,6 +60,11 @@ async def test_details_read_after_the_award_within_the_grace_make_no_hold_anyone
             return row.status in ("requested", "sent") and row
 
         assert (await eventually(requested)).id == quiet.id  # the same payout goes, never told as held
+        async with runtime.wiring.sessions() as s:
+            given = (
+                await s.execute(select(payees).where(payees.c.application_id == granted(early).application_id))
+            ).one()
+        assert (given.provided_by, given.provided_by_role) == (None, "partner")  # a v1: the submitting partner
 
         # The other award's details never come: once the grace has passed, its applicant is told.
         told = await read_until(

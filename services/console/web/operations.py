@@ -14,13 +14,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from services.console import health, labels
 from services.console.replays import ReplayClaims
 from services.console.upstream import Unavailable, UpstreamRefused
+from services.console.web import paging
 from services.console.web.deps import Admin, console, form
 from services.console.web.render import BEIJING
 from shared.messaging import dead_letters
 
 router = APIRouter()
 LETTER_ID = re.compile(r"[0-9a-f]{16}")
-SHOWN = 200  # newest letters listed; the counts in the filters cover them all
 
 
 @router.get("/health")
@@ -70,10 +70,12 @@ async def list_dead_letters(request: Request, me: Admin) -> Response:
         and (state != "waiting" or d.id not in replayed)
         and (state != "replayed" or d.id in replayed)
     ]
+    listed = paging.page(request, shown, "/dead-letters", {"consumer": consumer, "type": kind, "state": state})
     return console(request).pages.render(
         request,
         "operations/dead_letters.html",
-        letters=shown[:SHOWN],
+        letters=listed.items,
+        listed=listed,
         matching=len(shown),
         total=len(found),
         replayed=replayed,

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import labels, whatif
 from services.console.upstream import UpstreamRefused
+from services.console.web import paging
 from services.console.web.deps import PolicyAdmin, PolicyReader, Upload, console, form, key, upload_form
 from services.console.web.render import BEIJING
 
@@ -74,10 +75,12 @@ async def list_versions(request: Request, me: PolicyReader) -> Response:
     c = console(request)
     listed = await c.upstream.get("eligibility", "/v1/policy/versions", key(request, me))
     managed = {v["version_id"] for v in listed}
+    shown = paging.page(request, listed, "/policy")
     return c.pages.render(
         request,
         "policy/list.html",
-        versions=listed,
+        versions=shown.items,
+        listed=shown,
         book=[v for v in c.policy.book.versions if v.id not in managed],
         today=_today(),
     )

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.console import labels
 from services.console.upstream import UpstreamRefused
+from services.console.web import paging
 from services.console.web.deps import Admin, Official, Reviewer, console, form, key
 
 router = APIRouter(prefix="/rounds")
@@ -44,12 +45,13 @@ async def _rounds_page(
     request: Request, me, *, problem: UpstreamRefused | None = None, entered: dict | None = None
 ) -> Response:
     c = console(request)
-    rounds = await c.upstream.get("quota", "/v1/rounds", key(request, me))
+    rounds = paging.page(request, await c.upstream.get("quota", "/v1/rounds", key(request, me)), "/rounds")
     return c.pages.render(
         request,
         "rounds/list.html",
         status=problem.status if problem else 200,
-        rounds=rounds,
+        rounds=rounds.items,
+        listed=rounds,
         done=_done(request),
         problem=problem,
         entered=entered or {},
@@ -90,12 +92,14 @@ async def _round_page(
     c, api_key = console(request), key(request, me)
     found = await c.upstream.get("quota", _round_path(clause, year), api_key)
     candidates = await c.upstream.get("quota", _round_path(clause, year) + "/candidates", api_key)
+    shown = paging.page(request, candidates, f"/rounds/{clause}/{year}", anchor="#candidates")
     return c.pages.render(
         request,
         "rounds/round.html",
         status=problem.status if problem else 200,
         round=found,
-        candidates=candidates,
+        candidates=shown.items,
+        listed=shown,
         clause=c.clauses.get(clause),
         problem=problem,
         done=_done(request),
@@ -231,7 +235,8 @@ async def show_ranking(request: Request, me: Admin, clause: str, year: int) -> R
     c, api_key = console(request), key(request, me)
     found = await c.upstream.get("quota", _round_path(clause, year), api_key)
     ranking = await c.upstream.get("quota", _round_path(clause, year) + "/ranking", api_key)
-    return c.pages.render(request, "rounds/ranking.html", round=found, ranking=ranking)
+    shown = paging.page(request, ranking, f"/rounds/{clause}/{year}/ranking")
+    return c.pages.render(request, "rounds/ranking.html", round=found, ranking=shown.items, listed=shown)
 
 
 async def _objections_page(
@@ -242,12 +247,14 @@ async def _objections_page(
     objections = await c.upstream.get("quota", _round_path(clause, year) + "/objections", api_key)
     listed = await c.upstream.get("quota", _round_path(clause, year) + "/candidates", api_key)
     names = {x["application_id"]: x.get("applicant_name") or x["credit_code"] for x in listed}
+    shown = paging.page(request, objections, f"/rounds/{clause}/{year}/objections")
     return c.pages.render(
         request,
         "rounds/objections.html",
         status=problem.status if problem else 200,
         round=found,
-        objections=objections,
+        objections=shown.items,
+        listed=shown,
         names=names,
         problem=problem,
         done=_done(request),

@@ -49,7 +49,7 @@ async def put_payee(
     now = datetime.now(UTC)
     publisher = wiring.publisher
     event = publisher.event(
-        payee_provided(application_id, application, payee, now),
+        payee_provided(application_id, application, payee, now, caller.partner_id, caller.role),
         key=application.applicant.credit_code,
         subject=str(application_id),
     )

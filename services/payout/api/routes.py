@@ -22,7 +22,7 @@ from services.payout.api.schemas import (
 )
 from services.payout.tables import awards as award_rows
 from services.payout.tables import clawbacks as clawback_rows
-from services.payout.tables import payouts
+from services.payout.tables import payees, payouts
 from shared.api_errors import concerns, json_response, responses
 from shared.payee import mask
 from shared.routes import act, read
@@ -133,10 +133,18 @@ async def list_payouts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[PayoutRead]:
     """Payouts, newest first, by status, award, application, credit code or budget year (the year of
-    the line its award is charged to); paged by `after`, the last payout of the page before."""
+    the line its award is charged to); paged by `after`, the last payout of the page before. Each says
+    who last gave its application's bank details, and when."""
     query = (
-        select(payouts, award_rows.c.year)
+        select(
+            payouts,
+            award_rows.c.year,
+            payees.c.provided_by.label("payee_provided_by"),
+            payees.c.provided_by_role.label("payee_provided_by_role"),
+            payees.c.provided_at.label("payee_provided_at"),
+        )
         .join(award_rows, award_rows.c.award_id == payouts.c.award_id)
+        .outerjoin(payees, payees.c.application_id == payouts.c.application_id)
         .order_by(payouts.c.created_at.desc(), payouts.c.id.desc())
         .limit(limit)
     )

@@ -1,7 +1,7 @@
 """The shapes of payout's API: budget lines, payouts, clawbacks, cancellations."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -86,6 +86,12 @@ class PayoutRead(BaseModel):
     settled_on: date | None
     bank_reference: str | None
     replaces: UUID | None
+    payee_provided_by: str | None = Field(
+        description="who last gave or corrected the application's bank details: the partner's or admin's "
+        "account id; null when not known (the submitting partner, before this was recorded) or none given"
+    )
+    payee_provided_by_role: Literal["partner", "admin"] | None = Field(description="null when none given")
+    payee_provided_at: datetime | None = Field(description="when the bank details now on file were given")
 
 
 class LedgerBreak(BaseModel):
