@@ -50,7 +50,7 @@ class RateLimiter:
 # known caller (not one swallowed), and a refused request writes nothing. The database's clock is
 # the one clock every replica shares. The scalar subquery reads the statement's snapshot, i.e. the
 # TAT before this request: where a request is refused, that says how long to wait.
-#   $1 caller, $2 interval (1/rate), $3 burst window (≥ one interval)
+#   $1 caller, $2 interval (1/rate) × the tokens taken at once, $3 burst window (≥ one interval)
 _TAKE = """
     WITH allowed AS (
         INSERT INTO {table} AS r (partner_id, theoretical_arrival)
@@ -73,18 +73,43 @@ class SharedRateLimiter:
 
     The table is unlogged: its updates write no WAL, so the commit waits for no disk flush and the
     hot row is cheap to update. What that costs is after a database crash (or a failover) the
-    table comes back empty, so each caller gets one fresh burst: a limit, not a ledger."""
+    table comes back empty, so each caller gets one fresh burst: a limit, not a ledger.
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], schema: str, *, burst_seconds: float = 2.0):
+    A caller fast enough to have many requests in `lease_s` takes that many tokens at once (at most
+    a quarter of its burst, so that other replicas find some) and spends them here: one statement
+    per lease, not per request, and one row that is not fought over by every request. Tokens are
+    charged when leased, so the total never exceeds the limit; a lease not spent within its own
+    span (its tokens' worth of the rate) lapses, so that no replica keeps old tokens for a later
+    burst. A slow caller's lease is one token: exactly the rule above."""
+
+    def __init__(
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        schema: str,
+        *,
+        burst_seconds: float = 2.0,
+        lease_s: float = 0.05,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._pool = pool
         self._burst = timedelta(seconds=burst_seconds)
         self._take = _TAKE.format(table=f"{schema}.rate_limits")
+        self._lease_s, self._clock = lease_s, clock
+        self._leased: dict[str, tuple[int, float]] = {}  # caller → (tokens left, lapsing at)
 
     async def retry_after(self, partner_id: str, rate: Decimal) -> int | None:
         if rate <= 0:
             return REFUSED_FOR_GOOD_S
+        if self._spend(partner_id):
+            return None
         interval = timedelta(seconds=float(1 / rate))
         window = max(interval, self._burst)
+        lease = max(1, min(int(rate * Decimal(self._lease_s)), int(rate * Decimal(self._burst.total_seconds()) / 4)))
+        if lease > 1:
+            row = await self._pool().fetchrow(self._take, partner_id, interval * lease, window)
+            if row["allowed"]:
+                self._leased[partner_id] = (lease - 1, self._clock() + (interval * lease).total_seconds())
+                return None
         row = await self._pool().fetchrow(self._take, partner_id, interval, window)
         if row["allowed"]:
             return None
@@ -92,3 +117,12 @@ class SharedRateLimiter:
         # statement began: one interval is then the wait.
         wait_s = row["wait_s"] if row["wait_s"] is not None else interval.total_seconds()
         return max(1, math.ceil(wait_s))
+
+    def _spend(self, partner_id: str) -> bool:
+        """Takes a token of this caller's lease, if it holds one that has not lapsed."""
+        left, lapsing_at = self._leased.get(partner_id, (0, 0.0))
+        if left <= 0 or self._clock() >= lapsing_at:
+            self._leased.pop(partner_id, None)
+            return False
+        self._leased[partner_id] = (left - 1, lapsing_at)
+        return True
