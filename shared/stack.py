@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -43,10 +44,28 @@ log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A port free now, drawn from below the kernel's ephemeral range: every outgoing connection
+    (to PostgreSQL, to the broker) takes a port from that range, and could take one picked there
+    before the server meant for it binds it."""
+    first_ephemeral = _ephemeral_range()[0]
+    for _ in range(200):
+        port = random.randrange(10_000, first_ephemeral) if first_ephemeral > 11_000 else 0
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            found: int = s.getsockname()[1]
+            return found
+    raise RuntimeError("no free port found below the ephemeral range")
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
 
 
 @dataclass
