@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -44,20 +45,23 @@ log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
-    """A port free now, drawn from below the kernel's ephemeral range: every outgoing connection
-    (to PostgreSQL, to the broker) takes a port from that range, and could take one picked there
-    before the server meant for it binds it."""
-    first_ephemeral = _ephemeral_range()[0]
-    for _ in range(200):
-        port = random.randrange(10_000, first_ephemeral) if first_ephemeral > 11_000 else 0
+    """A port free now, below the kernel's ephemeral range: every outgoing connection (to
+    PostgreSQL, to the broker) takes a port from that range, and could take one picked there before
+    the server meant for it binds it. Ports are handed out in turn from a random start, so that a
+    process never gets again a port it had (a server gone from it may still be called there)."""
+    low, high = 10_000, _ephemeral_range()[0]
+    for _ in range(high - low):
+        port = low + next(_turns) % (high - low)
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-            found: int = s.getsockname()[1]
-            return found
-    raise RuntimeError("no free port found below the ephemeral range")
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
+
+
+_turns = itertools.count(random.randrange(1 << 20))
 
 
 def _ephemeral_range() -> tuple[int, int]:
