@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +29,17 @@ def _when(value: Any) -> str:
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
-def _money(value: Any) -> str:
+def _money(value: Any, sign: str = "") -> str:
+    """An amount in yuan, 1,234.50; text that is no number (a dash for none) is shown as it is."""
     try:
-        from decimal import Decimal
-
-        return f"{Decimal(str(value)):,.2f}"
-    except Exception:
+        return f"{Decimal(str(value)):{sign},.2f}"
+    except InvalidOperation:
         return str(value)
 
 
 def _signed(value: Any) -> str:
     """A difference, its sign always shown: +200,000.00, -1.00, +0.00."""
-    try:
-        from decimal import Decimal
-
-        return f"{Decimal(str(value)):+,.2f}"
-    except Exception:
-        return str(value)
+    return _money(value, "+")
 
 
 def environment() -> Environment:
