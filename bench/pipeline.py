@@ -8,10 +8,11 @@ the end-to-end rate and their ratio, with one replica of each service (the basel
 a second replica of the slowest stage (the consuming service that gets through the fewest
 applications a second in the per-service figures below) sharing its groups' partitions.
 
-Per service: on a fresh stack, intake alone accepts a backlog; then each consuming service runs
+Per service (alone with `--per-service`): on a fresh stack, intake alone accepts a backlog; then each consuming service runs
 alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
 the time between the first and the last. Beside them, in the same run, the broker's raw consume
-rate: a bare aiokafka consumer reading the same backlog and doing nothing with it.
+rate: a bare aiokafka consumer reading the same backlog and doing nothing with it; and the CPU the
+service and PostgreSQL spent per application meanwhile.
 
 Beside those, on the same stack (bench/cpu.py reads /proc): the CPU each process spends per
 application (its idle cost, measured on the same stack before the load, subtracted), the idle
@@ -266,10 +267,21 @@ def wait_published(stack: Stack, service: str) -> None:
         time.sleep(0.1)
 
 
-def drain(stack: Stack, service: str, expected: int, groups=None) -> float:
-    """Runs the service alone until its groups have handled `expected` events; their events/s."""
+@dataclass
+class Drained:
+    events_per_s: float
+    cpu_s: dict[str, float]  # the service's and PostgreSQL's CPU seconds from start to the last event published
+
+
+def drain(stack: Stack, service: str, expected: int, groups=None) -> Drained:
+    """Runs the service alone until its groups have handled `expected` events: their events/s, and
+    the CPU the service and PostgreSQL spent on them (the service's start-up included)."""
     groups = groups or CONSUMERS[service]
-    proc = ServiceProcess(service, free_port(), stack.env, stack.data / f"{service}.log").start()
+    proc = ServiceProcess(service, free_port(), stack.env, stack.data / f"{service}.log")
+    postgres = postmaster_pid(stack.data)
+    meter = Meter(lambda: {service: proc.process.pid} | ({"postgresql": postgres} if postgres else {}))
+    before = Meter(lambda: {"postgresql": postgres} if postgres else {}).read()
+    proc.start()
     try:
         proc.wait_ready()
         first_at = first_count = None
@@ -280,7 +292,7 @@ def drain(stack: Stack, service: str, expected: int, groups=None) -> float:
                 first_at, first_count = now, handled
             if handled >= expected and first_at is not None and first_count is not None:
                 wait_published(stack, service)
-                return (handled - first_count) / (now - first_at)
+                return Drained((handled - first_count) / (now - first_at), spent(before, meter.read()))
             time.sleep(0.05)
     finally:
         proc.stop()
@@ -301,7 +313,7 @@ async def raw_consume_rate(bootstrap: str, expected: int) -> float:
         await consumer.stop()
 
 
-def per_service() -> tuple[int, float, dict[str, float]]:
+def per_service() -> tuple[int, float, dict[str, Drained]]:
     stack = new_stack("drain")
     try:
         intake = ServiceProcess("intake", free_port(), stack.env, stack.data / "intake.log").start()
@@ -381,17 +393,17 @@ def decisions_with_long_history() -> tuple[float, float]:
             if long_past:
                 asyncio.run(seed_long_history(stack, one))
             asyncio.run(publish_claims(stack.infra.kafka_bootstrap_servers, [one] * CLAIMS))
-            rates.append(drain(stack, "eligibility", CLAIMS, ["eligibility-decisions"]))
+            rates.append(drain(stack, "eligibility", CLAIMS, ["eligibility-decisions"]).events_per_s)
         finally:
             stack.infra.stop()
             shutil.rmtree(stack.data, ignore_errors=True)
     return rates[0], rates[1]
 
 
-def slowest(rates: dict[str, float]) -> str:
+def slowest(rates: dict[str, Drained]) -> str:
     """The stage that gets through the fewest applications a second (its events/s over the
     events each application brings it)."""
-    return min(rates, key=lambda service: rates[service] / sum(CONSUMERS[service].values()))
+    return min(rates, key=lambda service: rates[service].events_per_s / sum(CONSUMERS[service].values()))
 
 
 def report(e2e: dict, label: str) -> None:
@@ -425,13 +437,18 @@ def main() -> None:
     accepted, raw, rates = per_service()
     print(f"\nEach consuming service alone on a backlog of {accepted} applications' events:")
     print(f"  baseline: raw broker consume (aiokafka, no handling) {raw:>8.0f} events/s")
-    for service, rate in rates.items():
+    for service, drained in rates.items():
+        rate, cpu = drained.events_per_s, drained.cpu_s
         per_app = rate / sum(CONSUMERS[service].values())
         print(
             f"  {service:<12} {rate:>8.0f} events/s   ({rate / raw:.2f} of raw consume; {per_app:>6.0f} applications/s)"
+            f"   CPU per application: {1000 * cpu[service] / accepted:.2f} ms, PostgreSQL's"
+            f" {1000 * cpu.get('postgresql', 0) / accepted:.2f} ms"
         )
     stage = slowest(rates)
     print(f"  the slowest stage: {stage}", flush=True)
+    if "--per-service" in sys.argv:
+        return
     print(f"\nThe pipeline: {os.cpu_count()} cores shared by the five services, PostgreSQL, the broker and wrk")
     one = end_to_end()
     report(one, "baseline, one replica of each service")
