@@ -8,8 +8,8 @@ the end-to-end rate and their ratio, with one replica of each service (the basel
 a second replica of the slowest stage (the consuming service that gets through the fewest
 applications a second in the per-service figures below) sharing its groups' partitions.
 
-Per service (alone with `--per-service`): on a fresh stack, intake alone accepts a backlog; then each consuming service runs
-alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
+Per service (only these with `--per-service`): on a fresh stack, intake alone accepts a backlog;
+then each consuming service runs alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
 the time between the first and the last. Beside them, in the same run, the broker's raw consume
 rate: a bare aiokafka consumer reading the same backlog and doing nothing with it; and the CPU the
 service and PostgreSQL spent per application meanwhile.
@@ -50,6 +50,7 @@ from bench.cpu import Meter, postmaster_pid, spent
 from bench.intake import setup, wrk
 from shared import topics
 from shared.events import ApplicationSubmittedV1
+from shared.messaging.consumer import QUIET_S
 from shared.messaging.envelope import Envelope
 from shared.policy.applicant import check_character
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare, start_services
@@ -196,7 +197,8 @@ def stack_meter(stack: Stack, procs: dict[str, ServiceProcess]) -> Meter:
 
 def idle_cost(meter: Meter) -> dict[str, float]:
     """Each process's CPU seconds per second while the stack, started and settled, has nothing to do."""
-    time.sleep(5)  # consumers joined, relays and schedulers in their steady rhythm
+    # Consumers joined and quiet long enough to fetch at their idle pace, relays and schedulers asleep.
+    time.sleep(QUIET_S + 5)
     before = meter.read()
     time.sleep(IDLE_S)
     return {name: s / IDLE_S for name, s in spent(before, meter.read()).items()}
@@ -279,8 +281,9 @@ def drain(stack: Stack, service: str, expected: int, groups=None) -> Drained:
     groups = groups or CONSUMERS[service]
     proc = ServiceProcess(service, free_port(), stack.env, stack.data / f"{service}.log")
     postgres = postmaster_pid(stack.data)
-    meter = Meter(lambda: {service: proc.process.pid} | ({"postgresql": postgres} if postgres else {}))
-    before = Meter(lambda: {"postgresql": postgres} if postgres else {}).read()
+    server = {"postgresql": postgres} if postgres else {}
+    before = Meter(lambda: server).read()
+    meter = Meter(lambda: server | {service: proc.started.pid})
     proc.start()
     try:
         proc.wait_ready()

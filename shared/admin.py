@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shared import http_server
 from shared.observability import exposition
 
 if TYPE_CHECKING:
@@ -61,11 +62,11 @@ async def admin_server(runtime: Runtime) -> AsyncIterator[None]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((s.admin_host, s.admin_port_in_use))
-    server = uvicorn.Server(uvicorn.Config(admin_app(runtime), log_config=None, access_log=False, lifespan="off"))
+    server = http_server.Server(uvicorn.Config(admin_app(runtime), log_config=None, access_log=False, lifespan="off"))
     serving = asyncio.create_task(server.serve(sockets=[sock]), name=f"{runtime.name}-admin")
     try:
         yield
     finally:
-        server.should_exit = True
+        server.exit()
         await asyncio.gather(serving, return_exceptions=True)
         sock.close()

@@ -23,6 +23,7 @@ from shared import db
 from shared.clock import Clock, FileClock, SystemClock
 from shared.messaging import outbox
 from shared.messaging.outbox import Publisher
+from shared.messaging.wakeups import Listener
 from shared.policy.book import load_policies
 from shared.policy.current import CurrentPolicy
 from shared.settings import Settings
@@ -49,6 +50,7 @@ class Wiring(Core):
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]  # whose transactions write what they owe to the outbox
     publisher: Publisher
+    listener: Listener  # wakes the process's loops on what other processes committed; listens once run
 
 
 @overload
@@ -72,4 +74,5 @@ def bootstrap(settings: Settings, metadata: MetaData | None = None) -> Core:
         statement_timeout_s=settings.database_statement_timeout_s,
     )
     publisher = Publisher(f"/subsidy/{settings.service_name}", metadata.tables[f"{schema}.outbox"])
-    return Wiring(settings, clock, policy, metadata, engine, outbox.sessions(engine, publisher), publisher)
+    sessions = outbox.sessions(engine, publisher)
+    return Wiring(settings, clock, policy, metadata, engine, sessions, publisher, Listener(engine))

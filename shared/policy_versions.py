@@ -33,15 +33,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bootstrap import Wiring
 from shared.events import PolicyVersionPublishedV1, PolicyVersionWithdrawnV1
+from shared.messaging import wakeups
 from shared.messaging.consumer import Handlers
 from shared.messaging.envelope import Envelope
+from shared.messaging.wakeups import Listener
 from shared.observability import on_commit
 from shared.policy.book import PolicyBook, PolicyVersion, parse_version
 from shared.policy.clause import PolicyDataError
 from shared.policy.current import CurrentPolicy
 
 log = logging.getLogger(__name__)
-FOLLOW_EVERY_S = 1.0  # how soon a process sees a change another process recorded
+# How soon a process sees a change another process recorded if the notification of it was lost.
+FOLLOW_EVERY_S = 60.0
 
 
 class PolicyConflict(ValueError):
@@ -78,6 +81,7 @@ class PublishedVersions:
         self._held: frozenset[tuple[str, str]] = frozenset()  # (id, hash) of the versions in the book
         self._parsed: dict[str, PolicyVersion] = {}  # by content hash: a text is parsed once
         self._wakeup = asyncio.Event()
+        self.channel = wakeups.channel(str(table.schema), table.name)
         # One refresh at a time: a slower one that read the table earlier never swaps in an older book.
         self._refreshing = asyncio.Lock()
 
@@ -129,7 +133,10 @@ class PublishedVersions:
         """Refresh now: this process has just recorded a change."""
         self._wakeup.set()
 
-    def wake_after_commit(self, session: AsyncSession) -> None:
+    async def changed(self, session: AsyncSession) -> None:
+        """The table changed in this session's transaction: every process following it refreshes
+        once it commits (this one at once, the others when notified)."""
+        await wakeups.notify(session, self.channel)
         on_commit(session, self.wake)
 
     def loaded(self, sessions: async_sessionmaker[AsyncSession]) -> Callable[[], AbstractAsyncContextManager[None]]:
@@ -145,9 +152,11 @@ class PublishedVersions:
         return load
 
     def follower(
-        self, sessions: async_sessionmaker[AsyncSession], every_s: float = FOLLOW_EVERY_S
+        self, sessions: async_sessionmaker[AsyncSession], listener: Listener, every_s: float = FOLLOW_EVERY_S
     ) -> Callable[[], Awaitable[None]]:
-        """A worker loop: refreshes when woken, and every `every_s` seconds."""
+        """A worker loop: refreshes when woken (by this process or a notification on the
+        table's channel), and every `every_s` seconds in case a notification was missed."""
+        listener.subscribe(self.channel, self.wake)
 
         async def follow_policy_versions() -> None:
             while True:
@@ -213,7 +222,9 @@ def replica(wiring: Wiring, table: Table) -> Replica:
     """The replica of a service whose table of published versions is `table` (`replica_table`)."""
     versions = PublishedVersions(wiring.policy, table, table.c.withdrawn_at.is_(None))
     return Replica(
-        replica_handlers(table, versions), versions.loaded(wiring.sessions), versions.follower(wiring.sessions)
+        replica_handlers(table, versions),
+        versions.loaded(wiring.sessions),
+        versions.follower(wiring.sessions, wiring.listener),
     )
 
 
@@ -259,7 +270,7 @@ def replica_handlers(table: Table, versions: PublishedVersions) -> Handlers:
         except PolicyDataError:
             log.error("policy version %s does not fit this service's policy book", p.version_id)
             raise
-        versions.wake_after_commit(session)
+        await versions.changed(session)
 
     async def withdrawn(session: AsyncSession, event: Envelope, p: PolicyVersionWithdrawnV1) -> None:
         held = await held_hash(session, p.version_id)
@@ -274,6 +285,6 @@ def replica_handlers(table: Table, versions: PublishedVersions) -> Handlers:
             .where(table.c.version_id == p.version_id, table.c.withdrawn_at.is_(None))
             .values(withdrawn_by=p.withdrawn_by, withdrawn_at=p.withdrawn_at)
         )
-        versions.wake_after_commit(session)
+        await versions.changed(session)
 
     return {PolicyVersionPublishedV1: published, PolicyVersionWithdrawnV1: withdrawn}

@@ -11,28 +11,38 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from uvicorn.main import STARTUP_FAILURE
 
+from shared import http_server
 from shared.settings import Settings
 
 
 def serve(service: str) -> None:
     settings = Settings(service_name=service)
     prepare_metrics_dir(service, settings.prometheus_multiproc_dir)
-    uvicorn.run(
-        f"services.{service}.main:create_app",
-        factory=True,
-        host=settings.http_host,
-        port=settings.http_port,
-        workers=settings.http_workers,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        proxy_headers=False,
-        log_config=None,
-        lifespan="on",
-    )
+    app = f"services.{service}.main:create_app"
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": False,
+        "proxy_headers": False,
+        "log_config": None,
+        "lifespan": "on",
+    }
+    if settings.http_workers > 1:
+        # uvicorn's supervisor builds the servers of its worker processes itself.
+        uvicorn.run(app, workers=settings.http_workers, **options)
+        return
+    server = http_server.Server(uvicorn.Config(app, **options))
+    server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def prepare_metrics_dir(service: str, given: str | None) -> Path:

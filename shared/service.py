@@ -123,6 +123,8 @@ class Runtime:
             poll_interval_s=s.outbox_poll_interval_s,
         )
         w.publisher.on_written(relay.wake)
+        w.publisher.announces = False  # its relay is woken here, and tells the others itself
+        w.listener.subscribe(relay.channel, relay.notified)
         self.runners = [
             ConsumerRunner(
                 group=group,
@@ -131,10 +133,12 @@ class Runtime:
                 inbox=w.metadata.tables[f"{w.metadata.schema}.inbox"],
                 handlers=handlers,
                 max_attempts=s.consumer_max_attempts,
+                fetch_wait_ms=(s.kafka_fetch_max_wait_ms, s.kafka_idle_fetch_max_wait_ms),
             )
             for group, handlers in self.handlers.items()
         ]
         self.loops = [Loop(f"{self.name}-relay", relay.run, lambda: relay.last_progress)]
+        self.loops.append(Loop(f"{self.name}-listener", w.listener.run))
         self.loops += [Loop(r.group, r.run, partial(getattr, r, "last_progress")) for r in self.runners]
         self.loops += [Loop(work.__name__, work) for work in self.workers]
         self.pruner = Pruner(

@@ -36,8 +36,17 @@ class Settings(BaseSettings):
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_send_timeout_s: float = 10.0
+    # How long the broker may hold a consumer's fetch when it has nothing to give, while records
+    # keep coming, and once the consumer has had none for a while. A Kafka broker answers as soon
+    # as records arrive, so a long wait costs nothing there; the embedded broker answers only when
+    # the wait ends, so there a long wait delays the first record after a quiet spell, and a short
+    # one keeps an idle stack busy asking.
+    kafka_fetch_max_wait_ms: int = Field(default=500, ge=1)
+    kafka_idle_fetch_max_wait_ms: int = Field(default=3000, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
-    outbox_poll_interval_s: float = 0.2
+    # The relay publishes as soon as a commit of its process, or a notification of another's,
+    # tells it there are rows; it also looks this often, in case a notification was lost.
+    outbox_poll_interval_s: float = Field(default=10.0, gt=0)
     # Every statement of a service ends within this, even on a connection cut mid-answer; an
     # outage it meets is waited out and the statement tried again.
     database_statement_timeout_s: float = Field(default=30, gt=0)

@@ -67,7 +67,7 @@ class Stack:
                 "service_name": service,
                 "kafka_session_timeout_ms": 1000,
                 "kafka_heartbeat_interval_ms": 300,
-                "outbox_poll_interval_s": 0.05,
+                "kafka_idle_fetch_max_wait_ms": 500,  # no quiet-spell delay on the embedded broker
                 "secrets_key": SECRETS_KEY,
                 "database_statement_timeout_s": 10,
                 "admin_port": free_port(),
@@ -88,7 +88,7 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "KAFKA_SESSION_TIMEOUT_MS": "1000",
             "KAFKA_HEARTBEAT_INTERVAL_MS": "300",
-            "OUTBOX_POLL_INTERVAL_S": "0.05",
+            "KAFKA_IDLE_FETCH_MAX_WAIT_MS": "500",
             "SECRETS_KEY": SECRETS_KEY,
             "DATABASE_STATEMENT_TIMEOUT_S": "10",
             **MONEY_ENV,

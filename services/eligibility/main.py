@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Its approved versions are in its book before it decides anything, and announced again to
         # every service (a broker may have started empty); then the book follows its table.
         resources=[lifecycle.published.loaded(wiring.sessions), versions.announced(wiring.sessions, lifecycle)],
-        workers=[lifecycle.published.follower(wiring.sessions)],
+        workers=[lifecycle.published.follower(wiring.sessions, wiring.listener)],
     )
 
     def configure(app: FastAPI) -> None:

@@ -153,7 +153,7 @@ async def approve(
     )
     await _step(session, version_id, "approved", record.content_hash, by, now, reason)
     await _publish(session, lifecycle, {**row._asdict(), "approved_by": by, "approved_at": now})
-    lifecycle.published.wake_after_commit(session)
+    await lifecycle.published.changed(session)
     return await one(session, version_id)
 
 
@@ -183,7 +183,7 @@ async def withdraw(
         await lifecycle.publisher.publish(
             session, lifecycle.publisher.event(withdrawn, key=version_id, subject=version_id)
         )
-        lifecycle.published.wake_after_commit(session)
+        await lifecycle.published.changed(session)
     return await one(session, version_id)
 
 

@@ -4,11 +4,12 @@ report and a booking notification. It keeps the ledger heads that come in v3 bat
 on the same topic, and serves the newest (heads.py)."""
 
 import asyncio
+import contextlib
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.finance_sim import answers, heads
@@ -18,10 +19,13 @@ from shared.bootstrap import bootstrap
 from shared.events import LedgerHeadPublishedV1, PaymentsInstructedV1, PaymentsInstructedV2, PaymentsInstructedV3
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import payload_type
+from shared.observability import on_commit
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
 from shared.settings import Settings
 from shared.workdays import beijing_day
+
+LOOK_AGAIN_S = 10.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,9 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise ValueError(f"batch {m.message_id} was sent before with another content")
         if isinstance(m, PaymentsInstructedV3):
             await heads.keep(session, m.ledger_head, m.message_id)
+        on_commit(session, kept_one.set)
+
+    kept_one = asyncio.Event()  # a batch was kept: its answer may be due before the one awaited
 
     async def answer_due_batches() -> None:
+        """Answers each batch once its delay is over, sleeping until the next is due."""
         while True:
+            kept_one.clear()
             async with sessions.begin() as session:
                 due = (
                     await session.execute(
@@ -72,7 +81,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         .where(received.c.message_id.in_([r.message_id for r in due]))
                         .values(answered_at=datetime.now(UTC))
                     )
-            await asyncio.sleep(0.2 if not due else 0)
+                    continue
+                next_at = (
+                    await session.execute(
+                        select(func.min(received.c.answer_after)).where(received.c.answered_at.is_(None))
+                    )
+                ).scalar()
+            # Another replica may keep a batch meanwhile: look again within a while even so.
+            wait_s = LOOK_AGAIN_S if next_at is None else (next_at - datetime.now(UTC)).total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(kept_one.wait(), min(max(wait_s, 0), LOOK_AGAIN_S))
 
     runtime = Runtime(
         wiring,

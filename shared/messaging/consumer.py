@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, replace
@@ -31,7 +32,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import topics, tracing
-from shared.messaging import outbox
+from shared.messaging import kafka, outbox
 from shared.messaging.envelope import Envelope, MalformedEvent
 from shared.messaging.faults import describe, is_transient
 from shared.messaging.payloads import Payload
@@ -44,6 +45,12 @@ log = logging.getLogger(__name__)
 Handler = Callable[[AsyncSession, Envelope, Any], Awaitable[None]]
 
 P = TypeVar("P", bound=Payload)
+
+# How long a poll waits for records before the loop goes round (reporting lag, progress) anyway:
+# records end the wait at once.
+POLL_MS = 2000
+# After this long without a record, a consumer's fetches may wait longer (`fetch_wait_ms`).
+QUIET_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class ConsumerRunner:
         max_attempts: int = 3,
         max_batch: int = 1000,
         revoke_wait_s: float = 30.0,
+        fetch_wait_ms: tuple[int, int] | None = None,
     ):
         self.group, self._new_consumer, self._sessions = group, new_consumer, sessions
         self._handlers = {model.ce_type: handler for model, handler in handlers.items()}
@@ -98,6 +106,8 @@ class ConsumerRunner:
             DEAD_LETTERS.labels(group, ce_type)
         self.topics = sorted({model.topic for model in handlers})
         self._max_attempts, self._max_batch, self._revoke_wait_s = max_attempts, max_batch, revoke_wait_s
+        # (while records come, once none came for QUIET_S): a consumer that sleeps when idle
+        self._fetch_wait_ms = fetch_wait_ms
         self._claim = (
             insert(inbox)
             .from_select(
@@ -117,9 +127,16 @@ class ConsumerRunner:
         consumer = self._consumer = self._new_consumer()
         consumer.subscribe(self.topics, listener=_Rebalance(self))
         await consumer.start()
+        quiet_since, quiet = time.monotonic(), False
         try:
             while True:
-                polled = await consumer.getmany(timeout_ms=500, max_records=self._max_batch)
+                polled = await consumer.getmany(timeout_ms=POLL_MS, max_records=self._max_batch)
+                if self._fetch_wait_ms:
+                    if polled:
+                        quiet_since = time.monotonic()
+                    if quiet != (not polled and time.monotonic() - quiet_since > QUIET_S):
+                        quiet = not quiet
+                        kafka.fetch_wait(consumer, self._fetch_wait_ms[quiet])
                 async with self._busy:
                     await self._process([r for records in polled.values() for r in records])
                     await self._commit({tp: records[-1].offset + 1 for tp, records in polled.items()})

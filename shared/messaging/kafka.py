@@ -35,7 +35,20 @@ def consumer(settings: Settings, group: str) -> AIOKafkaConsumer:
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_interval_ms=60_000,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
+        # The background fetcher wakes on each answer; this is how often it also wakes with none
+        # (to notice new partitions after a rebalance). aiokafka's 200 ms keeps an idle process busy.
+        consumer_timeout_ms=1000,
     )
+
+
+def fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
+    """How long the broker may hold the consumer's next fetches when it has nothing for them.
+
+    aiokafka takes fetch.max.wait.ms once, when the consumer is built; its started fetcher reads
+    the value for each request, so changing it there changes the fetches from the next one on.
+    """
+    consumer._fetcher._fetch_max_wait_ms = wait_ms
 
 
 async def create_topics(bootstrap_servers: str, partitions: int = topics.PARTITIONS, replication: int = 1) -> None:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from shared import observability, tracing
+from shared.messaging import wakeups
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload, payload_type
 from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED, correlation_id
@@ -45,6 +46,10 @@ class Publisher:
     def __init__(self, source: str, table: Table):
         self.source, self.table = source, table
         self._written: list[Callable[[], None]] = []
+        # Whether a commit that wrote rows announces them to the relays of other processes. A
+        # process with a relay of its own turns it off: its relay is woken in the process, and
+        # tells the others itself when another process's relay is the one publishing.
+        self.announces = True
 
     def event(self, payload: Payload, *, key: str, subject: str, cause: Envelope | None = None) -> Envelope:
         # An event that answers another continues its trace (the consumer's span); one that
@@ -103,7 +108,10 @@ class OutboxSession(Session):
 def _write_owed(session: Session) -> None:
     # Runs inside the commit, so the rows join the transaction; one statement for all of them.
     if owed := session.info.pop(_OWED, None):
-        session.execute(insert(session.info[_WRITER].table), owed)
+        writer: Publisher = session.info[_WRITER]
+        session.execute(insert(writer.table), owed)
+        if writer.announces:
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel(writer.table)})
         session.info[_WROTE] = True
 
 
@@ -137,6 +145,11 @@ def owe(session: AsyncSession | Session, *rows: OutboxRow) -> None:
     session.info.setdefault(_OWED, []).extend(rows)
 
 
+def channel(outbox: Table) -> str:
+    """Where a commit that left rows for the relay is announced (shared/messaging/wakeups.py)."""
+    return wakeups.channel(str(outbox.schema), "outbox")
+
+
 def publishing_lock(outbox: Table) -> int:
     """The advisory lock a relay holds, for one transaction, while it publishes `outbox`."""
     return zlib.crc32(f"outbox:{outbox.schema}".encode())
@@ -159,22 +172,31 @@ class OutboxRelay:
         self._engine, self._outbox, self._producer = engine, outbox, producer
         self._send_timeout_s, self._poll_interval_s, self._batch = send_timeout_s, poll_interval_s, batch_size
         self._wakeup = asyncio.Event()
+        self._owed_here = False  # this process committed rows since the relay last published
         self._lock_key = publishing_lock(outbox)
+        self.channel = channel(outbox)
         self._oldest = OUTBOX_OLDEST.labels(outbox.schema)
         OUTBOX_PUBLISHED.labels(outbox.schema)  # exists from zero, before the first event goes out
         self.last_progress = datetime.now(UTC)
 
     def wake(self) -> None:
-        """Called after a commit that added rows, so they go out without waiting for the poll."""
+        """Called after a commit of this process that added rows, so they go out without waiting."""
+        self._owed_here = True
+        self._wakeup.set()
+
+    def notified(self) -> None:
+        """Another process committed rows (its relay could not publish them: this one may)."""
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Publishes until cancelled. A failure ends it: its keeper restarts it."""
+        """Publishes until cancelled, sleeping while there is nothing to publish: woken by its
+        process's commits and other processes' notifications, and on a slow timer in case one
+        was missed. A failure ends it: its keeper restarts it."""
         while True:
+            self._wakeup.clear()  # before reading: a commit from now on wakes the next round
             published = await self.publish_pending()
             self.last_progress = datetime.now(UTC)
             if published < self._batch:
-                self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), self._poll_interval_s)
                     await asyncio.sleep(self.LINGER_S)
@@ -184,8 +206,13 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publishes the oldest unpublished rows, unless another relay is publishing right now."""
         o = self._outbox
+        owed_here, self._owed_here = self._owed_here, False
         async with self._engine.begin() as conn:
             if not (await conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key})).scalar():
+                if owed_here:
+                    # Another process's relay is publishing: it may have read before our rows
+                    # were committed, so tell it they are there.
+                    await wakeups.notify(conn, self.channel)
                 return 0
             rows = (
                 await conn.execute(
@@ -227,4 +254,5 @@ async def republish(engine: AsyncEngine, outbox: Table, since: datetime) -> int:
             .where(outbox.c.created_at >= since, outbox.c.published_at.is_not(None))
             .values(published_at=None)
         )
+        await wakeups.notify(conn, channel(outbox))
     return result.rowcount
