@@ -24,10 +24,10 @@ def delivery_id(event: Envelope) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"notify-webhook:{event.id}")
 
 
-def body(event: Envelope, p: AboutAnApplication, notice: Notice) -> bytes:
+def body(delivery: uuid.UUID, event: Envelope, p: AboutAnApplication, notice: Notice) -> bytes:
     return orjson.dumps(
         {
-            "id": str(delivery_id(event)),
+            "id": str(delivery),
             "type": STATUS_CHANGED,
             "application_id": str(p.application_id),
             "status": notice.status,
@@ -46,15 +46,15 @@ async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnAp
     either may not have been read yet. The worker attaches the partner once known, and drops the
     delivery only if that partner still has no webhook a grace period after the status change.
     """
-    await session.execute(
-        insert(webhook_deliveries),
-        [
+    owed = []
+    for event, p, c in changes:
+        delivery = delivery_id(event)
+        owed.append(
             {
-                "id": delivery_id(event),
+                "id": delivery,
                 "application_id": p.application_id,
-                "body": body(event, p, c),
+                "body": body(delivery, event, p, c),
                 "application_status": c.status,
             }
-            for event, p, c in changes
-        ],
-    )
+        )
+    await session.execute(insert(webhook_deliveries), owed)

@@ -25,8 +25,7 @@ def email_id(event: Envelope) -> uuid.UUID:
 def summary(c: Notice, application_id: uuid.UUID, notice_url: str) -> tuple[str, str]:
     """The subject lines of the default messages: what the notification record says."""
     context = samples.context(c.status, c.context, {"application_id": str(application_id), "notice_url": notice_url})
-    zh, en = (wording.render(c.status, language, context).subject for language in ("zh", "en"))
-    return zh, en
+    return wording.subject_line(c.status, "zh", context), wording.subject_line(c.status, "en", context)
 
 
 def handlers(publisher: Publisher, notice_url: str) -> Handlers:

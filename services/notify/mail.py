@@ -7,6 +7,7 @@ waits for it up to `CONTACT_GRACE_S` after the status change; one about no appli
 on their first attempt — the application's partner's templates merged over ours, in the contact's
 language — and the rendered message is stored, so that every retry sends the same message under
 the same `Message-ID`. Claims carry a lease; each result is recorded in its own transaction.
+Messages go over SMTP connections kept open between them (`smtp.py`).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from email.utils import formatdate
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.notify import samples, wording
 from services.notify.retries import Schedule
 from services.notify.settings import NotifySettings
+from services.notify.smtp import Connections
 from services.notify.tables import application_partners as apps
 from services.notify.tables import email_deliveries as e
 from services.notify.tables import partner_templates, rounds
@@ -102,6 +104,17 @@ async def _render(s: AsyncSession, d, app, notice_url: str, titles: dict) -> wor
     return wording.render(d.application_status, app.language or "zh", context, override and dict(override._mapping))
 
 
+async def _render_or_ours(s: AsyncSession, d, app, notice_url: str, titles: dict) -> wording.Rendered:
+    try:
+        return await _render(s, d, app, notice_url, titles)
+    except Exception as error:  # a partner's template that breaks on real data: ours instead
+        log.warning("template of %s for %s failed (%r); sending ours", app.partner_id, d.application_status, error)
+        facts = application_facts(app, notice_url, titles) | {"application_id": str(d.application_id)}
+        return wording.render(
+            d.application_status, app.language or "zh", samples.context(d.application_status, d.context, facts)
+        )
+
+
 async def claim(
     sessions: async_sessionmaker, settings: NotifySettings, titles: dict[str, tuple[str, str]], limit: int
 ) -> list[Outgoing]:
@@ -137,63 +150,56 @@ async def claim(
         ]
         if dropped:
             await s.execute(delete(e).where(e.c.id.in_(dropped)))  # owed to nobody
-        out = []
-        for d in addressed:
-            await s.execute(
-                update(e).where(e.c.id == d.id).values(attempts=d.attempts + 1, next_attempt_at=now + LEASE)
-            )
-            out.append(Outgoing(d.id, d.attempts + 1, d.to_address, d.subject, d.body_text, d.body_html))
-        for d in due:
-            app = known.get(d.application_id)
-            if d.id in dropped:
+        if waiting := [d.id for d in due if d.application_id not in known and d.id not in dropped]:
+            # Look again when the grace ends, in case the submission is read late.
+            await s.execute(update(e).where(e.c.id.in_(waiting)).values(next_attempt_at=e.c.created_at + grace))
+        sending = addressed + [d for d in due if d.application_id in known and d.id not in dropped]
+        if not sending:
+            return []
+        await s.execute(
+            update(e)
+            .where(e.c.id.in_([d.id for d in sending]))
+            .values(attempts=e.c.attempts + 1, next_attempt_at=now + LEASE)
+        )
+        out, rendered = [], []
+        for d in sending:
+            if d.subject is not None:  # rendered before (or addressed when owed): the very same again
+                out.append(Outgoing(d.id, d.attempts + 1, d.to_address, d.subject, d.body_text, d.body_html))
                 continue
-            if app is None:  # look again when the grace ends, in case the submission is read late
-                await s.execute(update(e).where(e.c.id == d.id).values(next_attempt_at=d.created_at + grace))
-                continue
-            values = {"attempts": d.attempts + 1, "next_attempt_at": now + LEASE}
-            subject, text, html = d.subject, d.body_text, d.body_html
-            if subject is None:
-                try:
-                    rendered = await _render(s, d, app, settings.notice_url, titles)
-                except Exception as error:  # a partner's template that breaks on real data: ours instead
-                    log.warning(
-                        "template of %s for %s failed (%r); sending ours", app.partner_id, d.application_status, error
-                    )
-                    rendered = wording.render(
-                        d.application_status,
-                        app.language or "zh",
-                        samples.context(
-                            d.application_status,
-                            d.context,
-                            application_facts(app, settings.notice_url, titles)
-                            | {"application_id": str(d.application_id)},
-                        ),
-                    )
-                subject, text, html = rendered.subject, rendered.text, rendered.html
-                values |= {
-                    "to_address": app.email,
-                    "language": app.language,
-                    "subject": subject,
-                    "body_text": text,
-                    "body_html": html,
+            app = known[d.application_id]
+            m = await _render_or_ours(s, d, app, settings.notice_url, titles)
+            out.append(Outgoing(d.id, d.attempts + 1, app.email, m.subject, m.text, m.html))
+            rendered.append(
+                {
+                    "rendered_id": d.id,
+                    "to": app.email,
+                    "in_language": app.language,
+                    "rendered_subject": m.subject,
+                    "rendered_text": m.text,
+                    "rendered_html": m.html,
                 }
-            await s.execute(update(e).where(e.c.id == d.id).values(**values))
-            out.append(Outgoing(d.id, d.attempts + 1, d.to_address or app.email, subject, text, html))
+            )
+        if rendered:  # kept, so that every retry sends the same message
+            await s.execute(
+                update(e)
+                .where(e.c.id == bindparam("rendered_id"))
+                .values(
+                    to_address=bindparam("to"),
+                    language=bindparam("in_language"),
+                    subject=bindparam("rendered_subject"),
+                    body_text=bindparam("rendered_text"),
+                    body_html=bindparam("rendered_html"),
+                ),
+                rendered,
+            )
     return out
 
 
-async def send(sessions: async_sessionmaker, settings: NotifySettings, schedule: Schedule, o: Outgoing) -> None:
+async def send(
+    sessions: async_sessionmaker, settings: NotifySettings, schedule: Schedule, smtp: Connections, o: Outgoing
+) -> None:
     try:
-        await aiosmtplib.send(
-            message(settings, o),
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            use_tls=settings.smtp_security == "tls",
-            start_tls=settings.smtp_security == "starttls",
-            timeout=settings.smtp_timeout_s,
-        )
+        await smtp.send(message(settings, o))
         outcome: dict[str, object] = {"status": "sent", "sent_at": func.now(), "last_error": None}
     except Exception as error:  # the server away, busy or refusing for now, or the address refused
         delay = schedule.delay(o.attempt)
@@ -216,25 +222,26 @@ def mail_worker(
     schedule = Schedule(tuple(settings.email_retry_schedule_s), jitter=0.2)
 
     async def send_email() -> None:
-        while True:
-            try:
-                claimed = await claim(sessions, settings, clause_titles(policy.book), BATCH)
-                limit = asyncio.Semaphore(settings.smtp_concurrency)
-
-                async def one(o: Outgoing, limit: asyncio.Semaphore = limit) -> None:
-                    async with limit:
-                        await send(sessions, settings, schedule, o)
-
-                results = await asyncio.gather(*(one(o) for o in claimed), return_exceptions=True)
-                for o, result in zip(claimed, results, strict=False):
-                    if isinstance(result, Exception):  # its lease runs out, and it is sent again
-                        log.error("recording e-mail %s failed: %r", o.id, result)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("e-mail pass failed; retrying")
-                claimed = []
-            if len(claimed) < BATCH:
-                await asyncio.sleep(settings.webhook_poll_interval_s)
+        smtp = Connections(settings)  # at most SMTP_CONCURRENCY, kept open between messages
+        try:
+            while True:
+                try:
+                    claimed = await claim(sessions, settings, clause_titles(policy.book), BATCH)
+                    results = await asyncio.gather(
+                        *(send(sessions, settings, schedule, smtp, o) for o in claimed), return_exceptions=True
+                    )
+                    for o, result in zip(claimed, results, strict=False):
+                        if isinstance(result, Exception):  # its lease runs out, and it is sent again
+                            log.error("recording e-mail %s failed: %r", o.id, result)
+                    await smtp.close_idle()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("e-mail pass failed; retrying")
+                    claimed = []
+                if len(claimed) < BATCH:
+                    await asyncio.sleep(settings.webhook_poll_interval_s)
+        finally:
+            await smtp.close()
 
     return send_email

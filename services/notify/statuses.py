@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 from uuid import UUID
 
 from shared.events import DecisionMadeV1
@@ -78,10 +78,16 @@ class AboutAnApplication(Protocol):
     def credit_code(self) -> str: ...
 
 
+_NAMES_AN_APPLICATION: dict[type, bool] = {}  # per event type: isinstance on a protocol is slow
+
+
 def about(p: Payload) -> AboutAnApplication:
-    if not isinstance(p, AboutAnApplication):
-        raise TypeError(f"{type(p).__name__} is about no application")
-    return p
+    kind = type(p)
+    if kind not in _NAMES_AN_APPLICATION:  # an event type's fields are the same in all its events
+        _NAMES_AN_APPLICATION[kind] = isinstance(p, AboutAnApplication)
+    if not _NAMES_AN_APPLICATION[kind]:
+        raise TypeError(f"{kind.__name__} is about no application")
+    return cast(AboutAnApplication, p)
 
 
 def notice(p: Payload) -> Notice:

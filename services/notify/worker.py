@@ -17,7 +17,8 @@ registration was not read yet wait `registration_grace_s`, then are dropped as o
 Before each POST the webhook's host is resolved and checked again (`shared.webhook_targets`), and
 the request goes to the very address checked, so a DNS answer that changed since registration
 cannot turn a delivery towards our own network. A refused target fails the delivery at once:
-retrying would only be refused again. Redirects are never followed.
+retrying would only be refused again. Redirects are never followed. Connections are kept open
+between deliveries, but one carries requests only for the name and the address it was opened for.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notify import retries, signature
@@ -107,14 +108,39 @@ class Sender:
 
 def delivery_client(policy: DeliveryPolicy) -> httpx.AsyncClient:
     # No redirects: we call only what the partner registered. No proxies from the environment:
-    # the connection must go to the address checked. No kept-alive connections: one opened for a
-    # name must not be reused for another name that resolves to the same address.
+    # the connection must go to the address checked.
     return httpx.AsyncClient(
         timeout=policy.timeout_s,
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
+        transport=PoolPerName(
+            httpx.Limits(max_connections=None, max_keepalive_connections=policy.endpoint_concurrency)
+        ),
     )
+
+
+class PoolPerName(httpx.AsyncBaseTransport):
+    """Keeps connections alive between deliveries, each for the name it was opened for alone.
+
+    A request goes to the address just checked (`pinned_request`), so a pool would key its
+    connections by that address only; but a connection opened for one name (its TLS certificate
+    checked for that name) must not carry a request for another name that resolves to the same
+    address. So each name (the Host header: name and port) has its own pool, and within it a
+    connection is reused only for the same address, checked again before every request."""
+
+    def __init__(self, limits: httpx.Limits):
+        self.limits = limits
+        self.tls = httpx.create_ssl_context()  # the CA bundle loaded once, not once per name
+        self.pools: dict[tuple[str, str], httpx.AsyncHTTPTransport] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        name = (request.url.scheme, request.headers["host"])
+        if name not in self.pools:
+            self.pools[name] = httpx.AsyncHTTPTransport(verify=self.tls, limits=self.limits, trust_env=False)
+        return await self.pools[name].handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(pool.aclose() for pool in self.pools.values()))
 
 
 class Dispatcher:
@@ -246,9 +272,9 @@ async def claim(
         unregistered = [r for r in due if r.partner_id not in hooks]
         if dropped := [r.id for r in unregistered if r.created_at + grace <= now]:
             await s.execute(d.delete().where(d.c.id.in_(dropped)))  # owed to nobody
-        for waiting in (r for r in unregistered if r.created_at + grace > now):
+        if waiting := [r.id for r in unregistered if r.created_at + grace > now]:
             # Look once more when the grace ends, in case the registration was only read late.
-            await s.execute(update(d).where(d.c.id == waiting.id).values(next_attempt_at=waiting.created_at + grace))
+            await s.execute(update(d).where(d.c.id.in_(waiting)).values(next_attempt_at=d.c.created_at + grace))
         if disabled := [r.id for r in due if r.partner_id in hooks and hooks[r.partner_id].disabled_at]:
             await s.execute(
                 update(d)
@@ -268,10 +294,16 @@ async def claim(
                 else ()
             )
             claimed.append(Claimed(r.id, r.partner_id, r.attempts + 1, hook.url, secrets, r.body))
-        lease_ends = now + timedelta(seconds=policy.lease_s)
-        for c in claimed:
+        if claimed:
             await s.execute(
-                update(d).where(d.c.id == c.id).values(attempts=c.attempt, url=c.url, next_attempt_at=lease_ends)
+                update(d)
+                .where(d.c.id == bindparam("claimed_id"))
+                .values(
+                    attempts=bindparam("attempt"),
+                    url=bindparam("to_url"),
+                    next_attempt_at=now + timedelta(seconds=policy.lease_s),
+                ),
+                [{"claimed_id": c.id, "attempt": c.attempt, "to_url": c.url} for c in claimed],
             )
     return claimed
 

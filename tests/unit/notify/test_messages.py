@@ -60,6 +60,13 @@ def test_the_message_matches_its_snapshot(status, language):
 
 @pytest.mark.parametrize("language", wording.LANGUAGES)
 @pytest.mark.parametrize("status", STATUSES)
+def test_the_subject_alone_is_the_subject_of_the_whole_message(status, language):
+    sample = samples.sample(status)
+    assert wording.subject_line(status, language, sample) == wording.render(status, language, sample).subject
+
+
+@pytest.mark.parametrize("language", wording.LANGUAGES)
+@pytest.mark.parametrize("status", STATUSES)
 def test_a_message_renders_before_the_application_itself_is_known(status, language):
     # Status events may be read before the submission that names the applicant and the clause.
     known = {k: samples.COMMON[k] for k in ("application_id", "notice_url")}
