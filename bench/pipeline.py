@@ -9,10 +9,10 @@ a second replica of the slowest stage (the consuming service that gets through t
 applications a second in the per-service figures below) sharing its groups' partitions.
 
 Per service (only these with `--per-service`): on a fresh stack, intake alone accepts a backlog;
-then each consuming service runs alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
-the time between the first and the last. Beside them, in the same run, the broker's raw consume
-rate: a bare aiokafka consumer reading the same backlog and doing nothing with it; and the CPU the
-service and PostgreSQL spent per application meanwhile.
+then each consuming service runs alone on it, and its events/s are the events its consumer groups
+recorded in their inboxes over the time between the first and the last. Beside them, in the same
+run, the broker's raw consume rate: a bare aiokafka consumer reading the same backlog and doing
+nothing with it; and the CPU the service and PostgreSQL spent per application meanwhile.
 
 Beside those, on the same stack (bench/cpu.py reads /proc): the CPU each process spends per
 application (its idle cost, measured on the same stack before the load, subtracted), the idle
