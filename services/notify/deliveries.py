@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify import due
 from services.notify.statuses import AboutAnApplication, Notice
 from services.notify.tables import webhook_deliveries
 from shared.messaging.envelope import Envelope
@@ -58,3 +59,4 @@ async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnAp
             }
         )
     await session.execute(insert(webhook_deliveries), owed)
+    await due.announce(session)

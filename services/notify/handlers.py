@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import deliveries, samples, wording
+from services.notify import deliveries, due, samples, wording
 from services.notify.statuses import Notice, about, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
 from shared.events import NotificationRecordedV1
@@ -87,5 +87,6 @@ def handlers(publisher: Publisher, notice_url: str) -> Handlers:
             if p.application_id not in known_without
         ]:
             await session.execute(insert(email_deliveries), owed)
+            await due.announce(session)
 
     return dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))

@@ -12,7 +12,7 @@ from sqlalchemy import CursorResult, and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import samples, wording
+from services.notify import due, samples, wording
 from services.notify.tables import partner_templates as t
 from services.notify.tables import webhook_deliveries as d
 from services.notify.tables import webhooks
@@ -120,6 +120,7 @@ async def retry(session: AsyncSession, delivery_id: uuid.UUID, partner_id: str |
             .returning(d)
         )
     ).one()
+    await due.announce(session)
     return _view(row)
 
 
@@ -138,6 +139,8 @@ async def retry_all(session: AsyncSession, *, partner_id: str | None = None, sin
             query.values(status="pending", attempts=0, next_attempt_at=func.now(), replayed_at=func.now())
         ),
     )
+    if done.rowcount:
+        await due.announce(session)
     return done.rowcount
 
 

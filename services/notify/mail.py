@@ -26,13 +26,14 @@ import aiosmtplib
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notify import samples, wording
+from services.notify import due, samples, wording
 from services.notify.retries import Schedule
 from services.notify.settings import NotifySettings
 from services.notify.smtp import Connections
 from services.notify.tables import application_partners as apps
 from services.notify.tables import email_deliveries as e
 from services.notify.tables import partner_templates, rounds
+from shared.messaging.wakeups import Listener
 from shared.policy import CurrentPolicy
 from shared.policy.catalogue import clause_titles
 
@@ -217,14 +218,17 @@ async def send(
 
 
 def mail_worker(
-    sessions: async_sessionmaker, settings: NotifySettings, policy: CurrentPolicy
+    sessions: async_sessionmaker, settings: NotifySettings, policy: CurrentPolicy, listener: Listener
 ) -> Callable[[], Awaitable[None]]:
     schedule = Schedule(tuple(settings.email_retry_schedule_s), jitter=0.2)
+    announced = asyncio.Event()
+    listener.subscribe(due.CHANNEL, announced.set)
 
     async def send_email() -> None:
         smtp = Connections(settings)  # at most SMTP_CONCURRENCY, kept open between messages
         try:
             while True:
+                announced.clear()  # before claiming: what is announced from now on wakes the next pass
                 try:
                     claimed = await claim(sessions, settings, clause_titles(policy.book), BATCH)
                     results = await asyncio.gather(
@@ -240,7 +244,7 @@ def mail_worker(
                     log.exception("e-mail pass failed; retrying")
                     claimed = []
                 if len(claimed) < BATCH:
-                    await asyncio.sleep(settings.webhook_poll_interval_s)
+                    await due.sleep(sessions, e, announced, settings.webhook_poll_interval_s)
         finally:
             await smtp.close()
 

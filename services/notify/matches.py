@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify import samples, wording
+from services.notify import due, samples, wording
 from services.notify.deliveries import delivery_id
 from services.notify.handlers import email_id
 from services.notify.tables import email_deliveries, partner_templates, webhook_deliveries
@@ -115,6 +115,7 @@ def handlers(notice_url: str) -> Handlers:
                 body=body(event, p),
             )
         )
+        await due.announce(session)  # the e-mail below, if any, is owed in the same transaction
         if p.contact is None:
             return  # only the partner is told
         message = await _message(session, p, p.contact.language, notice_url)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify import due
 from services.notify.tables import (
     api_keys,
     application_partners,
@@ -70,6 +71,7 @@ async def record_webhook(
             )
             .values(next_attempt_at=func.now())
         )
+        await due.announce(session)
 
 
 def _opened(box: SecretBox, sealed: str) -> str | None:
@@ -102,7 +104,7 @@ async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelo
     # there is this one, read again.
     await session.execute(insert(application_partners).on_conflict_do_nothing(), [application_row(p) for _, p in batch])
     # E-mails owed before the submission was read wait for it: they can go (or be dropped) now.
-    await session.execute(
+    waited = await session.execute(
         update(email_deliveries)
         .where(
             email_deliveries.c.application_id.in_([p.application_id for _, p in batch]),
@@ -110,7 +112,10 @@ async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelo
             email_deliveries.c.attempts == 0,
         )
         .values(next_attempt_at=func.now())
+        .returning(email_deliveries.c.id)
     )
+    if waited.first():
+        await due.announce(session)
 
 
 async def round_changed(session: AsyncSession, event: Envelope, p: RoundStateChangedV1) -> None:

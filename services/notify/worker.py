@@ -24,7 +24,6 @@ between deliveries, but one carries requests only for the name and the address i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -37,10 +36,11 @@ import httpx
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.notify import retries, signature
+from services.notify import due, retries, signature
 from services.notify.settings import NotifySettings
 from services.notify.tables import application_partners, webhooks
 from services.notify.tables import webhook_deliveries as d
+from shared.messaging.wakeups import Listener
 from shared.secretbox import SecretBox, SecretUnreadable
 from shared.webhook_targets import Target, TargetRefused, TargetUnresolvable, WebhookTargets, pinned_request
 
@@ -146,15 +146,18 @@ class PoolPerName(httpx.AsyncBaseTransport):
 class Dispatcher:
     """Keeps the pool full without letting any endpoint take more than its share of it."""
 
-    def __init__(self, sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy):
+    def __init__(
+        self, sessions: async_sessionmaker, sender: Sender, policy: DeliveryPolicy, woken: asyncio.Event | None = None
+    ):
         self.sessions, self.sender, self.policy = sessions, sender, policy
         self.in_flight: Counter[str] = Counter()  # partner → requests in flight
         self.tasks: set[asyncio.Task] = set()
-        self._freed = asyncio.Event()
+        self._freed = woken or asyncio.Event()  # a slot freed up, or deliveries were announced
 
     async def run(self) -> None:
         try:
             while True:
+                self._freed.clear()  # before claiming: what frees a slot or falls due from now on wakes the next pass
                 try:
                     await attach_partners(self.sessions)
                     started = await self.fill()
@@ -166,9 +169,8 @@ class Dispatcher:
                     started = 0
                 if started and len(self.tasks) < self.policy.concurrency:
                     continue  # there may be more due right now
-                self._freed.clear()
-                with contextlib.suppress(TimeoutError):  # until a slot frees up, or it is time to look again
-                    await asyncio.wait_for(self._freed.wait(), self.policy.poll_interval_s)
+                # Until a slot frees up, a delivery is announced, or the next one falls due.
+                await due.sleep(self.sessions, d, self._freed, self.policy.poll_interval_s)
         finally:
             for task in self.tasks:
                 task.cancel()
@@ -199,11 +201,14 @@ class Dispatcher:
 
 
 def delivery_worker(
-    sessions: async_sessionmaker, policy: DeliveryPolicy, box: SecretBox, targets: WebhookTargets
+    sessions: async_sessionmaker, policy: DeliveryPolicy, box: SecretBox, targets: WebhookTargets, listener: Listener
 ) -> Callable[[], Awaitable[None]]:
+    announced = asyncio.Event()
+    listener.subscribe(due.CHANNEL, announced.set)
+
     async def deliver_webhooks() -> None:
         async with delivery_client(policy) as client:
-            await Dispatcher(sessions, Sender(client, box, targets), policy).run()
+            await Dispatcher(sessions, Sender(client, box, targets), policy, announced).run()
 
     return deliver_webhooks
 

@@ -27,7 +27,6 @@ from tests.selection_tools import auth, key_works
 pytestmark = pytest.mark.integration
 QUICK = {
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
-    "WEBHOOK_POLL_INTERVAL_S": "0.05",
     "WEBHOOK_RETRY_SCHEDULE_S": "0.1,0.1,0.1",
     "WEBHOOK_RETRY_JITTER": "0",
     "SMTP_SECURITY": "none",
