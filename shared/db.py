@@ -1,5 +1,6 @@
 """One async engine per service process, every table in the service's own schema."""
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -63,6 +64,9 @@ def create_engine(url: str, schema: str, pool_size: int = 10, statement_timeout_
         pool_recycle=1800,
         # Bound values are applicants' data and secrets: they must not reach error messages and logs.
         hide_parameters=True,
+        # JSONB values (outbox headers, events' details) are encoded on the hot paths.
+        json_serializer=_json,
+        json_deserializer=orjson.loads,
         connect_args={
             "server_settings": connection_settings(schema, statement_timeout_s),
             # A connection cut in the middle of a restart can leave the client waiting for
@@ -70,6 +74,10 @@ def create_engine(url: str, schema: str, pool_size: int = 10, statement_timeout_
             "command_timeout": statement_timeout_s,
         },
     )
+
+
+def _json(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def connection_settings(schema: str, statement_timeout_s: float) -> dict[str, str]:

@@ -50,7 +50,7 @@ P = TypeVar("P", bound=Payload)
 # records end the wait at once.
 POLL_MS = 2000
 # After this long without a record, a consumer's fetches may wait longer (`fetch_wait_ms`).
-QUIET_S = 10.0
+QUIET_S = 30.0
 
 
 @dataclass(frozen=True)
