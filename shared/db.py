@@ -1,7 +1,12 @@
 """One async engine per service process, every table in the service's own schema."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import orjson
 from sqlalchemy import (
+    ARRAY,
+    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -12,11 +17,16 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    bindparam,
+    cast,
     func,
+    insert,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.dml import Insert
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -74,6 +84,31 @@ def create_engine(url: str, schema: str, pool_size: int = 10, statement_timeout_
             "command_timeout": statement_timeout_s,
         },
     )
+
+
+class BulkInsert:
+    """`INSERT … SELECT unnest(:a), unnest(:b), …`: any number of rows in one statement, each column
+    bound as one array. Its SQL does not depend on the number of rows, so it is compiled and
+    prepared once, where an executemany runs one statement per row.
+
+        rows = BulkInsert(table, ["id", "body"])
+        await session.execute(rows.statement, rows.values([{"id": …, "body": …}, …]))
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str]):
+        self.columns = tuple(columns)
+        # JSON values go as text and are cast back: an array of lists would read as more dimensions.
+        self._json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        arrays = [
+            cast(func.unnest(bindparam(c, type_=ARRAY(Text))), table.c[c].type)
+            if c in self._json
+            else func.unnest(bindparam(c, type_=ARRAY(table.c[c].type)))
+            for c in columns
+        ]
+        self.statement: Insert = insert(table).from_select(list(columns), select(*arrays))
+
+    def values(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        return {c: [_json(r[c]) if c in self._json else r[c] for r in rows] for c in self.columns}
 
 
 def _json(value: object) -> str:

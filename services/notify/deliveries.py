@@ -9,12 +9,12 @@ the same `webhook-id`.
 import uuid
 
 import orjson
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import due
 from services.notify.statuses import AboutAnApplication, Notice
 from services.notify.tables import webhook_deliveries
+from shared.db import BulkInsert
 from shared.messaging.envelope import Envelope
 
 STATUS_CHANGED = "application.status_changed"
@@ -39,6 +39,9 @@ def body(delivery: uuid.UUID, event: Envelope, p: AboutAnApplication, notice: No
     )
 
 
+_OWED = BulkInsert(webhook_deliveries, ["id", "application_id", "body", "application_status"])
+
+
 async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnApplication, Notice]]) -> None:
     """Owes the applications' partners these status changes.
 
@@ -58,5 +61,5 @@ async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnAp
                 "application_status": c.status,
             }
         )
-    await session.execute(insert(webhook_deliveries), owed)
+    await session.execute(_OWED.statement, _OWED.values(owed))
     await due.announce(session)

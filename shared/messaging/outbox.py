@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Row, Table, event, insert, select, text, update
+from sqlalchemy import Row, Table, event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from shared import observability, tracing
+from shared import db, observability, tracing
 from shared.messaging import wakeups
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload, payload_type
@@ -35,6 +35,9 @@ from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED, correlation_id
 
 log = logging.getLogger(__name__)
 _OWED, _WROTE, _WRITER = "outbox.owed", "outbox.wrote", "outbox.writer"
+
+
+COLUMNS = ("topic", "key", "value", "headers")  # of an outbox row (OutboxRow)
 
 
 class Publisher:
@@ -45,6 +48,7 @@ class Publisher:
 
     def __init__(self, source: str, table: Table):
         self.source, self.table = source, table
+        self.rows = db.BulkInsert(table, COLUMNS)  # how a commit writes what it owes: one statement
         self._written: list[Callable[[], None]] = []
         # Whether a commit that wrote rows announces them to the relays of other processes. A
         # process with a relay of its own turns it off: its relay is woken in the process, and
@@ -109,7 +113,7 @@ def _write_owed(session: Session) -> None:
     # Runs inside the commit, so the rows join the transaction; one statement for all of them.
     if owed := session.info.pop(_OWED, None):
         writer: Publisher = session.info[_WRITER]
-        session.execute(insert(writer.table), owed)
+        session.execute(writer.rows.statement, writer.rows.values(owed))
         if writer.announces:
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel(writer.table)})
         session.info[_WROTE] = True
