@@ -1,6 +1,6 @@
 """One async engine per service process, every table in the service's own schema."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    ColumnElement,
     DateTime,
     Identity,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    any_,
     bindparam,
     cast,
     func,
@@ -109,6 +111,12 @@ class BulkInsert:
 
     def values(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
         return {c: [_json(r[c]) if c in self._json else r[c] for r in rows] for c in self.columns}
+
+
+def any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column = ANY(:values)`: one array bound, so that the SQL is the same however many values
+    there are (an IN list is a new statement, prepared anew, for every length)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def _json(value: object) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify import deliveries, due, samples, wording
 from services.notify.statuses import Notice, about, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
-from shared.db import BulkInsert
+from shared.db import BulkInsert, any_of
 from shared.events import NotificationRecordedV1
 from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
@@ -73,7 +73,7 @@ def handlers(publisher: Publisher, notice_url: str) -> Handlers:
             (
                 await session.execute(
                     select(application_partners.c.application_id).where(
-                        application_partners.c.application_id.in_({p.application_id for _, p, _ in changes}),
+                        any_of(application_partners.c.application_id, {p.application_id for _, p, _ in changes}),
                         application_partners.c.email.is_(None),
                     )
                 )

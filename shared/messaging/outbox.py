@@ -233,7 +233,9 @@ class OutboxRelay:
                 return 0
             # send() itself waits for metadata when the broker is away: bound the whole exchange.
             await asyncio.wait_for(self._send(rows), self._send_timeout_s)
-            await conn.execute(update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=text("now()")))
+            await conn.execute(
+                update(o).where(db.any_of(o.c.id, [r.id for r in rows])).values(published_at=text("now()"))
+            )
         OUTBOX_PUBLISHED.labels(o.schema).inc(len(rows))
         if len(rows) < self._batch:
             self._oldest.set(0)  # it published everything that was waiting
