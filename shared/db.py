@@ -1,5 +1,6 @@
 """One async engine per service process, every table in the service's own schema."""
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -111,6 +112,18 @@ class BulkInsert:
 
     def values(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
         return {c: [_json(r[c]) if c in self._json else r[c] for r in rows] for c in self.columns}
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Inserts the rows (dicts with the same keys) in one statement (`BulkInsert`)."""
+    if rows:
+        statement = _bulk_insert(table, tuple(rows[0]))
+        await session.execute(statement.statement, statement.values(rows))
+
+
+@functools.cache
+def _bulk_insert(table: Table, columns: tuple[str, ...]) -> BulkInsert:
+    return BulkInsert(table, columns)
 
 
 def any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:

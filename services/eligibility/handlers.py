@@ -13,13 +13,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.eligibility.history import Past
 from services.eligibility.tables import decisions, grants
 from shared.bootstrap import Wiring
+from shared.db import insert_rows
 from shared.events import (
     ApplicationSubmittedV1,
     AwardGrantedV1,
@@ -158,12 +159,12 @@ def handlers(wiring: Wiring, published: PublishedVersions):
                 f"{decision.amount:.2f}",
                 decision.policy_version,
             )
-        await session.execute(insert(decisions), decision_rows)
+        await insert_rows(session, decisions, decision_rows)
         count_decisions(session, [(r["clause"], r["outcome"], r["amount"]) for r in decision_rows])
         if grant_rows:
             # A grant conflicting with one recorded meanwhile (a selection's award) fails the batch;
             # decided again, the claim then sees that grant and is refused for it.
-            await session.execute(insert(grants), grant_rows)
+            await insert_rows(session, grants, grant_rows)
         await publisher.publish(session, *events)
         log.info("decided %d application(s): %s", len(parsed), ", ".join(f"{n} {o}" for o, n in outcomes.items()))
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify import due
 from services.notify.statuses import AboutAnApplication, Notice
 from services.notify.tables import webhook_deliveries
-from shared.db import BulkInsert
+from shared.db import insert_rows
 from shared.messaging.envelope import Envelope
 
 STATUS_CHANGED = "application.status_changed"
@@ -39,9 +39,6 @@ def body(delivery: uuid.UUID, event: Envelope, p: AboutAnApplication, notice: No
     )
 
 
-_OWED = BulkInsert(webhook_deliveries, ["id", "application_id", "body", "application_status"])
-
-
 async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnApplication, Notice]]) -> None:
     """Owes the applications' partners these status changes.
 
@@ -61,5 +58,5 @@ async def enqueue(session: AsyncSession, changes: list[tuple[Envelope, AboutAnAp
                 "application_status": c.status,
             }
         )
-    await session.execute(_OWED.statement, _OWED.values(owed))
+    await insert_rows(session, webhook_deliveries, owed)
     await due.announce(session)

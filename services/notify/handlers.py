@@ -10,16 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify import deliveries, due, samples, wording
 from services.notify.statuses import Notice, about, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
-from shared.db import BulkInsert, any_of
+from shared.db import any_of, insert_rows
 from shared.events import NotificationRecordedV1
 from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import Payload
 from shared.statuses import STATUS_EVENTS
-
-_TOLD = BulkInsert(notifications, ["id", "application_id", "credit_code", "about", "message_zh", "message_en"])
-_EMAILS = BulkInsert(email_deliveries, ["id", "application_id", "application_status", "context", "occurred_at"])
 
 
 def email_id(event: Envelope) -> uuid.UUID:
@@ -64,7 +61,7 @@ def handlers(publisher: Publisher, notice_url: str) -> Handlers:
                     cause=event,
                 )
             )
-        await session.execute(_TOLD.statement, _TOLD.values(told))
+        await insert_rows(session, notifications, told)
         await publisher.publish(session, *events)
         await deliveries.enqueue(session, changes)
         # An application known to have given no contact is owed no e-mail; one not known yet may
@@ -90,7 +87,7 @@ def handlers(publisher: Publisher, notice_url: str) -> Handlers:
             for event, p, c in changes
             if p.application_id not in known_without
         ]:
-            await session.execute(_EMAILS.statement, _EMAILS.values(owed))
+            await insert_rows(session, email_deliveries, owed)
             await due.announce(session)
 
     return dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))
