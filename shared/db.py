@@ -117,12 +117,13 @@ class BulkInsert:
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Inserts the rows (dicts with the same keys) in one statement (`BulkInsert`)."""
     if rows:
-        statement = _bulk_insert(table, tuple(rows[0]))
+        statement = bulk_insert(table, tuple(rows[0]))
         await session.execute(statement.statement, statement.values(rows))
 
 
 @functools.cache
-def _bulk_insert(table: Table, columns: tuple[str, ...]) -> BulkInsert:
+def bulk_insert(table: Table, columns: tuple[str, ...]) -> BulkInsert:
+    """The `BulkInsert` of these columns, built once."""
     return BulkInsert(table, columns)
 
 

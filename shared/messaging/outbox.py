@@ -48,7 +48,6 @@ class Publisher:
 
     def __init__(self, source: str, table: Table):
         self.source, self.table = source, table
-        self.rows = db.BulkInsert(table, COLUMNS)  # how a commit writes what it owes: one statement
         self._written: list[Callable[[], None]] = []
         # Whether a commit that wrote rows announces them to the relays of other processes. A
         # process with a relay of its own turns it off: its relay is woken in the process, and
@@ -113,7 +112,8 @@ def _write_owed(session: Session) -> None:
     # Runs inside the commit, so the rows join the transaction; one statement for all of them.
     if owed := session.info.pop(_OWED, None):
         writer: Publisher = session.info[_WRITER]
-        session.execute(writer.rows.statement, writer.rows.values(owed))
+        rows = db.bulk_insert(writer.table, COLUMNS)
+        session.execute(rows.statement, rows.values(owed))
         if writer.announces:
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel(writer.table)})
         session.info[_WROTE] = True
