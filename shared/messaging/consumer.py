@@ -48,7 +48,7 @@ P = TypeVar("P", bound=Payload)
 
 # How long a poll waits for records before the loop goes round (reporting lag, progress) anyway:
 # records end the wait at once.
-POLL_MS = 2000
+POLL_MS = 5000
 # After this long without a record, a consumer's fetches may wait longer (`fetch_wait_ms`).
 QUIET_S = 30.0
 
