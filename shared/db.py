@@ -102,6 +102,7 @@ class BulkInsert:
         self.columns = tuple(columns)
         # JSON values go as text and are cast back: an array of lists would read as more dimensions.
         self._json = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        self._null = {c: bool(getattr(table.c[c].type, "none_as_null", False)) for c in self._json}
         arrays = [
             cast(func.unnest(bindparam(c, type_=ARRAY(Text))), table.c[c].type)
             if c in self._json
@@ -111,7 +112,13 @@ class BulkInsert:
         self.statement: Insert = insert(table).from_select(list(columns), select(*arrays))
 
     def values(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        return {c: [_json(r[c]) if c in self._json else r[c] for r in rows] for c in self.columns}
+        return {
+            c: [self._encode(c, r[c]) for r in rows] if c in self._json else [r[c] for r in rows] for c in self.columns
+        }
+
+    def _encode(self, column: str, value: Any) -> str | None:
+        # As the column's type would: None is SQL NULL where it says so (`none_as_null`), JSON null elsewhere.
+        return None if value is None and self._null[column] else _json(value)
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
