@@ -34,9 +34,10 @@ def payee_problem(row) -> tuple[str, str] | None:
     """(reason, detail) when these bank details cannot be paid into."""
     if row is None:
         return "payee_missing", "no bank account was given for this application"
-    if why := malformed(row):
-        return "payee_invalid", why
-    payee = Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+    try:
+        payee = _payee(row)
+    except ValidationError as e:
+        return "payee_invalid", _why(e)
     if why := problem(payee, row.applicant_name):
         return "payee_invalid", why
     return None
@@ -45,10 +46,18 @@ def payee_problem(row) -> tuple[str, str] | None:
 def malformed(row) -> str | None:
     """What is wrong with the form of a row's bank details (account_name, account_number, bank), if anything."""
     try:
-        Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+        _payee(row)
     except ValidationError as e:
-        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        return _why(e)
     return None
+
+
+def _payee(row) -> Payee:
+    return Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+
+
+def _why(e: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
 
 
 async def payees_of(session: AsyncSession, application_ids) -> dict:
