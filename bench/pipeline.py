@@ -8,11 +8,11 @@ the end-to-end rate and their ratio, with one replica of each service (the basel
 a second replica of the slowest stage (the consuming service that gets through the fewest
 applications a second in the per-service figures below) sharing its groups' partitions.
 
-Per service (alone with `--per-service`): on a fresh stack, intake alone accepts a backlog; then each consuming service runs
-alone on it, and its events/s are the events its consumer groups recorded in their inboxes over
-the time between the first and the last. Beside them, in the same run, the broker's raw consume
-rate: a bare aiokafka consumer reading the same backlog and doing nothing with it; and the CPU the
-service and PostgreSQL spent per application meanwhile.
+Per service (alone with `--per-service`): on a fresh stack, intake alone accepts a backlog; then
+each consuming service runs alone on it, and its events/s are the events its consumer groups
+recorded in their inboxes over the time between the first and the last. Beside them, in the same
+run, the broker's raw consume rate: a bare aiokafka consumer reading the same backlog and doing
+nothing with it; and the CPU the service and PostgreSQL spent per application meanwhile.
 
 Beside those, on the same stack (bench/cpu.py reads /proc): the CPU each process spends per
 application (its idle cost, measured on the same stack before the load, subtracted), the idle
@@ -279,7 +279,7 @@ def drain(stack: Stack, service: str, expected: int, groups=None) -> Drained:
     groups = groups or CONSUMERS[service]
     proc = ServiceProcess(service, free_port(), stack.env, stack.data / f"{service}.log")
     postgres = postmaster_pid(stack.data)
-    meter = Meter(lambda: {service: proc.process.pid} | ({"postgresql": postgres} if postgres else {}))
+    meter = Meter(lambda: {service: proc.started.pid} | ({"postgresql": postgres} if postgres else {}))
     before = Meter(lambda: {"postgresql": postgres} if postgres else {}).read()
     proc.start()
     try:

@@ -30,8 +30,10 @@ PROFILED = ("intake", "eligibility", "payout", "notify", "quota", "finance_sim")
 def record(pids: dict[str, int], out: Path, phase: str, seconds: float) -> dict[str, subprocess.Popen]:
     return {
         name: subprocess.Popen(
-            ["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(RATE_HZ)]
-            + ["--format", "raw", "--nonblocking", "--output", str(out / f"{phase}-{name}.txt")],
+            [
+                *("py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", str(RATE_HZ)),
+                *("--format", "raw", "--nonblocking", "--output", str(out / f"{phase}-{name}.txt")),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -83,8 +85,15 @@ def main() -> None:
         load_s = SECONDS + 20
         spies = record(pids, out, "load", load_s)
         started = time.monotonic()
-        wrk(procs["intake"].url, "/v1/applications", stack.key, SECONDS, connections=CONNECTIONS,
-            distinct_applicants=True, payee=True)
+        wrk(
+            procs["intake"].url,
+            "/v1/applications",
+            stack.key,
+            SECONDS,
+            connections=CONNECTIONS,
+            distinct_applicants=True,
+            payee=True,
+        )
         while True:
             accepted, done = asyncio.run(count_at_stage(stack, STAGE["payout_requested"]))
             if done == accepted:
