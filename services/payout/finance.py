@@ -230,8 +230,12 @@ async def answered(session: AsyncSession, ctx: Context, batch: list[tuple[Envelo
 
 
 async def _newer_details(session: AsyncSession, found: dict[UUID, dict], said: _Said) -> dict[UUID, datetime]:
-    """When bank details were last given for the applications of payouts an answer may reject."""
-    refusable = {found[i]["application_id"] for _, i, s in said if not isinstance(s, _Booked)}
+    """When bank details were last given for the applications of payouts an answer rejects."""
+    refusable = {
+        found[i]["application_id"]
+        for _, i, s in said
+        if isinstance(s, _RejectedV1) or (isinstance(s, _Reported) and not s.accepted)
+    }
     if not refusable:
         return {}
     rows = await session.execute(
