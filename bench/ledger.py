@@ -106,7 +106,7 @@ async def award_bookings(sessions, ctx) -> float:
 
 async def run(database_url: str) -> None:
     await migrations.upgrade("payout", SCHEMA, database_url)
-    settings = commands.settings("payout", PayoutSettings, database_url, ledger_key=KEY, database_pool_size=2)
+    settings = commands.settings("payout", PayoutSettings, database_url, ledger_key=KEY)
     wiring = bootstrap(settings, metadata)
     sessions, ctx = wiring.sessions, Context.of(wiring)
     try:

@@ -5,11 +5,13 @@ award whose payment has not left: its reservation is voided."""
 
 from uuid import UUID
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.payout import bulk
 from services.payout import payouts as making
 from services.payout.books import Books
+from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.ledger import TransferRefused, budget_account
@@ -41,7 +43,7 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
     known = {
         r.award_id: r.amount
         for r in await session.execute(
-            select(awards.c.award_id, awards.c.amount).where(awards.c.award_id.in_([p.award_id for _, p in batch]))
+            select(awards.c.award_id, awards.c.amount).where(among(awards.c.award_id, [p.award_id for _, p in batch]))
         )
     }
     fresh = []
@@ -88,7 +90,7 @@ async def book(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, 
         )
         award = Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount)
         (reserved if state == AwardState.RESERVED else waiting).append((award, event, year))
-    await session.execute(insert(awards), rows)
+    await bulk.insert_rows(session, awards, rows)
     await books.flush()
     await making.start(session, ctx, [(a, e) for a, e, _ in reserved])
     await ctx.publisher.publish(
@@ -120,14 +122,15 @@ async def _book_withdrawn(
     withdrawn = {
         r.application_id: r
         for r in await session.execute(
-            select(withdrawals).where(withdrawals.c.application_id.in_({p.application_id for _, p, _ in fresh}))
+            select(withdrawals).where(among(withdrawals.c.application_id, {p.application_id for _, p, _ in fresh}))
         )
     }
     if not withdrawn:
         return fresh
     cancelled = [(e, p, y) for e, p, y in fresh if p.application_id in withdrawn]
-    await session.execute(
-        insert(awards),
+    await bulk.insert_rows(
+        session,
+        awards,
         [
             {
                 "award_id": p.award_id,
@@ -204,7 +207,7 @@ async def release(session: AsyncSession, ctx: Context, books: Books, year: int, 
             books.apply(money.reserve(w.award_id, year, clause, w.amount))
         if ahead:
             ids = [w.award_id for w in ahead]
-            await session.execute(update(awards).where(awards.c.award_id.in_(ids)).values(state=AwardState.RESERVED))
+            await session.execute(update(awards).where(among(awards.c.award_id, ids)).values(state=AwardState.RESERVED))
             await making.start(session, ctx, [(_award(r), None) for r in queue[: len(ahead)]])
         released += len(ahead)
         if len(ahead) < len(queue) or len(queue) < RELEASE_PAGE:

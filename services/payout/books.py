@@ -13,9 +13,11 @@ import zlib
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Boolean, Numeric, Text, bindparam, insert, or_, select, text
+from sqlalchemy import ARRAY, Boolean, Numeric, Text, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.payout import bulk
+from services.payout.bulk import among
 from services.payout.domain import chain
 from services.payout.domain.keys import KeyRing
 from services.payout.domain.ledger import Account, Ledger, Transfer
@@ -72,12 +74,12 @@ class Books:
         """Reads these accounts, these transfers and whatever posted or voided them."""
         wanted = [a for a in set(account_ids) if a not in self.ledger.accounts]
         if wanted:
-            for row in await self._session.execute(select(accounts).where(accounts.c.id.in_(wanted))):
+            for row in await self._session.execute(select(accounts).where(among(accounts.c.id, wanted))):
                 self.ledger.accounts[row.id] = as_account(row)
         ids = [t for t in set(transfer_ids) if t not in self.ledger.transfers]
         if ids:
             for row in await self._session.execute(
-                select(transfers).where(or_(transfers.c.id.in_(ids), transfers.c.pending_id.in_(ids)))
+                select(transfers).where(or_(among(transfers.c.id, ids), among(transfers.c.pending_id, ids)))
             ):
                 t = as_transfer(row)
                 self.ledger.transfers[t.id] = t
@@ -122,7 +124,7 @@ class Books:
                 }
             )
             self._seq, self._hash = link.seq, link.hash
-        await self._session.execute(insert(transfers), rows)
+        await bulk.insert_rows(self._session, transfers, rows)
         touched = [self.ledger.accounts[a] for a in sorted(self._touched)]
         await self._session.execute(
             _SAVE_ACCOUNTS,

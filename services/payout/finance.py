@@ -2,10 +2,12 @@
 each carrying the ledger's head for the finance system to keep;
 pain.002-shaped status reports accept or reject each one; camt.054-shaped notifications say which
 were booked, and the ledger posts their reservations. An answer names a payout by the end-to-end id
-its batch carried, 32 hex digits, or the hyphenated id of a batch sent before v2 (`payout_id_of`)."""
+its batch carried, 32 hex digits, or the hyphenated id of a batch sent before v2 (`payout_id_of`).
+A consumed batch of answers is acted on in one pass (`answered`), its writes one statement each."""
 
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -13,9 +15,10 @@ from uuid import UUID
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payout import anchor
+from services.payout import anchor, bulk
 from services.payout import payees as payee_book
 from services.payout.books import Books
+from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import instructions, money
 from services.payout.domain.lifecycle import AwardState, PayoutState, check, reported
@@ -78,7 +81,7 @@ async def send_batch(session: AsyncSession, ctx: Context, max_payouts: int) -> i
     )
     await session.execute(
         update(payouts)
-        .where(payouts.c.id.in_([r.id for r in rows]))
+        .where(among(payouts.c.id, [r.id for r in rows]))
         .values(status=PayoutState.SENT, batch_id=message.message_id)
     )
     await ctx.publisher.publish(
@@ -91,16 +94,20 @@ async def _hold_malformed(session: AsyncSession, ctx: Context, rows: Sequence, n
     """The rows whose bank details still pass the payee checks; the others (taken before a check was
     tightened: an account name over pain.001's 140 characters) are held until corrected details come,
     and the applicant told, rather than cut or left to stop every batch."""
-    fit, events = [], []
+    fit, held, events = [], [], []
     for r in rows:
         if (why := malformed(r)) is None:
             fit.append(r)
             continue
         check(PayoutState(r.status), PayoutState.HELD)
-        await session.execute(
-            update(payouts)
-            .where(payouts.c.id == r.id)
-            .values(status=PayoutState.HELD, hold_reason="payee_invalid", reason=why, hold_announced_at=now)
+        held.append(
+            {
+                "id": r.id,
+                "status": PayoutState.HELD,
+                "hold_reason": "payee_invalid",
+                "reason": why,
+                "hold_announced_at": now,
+            }
         )
         award = Award(r.award_id, r.application_id, r.credit_code, r.clause, r.amount)
         events.append(
@@ -111,16 +118,18 @@ async def _hold_malformed(session: AsyncSession, ctx: Context, rows: Sequence, n
                 cause=None,
             )
         )
+    await bulk.update_rows(session, payouts, held)
     await ctx.publisher.publish(session, *events)
     return fit
 
 
-async def _locked(session: AsyncSession, ids: Iterable[UUID]) -> dict:
-    wanted = list(set(ids))
+async def _locked(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, dict]:
+    """These payouts' rows, locked in the order of their ids; LookupError names any unknown."""
+    wanted = set(ids)
     found = {
-        r.id: r
+        r.id: dict(r._mapping)
         for r in await session.execute(
-            select(payouts).where(payouts.c.id.in_(wanted)).order_by(payouts.c.id).with_for_update()
+            select(payouts).where(among(payouts.c.id, wanted)).order_by(payouts.c.id).with_for_update()
         )
     }
     if missing := [str(i) for i in wanted if i not in found]:
@@ -128,156 +137,211 @@ async def _locked(session: AsyncSession, ids: Iterable[UUID]) -> dict:
     return found
 
 
-async def status_reported(
-    session: AsyncSession, ctx: Context, event: Envelope, report: PaymentStatusReportedV1
-) -> None:
-    answered = [(instructions.payout_id_of(t.end_to_end_id), t) for t in report.transactions]
-    found = await _locked(session, (payout_id for payout_id, _ in answered))
-    await session.execute(
-        update(batches)
-        .where(batches.c.message_id == report.original_message_id)
-        .values(group_status=report.group_status)
-    )
-    rejected = []
-    for payout_id, t in answered:
+# What the finance system says of one payout: a status report's word, a booking, or (the first
+# interface) the rejection of a payout just requested.
+@dataclass(frozen=True)
+class _Reported:
+    accepted: bool
+    reason_code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Booked:
+    amount: Decimal
+    on: date
+    reference: str
+
+
+@dataclass(frozen=True)
+class _RejectedV1:
+    reason: str
+
+
+Answer = PaymentStatusReportedV1 | PaymentsBookedV1 | PayoutSettledV1 | PayoutRejectedV1
+# Each payout's answers, in the order they were told, with the event that told them.
+_Said = list[tuple[Envelope, UUID, _Reported | _Booked | _RejectedV1]]
+# The payout columns an answer may change; a changed payout is written back with all of them.
+_ANSWERED = ("id", "status", "hold_reason", "reason_code", "reason", "settled_on", "bank_reference")
+
+
+def _read(batch: list[tuple[Envelope, Answer]]) -> tuple[dict[str, str], _Said]:
+    """The batches' group statuses (the last told wins) and every payout's answers, in order."""
+    groups: dict[str, str] = {}
+    said: _Said = []
+    for event, n in batch:
+        if isinstance(n, PaymentStatusReportedV1):
+            groups[n.original_message_id] = n.group_status
+            said += [
+                (
+                    event,
+                    instructions.payout_id_of(t.end_to_end_id),
+                    _Reported(
+                        t.status in ("ACCP", "ACSC"),
+                        t.reason_code or "NARR",
+                        t.reason or money.REASONS.get(t.reason_code or "", ""),
+                    ),
+                )
+                for t in n.transactions
+            ]
+        elif isinstance(n, PaymentsBookedV1):
+            said += [
+                (event, instructions.payout_id_of(e.end_to_end_id), _Booked(e.amount, e.booked_on, e.bank_reference))
+                for e in n.entries
+            ]
+        elif isinstance(n, PayoutSettledV1):  # the first interface, one payout per message: still understood
+            said.append((event, n.payout_id, _Booked(n.amount, n.settled_on, n.bank_reference)))
+        else:
+            said.append((event, n.payout_id, _RejectedV1(n.reason)))
+    return groups, said
+
+
+async def answered(session: AsyncSession, ctx: Context, batch: list[tuple[Envelope, Answer]]) -> None:
+    """Acts on a batch of the finance system's answers as if one after the other, in one pass: each
+    payout's row is read once and followed in memory, then the changed rows, the batches' statuses,
+    the awards paid and the ledger's postings are written one statement each."""
+    groups, said = _read(batch)
+    booking = any(isinstance(s, _Booked) for _, _, s in said)
+    # The ledger's lock before any row's, as everyone who writes the ledger takes them (awards.cancel).
+    books = await Books.open(session, ctx.key) if booking else None
+    found = await _locked(session, (payout_id for _, payout_id, _ in said))
+    answers = _Answers(ctx, await _newer_details(session, found, said))
+    if books is not None:
+        await answers.load_awards(session, books, {found[i]["award_id"] for _, i, s in said if isinstance(s, _Booked)})
+    for event, payout_id, s in said:
         p = found[payout_id]
-        # An answer the payout is already past (the booking came first, or the report again) is news acted on.
-        target = reported(PayoutState(p.status), accepted=t.status in ("ACCP", "ACSC"))
-        if target == PayoutState.ACCEPTED:
-            await session.execute(update(payouts).where(payouts.c.id == p.id).values(status=target))
-        elif target == PayoutState.REJECTED:
-            rejected.append((p, t.reason_code or "NARR", t.reason or money.REASONS.get(t.reason_code or "", "")))
-    await reject(session, ctx, event, rejected)
-
-
-async def reject(session: AsyncSession, ctx: Context, cause: Envelope, rejected: list) -> None:
-    """Rejected payouts (checked by the callers) are held for corrected bank details; details
-    corrected while the payout was with the bank make a new payout at once."""
-    if not rejected:
-        return
-    events, corrected = [], []
-    newer = {
-        r.application_id: r.provided_at
-        for r in await session.execute(
-            select(payees.c.application_id, payees.c.provided_at).where(
-                payees.c.application_id.in_([p.application_id for p, _, _ in rejected])
-            )
-        )
-    }
-    for p, code, reason in rejected:
-        await session.execute(
-            update(payouts)
-            .where(payouts.c.id == p.id)
-            .values(status=PayoutState.REJECTED, hold_reason="payout_rejected", reason_code=code, reason=reason)
-        )
-        award = Award(p.award_id, p.application_id, p.credit_code, p.clause, p.amount)
-        events.append(
-            ctx.tell(
-                PayoutFailedV2(
-                    payout_id=p.id,
-                    award_id=p.award_id,
-                    application_id=p.application_id,
-                    credit_code=p.credit_code,
-                    reason_code=code,
-                    reason=reason,
-                ),
-                credit_code=p.credit_code,
-                application_id=p.application_id,
-                cause=cause,
-            )
-        )
-        events.append(
-            ctx.tell(
-                held_event(award, p.id, "payout_rejected", reason, code),
-                credit_code=p.credit_code,
-                application_id=p.application_id,
-                cause=cause,
-            )
-        )
-        if p.requested_at and newer.get(p.application_id) and newer[p.application_id] > p.requested_at:
-            check(PayoutState.REJECTED, PayoutState.SUPERSEDED)  # rejected just now
-            corrected.append((p, award, cause))
-    await ctx.publisher.publish(session, *events)
-    await payee_book.reissue(session, ctx, corrected)
-
-
-async def booked(
-    session: AsyncSession, ctx: Context, event: Envelope, entries: list[tuple[UUID, Decimal, date, str]]
-) -> None:
-    """Posts the reservations of payouts the bank booked (payout id, amount, booked on, reference)."""
-    books = await Books.open(session, ctx.key)
-    found = await _locked(session, (e[0] for e in entries))
-    award_rows = {
-        r.award_id: r
-        for r in await session.execute(
-            select(awards).where(awards.c.award_id.in_([p.award_id for p in found.values()])).with_for_update()
-        )
-    }
-    reservations = {a: money.reserve(a, r.year, r.clause, r.amount) for a, r in award_rows.items()}
-    await books.load(
-        {x for t in reservations.values() for x in (t.debit, t.credit)}, [t.id for t in reservations.values()]
+        if isinstance(s, _Booked):
+            assert books is not None, "a booking opens the books"
+            answers.book(session, books, p, s, event)
+        elif isinstance(s, _Reported):
+            # An answer the payout is already past (the booking came first, or the report again) is news acted on.
+            target = reported(PayoutState(p["status"]), accepted=s.accepted)
+            if target == PayoutState.ACCEPTED:
+                answers.change(p, status=target)
+            elif target == PayoutState.REJECTED:
+                answers.reject(p, s.reason_code, s.reason, event)
+        else:
+            check(PayoutState(p["status"]), PayoutState.REJECTED)
+            answers.reject(p, "NARR", s.reason, event)
+    await bulk.update_rows(
+        session, batches, [{"message_id": m, "group_status": g} for m, g in groups.items()], key="message_id"
     )
-    events: list[Envelope] = []
-    paid_now: dict[UUID, str] = {}
-    for payout_id, amount, on, reference in entries:
-        p = found[payout_id]
-        status, told = (
-            (PayoutState.PAID, paid_now[payout_id])
-            if payout_id in paid_now
-            else (PayoutState(p.status), p.bank_reference)
+    await answers.write(session, books)
+
+
+async def _newer_details(session: AsyncSession, found: dict[UUID, dict], said: _Said) -> dict[UUID, datetime]:
+    """When bank details were last given for the applications of payouts an answer rejects."""
+    refusable = {
+        found[i]["application_id"]
+        for _, i, s in said
+        if isinstance(s, _RejectedV1) or (isinstance(s, _Reported) and not s.accepted)
+    }
+    if not refusable:
+        return {}
+    rows = await session.execute(
+        select(payees.c.application_id, payees.c.provided_at).where(among(payees.c.application_id, refusable))
+    )
+    return {r.application_id: r.provided_at for r in rows}
+
+
+class _Answers:
+    """The effects of a batch of answers, gathered in memory and written together."""
+
+    def __init__(self, ctx: Context, newer: dict[UUID, datetime]):
+        self.ctx, self.newer = ctx, newer
+        self.changed: dict[UUID, dict] = {}
+        self.award_rows: dict[UUID, dict] = {}
+        self.reservations: dict = {}
+        self.paid_awards: list[UUID] = []
+        self.events: list[Envelope] = []
+        self.corrected: list = []
+
+    async def load_awards(self, session: AsyncSession, books: Books, award_ids: set[UUID]) -> None:
+        self.award_rows = {
+            r.award_id: dict(r._mapping)
+            for r in await session.execute(
+                select(awards).where(among(awards.c.award_id, award_ids)).order_by(awards.c.award_id).with_for_update()
+            )
+        }
+        self.reservations = {
+            a: money.reserve(a, r["year"], r["clause"], r["amount"]) for a, r in self.award_rows.items()
+        }
+        await books.load(
+            {x for t in self.reservations.values() for x in (t.debit, t.credit)},
+            [t.id for t in self.reservations.values()],
         )
-        if status == PayoutState.PAID and told == reference and p.amount == amount:
-            continue  # the same booking told twice
+
+    def change(self, p: dict, **values) -> None:
+        p.update(values)
+        self.changed[p["id"]] = p
+
+    def tell(self, p: dict, payload, cause: Envelope) -> None:
+        self.events.append(
+            self.ctx.tell(payload, credit_code=p["credit_code"], application_id=p["application_id"], cause=cause)
+        )
+
+    def book(self, session: AsyncSession, books: Books, p: dict, b: _Booked, cause: Envelope) -> None:
+        """Posts the reservation of a payout the bank booked."""
+        status = PayoutState(p["status"])
+        if status == PayoutState.PAID and p["bank_reference"] == b.reference and p["amount"] == b.amount:
+            return  # the same booking told twice
         if status == PayoutState.PAID:
-            raise ValueError(f"finance booked payout {payout_id} again under another reference or amount")
+            raise ValueError(f"finance booked payout {p['id']} again under another reference or amount")
+        award = self.award_rows[p["award_id"]]
         check(status, PayoutState.PAID)
-        check(AwardState(award_rows[p.award_id].state), AwardState.PAID)
-        if amount != p.amount:
-            raise ValueError(f"finance booked {amount} for payout {payout_id} of {p.amount}")
-        books.apply(money.settle(reservations[p.award_id], payout_id, amount))
-        await session.execute(
-            update(payouts)
-            .where(payouts.c.id == payout_id)
-            .values(status=PayoutState.PAID, settled_on=on, bank_reference=reference)
+        check(AwardState(award["state"]), AwardState.PAID)
+        if b.amount != p["amount"]:
+            raise ValueError(f"finance booked {b.amount} for payout {p['id']} of {p['amount']}")
+        books.apply(money.settle(self.reservations[p["award_id"]], p["id"], b.amount))
+        self.change(p, status=PayoutState.PAID, settled_on=b.on, bank_reference=b.reference)
+        award["state"] = AwardState.PAID
+        self.paid_awards.append(p["award_id"])
+        observability.count_paid(session, b.amount)
+        self.tell(
+            p,
+            PayoutPaidV2(
+                payout_id=p["id"],
+                award_id=p["award_id"],
+                application_id=p["application_id"],
+                credit_code=p["credit_code"],
+                amount=b.amount,
+                settled_on=b.on,
+                bank_reference=b.reference,
+            ),
+            cause,
         )
-        await session.execute(update(awards).where(awards.c.award_id == p.award_id).values(state=AwardState.PAID))
-        paid_now[payout_id] = reference
-        observability.count_paid(session, amount)
-        events.append(
-            ctx.tell(
-                PayoutPaidV2(
-                    payout_id=payout_id,
-                    award_id=p.award_id,
-                    application_id=p.application_id,
-                    credit_code=p.credit_code,
-                    amount=amount,
-                    settled_on=on,
-                    bank_reference=reference,
-                ),
-                credit_code=p.credit_code,
-                application_id=p.application_id,
-                cause=event,
+
+    def reject(self, p: dict, code: str, reason: str, cause: Envelope) -> None:
+        """A rejected payout (checked by the caller) is held for corrected bank details; details
+        corrected while the payout was with the bank make a new payout at once."""
+        self.change(p, status=PayoutState.REJECTED, hold_reason="payout_rejected", reason_code=code, reason=reason)
+        award = Award(p["award_id"], p["application_id"], p["credit_code"], p["clause"], p["amount"])
+        self.tell(
+            p,
+            PayoutFailedV2(
+                payout_id=p["id"],
+                award_id=p["award_id"],
+                application_id=p["application_id"],
+                credit_code=p["credit_code"],
+                reason_code=code,
+                reason=reason,
+            ),
+            cause,
+        )
+        self.tell(p, held_event(award, p["id"], "payout_rejected", reason, code), cause)
+        newer = self.newer.get(p["application_id"])
+        if p["requested_at"] and newer and newer > p["requested_at"]:
+            check(PayoutState.REJECTED, PayoutState.SUPERSEDED)
+            self.change(p, status=PayoutState.SUPERSEDED)
+            self.corrected.append((p, award, cause))
+
+    async def write(self, session: AsyncSession, books: Books | None) -> None:
+        await bulk.update_rows(session, payouts, [{c: p[c] for c in _ANSWERED} for p in self.changed.values()])
+        if self.paid_awards:
+            await session.execute(
+                update(awards).where(among(awards.c.award_id, self.paid_awards)).values(state=AwardState.PAID)
             )
-        )
-    await books.flush()
-    await ctx.publisher.publish(session, *events)
-
-
-async def payments_booked(session: AsyncSession, ctx: Context, event: Envelope, n: PaymentsBookedV1) -> None:
-    await booked(
-        session,
-        ctx,
-        event,
-        [(instructions.payout_id_of(e.end_to_end_id), e.amount, e.booked_on, e.bank_reference) for e in n.entries],
-    )
-
-
-# The first interface, one payout per message: still understood.
-async def settled_v1(session: AsyncSession, ctx: Context, event: Envelope, p: PayoutSettledV1) -> None:
-    await booked(session, ctx, event, [(p.payout_id, p.amount, p.settled_on, p.bank_reference)])
-
-
-async def rejected_v1(session: AsyncSession, ctx: Context, event: Envelope, p: PayoutRejectedV1) -> None:
-    payout = (await _locked(session, [p.payout_id]))[p.payout_id]
-    check(PayoutState(payout.status), PayoutState.REJECTED)
-    await reject(session, ctx, event, [(payout, "NARR", p.reason)])
+        if books is not None:
+            await books.flush()
+        await self.ctx.publisher.publish(session, *self.events)
+        await payee_book.reissue(session, self.ctx, self.corrected)

@@ -29,15 +29,18 @@ def handlers(ctx: Context) -> dict[str, dict]:
 
     # One handler for both versions, so that a batch mixing them is handled in order, together.
     payees_given: Batched[PayeeProvidedV1 | PayeeProvidedV2] = Batched(lambda s, b: payees.provided(s, ctx, b))
+    # And one for every answer of the finance system: a batch's status report and its booking come
+    # one after the other, and are acted on together.
+    finance_answers: Batched[finance.Answer] = Batched(lambda s, b: finance.answered(s, ctx, b))
     return {
         "payout-ledger": {
             AwardGrantedV1: Batched(lambda s, b: awards.book(s, ctx, b)),
             PayeeProvidedV1: payees_given,
             PayeeProvidedV2: payees_given,
-            PaymentStatusReportedV1: bound(finance.status_reported),
-            PaymentsBookedV1: bound(finance.payments_booked),
-            PayoutSettledV1: bound(finance.settled_v1),
-            PayoutRejectedV1: bound(finance.rejected_v1),
+            PaymentStatusReportedV1: finance_answers,
+            PaymentsBookedV1: finance_answers,
+            PayoutSettledV1: finance_answers,
+            PayoutRejectedV1: finance_answers,
             ApplicationWithdrawnV1: bound(withdrawals.withdrawn),
         },
         "payout-keys": replica_handlers(api_keys),

@@ -2,11 +2,12 @@
 at once — a payout held for want of them is requested, one rejected by the bank is replaced by a new
 payout."""
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.payout import bulk
 from services.payout import payouts as making
+from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.lifecycle import PayoutState, check
@@ -15,24 +16,22 @@ from services.payout.tables import payees, payouts
 from shared.events import PayeeProvidedV1, PayeeProvidedV2
 from shared.messaging.envelope import Envelope
 
-_NEW = insert(payees)
+_GIVEN = (
+    "credit_code",
+    "applicant_name",
+    "account_name",
+    "account_number",
+    "bank",
+    "provided_at",
+    "provided_by",
+    "provided_by_role",
+)
+_NEW = bulk.inserting(payees, ("application_id", *_GIVEN))
 # Details given later replace earlier ones; an older event read late changes nothing.
 _UPSERT = _NEW.on_conflict_do_update(
     index_elements=[payees.c.application_id],
     where=payees.c.provided_at <= _NEW.excluded.provided_at,
-    set_={
-        c: _NEW.excluded[c]
-        for c in (
-            "credit_code",
-            "applicant_name",
-            "account_name",
-            "account_number",
-            "bank",
-            "provided_at",
-            "provided_by",
-            "provided_by_role",
-        )
-    },
+    set_={c: _NEW.excluded[c] for c in _GIVEN},
 )
 
 
@@ -63,39 +62,37 @@ async def provided(
         }
         for _, p in newest.values()
     ]
-    await session.execute(_UPSERT, rows)
-    waiting = (
-        await session.execute(
+    await session.execute(_UPSERT, bulk.arrays(rows, ("application_id", *_GIVEN)))
+    waiting = [
+        dict(w._mapping)
+        for w in await session.execute(
             select(payouts)
             .where(
-                payouts.c.application_id.in_(list(newest)),
+                among(payouts.c.application_id, newest),
                 payouts.c.status.in_((PayoutState.HELD, PayoutState.REJECTED)),
             )
+            .order_by(payouts.c.id)
             .with_for_update()
         )
-    ).all()
+    ]
     if not waiting:
         return
-    on_file = await payees_of(session, [w.application_id for w in waiting])
-    now, events, corrected = ctx.now(), [], []
+    on_file = await payees_of(session, [w["application_id"] for w in waiting])
+    now, events, changed, corrected = ctx.now(), [], [], []
     for w in waiting:
-        cause = newest[w.application_id][0]
-        award = Award(w.award_id, w.application_id, w.credit_code, w.clause, w.amount)
-        payee = on_file.get(w.application_id)
-        status = PayoutState(w.status)
+        cause = newest[w["application_id"]][0]
+        award = Award(w["award_id"], w["application_id"], w["credit_code"], w["clause"], w["amount"])
+        payee = on_file.get(w["application_id"])
+        status = PayoutState(w["status"])
         if (held := payee_problem(payee)) is not None:
             reason, detail = held
             if status == PayoutState.HELD:
-                await session.execute(
-                    update(payouts)
-                    .where(payouts.c.id == w.id)
-                    .values(hold_reason=reason, reason=detail, hold_announced_at=now)
-                )
+                changed.append(w | {"hold_reason": reason, "reason": detail, "hold_announced_at": now})
             events.append(
                 ctx.tell(
-                    held_event(award, w.id, reason, detail),
-                    credit_code=w.credit_code,
-                    application_id=w.application_id,
+                    held_event(award, w["id"], reason, detail),
+                    credit_code=w["credit_code"],
+                    application_id=w["application_id"],
                     cause=cause,
                 )
             )
@@ -103,47 +100,60 @@ async def provided(
             assert payee is not None, "payee_problem finds a missing payee"
             check(status, PayoutState.REQUESTED)
             expected = money.expected_on(now, ctx.service_level_days)
-            await session.execute(
-                update(payouts)
-                .where(payouts.c.id == w.id)
-                .values(
-                    status=PayoutState.REQUESTED,
-                    hold_reason=None,
-                    reason=None,
-                    account_name=payee.account_name,
-                    account_number=payee.account_number,
-                    bank=payee.bank,
-                    requested_at=now,
-                    expected_on=expected,
-                )
+            changed.append(
+                w
+                | {
+                    "status": PayoutState.REQUESTED,
+                    "hold_reason": None,
+                    "reason": None,
+                    "account_name": payee.account_name,
+                    "account_number": payee.account_number,
+                    "bank": payee.bank,
+                    "requested_at": now,
+                    "expected_on": expected,
+                }
             )
             events.append(
                 ctx.tell(
-                    requested_event(award, w.id, payee.account_number, now, expected),
-                    credit_code=w.credit_code,
-                    application_id=w.application_id,
+                    requested_event(award, w["id"], payee.account_number, now, expected),
+                    credit_code=w["credit_code"],
+                    application_id=w["application_id"],
                     cause=cause,
                 )
             )
         else:  # rejected by the bank: superseded by a new payout for the same award
             check(status, PayoutState.SUPERSEDED)
+            changed.append(w | {"status": PayoutState.SUPERSEDED})
             corrected.append((w, award, cause))
+    # Each changed payout written back whole (its row is locked): one statement for them all.
+    await bulk.update_rows(session, payouts, [{c: w[c] for c in _CHANGING} for w in changed])
     await ctx.publisher.publish(session, *events)
     await reissue(session, ctx, corrected)
 
 
-async def reissue(session: AsyncSession, ctx: Context, rejected: list) -> None:
-    """Closes payouts that are rejected (the callers checked: their rows may be older) and opens a
-    new one for each of their awards."""
-    if not rejected:
+# The payout columns bank details may change.
+_CHANGING = (
+    "id",
+    "status",
+    "hold_reason",
+    "reason",
+    "hold_announced_at",
+    "account_name",
+    "account_number",
+    "bank",
+    "requested_at",
+    "expected_on",
+)
+
+
+async def reissue(session: AsyncSession, ctx: Context, superseded: list) -> None:
+    """Opens a new payout for the award of each (payout row, award, cause) the caller superseded."""
+    if not superseded:
         return
-    await session.execute(
-        update(payouts).where(payouts.c.id.in_([w.id for w, _, _ in rejected])).values(status=PayoutState.SUPERSEDED)
-    )
     await making.start(
         session,
         ctx,
-        [(award, cause) for _, award, cause in rejected],
-        attempt={w.award_id: w.attempt + 1 for w, _, _ in rejected},
-        replaces={w.award_id: w.id for w, _, _ in rejected},
+        [(award, cause) for _, award, cause in superseded],
+        attempt={w["award_id"]: w["attempt"] + 1 for w, _, _ in superseded},
+        replaces={w["award_id"]: w["id"] for w, _, _ in superseded},
     )

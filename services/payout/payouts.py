@@ -7,9 +7,11 @@ from datetime import datetime
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.payout import bulk
+from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.lifecycle import PayoutState
@@ -32,9 +34,10 @@ def payee_problem(row) -> tuple[str, str] | None:
     """(reason, detail) when these bank details cannot be paid into."""
     if row is None:
         return "payee_missing", "no bank account was given for this application"
-    if why := malformed(row):
-        return "payee_invalid", why
-    payee = Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+    try:
+        payee = _payee(row)
+    except ValidationError as e:
+        return "payee_invalid", _why(e)
     if why := problem(payee, row.applicant_name):
         return "payee_invalid", why
     return None
@@ -43,14 +46,22 @@ def payee_problem(row) -> tuple[str, str] | None:
 def malformed(row) -> str | None:
     """What is wrong with the form of a row's bank details (account_name, account_number, bank), if anything."""
     try:
-        Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+        _payee(row)
     except ValidationError as e:
-        return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+        return _why(e)
     return None
 
 
+def _payee(row) -> Payee:
+    return Payee(account_name=row.account_name, account_number=row.account_number, bank=row.bank)
+
+
+def _why(e: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+
+
 async def payees_of(session: AsyncSession, application_ids) -> dict:
-    rows = await session.execute(select(payees).where(payees.c.application_id.in_(list(set(application_ids)))))
+    rows = await session.execute(select(payees).where(among(payees.c.application_id, set(application_ids))))
     return {r.application_id: r for r in rows}
 
 
@@ -121,7 +132,7 @@ async def start(
                     cause=cause,
                 )
             )
-    await session.execute(insert(payouts), [_complete(r) for r in rows])
+    await bulk.insert_rows(session, payouts, [_complete(r) for r in rows])
     await ctx.publisher.publish(session, *events)
 
 
@@ -138,7 +149,7 @@ _COLUMNS = (
 
 
 def _complete(row: dict) -> dict:
-    # One insert statement needs the same keys in every row.
+    # One statement for the rows needs the same keys in every row.
     return dict.fromkeys(_COLUMNS) | row
 
 
@@ -190,7 +201,7 @@ async def announce_quiet_holds(session: AsyncSession, ctx: Context, limit: int =
     if not due:
         return 0
     await session.execute(
-        update(payouts).where(payouts.c.id.in_([p.id for p in due])).values(hold_announced_at=func.now())
+        update(payouts).where(among(payouts.c.id, [p.id for p in due])).values(hold_announced_at=func.now())
     )
     await ctx.publisher.publish(
         session,

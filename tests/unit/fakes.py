@@ -3,7 +3,8 @@
 The services speak SQLAlchemy Core to their session directly (there is no repository in between),
 so the fake sits at that seam: `FakeSession` holds each table's rows in memory and answers the
 simple statements the handlers make — one table, filters by equality, comparison and `IN` (of
-tuples too), joined by AND/OR, ordering, a limit, grouping, `max` and `count`, inserts and updates
+tuples too) and `= ANY(array)`, joined by AND/OR, ordering, a limit, grouping, `max` and `count`,
+inserts and updates, an update from the rows of an `unnest` matched by key (services/payout/bulk.py)
 — and the ledger's balance save (services/payout/books.py, an `unnest` upsert it knows by its
 parameters). Anything else (joins, subqueries, upserts) raises NotImplementedError: the test must
 then fake the function making it, never get a wrong answer. Locks (`FOR UPDATE`, advisory locks)
@@ -24,6 +25,7 @@ from sqlalchemy.sql.elements import (
     BinaryExpression,
     BindParameter,
     BooleanClauseList,
+    CollectionAggregate,
     ColumnClause,
     Grouping,
     Label,
@@ -31,8 +33,8 @@ from sqlalchemy.sql.elements import (
     Tuple,
     UnaryExpression,
 )
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import Select
+from sqlalchemy.sql.functions import Function, FunctionElement
+from sqlalchemy.sql.selectable import Select, TableValuedAlias
 
 from shared.messaging.envelope import Envelope
 from shared.messaging.outbox import Publisher
@@ -156,7 +158,7 @@ class FakeSession:
         if isinstance(statement, Insert):
             self._insert(statement, params)
         elif isinstance(statement, Update):
-            self._update(statement)
+            self._update(statement, params)
         else:
             raise NotImplementedError(f"the fake session cannot run {statement}")
         return FakeResult([])
@@ -196,7 +198,16 @@ class FakeSession:
 
     def _insert(self, s: Insert, params) -> None:
         table = s.table
-        many = params if isinstance(params, list) else [self._values(s)]
+        if s.select is not None:  # INSERT … SELECT from an unnest of the rows (services/payout/bulk.py)
+            froms = s.select.get_final_froms()
+            if len(froms) != 1 or getattr(s, "_post_values_clause", None) is not None:
+                raise NotImplementedError(f"the fake session cannot run {s}")
+            many = [
+                {name: row[c.name] for name, c in zip(s._select_names or [], s.select.selected_columns, strict=True)}
+                for row in self._unnested(froms[0], params or {})
+            ]
+        else:
+            many = params if isinstance(params, list) else [self._values(s)]
         for values in many:
             if table.primary_key and any(
                 all(r[c.name] == values.get(c.name) for c in table.primary_key) for r in self.rows(table)
@@ -205,14 +216,35 @@ class FakeSession:
             self.add(table, **values)
         self.statements.append(f"insert {table.fullname}")
 
-    def _update(self, s: Update) -> None:
-        table, values = s.table, self._values(s)
+    def _update(self, s: Update, params) -> None:
+        table, where = s.table, s.whereclause
         if not isinstance(table, Table):
             raise NotImplementedError(f"one table at a time, not {table}")
-        for r in self.rows(table):
-            if self._holds(s.whereclause, r):
-                r.update(values)
+        if isinstance(where, BinaryExpression) and isinstance(getattr(where.right, "table", None), TableValuedAlias):
+            # UPDATE t SET c = given.c FROM unnest(…) AS given(key, c, …) WHERE t.key = given.key
+            alias = where.right.table
+            if where.operator is not operators.eq or any(
+                getattr(v, "table", None) is not alias for v in (s._values or {}).values()
+            ):
+                raise NotImplementedError(f"the fake session cannot run {s}")
+            given = {row[where.right.name]: row for row in self._unnested(alias, params or {})}
+            for r in self.rows(table):
+                if (new := given.get(r[where.left.name])) is not None:
+                    r.update({self._name(k): new[v.name] for k, v in (s._values or {}).items()})
+        else:
+            for r in self.rows(table):
+                if self._holds(where, r):
+                    r.update(self._values(s))
         self.statements.append(f"update {table.fullname}")
+
+    def _unnested(self, alias, params: dict) -> list[dict[str, Any]]:
+        """The rows of `unnest(:a, :b, …) [WITH ORDINALITY] AS given(a, b, …)`, from the arrays bound."""
+        unnest = getattr(alias, "element", None)
+        if not isinstance(alias, TableValuedAlias) or not isinstance(unnest, Function) or unnest.name != "unnest":
+            raise NotImplementedError(f"the fake session cannot read rows from {alias}")
+        arrays, names = [params.get(b.key, b.value) for b in unnest.clauses], alias.c.keys()
+        # An ordinality, if asked, is the last column: 1, 2, … in the arrays' order.
+        return [dict(zip(names, (*values, n), strict=False)) for n, values in enumerate(zip(*arrays, strict=True), 1)]
 
     # --- expressions ----------------------------------------------------------------------------
 
@@ -230,6 +262,10 @@ class FakeSession:
         if isinstance(clause, BooleanClauseList):
             results = [self._holds(c, row) for c in clause.clauses]
             return all(results) if clause.operator is operators.and_ else any(results)
+        if isinstance(clause, BinaryExpression) and isinstance(clause.right, CollectionAggregate):
+            if clause.operator is not operators.eq or clause.right.operator is not operators.any_op:
+                raise NotImplementedError(f"the fake session cannot filter by {clause}")
+            return self._value(clause.left, row) in self._value(clause.right.element, row)
         if isinstance(clause, BinaryExpression) and clause.operator in _COMPARE:
             left, right = self._value(clause.left, row), self._value(clause.right, row)
             if clause.operator not in (operators.is_, operators.is_not) and (left is None or right is None):

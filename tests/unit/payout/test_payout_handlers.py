@@ -16,11 +16,14 @@ from services.payout.tables import awards as award_rows
 from services.payout.tables import payees, payouts
 from shared.events import (
     AwardGrantedV1,
+    BookedEntry,
+    PaymentsBookedV1,
     PaymentsInstructedV3,
     PaymentStatusReportedV1,
     PayoutDeferredV1,
     PayoutFailedV2,
     PayoutHeldV1,
+    PayoutPaidV2,
     PayoutRequestedV2,
     TransactionStatus,
 )
@@ -159,27 +162,25 @@ async def test_a_rejection_holds_the_payout_for_corrected_details_and_a_report_o
 
     owed = len(ctx.publisher.owed)
     with pytest.raises(Refused) as refused:
-        await finance.status_reported(
-            session, ctx, *report(TransactionStatus(end_to_end_id=unsent_id.hex, status="ACCP"))
-        )
+        await finance.answered(session, ctx, [report(TransactionStatus(end_to_end_id=unsent_id.hex, status="ACCP"))])
     assert refused.value.code == "invalid_transition" and "requested" in refused.value.message_en
     assert payout_of(session, unsent)["status"] == "requested"
 
     rejection = TransactionStatus(
         end_to_end_id=payout_id.hex, status="RJCT", reason_code="AC04", reason="Closed account"
     )
-    await finance.status_reported(session, ctx, *report(rejection))
+    await finance.answered(session, ctx, [report(rejection)])
     payout = payout_of(session, sent)
     assert (payout["status"], payout["hold_reason"], payout["reason_code"]) == ("rejected", "payout_rejected", "AC04")
     assert ctx.publisher.types()[owed:] == [PayoutFailedV2.ce_type, PayoutHeldV1.ce_type]
 
     # The same rejection told again is news already acted on: nothing more happens, whichever way
     # the end-to-end id is spelt (as sent, or hyphenated as batches before v2 carried it).
-    await finance.status_reported(session, ctx, *report(rejection))
+    await finance.answered(session, ctx, [report(rejection)])
     hyphenated = TransactionStatus(
         end_to_end_id=str(payout_id), status="RJCT", reason_code="AC04", reason="Closed account"
     )
-    await finance.status_reported(session, ctx, *report(hyphenated))
+    await finance.answered(session, ctx, [report(hyphenated)])
     assert payout_of(session, sent)["status"] == "rejected"
     assert ctx.publisher.types()[owed:] == [PayoutFailedV2.ce_type, PayoutHeldV1.ce_type]
     assert PayoutRequestedV2.ce_type in ctx.publisher.types()[:owed]
@@ -207,3 +208,46 @@ async def test_a_payout_requested_with_an_account_name_too_long_for_pain_001_is_
     assert ctx.publisher.types()[owed:] == [PayoutHeldV1.ce_type, PaymentsInstructedV3.ce_type]
     batch = PaymentsInstructedV3.model_validate_json(ctx.publisher.owed[-1].data)
     assert [t.end_to_end_id for t in batch.transactions] == [payout_of(session, fine)["id"].hex]
+
+
+async def test_a_batch_of_answers_is_acted_on_in_order_and_writes_each_table_once_whatever_its_size(session, ctx):
+    await (await set_budget(session, "1000.00")).flush()
+    granted = [await grant(session, ctx, "100.00", with_details=True) for _ in range(3)]
+    await finance.send_batch(session, ctx, max_payouts=10)
+    accepted, other, refused = (payout_of(session, a)["id"] for a in granted)
+
+    def told(payload: finance.Answer) -> tuple[Envelope, finance.Answer]:
+        return Envelope.of(payload, source="/finance", key="B1", subject="B1"), payload
+
+    status = PaymentStatusReportedV1(
+        message_id="STS1",
+        original_message_id="B1",
+        group_status="PART",
+        created_at=NOW,
+        transactions=[
+            TransactionStatus(end_to_end_id=accepted.hex, status="ACCP"),
+            TransactionStatus(end_to_end_id=other.hex, status="ACCP"),
+            TransactionStatus(end_to_end_id=refused.hex, status="RJCT", reason_code="AC04"),
+        ],
+    )
+    entries = [
+        BookedEntry(end_to_end_id=i.hex, amount=D("100.00"), booked_on=NOW.date(), bank_reference=f"R-{i}")
+        for i in (accepted, other)
+    ]
+    booking = PaymentsBookedV1(notification_id="N1", original_message_id="B1", created_at=NOW, entries=entries)
+    again = PaymentsBookedV1(notification_id="N2", original_message_id="B1", created_at=NOW, entries=entries[:1])
+    owed, written = len(ctx.publisher.owed), len(session.statements)
+
+    await finance.answered(session, ctx, [told(status), told(booking), told(again)])
+
+    assert [payout_of(session, a)["status"] for a in granted] == ["paid", "paid", "rejected"]
+    assert [state(session, a) for a in granted] == ["paid", "paid", "reserved"]
+    assert payout_of(session, granted[0])["bank_reference"] == f"R-{accepted}"
+    # The booking told again is a repeat: two payouts paid, once each.
+    assert ctx.publisher.types()[owed:] == [PayoutFailedV2.ce_type, PayoutHeldV1.ce_type] + [PayoutPaidV2.ce_type] * 2
+    assert sorted(session.statements[written:]) == [
+        "insert payout.transfers",
+        "update payout.awards",
+        "update payout.batches",
+        "update payout.payouts",
+    ]
