@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.baselines import SCHEMA_SQL
+from bench.cpu import Meter, postmaster_pid, spent
 from shared.secretbox import new_key
 from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare
 from tests.books import EXAMPLES
@@ -82,6 +83,7 @@ def wrk(
     failed = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return {
+        "accepted": int(total) - failed,
         "accepted_per_s": (int(total) - failed) / duration_s,
         "failed": failed + errors,
         "p50": _latency(out, "50%"),
@@ -207,12 +209,20 @@ async def limiter_cost(database_url: str, calls: int = 5000, callers: int = 64) 
     )
 
 
-def measure(name: str, url: str, path: str, key: str) -> dict:
+def measure(name: str, url: str, path: str, key: str, meter: Meter) -> dict:
+    """Requests a second and latency, and the CPU each accepted request cost the server (all its
+    processes) and PostgreSQL: CPU time hardly changes with other work on the machine, which
+    throughput does."""
     wrk(url, path, key, WARMUP_SECONDS)
+    before = meter.read()
     result = wrk(url, path, key, SECONDS) | {"name": name}
+    used = spent(before, meter.read())
+    cpu_us = {who: 1e6 * seconds / max(result["accepted"], 1) for who, seconds in used.items()}
     print(
         f"  {name:<52} {result['accepted_per_s']:>8.0f}/s   p50 {result['p50']:>6.1f} ms"
-        f"   p99 {result['p99']:>6.1f} ms   failed {result['failed']}",
+        f"   p99 {result['p99']:>6.1f} ms   failed {result['failed']}"
+        f"   CPU a request: server {cpu_us['server']:>4.0f} µs,"
+        f" PostgreSQL {cpu_us.get('postgresql', float('nan')):>4.0f} µs",
         flush=True,
     )
     return result
@@ -237,13 +247,20 @@ def main() -> None:
             ("ceiling: bare ASGI + raw asyncpg", "bench.baselines:ceiling"),
         )
         asyncio.run(limiter_cost(infra.database_url))
+        postgres = postmaster_pid(data)
+
+        def meter(server: subprocess.Popen) -> Meter:
+            return Meter(lambda: {"server": server.pid} | ({"postgresql": postgres} if postgres else {}))
+
         for workers in (1, 2):
             results = []
             for name, factory in baselines:
                 port = free_port()
                 procs.append(proc := uvicorn(factory, port, env, data / "baseline.log", workers))
                 wait_http(f"http://127.0.0.1:{port}/")
-                results.append(measure(f"{name}, {workers} proc", f"http://127.0.0.1:{port}", "/applications", ""))
+                results.append(
+                    measure(f"{name}, {workers} proc", f"http://127.0.0.1:{port}", "/applications", "", meter(proc))
+                )
                 proc.terminate()
                 proc.wait()
             intake = ServiceProcess(
@@ -252,7 +269,11 @@ def main() -> None:
             procs.append(intake.started)
             intake.wait_ready()
             ours = measure(
-                f"intake: validate, dedupe, write + outbox, {workers} proc", intake.url, "/v1/applications", key
+                f"intake: validate, dedupe, write + outbox, {workers} proc",
+                intake.url,
+                "/v1/applications",
+                key,
+                meter(intake.started),
             )["accepted_per_s"]
             intake.stop()
             print(

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import Match, Mount
 
 from shared.policy.errors import field_errors
 from shared.refusal import Refused
@@ -250,10 +250,15 @@ def install(app: FastAPI) -> None:
         return json_response(invalid_body(resource_of(request.scope.get("route")), fields), status_code=422)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def _allowed_methods(request: Request) -> set[str]:
+    # Asked of the router by trying each method: its routes include FastAPI's included routers,
+    # which list no methods of their own. A mount (static files) takes any method: not a route.
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
     return {
         method
-        for route in request.app.router.routes
-        if getattr(route, "methods", None) and route.matches(request.scope)[0] != Match.NONE
-        for method in route.methods
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)
     }

@@ -6,9 +6,11 @@ every replica: intake uses it, where a partner's rate is the contract. Both answ
 (`retry_after`), so `shared/auth.py` takes either.
 """
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -64,23 +66,40 @@ _TAKE = """
               FROM {table} WHERE partner_id = $1) AS wait_s"""
 
 
+@dataclass(slots=True)
+class _Lease:
+    """One caller's tokens held by this replica, and the demand that sizes its next lease."""
+
+    left: int = 0
+    lapses_at: float = 0.0
+    taken_at: float | None = None  # when this replica last leased for the caller
+    asked: int = 0  # the caller's requests here since then
+    refused_until: float = 0.0  # a lease was refused: single tokens until then
+    taking: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 class SharedRateLimiter:
     """Rates that hold across replicas, kept in `schema`'s `rate_limits` table (the service's own
     migration makes it: `partner_id text PRIMARY KEY, theoretical_arrival timestamptz NOT NULL`,
-    UNLOGGED). One statement per request, on the pool `pool()` gives: the service's hot-path pool,
-    so that the limit opens no connections of its own and waits on no smaller pool than the
-    requests it limits.
+    UNLOGGED). One statement per request at most, on the pool `pool()` gives: the service's
+    hot-path pool, so that the limit opens no connections of its own and waits on no smaller pool
+    than the requests it limits.
 
     The table is unlogged: its updates write no WAL, so the commit waits for no disk flush and the
     hot row is cheap to update. What that costs is after a database crash (or a failover) the
     table comes back empty, so each caller gets one fresh burst: a limit, not a ledger.
 
-    A caller fast enough to have many requests in `lease_s` takes that many tokens at once (at most
-    a quarter of its burst, so that other replicas find some) and spends them here: one statement
-    per lease, not per request, and one row that is not fought over by every request. Tokens are
-    charged when leased, so the total never exceeds the limit; a lease not spent within its own
-    span (its tokens' worth of the rate) lapses, so that no replica keeps old tokens for a later
-    burst. A slow caller's lease is one token: exactly the rule above."""
+    A caller with many requests in `lease_s` takes tokens many at once and spends them here: one
+    statement per lease, not per request, and one row that is not fought over by every request.
+    A lease is what the caller asked of this replica over `lease_s` at its recent pace (at most
+    `lease_s` of its rate and a quarter of its burst, so that other replicas find some): sized by
+    the rate alone, a replica would charge a fast-rated caller for far more than it sends, and
+    replicas together would fill its burst with tokens nobody spends. Tokens are charged when
+    leased, so the total never exceeds the limit; a lease lapses `lease_s` after it was taken, so
+    that no replica keeps old tokens for a later burst. One lease at a time per caller: requests
+    that find the lease spent while another is being taken wait for that one instead of each
+    taking their own. A lease refused (the caller is near its limit) is not asked for again within
+    `lease_s`: single tokens, exactly the rule above, as for a slow caller, whose lease is one token."""
 
     def __init__(
         self,
@@ -95,21 +114,22 @@ class SharedRateLimiter:
         self._burst = timedelta(seconds=burst_seconds)
         self._take = _TAKE.format(table=f"{schema}.rate_limits")
         self._lease_s, self._clock = lease_s, clock
-        self._leased: dict[str, tuple[int, float]] = {}  # caller → (tokens left, lapsing at)
+        self._leases: dict[str, _Lease] = {}
 
     async def retry_after(self, partner_id: str, rate: Decimal) -> int | None:
         if rate <= 0:
             return REFUSED_FOR_GOOD_S
-        if self._spend(partner_id):
+        lease = self._leases.get(partner_id) or self._leases.setdefault(partner_id, _Lease())
+        lease.asked += 1
+        if self._spend(lease):
             return None
         interval = timedelta(seconds=float(1 / rate))
         window = max(interval, self._burst)
-        lease = max(1, min(int(rate * Decimal(self._lease_s)), int(rate * Decimal(self._burst.total_seconds()) / 4)))
-        if lease > 1:
-            row = await self._pool().fetchrow(self._take, partner_id, interval * lease, window)
-            if row["allowed"]:
-                self._leased[partner_id] = (lease - 1, self._clock() + (interval * lease).total_seconds())
-                return None
+        most = min(int(rate * Decimal(self._lease_s)), int(rate * Decimal(self._burst.total_seconds()) / 4))
+        if most > 1 and self._clock() >= lease.refused_until:
+            async with lease.taking:
+                if self._spend(lease) or await self._lease(lease, partner_id, interval, window, most):
+                    return None
         row = await self._pool().fetchrow(self._take, partner_id, interval, window)
         if row["allowed"]:
             return None
@@ -118,11 +138,34 @@ class SharedRateLimiter:
         wait_s = row["wait_s"] if row["wait_s"] is not None else interval.total_seconds()
         return max(1, math.ceil(wait_s))
 
-    def _spend(self, partner_id: str) -> bool:
-        """Takes a token of this caller's lease, if it holds one that has not lapsed."""
-        left, lapsing_at = self._leased.get(partner_id, (0, 0.0))
-        if left <= 0 or self._clock() >= lapsing_at:
-            self._leased.pop(partner_id, None)
+    async def _lease(self, lease: _Lease, partner_id: str, interval: timedelta, window: timedelta, most: int) -> bool:
+        """Takes a lease of more than one token and spends one, where the caller's pace asks for
+        one and none was refused within `lease_s`; False leaves the request to a single token."""
+        now = self._clock()
+        if now < lease.refused_until:
             return False
-        self._leased[partner_id] = (left - 1, lapsing_at)
+        size = min(most, self._demand(lease, now))
+        lease.taken_at, lease.asked = now, 0
+        if size <= 1:
+            return False
+        row = await self._pool().fetchrow(self._take, partner_id, interval * size, window)
+        if not row["allowed"]:
+            lease.refused_until = now + self._lease_s
+            return False
+        lease.left, lease.lapses_at = size - 1, now + self._lease_s
+        return True
+
+    def _demand(self, lease: _Lease, now: float) -> int:
+        """The tokens the caller would ask of this replica over the next `lease_s`, at the pace it
+        asked since the last lease (its first lease is one token: there is no pace yet)."""
+        if lease.taken_at is None:
+            return 1
+        return math.ceil(lease.asked * self._lease_s / max(now - lease.taken_at, 1e-3))
+
+    def _spend(self, lease: _Lease) -> bool:
+        """Takes a token of this caller's lease, if it holds one that has not lapsed."""
+        if lease.left <= 0 or self._clock() >= lease.lapses_at:
+            lease.left = 0
+            return False
+        lease.left -= 1
         return True

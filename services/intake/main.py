@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_errors.install(app)
         for module in (applications, payees, withdrawals, policy, partner_routes):
             app.include_router(module.router)
+        applications.serve_directly(app)
         docs.install(app, wiring.policy)
 
     return create_service_app(runtime, configure=configure, title="Chengdu blockchain subsidy — intake API")
