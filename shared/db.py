@@ -1,16 +1,9 @@
 """One async engine per service process, every table in the service's own schema."""
 
-import functools
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
 import orjson
 from sqlalchemy import (
-    ARRAY,
-    JSON,
     BigInteger,
     Column,
-    ColumnElement,
     DateTime,
     Identity,
     Index,
@@ -19,17 +12,11 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
-    any_,
-    bindparam,
-    cast,
     func,
-    insert,
-    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.sql.dml import Insert
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -87,57 +74,6 @@ def create_engine(url: str, schema: str, pool_size: int = 10, statement_timeout_
             "command_timeout": statement_timeout_s,
         },
     )
-
-
-class BulkInsert:
-    """`INSERT … SELECT unnest(:a), unnest(:b), …`: any number of rows in one statement, each column
-    bound as one array. Its SQL does not depend on the number of rows, so it is compiled and
-    prepared once, where an executemany runs one statement per row.
-
-        rows = BulkInsert(table, ["id", "body"])
-        await session.execute(rows.statement, rows.values([{"id": …, "body": …}, …]))
-    """
-
-    def __init__(self, table: Table, columns: Sequence[str]):
-        self.columns = tuple(columns)
-        # JSON values go as text and are cast back: an array of lists would read as more dimensions.
-        self._json = {c for c in columns if isinstance(table.c[c].type, JSON)}
-        self._null = {c: bool(getattr(table.c[c].type, "none_as_null", False)) for c in self._json}
-        arrays = [
-            cast(func.unnest(bindparam(c, type_=ARRAY(Text))), table.c[c].type)
-            if c in self._json
-            else func.unnest(bindparam(c, type_=ARRAY(table.c[c].type)))
-            for c in columns
-        ]
-        self.statement: Insert = insert(table).from_select(list(columns), select(*arrays))
-
-    def values(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-        return {
-            c: [self._encode(c, r[c]) for r in rows] if c in self._json else [r[c] for r in rows] for c in self.columns
-        }
-
-    def _encode(self, column: str, value: Any) -> str | None:
-        # As the column's type would: None is SQL NULL where it says so (`none_as_null`), JSON null elsewhere.
-        return None if value is None and self._null[column] else _json(value)
-
-
-async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Inserts the rows (dicts with the same keys) in one statement (`BulkInsert`)."""
-    if rows:
-        statement = bulk_insert(table, tuple(rows[0]))
-        await session.execute(statement.statement, statement.values(rows))
-
-
-@functools.cache
-def bulk_insert(table: Table, columns: tuple[str, ...]) -> BulkInsert:
-    """The `BulkInsert` of these columns, built once."""
-    return BulkInsert(table, columns)
-
-
-def any_of(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
-    """`column = ANY(:values)`: one array bound, so that the SQL is the same however many values
-    there are (an IN list is a new statement, prepared anew, for every length)."""
-    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 def _json(value: object) -> str:

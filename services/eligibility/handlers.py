@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.eligibility.history import Past
 from services.eligibility.tables import decisions, grants
 from shared.bootstrap import Wiring
-from shared.db import insert_rows
+from shared.bulk import insert_rows
 from shared.events import (
     ApplicationSubmittedV1,
     AwardGrantedV1,

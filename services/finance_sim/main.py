@@ -16,7 +16,7 @@ from services.finance_sim import answers, heads
 from services.finance_sim.settings import FinanceSimSettings
 from services.finance_sim.tables import metadata, received
 from shared.bootstrap import bootstrap
-from shared.db import any_of
+from shared.bulk import among
 from shared.events import LedgerHeadPublishedV1, PaymentsInstructedV1, PaymentsInstructedV2, PaymentsInstructedV3
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import payload_type
@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if due:
                     await session.execute(
                         update(received)
-                        .where(any_of(received.c.message_id, [r.message_id for r in due]))
+                        .where(among(received.c.message_id, [r.message_id for r in due]))
                         .values(answered_at=datetime.now(UTC))
                     )
                     continue

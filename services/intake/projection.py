@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.tables import applications, timeline
-from shared import db
+from shared import bulk
 from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
@@ -53,7 +53,7 @@ async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Pa
         # Of equal stages the later event wins, as it would have one at a time.
         if c.stage >= furthest.get(application_id, ("", -1))[1]:
             furthest[application_id] = (c.status, c.stage)
-    await db.insert_rows(session, timeline, rows)
+    await bulk.insert_rows(session, timeline, rows)
     ids: list[UUID] = list(furthest)
     await session.execute(
         _ADVANCE, {"ids": ids, "statuses": [furthest[i][0] for i in ids], "stages": [furthest[i][1] for i in ids]}

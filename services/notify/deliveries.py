@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify import due
 from services.notify.statuses import AboutAnApplication, Notice
 from services.notify.tables import webhook_deliveries
-from shared.db import insert_rows
+from shared.bulk import insert_rows
 from shared.messaging.envelope import Envelope
 
 STATUS_CHANGED = "application.status_changed"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notify import deliveries, due, samples, wording
 from services.notify.statuses import Notice, about, notice
 from services.notify.tables import application_partners, email_deliveries, notifications
-from shared.db import any_of, insert_rows
+from shared.bulk import among, insert_rows
 from shared.events import NotificationRecordedV1
 from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
@@ -70,7 +70,7 @@ def handlers(publisher: Publisher, notice_url: str) -> Handlers:
             (
                 await session.execute(
                     select(application_partners.c.application_id).where(
-                        any_of(application_partners.c.application_id, {p.application_id for _, p, _ in changes}),
+                        among(application_partners.c.application_id, {p.application_id for _, p, _ in changes}),
                         application_partners.c.email.is_(None),
                     )
                 )

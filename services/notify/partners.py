@@ -19,7 +19,7 @@ from services.notify.tables import (
     webhooks,
 )
 from shared.auth import replica_handlers
-from shared.db import any_of
+from shared.bulk import among
 from shared.events import ApplicationSubmittedV1, RoundStateChangedV1, WebhookRegisteredV1, WebhookRegisteredV2
 from shared.messaging.consumer import Batched
 from shared.messaging.envelope import Envelope
@@ -108,7 +108,7 @@ async def applications_submitted(session: AsyncSession, batch: list[tuple[Envelo
     waited = await session.execute(
         update(email_deliveries)
         .where(
-            any_of(email_deliveries.c.application_id, [p.application_id for _, p in batch]),
+            among(email_deliveries.c.application_id, [p.application_id for _, p in batch]),
             email_deliveries.c.status == "pending",
             email_deliveries.c.attempts == 0,
         )

@@ -8,16 +8,16 @@ from uuid import UUID
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payout import bulk
 from services.payout import payouts as making
 from services.payout.books import Books
-from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.ledger import TransferRefused, budget_account
 from services.payout.domain.lifecycle import OPEN_PAYOUTS, AwardState, PayoutState, cancellable, check
 from services.payout.payouts import Award
 from services.payout.tables import awards, payouts, withdrawals
+from shared import bulk
+from shared.bulk import among
 from shared.events import AwardGrantedV1, PayoutCancelledV1, PayoutDeferredV1
 from shared.messaging.envelope import Envelope
 from shared.refusal import Refused

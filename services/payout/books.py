@@ -16,12 +16,12 @@ from uuid import UUID
 from sqlalchemy import ARRAY, Boolean, Numeric, Text, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payout import bulk
-from services.payout.bulk import among
 from services.payout.domain import chain
 from services.payout.domain.keys import KeyRing
 from services.payout.domain.ledger import Account, Ledger, Transfer
 from services.payout.tables import accounts, transfers
+from shared import bulk
+from shared.bulk import among
 
 LEDGER_LOCK = zlib.crc32(b"payout.ledger")
 

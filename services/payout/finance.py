@@ -15,16 +15,16 @@ from uuid import UUID
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payout import anchor, bulk
+from services.payout import anchor
 from services.payout import payees as payee_book
 from services.payout.books import Books
-from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import instructions, money
 from services.payout.domain.lifecycle import AwardState, PayoutState, check, reported
 from services.payout.payouts import Award, held_event, malformed
 from services.payout.tables import awards, batches, payees, payouts
-from shared import observability
+from shared import bulk, observability
+from shared.bulk import among
 from shared.events import (
     PaymentsBookedV1,
     PaymentStatusReportedV1,

@@ -5,14 +5,14 @@ payout."""
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payout import bulk
 from services.payout import payouts as making
-from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.lifecycle import PayoutState, check
 from services.payout.payouts import Award, held_event, payee_problem, payees_of, requested_event
 from services.payout.tables import payees, payouts
+from shared import bulk
+from shared.bulk import among
 from shared.events import PayeeProvidedV1, PayeeProvidedV2
 from shared.messaging.envelope import Envelope
 
@@ -62,7 +62,7 @@ async def provided(
         }
         for _, p in newest.values()
     ]
-    await session.execute(_UPSERT, bulk.arrays(rows, ("application_id", *_GIVEN)))
+    await session.execute(_UPSERT, bulk.arrays(payees, rows, ("application_id", *_GIVEN)))
     waiting = [
         dict(w._mapping)
         for w in await session.execute(

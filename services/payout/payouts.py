@@ -10,12 +10,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.payout import bulk
-from services.payout.bulk import among
 from services.payout.context import Context
 from services.payout.domain import money
 from services.payout.domain.lifecycle import PayoutState
 from services.payout.tables import payees, payouts
+from shared import bulk
+from shared.bulk import among
 from shared.events import PayoutHeldV1, PayoutRequestedV2
 from shared.messaging.envelope import Envelope
 from shared.payee import Payee, mask, problem

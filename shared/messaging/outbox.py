@@ -27,7 +27,7 @@ from sqlalchemy import Row, Table, event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from shared import db, observability, tracing
+from shared import bulk, observability, tracing
 from shared.messaging import wakeups
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload, payload_type
@@ -35,9 +35,6 @@ from shared.observability import OUTBOX_OLDEST, OUTBOX_PUBLISHED, correlation_id
 
 log = logging.getLogger(__name__)
 _OWED, _WROTE, _WRITER = "outbox.owed", "outbox.wrote", "outbox.writer"
-
-
-COLUMNS = ("topic", "key", "value", "headers")  # of an outbox row (OutboxRow)
 
 
 class Publisher:
@@ -112,8 +109,7 @@ def _write_owed(session: Session) -> None:
     # Runs inside the commit, so the rows join the transaction; one statement for all of them.
     if owed := session.info.pop(_OWED, None):
         writer: Publisher = session.info[_WRITER]
-        rows = db.bulk_insert(writer.table, COLUMNS)
-        session.execute(rows.statement, rows.values(owed))
+        bulk.insert_rows_now(session, writer.table, owed)
         if writer.announces:
             session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel(writer.table)})
         session.info[_WROTE] = True
@@ -234,7 +230,7 @@ class OutboxRelay:
             # send() itself waits for metadata when the broker is away: bound the whole exchange.
             await asyncio.wait_for(self._send(rows), self._send_timeout_s)
             await conn.execute(
-                update(o).where(db.any_of(o.c.id, [r.id for r in rows])).values(published_at=text("now()"))
+                update(o).where(bulk.among(o.c.id, [r.id for r in rows])).values(published_at=text("now()"))
             )
         OUTBOX_PUBLISHED.labels(o.schema).inc(len(rows))
         if len(rows) < self._batch:

@@ -83,7 +83,8 @@ def test_an_event_that_moves_no_status_is_refused_not_given_one():
 def _rows(params: object) -> object:
     """The rows of a write: an executemany's as they are, `insert_rows`' from its column arrays."""
     if isinstance(params, dict) and params and all(isinstance(v, list) for v in params.values()):
-        return [dict(zip(params, values, strict=True)) for values in zip(*params.values(), strict=True)]
+        columns = [name.removeprefix("given_") for name in params]  # shared.bulk's bind names
+        return [dict(zip(columns, values, strict=True)) for values in zip(*params.values(), strict=True)]
     return params
 
 
