@@ -107,7 +107,10 @@ class Connections:
             smtp.close()
 
 
+QUIT_WITHIN_S = 2.0
+
+
 async def _quit(smtp: aiosmtplib.SMTP) -> None:
     with contextlib.suppress(Exception):  # it is going anyway; a server already gone is no matter
-        await smtp.quit()
+        await asyncio.wait_for(smtp.quit(), QUIT_WITHIN_S)  # a server gone silent must not hold up a shutdown
     smtp.close()
