@@ -131,7 +131,6 @@ async def count_at_stage(stack: Stack, stage: int) -> tuple[int, int]:
 
 def end_to_end(extra: str | None = None) -> dict:
     """The pipeline as `make run` runs it, with a second replica of `extra` if named."""
-    from shared.statuses import STAGE
 
     stack = new_stack("e2e")
     # The group timeouts of `make run`: they set how often idle consumers heartbeat.
@@ -145,21 +144,9 @@ def end_to_end(extra: str | None = None) -> dict:
         meter = stack_meter(stack, procs)
         idle = idle_cost(meter)
         before, started = meter.read(), time.monotonic()
-        posted = wrk(
-            procs["intake"].url,
-            "/v1/applications",
-            stack.key,
-            SECONDS,
-            connections=CONNECTIONS,
-            distinct_applicants=True,
-            payee=True,
-        )
+        posted = load(stack, procs["intake"].url)
         posting_s = time.monotonic() - started
-        while True:
-            accepted, done = asyncio.run(count_at_stage(stack, STAGE["payout_requested"]))
-            if done == accepted:
-                break
-            time.sleep(0.2)
+        accepted = wait_done(stack)
         finished_s = time.monotonic() - started
         used = spent(before, meter.read())
         cpu_ms = {name: 1000 * (used[name] - idle[name] * finished_s) / accepted for name in used}
@@ -180,6 +167,30 @@ def end_to_end(extra: str | None = None) -> dict:
             proc.stop()
         stack.infra.stop()
         shutil.rmtree(stack.data, ignore_errors=True)
+
+
+def load(stack: Stack, intake_url: str) -> dict:
+    """The load of the end-to-end run: distinct applicants posting with their bank details."""
+    return wrk(
+        intake_url,
+        "/v1/applications",
+        stack.key,
+        SECONDS,
+        connections=CONNECTIONS,
+        distinct_applicants=True,
+        payee=True,
+    )
+
+
+def wait_done(stack: Stack) -> int:
+    """Until every accepted application reached `payout_requested`; how many there are."""
+    from shared.statuses import STAGE
+
+    while True:
+        accepted, done = asyncio.run(count_at_stage(stack, STAGE["payout_requested"]))
+        if done == accepted:
+            return accepted
+        time.sleep(0.2)
 
 
 def stack_meter(stack: Stack, procs: dict[str, ServiceProcess]) -> Meter:

@@ -7,7 +7,6 @@ most samples, counted once per stack they appear in (inclusive) and as the inner
 The raw collapsed stacks are left in OUT_DIR for a flame graph (e.g. speedscope).
 """
 
-import asyncio
 import shutil
 import subprocess
 import sys
@@ -18,10 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.intake import wrk
-from bench.pipeline import CONNECTIONS, SECONDS, count_at_stage, new_stack
+from bench.pipeline import SECONDS, load, new_stack, wait_done
 from shared.stack import start_services
-from shared.statuses import STAGE
 
 IDLE_S, RATE_HZ, TOP = 15, 200, 12
 PROFILED = ("intake", "eligibility", "payout", "notify", "quota", "finance_sim")
@@ -85,20 +82,8 @@ def main() -> None:
         load_s = SECONDS + 20
         spies = record(pids, out, "load", load_s)
         started = time.monotonic()
-        wrk(
-            procs["intake"].url,
-            "/v1/applications",
-            stack.key,
-            SECONDS,
-            connections=CONNECTIONS,
-            distinct_applicants=True,
-            payee=True,
-        )
-        while True:
-            accepted, done = asyncio.run(count_at_stage(stack, STAGE["payout_requested"]))
-            if done == accepted:
-                break
-            time.sleep(0.2)
+        load(stack, procs["intake"].url)
+        accepted = wait_done(stack)
         print(f"{accepted} applications, the last reached payout_requested after {time.monotonic() - started:.1f} s")
         for p in spies.values():
             p.wait()
