@@ -40,6 +40,7 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 STALL_LIMIT = timedelta(seconds=60)
+STOP_WITHIN_S = 10.0
 
 
 @dataclass
@@ -158,7 +159,10 @@ class Runtime:
         tasks = [loop.task for loop in self.loops if loop.task is not None]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # A loop that does not end when cancelled must not hold the process up for ever.
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_WITHIN_S) if tasks else (set(), set())
+        if stuck:
+            log.warning("stopping without waiting for %s", ", ".join(sorted(t.get_name() for t in stuck)))
         await bounded(self.producer.stop())
         await self._held.aclose()
         await self.wiring.engine.dispose()

@@ -10,6 +10,7 @@ which covers a notification lost while the listening connection was being replac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -63,8 +64,9 @@ class Listener:
                         await asyncio.wait_for(raw.execute("SELECT 1"), self._check_every_s)
                 raise ConnectionError("the listening connection to PostgreSQL was closed")
             finally:
-                # Never hand a listening connection back to the pool.
-                await conn.invalidate()
+                # Never hand a listening connection back to the pool (nor wait long to close it).
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(conn.invalidate(), 2)
 
     def _heard(self, _connection: Any, _pid: int, name: str, _payload: str) -> None:
         for callback in self._callbacks.get(name, []):
