@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=3, ge=1)
     # The relay publishes as soon as a commit of its process, or a notification of another's,
     # tells it there are rows; it also looks this often, in case a notification was lost.
-    outbox_poll_interval_s: float = Field(default=10.0, gt=0)
+    outbox_poll_interval_s: float = Field(default=60.0, gt=0)
     # Every statement of a service ends within this, even on a connection cut mid-answer; an
     # outage it meets is waited out and the statement tried again.
     database_statement_timeout_s: float = Field(default=30, gt=0)

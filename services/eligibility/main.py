@@ -13,6 +13,7 @@ from services.eligibility.versions import Lifecycle
 from shared import api_errors
 from shared.auth import KeyRing, replica_handlers, replica_lookup
 from shared.bootstrap import bootstrap
+from shared.messaging.consumer import merged
 from shared.ratelimit import RateLimiter
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
@@ -41,9 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(
         wiring,
         handlers={
-            "eligibility-decisions": decide,
+            # The key replica's few events need no group of their own (whose fetches would keep an
+            # idle broker busy).
+            "eligibility-decisions": merged(decide, replica_handlers(api_keys)),
             "eligibility-grants": follow_awards,
-            "eligibility-keys": replica_handlers(api_keys),
             # Its own group: a search for earlier applicants' matches holds up no decision.
             "eligibility-matches": matches.handlers(lifecycle),
         },

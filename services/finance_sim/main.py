@@ -18,15 +18,17 @@ from services.finance_sim.tables import metadata, received
 from shared.bootstrap import bootstrap
 from shared.bulk import among
 from shared.events import LedgerHeadPublishedV1, PaymentsInstructedV1, PaymentsInstructedV2, PaymentsInstructedV3
+from shared.messaging import wakeups
 from shared.messaging.outbox import Publisher
 from shared.messaging.payloads import payload_type
-from shared.observability import on_commit
 from shared.service import Runtime
 from shared.service import create_app as create_service_app
 from shared.settings import Settings
 from shared.workdays import beijing_day
 
-LOOK_AGAIN_S = 10.0
+# A kept batch is announced (any replica's); this is only in case an announcement was missed.
+LOOK_AGAIN_S = 60.0
+KEPT = wakeups.channel("finance_sim", "received")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,9 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise ValueError(f"batch {m.message_id} was sent before with another content")
         if isinstance(m, PaymentsInstructedV3):
             await heads.keep(session, m.ledger_head, m.message_id)
-        on_commit(session, kept_one.set)
+        await wakeups.notify(session, KEPT)
 
     kept_one = asyncio.Event()  # a batch was kept: its answer may be due before the one awaited
+    wiring.listener.subscribe(KEPT, kept_one.set)
 
     async def answer_due_batches() -> None:
         """Answers each batch once its delay is over, sleeping until the next is due."""
@@ -88,7 +91,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         select(func.min(received.c.answer_after)).where(received.c.answered_at.is_(None))
                     )
                 ).scalar()
-            # Another replica may keep a batch meanwhile: look again within a while even so.
             wait_s = LOOK_AGAIN_S if next_at is None else (next_at - datetime.now(UTC)).total_seconds()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(kept_one.wait(), min(max(wait_s, 0), LOOK_AGAIN_S))

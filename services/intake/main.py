@@ -11,6 +11,7 @@ from services.intake.tables import SCHEMA, metadata, published_policy_versions
 from services.intake.webhooks import WebhookRegistry
 from shared import api_errors, policy_versions
 from shared.bootstrap import bootstrap
+from shared.messaging.consumer import merged
 from shared.ratelimit import SharedRateLimiter
 from shared.secretbox import SecretBox
 from shared.service import Runtime
@@ -32,7 +33,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = SharedRateLimiter(submissions.pool, SCHEMA, burst_seconds=wiring.settings.rate_limit_burst_s)
     runtime = Runtime(
         wiring,
-        handlers={"intake-status": projection.HANDLERS, "intake-policy": published.handlers},
+        # One group: the policy replica's few events need no group of their own, whose fetches would
+        # keep an idle broker busy.
+        handlers={"intake-status": merged(projection.HANDLERS, published.handlers)},
         resources=[published.load, submissions.open],
         workers=[published.follow],
     )

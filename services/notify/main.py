@@ -15,6 +15,7 @@ from services.notify.worker import DeliveryPolicy, delivery_worker
 from shared import api_errors, policy_versions
 from shared.auth import KeyRing, replica_lookup
 from shared.bootstrap import bootstrap
+from shared.messaging.consumer import merged
 from shared.ratelimit import RateLimiter
 from shared.secretbox import SecretBox
 from shared.service import Runtime
@@ -44,13 +45,15 @@ def create_app(settings: Settings | None = None, *, webhooks: DeliveryPolicy | N
         wiring,
         handlers={
             # Status changes of applications, and what applicants could claim (免申即享).
-            "notify-applicants": {
-                **handlers(wiring.publisher, settings.notice_url),
-                **matches.handlers(settings.notice_url),
-            },
+            # The policy replica goes along: its few events need no group of their own (whose
+            # fetches would keep an idle broker busy).
+            "notify-applicants": merged(
+                handlers(wiring.publisher, settings.notice_url),
+                matches.handlers(settings.notice_url),
+                published.handlers,
+            ),
             # Its own group: partner bookkeeping neither waits for nor holds up applicants' notifications.
             "notify-partners": partners.handlers(box, timedelta(seconds=settings.webhook_rotation_overlap_s)),
-            "notify-policy": published.handlers,
         },
         workers=[
             delivery_worker(

@@ -51,7 +51,7 @@ class NotifySettings(Settings):
     webhook_registration_grace_s: float = Field(default=120.0, ge=0)
     # The mail and webhook workers look when told, and when their next delivery falls due; and at
     # the latest this often, in case an announcement was missed.
-    webhook_poll_interval_s: float = Field(default=10.0, gt=0)
+    webhook_poll_interval_s: float = Field(default=60.0, gt=0)
     # How long deliveries are signed with the previous secret too, after a partner registers a new one.
     webhook_rotation_overlap_s: float = Field(default=86400.0, ge=0)
     # The deprecated `X-Subsidy-Signature` header, beside the Standard Webhooks ones.

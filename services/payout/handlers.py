@@ -1,6 +1,9 @@
 """What payout follows: awards become reservations and payouts; bank details release held payouts;
 the finance system's answers settle or reject them; a withdrawn application's award is cancelled;
-intake's key events keep its key replica."""
+intake's key events keep its key replica, and published policy versions its policy replica.
+
+All of it is one consumer group: the replicas' few events a year need no group of their own, whose
+fetches would keep an idle broker busy."""
 
 from services.payout import awards, finance, payees, withdrawals
 from services.payout.context import Context
@@ -16,10 +19,10 @@ from shared.events import (
     PayoutRejectedV1,
     PayoutSettledV1,
 )
-from shared.messaging.consumer import Batched
+from shared.messaging.consumer import Batched, Handlers, merged
 
 
-def handlers(ctx: Context) -> dict[str, dict]:
+def handlers(ctx: Context, policy: Handlers) -> dict[str, Handlers]:
     def bound(fn):
         async def handle(session, event, payload):
             await fn(session, ctx, event, payload)
@@ -33,15 +36,18 @@ def handlers(ctx: Context) -> dict[str, dict]:
     # one after the other, and are acted on together.
     finance_answers: Batched[finance.Answer] = Batched(lambda s, b: finance.answered(s, ctx, b))
     return {
-        "payout-ledger": {
-            AwardGrantedV1: Batched(lambda s, b: awards.book(s, ctx, b)),
-            PayeeProvidedV1: payees_given,
-            PayeeProvidedV2: payees_given,
-            PaymentStatusReportedV1: finance_answers,
-            PaymentsBookedV1: finance_answers,
-            PayoutSettledV1: finance_answers,
-            PayoutRejectedV1: finance_answers,
-            ApplicationWithdrawnV1: bound(withdrawals.withdrawn),
-        },
-        "payout-keys": replica_handlers(api_keys),
+        "payout-ledger": merged(
+            {
+                AwardGrantedV1: Batched(lambda s, b: awards.book(s, ctx, b)),
+                PayeeProvidedV1: payees_given,
+                PayeeProvidedV2: payees_given,
+                PaymentStatusReportedV1: finance_answers,
+                PaymentsBookedV1: finance_answers,
+                PayoutSettledV1: finance_answers,
+                PayoutRejectedV1: finance_answers,
+                ApplicationWithdrawnV1: bound(withdrawals.withdrawn),
+            },
+            replica_handlers(api_keys),
+            policy,
+        ),
     }

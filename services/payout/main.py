@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     published = policy_versions.replica(wiring, published_policy_versions)
     runtime = Runtime(
         wiring,
-        handlers={**handlers(ctx), "payout-policy": published.handlers},
+        handlers=handlers(ctx, published.handlers),
         workers=[
             batcher(wiring.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max),
             published.follow,

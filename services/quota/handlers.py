@@ -1,7 +1,8 @@
 """What quota follows: candidates admitted by eligibility join their clause's round for the year,
 with what the selection needs of them (names, project, subjects, ranking figures) in the admission
-itself; intake's key events keep its key replica. Quota never reads applications: eligibility alone
-evaluates the policy."""
+itself; intake's key events keep its key replica, and published policy versions its policy replica,
+in the same group (the replicas' few events need no group of their own, whose fetches would keep an
+idle broker busy). Quota never reads applications: eligibility alone evaluates the policy."""
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -12,10 +13,11 @@ from services.quota.rounds import place_candidate, round_id
 from services.quota.tables import api_keys, candidates, details, rounds
 from shared.auth import replica_handlers
 from shared.events import CandidateAdmittedV1, CandidateAdmittedV2
+from shared.messaging.consumer import Handlers, merged
 from shared.messaging.envelope import Envelope
 
 
-def handlers(ctx: Context) -> dict[str, dict]:
+def handlers(ctx: Context, policy: Handlers) -> dict[str, Handlers]:
     async def join(session: AsyncSession, event: Envelope, p: CandidateAdmittedV1 | CandidateAdmittedV2) -> None:
         now = ctx.now()
         inserted = (
@@ -72,6 +74,9 @@ def handlers(ctx: Context) -> dict[str, dict]:
         await join(session, event, p)
 
     return {
-        "quota-rounds": {CandidateAdmittedV2: admitted, CandidateAdmittedV1: admitted_without_details},
-        "quota-keys": replica_handlers(api_keys),
+        "quota-rounds": merged(
+            {CandidateAdmittedV2: admitted, CandidateAdmittedV1: admitted_without_details},
+            replica_handlers(api_keys),
+            policy,
+        ),
     }

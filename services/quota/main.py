@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     published = policy_versions.replica(wiring, published_policy_versions)
     runtime = Runtime(
         wiring,
-        handlers={**handlers(ctx), "quota-policy": published.handlers},
+        handlers=handlers(ctx, published.handlers),
         workers=[round_keeper(wiring.sessions, ctx, settings.quota_tick_s), published.follow],
         resources=[published.load],
     )

@@ -65,6 +65,17 @@ class Batched(Generic[P]):
 Handlers = Mapping[type[Payload], Handler | Batched[Any]]
 
 
+def merged(*maps: Handlers) -> Handlers:
+    """The handlers of one group made of several maps: a payload type handled twice is refused,
+    never one of its handlers silently dropped."""
+    together: dict[type[Payload], Handler | Batched[Any]] = {}
+    for handlers in maps:
+        if twice := together.keys() & handlers.keys():
+            raise ValueError(f"handled twice in one group: {sorted(t.__name__ for t in twice)}")
+        together.update(handlers)
+    return together
+
+
 @dataclass(frozen=True)
 class _Parsed:
     record: ConsumerRecord

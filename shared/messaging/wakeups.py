@@ -35,7 +35,7 @@ class Listener:
     """The process's one listening connection: calls each channel's callbacks when it is notified,
     and all of them once it (re)connects, since what was announced meanwhile was not heard."""
 
-    def __init__(self, engine: AsyncEngine, check_every_s: float = 10.0):
+    def __init__(self, engine: AsyncEngine, check_every_s: float = 30.0):
         self._engine, self._check_every_s = engine, check_every_s
         self._callbacks: dict[str, list[Callable[[], None]]] = {}
 

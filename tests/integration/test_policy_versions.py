@@ -173,7 +173,7 @@ async def test_a_forged_text_under_a_published_id_is_dead_lettered_not_taken(sta
 
     async def dead_lettered() -> bool:
         letters, _ = await dead_letters.letters(stack.bootstrap_servers)
-        return any(letter.headers.get("ce_id") == event.id and letter.consumer == "intake-policy" for letter in letters)
+        return any(letter.headers.get("ce_id") == event.id and letter.consumer == "intake-status" for letter in letters)
 
     await until(dead_lettered, timeout_s=60)
     assert await has_version(intake, ("chengdu-blockchain-2025", content_hash(SUCCESSOR)))

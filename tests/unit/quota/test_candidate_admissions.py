@@ -9,12 +9,10 @@ from tests.unit.quota import quota_context
 
 def test_quota_follows_admissions_keys_and_policy_versions_and_never_applications():
     assert consumer_groups()["quota"] == {
-        "quota-rounds": (topics.CANDIDATES,),
-        "quota-keys": (topics.PARTNERS,),
-        "quota-policy": (topics.POLICY_VERSIONS,),
+        "quota-rounds": tuple(sorted((topics.CANDIDATES, topics.PARTNERS, topics.POLICY_VERSIONS))),
     }
 
 
 def test_admissions_of_both_versions_are_read_by_one_group():
     # v2 is what eligibility publishes; v1 is still read for the admissions already on the topic.
-    assert set(handlers(quota_context())["quota-rounds"]) == {CandidateAdmittedV1, CandidateAdmittedV2}
+    assert {CandidateAdmittedV1, CandidateAdmittedV2} <= set(handlers(quota_context(), {})["quota-rounds"])
