@@ -274,6 +274,11 @@ class ConsumerRunner:
                 await asyncio.sleep(0.05 * 2**attempt)
 
     def _parse(self, record: ConsumerRecord) -> _Parsed | None:
+        """The record as an event this group handles; None for a type it does not handle (most of
+        what a topic carries, for a group that follows one or two of its types: not read further)."""
+        event_type = _type_of(record, default="")
+        if event_type and event_type not in self._handlers:
+            return None
         envelope = Envelope.from_record(record.key, record.value, list(record.headers))
         handler = self._handlers.get(envelope.type)
         if handler is None:
@@ -384,8 +389,8 @@ def _partition(record: ConsumerRecord) -> TopicPartition:
     return TopicPartition(record.topic, record.partition)
 
 
-def _type_of(record: ConsumerRecord) -> str:
-    return next((_text(v) for k, v in record.headers if k == "ce_type"), "unknown")
+def _type_of(record: ConsumerRecord, default: str = "unknown") -> str:
+    return next((_text(v) for k, v in record.headers if k == "ce_type"), default)
 
 
 def _text(value: bytes) -> str:
