@@ -7,7 +7,6 @@ process. A worker sleeps until an announcement, or until its earliest pending de
 """
 
 import asyncio
-import contextlib
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,6 +33,4 @@ async def sleep(
     async with sessions() as session:
         earliest = select(func.extract("epoch", func.min(table.c.next_attempt_at) - func.now()))
         due_in = (await session.execute(earliest.where(table.c.status == "pending"))).scalar()
-    wait_s = at_most_s if due_in is None else min(max(float(due_in), SOONEST_S), at_most_s)
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(told.wait(), wait_s)
+    await wakeups.sleep(told, at_most_s, None if due_in is None else float(due_in), SOONEST_S)

@@ -39,7 +39,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wiring,
         handlers=handlers(ctx, published.handlers),
         workers=[
-            batcher(wiring.sessions, ctx, settings.payout_batch_interval_s, settings.payout_batch_max),
+            batcher(
+                wiring.sessions,
+                ctx,
+                wiring.listener,
+                interval_s=settings.payout_batch_interval_s,
+                poll_s=settings.payout_batch_poll_s,
+                max_payouts=settings.payout_batch_max,
+            ),
             published.follow,
             anchor.publisher(wiring.sessions, ctx, settings.ledger_head_interval_s),
         ],

@@ -183,6 +183,14 @@ def requested_event(
     )
 
 
+async def next_quiet_hold_in(session: AsyncSession, ctx: Context) -> float | None:
+    """Seconds until `announce_quiet_holds` would find the next hold due (negative if one is); None without any."""
+    due_at = func.min(payouts.c.created_at) + ctx.payee_grace
+    quiet = (payouts.c.status == PayoutState.HELD) & payouts.c.hold_announced_at.is_(None)
+    due_in = (await session.execute(select(func.extract("epoch", due_at - func.now())).where(quiet))).scalar()
+    return None if due_in is None else float(due_in)
+
+
 async def announce_quiet_holds(session: AsyncSession, ctx: Context, limit: int = 500) -> int:
     """Tells of payouts held for missing bank details once the grace has passed without them."""
     due = (

@@ -24,8 +24,11 @@ class PayoutSettings(Settings):
     ledger_head_interval_s: float = Field(default=5.0, gt=0)
     # Working days the finance system takes to pay once a payout is requested: the expected date.
     finance_service_level_working_days: int = Field(default=3, ge=0, le=60)
-    # A batch (pain.001) leaves every this many seconds, or as soon as this many payouts wait.
+    # A batch (pain.001) leaves at most every this many seconds, or as soon as this many payouts wait.
     payout_batch_interval_s: float = Field(default=5.0, gt=0)
+    # While no payout waits, the batcher sleeps until it is told of one (requested, or held quietly
+    # until its grace runs out) and looks on its own only this often, in case a notification was lost.
+    payout_batch_poll_s: float = Field(default=60.0, gt=0)
     payout_batch_max: int = Field(default=500, ge=1, le=10_000)
     # An award read before its application's bank details (they come on another topic) is held
     # quietly this long before the applicant is told the details are missing.

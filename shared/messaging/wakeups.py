@@ -31,6 +31,15 @@ async def notify(db: AsyncSession | AsyncConnection, name: str) -> None:
     await db.execute(text("SELECT pg_notify(:channel, '')"), {"channel": name})
 
 
+async def sleep(told: asyncio.Event, at_most_s: float, due_in_s: float | None = None, soonest_s: float = 0.2) -> None:
+    """Until `told` is set, or work known to fall due in `due_in_s` does (but not sooner than
+    `soonest_s`: what is due and was not taken, another replica's, is not looked at in a tight loop),
+    or at the latest after `at_most_s`."""
+    wait_s = at_most_s if due_in_s is None else min(max(due_in_s, soonest_s), at_most_s)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(told.wait(), wait_s)
+
+
 class Listener:
     """The process's one listening connection: calls each channel's callbacks when it is notified,
     and all of them once it (re)connects, since what was announced meanwhile was not heard."""
