@@ -17,10 +17,14 @@ from services.payout.books import newest
 from services.payout.context import Context
 from services.payout.domain import chain
 from shared.events import LedgerHead, LedgerHeadPublishedV1
+from shared.messaging import wakeups
+from shared.messaging.wakeups import Listener
 
 log = logging.getLogger(__name__)
 ANCHOR_LOCK = zlib.crc32(b"payout.ledger-head")
 KEY = "ledger"  # every head on one key: they stay in order
+GREW = wakeups.channel("payout", "ledger")
+LOOK_AGAIN_S = 60.0
 
 
 async def current(session: AsyncSession, ctx: Context) -> chain.Head:
@@ -53,13 +57,18 @@ async def publish(session: AsyncSession, ctx: Context, head: chain.Head) -> None
     )
 
 
-def publisher(sessions, ctx: Context, interval_s: float):
+def publisher(sessions, ctx: Context, listener: Listener, interval_s: float):
     """A loop that publishes the head whenever the chain has grown since it last did (and once at
-    start); one replica at a time, though two publishing the same head would do no harm."""
+    start), at most every `interval_s`; one replica at a time, though two publishing the same head
+    would do no harm. It sleeps while the chain does not grow: the database announces every append
+    (migration 0010), and it looks on its own only every LOOK_AGAIN_S, in case one was lost."""
+    grew = asyncio.Event()
+    listener.subscribe(GREW, grew.set)
 
     async def publish_ledger_heads() -> None:
         last: tuple[int, str] | None = None
         while True:
+            grew.clear()  # before reading the head: an append from now on wakes the next round
             async with sessions.begin() as session:
                 if (await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": ANCHOR_LOCK})).scalar():
                     head = await current(session, ctx)
@@ -68,6 +77,7 @@ def publisher(sessions, ctx: Context, interval_s: float):
                         last = (head.seq, head.hash)
                         log.info("published ledger head #%d", head.seq)
             await asyncio.sleep(interval_s)
+            await wakeups.sleep(grew, LOOK_AGAIN_S)
 
     return publish_ledger_heads
 

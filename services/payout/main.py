@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 max_payouts=settings.payout_batch_max,
             ),
             published.follow,
-            anchor.publisher(wiring.sessions, ctx, settings.ledger_head_interval_s),
+            anchor.publisher(wiring.sessions, ctx, wiring.listener, settings.ledger_head_interval_s),
         ],
         resources=[published.load],
     )
