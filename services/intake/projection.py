@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.tables import applications, timeline
 from shared import bulk
+from shared.events import ApplicationWithdrawnV1
 from shared.messaging.consumer import Batched, Handlers
 from shared.messaging.envelope import Envelope
 from shared.messaging.payloads import Payload
@@ -60,4 +61,8 @@ async def statuses_changed(session: AsyncSession, batch: list[tuple[Envelope, Pa
     )
 
 
-HANDLERS: Handlers = dict.fromkeys(STATUS_EVENTS, Batched(statuses_changed))
+# Every status event but intake's own (a withdrawal takes its step as it is recorded): so intake's
+# status group reads none of the application topic's submissions only to pass over them.
+HANDLERS: Handlers = dict.fromkeys(
+    (e for e in STATUS_EVENTS if e is not ApplicationWithdrawnV1), Batched(statuses_changed)
+)

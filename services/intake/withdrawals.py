@@ -1,4 +1,5 @@
-"""Withdrawing an application: recorded once with who and why, its event owed in the same transaction.
+"""Withdrawing an application: recorded once with who and why, its event owed and its status step
+taken in the same transaction (intake follows no topic for its own events).
 
 Intake refuses what it knows to be over (a final decision, the payment paid or cancelled); whether
 the money can still be stopped is payout's to say, since only payout knows when a payout has left
@@ -11,6 +12,7 @@ from uuid import UUID
 
 from sqlalchemy import insert, select
 
+from services.intake.projection import statuses_changed
 from services.intake.tables import applications, withdrawals
 from shared.auth import Caller
 from shared.bootstrap import Wiring
@@ -67,23 +69,21 @@ async def withdraw(wiring: Wiring, caller: Caller, application_id: UUID, reason:
                 f"该申请状态为 {row.status}，已办结，不能撤回",
             )
         now = datetime.now(UTC)
-        event = wiring.publisher.event(
-            ApplicationWithdrawnV1(
-                application_id=application_id,
-                credit_code=row.credit_code,
-                clause=row.clause,
-                partner_id=row.partner_id,
-                reason=reason,
-                by=caller.partner_id,
-                withdrawn_at=now,
-            ),
-            key=row.credit_code,
-            subject=str(application_id),
+        withdrawn = ApplicationWithdrawnV1(
+            application_id=application_id,
+            credit_code=row.credit_code,
+            clause=row.clause,
+            partner_id=row.partner_id,
+            reason=reason,
+            by=caller.partner_id,
+            withdrawn_at=now,
         )
+        event = wiring.publisher.event(withdrawn, key=row.credit_code, subject=str(application_id))
         await session.execute(
             insert(withdrawals).values(
                 application_id=application_id, reason=reason, by=caller.partner_id, withdrawn_at=now, event_id=event.id
             )
         )
         await wiring.publisher.publish(session, event)
+        await statuses_changed(session, [(event, withdrawn)])
     return Withdrawal(application_id, reason, caller.partner_id, now, replayed=False)
