@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # the wait ends, so there a long wait delays the first record after a quiet spell, and a short
     # one keeps an idle stack busy asking.
     kafka_fetch_max_wait_ms: int = Field(default=500, ge=1)
-    kafka_idle_fetch_max_wait_ms: int = Field(default=5000, ge=1)
+    kafka_idle_fetch_max_wait_ms: int = Field(default=10_000, ge=1)
     consumer_max_attempts: int = Field(default=3, ge=1)
     # The relay publishes as soon as a commit of its process, or a notification of another's,
     # tells it there are rows; it also looks this often, in case a notification was lost.

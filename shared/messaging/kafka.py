@@ -36,9 +36,10 @@ def consumer(settings: Settings, group: str) -> AIOKafkaConsumer:
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         max_poll_interval_ms=60_000,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
-        # The background fetcher wakes on each answer; this is how often it also wakes with none
-        # (to notice new partitions after a rebalance). aiokafka's 200 ms keeps an idle process busy.
-        consumer_timeout_ms=1000,
+        # The background fetcher wakes on each answer, on a poll and when its partitions change; this
+        # is how often it also wakes with none of those, going over every partition it holds for
+        # nothing to do. aiokafka's 200 ms keeps an idle process busy.
+        consumer_timeout_ms=5000,
     )
 
 
