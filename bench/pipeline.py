@@ -34,18 +34,18 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import poster
 from bench.cpu import Meter, postmaster_pid, spent
 from bench.intake import setup, wrk
 from shared import topics
@@ -60,7 +60,7 @@ SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
 IDLE_S, STEADY_RATE, STEADY_S = 20, 200, 10
 # The steady load's first seconds wake consumers that went quiet (their fetches wait long then):
 # reported apart from the steady figures.
-WARMUP_S = 3
+WARMUP_S = 5
 # Short group timeouts, as in the tests: a consumer joins its group in about a second.
 FAST_GROUPS = {"KAFKA_SESSION_TIMEOUT_MS": "1000", "KAFKA_HEARTBEAT_INTERVAL_MS": "300"}
 # The keys the services refuse to start without (webhook secrets, the ledger's chain), and quick batches.
@@ -155,7 +155,7 @@ def end_to_end(extra: str | None = None) -> dict:
         cpu_ms = {name: 1000 * (used[name] - idle[name] * finished_s) / accepted for name in used}
         latency = None
         if not extra:
-            wait_drained(stack)
+            wait_drained(meter, idle)
             latency = asyncio.run(steady_latency(stack, procs["intake"].url))
         return {
             "cpu_ms": cpu_ms,
@@ -227,11 +227,8 @@ async def steady_latency(stack: Stack, intake_url: str) -> dict[str, tuple[int, 
     """POST → payout_requested at a steady offered load, as (applications, p50 ms, p99 ms): for the
     posts of the first WARMUP_S seconds ("waking") and for those after ("steady"). A post that fails
     is said, not counted."""
-    posted: dict[str, tuple[datetime, bool]] = {}  # application id → (posted at, while waking)
-    failed: list[str] = []
-    headers = {"Authorization": f"Bearer {stack.key}"}
-
-    async def post(client: httpx.AsyncClient, n: int, waking: bool) -> None:
+    requests = []
+    for n in range(STEADY_RATE * (WARMUP_S + STEADY_S)):
         application = copy.deepcopy(EXAMPLES["1.1-node"])
         application["applicant"]["credit_code"] = applicant_code(n, "91510100MW")
         application["facts"]["node_id"] = f"steady-{n}"
@@ -240,24 +237,12 @@ async def steady_latency(stack: Stack, intake_url: str) -> dict[str, tuple[int, 
             "account_number": "6222020200112233445",
             "bank": "中国工商银行成都高新支行",
         }
-        at = datetime.now(UTC)
-        try:
-            r = await client.post("/v1/applications", json=application, headers=headers | {"Idempotency-Key": str(n)})
-        except httpx.TransportError as error:
-            failed.append(repr(error))
-            return
-        if r.status_code == 202:
-            posted[r.json()["id"]] = (at, waking)
-        else:
-            failed.append(str(r.status_code))
-
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=intake_url, limits=limits, timeout=30) as client:
-        start, sent = time.monotonic(), []
-        for n in range(STEADY_RATE * (WARMUP_S + STEADY_S)):
-            await asyncio.sleep(max(0.0, start + n / STEADY_RATE - time.monotonic()))
-            sent.append(asyncio.create_task(post(client, n, waking=n < STEADY_RATE * WARMUP_S)))
-        await asyncio.gather(*sent)
+        headers = {"Authorization": f"Bearer {stack.key}", "Idempotency-Key": f"steady-{n}"}
+        requests.append(poster.request(intake_url, "/v1/applications", application, headers))
+    answers = await poster.offer(intake_url, requests, STEADY_RATE)
+    waking_until = answers[0].due_at + timedelta(seconds=WARMUP_S)
+    posted = {a.body["id"]: (a.due_at, a.due_at < waking_until) for a in answers if a.status == 202}
+    failed = [str(a.status or "connection failed") for a in answers if a.status != 202]
     db = await stack.db()
     try:
         while True:
@@ -284,12 +269,18 @@ def percentiles(waits: list[float]) -> tuple[int, float, float]:
     return len(waits), waits[len(waits) // 2], waits[min(len(waits) - 1, int(len(waits) * 0.99))]
 
 
-def wait_drained(stack: Stack) -> None:
-    """Until every service's outbox is published and a few seconds have passed for the last
-    events to be handled: the steady load then finds no backlog of the run before it."""
-    for service in ("intake", "eligibility", "payout", "notify", "quota"):
-        wait_published(stack, service)
-    time.sleep(5)
+def wait_drained(meter: Meter, idle: dict[str, float]) -> None:
+    """Until the stack is back at its idle pace (its CPU over a second within a tenth of a core of
+    what it spends idle): the steady load then finds no backlog of the run before it (e-mails and
+    webhooks of the burst are sent after its applications reached payout_requested)."""
+    deadline, before = time.monotonic() + 300, meter.read()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = meter.read()
+        if sum(spent(before, now).values()) < sum(idle.values()) + 0.1:
+            return
+        before = now
+    print("    the stack did not go quiet within 300 s after the burst")
 
 
 async def inbox_count(stack: Stack, service: str, groups) -> int:
