@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.notify import due, retries, signature
@@ -160,6 +160,7 @@ class Dispatcher:
                 self._freed.clear()  # before claiming: what frees a slot or falls due from now on wakes the next pass
                 try:
                     await attach_partners(self.sessions)
+                    await settle(self.sessions, self.policy)
                     started = await self.fill()
                 except asyncio.CancelledError:
                     raise
@@ -223,6 +224,25 @@ async def attach_partners(sessions: async_sessionmaker) -> None:
         )
 
 
+async def settle(sessions: async_sessionmaker, policy: DeliveryPolicy) -> None:
+    """Due deliveries that nothing can be sent for, all at once (the per-endpoint slots are for
+    sending): those of a disabled endpoint fail; those of a partner with no webhook registered are
+    dropped as owed to nobody once the registration grace is over, and otherwise looked at again
+    when it ends, in case the registration is only read late."""
+    due = and_(d.c.status == "pending", d.c.partner_id.is_not(None), d.c.next_attempt_at <= func.now())
+    registered = exists().where(webhooks.c.partner_id == d.c.partner_id, webhooks.c.url != "")
+    disabled = exists().where(webhooks.c.partner_id == d.c.partner_id, webhooks.c.disabled_at.is_not(None))
+    grace_ends = d.c.created_at + timedelta(seconds=policy.registration_grace_s)
+    async with sessions.begin() as s:
+        await s.execute(
+            update(d)
+            .where(due, registered, disabled)
+            .values(status="failed", last_error="endpoint disabled (it answered 410 Gone); register the webhook again")
+        )
+        await s.execute(d.delete().where(due, ~registered, grace_ends <= func.now()))
+        await s.execute(update(d).where(due, ~registered, grace_ends > func.now()).values(next_attempt_at=grace_ends))
+
+
 # Due deliveries, at most `slots - in flight` per partner, oldest first. The window ranks only the
 # due ones (the partial index); the outer query locks what it takes and skips what another replica
 # holds, re-checking that each is still due.
@@ -273,26 +293,11 @@ async def claim(
             ).all()
         }
         now = (await s.execute(select(func.now()))).scalar_one()
-        grace = timedelta(seconds=policy.registration_grace_s)
-        unregistered = [r for r in due if r.partner_id not in hooks]
-        if dropped := [r.id for r in unregistered if r.created_at + grace <= now]:
-            await s.execute(d.delete().where(d.c.id.in_(dropped)))  # owed to nobody
-        if waiting := [r.id for r in unregistered if r.created_at + grace > now]:
-            # Look once more when the grace ends, in case the registration was only read late.
-            await s.execute(update(d).where(d.c.id.in_(waiting)).values(next_attempt_at=d.c.created_at + grace))
-        if disabled := [r.id for r in due if r.partner_id in hooks and hooks[r.partner_id].disabled_at]:
-            await s.execute(
-                update(d)
-                .where(d.c.id.in_(disabled))
-                .values(
-                    status="failed", last_error="endpoint disabled (it answered 410 Gone); register the webhook again"
-                )
-            )
         claimed = []
         for r in due:
             hook = hooks.get(r.partner_id)
             if hook is None or hook.disabled_at:
-                continue
+                continue  # unregistered or disabled since `settle` ran: the next pass settles it
             secrets = (hook.secret_ciphertext,) + (
                 (hook.previous_secret_ciphertext,)
                 if hook.previous_secret_ciphertext and hook.previous_secret_until and hook.previous_secret_until > now

@@ -6,17 +6,17 @@ import json
 import time
 import uuid
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from services.notify.main import create_app
 from services.notify.retries import Schedule
 from services.notify.signature import verify
 from services.notify.tables import application_partners, notifications, webhook_deliveries, webhooks
-from services.notify.worker import DeliveryPolicy
+from services.notify.worker import DeliveryPolicy, settle
 from shared import topics
 from shared.events import (
     ApplicationSubmittedV1,
@@ -212,6 +212,28 @@ async def test_a_status_change_owed_to_a_partner_without_a_webhook_is_dropped_af
         await asyncio.sleep(0.3)
         assert await deliveries_of(runtime, application_id) == []
     assert receiver.received == []
+
+
+async def test_many_changes_owed_to_partners_without_a_webhook_are_settled_together_not_four_at_a_time(stack):
+    # Four slots an endpoint are for sending: what cannot be sent is settled in one pass, whatever
+    # its number, so that a backlog of it is not looked at again and again.
+    policy = DeliveryPolicy(registration_grace_s=60, endpoint_concurrency=4)
+    runtime = create_app(stack.settings("notify")).state.runtime
+    late, waiting = f"late-{uuid.uuid4().hex[:8]}", f"waiting-{uuid.uuid4().hex[:8]}"
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    rows = [
+        {"id": uuid.uuid4(), "application_id": uuid.uuid4(), "partner_id": partner, "body": b"{}", "created_at": at}
+        for partner, at in ((late, long_ago), (waiting, datetime.now(UTC)))
+        for _ in range(50)
+    ]
+    async with runtime.wiring.sessions.begin() as s:
+        await s.execute(insert(webhook_deliveries), rows)
+    await settle(runtime.wiring.sessions, policy)
+
+    assert await _count(runtime, webhook_deliveries, webhook_deliveries.c.partner_id == late) == 0
+    pushed = webhook_deliveries.c.partner_id == waiting, webhook_deliveries.c.next_attempt_at > func.now()
+    assert await _count(runtime, webhook_deliveries, *pushed) == 50
+    await runtime.wiring.engine.dispose()
 
 
 async def test_a_status_change_read_before_its_application_waits_for_the_partner_then_is_delivered(stack, receiver):
