@@ -57,7 +57,8 @@ from shared.stack import Infrastructure, ServiceProcess, free_port, run_prepare,
 from tests.books import EXAMPLES
 
 SECONDS, BACKLOG_SECONDS, CONNECTIONS = 10, 6, 32
-IDLE_S, STEADY_RATE, STEADY_S = 20, 200, 10
+# The idle stack over a minute: its slowest timers (safety polls, the pruner) come round once a minute.
+IDLE_S, STEADY_RATE, STEADY_S = 60, 200, 10
 # The steady load's first seconds wake consumers that went quiet (their fetches wait long then):
 # reported apart from the steady figures.
 WARMUP_S = 5

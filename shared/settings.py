@@ -58,8 +58,9 @@ class Settings(BaseSettings):
     # retention (retention.ms, 7 days in deploy/k8s), so that nothing still redeliverable is forgotten.
     inbox_retention_days: float = Field(default=14, gt=0)
     # The pruner (shared/retention.py): how often it looks, how many rows one slice deletes, and
-    # the pause between slices, so that pruning never holds up the hot path.
-    retention_interval_s: float = Field(default=60, gt=0)
+    # the pause between slices, so that pruning never holds up the hot path. What it prunes is kept
+    # for days: looking every ten minutes is soon enough, and an idle stack is not woken for it.
+    retention_interval_s: float = Field(default=600, gt=0)
     retention_batch_size: int = Field(default=1000, ge=1)
     retention_pause_s: float = Field(default=0.1, ge=0)
     # A partner may spend this many seconds of its rate at once (at least one request). Intake
