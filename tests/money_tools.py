@@ -7,6 +7,8 @@ from services.payout import budgets
 from services.payout.audit import verify_ledger
 from services.payout.context import Context
 from services.payout.domain.money import budget_year
+from shared.events import AwardGrantedV1, PayeeDetails, PayeeProvidedV1
+from shared.messaging.envelope import Envelope
 from tests.wiring import wired
 
 PAYEE_ACCOUNT = "6222020200112233445"
@@ -18,6 +20,18 @@ def this_year() -> int:
 
 def payee_for(name: str, account_number: str = PAYEE_ACCOUNT) -> dict:
     return {"account_name": name, "account_number": account_number, "bank": "中国工商银行成都高新支行"}
+
+
+def payee_provided(award: AwardGrantedV1, name: str) -> tuple[Envelope, PayeeProvidedV1]:
+    """The bank details intake publishes for an award's application, as its event and payload."""
+    p = PayeeProvidedV1(
+        application_id=award.application_id,
+        credit_code=award.credit_code,
+        applicant_name=name,
+        payee=PayeeDetails(**payee_for(name)),
+        provided_at=datetime.now(UTC),
+    )
+    return Envelope.of(p, source="/subsidy/intake", key=award.credit_code, subject=str(award.application_id)), p
 
 
 async def _run(database_url: str, operation):

@@ -28,7 +28,7 @@ from services.payout.domain.keys import derived_id
 from services.payout.main import create_app as payout_app
 from services.payout.tables import awards, transfers
 from shared import topics
-from shared.events import AwardGrantedV1, PayeeDetails, PayeeProvidedV1, WebhookRegisteredV2
+from shared.events import AwardGrantedV1, WebhookRegisteredV2
 from shared.messaging.envelope import Envelope
 from shared.secretbox import SecretBox, new_key, sealed_with
 from shared.stack import ServiceProcess, free_port
@@ -37,7 +37,7 @@ from tests.builders import applicant_code, award
 from tests.conftest import LEDGER_KEY, SECRETS_KEY, new_stack
 from tests.integration.test_webhooks import application_decided, settled
 from tests.kafka_tools import eventually, publish
-from tests.money_tools import PAYEE_ACCOUNT, fund
+from tests.money_tools import fund, payee_provided
 from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
@@ -65,15 +65,7 @@ def head_url(finance: ServiceProcess) -> str:
 
 
 def payee(event: Envelope) -> Envelope:
-    a = AwardGrantedV1.model_validate_json(event.data)
-    p = PayeeProvidedV1(
-        application_id=a.application_id,
-        credit_code=a.credit_code,
-        applicant_name=NAME,
-        payee=PayeeDetails(account_name=NAME, account_number=PAYEE_ACCOUNT, bank="中国工商银行成都高新支行"),
-        provided_at=datetime.now(UTC),
-    )
-    return Envelope.of(p, source="/subsidy/intake", key=a.credit_code, subject=str(a.application_id))
+    return payee_provided(AwardGrantedV1.model_validate_json(event.data), NAME)[0]
 
 
 async def granted(stack, first: int, n: int) -> list[uuid.UUID]:

@@ -3,7 +3,6 @@ application's details is held quietly for a grace, and the applicant is told of 
 the details have not come by then."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,11 +10,11 @@ from sqlalchemy import select
 from services.payout.main import create_app as payout_app
 from services.payout.tables import payees, payouts
 from shared import topics
-from shared.events import AwardGrantedV1, PayeeDetails, PayeeProvidedV1
+from shared.events import AwardGrantedV1
 from shared.messaging.envelope import Envelope
 from tests.builders import applicant_code, award
 from tests.kafka_tools import eventually, headers, publish, read_until
-from tests.money_tools import PAYEE_ACCOUNT, fund
+from tests.money_tools import fund, payee_provided
 
 pytestmark = pytest.mark.integration
 NAME = "成都链网科技有限公司"
@@ -26,15 +25,7 @@ def granted(event: Envelope) -> AwardGrantedV1:
 
 
 def payee(event: Envelope) -> Envelope:
-    a = granted(event)
-    p = PayeeProvidedV1(
-        application_id=a.application_id,
-        credit_code=a.credit_code,
-        applicant_name=NAME,
-        payee=PayeeDetails(account_name=NAME, account_number=PAYEE_ACCOUNT, bank="中国工商银行成都高新支行"),
-        provided_at=datetime.now(UTC),
-    )
-    return Envelope.of(p, source="/subsidy/intake", key=a.credit_code, subject=str(a.application_id))
+    return payee_provided(granted(event), NAME)[0]
 
 
 async def payout_of(runtime, award_id: uuid.UUID):

@@ -8,7 +8,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -19,11 +18,11 @@ from services.payout import worker
 from services.payout.context import Context
 from services.payout.main import create_app as payout_app
 from services.payout.tables import payouts
-from shared.events import AwardGrantedV1, PayeeDetails, PayeeProvidedV1
+from shared.events import AwardGrantedV1, PayeeProvidedV1
 from shared.messaging.envelope import Envelope
 from tests.builders import applicant_code, award
 from tests.kafka_tools import eventually
-from tests.money_tools import PAYEE_ACCOUNT, fund
+from tests.money_tools import fund, payee_provided
 from tests.wiring import wired
 
 pytestmark = pytest.mark.integration
@@ -71,14 +70,7 @@ def granted(credit_code: str) -> tuple[Envelope, AwardGrantedV1]:
 
 
 def payee(a: AwardGrantedV1) -> tuple[Envelope, PayeeProvidedV1]:
-    p = PayeeProvidedV1(
-        application_id=a.application_id,
-        credit_code=a.credit_code,
-        applicant_name=NAME,
-        payee=PayeeDetails(account_name=NAME, account_number=PAYEE_ACCOUNT, bank="中国工商银行成都高新支行"),
-        provided_at=datetime.now(UTC),
-    )
-    return Envelope.of(p, source="/subsidy/intake", key=a.credit_code, subject=str(a.application_id)), p
+    return payee_provided(a, NAME)
 
 
 async def another_process(stack, *steps) -> None:
