@@ -201,7 +201,7 @@ async def limiter_cost(database_url: str, calls: int = 5000, callers: int = 64) 
             figures.append((server_us, client_us, callers * (calls // callers) / (time.perf_counter() - start)))
     (limit_server, limit_client, limit_rate), (trip_server, trip_client, trip_rate) = figures
     print(
-        f"  rate limit across replicas (one GCRA upsert on one partner's row), CPU a request: "
+        f"  rate limit across replicas (most requests spend from a lease of a GCRA row), CPU a request: "
         f"{limit_server:.0f} µs PostgreSQL + {limit_client:.0f} µs intake; {limit_rate:.0f}/s from {callers} callers\n"
         f"  a bare round trip (SELECT 1), CPU:                                               "
         f"{trip_server:.0f} µs PostgreSQL + {trip_client:.0f} µs client; {trip_rate:.0f}/s\n",
